@@ -1,0 +1,17 @@
+// Bundles the two entry points (the Action and the CLI) into dist/.
+// onnxruntime-node stays external: it is a native addon and ships beside dist/ (see docs/releasing.md).
+import { build } from 'esbuild';
+
+const shared = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  external: ['onnxruntime-node'],
+  legalComments: 'none',
+  // ESM output still meets CommonJS dependencies that call require(); give them one.
+  banner: { js: "import { createRequire as __pgCreateRequire } from 'node:module'; const require = __pgCreateRequire(import.meta.url);" },
+  logLevel: 'warning',
+};
+
+await build({ ...shared, entryPoints: { index: 'src/index.ts', cli: 'src/cli.ts' }, outdir: 'dist', splitting: true, chunkNames: 'chunks/[name]-[hash]' });

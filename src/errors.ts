@@ -1,0 +1,18 @@
+/**
+ * Errors the user can fix: bad files, bad config, bad data. Entry points turn them into one
+ * clear message and exit code 2, never a stack trace. Anything else is a bug and is reported as one.
+ */
+export class InputError extends Error {
+  constructor(
+    message: string,
+    /** The file, field or node the message is about, for tools that want it separately. */
+    readonly where?: string,
+  ) {
+    super(message);
+    this.name = 'InputError';
+  }
+}
+
+export const EXIT_OK = 0;
+export const EXIT_GATE_FAILED = 1;
+export const EXIT_INPUT_ERROR = 2;

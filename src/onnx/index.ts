@@ -1,0 +1,7 @@
+/** The ONNX model layer: IR, import/export, tensor data, graph helpers. Knows nothing of passes or GitHub. */
+export * from './ir.js';
+export * from './tensor-data.js';
+export * from './graph-ops.js';
+export { loadModel, decodeModel, type ImportOptions } from './import.js';
+export { saveModel, serializeModel, encodeModel, type SaveOptions, type SerializedModel } from './export.js';
+export { GraphBuilder, type AttrValue } from './builder.js';
