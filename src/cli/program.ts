@@ -1,16 +1,27 @@
 /** Builds the `prune-gate` command tree. Each command lives in its own module under src/cli/. */
 import { Command, CommanderError } from 'commander';
 import { EXIT_INPUT_ERROR } from '../errors.js';
+import { TOOL_VERSION } from '../version.js';
+import { registerBenchCommand } from './bench.js';
+import { registerEvalCommand } from './eval.js';
+import { registerInspectCommand } from './inspect.js';
+import { registerOptimizeCommand } from './optimize.js';
+import { registerBaselineCommand, registerRunCommand } from './run.js';
 
-declare const __VERSION__: string | undefined;
-export const VERSION = typeof __VERSION__ === 'string' ? __VERSION__ : '0.0.0-dev';
 
 export function buildProgram(): Command {
   const program = new Command('prune-gate')
     .description('Prune and quantize an ONNX model, measure it against a frozen baseline, and gate the change.')
-    .version(VERSION)
+    .version(TOOL_VERSION)
     .showHelpAfterError()
     .exitOverride();
+  // In pipeline order: look at the model, measure it, optimize it, freeze a baseline, gate.
+  registerInspectCommand(program);
+  registerEvalCommand(program);
+  registerBenchCommand(program);
+  registerOptimizeCommand(program);
+  registerBaselineCommand(program);
+  registerRunCommand(program);
   return program;
 }
 

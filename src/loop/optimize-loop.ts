@@ -1,0 +1,175 @@
+/**
+ * The optimization loop: measure -> cut -> repair -> validate, one scheduled step at a time,
+ * rolling back any step that drifts past the budget and retrying it smaller, then moving on to
+ * the next stage. Every step is recorded, kept or not.
+ *
+ * Decisions depend on accuracy, which is deterministic (single-threaded ORT, fixed data, seeded
+ * passes); latency only vetoes a step that is clearly slower (beyond a 10 % dead zone), so timing
+ * noise does not change which steps are kept.
+ */
+import type { RecipeStage } from '../config/index.js';
+import type { Interval } from '../evaluate/types.js';
+import { encodeModel, type Model } from '../onnx/index.js';
+import type { PassContext, PassSummary, Skipped } from '../passes/types.js';
+import type { StepRow } from '../report/types.js';
+import { describeStage, incrementalTarget, scheduleTargets } from './recipe.js';
+import { runStage, type StageInput, type StageOutcome } from './stage-runner.js';
+
+export interface Judgement {
+  /** The gated metric of the candidate. */
+  metric: number;
+  /** Reference metric - candidate metric in points (positive = worse), for higher-is-better metrics. */
+  drift: number;
+  interval?: Interval;
+}
+
+/** How the loop measures candidates; the pipeline builds it from the evaluation engine. */
+export interface CandidateJudge {
+  judge(model: Model): Promise<Judgement>;
+  /** Quick P95 (ms) at the loop's batch size; absent: latency is not measured during the loop. */
+  p95?(model: Model): Promise<number>;
+}
+
+export interface LoopOptions {
+  recipe: RecipeStage[];
+  /** Drift allowed, in points. */
+  budget: number;
+  ctx: PassContext;
+  judge: CandidateJudge;
+  /** Stop starting new steps after this many milliseconds. */
+  wallTimeMs?: number;
+  /** Per-layer pruning ratios from the profile (time share), passed to structured pruning. */
+  layerRatios?: Record<string, number>;
+  /** How many times a failed step is halved and retried before the stage ends. */
+  maxRetries?: number;
+}
+
+export interface LoopResult {
+  model: Model;
+  steps: StepRow[];
+  /** Summaries of the kept steps' passes, in order. */
+  passes: PassSummary[];
+  fallbackNodes: Skipped[];
+  notes: string[];
+  /** The reference judgement of the unmodified model. */
+  start: Judgement;
+  final: Judgement;
+}
+
+/** Steps smaller than this are not worth a retry. */
+const MIN_STEP = 0.025;
+/** A step whose P95 exceeds the previous one by more than this factor is rolled back. */
+const SLOWER_VETO = 1.1;
+
+export async function optimize(model: Model, options: LoopOptions): Promise<LoopResult> {
+  const started = Date.now();
+  const { judge, budget, ctx } = options;
+  const log = ctx.log ?? (() => {});
+  const steps: StepRow[] = [];
+  const passes: PassSummary[] = [];
+  const fallbackNodes: Skipped[] = [];
+  const notes: string[] = [];
+
+  let current = model;
+  const start = await judge.judge(model);
+  let currentJudgement = start;
+  let currentP95 = judge.p95 ? await judge.p95(model) : undefined;
+  const outOfTime = () => options.wallTimeMs !== undefined && Date.now() - started > options.wallTimeMs;
+
+  const record = (row: Omit<StepRow, 'index'>) => {
+    steps.push({ index: steps.length + 1, ...row });
+    log(`step ${steps.length}: ${row.action}: ${row.kept ? 'kept' : 'rolled back'} (${row.reason})`);
+  };
+
+  for (const stage of options.recipe) {
+    const label = describeStage(stage);
+    const shrinks = stage.stage === 'prune' && (stage.prune.kind === 'structured' || stage.prune.kind === 'unstructured');
+    const target = stage.stage === 'prune' ? (stage.prune.target ?? 0) : 1;
+    let pending = shrinks ? scheduleTargets(target, stage.prune.step) : [target];
+    let reached = 0;
+    let retries = options.maxRetries ?? 2;
+
+    while (pending.length) {
+      if (outOfTime()) {
+        notes.push(`The wall-time budget ran out before "${label}" finished; later steps were not tried.`);
+        return finish();
+      }
+      const goal = pending[0];
+      const input: StageInput = { stage, layerRatios: options.layerRatios };
+      if (shrinks) {
+        input.stepTarget = incrementalTarget(reached, goal);
+        input.cumulativeTarget = goal;
+      }
+      const action = shrinks ? `${stage.prune.kind} ${pct(goal)}` : label;
+      const params = stageParams(stage, shrinks ? goal : undefined);
+
+      let outcome: StageOutcome;
+      try {
+        outcome = await runStage(current, input, ctx, {
+          budget,
+          drift: async (m) => (await judge.judge(m)).drift,
+        });
+      } catch (err) {
+        // A pass that cannot handle this model is a finding, not a crash: record it and move on.
+        record({ stage: stage.stage, action, params, metric: currentJudgement.metric, drift: currentJudgement.drift, kept: false, reason: `pass failed: ${(err as Error).message}` });
+        if ((err as Error).name === 'InputError') throw err;
+        break;
+      }
+
+      const judgement = await judge.judge(outcome.model);
+      const sizeBytes = encodeModel(outcome.model).byteLength;
+      const p95 = judge.p95 && changesLatency(stage) ? await judge.p95(outcome.model) : undefined;
+      const base = { stage: stage.stage, action, params, metric: judgement.metric, drift: judgement.drift, driftInterval: judgement.interval, p95Ms: p95, sizeBytes };
+
+      const tooMuchDrift = judgement.drift > budget;
+      const slower = p95 !== undefined && currentP95 !== undefined && stage.stage === 'quantize' && p95 > currentP95 * SLOWER_VETO;
+      if (!tooMuchDrift && !slower) {
+        record({ ...base, kept: true, reason: `drift ${fmt(judgement.drift)} pt within the ${fmt(budget)} pt budget` });
+        current = outcome.model;
+        currentJudgement = judgement;
+        if (p95 !== undefined) currentP95 = p95;
+        passes.push(outcome.summary);
+        if (outcome.excluded?.length) fallbackNodes.push(...outcome.excluded.map((n) => ({ what: n, reason: 'fallback to float: quantizing it cost too much accuracy' })));
+        reached = goal;
+        pending = pending.slice(1);
+        continue;
+      }
+
+      const reason = tooMuchDrift
+        ? `drift ${fmt(judgement.drift)} pt exceeds the ${fmt(budget)} pt budget`
+        : `P95 ${fmt(p95 as number)} ms is slower than ${fmt(currentP95 as number)} ms before this step`;
+      const smaller = shrinks ? round6(reached + (goal - reached) / 2) : undefined;
+      const canRetry = smaller !== undefined && retries > 0 && goal - reached >= 2 * MIN_STEP && tooMuchDrift;
+      record({ ...base, kept: false, reason: canRetry ? `${reason}; retrying a smaller step to ${pct(smaller as number)}` : reason });
+      if (!canRetry) break;
+      retries--;
+      pending = [smaller as number];
+    }
+  }
+  return finish();
+
+  function finish(): LoopResult {
+    if (steps.every((s) => !s.kept) && steps.length) notes.push('No optimization step stayed within the accuracy budget: the candidate is the original model.');
+    return { model: current, steps, passes, fallbackNodes, notes, start, final: currentJudgement };
+  }
+}
+
+function changesLatency(stage: RecipeStage): boolean {
+  if (stage.stage === 'quantize') return stage.quantize.kind !== 'fp16';
+  return stage.prune.kind === 'structured' || stage.prune.kind === 'low-rank';
+}
+
+function stageParams(stage: RecipeStage, goal?: number): Record<string, string | number | boolean> {
+  const source = stage.stage === 'prune' ? stage.prune : stage.quantize;
+  const out: Record<string, string | number | boolean> = {};
+  for (const [k, v] of Object.entries(source)) {
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') out[k] = v;
+    else if (Array.isArray(v)) out[k] = v.join(',');
+  }
+  if (goal !== undefined) out.target = goal;
+  return out;
+}
+
+const pct = (x: number) => `${Math.round(x * 1000) / 10} %`;
+const fmt = (x: number) => (Math.round(x * 100) / 100).toString();
+const round6 = (x: number) => Math.round(x * 1e6) / 1e6;

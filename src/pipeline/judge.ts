@@ -1,0 +1,68 @@
+/**
+ * The loop's judge, built from the evaluation engine: the gated metric of a candidate on the
+ * evaluation set, its drift against the reference (the original model) with a paired bootstrap
+ * interval, and a quick P95 for steps that can change latency.
+ */
+import type { Dataset } from '../evaluate/data.js';
+import { evaluateModel, type EvaluateOptions, type ModelOutputs } from '../evaluate/evaluate.js';
+import { benchLatency } from '../evaluate/latency.js';
+import type { EvalResult } from '../evaluate/types.js';
+import { higherIsBetter, metricValue, sampleStatistic } from '../gate/metric-stats.js';
+import { pairedBootstrap } from '../gate/paired-stats.js';
+import type { CandidateJudge, Judgement } from '../loop/optimize-loop.js';
+import { encodeModel, type Model } from '../onnx/index.js';
+
+export interface JudgeSetup {
+  dataset: Dataset;
+  /** The gated metric (the config's first metric). */
+  metric: string;
+  evaluate: EvaluateOptions;
+  reference: EvalResult;
+  /** The reference model's outputs (fidelity tasks compare against them). */
+  referenceOutputs?: ModelOutputs;
+  seed: number;
+  /** Quick latency probe: batch size and time budget per model (ms); absent: no latency in the loop. */
+  latency?: { batchSize: number; timeBudgetMs: number; threads: number; feeds: Dataset };
+}
+
+export function buildJudge(setup: JudgeSetup): CandidateJudge {
+  const refValue = valueOf(setup.reference, setup.metric);
+  const sign = higherIsBetter(setup.metric) ? 1 : -1;
+  const judge = async (model: Model): Promise<Judgement> => {
+    const { result } = await evaluateModel(encodeModel(model), setup.dataset, { ...setup.evaluate, reference: setup.referenceOutputs, label: 'candidate' });
+    const metric = valueOf(result, setup.metric);
+    const drift = sign * (refValue - metric);
+    return { metric, drift, interval: driftInterval(setup.metric, sign, setup.reference, result, setup.seed) };
+  };
+  const latency = setup.latency;
+  if (!latency) return { judge };
+  return {
+    judge,
+    p95: async (model: Model) => {
+      const result = await benchLatency({
+        models: [{ label: 'candidate', model: encodeModel(model) }],
+        batchSizes: [latency.batchSize],
+        timeBudgetMs: latency.timeBudgetMs,
+        threads: latency.threads,
+        minRuns: 20,
+        inputs: latency.feeds,
+      });
+      return result.batches[0].stats[0].p95;
+    },
+  };
+}
+
+function valueOf(result: EvalResult, metric: string): number {
+  const v = metricValue(result.metrics, metric);
+  if (v === undefined) throw new Error(`metric '${metric}' is not computed for task '${result.task}'`);
+  return v;
+}
+
+/** Paired bootstrap interval of the drift (reference - candidate for higher-is-better metrics). */
+function driftInterval(metric: string, sign: number, reference: EvalResult, candidate: EvalResult, seed: number): Judgement['interval'] {
+  const stat = sampleStatistic(metric, reference.perSample, candidate.perSample);
+  if (!stat || reference.samples !== candidate.samples) return undefined;
+  const diff = pairedBootstrap(reference.perSample, candidate.perSample, reference.samples, stat, { seed });
+  if (!diff || sign > 0) return diff;
+  return { low: -diff.high, high: -diff.low, level: diff.level };
+}

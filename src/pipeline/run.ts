@@ -1,0 +1,178 @@
+/**
+ * `prune-gate run`: optimize the committed model by the recipe, measure original and candidate on
+ * the same data and in the same process, gate against the frozen baseline (or the original), and
+ * write model.onnx, report.json and report.md. Orchestration only: every step lives in its module.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { RecipeStage } from '../config/index.js';
+import { evaluateModel, type EvaluateOptions } from '../evaluate/evaluate.js';
+import { benchLatency } from '../evaluate/latency.js';
+import { machineInfo } from '../evaluate/machine.js';
+import { measureMemory } from '../evaluate/memory.js';
+import { profileModel } from '../evaluate/profile.js';
+import type { LatencyComparison } from '../evaluate/types.js';
+import { InputError } from '../errors.js';
+import { readBaseline, sha256File } from '../gate/baseline.js';
+import { decideVerdict } from '../gate/verdict.js';
+import { defaultRecipe, describeStage } from '../loop/recipe.js';
+import { modelTraits } from '../loop/model-traits.js';
+import { optimize } from '../loop/optimize-loop.js';
+import { saveModel } from '../onnx/index.js';
+import { buildReport, errorReport } from '../report/build.js';
+import { renderMarkdown } from '../report/markdown.js';
+import type { Report } from '../report/types.js';
+import { writeReportFiles } from '../report/validate.js';
+import { buildJudge } from './judge.js';
+import { prepare } from './prepare.js';
+import { TOOL_VERSION } from '../version.js';
+
+export interface RunOptions {
+  configPath: string;
+  outDir: string;
+  log?: (message: string) => void;
+}
+
+export interface RunOutcome {
+  report: Report;
+  reportPath: string;
+  markdownPath: string;
+  modelPath?: string;
+  exitCode: 0 | 1 | 2;
+}
+
+/** Profile rows shown in the report. */
+const PROFILE_TOP = 12;
+/** Per-step latency probe budget inside the loop (the final comparison uses the config's budget). */
+const LOOP_BENCH_MS = 1500;
+
+export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
+  const log = options.log ?? (() => {});
+  const timings: Record<string, number> = {};
+  const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await work();
+    } finally {
+      timings[name] = Math.round((performance.now() - t0) / 10) / 100;
+    }
+  };
+  try {
+    const p = await timed('prepare', () => prepare(options.configPath));
+    const { config } = p;
+    const modelPath = path.join(options.outDir, 'model.onnx');
+    refuseOverwrite(modelPath, config.model);
+
+    const evaluate: EvaluateOptions = { task: config.task, metrics: config.metrics, batchSize: config.data.batchSize };
+    log(`evaluating ${config.model} on ${p.evalSet.count} samples`);
+    const original = await timed('evaluate-original', () => evaluateModel(config.model, p.evalSet, { ...evaluate, keepOutputs: true, label: config.model }));
+
+    let recipe: RecipeStage[] | undefined = config.recipe;
+    const notes = [...p.notes, ...original.notes];
+    if (!recipe) {
+      const { traits } = await modelTraits(p.model);
+      recipe = defaultRecipe(traits);
+      notes.push(`Default recipe for this model: ${recipe.map(describeStage).join(', then ')}.`);
+    }
+
+    const loopBatch = Math.max(...config.bench.batchSizes);
+    const judge = buildJudge({
+      dataset: p.evalSet,
+      metric: config.metrics[0],
+      evaluate,
+      reference: original.result,
+      referenceOutputs: config.task === 'fidelity' ? original.outputs : undefined,
+      seed: config.seed,
+      latency: { batchSize: loopBatch, timeBudgetMs: LOOP_BENCH_MS, threads: config.bench.threads, feeds: p.evalSet },
+    });
+    const loop = await timed('optimize', () =>
+      optimize(p.model, {
+        recipe: recipe as RecipeStage[],
+        budget: config.gate.accuracyDrop,
+        ctx: { calibration: p.calibration, seed: config.seed, log },
+        judge,
+        wallTimeMs: config.budget.wallTimeMs,
+      }),
+    );
+    saveModel(loop.model, modelPath);
+    log(`wrote ${modelPath}`);
+
+    const noise = config.data.noiseSigma ? { sigma: config.data.noiseSigma, seed: config.seed } : undefined;
+    const [originalFinal, candidate] = await timed('evaluate', async () => [
+      noise ? (await evaluateModel(config.model, p.evalSet, { ...evaluate, noise, label: config.model })).result : original.result,
+      (await evaluateModel(modelPath, p.evalSet, { ...evaluate, noise, label: modelPath, reference: config.task === 'fidelity' ? original.outputs : undefined })).result,
+    ]);
+
+    log(`benchmarking original vs candidate (batch sizes ${config.bench.batchSizes.join(', ')})`);
+    const bench = await timed('benchmark', () =>
+      benchLatency({
+        models: [
+          { model: config.model, label: 'original' },
+          { model: modelPath, label: 'candidate' },
+        ],
+        batchSizes: config.bench.batchSizes,
+        timeBudgetMs: config.bench.timeBudgetMs,
+        minRuns: config.bench.minRuns,
+        warmup: config.bench.warmup,
+        precision: config.bench.precision,
+        threads: config.bench.threads,
+        inputs: p.evalSet,
+        seed: config.seed,
+      }),
+    );
+    const latency = bench.batches.map((b) => b.comparison).filter((c): c is LatencyComparison => c !== undefined);
+
+    const [memOriginal, memCandidate] = await timed('memory', async () => [await measureMemory(config.model, { batchSize: loopBatch }), await measureMemory(modelPath, { batchSize: loopBatch })]);
+    const profile = await timed('profile', () => profileModel(modelPath, { dataset: p.evalSet, batchSize: loopBatch, threads: config.bench.threads, label: modelPath }));
+
+    const baseline = config.baseline ? readBaseline(config.baseline) : undefined;
+    const prModelChanged = baseline ? baseline.modelSha256 !== sha256File(config.model) : undefined;
+    const decision = decideVerdict({
+      metrics: config.metrics,
+      rules: config.gate,
+      baseline,
+      original: originalFinal,
+      candidate,
+      latency,
+      prModelChanged,
+      seed: config.seed,
+    });
+    const report = buildReport({
+      toolVersion: TOOL_VERSION,
+      configPath: config.file,
+      models: { original: config.model, candidate: modelPath },
+      decision,
+      prModelChanged,
+      storedBaseline: baseline,
+      machine: machineInfo({ intraOpThreads: bench.intraOpThreads, interOpThreads: bench.interOpThreads }),
+      resources: { baseline: stripExtras(memOriginal), candidate: stripExtras(memCandidate) },
+      steps: loop.steps,
+      passes: loop.passes,
+      fallbackNodes: loop.fallbackNodes,
+      profile: {
+        batchSize: loopBatch,
+        top: profile.nodes.slice(0, PROFILE_TOP).map((n) => ({ name: n.originalNames?.join(', ') || n.name, opType: n.opType, ms: n.meanUs / 1000, share: n.share })),
+      },
+      notes: [...notes, ...loop.notes],
+      timings,
+    });
+    const written = writeReportFiles(options.outDir, report, renderMarkdown(report));
+    return { report, ...written, modelPath, exitCode: report.verdict === 'fail' ? 1 : 0 };
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    const report = errorReport({ toolVersion: TOOL_VERSION, configPath: options.configPath, error: err, timings });
+    const written = writeReportFiles(options.outDir, report, renderMarkdown(report));
+    return { report, ...written, exitCode: 2 };
+  }
+}
+
+/** The user's model is never overwritten, whatever --out says. */
+function refuseOverwrite(output: string, input: string): void {
+  const resolvedOut = path.resolve(output);
+  const same = fs.existsSync(resolvedOut) ? fs.realpathSync(resolvedOut) === fs.realpathSync(input) : resolvedOut === path.resolve(input);
+  if (same) throw new InputError(`--out would overwrite the model ${input}; choose another output folder`, input);
+}
+
+function stripExtras<T extends { peakRssBytes: number; fileBytes: number; gzipBytes: number; weightBytesByType: Record<string, number> }>(m: T) {
+  return { peakRssBytes: m.peakRssBytes, fileBytes: m.fileBytes, gzipBytes: m.gzipBytes, weightBytesByType: m.weightBytesByType };
+}
