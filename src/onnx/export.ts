@@ -58,7 +58,10 @@ export interface SerializedModel {
 
 /** The model as inline ONNX bytes (for sessions created from a buffer, hashing, tests). */
 export function encodeModel(model: Model): Uint8Array {
-  return serializeModel(model, {}, 'model.onnx').bytes;
+  const out = serializeModel(model, {}, 'model.onnx');
+  // Dropping the side file would hand ORT a model whose weights are nowhere: refuse instead.
+  if (out.external) throw new Error(`model '${model.graph.name}' is too large for one buffer (over 2 GiB of tensors); save it to a file with saveModel`);
+  return out.bytes;
 }
 
 export function serializeModel(model: Model, options: SaveOptions, fileName: string): SerializedModel {

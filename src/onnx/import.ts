@@ -30,7 +30,7 @@ import {
   type ValueInfoProto,
 } from 'onnx-buf';
 import { InputError } from '../errors.js';
-import { DataType, type Attribute, type FunctionDef, type Graph, type Model, type Node, type SparseTensor, type Tensor, type ValueInfo, type ValueType } from './ir.js';
+import { DataType, type Attribute, type FunctionDef, type Graph, type Model, type Node, type OpsetImport, type SparseTensor, type Tensor, type ValueInfo, type ValueType } from './ir.js';
 import { byteLength, dataTypeName, elementCount, isKnownDataType } from './tensor-data.js';
 
 export interface ImportOptions {
@@ -73,6 +73,11 @@ export function decodeModel(bytes: Uint8Array, options: { baseDir?: string; labe
   const ctx = new ImportContext(label, options.baseDir);
   try {
     return ctx.model(proto);
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    // A malformed file can still trip the conversion (absurd nesting, unreadable side files):
+    // that is a problem with the input, not a crash.
+    throw new InputError(`${label}: cannot import the model (${(err as Error).message ?? String(err)})`, label);
   } finally {
     ctx.close();
   }
@@ -96,7 +101,7 @@ class ImportContext {
     const extra = p.trainingInfo.length || p.configuration.length ? toBinary(ModelProtoSchema, create(ModelProtoSchema, { trainingInfo: p.trainingInfo, configuration: p.configuration })) : undefined;
     return {
       irVersion: Number(p.irVersion),
-      opsetImports: p.opsetImport.map((o) => ({ domain: o.domain === 'ai.onnx' ? '' : o.domain, version: Number(o.version) })),
+      opsetImports: opsetImports(p.opsetImport),
       producerName: p.producerName,
       producerVersion: p.producerVersion,
       domain: p.domain,
@@ -140,7 +145,7 @@ class ImportContext {
       outputs: [...f.output],
       attributes: [...f.attribute],
       nodes: f.node.map((n) => this.node(n)),
-      opsetImports: f.opsetImport.map((o) => ({ domain: o.domain === 'ai.onnx' ? '' : o.domain, version: Number(o.version) })),
+      opsetImports: opsetImports(f.opsetImport),
       docString: f.docString || undefined,
       extra,
     };
@@ -305,6 +310,19 @@ class ImportContext {
   }
 }
 
+/** 'ai.onnx' is the default domain's other spelling; a model naming both keeps one entry. */
+function opsetImports(list: Array<{ domain: string; version: bigint }>): OpsetImport[] {
+  const out: OpsetImport[] = [];
+  for (const o of list) {
+    const domain = o.domain === 'ai.onnx' ? '' : o.domain;
+    const version = Number(o.version);
+    const seen = out.find((e) => e.domain === domain);
+    if (seen) seen.version = Math.max(seen.version, version);
+    else out.push({ domain, version });
+  }
+  return out;
+}
+
 function isInside(dir: string, file: string): boolean {
   const rel = path.relative(dir, file);
   return rel !== '' && !rel.startsWith('..') && !path.isAbsolute(rel);
@@ -341,9 +359,24 @@ function typedFieldsToRaw(t: TensorProto, count: number): Uint8Array {
       return bytesOf(Uint16Array.from(t.int32Data));
     case DataType.INT8:
       return bytesOf(Int8Array.from(t.int32Data));
+    case DataType.INT4:
+    case DataType.UINT4:
+    case DataType.FLOAT4E2M1:
+    case DataType.INT2:
+    case DataType.UINT2: {
+      // The spec (and ORT, onnx.helper) store one packed byte per int32; some writers store one
+      // element per int32 instead. The count tells them apart.
+      const bits = dt === DataType.INT2 || dt === DataType.UINT2 ? 2 : 4;
+      const packedLength = Math.ceil((count * bits) / 8);
+      if (t.int32Data.length === packedLength || t.int32Data.length !== count) return Uint8Array.from(t.int32Data, (v) => v & 0xff);
+      const out = new Uint8Array(packedLength);
+      const perByte = 8 / bits;
+      const mask = (1 << bits) - 1;
+      for (let i = 0; i < count; i++) out[Math.floor(i / perByte)] |= (t.int32Data[i] & mask) << ((i % perByte) * bits);
+      return out;
+    }
     default:
-      // uint8, bool, float8 variants, and the packed sub-byte types (one packed byte per int32).
-      void count;
+      // uint8, bool and the float8 variants: one element per int32.
       return Uint8Array.from(t.int32Data, (v) => v & 0xff);
   }
 }

@@ -5,3 +5,7 @@ export * from './graph-ops.js';
 export { loadModel, decodeModel, type ImportOptions } from './import.js';
 export { saveModel, serializeModel, encodeModel, type SaveOptions, type SerializedModel } from './export.js';
 export { GraphBuilder, type AttrValue } from './builder.js';
+export { upgradeOpset, irVersionForOpset, MAX_UPGRADE_OPSET, type UpgradeResult } from './opset-upgrade.js';
+export { graphCost, nodeFlops, type GraphCost, type NodeCost, type ShapeLookup } from './flops.js';
+export { inspectModel, formatInspectReport, formatCount, formatBytes, type InspectReport, type InspectOptions, type IoSummary } from './inspect.js';
+export { decodeTensorFile } from './tensor-file.js';
