@@ -34,6 +34,8 @@ export interface SessionOptions {
   configEntries?: Record<string, string>;
   /** Label for error messages (usually the model's path). */
   label?: string;
+  /** ORT log severity (0 verbose .. 4 fatal); default ORT's (2, warnings). */
+  logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
 }
 
 export interface IoInfo {
@@ -89,6 +91,7 @@ export class ModelSession {
       sessionOptions.profileFilePrefix = options.profileFilePrefix;
     }
     if (options.optimizedModelFilePath) sessionOptions.optimizedModelFilePath = options.optimizedModelFilePath;
+    if (options.logSeverityLevel !== undefined) sessionOptions.logSeverityLevel = options.logSeverityLevel;
     try {
       const session =
         typeof model === 'string'

@@ -15,12 +15,18 @@ export interface PerSampleResults {
   labels?: number[];
   /** Absolute error per sample (regression). */
   absError?: number[];
+  /** Cosine similarity to the reference per sample (fidelity). */
+  cosine?: number[];
 }
 
 export interface EvalResult {
   task: 'classification' | 'regression' | 'fidelity';
   samples: number;
-  /** e.g. accuracy, top5, f1, mae, rmse, agreement, cosine, sqnr_db, max_abs_error, worst_class_accuracy. */
+  /**
+   * Named as in the config's `metrics:` list: classification accuracy, top1, top3/top5/top10, f1,
+   * worst-class-accuracy; regression mae, rmse; fidelity agreement, cosine, sqnr (dB, capped at 200),
+   * max-abs-error (and `<metric>:<output>` per output when the model has several).
+   */
   metrics: MetricValues;
   /** Per-class accuracy in points, keyed by class id. */
   perClass?: Record<string, number>;

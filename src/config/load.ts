@@ -1,0 +1,206 @@
+/**
+ * prune-gate.yml -> typed Config. Parsing, schema validation, cross-field checks, defaults and
+ * path resolution; every problem is an InputError naming the file and the key's JSON pointer.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { parseDocument } from 'yaml';
+import { InputError } from '../errors.js';
+import { validateConfigObject } from './schema.js';
+import type { BenchConfig, Config, DataSource, GateConfig, MetricName, MetricRule, PruneParams, QuantizeParams, RecipeStage, Task } from './types.js';
+
+type Raw = Record<string, unknown>;
+
+export const CONFIG_DEFAULTS = {
+  seed: 0,
+  batchSize: 32,
+  bench: { batchSizes: [1], timeBudgetMs: 10_000, threads: 1, minRuns: 30, precision: 0.02, warmup: 10 } satisfies BenchConfig,
+  gate: { accuracyDrop: 2, use: 'point' as const, relative: false },
+};
+
+/** Reads, validates and resolves a config file. */
+export function loadConfig(file: string): Config {
+  const label = file;
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new InputError(`${label}: no such config file`, label);
+    if (code === 'EISDIR') throw new InputError(`${label}: is a folder; pass the config file (e.g. prune-gate.yml)`, label);
+    throw new InputError(`${label}: cannot read (${(err as Error).message})`, label);
+  }
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length) {
+    const e = doc.errors[0];
+    const where = e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : 'YAML';
+    throw new InputError(`${label}: YAML syntax error at ${where}: ${e.message.split('\n')[0]}`, label);
+  }
+  const obj: unknown = doc.toJS();
+  if (obj === null || obj === undefined) throw new InputError(`${label}: the config file is empty; it needs at least 'model: <file>.onnx'`, label);
+  return configFromObject(obj, path.dirname(path.resolve(file)), label);
+}
+
+/** Validates a parsed config object; relative paths resolve against `baseDir`; `label` prefixes messages. */
+export function configFromObject(obj: unknown, baseDir: string, label = '<config>'): Config {
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) {
+    throw new InputError(`${label}: the config must be a map of keys (model:, data:, ...), got ${Array.isArray(obj) ? 'a list' : typeof obj}`, label);
+  }
+  const problems = validateConfigObject(obj);
+  const raw = obj as Raw;
+  if (!problems.length) problems.push(...crossFieldProblems(raw));
+  if (problems.length) throw new InputError(`${label}: ${problems.join('; ')}`, label);
+
+  const resolve = (p: string) => path.resolve(baseDir, p);
+  const mustExist = (pointer: string, p: string, what: string): string => {
+    const abs = resolve(p);
+    if (!fs.existsSync(abs)) throw new InputError(`${label}: ${pointer}: ${what} '${p}' does not exist (looked for ${abs})`, label);
+    return abs;
+  };
+
+  const data = (raw.data ?? {}) as Raw;
+  const source = (key: 'eval' | 'calibration'): DataSource | undefined => {
+    const s = data[key] as Raw | undefined;
+    if (!s) return undefined;
+    const inputs =
+      typeof s.inputs === 'string'
+        ? mustExist(`/data/${key}/inputs`, s.inputs, 'data file')
+        : Object.fromEntries(Object.entries(s.inputs as Record<string, string>).map(([k, v]) => [k, mustExist(`/data/${key}/inputs/${k}`, v, 'data file')]));
+    const labels = typeof s.labels === 'string' ? mustExist(`/data/${key}/labels`, s.labels, 'labels file') : undefined;
+    return { inputs, labels };
+  };
+
+  const evalSource = source('eval');
+  const calibration = source('calibration');
+  const hasLabels = Boolean(evalSource?.labels) || (typeof evalSource?.inputs === 'string' && !evalSource.inputs.endsWith('.npy'));
+  const task = (raw.task as Task | undefined) ?? (evalSource?.labels ? 'classification' : 'fidelity');
+  if (task !== 'fidelity' && evalSource && !hasLabels) {
+    throw new InputError(`${label}: /data/eval/labels: task '${task}' needs labels; add data.eval.labels or set 'task: fidelity' to compare against the baseline model`, label);
+  }
+
+  const metrics = (raw.metrics as MetricName[] | undefined) ?? defaultMetrics(task);
+  metrics.forEach((m, i) => {
+    if (!TASK_METRICS[task].includes(m)) {
+      throw new InputError(`${label}: /metrics/${i}: '${m}' is not a ${task} metric; with task '${task}' use ${TASK_METRICS[task].join(', ')}`, label);
+    }
+  });
+  const bench = (raw.bench ?? {}) as Raw;
+  const gate = (raw.gate ?? {}) as Raw;
+  const budget = (raw.budget ?? {}) as Raw;
+
+  return {
+    file: label,
+    baseDir,
+    model: mustExist('/model', raw.model as string, 'model'),
+    baseline: typeof raw.baseline === 'string' ? resolve(raw.baseline) : undefined,
+    task,
+    seed: (raw.seed as number | undefined) ?? CONFIG_DEFAULTS.seed,
+    data: {
+      eval: evalSource,
+      calibration,
+      batchSize: (data['batch-size'] as number | undefined) ?? CONFIG_DEFAULTS.batchSize,
+      noiseSigma: data['noise-sigma'] as number | undefined,
+    },
+    metrics,
+    bench: {
+      batchSizes: (bench['batch-sizes'] as number[] | undefined) ?? CONFIG_DEFAULTS.bench.batchSizes,
+      timeBudgetMs: bench['time-budget'] !== undefined ? parseDuration(bench['time-budget'] as string | number) : CONFIG_DEFAULTS.bench.timeBudgetMs,
+      threads: (bench.threads as number | undefined) ?? CONFIG_DEFAULTS.bench.threads,
+      minRuns: (bench['min-runs'] as number | undefined) ?? CONFIG_DEFAULTS.bench.minRuns,
+      precision: (bench.precision as number | undefined) ?? CONFIG_DEFAULTS.bench.precision,
+      warmup: (bench.warmup as number | undefined) ?? CONFIG_DEFAULTS.bench.warmup,
+    },
+    recipe: Array.isArray(raw.recipe) ? (raw.recipe as Raw[]).map(toStage) : undefined,
+    gate: toGate(gate),
+    budget: { wallTimeMs: budget['wall-time'] !== undefined ? parseDuration(budget['wall-time'] as string | number) : undefined },
+  };
+}
+
+/** What evaluation computes per task (fidelity metrics compare with the baseline model's outputs). */
+export const TASK_METRICS: Record<Task, MetricName[]> = {
+  classification: ['accuracy', 'top1', 'top3', 'top5', 'top10', 'f1', 'worst-class-accuracy'],
+  regression: ['mae', 'rmse'],
+  fidelity: ['agreement', 'cosine', 'sqnr', 'max-abs-error'],
+};
+
+export function defaultMetrics(task: Task): MetricName[] {
+  if (task === 'regression') return ['mae', 'rmse'];
+  if (task === 'fidelity') return ['agreement', 'cosine'];
+  return ['accuracy'];
+}
+
+/** `30s`, `2m`, `500ms`, `1h`, or a number of seconds -> milliseconds. */
+export function parseDuration(value: string | number, where = 'duration'): number {
+  if (typeof value === 'number') {
+    if (!(value > 0)) throw new InputError(`${where} must be positive (got ${value})`);
+    return value * 1000;
+  }
+  const m = /^([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)$/.exec(value.trim());
+  if (!m) throw new InputError(`${where} must be a duration like 30s, 2m or 500ms (got '${value}')`);
+  const n = Number(m[1]);
+  const scale = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+  return n * scale;
+}
+
+function crossFieldProblems(raw: Raw): string[] {
+  const problems: string[] = [];
+  const recipe = Array.isArray(raw.recipe) ? (raw.recipe as Raw[]) : [];
+  recipe.forEach((stage, i) => {
+    const p = stage.prune as Raw | undefined;
+    if (p) {
+      const at = `/recipe/${i}/prune`;
+      if (p.target === undefined && !(p.kind === 'low-rank' && p.energy !== undefined)) problems.push(`${at}: missing required key 'target'`);
+      if (p.kind === 'n:m') {
+        const n = (p.n as number | undefined) ?? 2;
+        const m = (p.m as number | undefined) ?? 4;
+        if (n >= m) problems.push(`${at}/n must be < m (got n=${n}, m=${m})`);
+      } else if (p.n !== undefined || p.m !== undefined) {
+        problems.push(`${at}: 'n' and 'm' apply only to kind 'n:m' (kind is '${String(p.kind)}')`);
+      }
+      if (p.energy !== undefined && p.kind !== 'low-rank') problems.push(`${at}: 'energy' applies only to kind 'low-rank'`);
+      if (typeof p.step === 'number' && typeof p.target === 'number' && p.step > p.target && p.target > 0) {
+        problems.push(`${at}/step must be <= target (got step=${p.step}, target=${p.target})`);
+      }
+    }
+    const q = stage.quantize as Raw | undefined;
+    if (q) {
+      const at = `/recipe/${i}/quantize`;
+      if (q.percentile !== undefined && q.calibration !== 'percentile') problems.push(`${at}: 'percentile' needs 'calibration: percentile'`);
+      if ((q['block-size'] !== undefined || q['accuracy-level'] !== undefined) && q.kind !== 'int4-weight-only') {
+        problems.push(`${at}: 'block-size' and 'accuracy-level' apply only to kind 'int4-weight-only'`);
+      }
+      if (q.calibration !== undefined && q.kind !== 'int8-static') problems.push(`${at}: 'calibration' applies only to kind 'int8-static'`);
+    }
+  });
+  return problems;
+}
+
+const camel = (k: string) => k.replace(/[-_]([a-z])/g, (_, c: string) => c.toUpperCase());
+
+function toStage(stage: Raw): RecipeStage {
+  if (stage.prune) {
+    return { stage: 'prune', prune: camelKeys(stage.prune as Raw) as unknown as PruneParams };
+  }
+  const q = stage.quantize as Raw;
+  const params = camelKeys(q) as unknown as QuantizeParams;
+  // Both spellings are accepted (the ORT quantizer's snake_case and our kebab-case); merge them.
+  const merge = (a: unknown, b: unknown) => (a || b ? [...new Set([...((a as string[]) ?? []), ...((b as string[]) ?? [])])] : undefined);
+  params.nodesToExclude = merge(q.nodes_to_exclude, q['nodes-to-exclude']);
+  params.opTypesToQuantize = merge(q.op_types_to_quantize, q['op-types-to-quantize']);
+  return { stage: 'quantize', quantize: params };
+}
+
+function camelKeys(obj: Raw): Raw {
+  return Object.fromEntries(Object.entries(obj).map(([k, v]) => [camel(k), v]));
+}
+
+function toGate(gate: Raw): GateConfig {
+  const rules = (gate.metrics ?? {}) as Record<string, Raw>;
+  return {
+    accuracyDrop: (gate['accuracy-drop'] as number | undefined) ?? CONFIG_DEFAULTS.gate.accuracyDrop,
+    use: (gate.use as 'point' | 'interval' | undefined) ?? CONFIG_DEFAULTS.gate.use,
+    p95Ratio: gate['p95-ratio'] as number | undefined,
+    relative: (gate.relative as boolean | undefined) ?? CONFIG_DEFAULTS.gate.relative,
+    metrics: Object.fromEntries(Object.entries(rules).map(([k, v]) => [k, camelKeys(v) as MetricRule])),
+  };
+}

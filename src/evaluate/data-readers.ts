@@ -1,0 +1,197 @@
+/**
+ * Readers for evaluation data: one .npy per input, one .npz, an ONNX test_data_set folder, or
+ * JSON Lines. Each returns plain arrays (first axis = samples) for data.ts to validate.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { unzipSync } from 'fflate';
+import { InputError } from '../errors.js';
+import { decodeTensorFile } from '../onnx/index.js';
+import { dataTypeName, toTypedArray } from '../onnx/tensor-data.js';
+import { parseNpy, readNpy, type NpyArray, type NpyData } from './npy.js';
+import type { ElementType } from './session.js';
+
+export interface RawArray extends NpyData {
+  /** Where it came from, for messages (file, or file:entry). */
+  source: string;
+  /** JSON numbers carry no dtype: they may be cast to any numeric model input type. */
+  untyped?: boolean;
+}
+
+export interface RawData {
+  inputs: Record<string, RawArray>;
+  labels?: RawArray;
+  /** Expected outputs shipped with the data (test_data_set output_K.pb). */
+  outputs?: Record<string, RawArray>;
+}
+
+export function readInputsMap(files: Record<string, string>, labels?: string): RawData {
+  const inputs: Record<string, RawArray> = {};
+  for (const [name, file] of Object.entries(files)) inputs[name] = { ...readNpy(file), source: file };
+  return { inputs, labels: labels ? readLabels(labels) : undefined };
+}
+
+export function readLabels(file: string): RawArray {
+  if (!file.endsWith('.npy')) throw new InputError(`${file}: labels must be a .npy file (class ids or regression targets)`, file);
+  return { ...readNpy(file), source: file };
+}
+
+/** A single path: .npz, .jsonl, .npy (the model's only input) or a test_data_set folder. */
+export function readSinglePath(file: string, labels?: string): RawData {
+  let data: RawData;
+  if (fs.statSync(file).isDirectory()) data = readTestDataFolder(file);
+  else if (file.endsWith('.npz')) data = readNpz(file);
+  else if (file.endsWith('.jsonl') || file.endsWith('.ndjson')) data = readJsonl(file);
+  else if (file.endsWith('.npy')) data = { inputs: { '': { ...readNpy(file), source: file } } };
+  else throw new InputError(`${file}: unknown data format; use .npy per input, one .npz, a .jsonl file or an ONNX test_data_set folder`, file);
+  if (labels) {
+    if (data.labels) throw new InputError(`${labels}: labels are given twice (also inside ${file}); keep one`, labels);
+    data.labels = readLabels(labels);
+  }
+  return data;
+}
+
+export function readNpz(file: string): RawData {
+  let entries: Record<string, Uint8Array>;
+  try {
+    entries = unzipSync(fs.readFileSync(file));
+  } catch (err) {
+    throw new InputError(`${file}: not a readable .npz (zip) file: ${(err as Error).message}`, file);
+  }
+  const inputs: Record<string, RawArray> = {};
+  let labels: RawArray | undefined;
+  for (const [entry, bytes] of Object.entries(entries)) {
+    if (!entry.endsWith('.npy')) continue;
+    const name = entry.slice(0, -4);
+    const arr: RawArray = { ...parseNpy(bytes, `${file}:${entry}`), source: `${file}:${entry}` };
+    if (name === 'labels') labels = arr;
+    else inputs[name] = arr;
+  }
+  if (!Object.keys(inputs).length) throw new InputError(`${file}: the .npz holds no arrays besides labels; save one array per model input name`, file);
+  return { inputs, labels };
+}
+
+/** `{"inputs": {"x": [[...]]}, "label": 3}` per line. */
+export function readJsonl(file: string): RawData {
+  const lines = fs.readFileSync(file, 'utf8').split('\n');
+  const values: Record<string, number[]> = {};
+  const shapes: Record<string, number[]> = {};
+  const labels: number[] = [];
+  let count = 0;
+  lines.forEach((line, i) => {
+    if (!line.trim()) return;
+    const where = `${file}:${i + 1}`;
+    let rec: { inputs?: Record<string, unknown>; label?: unknown };
+    try {
+      rec = JSON.parse(line) as typeof rec;
+    } catch (err) {
+      throw new InputError(`${where}: not valid JSON (${(err as Error).message})`, file);
+    }
+    if (!rec || typeof rec.inputs !== 'object' || rec.inputs === null) throw new InputError(`${where}: each line needs {"inputs": {"<input name>": [...]}, "label": ...}`, file);
+    const names = Object.keys(rec.inputs);
+    if (count > 0 && names.sort().join() !== Object.keys(values).sort().join()) {
+      throw new InputError(`${where}: inputs ${names.join(', ')} differ from the first line's ${Object.keys(values).join(', ')}`, file);
+    }
+    for (const name of names) {
+      const flat: number[] = [];
+      const shape = flatten(rec.inputs[name], flat, `${where}: input '${name}'`, file);
+      if (count === 0) {
+        shapes[name] = shape;
+        values[name] = [];
+      } else if (shape.join() !== shapes[name].join()) {
+        throw new InputError(`${where}: input '${name}' has shape [${shape}] but the first line's is [${shapes[name]}]`, file);
+      }
+      for (const v of flat) values[name].push(v);
+    }
+    if (rec.label !== undefined) {
+      if (typeof rec.label !== 'number') throw new InputError(`${where}: "label" must be a number (got ${JSON.stringify(rec.label)})`, file);
+      labels.push(rec.label);
+    } else if (labels.length) throw new InputError(`${where}: "label" is missing (earlier lines have one)`, file);
+    count++;
+  });
+  if (count === 0) throw new InputError(`${file}: no samples (empty file)`, file);
+  if (labels.length && labels.length !== count) throw new InputError(`${file}: the first lines have no "label" but later lines do; label every line or none`, file);
+  const inputs: Record<string, RawArray> = {};
+  for (const [name, v] of Object.entries(values)) {
+    inputs[name] = { type: 'float64', shape: [count, ...shapes[name]], data: Float64Array.from(v), source: file, untyped: true };
+  }
+  const labelArr = labels.length ? { type: 'float64' as ElementType, shape: [count], data: Float64Array.from(labels), source: file, untyped: true } : undefined;
+  return { inputs, labels: labelArr };
+}
+
+function flatten(v: unknown, out: number[], what: string, file: string): number[] {
+  if (typeof v === 'number') {
+    out.push(v);
+    return [];
+  }
+  if (typeof v === 'boolean') {
+    out.push(v ? 1 : 0);
+    return [];
+  }
+  if (!Array.isArray(v) || v.length === 0) throw new InputError(`${what} must be a number or a non-empty (nested) list of numbers`, file);
+  let inner: number[] | undefined;
+  for (const item of v) {
+    const s = flatten(item, out, what, file);
+    if (inner && s.join() !== inner.join()) throw new InputError(`${what} is ragged (rows of different lengths)`, file);
+    inner = s;
+  }
+  return [v.length, ...(inner ?? [])];
+}
+
+/**
+ * `folder` is one test_data_set_N folder (input_K.pb ...) or a folder holding several; sets are
+ * concatenated along the first axis.
+ */
+export function readTestDataFolder(folder: string): RawData {
+  const sets = fs.existsSync(path.join(folder, 'input_0.pb'))
+    ? [folder]
+    : fs
+        .readdirSync(folder)
+        .filter((d) => /^test_data_set_\d+$/.test(d))
+        .sort((a, b) => Number(a.split('_').pop()) - Number(b.split('_').pop()))
+        .map((d) => path.join(folder, d));
+  if (!sets.length) throw new InputError(`${folder}: no input_0.pb and no test_data_set_N folders inside`, folder);
+  const perSet = sets.map((dir) => ({ inputs: readPbSeries(dir, 'input'), outputs: readPbSeries(dir, 'output') }));
+  const concat = (kind: 'inputs' | 'outputs'): Record<string, RawArray> => {
+    const first = perSet[0][kind];
+    const out: Record<string, RawArray> = {};
+    first.forEach((arr, k) => {
+      const parts = perSet.map((s, i) => {
+        const p = s[kind][k];
+        if (!p) throw new InputError(`${sets[i]}: ${kind === 'inputs' ? 'input' : 'output'}_${k}.pb is missing (${sets[0]} has it)`, sets[i]);
+        if (p.type !== arr.type || p.shape.slice(1).join() !== arr.shape.slice(1).join()) {
+          throw new InputError(`${p.source}: ${p.type}[${p.shape}] does not match ${arr.source}: ${arr.type}[${arr.shape}]`, p.source);
+        }
+        return p;
+      });
+      out[arr.name || `#${k}`] = { type: arr.type, shape: [parts.reduce((n, p) => n + (p.shape[0] ?? 1), 0), ...arr.shape.slice(1)], data: concatArrays(parts.map((p) => p.data)), source: parts.length > 1 ? `${folder} (${kind})` : arr.source };
+    });
+    return out;
+  };
+  return { inputs: concat('inputs'), outputs: concat('outputs') };
+}
+
+function readPbSeries(dir: string, prefix: 'input' | 'output'): Array<RawArray & { name: string }> {
+  const out: Array<RawArray & { name: string }> = [];
+  for (let k = 0; fs.existsSync(path.join(dir, `${prefix}_${k}.pb`)); k++) {
+    const file = path.join(dir, `${prefix}_${k}.pb`);
+    const t = decodeTensorFile(fs.readFileSync(file), file);
+    const type = dataTypeName(t.dataType) as ElementType;
+    if (t.strings) throw new InputError(`${file}: string tensors are not supported as evaluation data`, file);
+    out.push({ name: t.name, type, shape: t.dims.length ? t.dims : [1], data: toTypedArray(t) as NpyArray, source: file });
+  }
+  return out;
+}
+
+function concatArrays(parts: NpyArray[]): NpyArray {
+  if (parts.length === 1) return parts[0];
+  const total = parts.reduce((n, p) => n + p.length, 0);
+  const Ctor = parts[0].constructor as new (n: number) => NpyArray;
+  const out = new Ctor(total);
+  let offset = 0;
+  for (const p of parts) {
+    (out as unknown as { set(a: ArrayLike<unknown>, o: number): void }).set(p as ArrayLike<unknown>, offset);
+    offset += p.length;
+  }
+  return out;
+}

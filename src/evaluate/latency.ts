@@ -1,0 +1,241 @@
+/**
+ * Latency of one model, or of two models compared in the same process: same session options
+ * (pinned intra-op threads, inter-op 1, optimization 'all', no spinning), warm-up, then
+ * interleaved runs on the same feeds in ABBA order so drift (thermal, other tenants) hits both
+ * alike. Stops at the time budget once `minRuns` are in, or earlier when the 95% interval of the
+ * P95 (ratio) is narrower than `precision`.
+ */
+import { InputError } from '../errors.js';
+import { Dataset, castArray, datasetFromArrays, sampleSize } from './data.js';
+import { RunEnergy, type EnergyPerRequest } from './energy.js';
+import { uniform } from './rng.js';
+import { ModelSession, type ElementType, type Feeds, type IoInfo, type SessionOptions } from './session.js';
+import { percentileInterval, percentileRatios, quantileSorted } from './stats.js';
+import type { LatencyComparison, LatencyStats } from './types.js';
+import type { NpyArray } from './npy.js';
+
+export type BenchModel = string | Uint8Array | { model: string | Uint8Array; label?: string };
+
+export interface BenchOptions {
+  /** [A] alone, or [A, B]: ratios are B / A (A is the baseline). */
+  models: [BenchModel] | [BenchModel, BenchModel];
+  batchSizes: number[];
+  /** Per model and batch size. */
+  timeBudgetMs: number;
+  minRuns?: number;
+  /** Upper bound on measured runs per model and batch size (default 50,000: bounds memory and the bootstrap). */
+  maxRuns?: number;
+  /** Warm-up runs per model and batch size (not measured). */
+  warmup?: number;
+  /**
+   * Sessions are created afresh this many times (default 2 when comparing, 1 alone), alternating
+   * which model's session is created first; budget and minimum runs are split between rounds.
+   */
+  rounds?: number;
+  /** Relative half-width of the 95% CI of the P95 (ratio) below which to stop early; 0 disables. */
+  precision?: number;
+  threads?: number;
+  /** Real inputs (the first samples, tiled to the batch size); otherwise seeded random feeds. */
+  inputs?: Dataset;
+  /** Sizes for symbolic non-batch dimensions of generated feeds, by dimension name. */
+  dims?: Record<string, number>;
+  seed?: number;
+  session?: Omit<SessionOptions, 'intraOpThreads' | 'interOpThreads'>;
+  /** Called after each batch size (progress). */
+  onProgress?: (message: string) => void;
+}
+
+export type StopReason = 'precision' | 'budget' | 'hard-cap' | 'max-runs';
+
+export interface BatchLatency {
+  batchSize: number;
+  /** One per model, in the order given. */
+  stats: LatencyStats[];
+  comparison?: LatencyComparison;
+  stoppedBy: StopReason;
+  /** Per-run milliseconds, per model (for reports and further statistics). */
+  samplesMs: number[][];
+  /** Energy per run (one batch), per model: RAPL joules where readable, else CPU seconds as the proxy. */
+  energy: EnergyPerRequest[];
+}
+
+export interface BenchResult {
+  labels: string[];
+  intraOpThreads: number;
+  interOpThreads: number;
+  batches: BatchLatency[];
+}
+
+/** Stop regardless of precision after this many budgets, once a handful of runs are in. */
+const HARD_CAP_BUDGETS = 4;
+const HARD_CAP_MIN_RUNS = 5;
+const MAX_RUNS = 50_000;
+
+export async function benchLatency(options: BenchOptions): Promise<BenchResult> {
+  const threads = options.threads ?? 1;
+  const specs = options.models.map((m, i) => (typeof m === 'string' || m instanceof Uint8Array ? { model: m, label: typeof m === 'string' ? m : `model ${String.fromCharCode(65 + i)}` } : { model: m.model, label: m.label ?? `model ${String.fromCharCode(65 + i)}` }));
+  const rounds = Math.max(1, options.rounds ?? (specs.length === 2 ? 2 : 1));
+  const acc: Accumulator[] = options.batchSizes.map(() => ({ samples: specs.map(() => []), energy: specs.map(() => new RunEnergy()), stoppedBy: 'budget' }));
+  for (let r = 0; r < rounds; r++) {
+    // The session created second ran 1-3% faster than an identical one created first (measured,
+    // order-independent): alternate the creation order between rounds so that bias cancels.
+    const creation = r % 2 === 1 ? specs.map((_, k) => specs.length - 1 - k) : specs.map((_, k) => k);
+    const sessions: ModelSession[] = new Array(specs.length);
+    try {
+      for (const k of creation) sessions[k] = await ModelSession.create(specs[k].model, { ...options.session, label: specs[k].label, intraOpThreads: threads, interOpThreads: 1 });
+      for (let b = 0; b < options.batchSizes.length; b++) {
+        const batchSize = options.batchSizes[b];
+        const feeds = sessions.map((s) => feedsFor(s.inputs, s.label, batchSize, options));
+        await measureRound(sessions, feeds, acc[b], options, rounds, r === rounds - 1);
+      }
+    } finally {
+      for (const s of sessions) await s?.release();
+    }
+  }
+  const batches = options.batchSizes.map((batchSize, b) => summarize(acc[b], batchSize, options.seed ?? 0));
+  for (const b of batches) options.onProgress?.(`batch ${b.batchSize}: ${b.stats.map((st) => `${st.p50.toFixed(3)} ms`).join(' vs ')}`);
+  return { labels: specs.map((s) => s.label), intraOpThreads: threads, interOpThreads: 1, batches };
+}
+
+interface Accumulator {
+  samples: number[][];
+  energy: RunEnergy[];
+  stoppedBy: StopReason;
+}
+
+async function timeRun(session: ModelSession, feeds: Feeds, energy: RunEnergy): Promise<number> {
+  // The energy counters are read outside the timed window.
+  let ms = 0;
+  await energy.around(async () => {
+    const t0 = process.hrtime.bigint();
+    await session.run(feeds);
+    ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  });
+  return ms;
+}
+
+/** One round: its share of the budget and of the minimum runs; the precision rule only in the last round (balanced rounds). */
+async function measureRound(sessions: ModelSession[], feeds: Feeds[], acc: Accumulator, options: BenchOptions, rounds: number, last: boolean): Promise<void> {
+  const warmup = options.warmup ?? 10;
+  const minRuns = Math.max(2, options.minRuns ?? 30);
+  const roundMinRuns = Math.max(1, Math.ceil(minRuns / rounds));
+  const maxRuns = Math.max(minRuns, options.maxRuns ?? MAX_RUNS);
+  const roundMaxRuns = Math.max(roundMinRuns, Math.ceil(maxRuns / rounds));
+  const precision = options.precision ?? 0.02;
+  const budgetNs = (BigInt(Math.round(options.timeBudgetMs * 1e6)) * BigInt(sessions.length)) / BigInt(rounds);
+  for (let w = 0; w < warmup; w++) for (let m = 0; m < sessions.length; m++) await sessions[m].run(feeds[m]);
+  const samples = acc.samples;
+  const start = process.hrtime.bigint();
+  let nextCheck = minRuns;
+  for (let i = 0; ; i++) {
+    // ABBA: alternate which model goes first, so neither always runs on a cache warmed by the other.
+    const order = sessions.length === 2 && i % 2 === 1 ? [1, 0] : sessions.map((_, k) => k);
+    for (const m of order) samples[m].push(await timeRun(sessions[m], feeds[m], acc.energy[m]));
+    const runs = i + 1;
+    const elapsed = process.hrtime.bigint() - start;
+    if (runs >= roundMinRuns && elapsed >= budgetNs) break;
+    if (runs >= HARD_CAP_MIN_RUNS && elapsed >= budgetNs * BigInt(HARD_CAP_BUDGETS)) {
+      acc.stoppedBy = 'hard-cap';
+      return;
+    }
+    if (runs >= roundMaxRuns) {
+      acc.stoppedBy = 'max-runs';
+      return;
+    }
+    const total = samples[0].length;
+    if (last && precision > 0 && total >= nextCheck) {
+      // Checking costs a bootstrap; do it at geometrically spaced run counts.
+      nextCheck = Math.ceil(total * 1.25);
+      if (relativeHalfWidth(samples, options.seed ?? 0) < precision) {
+        acc.stoppedBy = 'precision';
+        return;
+      }
+    }
+  }
+  if (acc.stoppedBy !== 'hard-cap') acc.stoppedBy = 'budget';
+}
+
+function summarize(acc: Accumulator, batchSize: number, seed: number): BatchLatency {
+  const samples = acc.samples;
+  const stats = samples.map((s) => latencyStats(s, batchSize));
+  let comparison: LatencyComparison | undefined;
+  if (samples.length === 2) {
+    const [p50, p95, p99] = percentileRatios(samples[0], samples[1], [0.5, 0.95, 0.99], { seed, resamples: 2000, blockLength: blockLength(samples[0].length) });
+    comparison = { batchSize, baseline: stats[0], candidate: stats[1], ratios: { p50, p95, p99 } };
+  }
+  return { batchSize, stats, comparison, stoppedBy: acc.stoppedBy, samplesMs: samples, energy: acc.energy.map((e) => e.result()) };
+}
+
+/** Blocks of about sqrt(n) consecutive runs: long enough to keep a burst of interference together. */
+export function blockLength(n: number): number {
+  return Math.max(1, Math.round(Math.sqrt(n)));
+}
+
+function relativeHalfWidth(samples: number[][], seed: number): number {
+  const options = { seed, resamples: 200, blockLength: blockLength(samples[0].length) };
+  const r = samples.length === 2 ? percentileRatios(samples[0], samples[1], [0.95], options)[0] : percentileInterval(samples[0], 0.95, options);
+  return (r.interval.high - r.interval.low) / 2 / r.value;
+}
+
+export function latencyStats(samplesMs: number[], batchSize: number): LatencyStats {
+  const sorted = Float64Array.from(samplesMs).sort();
+  const mean = samplesMs.reduce((a, b) => a + b, 0) / samplesMs.length;
+  return {
+    batchSize,
+    p50: quantileSorted(sorted, 0.5),
+    p95: quantileSorted(sorted, 0.95),
+    p99: quantileSorted(sorted, 0.99),
+    mean,
+    throughput: (batchSize * 1000) / mean,
+    runs: samplesMs.length,
+  };
+}
+
+/** Feeds of `batchSize` samples: real data (first samples, tiled) or seeded random values. */
+export function feedsFor(inputs: IoInfo[], label: string, batchSize: number, options: Pick<BenchOptions, 'inputs' | 'dims' | 'seed'>): Feeds {
+  if (options.inputs) {
+    const ds = options.inputs.forModel(inputs, label);
+    if (ds.fixedBatch !== undefined && ds.fixedBatch !== batchSize) {
+      throw new InputError(`${label}: the model's batch dimension is fixed at ${ds.fixedBatch}; benchmark it with --batch-sizes ${ds.fixedBatch}`, label);
+    }
+    return tile(ds, batchSize);
+  }
+  const rand = uniform(options.seed ?? 0);
+  const feeds: Feeds = {};
+  for (const input of inputs) {
+    const dims = input.shape.map((d, k) => {
+      if (typeof d === 'number' && d > 0) {
+        if (k === 0 && d !== batchSize) throw new InputError(`${label}: input '${input.name}' fixes the batch dimension at ${d}; benchmark it with --batch-sizes ${d}`, label);
+        return d;
+      }
+      if (k === 0) return batchSize;
+      const named = typeof d === 'string' ? options.dims?.[d] : undefined;
+      if (named === undefined) throw new InputError(`${label}: input '${input.name}' has a free dimension ${k} ('${String(d)}'); give evaluation data (--config) so real shapes are used`, label);
+      return named;
+    });
+    const n = sampleSize(dims);
+    const type = input.type as ElementType;
+    const floats = Float64Array.from({ length: n }, () => rand());
+    const data = type === 'float32' || type === 'float64' ? castArray(floats, type) : castArray(new Float64Array(n), type);
+    feeds[input.name] = { type, dims, data: data as Feeds[string]['data'] };
+  }
+  return feeds;
+}
+
+function tile(ds: Dataset, batchSize: number): Feeds {
+  if (ds.count >= batchSize) return ds.slice(0, batchSize).batches(batchSize).next().value as Feeds;
+  const arrays: Record<string, { type: ElementType; shape: number[]; data: NpyArray }> = {};
+  for (const input of ds.inputs) {
+    const per = sampleSize(input.sampleShape);
+    const Ctor = input.data.constructor as new (n: number) => NpyArray;
+    const out = new Ctor(per * batchSize);
+    for (let s = 0; s < batchSize; s++) (out as Float32Array).set(input.data.subarray((s % ds.count) * per, ((s % ds.count) + 1) * per) as Float32Array, s * per);
+    arrays[input.name] = { type: input.type, shape: [batchSize, ...input.sampleShape], data: out };
+  }
+  const tiled = datasetFromArrays(arrays);
+  const withTypes = new Dataset(
+    tiled.inputs.map((i, k) => ({ ...i, feedType: ds.inputs[k].feedType })),
+    batchSize,
+  );
+  return withTypes.batches(batchSize).next().value as Feeds;
+}

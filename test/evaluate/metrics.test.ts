@@ -1,0 +1,121 @@
+import { classificationMetrics, fidelityMetrics, regressionMetrics } from '../../src/evaluate/metrics.js';
+import { bootstrapMeanDifference, mcnemar, pairedBootstrap, percentileRatio, percentileRatios, quantile } from '../../src/evaluate/stats.js';
+
+test('classification metrics match hand-computed values', () => {
+  const scores = [0.1, 0.7, 0.2, 0.5, 0.4, 0.1, 0.2, 0.3, 0.5, 0.3, 0.3, 0.4];
+  const m = classificationMetrics(scores, 3, [1, 1, 2, 0], [2]);
+  expect(m.predicted).toEqual([1, 0, 2, 2]);
+  expect(m.correct).toEqual([1, 0, 1, 0]);
+  expect(m.accuracy).toBe(50);
+  expect(m.topK[2]).toBe(100);
+  expect(m.confusion).toEqual([
+    [0, 0, 1],
+    [1, 1, 0],
+    [0, 0, 1],
+  ]);
+  expect(m.perClass).toEqual({ '0': 0, '1': 50, '2': 100 });
+  expect(m.worstClassAccuracy).toBe(0);
+  // F1 per class: 0, 2/3, 2/3 -> macro 4/9.
+  expect(m.f1).toBeCloseTo((100 * 4) / 9, 10);
+});
+
+test('top-k counts ties against the label', () => {
+  const m = classificationMetrics([1, 1, 1], 3, [2], [1, 2, 3]);
+  expect(m.topK).toEqual({ 1: 0, 2: 0, 3: 100 });
+});
+
+test('regression metrics', () => {
+  const m = regressionMetrics([1, 2, 3], [1.5, 2, 1]);
+  expect(m.absError).toEqual([0.5, 0, 2]);
+  expect(m.mae).toBeCloseTo(2.5 / 3, 12);
+  expect(m.rmse).toBeCloseTo(Math.sqrt(4.25 / 3), 12);
+});
+
+test('fidelity metrics', () => {
+  const f = fidelityMetrics([1, 0, 0, 1], [1, 0, 1, 0], 2);
+  expect(f.agreement).toBe(50);
+  expect(f.cosinePerSample).toEqual([1, 0]);
+  expect(f.cosine).toBe(0.5);
+  expect(f.sqnr).toBeCloseTo(0, 12);
+  expect(f.maxAbsError).toBe(1);
+  const half = fidelityMetrics([0.5, 1], [1, 2], 1);
+  expect(half.sqnr).toBeCloseTo(10 * Math.log10(4), 10);
+  expect(fidelityMetrics([1, 2], [1, 2], 1).sqnr).toBe(Infinity);
+});
+
+test('McNemar exact and mid-p', () => {
+  // b = 5 (A right, B wrong), c = 1: P(X<=1) = 7/64 for Binomial(6, 1/2).
+  const a = [1, 1, 1, 1, 1, 0, 1, 0];
+  const b = [0, 0, 0, 0, 0, 1, 1, 0];
+  const r = mcnemar(a, b);
+  expect([r.b, r.c]).toEqual([5, 1]);
+  expect(r.pExact).toBeCloseTo(14 / 64, 12);
+  expect(r.pMid).toBeCloseTo(8 / 64, 12);
+  expect(mcnemar([1, 0], [1, 0])).toEqual({ b: 0, c: 0, pExact: 1, pMid: 1 });
+});
+
+test('paired bootstrap: exact for constant differences, seeded, covers the truth', () => {
+  const a = Array.from({ length: 50 }, (_, i) => i % 3);
+  expect(bootstrapMeanDifference(a, a).interval).toMatchObject({ low: 0, high: 0, level: 0.95 });
+  expect(bootstrapMeanDifference(a, a.map((v) => v + 1)).interval).toMatchObject({ low: 1, high: 1 });
+  const noisyA = Array.from({ length: 400 }, (_, i) => (i * 7919) % 2);
+  const noisyB = noisyA.map((v, i) => (i % 10 === 0 ? 1 - v : v));
+  const d1 = bootstrapMeanDifference(noisyA, noisyB, { seed: 3 });
+  const d2 = bootstrapMeanDifference(noisyA, noisyB, { seed: 3 });
+  expect(d1).toEqual(d2);
+  expect(d1.interval.low).toBeLessThan(d1.value);
+  expect(d1.interval.high).toBeGreaterThan(d1.value);
+  const small = pairedBootstrap(40, (idx) => idx.reduce((s, i) => s + noisyB[i] - noisyA[i], 0) / idx.length, { seed: 3 });
+  expect(small.high - small.low).toBeGreaterThan(d1.interval.high - d1.interval.low);
+});
+
+test('percentile ratio and its interval', () => {
+  const a = Array.from({ length: 200 }, (_, i) => 1 + (i % 17) / 10);
+  expect(quantile([1, 2, 3, 4], 0.5)).toBe(2.5);
+  const r = percentileRatio(a, a.map((v) => 2 * v), 0.95, { resamples: 300 });
+  expect(r.value).toBeCloseTo(2, 12);
+  expect(r.interval.low).toBeCloseTo(2, 12);
+  expect(r.interval.high).toBeCloseTo(2, 12);
+  const same = percentileRatio(a, [...a].reverse(), 0.95, { resamples: 300 });
+  expect(same.interval.low).toBeLessThanOrEqual(1);
+  expect(same.interval.high).toBeGreaterThanOrEqual(1);
+});
+
+test('the counting bootstrap of percentile ratios equals resampling and sorting', async () => {
+  const { uniform } = await import('../../src/evaluate/rng.js');
+  const { quantileSorted } = await import('../../src/evaluate/stats.js');
+  const a = Array.from({ length: 97 }, (_, i) => Math.sin(i) + 2);
+  const b = Array.from({ length: 97 }, (_, i) => Math.cos(i * 1.3) + 2.5);
+  const qs = [0.5, 0.95, 0.99];
+  const fast = percentileRatios(a, b, qs, { seed: 9, resamples: 50 });
+  const rand = uniform(9);
+  const stats = qs.map(() => [] as number[]);
+  for (let r = 0; r < 50; r++) {
+    const ra = new Float64Array(97);
+    const rb = new Float64Array(97);
+    for (let i = 0; i < 97; i++) {
+      const j = Math.floor(rand() * 97);
+      ra[i] = a[j];
+      rb[i] = b[j];
+    }
+    ra.sort();
+    rb.sort();
+    qs.forEach((q, k) => stats[k].push(quantileSorted(rb, q) / quantileSorted(ra, q)));
+  }
+  qs.forEach((_, k) => {
+    const sorted = Float64Array.from(stats[k]).sort();
+    expect(fast[k].interval.low).toBeCloseTo(quantileSorted(sorted, 0.025), 12);
+    expect(fast[k].interval.high).toBeCloseTo(quantileSorted(sorted, 0.975), 12);
+  });
+});
+
+test('block bootstrap keeps exact ratios exact and widens intervals for autocorrelated series', () => {
+  const a = Array.from({ length: 400 }, (_, i) => 1 + (i % 23) / 10);
+  const r = percentileRatios(a, a.map((v) => 1.5 * v), [0.5, 0.95], { blockLength: 20, resamples: 300 });
+  for (const x of r) expect([x.interval.low, x.interval.high].map((v) => +v.toFixed(12))).toEqual([1.5, 1.5]);
+  // Slow stretches hitting B only: runs 0-99 of B are twice as slow, a burst that spans many runs.
+  const b = a.map((v, i) => (i < 100 ? 2 * v : v));
+  const iid = percentileRatios(a, b, [0.5], { resamples: 400, seed: 2 })[0].interval;
+  const blocked = percentileRatios(a, b, [0.5], { resamples: 400, seed: 2, blockLength: 40 })[0].interval;
+  expect(blocked.high - blocked.low).toBeGreaterThan(iid.high - iid.low);
+});
