@@ -1,0 +1,63 @@
+/**
+ * Per-layer sensitivity: prune each group alone at several ratios and measure with the caller's
+ * metric. The optimization loop turns the table into per-layer ratios (layerRatios).
+ */
+import { InputError } from '../../errors.js';
+import { probeShapes } from '../../evaluate/shapes.js';
+import type { Model } from '../../onnx/index.js';
+import type { PassContext } from '../types.js';
+import { checkLayerNames, checkTarget, selected } from './common.js';
+import { traceDependencies } from './depgraph.js';
+import type { Importance } from './importance.js';
+import type { RepairMode } from './repair.js';
+import { pruneStructured } from './structured.js';
+import { cloneModel, materializeConstants } from './tensors.js';
+
+export interface SensitivityOptions {
+  importance?: Importance;
+  repair?: RepairMode;
+  layers?: string[];
+  exclude?: string[];
+}
+
+export interface SensitivityRow {
+  /** The group's first producer node (the name layerRatios takes). */
+  layer: string;
+  ratio: number;
+  metric: number;
+}
+
+export async function scanLayerSensitivity(
+  model: Model,
+  ratios: number[],
+  evaluate: (m: Model) => Promise<number>,
+  ctx: PassContext,
+  options: SensitivityOptions = {},
+): Promise<SensitivityRow[]> {
+  if (!ratios.length) throw new InputError('ratios must list at least one fraction in [0, 1)', 'ratios');
+  ratios.forEach((r, i) => checkTarget(r, `ratios[${i}]`));
+  checkLayerNames(model, { layers: options.layers, exclude: options.exclude });
+  const probe = cloneModel(model);
+  materializeConstants(probe.graph);
+  let shapes: Map<string, number[]> | undefined;
+  try {
+    shapes = await probeShapes(probe, ctx.calibration?.[0]);
+  } catch {
+    shapes = undefined;
+  }
+  const groups = traceDependencies(probe, shapes).groups.filter((g) => selected(g.producers, options.layers, options.exclude));
+  const rows: SensitivityRow[] = [];
+  for (const g of groups) {
+    const layer = g.producers[0];
+    for (const ratio of ratios) {
+      const { model: pruned } = await pruneStructured(
+        model,
+        { target: ratio, importance: options.importance ?? 'l1', repair: options.repair ?? 'none', layers: [layer], multiple: 1 },
+        ctx,
+      );
+      rows.push({ layer, ratio, metric: await evaluate(pruned) });
+      ctx.log?.(`sensitivity ${layer} @ ${ratio}: ${rows[rows.length - 1].metric}`);
+    }
+  }
+  return rows;
+}

@@ -1,0 +1,228 @@
+/**
+ * Structured pruning: whole channels (and attention heads) leave every member of their dependency
+ * group, so tensors get smaller and ONNX Runtime does proportionally less work.
+ */
+import { InputError } from '../../errors.js';
+import { cleanup, getInt, NameGenerator, toposort, type Graph, type Model } from '../../onnx/index.js';
+import type { LayerChange, PassContext, PassResult, Skipped } from '../types.js';
+import { collectStats, validateCalibration, type ChannelStats, type StatsRequest } from './calibration.js';
+import { checkChoice, checkLayerNames, checkTarget, measure, selected } from './common.js';
+import { applyRemoval, removedPositions, traceDependencies, type DepGraph, type PruneGroup } from './depgraph.js';
+import { channelScores, lowest, unitScores, type Importance } from './importance.js';
+import { repairConsumer, type RepairMode, type RepairOutcome } from './repair.js';
+import { cloneModel, materializeConstants, withValues } from './tensors.js';
+
+export interface StructuredOptions {
+  /** Fraction of prunable channels (per-layer) or parameters (global) to remove, in [0, 1). */
+  target: number;
+  importance: Importance;
+  repair: RepairMode;
+  /** Round kept channel counts to a multiple (default 8, or 1 when the layer has < 32 channels). */
+  multiple?: number;
+  scope?: 'per-layer' | 'global';
+  layers?: string[];
+  exclude?: string[];
+  /** Floor fraction of channels kept per layer (default 0.1): no layer is emptied. */
+  minKeep?: number;
+  /** Per-layer ratios (producer node name -> fraction to remove), e.g. from a sensitivity scan. */
+  layerRatios?: Record<string, number>;
+}
+
+export async function pruneStructured(model: Model, options: StructuredOptions, ctx: PassContext): Promise<PassResult> {
+  const target = checkTarget(options.target);
+  const importance = checkChoice(options.importance, ['l1', 'l2', 'activation', 'reconstruction'] as const, 'importance');
+  const repair = checkChoice(options.repair, ['none', 'least-squares', 'bias-correction'] as const, 'repair');
+  const scope = checkChoice(options.scope ?? 'per-layer', ['per-layer', 'global'] as const, 'scope');
+  const minKeep = options.minKeep ?? 0.1;
+  if (!(minKeep > 0 && minKeep <= 1)) throw new InputError(`minKeep must be in (0, 1], got ${minKeep}`, 'minKeep');
+  if (options.multiple !== undefined && !(Number.isInteger(options.multiple) && options.multiple >= 1)) {
+    throw new InputError(`multiple must be a positive integer, got ${options.multiple}`, 'multiple');
+  }
+  for (const [name, r] of Object.entries(options.layerRatios ?? {})) checkTarget(r, `layerRatios.${name}`);
+  checkLayerNames(model, { layers: options.layers, exclude: options.exclude, layerRatios: Object.keys(options.layerRatios ?? {}) });
+  const needsData = importance === 'activation' || importance === 'reconstruction' || repair !== 'none';
+  const batches = needsData || ctx.calibration?.length ? validateCalibration(model, ctx.calibration, `importance '${importance}' / repair '${repair}'`) : undefined;
+
+  const work = cloneModel(model);
+  materializeConstants(work.graph);
+  if (repair !== 'none') addZeroBiases(work.graph);
+  const before = await measure(work, batches?.[0], ctx.log);
+  const dg = traceDependencies(work, before.shapes);
+  const skipped: Skipped[] = [...dg.unprunable];
+  const candidates: number[] = [];
+  dg.groups.forEach((g, i) => {
+    if (!selected(g.producers, options.layers, options.exclude)) skipped.push({ what: g.id, reason: 'not selected (layers/exclude)' });
+    else candidates.push(i);
+  });
+
+  const requests: StatsRequest[] = [];
+  for (const gi of candidates) {
+    for (const s of dg.groups[gi].slices) {
+      if (s.role !== 'in' || !s.activation || s.activationAxis === undefined) continue;
+      const linear = s.node.opType === 'Gemm' || s.node.opType === 'MatMul';
+      requests.push({ value: s.activation, axis: s.activationAxis, keepRows: repair !== 'none' && linear });
+    }
+  }
+  const stats: Map<string, ChannelStats> = needsData && batches ? await collectStats(work, requests, batches) : new Map();
+  const constant = (name: string) => work.graph.initializers.find((t) => t.name === name);
+  const scores = new Map<number, Float64Array>();
+  for (const gi of candidates) scores.set(gi, unitScores(channelScores(dg.groups[gi], importance, constant, stats), dg.groups[gi].granule));
+
+  const removed = decide(dg, candidates, scores, { ...options, target, scope, minKeep });
+
+  // Repair first, on full-size weights (removed rows are zeroed, then cut with the rest).
+  const outcomes: RepairOutcome[] = [];
+  if (repair !== 'none' && removed.size) {
+    const consumers = new Map<string, { node: (typeof dg.groups)[number]['slices'][number]['node']; activation: string }>();
+    for (const gi of removed.keys()) {
+      for (const s of dg.groups[gi].slices) if (s.role === 'in' && s.activation) consumers.set(s.node.name + '\u0000' + s.activation, { node: s.node, activation: s.activation });
+    }
+    for (const { node, activation } of consumers.values()) {
+      const layout = dg.layouts.get(activation);
+      if (!layout) continue;
+      const positions = removedPositions(dg, layout, removed);
+      outcomes.push(repairConsumer(work.graph, node, positions, stats.get(activation), repair));
+    }
+  }
+  applyRemoval(work, dg, removed);
+  cleanup(work.graph);
+  toposort(work.graph);
+  const after = await measure(work, batches?.[0], ctx.log);
+
+  const changed: LayerChange[] = [];
+  for (const [gi, channels] of removed) {
+    const g = dg.groups[gi];
+    const kept = g.channels - channels.size;
+    const what = g.granule > 1 ? `${g.channels / g.granule} -> ${kept / g.granule} heads (${g.channels} -> ${kept} channels)` : `${g.channels} -> ${kept} output channels`;
+    for (const p of g.producers) {
+      const node = work.graph.nodes.find((n) => n.name === p);
+      changed.push({ name: p, opType: node?.opType ?? '', change: what });
+    }
+  }
+  for (const o of outcomes) {
+    const node = work.graph.nodes.find((n) => n.name === o.node);
+    const err = o.errorBefore !== undefined ? ` (relative output error ${fmt(o.errorBefore)} without repair -> ${fmt(o.errorAfter)})` : '';
+    changed.push({ name: o.node, opType: node?.opType ?? '', change: `input channels removed; ${o.method} repair${err}${o.note ? `; ${o.note}` : ''}`, error: o.errorAfter ?? o.errorBefore });
+  }
+  ctx.log?.(`structured pruning: ${removed.size} of ${dg.groups.length} groups pruned, ${skipped.length} skipped`);
+  return {
+    model: work,
+    summary: {
+      pass: 'prune-structured',
+      paramsBefore: before.params,
+      paramsAfter: after.params,
+      flopsBefore: before.flops,
+      flopsAfter: after.flops,
+      changed,
+      skipped,
+      notes: [
+        `importance ${importance}, ${scope} target ${target}, repair ${repair}`,
+        ...(repair === 'bias-correction' || repair === 'least-squares' ? ['BatchNorm statistics are not re-estimated (folded BN in ONNX exports has none left to fix)'] : []),
+      ],
+    },
+  };
+}
+
+const fmt = (x: number | undefined) => (x === undefined ? '?' : x.toPrecision(3));
+
+interface Decision {
+  target: number;
+  scope: 'per-layer' | 'global';
+  minKeep: number;
+  multiple?: number;
+  layerRatios?: Record<string, number>;
+}
+
+/** Channels to remove per group index (only groups losing at least one channel). */
+export function decide(dg: DepGraph, candidates: number[], scores: Map<number, Float64Array>, d: Decision): Map<number, Set<number>> {
+  const keepCount = new Map<number, number>();
+  const multipleOf = (g: PruneGroup) => (g.granule > 1 ? 1 : (d.multiple ?? (g.channels < 32 ? 1 : 8)));
+  const ratioOf = (g: PruneGroup) => {
+    const r = g.producers.map((p) => d.layerRatios?.[p]).find((x) => x !== undefined);
+    return r;
+  };
+  if (d.scope === 'per-layer') {
+    for (const gi of candidates) {
+      const g = dg.groups[gi];
+      const units = g.channels / g.granule;
+      const ratio = ratioOf(g) ?? d.target;
+      keepCount.set(gi, roundKeep(units - Math.round(ratio * units), units, multipleOf(g), d.minKeep));
+    }
+  } else {
+    // Global: scores normalised per group (mean 1) so layers of different scale compare; the
+    // cheapest units go first until the parameter target is met. Explicit layer ratios still win.
+    const units: Array<{ gi: number; u: number; s: number; cost: number }> = [];
+    let total = 0;
+    const cap = new Map<number, number>();
+    for (const gi of candidates) {
+      const g = dg.groups[gi];
+      const n = g.channels / g.granule;
+      const sc = scores.get(gi) as Float64Array;
+      const mean = sc.reduce((a, b) => a + b, 0) / n || 1;
+      const cost = g.paramsPerChannel * g.granule;
+      total += cost * n;
+      const fixed = ratioOf(g);
+      if (fixed !== undefined) {
+        keepCount.set(gi, roundKeep(n - Math.round(fixed * n), n, multipleOf(g), d.minKeep));
+        continue;
+      }
+      cap.set(gi, n - Math.max(1, Math.ceil(d.minKeep * n)));
+      for (let u = 0; u < n; u++) units.push({ gi, u, s: sc[u] / mean, cost });
+    }
+    units.sort((a, b) => a.s - b.s || a.gi - b.gi || a.u - b.u);
+    const goal = d.target * total;
+    let done = 0;
+    const taken = new Map<number, number>();
+    for (const x of units) {
+      if (done >= goal) break;
+      const t = taken.get(x.gi) ?? 0;
+      if (t >= (cap.get(x.gi) ?? 0)) continue;
+      taken.set(x.gi, t + 1);
+      done += x.cost;
+    }
+    for (const gi of cap.keys()) {
+      const g = dg.groups[gi];
+      const n = g.channels / g.granule;
+      keepCount.set(gi, roundKeep(n - (taken.get(gi) ?? 0), n, multipleOf(g), d.minKeep));
+    }
+  }
+  const removed = new Map<number, Set<number>>();
+  for (const [gi, keep] of keepCount) {
+    const g = dg.groups[gi];
+    const n = g.channels / g.granule;
+    if (keep >= n) continue;
+    const gone = lowest(scores.get(gi) as Float64Array, n - keep);
+    const set = new Set<number>();
+    for (const u of gone) for (let k = 0; k < g.granule; k++) set.add(u * g.granule + k);
+    removed.set(gi, set);
+  }
+  return removed;
+}
+
+export function roundKeep(keep: number, units: number, multiple: number, minKeep: number): number {
+  const floor = Math.max(1, Math.ceil(minKeep * units));
+  let k = Math.max(keep, floor);
+  if (multiple > 1) {
+    k = Math.round(k / multiple) * multiple;
+    if (k < floor) k = Math.ceil(floor / multiple) * multiple;
+  }
+  return Math.min(units, k);
+}
+
+/** Gives Conv and Gemm nodes a zero bias so repair can write one; adding zeros changes no output. */
+function addZeroBiases(graph: Graph): void {
+  const names = new NameGenerator(graph);
+  for (const n of graph.nodes) {
+    if (n.inputs[2]) continue;
+    const w = graph.initializers.find((t) => t.name === n.inputs[1]);
+    if (!w) continue;
+    let size: number | undefined;
+    if (n.opType === 'Conv' && getInt(n, 'group', 1) === 1) size = w.dims[0];
+    if (n.opType === 'Gemm' && w.dims.length === 2) size = w.dims[getInt(n, 'transB', 0) ? 0 : 1];
+    if (size === undefined) continue;
+    const t = withValues(w, [size], new Float32Array(size), names.next(`${n.name || n.opType}_bias`));
+    graph.initializers.push(t);
+    while (n.inputs.length < 3) n.inputs.push('');
+    n.inputs[2] = t.name;
+  }
+}

@@ -1,0 +1,156 @@
+import { InputError } from '../../../src/errors.js';
+import { probeShapes } from '../../../src/evaluate/shapes.js';
+import { float32Tensor, toFloat32, toTypedArray, type Model } from '../../../src/onnx/index.js';
+import { dependencyGroups, pruneStructured } from '../../../src/passes/prune/index.js';
+import { positionsOf } from '../../../src/passes/prune/layout.js';
+import { ALL, attention, convBnChain, grouped, type TestModel } from './models.js';
+import { maxAbsDiff, randomFeeds, run } from './helpers.js';
+
+const ctx = { seed: 1 };
+
+describe.each(ALL.map((f) => [f().name, f] as const))('%s', (_name, make) => {
+  let t: TestModel;
+  beforeAll(() => {
+    t = make();
+  });
+
+  test('ratio 0 is the identity (bit-identical outputs)', async () => {
+    const feeds = randomFeeds(t.inputs);
+    const { model, summary } = await pruneStructured(t.model, { target: 0, importance: 'l1', repair: 'none' }, ctx);
+    expect(summary.paramsAfter).toBe(summary.paramsBefore);
+    expect(summary.changed).toEqual([]);
+    const [a, b] = [await run(t.model, feeds), await run(model, feeds)];
+    for (const k of Object.keys(a)) expect(Buffer.from((b[k].data as Float32Array).buffer)).toEqual(Buffer.from((a[k].data as Float32Array).buffer));
+  });
+
+  test('50% pruning loads and runs in ORT with the same output shapes and fewer params', async () => {
+    const feeds = randomFeeds(t.inputs);
+    const { model, summary } = await pruneStructured(t.model, { target: 0.5, importance: 'l2', repair: 'none', multiple: 1 }, ctx);
+    const [a, b] = [await run(t.model, feeds), await run(model, feeds)];
+    for (const k of Object.keys(a)) expect(b[k].dims).toEqual(a[k].dims);
+    expect(summary.paramsAfter).toBeLessThan(summary.paramsBefore);
+    expect(summary.flopsAfter as number).toBeLessThan(summary.flopsBefore as number);
+  });
+
+  test('removing a channel whose slices are exactly zero changes nothing', async () => {
+    const shapes = await probeShapes(t.model);
+    const { groups } = dependencyGroups(t.model, shapes);
+    expect(groups.length).toBeGreaterThan(0);
+    for (const g of groups) {
+      // Zero one unit (channel or head) in every member of the group: it then contributes nothing anywhere.
+      const model = structuredCloneModel(t.model);
+      const unit = 1;
+      const inits = new Map(model.graph.initializers.map((x, i) => [x.name, i]));
+      for (const s of g.slices) {
+        const i = inits.get(s.node.inputs[s.input]) as number;
+        const tensor = model.graph.initializers[i];
+        const data = Float32Array.from(toFloat32(tensor));
+        const dims = tensor.dims;
+        const inner = dims.slice(s.axis + 1).reduce((a, b) => a * b, 1);
+        const outer = dims.slice(0, s.axis).reduce((a, b) => a * b, 1);
+        for (let c = unit * g.granule; c < (unit + 1) * g.granule; c++) {
+          for (const p of positionsOf(s.seg, c)) for (let o = 0; o < outer; o++) data.fill(0, (o * dims[s.axis] + p) * inner, (o * dims[s.axis] + p + 1) * inner);
+        }
+        model.graph.initializers[i] = float32Tensor(tensor.name, dims, data);
+      }
+      const units = g.channels / g.granule;
+      const { model: pruned, summary } = await pruneStructured(model, { target: 1 / units, importance: 'l1', repair: 'none', multiple: 1, layers: [g.producers[0]] }, ctx);
+      expect(summary.changed[0].change).toMatch(g.granule > 1 ? `${units} -> ${units - 1} heads` : `${g.channels} -> ${g.channels - 1} output channels`);
+      const feeds = randomFeeds(t.inputs, 5);
+      const [a, b] = [await run(model, feeds), await run(pruned, feeds)];
+      for (const k of Object.keys(a)) expect(maxAbsDiff(a[k], b[k])).toBeLessThan(1e-5);
+    }
+  });
+});
+
+function structuredCloneModel(m: Model): Model {
+  // Node objects are shared with the dependency groups computed on `m`; only tensors are replaced.
+  return { ...m, graph: { ...m.graph, initializers: [...m.graph.initializers] } };
+}
+
+test('conv/bn chain: exact parameter count and tensor shapes after 50%', async () => {
+  const t = convBnChain();
+  const { model, summary } = await pruneStructured(t.model, { target: 0.5, importance: 'l1', repair: 'none', multiple: 1 }, ctx);
+  const dims = (name: string) => {
+    const node = model.graph.nodes.find((n) => n.name === name);
+    return model.graph.initializers.find((x) => x.name === node?.inputs[1])?.dims;
+  };
+  expect(dims('conv1')).toEqual([8, 3, 3, 3]);
+  expect(dims('conv2')).toEqual([8, 8, 3, 3]);
+  expect(dims('fc')).toEqual([10, 128]);
+  // conv1 216 + bn 4x8 + conv2 576 + bias 8 + clip bounds 2 + per-channel scale 8 + fc 1280 + 10
+  expect(summary.paramsAfter).toBe(216 + 32 + 576 + 8 + 2 + 8 + 1280 + 10);
+  expect(summary.changed.map((c) => `${c.name}: ${c.change}`)).toEqual(['conv1: 16 -> 8 output channels', 'conv2: 16 -> 8 output channels']);
+  expect(summary.skipped).toEqual([{ what: 'fc', reason: "reaches graph output 'y'" }]);
+});
+
+test('kept counts are rounded to the multiple, with a floor', async () => {
+  const t = attention(64, 4, 3);
+  const { summary } = await pruneStructured(t.model, { target: 0.3, importance: 'l1', repair: 'none', layers: ['ffn1'] }, ctx);
+  // 128 channels, 30% -> keep 90 -> rounded to a multiple of 8 = 88.
+  expect(summary.changed).toEqual([expect.objectContaining({ name: 'ffn1', change: '128 -> 88 output channels' })]);
+  const floor = await pruneStructured(t.model, { target: 0.99, importance: 'l1', repair: 'none', layers: ['ffn1'], minKeep: 0.25 }, ctx);
+  expect(floor.summary.changed[0].change).toBe('128 -> 32 output channels');
+});
+
+test('attention: whole heads go and the Reshape constants follow', async () => {
+  const t = attention();
+  const feeds = randomFeeds(t.inputs);
+  const { model, summary } = await pruneStructured(t.model, { target: 0.5, importance: 'l1', repair: 'none', layers: ['q'] }, ctx);
+  expect(summary.changed.map((c) => c.change)).toEqual(['4 -> 2 heads (16 -> 8 channels)', '4 -> 2 heads (16 -> 8 channels)', '4 -> 2 heads (16 -> 8 channels)']);
+  const ints = (name: string) => Array.from(toTypedArray(model.graph.initializers.find((x) => x.name === name) as never) as BigInt64Array, Number);
+  expect(ints('split_heads')).toEqual([0, 0, 2, 4]);
+  expect(ints('merge_heads')).toEqual([0, 0, 8]);
+  const out = await run(model, feeds);
+  expect(out.y.dims).toEqual([2, 3, 16]);
+});
+
+test('grouped conv and graph outputs are skipped with reasons', async () => {
+  const { summary } = await pruneStructured(grouped().model, { target: 0.5, importance: 'l1', repair: 'none' }, ctx);
+  const reasons = Object.fromEntries(summary.skipped.map((s) => [s.what, s.reason]));
+  expect(reasons.gconv).toMatch(/grouped Conv \(group=4\)/);
+  expect(reasons.c1).toMatch(/grouped Conv 'gconv'/);
+  expect(reasons.c4).toBe("reaches graph output 'y'");
+  expect(summary.changed.map((c) => c.name)).toEqual(['c3']);
+});
+
+test('global scope removes the parameter fraction across layers', async () => {
+  const t = attention(64, 4, 9);
+  const { summary } = await pruneStructured(t.model, { target: 0.3, importance: 'l2', repair: 'none', scope: 'global', multiple: 1 }, ctx);
+  const { groups } = dependencyGroups(t.model, await probeShapes(t.model));
+  const prunable = groups.reduce((a, g) => a + g.paramsPerChannel * g.channels, 0);
+  const largestUnit = Math.max(...groups.map((g) => g.paramsPerChannel * g.granule));
+  const removed = summary.paramsBefore - summary.paramsAfter;
+  expect(groups.map((g) => g.id)).toEqual(['q+k+v', 'ffn1']);
+  expect(removed).toBeGreaterThanOrEqual(0.3 * prunable);
+  expect(removed).toBeLessThan(0.3 * prunable + largestUnit);
+  // Both groups lose something: the scores are normalised per group before they are compared.
+  expect(summary.changed.map((c) => c.name)).toEqual(expect.arrayContaining(['q', 'ffn1']));
+});
+
+describe('bad input', () => {
+  const t = convBnChain();
+  test.each([[1], [-0.1], [Number.NaN]])('target %p is an InputError naming the field', async (target) => {
+    await expect(pruneStructured(t.model, { target, importance: 'l1', repair: 'none' }, ctx)).rejects.toThrow(/target must be a number in \[0, 1\)/);
+  });
+  test('unknown layer names the layer', async () => {
+    await expect(pruneStructured(t.model, { target: 0.2, importance: 'l1', repair: 'none', layers: ['conv9'] }, ctx)).rejects.toThrow("layers: no node named 'conv9'");
+    await expect(pruneStructured(t.model, { target: 0.2, importance: 'l1', repair: 'none', exclude: ['nope'] }, ctx)).rejects.toBeInstanceOf(InputError);
+  });
+  test('calibration of the wrong shape names the input', async () => {
+    const bad = { x: { type: 'float32' as const, dims: [2, 4, 8, 8], data: new Float32Array(512) } };
+    await expect(pruneStructured(t.model, { target: 0.2, importance: 'activation', repair: 'none' }, { seed: 1, calibration: [bad] })).rejects.toThrow(
+      "calibration batch 0: input 'x' has shape [2,4,8,8], the model expects [N,3,8,8]",
+    );
+    await expect(pruneStructured(t.model, { target: 0.2, importance: 'l1', repair: 'least-squares' }, { seed: 1 })).rejects.toThrow(/needs calibration data/);
+  });
+  test('the input model is not modified', async () => {
+    const m = convBnChain().model;
+    const before = m.graph.initializers.map((x) => Buffer.from(x.raw).toString('hex'));
+    const nodes = JSON.stringify(m.graph.nodes, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+    await pruneStructured(m, { target: 0.5, importance: 'l1', repair: 'bias-correction' }, { seed: 1, calibration: [randomFeeds({ x: [4, 3, 8, 8] })] });
+    expect(m.graph.initializers.map((x) => Buffer.from(x.raw).toString('hex'))).toEqual(before);
+    expect(JSON.stringify(m.graph.nodes, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))).toBe(nodes);
+  });
+});
+
