@@ -1,0 +1,62 @@
+/**
+ * Posting the report as the sticky PR comment from inside the Action. Nothing here can change the
+ * verdict: a failure to post is a warning, and a read-only token (a PR from a fork) is a notice
+ * that points to the two-workflow pattern.
+ */
+import * as core from '@actions/core';
+import { createGitHubClient, type ClientOptions } from '../github/client.js';
+import { statusOf, upsertStickyComment } from '../github/sticky-comment.js';
+import { renderComment } from '../report/markdown.js';
+import type { CommentMeta } from '../report/markers.js';
+import type { Report } from '../report/types.js';
+
+export interface CommentTarget {
+  owner: string;
+  repo: string;
+  issueNumber: number;
+  meta: CommentMeta;
+}
+
+export type CommentOutcome =
+  | { posted: true; action: 'created' | 'updated' | 'skipped-older'; commentId: number; url?: string }
+  | { posted: false; skipped: 'disabled' | 'no-token' | 'not-a-pr' | 'fork' | 'read-only' | 'stale-artifact' | 'error'; message?: string };
+
+export const FORK_NOTICE =
+  'This pull request comes from a fork, so its GITHUB_TOKEN is read-only and prune-gate cannot post the PR comment. ' +
+  'The verdict and the job summary are unaffected. To get the comment on fork PRs, use the two-workflow pattern: ' +
+  'run prune-gate with `mode: measure` on pull_request and upload the report as an artifact, then post it with `mode: comment` ' +
+  'from a workflow_run workflow (see examples/workflows/prune-gate-measure.yml and prune-gate-comment.yml).';
+
+export async function postReportComment(
+  report: Report,
+  target: CommentTarget,
+  settings: { token: string; expectedAuthor?: string; client?: Partial<Omit<ClientOptions, 'token'>> },
+): Promise<CommentOutcome> {
+  if (!settings.token) {
+    core.warning('No token: the PR comment was skipped. Pass `token: ${{ github.token }}` (the default) or a token with pull-requests: write.');
+    return { posted: false, skipped: 'no-token' };
+  }
+  try {
+    const octokit = createGitHubClient({ token: settings.token, log: (m) => core.info(m), ...settings.client });
+    const r = await upsertStickyComment(octokit, {
+      owner: target.owner,
+      repo: target.repo,
+      issueNumber: target.issueNumber,
+      body: renderComment(report, target.meta),
+      meta: target.meta,
+      expectedAuthor: settings.expectedAuthor,
+    });
+    if (r.action === 'skipped-older') core.info(`A newer run already commented on #${target.issueNumber}; left its comment in place.`);
+    else core.info(`PR comment ${r.action}: ${r.url ?? `#${r.commentId}`}`);
+    if (r.deleted.length > 0) core.info(`Removed ${r.deleted.length} duplicate prune-gate comment(s).`);
+    return { posted: true, action: r.action, commentId: r.commentId, url: r.url };
+  } catch (err) {
+    if (statusOf(err) === 403) {
+      core.notice(`${FORK_NOTICE} (GitHub answered 403: ${(err as Error).message})`);
+      return { posted: false, skipped: 'read-only', message: (err as Error).message };
+    }
+    const message = `Could not post the PR comment (${(err as Error).message}); the verdict is unchanged and the report is in the job summary.`;
+    core.warning(message);
+    return { posted: false, skipped: 'error', message };
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * The frozen baseline (baseline.json): what the committed model scored, per sample, when someone
+ * ran `prune-gate baseline`. Later runs gate against it, so a PR that changes the model cannot
+ * quietly move the reference. Versioned and schema-checked on the way in and out.
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import { InputError } from '../errors.js';
+import type { EvalResult, LatencyStats, MachineInfo, MemoryStats, MetricValues, PerSampleResults } from '../evaluate/types.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
+import baselineSchema from '../../schemas/baseline.schema.json' with { type: 'json' };
+import { compileSchema, schemaProblems } from './json-schema.js';
+
+export const BASELINE_SCHEMA_VERSION = 1;
+
+export interface Baseline {
+  schemaVersion: typeof BASELINE_SCHEMA_VERSION;
+  /** ISO 8601 time of the run that froze it. */
+  created: string;
+  toolVersion: string;
+  /** sha256 (hex) of the model file the numbers belong to. */
+  modelSha256: string;
+  /** Hash of the config parts that change the numbers (data, metrics, task). */
+  configHash: string;
+  task: EvalResult['task'];
+  samples: number;
+  metrics: MetricValues;
+  perClass?: Record<string, number>;
+  perSample: PerSampleResults;
+  latency: LatencyStats[];
+  memory?: MemoryStats;
+  machine: { fingerprint: string; info: MachineInfo };
+}
+
+let validator: ReturnType<typeof compileSchema> | undefined;
+function validate(data: unknown): string[] {
+  validator ??= compileSchema(baselineSchema);
+  return schemaProblems(validator, data);
+}
+
+/** Reads and checks a baseline file; any problem is an InputError naming the file and the JSON path. */
+export function readBaseline(file: string): Baseline {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new InputError(`cannot read baseline ${file}: ${(err as Error).message}. Create it with \`prune-gate baseline\` or remove \`baseline:\` from the config.`, file);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new InputError(`baseline ${file} is not valid JSON (${(err as Error).message}). Regenerate it with \`prune-gate baseline\`.`, file);
+  }
+  const version = (data as { schemaVersion?: unknown } | null)?.schemaVersion;
+  if (typeof version === 'number' && version > BASELINE_SCHEMA_VERSION) {
+    throw new InputError(`baseline ${file} has schemaVersion ${version}, newer than this prune-gate understands (${BASELINE_SCHEMA_VERSION}). Upgrade prune-gate.`, file);
+  }
+  const problems = [...validate(data), ...consistencyProblems(data as Baseline)];
+  if (problems.length > 0) {
+    throw new InputError(`baseline ${file} is invalid:\n  ${problems.join('\n  ')}\nRegenerate it with \`prune-gate baseline\`.`, `${file}#${problems[0].split(/[ :]/)[0]}`);
+  }
+  return data as Baseline;
+}
+
+/** Validates, then writes atomically with a stable key order so the same baseline gives the same bytes. */
+export function writeBaseline(file: string, baseline: Baseline): void {
+  const problems = [...validate(baseline), ...consistencyProblems(baseline)];
+  if (problems.length > 0) throw new Error(`refusing to write an invalid baseline to ${file}:\n  ${problems.join('\n  ')}`);
+  writeFileAtomic(file, JSON.stringify(baseline, null, 2) + '\n');
+}
+
+/** Per-sample arrays must cover every sample, or paired statistics would pair the wrong samples. */
+function consistencyProblems(b: Baseline): string[] {
+  if (!b || typeof b !== 'object' || !b.perSample || typeof b.samples !== 'number') return [];
+  const out: string[] = [];
+  for (const [key, arr] of Object.entries(b.perSample)) {
+    if (Array.isArray(arr) && arr.length !== b.samples) out.push(`/perSample/${key} has ${arr.length} entries but /samples is ${b.samples}`);
+  }
+  return out;
+}
+
+/**
+ * A short stable id of the machine's performance-relevant traits: latency numbers from another
+ * fingerprint are shown for information only.
+ */
+export function machineFingerprint(info: MachineInfo): string {
+  const traits = [
+    info.cpuModel.trim(),
+    info.cores,
+    info.platform,
+    Object.entries(info.isa)
+      .filter(([, on]) => on)
+      .map(([k]) => k)
+      .sort()
+      .join('+'),
+    info.ortVersion,
+    info.intraOpThreads,
+    info.interOpThreads,
+  ].join('|');
+  return crypto.createHash('sha256').update(traits).digest('hex').slice(0, 16);
+}
+
+export function sha256File(file: string): string {
+  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+}
+
+export interface BaselineRun {
+  /** ISO time; passed in (not read from the clock here) so the same inputs give the same bytes. */
+  created: string;
+  toolVersion: string;
+  modelSha256: string;
+  configHash: string;
+  eval: EvalResult;
+  latency: LatencyStats[];
+  memory?: MemoryStats;
+  machine: MachineInfo;
+}
+
+/** The baseline record of one measured run of the committed model. */
+export function baselineFromRun(run: BaselineRun): Baseline {
+  const b: Baseline = {
+    schemaVersion: BASELINE_SCHEMA_VERSION,
+    created: run.created,
+    toolVersion: run.toolVersion,
+    modelSha256: run.modelSha256,
+    configHash: run.configHash,
+    task: run.eval.task,
+    samples: run.eval.samples,
+    metrics: { ...run.eval.metrics },
+    perSample: { ...run.eval.perSample },
+    latency: run.latency.map((l) => ({ ...l })),
+    machine: { fingerprint: machineFingerprint(run.machine), info: { ...run.machine } },
+  };
+  if (run.eval.perClass) b.perClass = { ...run.eval.perClass };
+  if (run.memory) b.memory = run.memory;
+  return b;
+}
+
+/**
+ * sha256 of a JSON value with object keys sorted, for `configHash`: pass the config parts that
+ * change the numbers (task, data, metrics, bench), not the recipe or gate thresholds.
+ */
+export function stableHash(value: unknown): string {
+  const canon = (v: unknown): unknown =>
+    Array.isArray(v) ? v.map(canon) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon((v as Record<string, unknown>)[k])])) : v;
+  return crypto.createHash('sha256').update(JSON.stringify(canon(value))).digest('hex');
+}

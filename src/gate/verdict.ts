@@ -1,0 +1,231 @@
+/**
+ * The gate: pure functions from measurements and thresholds to a verdict. The rule everywhere is
+ * "never a red build caused by noise": a number beyond its limit fails only when the configured
+ * rule says so (`use: point`), or when the whole 95 % interval is beyond it (`use: interval`, and
+ * always for latency); a limit inside the interval is a warning, not a failure.
+ */
+import type { EvalResult, Interval, LatencyComparison, MetricValues, PerSampleResults } from '../evaluate/types.js';
+import type { LatencyRow, MetricRow, Verdict } from '../report/types.js';
+import type { Baseline } from './baseline.js';
+import { canonicalMetric, higherIsBetter, isTop1Correctness, metricValue, sampleStatistic } from './metric-stats.js';
+import { mcnemar, pairedBootstrap } from './paired-stats.js';
+
+/** Per-metric rule, as in the config's `gate.metrics.<name>`. */
+export interface MetricRule {
+  /** Largest allowed drop (higher-is-better metrics), points or % of baseline when relative. */
+  maxDrop?: number;
+  /** Largest allowed increase (lower-is-better metrics such as mae). */
+  maxIncrease?: number;
+  /** Absolute floor / ceiling for the candidate's value. */
+  min?: number;
+  max?: number;
+  use?: 'point' | 'interval';
+  relative?: boolean;
+}
+
+/** The config's `gate:` section (structurally the same as config's GateConfig). */
+export interface GateRules {
+  accuracyDrop: number;
+  use: 'point' | 'interval';
+  p95Ratio?: number;
+  relative?: boolean;
+  metrics?: Partial<Record<string, MetricRule>>;
+}
+
+export interface GateInput {
+  /** Configured metrics; the first one is gated. */
+  metrics: string[];
+  rules: GateRules;
+  /** The frozen baseline, when the config names one; otherwise the original model is the reference. */
+  baseline?: Baseline;
+  /** The PR's model as committed, measured in this run. */
+  original: EvalResult;
+  candidate: EvalResult;
+  latency: LatencyComparison[];
+  /** True when the PR's model differs from the frozen baseline's (sha256 differs). */
+  prModelChanged?: boolean;
+  /** Seed for the bootstrap. */
+  seed?: number;
+  resamples?: number;
+}
+
+export interface GateDecision {
+  verdict: Exclude<Verdict, 'error'>;
+  reason: string;
+  gatedMetric: string;
+  reference: 'frozen-baseline' | 'original-model';
+  metrics: MetricRow[];
+  latency: LatencyRow[];
+}
+
+interface Reference {
+  metrics: MetricValues;
+  perSample: PerSampleResults;
+  samples: number;
+  label: string;
+}
+
+export function decideVerdict(input: GateInput): GateDecision {
+  if (input.metrics.length === 0) throw new Error('decideVerdict: no metrics configured');
+  const gatedMetric = input.metrics[0];
+  const ref: Reference = input.baseline
+    ? { metrics: input.baseline.metrics, perSample: input.baseline.perSample, samples: input.baseline.samples, label: 'the frozen baseline' }
+    : { metrics: input.original.metrics, perSample: input.original.perSample, samples: input.original.samples, label: 'the original model' };
+
+  const names = [...input.metrics];
+  for (const m of Object.keys(input.rules.metrics ?? {})) if (!names.some((n) => canonicalMetric(n) === canonicalMetric(m))) names.push(m);
+
+  const rows: MetricRow[] = [];
+  for (const name of names) {
+    const row = metricRow(name, name === gatedMetric, input, ref);
+    if (row) rows.push(row);
+  }
+  if (!rows.some((r) => r.metric === gatedMetric)) {
+    throw new Error(`decideVerdict: the gated metric "${gatedMetric}" is missing from the evaluation results`);
+  }
+  const latency = input.latency.map((c) => latencyRow(c, input.rules.p95Ratio));
+  const { verdict, reason } = summarize(rows, latency, ref.label);
+  return { verdict, reason, gatedMetric, reference: input.baseline ? 'frozen-baseline' : 'original-model', metrics: rows, latency };
+}
+
+function ruleFor(name: string, gated: boolean, rules: GateRules): (MetricRule & { maxDrift?: number }) | undefined {
+  const own = Object.entries(rules.metrics ?? {}).find(([k]) => canonicalMetric(k) === canonicalMetric(name))?.[1];
+  if (!own && !gated) return undefined;
+  const up = higherIsBetter(name);
+  const maxDrift = (up ? own?.maxDrop : own?.maxIncrease) ?? (gated ? rules.accuracyDrop : undefined);
+  return { ...own, maxDrift, use: own?.use ?? rules.use, relative: own?.relative ?? rules.relative ?? false };
+}
+
+function metricRow(name: string, isGatedMetric: boolean, input: GateInput, ref: Reference): MetricRow | undefined {
+  const base = metricValue(ref.metrics, name);
+  const cand = metricValue(input.candidate.metrics, name);
+  if (base === undefined || cand === undefined) return undefined;
+  const up = higherIsBetter(name);
+  const configured = ruleFor(name, isGatedMetric, input.rules);
+  // Relative drift is a percentage of the reference value; a zero reference has no scale, so the
+  // limit is then read in the metric's own units.
+  const rule = configured && configured.relative && base === 0 ? { ...configured, relative: false } : configured;
+  const relative = rule?.relative ?? false;
+  const scale = relative ? 100 / Math.abs(base) : 1;
+  const worse = (up ? base - cand : cand - base) * scale;
+
+  let interval: Interval | undefined;
+  const paired = ref.samples === input.candidate.samples;
+  const stat = paired ? sampleStatistic(name, ref.perSample, input.candidate.perSample) : undefined;
+  if (stat) {
+    const raw = pairedBootstrap(ref.perSample, input.candidate.perSample, ref.samples, stat, { seed: input.seed, resamples: input.resamples });
+    if (raw) {
+      const lo = (up ? raw.low : -raw.high) * scale;
+      const hi = (up ? raw.high : -raw.low) * scale;
+      interval = { low: lo, high: hi, level: raw.level };
+    }
+  }
+  const row: MetricRow = {
+    metric: name,
+    gated: rule !== undefined,
+    higherIsBetter: up,
+    baseline: base,
+    candidate: cand,
+    delta: cand - base,
+    drift: worse,
+    status: 'info',
+  };
+  if (input.baseline && input.prModelChanged) {
+    const pr = metricValue(input.original.metrics, name);
+    if (pr !== undefined) row.prModel = pr;
+  }
+  if (interval) row.interval = interval;
+  if (paired && isTop1Correctness(name) && ref.perSample.correct && input.candidate.perSample.correct) {
+    const m = mcnemar(ref.perSample.correct, input.candidate.perSample.correct);
+    if (m) row.mcnemar = m;
+  }
+  if (!rule) return row;
+  judge(row, rule, paired);
+  return row;
+}
+
+/** Sets status and explanation from the rule; the order of checks is the order of severity. */
+function judge(row: MetricRow, rule: MetricRule & { maxDrift?: number }, paired: boolean): void {
+  const unit = rule.relative ? '% of the reference' : row.higherIsBetter ? ' points' : '';
+  const word = row.higherIsBetter ? 'dropped' : 'rose';
+  const what = row.drift < 0 ? `${row.metric} improved by ${fmt(-row.drift)}${unit}` : `${row.metric} ${word} ${fmt(row.drift)}${unit}`;
+  const ci = row.interval ? ` (95 % CI ${fmt(row.interval.low)} to ${fmt(row.interval.high)})` : '';
+  if (rule.min !== undefined && row.candidate < rule.min) {
+    row.status = 'fail';
+    row.explanation = `${row.metric} is ${fmt(row.candidate)}, below the minimum ${fmt(rule.min)}`;
+    return;
+  }
+  if (rule.max !== undefined && row.candidate > rule.max) {
+    row.status = 'fail';
+    row.explanation = `${row.metric} is ${fmt(row.candidate)}, above the maximum ${fmt(rule.max)}`;
+    return;
+  }
+  if (rule.maxDrift === undefined) {
+    row.status = 'pass';
+    row.explanation = `${row.metric} is within its bounds`;
+    return;
+  }
+  const limit = rule.maxDrift;
+  row.rule = { maxDrift: limit, use: rule.use ?? 'point', relative: rule.relative ?? false };
+  const limitText = `the ${num(limit)}${rule.relative ? ' %' : row.higherIsBetter ? '-point' : ''} limit`;
+  const useInterval = rule.use === 'interval' && row.interval !== undefined;
+  if (useInterval ? row.interval!.low > limit : row.drift > limit) {
+    row.status = 'fail';
+    row.explanation = useInterval ? `${what}${ci}: the whole interval is above ${limitText}` : `${what}${ci}, above ${limitText}`;
+    return;
+  }
+  if (row.interval && row.interval.high > limit) {
+    row.status = 'warn';
+    row.explanation = `${what}, within ${limitText}, but its 95 % interval reaches ${fmt(row.interval.high)}; more evaluation samples would settle it`;
+    return;
+  }
+  row.status = 'pass';
+  const noInterval = rule.use === 'interval' && !row.interval ? (paired ? ' (no per-sample results: point estimate used)' : ' (samples differ from the reference: point estimate used)') : '';
+  row.explanation = `${what}${ci}, within ${limitText}${noInterval}`;
+}
+
+function latencyRow(c: LatencyComparison, goal: number | undefined): LatencyRow {
+  const pick = (s: LatencyComparison['baseline']) => ({ p50: s.p50, p95: s.p95, p99: s.p99 });
+  const row: LatencyRow = { batchSize: c.batchSize, baseline: pick(c.baseline), candidate: pick(c.candidate), ratios: c.ratios, status: 'info' };
+  if (goal === undefined) return row;
+  row.goal = goal;
+  const r = c.ratios.p95;
+  row.status = r.interval.low > goal ? 'fail' : r.value > goal ? 'warn' : 'pass';
+  return row;
+}
+
+function summarize(rows: MetricRow[], latency: LatencyRow[], refLabel: string): { verdict: GateDecision['verdict']; reason: string } {
+  const failed = rows.find((r) => r.status === 'fail');
+  if (failed) return { verdict: 'fail', reason: sentence(`${failed.explanation}, against ${refLabel}`) };
+  const slow = latency.find((l) => l.status === 'fail');
+  if (slow) return { verdict: 'fail', reason: sentence(`${latencyText(slow)}: the whole interval is above the ${num(slow.goal!)}× goal`) };
+  const warned = rows.find((r) => r.status === 'warn');
+  if (warned) return { verdict: 'warn', reason: sentence(warned.explanation!) };
+  const slowish = latency.find((l) => l.status === 'warn');
+  if (slowish) return { verdict: 'warn', reason: sentence(`${latencyText(slowish)}, above the ${num(slowish.goal!)}× goal, but the interval includes it, so this may be noise`) };
+  const gated = rows.find((r) => r.gated)!;
+  const lat = latency.filter((l) => l.goal !== undefined);
+  const latText = lat.length > 0 ? ` and p95 latency meets the ${num(lat[0].goal!)}× goal at ${lat.map((l) => `batch ${l.batchSize} (${fmt(l.ratios.p95.value)}×)`).join(', ')}` : '';
+  return { verdict: 'pass', reason: sentence(`${gated.explanation} against ${refLabel}${latText}`) };
+}
+
+function latencyText(l: LatencyRow): string {
+  const r = l.ratios.p95;
+  return `p95 latency at batch ${l.batchSize} is ${fmt(r.value)}× the reference (95 % CI ${fmt(r.interval.low)}–${fmt(r.interval.high)})`;
+}
+
+function sentence(s: string): string {
+  const t = s.trim();
+  return t.charAt(0).toUpperCase() + t.slice(1) + (t.endsWith('.') ? '' : '.');
+}
+
+/** A configured number as the user wrote it (2, 0.7), not padded. */
+function num(x: number): string {
+  return String(Number(x.toFixed(4)));
+}
+
+/** Two decimals, no negative zero: the precision the report shows. */
+export function fmt(x: number): string {
+  const s = x.toFixed(2);
+  return s === '-0.00' ? '0.00' : s;
+}

@@ -1,0 +1,266 @@
+/**
+ * The PR comment and job summary, rendered from a Report: pure, deterministic, golden-tested.
+ * Readable in ten seconds: the verdict and why first, then the metric, latency and size tables;
+ * everything else folded in <details>. Every string that came from the user's files is escaped.
+ */
+import type { Interval } from '../evaluate/types.js';
+import { escapeText as esc } from './escape.js';
+import { markerBlock, type CommentMeta } from './markers.js';
+import { stepCharts } from './chart.js';
+import type { LatencyRow, MetricRow, Report, RowStatus } from './types.js';
+
+/** GitHub rejects comment bodies above 65,536 characters; stay under with room for markers. */
+export const MAX_COMMENT_CHARS = 65_000;
+
+export interface RenderOptions {
+  /** Rows per folded table before "… and N more". */
+  maxRows?: number;
+}
+
+const MARK: Record<RowStatus, string> = { pass: '✅', fail: '❌', warn: '⚠️', info: '' };
+const VERDICT_HEAD: Record<Report['verdict'], string> = {
+  pass: '✅ prune-gate: pass',
+  fail: '❌ prune-gate: fail',
+  warn: '⚠️ prune-gate: pass with warnings',
+  error: '🛑 prune-gate: error',
+};
+
+/** The PR comment: hidden markers, then the report. Shrinks folded tables if GitHub's size limit requires it. */
+export function renderComment(report: Report, meta: CommentMeta = {}, options: RenderOptions = {}): string {
+  const head = markerBlock(meta) + '\n';
+  let body = head + renderMarkdown(report, options);
+  for (const maxRows of [20, 5]) {
+    if (body.length <= MAX_COMMENT_CHARS) break;
+    body = head + renderMarkdown(report, { ...options, maxRows });
+  }
+  if (body.length > MAX_COMMENT_CHARS) body = body.slice(0, MAX_COMMENT_CHARS - 200) + '\n\n_(truncated: the full report is in report.md)_\n';
+  return body;
+}
+
+/** The job summary: the same content without the comment markers. */
+export function renderJobSummary(report: Report, options: RenderOptions = {}): string {
+  return renderMarkdown(report, options);
+}
+
+export function renderMarkdown(report: Report, options: RenderOptions = {}): string {
+  const maxRows = options.maxRows ?? 50;
+  const out: string[] = [];
+  out.push(`### ${VERDICT_HEAD[report.verdict]}`, '', `**${esc(report.reason, 1000)}**`, '');
+  if (report.error) out.push(...errorSection(report));
+  if (report.metrics.length > 0) out.push(...metricTable(report), '');
+  if (report.latency.length > 0) out.push(...latencyTable(report.latency), '');
+  if (report.resources) out.push(...resourceTable(report), '');
+  out.push(...details(report, maxRows));
+  out.push(footer(report));
+  return out.join('\n') + '\n';
+}
+
+function errorSection(report: Report): string[] {
+  const e = report.error!;
+  const lines = [`**What went wrong** (${e.kind}${e.where ? `, \`${esc(e.where)}\`` : ''}):`, '', '<pre>' + escPre(e.message) + '</pre>', ''];
+  const fix: Record<typeof e.kind, string> = {
+    config: `Fix \`${esc(report.configPath)}\` and push again; \`npx prune-gate run --config ${esc(report.configPath)}\` reproduces this locally.`,
+    model: 'Check that the model file is committed (not a Git LFS pointer) and loads in ONNX Runtime.',
+    data: 'Check the evaluation data paths and shapes in the config.',
+    internal: 'This is a bug in prune-gate; please open an issue with this comment.',
+  };
+  lines.push(fix[e.kind], '');
+  return lines;
+}
+
+/** Multi-line text inside <pre>: escaped for HTML, newlines kept, length capped. */
+function escPre(text: string): string {
+  const capped = text.length > 3000 ? text.slice(0, 2999) + '…' : text;
+  return capped
+    .split('\n')
+    .map((l) => esc(l, 3000))
+    .join('\n');
+}
+
+function metricTable(report: Report): string[] {
+  const three = report.prModelChanged === true;
+  const refName = report.reference === 'frozen-baseline' ? 'Frozen baseline' : 'Original';
+  const head = three
+    ? ['Metric', refName, 'PR model', 'Candidate', 'Δ', 'Drift 95 % CI', 'McNemar p', '']
+    : ['Metric', refName, 'Candidate', 'Δ', 'Drift 95 % CI', 'McNemar p', ''];
+  const rows = report.metrics.map((m) => {
+    const cells = [metricName(m), f2(m.baseline)];
+    if (three) cells.push(m.prModel === undefined ? '' : f2(m.prModel));
+    cells.push(f2(m.candidate), signed(m.delta), m.interval ? ci(m.interval) : '', m.mcnemar ? pValue(m.mcnemar.pValue) : '', MARK[m.status]);
+    return cells;
+  });
+  return table(head, rows, ['l', ...head.slice(1, -1).map((): 'r' => 'r'), 'c']);
+}
+
+function metricName(m: MetricRow): string {
+  const name = `**${esc(m.metric)}**`;
+  if (!m.rule) return m.gated ? `${name} (gated)` : name;
+  const unit = m.rule.relative ? ' %' : m.higherIsBetter ? ' pts' : '';
+  const dir = m.higherIsBetter ? 'drop' : 'rise';
+  return `${name} (${dir} ≤ ${num(m.rule.maxDrift)}${unit}${m.rule.use === 'interval' ? ', interval' : ''})`;
+}
+
+function latencyTable(rows: LatencyRow[]): string[] {
+  const goal = rows.find((r) => r.goal !== undefined)?.goal;
+  const title = `**Latency** (ms per batch, reference → candidate, ratio with 95 % CI${goal !== undefined ? `; goal: P95 ratio ≤ ${num(goal)}×` : ''})`;
+  const body = rows.map((r) => [
+    String(r.batchSize),
+    `${ms(r.baseline.p50)} → ${ms(r.candidate.p50)} (${ratio(r.ratios.p50.value)})`,
+    `${ms(r.baseline.p95)} → ${ms(r.candidate.p95)} (${ratio(r.ratios.p95.value)}, ${ciRatio(r.ratios.p95.interval)})`,
+    `${ms(r.baseline.p99)} → ${ms(r.candidate.p99)} (${ratio(r.ratios.p99.value)})`,
+    MARK[r.status],
+  ]);
+  return [title, '', ...table(['Batch', 'P50', 'P95', 'P99', ''], body, ['r', 'r', 'r', 'r', 'c'])];
+}
+
+function resourceTable(report: Report): string[] {
+  const { baseline: b, candidate: c } = report.resources!;
+  const row = (label: string, x: number, y: number) => [label, bytes(x), bytes(y), x > 0 ? ratio(y / x) : ''];
+  return table(
+    ['', 'Reference', 'Candidate', 'Ratio'],
+    [row('File size', b.fileBytes, c.fileBytes), row('gzip size', b.gzipBytes, c.gzipBytes), row('Peak memory (RSS)', b.peakRssBytes, c.peakRssBytes)],
+    ['l', 'r', 'r', 'r'],
+  );
+}
+
+function details(report: Report, maxRows: number): string[] {
+  const out: string[] = [];
+  const fold = (summary: string, body: string[]) => out.push('<details>', `<summary>${summary}</summary>`, '', ...body, '', '</details>', '');
+  if (report.steps.length > 0) {
+    const kept = report.steps.filter((s) => s.kept).length;
+    const rows = report.steps.map((s) => [
+      String(s.index),
+      esc(s.stage),
+      esc(s.action),
+      esc(params(s.params)),
+      f2(s.metric),
+      signed(s.drift) + (s.driftInterval ? ` (${ci(s.driftInterval)})` : ''),
+      s.p95Ms === undefined ? '' : ms(s.p95Ms),
+      s.sizeBytes === undefined ? '' : bytes(s.sizeBytes),
+      s.kept ? 'kept' : 'rolled back',
+      esc(s.reason),
+    ]);
+    fold(`Optimization steps (${report.steps.length}, ${kept} kept)`, [
+      ...capped(table(['#', 'Stage', 'Action', 'Params', esc(report.gatedMetric || 'metric'), 'Drift', 'P95 ms', 'Size', 'Result', 'Why'], rows, ['r', 'l', 'l', 'l', 'r', 'r', 'r', 'r', 'l', 'l']), maxRows),
+      '',
+      ...stepCharts(report),
+    ]);
+  }
+  const changed = report.passes.flatMap((p) => p.changed.map((c) => [esc(p.pass), esc(c.name), esc(c.opType), esc(c.change), c.error === undefined ? '' : num(c.error)]));
+  const skipped = report.passes.flatMap((p) => p.skipped.map((s) => [esc(p.pass), esc(s.what), esc(s.reason)]));
+  if (changed.length + skipped.length + report.fallbackNodes.length > 0) {
+    const body: string[] = [];
+    const summary = report.passes.map((p) => `- **${esc(p.pass)}**: ${count(p.paramsBefore)} → ${count(p.paramsAfter)} parameters, ${p.changed.length} changed, ${p.skipped.length} skipped`);
+    body.push(...summary, '');
+    if (changed.length > 0) body.push('Changed layers:', '', ...capped(table(['Pass', 'Node', 'Op', 'Change', 'Error'], changed, ['l', 'l', 'l', 'l', 'r']), maxRows), '');
+    if (skipped.length > 0) body.push('Skipped:', '', ...capped(table(['Pass', 'What', 'Why'], skipped, ['l', 'l', 'l']), maxRows), '');
+    if (report.fallbackNodes.length > 0) {
+      body.push('Left in float (fallback):', '', ...capped(table(['Node', 'Why'], report.fallbackNodes.map((f) => [esc(f.what), esc(f.reason)]), ['l', 'l']), maxRows), '');
+    }
+    fold(`Layers: ${changed.length} changed, ${skipped.length} skipped, ${report.fallbackNodes.length} fallback`, trimEnd(body));
+  }
+  if (report.profile && report.profile.top.length > 0) {
+    const rows = report.profile.top.map((p) => [esc(p.name), esc(p.opType), ms(p.ms), `${(100 * p.share).toFixed(1)} %`]);
+    fold(`Per-layer profile (top ${report.profile.top.length}, batch ${report.profile.batchSize})`, capped(table(['Node', 'Op', 'ms', 'Share'], rows, ['l', 'l', 'r', 'r']), maxRows));
+  }
+  if (report.storedBaselineLatency) {
+    const s = report.storedBaselineLatency;
+    const rows = s.rows.map((r) => [String(r.batchSize), ms(r.p50), ms(r.p95), ms(r.p99)]);
+    fold('Stored baseline latency', [...(s.note ? [esc(s.note, 1000), ''] : []), ...table(['Batch', 'P50', 'P95', 'P99'], rows, ['r', 'r', 'r', 'r'])]);
+  }
+  if (report.machine) {
+    const m = report.machine;
+    const isa = Object.entries(m.isa)
+      .filter(([, on]) => on)
+      .map(([k]) => k.toUpperCase())
+      .join(', ');
+    fold('Machine', [
+      `- CPU: ${esc(m.cpuModel)} (${m.cores} cores; ${isa || 'no AVX2/AVX-512/VNNI/AMX'})`,
+      `- ONNX Runtime ${esc(m.ortVersion)}, Node ${esc(m.nodeVersion)}, ${esc(m.platform)}`,
+      `- Threads: intra-op ${m.intraOpThreads}, inter-op ${m.interOpThreads}; energy: ${m.energySource}`,
+      ...(m.fingerprint ? [`- Fingerprint: \`${esc(m.fingerprint)}\``] : []),
+    ]);
+  }
+  if (report.notes.length > 0) out.push('**Notes**', '', ...report.notes.slice(0, maxRows).map((n) => `- ${esc(n, 500)}`), '');
+  return out;
+}
+
+function footer(report: Report): string {
+  const times = Object.entries(report.timings)
+    .map(([k, v]) => `${esc(k)} ${v.toFixed(1)} s`)
+    .join(', ');
+  const models = report.models.candidate ? ` · model \`${esc(report.models.original)}\` → \`${esc(report.models.candidate)}\`` : report.models.original ? ` · model \`${esc(report.models.original)}\`` : '';
+  return `<sub>prune-gate ${esc(report.toolVersion)} · config \`${esc(report.configPath)}\`${models}${times ? ` · ${times}` : ''}</sub>`;
+}
+
+function table(head: string[], rows: string[][], align: ('l' | 'r' | 'c')[]): string[] {
+  const sep = align.map((a) => (a === 'r' ? '---:' : a === 'c' ? ':-:' : '---'));
+  return [`| ${head.join(' | ')} |`, `| ${sep.join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)];
+}
+
+/** Keeps the header, separator and maxRows rows, then says how many were left out. */
+function capped(lines: string[], maxRows: number): string[] {
+  if (lines.length - 2 <= maxRows) return lines;
+  return [...lines.slice(0, 2 + maxRows), '', `_… and ${lines.length - 2 - maxRows} more in report.json_`];
+}
+
+function trimEnd(lines: string[]): string[] {
+  const out = [...lines];
+  while (out.length > 0 && out[out.length - 1] === '') out.pop();
+  return out;
+}
+
+function params(p: Record<string, string | number | boolean>): string {
+  return Object.entries(p)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(', ');
+}
+
+function f2(x: number): string {
+  const s = x.toFixed(2);
+  return s === '-0.00' ? '0.00' : s;
+}
+
+function signed(x: number): string {
+  const s = f2(x);
+  return s.startsWith('-') || s === '0.00' ? s : `+${s}`;
+}
+
+function ci(i: Interval): string {
+  return `${f2(i.low)} to ${f2(i.high)}`;
+}
+
+function ciRatio(i: Interval): string {
+  return `${f2(i.low)}–${f2(i.high)}`;
+}
+
+function ratio(x: number): string {
+  return `${f2(x)}×`;
+}
+
+function num(x: number): string {
+  return String(Number(x.toFixed(4)));
+}
+
+function pValue(p: number): string {
+  return p < 0.001 ? '< 0.001' : p.toFixed(3);
+}
+
+export function ms(x: number): string {
+  if (x < 1) return x.toFixed(3);
+  if (x < 100) return x.toFixed(2);
+  return x.toFixed(1);
+}
+
+export function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  if (n < 1024 ** 3) return `${(n / 1024 ** 2).toFixed(2)} MiB`;
+  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
+}
+
+function count(n: number): string {
+  if (n >= 1e6) return `${(n / 1e6).toFixed(2)} M`;
+  if (n >= 1e3) return `${(n / 1e3).toFixed(1)} k`;
+  return String(n);
+}

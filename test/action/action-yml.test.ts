@@ -1,0 +1,55 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const load = (f: string) => parse(fs.readFileSync(path.join(root, f), 'utf8'));
+
+test('action.yml declares exactly the inputs the code reads and the outputs it sets, with the documented defaults', () => {
+  const a = load('action.yml');
+  expect(a.runs).toEqual({ using: 'node24', main: 'dist/index.js' });
+  expect(a.branding).toMatchObject({ icon: expect.any(String), color: expect.any(String) });
+  const inputsSrc = fs.readFileSync(path.join(root, 'src/action/inputs.ts'), 'utf8');
+  const read = new Set([...inputsSrc.matchAll(/(?:getInput|bool)\('([a-z0-9-]+)'/g)].map((m) => m[1]));
+  expect(new Set(Object.keys(a.inputs))).toEqual(read);
+  expect(a.inputs.config.default).toBe('prune-gate.yml');
+  expect(a.inputs.token.default).toBe('${{ github.token }}');
+  expect(a.inputs.comment.default).toBe('true');
+  expect(a.inputs['fail-on-gate'].default).toBe('true');
+  expect(a.inputs.mode.default).toBe('run');
+  const runSrc = fs.readFileSync(path.join(root, 'src/action/run.ts'), 'utf8');
+  const set = new Set([...runSrc.matchAll(/setOutput\('([a-z0-9-]+)'/g)].map((m) => m[1]));
+  expect(new Set(Object.keys(a.outputs))).toEqual(set);
+  expect(set).toEqual(new Set(['verdict', 'accuracy-drift', 'p95-ratio', 'report-path', 'model-path']));
+});
+
+test('the fork-safe example pair hands the report over by artifact and only the comment side can write', () => {
+  const measure = load('examples/workflows/prune-gate-measure.yml');
+  const comment = load('examples/workflows/prune-gate-comment.yml');
+  expect(Object.keys(measure.on)).toEqual(['pull_request']);
+  expect(measure.permissions).toEqual({ contents: 'read' });
+  const mSteps = measure.jobs.measure.steps;
+  expect(mSteps.find((s: { with?: { mode?: string } }) => s.with?.mode === 'measure')).toBeDefined();
+  const upload = mSteps.find((s: { uses?: string }) => s.uses?.startsWith('actions/upload-artifact'));
+  expect(comment.on.workflow_run.workflows).toEqual([measure.name]);
+  expect(comment.permissions['pull-requests']).toBe('write');
+  const cSteps = comment.jobs.comment.steps;
+  expect(cSteps.some((s: { uses?: string }) => s.uses?.startsWith('actions/checkout'))).toBe(false);
+  const download = cSteps.find((s: { uses?: string }) => s.uses?.startsWith('actions/download-artifact'));
+  expect(download.with.name).toBe(upload.with.name);
+  expect(download.with['run-id']).toBe('${{ github.event.workflow_run.id }}');
+  const post = cSteps.find((s: { with?: { mode?: string } }) => s.with?.mode === 'comment');
+  expect(post.with['report-path']).toBe(download.with.path);
+});
+
+test('CI runs lint, typecheck, test, check-dist and the action itself via uses: ./', () => {
+  const ci = load('.github/workflows/ci.yml');
+  expect(Object.keys(ci.jobs)).toEqual(expect.arrayContaining(['lint', 'typecheck', 'test', 'check-dist', 'action']));
+  expect(ci.jobs.action.steps.some((s: { uses?: string }) => s.uses === './')).toBe(true);
+  const cd = load('.github/workflows/check-dist.yml');
+  const steps = cd.jobs['check-dist'].steps;
+  expect(steps.find((s: { run?: string }) => s.run === 'npm ci').env).toEqual({ ONNXRUNTIME_NODE_INSTALL: 'skip' });
+  expect(steps.some((s: { run?: string }) => s.run === 'npm run build')).toBe(true);
+  expect(steps.some((s: { run?: string }) => s.run?.includes('git diff --exit-code') && s.run.includes('dist/'))).toBe(true);
+});

@@ -1,0 +1,68 @@
+import { erfc, mcnemar, pairedBootstrap } from '../../src/gate/paired-stats.js';
+import { sampleStatistic } from '../../src/gate/metric-stats.js';
+
+describe('McNemar', () => {
+  test('exact binomial below 50 discordant pairs', () => {
+    // b=10, c=0: p = 2 * 0.5^10.
+    const base = Array(30).fill(1);
+    const cand = [...Array(10).fill(0), ...Array(20).fill(1)];
+    const r = mcnemar(base, cand)!;
+    expect(r).toMatchObject({ baselineOnly: 10, candidateOnly: 0 });
+    expect(r.pValue).toBeCloseTo(2 * 0.5 ** 10, 12);
+  });
+
+  test('chi-square with continuity correction above 50 discordant pairs', () => {
+    // b=60, c=40: chi2 = 19^2/100 = 3.61, p = 0.05743 (chi2 table, 1 df).
+    const base = [...Array(60).fill(1), ...Array(40).fill(0)];
+    const cand = [...Array(60).fill(0), ...Array(40).fill(1)];
+    expect(mcnemar(base, cand)!.pValue).toBeCloseTo(0.05743, 4);
+  });
+
+  test('no discordant pairs: p = 1; mismatched lengths: undefined', () => {
+    expect(mcnemar([1, 0, 1], [1, 0, 1])!.pValue).toBe(1);
+    expect(mcnemar([1, 0], [1])).toBeUndefined();
+  });
+
+  test('erfc matches known values', () => {
+    expect(erfc(0)).toBeCloseTo(1, 6);
+    expect(erfc(1)).toBeCloseTo(0.157299, 6);
+    expect(erfc(-1)).toBeCloseTo(1.842701, 6);
+  });
+});
+
+describe('paired bootstrap', () => {
+  const n = 1000;
+  const base = { correct: Array.from({ length: n }, () => 1) };
+  const cand = { correct: Array.from({ length: n }, (_, i) => (i % 20 === 0 ? 0 : 1)) }; // 5 points lower
+
+  test('covers the observed difference, is deterministic, and narrows with more samples', () => {
+    const stat = sampleStatistic('accuracy', base, cand)!;
+    const a = pairedBootstrap(base, cand, n, stat, { seed: 1 })!;
+    expect(a.low).toBeLessThan(5);
+    expect(a.high).toBeGreaterThan(5);
+    // Binomial SE at p=0.05, n=1000 is 0.69 points: the 95 % interval is about ±1.35.
+    expect(a.high - a.low).toBeGreaterThan(2);
+    expect(a.high - a.low).toBeLessThan(3.5);
+    expect(pairedBootstrap(base, cand, n, stat, { seed: 1 })).toEqual(a);
+    const big = 16 * n;
+    const b2 = { correct: Array.from({ length: big }, () => 1) };
+    const c2 = { correct: Array.from({ length: big }, (_, i) => (i % 20 === 0 ? 0 : 1)) };
+    const w = pairedBootstrap(b2, c2, big, stat, { seed: 1, resamples: 500 })!;
+    expect(w.high - w.low).toBeLessThan((a.high - a.low) / 2.5);
+  });
+
+  test('pairing matters: identical per-sample results give a zero-width interval', () => {
+    const stat = sampleStatistic('accuracy', cand, cand)!;
+    expect(pairedBootstrap(cand, cand, n, stat, { resamples: 200 })).toEqual({ low: 0, high: 0, level: 0.95 });
+  });
+
+  test('macro F1 is recomputed on resamples from labels and predictions', () => {
+    const labels = [0, 0, 1, 1];
+    const stat = sampleStatistic('f1', { labels, predicted: [0, 0, 1, 1] }, { labels, predicted: [0, 1, 1, 1] })!;
+    const all = [0, 1, 2, 3];
+    expect(stat({ labels, predicted: [0, 0, 1, 1] }, all)).toBeCloseTo(100, 10);
+    // class 0: tp 1, pred 1, support 2 -> 2/3; class 1: tp 2, pred 3, support 2 -> 0.8.
+    expect(stat({ labels, predicted: [0, 1, 1, 1] }, all)).toBeCloseTo(((2 / 3 + 0.8) / 2) * 100, 10);
+    expect(sampleStatistic('f1', { correct: [1] }, { correct: [1] })).toBeUndefined();
+  });
+});

@@ -1,0 +1,134 @@
+/** Reports built from hand-made measurements through the real gate and report builder. */
+import { decideVerdict, type GateRules } from '../../src/gate/verdict.js';
+import { buildReport, errorReport } from '../../src/report/build.js';
+import { InputError } from '../../src/errors.js';
+import type { Baseline } from '../../src/gate/baseline.js';
+import type { MachineInfo, MemoryStats } from '../../src/evaluate/types.js';
+import type { Report, StepRow } from '../../src/report/types.js';
+import { classification, labelsOf, latency, range, stats } from '../gate/fixtures.js';
+
+export const machine: MachineInfo = {
+  cpuModel: 'AMD EPYC 7B13',
+  cores: 2,
+  isa: { avx2: true, avx512: false, vnni: false, amx: false },
+  ortVersion: '1.30.0',
+  nodeVersion: 'v20.20.2',
+  platform: 'linux-x64',
+  intraOpThreads: 1,
+  interOpThreads: 1,
+  energySource: 'cpu-seconds',
+};
+
+const mem = (peak: number, file: number, gz: number, types: Record<string, number>): MemoryStats => ({ peakRssBytes: peak, fileBytes: file, gzipBytes: gz, weightBytesByType: types });
+
+const steps: StepRow[] = [
+  { index: 0, stage: 'start', action: 'original', params: {}, metric: 98.2, drift: 0, p95Ms: 1.2, sizeBytes: 1_710_000, kept: true, reason: 'reference' },
+  { index: 1, stage: 'prune', action: 'structured', params: { target: 0.1, importance: 'activation' }, metric: 98.0, drift: 0.2, driftInterval: { low: 0.05, high: 0.35, level: 0.95 }, p95Ms: 1.05, sizeBytes: 1_540_000, kept: true, reason: 'within budget' },
+  { index: 2, stage: 'prune', action: 'structured', params: { target: 0.2, importance: 'activation' }, metric: 96.9, drift: 1.3, driftInterval: { low: 1.0, high: 1.6, level: 0.95 }, p95Ms: 0.95, sizeBytes: 1_370_000, kept: false, reason: 'drift 1.3 > step budget 1 | rolled back' },
+  { index: 3, stage: 'quantize', action: 'int8-static', params: { calibration: 'percentile', fallback: 'auto' }, metric: 97.8, drift: 0.4, driftInterval: { low: 0.2, high: 0.6, level: 0.95 }, p95Ms: 0.55, sizeBytes: 420_000, kept: true, reason: 'within budget' },
+];
+
+function baseReport(rules: GateRules, wrong: number[], n: number, lat: ReturnType<typeof latency>[]): Report {
+  const labels = labelsOf(n);
+  const original = classification(labels, range(0, Math.round(n * 0.018)));
+  const candidate = classification(labels, wrong);
+  const decision = decideVerdict({ metrics: ['accuracy'], rules, original, candidate, latency: lat, seed: 42, resamples: 1000 });
+  return buildReport({
+    toolVersion: '0.1.0',
+    configPath: 'models/prune-gate.yml',
+    models: { original: 'models/mnist.onnx', candidate: 'out/mnist.optimized.onnx' },
+    decision,
+    machine,
+    resources: { baseline: mem(88_000_000, 1_710_000, 1_580_000, { float32: 1_700_000 }), candidate: mem(71_000_000, 420_000, 310_000, { int8: 400_000, float32: 12_000 }) },
+    steps,
+    passes: [
+      {
+        pass: 'prune-structured',
+        paramsBefore: 425_000,
+        paramsAfter: 382_000,
+        changed: [{ name: 'conv2', opType: 'Conv', change: '64 -> 58 output channels', error: 0.0123 }],
+        skipped: [{ what: 'group [conv1]', reason: 'input layer: 1 input channel' }],
+        notes: ['fine-grained sparsity saves storage, not time, on ORT CPU'],
+      },
+      {
+        pass: 'quantize-int8-static',
+        paramsBefore: 382_000,
+        paramsAfter: 382_000,
+        changed: [{ name: 'fc|1<script>alert(1)</script>', opType: 'MatMul', change: 'int8 per-channel' }],
+        skipped: [],
+        notes: [],
+      },
+    ],
+    fallbackNodes: [{ what: '@octo-org/team conv1', reason: 'slower quantized: 0.42 -> 1.52 ms (u8 NCHW MaxPool)' }],
+    profile: {
+      batchSize: 1,
+      top: [
+        { name: 'conv2_quant', opType: 'QLinearConv', ms: 0.21, share: 0.48 },
+        { name: 'fc|1 **bold**', opType: 'QLinearMatMul', ms: 0.09, share: 0.2 },
+      ],
+    },
+    notes: ['Weights restricted to 7 bits to avoid u8s8 saturation on AVX2 without VNNI.'],
+    timings: { optimize: 41.2, evaluate: 6.5, bench: 60 },
+  });
+}
+
+export function passReport(): Report {
+  return baseReport({ accuracyDrop: 2, use: 'point', p95Ratio: 0.7 }, range(0, 100), 4000, [latency(1, 0.46, 0.42, 0.5), latency(32, 0.52, 0.49, 0.55)]);
+}
+
+export function failReport(): Report {
+  return baseReport({ accuracyDrop: 2, use: 'point', p95Ratio: 0.7 }, range(0, 200), 4000, [latency(1, 0.46, 0.42, 0.5)]);
+}
+
+export function warnReport(): Report {
+  // Latency point above the goal, interval straddling it: a warning, not a red build.
+  return baseReport({ accuracyDrop: 2, use: 'interval', p95Ratio: 0.5 }, range(0, 100), 4000, [latency(1, 0.55, 0.45, 0.65)]);
+}
+
+/** A frozen baseline plus a PR that changed the model: three metric columns. */
+export function frozenBaselineReport(): Report {
+  const labels = labelsOf(2000);
+  const frozen = classification(labels, range(0, 20));
+  const baseline: Baseline = {
+    schemaVersion: 1,
+    created: '2026-11-01T00:00:00.000Z',
+    toolVersion: '0.1.0',
+    modelSha256: 'f'.repeat(64),
+    configHash: 'cfg',
+    task: 'classification',
+    samples: frozen.samples,
+    metrics: frozen.metrics,
+    perSample: frozen.perSample,
+    latency: [stats(1, 0.9, 1.1, 1.3)],
+    machine: { fingerprint: '0123456789abcdef', info: { ...machine, cpuModel: 'Intel Xeon 8375C' } },
+  };
+  const decision = decideVerdict({
+    metrics: ['accuracy'],
+    rules: { accuracyDrop: 2, use: 'point' },
+    baseline,
+    original: classification(labels, range(0, 30)),
+    candidate: classification(labels, range(0, 36)),
+    latency: [latency(1, 0.5, 0.47, 0.53)],
+    prModelChanged: true,
+    seed: 1,
+    resamples: 1000,
+  });
+  return buildReport({ toolVersion: '0.1.0', configPath: 'prune-gate.yml', models: { original: 'model.onnx', candidate: 'out/model.optimized.onnx' }, decision, prModelChanged: true, storedBaseline: baseline, machine });
+}
+
+export function configErrorReport(): Report {
+  return errorReport({
+    toolVersion: '0.1.0',
+    configPath: 'prune-gate.yml',
+    error: new InputError('prune-gate.yml: /gate/accuracy-drop must be >= 0 (got -1). Set it to the largest drop in points you accept, e.g. 2.', 'prune-gate.yml#/gate/accuracy-drop'),
+  });
+}
+
+export function modelErrorReport(): Report {
+  return errorReport({
+    toolVersion: '0.1.0',
+    configPath: 'prune-gate.yml',
+    modelPath: 'model.onnx',
+    error: new InputError('model.onnx is a Git LFS pointer (132 bytes), not an ONNX model.\nRun `git lfs pull` in the workflow (actions/checkout with lfs: true).', 'model.onnx'),
+  });
+}

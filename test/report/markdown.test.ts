@@ -1,0 +1,105 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { renderComment, renderJobSummary, renderMarkdown, MAX_COMMENT_CHARS } from '../../src/report/markdown.js';
+import { escapeText } from '../../src/report/escape.js';
+import { reportProblems } from '../../src/report/validate.js';
+import { COMMENT_MARKER, parseMarkers } from '../../src/report/markers.js';
+import type { Report } from '../../src/report/types.js';
+import { configErrorReport, failReport, frozenBaselineReport, modelErrorReport, passReport, warnReport } from './fixtures.js';
+
+const goldenDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'golden');
+const update = process.env.UPDATE_GOLDEN === '1';
+const meta = { headSha: '0123456789abcdef0123456789abcdef01234567', runId: 987654321, runAttempt: 2 };
+
+const cases: [string, () => Report, Report['verdict']][] = [
+  ['pass', passReport, 'pass'],
+  ['fail', failReport, 'fail'],
+  ['warn', warnReport, 'warn'],
+  ['frozen-baseline', frozenBaselineReport, 'pass'],
+  ['error-config', configErrorReport, 'error'],
+  ['error-model', modelErrorReport, 'error'],
+];
+
+describe.each(cases)('%s report', (name, build, verdict) => {
+  const report = build();
+
+  test('has the expected verdict and matches the schema', () => {
+    expect(report.verdict).toBe(verdict);
+    expect(reportProblems(JSON.parse(JSON.stringify(report)))).toEqual([]);
+  });
+
+  test('renders as the golden comment', () => {
+    const md = renderComment(report, meta);
+    const file = path.join(goldenDir, `${name}.md`);
+    if (update || !fs.existsSync(file)) fs.writeFileSync(file, md);
+    expect(md).toBe(fs.readFileSync(file, 'utf8'));
+  });
+
+  test('starts with the markers and the verdict line; the job summary has the same content without markers', () => {
+    const md = renderComment(report, meta);
+    const lines = md.split('\n');
+    expect(lines[0]).toBe(COMMENT_MARKER);
+    expect(parseMarkers(md)).toEqual(meta);
+    expect(lines[3]).toMatch(/^### (✅|❌|⚠️|🛑) prune-gate: /);
+    const summary = renderJobSummary(report);
+    expect(summary).not.toContain(COMMENT_MARKER);
+    expect(md.endsWith(summary)).toBe(true);
+  });
+});
+
+test('user-controlled names cannot inject HTML, break tables or mention anyone', () => {
+  const md = renderMarkdown(passReport());
+  expect(md).not.toContain('<script>');
+  expect(md).toContain('fc&#124;1&lt;script&gt;alert(1)&lt;/script&gt;');
+  expect(md).not.toContain('@octo-org');
+  expect(md).toContain('&#64;octo-org/team');
+  expect(md).not.toMatch(/\*\*bold\*\*/);
+  // Every table row keeps its column count.
+  for (const block of md.split('\n\n')) {
+    const rows = block.split('\n').filter((l) => l.startsWith('| '));
+    if (rows.length === 0) continue;
+    const cols = (l: string) => l.split(' | ').length;
+    for (const r of rows) expect(cols(r)).toBe(cols(rows[0]));
+  }
+});
+
+test('escapeText flattens newlines and caps length', () => {
+  expect(escapeText('a\nb|c')).toBe('a b&#124;c');
+  expect(escapeText('x'.repeat(50), 10)).toBe('x'.repeat(9) + '…');
+});
+
+test('the pass report reads in ten seconds: verdict, metric table, latency, size before any details', () => {
+  const md = renderMarkdown(passReport());
+  const firstDetails = md.indexOf('<details>');
+  for (const s of ['prune-gate: pass', '| **accuracy** (drop ≤ 2 pts) |', '**Latency**', '| File size |', '| gzip size |', '| Peak memory (RSS) |']) {
+    expect(md.indexOf(s)).toBeGreaterThanOrEqual(0);
+    expect(md.indexOf(s)).toBeLessThan(firstDetails);
+  }
+});
+
+test('steps produce two xychart-beta charts with one value per step and the limit line', () => {
+  const md = renderMarkdown(passReport());
+  const charts = [...md.matchAll(/```mermaid\n([\s\S]*?)```/g)].map((m) => m[1]);
+  expect(charts).toHaveLength(2);
+  for (const c of charts) {
+    const lines = c.trim().split('\n').map((l) => l.trim());
+    expect(lines[0]).toBe('xychart-beta');
+    expect(lines[1]).toMatch(/^title "[^"]+"$/);
+    expect(lines[2]).toBe('x-axis "step" ["0", "1", "2", "3"]');
+    expect(lines[3]).toMatch(/^y-axis "[^"]+" -?[\d.]+ --> [\d.]+$/);
+    for (const series of lines.slice(4)) expect(series).toMatch(/^(bar|line) \[-?[\d.]+(, -?[\d.]+){3}\]$/);
+  }
+  expect(charts[0]).toContain('bar [0, 0.2, 1.3, 0.4]');
+  expect(charts[0]).toContain('line [2, 2, 2, 2]');
+  expect(charts[1]).toContain('line [1.2, 1.05, 0.95, 0.55]');
+});
+
+test('a huge report stays under GitHub\'s comment size limit', () => {
+  const r = passReport();
+  r.fallbackNodes = Array.from({ length: 5000 }, (_, i) => ({ what: `node_${i}_${'x'.repeat(200)}`, reason: 'r'.repeat(300) }));
+  const md = renderComment(r, meta);
+  expect(md.length).toBeLessThanOrEqual(MAX_COMMENT_CHARS);
+  expect(md).toContain('more in report.json');
+  expect(md).toContain('prune-gate: pass');
+});
