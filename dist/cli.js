@@ -1,5 +1,37 @@
 #!/usr/bin/env node
 import { createRequire as __pgCreateRequire } from 'node:module'; const require = __pgCreateRequire(import.meta.url);
+import {
+  BASELINE_SCHEMA_VERSION,
+  CONFIG_DEFAULTS,
+  EXIT_INPUT_ERROR,
+  InputError,
+  TOOL_VERSION,
+  benchLatency,
+  defaultRecipe,
+  describeMachine,
+  describeStage,
+  evaluateModel,
+  evaluatePair,
+  formatInspectReport,
+  incrementalTarget,
+  inspectModel,
+  loadConfig,
+  loadDataset,
+  loadModel,
+  machineFingerprint,
+  machineInfo,
+  measureMemory,
+  modelTraits,
+  parseDuration,
+  prepare,
+  probeShapes,
+  runPipeline,
+  runStage,
+  saveModel,
+  scheduleTargets,
+  sha256File,
+  writeBaseline
+} from "./chunks/chunk-ADKAZ4WO.js";
 
 // node_modules/commander/lib/error.js
 var CommanderError = class extends Error {
@@ -3112,9 +3144,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
    * @param {string} [path]
    * @return {(string|null|Command)}
    */
-  executableDir(path2) {
-    if (path2 === void 0) return this._executableDir;
-    this._executableDir = path2;
+  executableDir(path6) {
+    if (path6 === void 0) return this._executableDir;
+    this._executableDir = path6;
     return this;
   }
   /**
@@ -3373,13 +3405,369 @@ function useColor() {
 // node_modules/commander/index.js
 var program = new Command();
 
-// src/errors.ts
-var EXIT_INPUT_ERROR = 2;
+// src/cli/bench.ts
+import * as fs2 from "node:fs";
+import * as path2 from "node:path";
+
+// src/cli/command-runner.ts
+function runAction(action) {
+  return async (...args) => {
+    try {
+      const code = await action(...args);
+      process.exitCode = typeof code === "number" ? code : 0;
+    } catch (err) {
+      process.exitCode = reportError(err);
+    }
+  };
+}
+function reportError(err) {
+  if (err instanceof InputError) {
+    process.stderr.write(`prune-gate: error: ${err.message}
+`);
+    return EXIT_INPUT_ERROR;
+  }
+  const e = err;
+  process.stderr.write(`prune-gate: internal error: ${e?.message ?? String(err)}
+${e?.stack ?? ""}
+This is a bug in prune-gate; please report it with the command you ran.
+`);
+  return 3;
+}
+
+// src/cli/bench.ts
+function registerBenchCommand(program2) {
+  return program2.command("bench").description("Measure latency (P50/P95/P99, throughput); with --vs, compare two models interleaved in one process.").requiredOption("--model <file>", "model A (the baseline when comparing)").option("--vs <file>", "model B: ratios are B / A with bootstrap 95% intervals").option("--config <file>", "prune-gate.yml: bench settings and real evaluation inputs").option("--batch-sizes <list>", "comma-separated, e.g. 1,32").option("--time-budget <duration>", "per model and batch size, e.g. 10s, 2m").option("--threads <n>", "intra-op threads (inter-op is 1)").option("--min-runs <n>", "minimum measured runs per model and batch size").option("--precision <fraction>", "stop early when the 95% CI half-width of the P95 (ratio) is below this fraction").option("--json", "print JSON instead of a table").action(runAction(async (options) => {
+    process.stdout.write(await runBench(options));
+  }));
+}
+function positiveInt(value, flag) {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InputError(`${flag} must be a positive integer (got '${value}')`, flag);
+  return n;
+}
+async function runBench(options) {
+  const config = options.config ? loadConfig(options.config) : void 0;
+  const bench = config?.bench ?? CONFIG_DEFAULTS.bench;
+  for (const [flag, file] of [["--model", options.model], ["--vs", options.vs]]) {
+    if (file !== void 0 && !fs2.existsSync(file)) throw new InputError(`${flag} ${file}: no such file`, file);
+  }
+  const batchSizes = options.batchSizes ? options.batchSizes.split(",").map((s) => positiveInt(s.trim(), "--batch-sizes")) : bench.batchSizes;
+  const timeBudgetMs = options.timeBudget ? parseDuration(/^\d+(\.\d+)?$/.test(options.timeBudget) ? Number(options.timeBudget) : options.timeBudget, "--time-budget") : bench.timeBudgetMs;
+  const threads = options.threads ? positiveInt(options.threads, "--threads") : bench.threads;
+  const minRuns = options.minRuns ? positiveInt(options.minRuns, "--min-runs") : bench.minRuns;
+  let precision = bench.precision;
+  if (options.precision !== void 0) {
+    precision = Number(options.precision);
+    if (!(precision >= 0 && precision < 1)) throw new InputError(`--precision must be a fraction in [0, 1) (got '${options.precision}')`, "--precision");
+  }
+  const inputs = config?.data.eval ? loadDataset(config.data.eval) : void 0;
+  const models = options.vs ? [{ model: path2.resolve(options.model), label: options.model }, { model: path2.resolve(options.vs), label: options.vs }] : [{ model: path2.resolve(options.model), label: options.model }];
+  const result = await benchLatency({ models, batchSizes, timeBudgetMs, threads, minRuns, precision, warmup: bench.warmup, inputs, seed: config?.seed ?? 0 });
+  const machine = machineInfo({ intraOpThreads: threads, interOpThreads: 1 });
+  if (options.json) {
+    const batches = result.batches.map(({ samplesMs: _samples, ...rest }) => rest);
+    return JSON.stringify({ machine, inputs: inputs ? "evaluation data" : "generated", ...result, batches }, null, 2) + "\n";
+  }
+  return formatBench(result, machine, inputs ? "evaluation data" : "generated random inputs");
+}
+function formatBench(result, machine, inputs) {
+  const lines = [];
+  lines.push(`machine: ${describeMachine(machine)} (fingerprint ${machine.fingerprint})`);
+  lines.push(`inputs: ${inputs}; threads: ${result.intraOpThreads} intra-op, ${result.interOpThreads} inter-op`);
+  lines.push("");
+  const labelWidth = Math.max(5, ...result.labels.map((l) => l.length));
+  const head = `${"batch".padStart(5)}  ${"model".padEnd(labelWidth)}  ${"P50 ms".padStart(9)}  ${"P95 ms".padStart(9)}  ${"P99 ms".padStart(9)}  ${"mean ms".padStart(9)}  ${"items/s".padStart(10)}  ${"runs".padStart(6)}  ${"energy/run".padStart(13)}`;
+  lines.push(head);
+  for (const b of result.batches) {
+    b.stats.forEach((s, i) => {
+      const e = b.energy[i];
+      const energy = e.joulesPerRequest !== void 0 ? `${(e.joulesPerRequest * 1e3).toFixed(3)} mJ` : `${(e.cpuSecondsPerRequest * 1e3).toFixed(3)} CPU ms`;
+      lines.push(
+        `${String(b.batchSize).padStart(5)}  ${result.labels[i].padEnd(labelWidth)}  ${ms(s.p50)}  ${ms(s.p95)}  ${ms(s.p99)}  ${ms(s.mean)}  ${s.throughput.toFixed(1).padStart(10)}  ${String(s.runs).padStart(6)}  ${energy.padStart(13)}`
+      );
+    });
+    if (b.comparison) {
+      const r = b.comparison.ratios;
+      const f = (x) => `${x.value.toFixed(3)} [${x.interval.low.toFixed(3)}, ${x.interval.high.toFixed(3)}]`;
+      lines.push(`${"".padStart(5)}  ${"B/A".padEnd(labelWidth)}  P50 ${f(r.p50)}  P95 ${f(r.p95)}  P99 ${f(r.p99)}  (95% bootstrap CI; stopped by ${b.stoppedBy})`);
+    } else lines.push(`${"".padStart(5)}  ${"".padEnd(labelWidth)}  (stopped by ${b.stoppedBy})`);
+  }
+  return lines.join("\n") + "\n";
+}
+function ms(v) {
+  return (v >= 100 ? v.toFixed(1) : v >= 1 ? v.toFixed(3) : v.toFixed(4)).padStart(9);
+}
+
+// src/cli/eval.ts
+import * as fs3 from "node:fs";
+import * as path3 from "node:path";
+function registerEvalCommand(program2) {
+  return program2.command("eval").description("Evaluate a model on the config's evaluation data and print its metrics.").option("--model <file>", "the model to evaluate (default: the config's model)").requiredOption("--config <file>", "prune-gate.yml").option("--json", "print JSON instead of a table").action(runAction(async (options) => {
+    const out = await runEval(options);
+    process.stdout.write(out);
+  }));
+}
+async function runEval(options) {
+  const config = loadConfig(options.config);
+  const model = options.model ? path3.resolve(options.model) : config.model;
+  if (!fs3.existsSync(model)) throw new InputError(`--model ${options.model}: no such file`, options.model);
+  if (!config.data.eval) throw new InputError(`${config.file}: /data/eval is missing; eval needs evaluation data (data.eval.inputs)`, config.file);
+  const dataset = loadDataset(config.data.eval);
+  const common = {
+    task: config.task,
+    metrics: config.metrics,
+    batchSize: config.data.batchSize,
+    seed: config.seed,
+    noise: config.data.noiseSigma ? { sigma: config.data.noiseSigma, seed: config.seed } : void 0,
+    session: { intraOpThreads: config.bench.threads }
+  };
+  let result;
+  let notes;
+  let extra = {};
+  if (config.task === "fidelity") {
+    const pair = await evaluatePair(config.model, model, dataset, common);
+    result = pair.candidate;
+    notes = pair.notes;
+    extra = { reference: config.model };
+  } else {
+    const r = await evaluateModel(model, dataset, { ...common, label: model });
+    result = r.result;
+    notes = r.notes;
+  }
+  if (options.json) return JSON.stringify({ model, config: config.file, ...extra, notes, ...result }, null, 2) + "\n";
+  return formatEval(model, config, result, notes);
+}
+function formatEval(model, config, result, notes) {
+  const lines = [];
+  lines.push(`model: ${model}`);
+  lines.push(`task: ${result.task}, ${result.samples} samples${config.task === "fidelity" ? ` (reference: ${config.model})` : ""}`);
+  lines.push("");
+  const ordered = [...config.metrics.filter((m) => m in result.metrics), ...Object.keys(result.metrics).filter((m) => !config.metrics.includes(m))];
+  const width = Math.max(...ordered.map((m) => m.length), 6);
+  lines.push(`${"metric".padEnd(width)}  value${result.robustness ? `     with noise (sigma ${result.robustness.sigma})` : ""}`);
+  for (const m of ordered) {
+    const gated = m === config.metrics[0] ? "  (gated)" : "";
+    const noisy = result.robustness?.metrics[m];
+    lines.push(`${m.padEnd(width)}  ${fmt(result.metrics[m]).padStart(8)}${noisy !== void 0 ? `  ${fmt(noisy).padStart(8)}` : ""}${gated}`);
+  }
+  if (result.perClass && Object.keys(result.perClass).length <= 20) {
+    lines.push("");
+    lines.push("per-class accuracy: " + Object.entries(result.perClass).map(([c, v]) => `${c}: ${fmt(v)}`).join(", "));
+  }
+  for (const n of notes) lines.push(`note: ${n}`);
+  return lines.join("\n") + "\n";
+}
+function fmt(v) {
+  if (!Number.isFinite(v)) return String(v);
+  return Math.abs(v) >= 1 || v === 0 ? v.toFixed(2) : v.toPrecision(4);
+}
+
+// src/cli/inspect.ts
+import * as fs4 from "node:fs";
+import * as path4 from "node:path";
+function registerInspectCommand(program2) {
+  program2.command("inspect").description("Print what an ONNX model holds: IR and opsets, inputs and outputs, op counts, parameters, weight bytes, external data and estimated FLOPs.").argument("<model>", "path to the .onnx file").option("--json", "print one JSON object instead of tables").option("--dim <name=value...>", "size for a symbolic input dimension (default 1 for every symbolic dimension)").option("--no-flops", "do not run the model to learn shapes (no FLOPs)").action(
+    runAction(async (file, opts) => {
+      const report = await inspectFile(file, opts);
+      process.stdout.write(opts.json ? `${JSON.stringify(report, null, 2)}
+` : formatInspectReport(report));
+    })
+  );
+}
+async function inspectFile(file, opts = {}) {
+  const dimValues = parseDims(opts.dim ?? []);
+  const model = loadModel(file);
+  let shapes;
+  let shapesMissing;
+  if (opts.flops === false) {
+    shapesMissing = "skipped (--no-flops)";
+  } else {
+    try {
+      shapes = await probeShapes(model, void 0, { dimValues, label: file });
+    } catch (err) {
+      const symbolic = model.graph.inputs.some((i) => i.type?.kind === "tensor" && i.type.shape?.some((d) => typeof d !== "number"));
+      const hint = symbolic ? "; symbolic dimensions were set to 1, give real sizes with --dim name=size" : "";
+      shapesMissing = `ONNX Runtime could not run the model with generated inputs: ${err.message.replace(`${file}: `, "")}${hint}`;
+    }
+  }
+  return inspectModel(model, { file, shapes, shapesMissing, externalFileBytes: externalSizes(model, file) });
+}
+function externalSizes(model, file) {
+  const sizes = {};
+  const dir = path4.dirname(path4.resolve(file));
+  const visit = (location) => {
+    if (location in sizes) return;
+    try {
+      sizes[location] = fs4.statSync(path4.join(dir, location)).size;
+    } catch {
+    }
+  };
+  const stack = [model.graph];
+  while (stack.length) {
+    const g = stack.pop();
+    for (const t of g.initializers) if (t.external) visit(t.external.location);
+    for (const n of g.nodes) for (const a of n.attributes) if (a.type === "graph") stack.push(a.value);
+  }
+  return sizes;
+}
+function parseDims(specs) {
+  const out = {};
+  for (const spec of specs) {
+    const m = /^(.+)=(\d+)$/.exec(spec);
+    if (!m || Number(m[2]) < 1) throw new InputError(`--dim '${spec}': expected name=size with a positive size, e.g. --dim batch=1`);
+    out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
+// src/pipeline/optimize.ts
+import * as fs5 from "node:fs";
+import * as path5 from "node:path";
+async function optimizeOnly(options) {
+  const p = await prepare(options.configPath, { model: options.model });
+  const { config } = p;
+  const out = path5.resolve(options.out);
+  if (fs5.existsSync(out) && fs5.realpathSync(out) === fs5.realpathSync(config.model)) {
+    throw new InputError(`--out ${options.out} is the input model; the input is never overwritten`, options.out);
+  }
+  const recipe = config.recipe ?? defaultRecipe((await modelTraits(p.model)).traits);
+  const ctx = { calibration: p.calibration, seed: config.seed, log: options.log };
+  let model = p.model;
+  const summaries = [];
+  for (const stage of recipe) {
+    if (stage.stage === "prune" && (stage.prune.kind === "structured" || stage.prune.kind === "unstructured")) {
+      let reached = 0;
+      for (const goal of scheduleTargets(stage.prune.target ?? 0, stage.prune.step)) {
+        const result = await runStage(model, { stage, stepTarget: incrementalTarget(reached, goal), cumulativeTarget: goal }, ctx);
+        model = result.model;
+        summaries.push(result.summary);
+        reached = goal;
+      }
+    } else {
+      const result = await runStage(model, { stage }, ctx);
+      model = result.model;
+      summaries.push(result.summary);
+    }
+  }
+  saveModel(model, out);
+  return { summaries, recipe: recipe.map(describeStage), out };
+}
+
+// src/cli/optimize.ts
+function registerOptimizeCommand(program2) {
+  program2.command("optimize").description("Apply the recipe's passes as written (no validation loop) and save the model; prints what each pass changed and skipped.").option("-m, --model <file>", "input model (default: the config's `model:`)").option("-c, --config <file>", "configuration file (recipe and calibration data)", "prune-gate.yml").requiredOption("-o, --out <file>", "output model file").option("--json", "print the pass summaries as JSON", false).action(
+    runAction(async (opts) => {
+      const result = await optimizeOnly({ configPath: opts.config, model: opts.model, out: opts.out, log: (m) => process.stderr.write(`prune-gate: ${m}
+`) });
+      if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}
+`);
+      else process.stdout.write(`${formatSummaries(result.recipe, result.summaries)}wrote ${result.out}
+`);
+    })
+  );
+}
+function formatSummaries(recipe, summaries) {
+  const lines = [`recipe: ${recipe.join(" -> ")}`, ""];
+  const count = (n) => n.toLocaleString("en-US");
+  for (const s of summaries) {
+    const flops = s.flopsBefore !== void 0 && s.flopsAfter !== void 0 ? `, FLOPs ${count(s.flopsBefore)} -> ${count(s.flopsAfter)}` : "";
+    lines.push(`${s.pass}: params ${count(s.paramsBefore)} -> ${count(s.paramsAfter)}${flops}; ${s.changed.length} nodes changed, ${s.skipped.length} skipped`);
+    for (const c of s.changed) lines.push(`  changed ${c.name} (${c.opType}): ${c.change}${c.error !== void 0 ? ` [error ${c.error.toPrecision(3)}]` : ""}`);
+    for (const k of s.skipped) lines.push(`  skipped ${k.what}: ${k.reason}`);
+    for (const n of s.notes) lines.push(`  note: ${n}`);
+  }
+  return `${lines.join("\n")}
+`;
+}
+
+// src/cli/run.ts
+import * as fs6 from "node:fs";
+
+// src/pipeline/baseline.ts
+import * as crypto from "node:crypto";
+async function freezeBaseline(options) {
+  const log = options.log ?? (() => {
+  });
+  const p = await prepare(options.configPath);
+  const { config } = p;
+  const file = options.outFile ?? config.baseline ?? "baseline.json";
+  log(`evaluating ${config.model} on ${p.evalSet.count} samples`);
+  const { result } = await evaluateModel(config.model, p.evalSet, { task: config.task, metrics: config.metrics, batchSize: config.data.batchSize, label: config.model });
+  log(`benchmarking (batch sizes ${config.bench.batchSizes.join(", ")})`);
+  const bench = await benchLatency({
+    models: [{ model: config.model, label: "baseline" }],
+    batchSizes: config.bench.batchSizes,
+    timeBudgetMs: config.bench.timeBudgetMs,
+    minRuns: config.bench.minRuns,
+    warmup: config.bench.warmup,
+    threads: config.bench.threads,
+    inputs: p.evalSet,
+    seed: config.seed
+  });
+  const memory = await measureMemory(config.model, { batchSize: Math.max(...config.bench.batchSizes) });
+  const info = machineInfo({ intraOpThreads: bench.intraOpThreads, interOpThreads: bench.interOpThreads });
+  const baseline = {
+    schemaVersion: BASELINE_SCHEMA_VERSION,
+    created: (/* @__PURE__ */ new Date()).toISOString(),
+    toolVersion: TOOL_VERSION,
+    modelSha256: sha256File(config.model),
+    configHash: measurementConfigHash(config),
+    task: result.task,
+    samples: result.samples,
+    metrics: result.metrics,
+    perClass: result.perClass,
+    perSample: result.perSample,
+    latency: bench.batches.map((b) => b.stats[0]),
+    memory: { peakRssBytes: memory.peakRssBytes, fileBytes: memory.fileBytes, gzipBytes: memory.gzipBytes, weightBytesByType: memory.weightBytesByType },
+    machine: { fingerprint: machineFingerprint(info), info }
+  };
+  if (!baseline.perClass) delete baseline.perClass;
+  writeBaseline(file, baseline);
+  return { baseline, file };
+}
+function measurementConfigHash(config) {
+  const relevant = { task: config.task, metrics: config.metrics, eval: config.data.eval, batchSize: config.data.batchSize };
+  return crypto.createHash("sha256").update(JSON.stringify(relevant)).digest("hex").slice(0, 16);
+}
+
+// src/cli/run.ts
+var progress = (quiet) => (message) => {
+  if (!quiet) process.stderr.write(`prune-gate: ${message}
+`);
+};
+function registerRunCommand(program2) {
+  program2.command("run").description("Optimize the model by the recipe, measure it against the baseline, and print the verdict (exit 0 pass, 1 gate failed, 2 input error).").option("-c, --config <file>", "configuration file", "prune-gate.yml").option("-o, --out <dir>", "output folder for model.onnx, report.json and report.md", "prune-gate-out").option("-q, --quiet", "no progress messages on stderr", false).action(
+    runAction(async (opts) => {
+      const outcome = await runPipeline({ configPath: opts.config, outDir: opts.out, log: progress(opts.quiet) });
+      process.stdout.write(`${fs6.readFileSync(outcome.markdownPath, "utf8").trimEnd()}
+`);
+      progress(opts.quiet)(`report: ${outcome.reportPath}${outcome.modelPath ? `, model: ${outcome.modelPath}` : ""}`);
+      if (outcome.exitCode === 2 && outcome.report.error) process.stderr.write(`prune-gate: error: ${outcome.report.error.message}
+`);
+      return outcome.exitCode;
+    })
+  );
+}
+function registerBaselineCommand(program2) {
+  program2.command("baseline").description("Freeze the current model's metrics, per-sample results and latency into a baseline file.").option("-c, --config <file>", "configuration file", "prune-gate.yml").option("-o, --out <file>", "baseline file to write (default: the config's `baseline:`, else baseline.json)").option("-q, --quiet", "no progress messages on stderr", false).action(
+    runAction(async (opts) => {
+      const { baseline, file } = await freezeBaseline({ configPath: opts.config, outFile: opts.out, log: progress(opts.quiet) });
+      const metrics = Object.entries(baseline.metrics).map(([k, v]) => `${k} ${Math.round(v * 100) / 100}`).join(", ");
+      process.stdout.write(`wrote ${file}: ${baseline.samples} samples; ${metrics}
+`);
+    })
+  );
+}
 
 // src/cli/program.ts
-var VERSION = typeof __VERSION__ === "string" ? __VERSION__ : "0.0.0-dev";
 function buildProgram() {
-  const program2 = new Command("prune-gate").description("Prune and quantize an ONNX model, measure it against a frozen baseline, and gate the change.").version(VERSION).showHelpAfterError().exitOverride();
+  const program2 = new Command("prune-gate").description("Prune and quantize an ONNX model, measure it against a frozen baseline, and gate the change.").version(TOOL_VERSION).showHelpAfterError().exitOverride();
+  registerInspectCommand(program2);
+  registerEvalCommand(program2);
+  registerBenchCommand(program2);
+  registerOptimizeCommand(program2);
+  registerBaselineCommand(program2);
+  registerRunCommand(program2);
   return program2;
 }
 async function main(argv) {

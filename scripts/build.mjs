@@ -1,5 +1,6 @@
 // Bundles the two entry points (the Action and the CLI) into dist/.
 // onnxruntime-node stays external: it is a native addon and ships beside dist/ (see docs/releasing.md).
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const shared = {
@@ -14,4 +15,6 @@ const shared = {
   logLevel: 'warning',
 };
 
+// Start clean: chunk names carry a content hash, so an old chunk would linger beside the new one.
+rmSync('dist', { recursive: true, force: true });
 await build({ ...shared, entryPoints: { index: 'src/index.ts', cli: 'src/cli.ts' }, outdir: 'dist', splitting: true, chunkNames: 'chunks/[name]-[hash]' });

@@ -7,6 +7,8 @@ export class InputError extends Error {
     message: string,
     /** The file, field or node the message is about, for tools that want it separately. */
     readonly where?: string,
+    /** What the user has to fix, when the file's extension does not say it (a baseline is JSON too). */
+    readonly subject?: 'config' | 'model' | 'data' | 'baseline',
   ) {
     super(message);
     this.name = 'InputError';

@@ -1,1 +1,5 @@
-/** The GitHub Action entry point. */
+/** The GitHub Action entry point (bundled to dist/index.js): the real pipeline, wired to the Action. */
+import { main } from './action/main.js';
+import { runPipeline } from './pipeline/run.js';
+
+void main((options) => runPipeline({ ...options, log: (message) => console.log(message) }));

@@ -44,21 +44,21 @@ export function readBaseline(file: string): Baseline {
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new InputError(`cannot read baseline ${file}: ${(err as Error).message}. Create it with \`prune-gate baseline\` or remove \`baseline:\` from the config.`, file);
+    throw new InputError(`cannot read baseline ${file}: ${(err as Error).message}. Create it with \`prune-gate baseline\` or remove \`baseline:\` from the config.`, file, 'baseline');
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (err) {
-    throw new InputError(`baseline ${file} is not valid JSON (${(err as Error).message}). Regenerate it with \`prune-gate baseline\`.`, file);
+    throw new InputError(`baseline ${file} is not valid JSON (${(err as Error).message}). Regenerate it with \`prune-gate baseline\`.`, file, 'baseline');
   }
   const version = (data as { schemaVersion?: unknown } | null)?.schemaVersion;
   if (typeof version === 'number' && version > BASELINE_SCHEMA_VERSION) {
-    throw new InputError(`baseline ${file} has schemaVersion ${version}, newer than this prune-gate understands (${BASELINE_SCHEMA_VERSION}). Upgrade prune-gate.`, file);
+    throw new InputError(`baseline ${file} has schemaVersion ${version}, newer than this prune-gate understands (${BASELINE_SCHEMA_VERSION}). Upgrade prune-gate.`, file, 'baseline');
   }
   const problems = [...validate(data), ...consistencyProblems(data as Baseline)];
   if (problems.length > 0) {
-    throw new InputError(`baseline ${file} is invalid:\n  ${problems.join('\n  ')}\nRegenerate it with \`prune-gate baseline\`.`, `${file}#${problems[0].split(/[ :]/)[0]}`);
+    throw new InputError(`baseline ${file} is invalid:\n  ${problems.join('\n  ')}\nRegenerate it with \`prune-gate baseline\`.`, `${file}#${problems[0].split(/[ :]/)[0]}`, 'baseline');
   }
   return data as Baseline;
 }

@@ -63,6 +63,8 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
     const modelPath = path.join(options.outDir, 'model.onnx');
     refuseOverwrite(modelPath, config.model);
 
+    // Read first: a missing or broken baseline should fail in a second, not after the search.
+    const baseline = config.baseline ? readBaseline(config.baseline) : undefined;
     const evaluate: EvaluateOptions = { task: config.task, metrics: config.metrics, batchSize: config.data.batchSize };
     log(`evaluating ${config.model} on ${p.evalSet.count} samples`);
     const original = await timed('evaluate-original', () => evaluateModel(config.model, p.evalSet, { ...evaluate, keepOutputs: true, label: config.model }));
@@ -125,7 +127,6 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
     const [memOriginal, memCandidate] = await timed('memory', async () => [await measureMemory(config.model, { batchSize: loopBatch }), await measureMemory(modelPath, { batchSize: loopBatch })]);
     const profile = await timed('profile', () => profileModel(modelPath, { dataset: p.evalSet, batchSize: loopBatch, threads: config.bench.threads, label: modelPath }));
 
-    const baseline = config.baseline ? readBaseline(config.baseline) : undefined;
     const prModelChanged = baseline ? baseline.modelSha256 !== sha256File(config.model) : undefined;
     const decision = decideVerdict({
       metrics: config.metrics,

@@ -90,7 +90,7 @@ export function errorReport(input: ErrorReportInput): Report {
   const kind = input.kind ?? guessKind(err, where);
   const error: ReportError = { kind, message: message.slice(0, 4000) };
   if (where) error.where = where.slice(0, 4000);
-  const what = { config: 'the config is invalid', model: 'the model could not be loaded', data: 'the evaluation data could not be read', internal: 'prune-gate hit an internal error' }[kind];
+  const what = { config: 'the config is invalid', model: 'the model could not be loaded', data: 'the evaluation data could not be read', baseline: 'the frozen baseline could not be read', internal: 'prune-gate hit an internal error' }[kind];
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     toolVersion: input.toolVersion,
@@ -113,6 +113,7 @@ export function errorReport(input: ErrorReportInput): Report {
 
 function guessKind(err: unknown, where: string | undefined): ReportError['kind'] {
   if (!(err instanceof InputError)) return 'internal';
+  if (err.subject) return err.subject;
   const file = (where ?? '').split('#')[0];
   const ext = path.extname(file).toLowerCase();
   if (ext === '.onnx') return 'model';

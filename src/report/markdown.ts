@@ -62,6 +62,7 @@ function errorSection(report: Report): string[] {
     config: `Fix \`${esc(report.configPath)}\` and push again; \`npx prune-gate run --config ${esc(report.configPath)}\` reproduces this locally.`,
     model: 'Check that the model file is committed (not a Git LFS pointer) and loads in ONNX Runtime.',
     data: 'Check the evaluation data paths and shapes in the config.',
+    baseline: `Freeze one with \`npx prune-gate baseline --config ${esc(report.configPath)}\` and commit it, or remove \`baseline:\` from the config.`,
     internal: 'This is a bug in prune-gate; please open an issue with this comment.',
   };
   lines.push(fix[e.kind], '');

@@ -88,7 +88,7 @@ export interface ProfileRow {
 }
 
 export interface ReportError {
-  kind: 'config' | 'model' | 'data' | 'internal';
+  kind: 'config' | 'model' | 'data' | 'baseline' | 'internal';
   message: string;
   /** File, field or node the message is about. */
   where?: string;

@@ -74,10 +74,13 @@ test('memory: peak RSS of a child process, file and gzip sizes, weight bytes by 
   const b = await measureMemory(big);
   const weights = 4 * (32 * 65536 + 65536 + 65536 * 10);
   expect(b.weightBytesByType.float32).toBe(weights);
-  // External data counts toward the size; its ~11 MB of weights show in the child's peak RSS (well above RSS noise).
+  // External data counts toward the size; its ~11 MB of weights show in the child's RSS once the
+  // session is loaded (well above RSS noise). The peak can be set by ORT's start-up for both
+  // models alike, so it is only checked to cover the loaded RSS.
   expect(b.fileBytes).toBeGreaterThan(weights);
   expect(fileSizes(big).files).toHaveLength(2);
-  expect(b.peakRssBytes - s.peakRssBytes).toBeGreaterThan(weights / 2);
+  expect(b.loadedRssBytes - s.loadedRssBytes).toBeGreaterThan(weights / 2);
+  expect(b.peakRssBytes).toBeGreaterThanOrEqual(b.loadedRssBytes);
   const fromBytes = await measurePeakRss(encodeModel(mlp(16)), { batchSize: 4 });
   expect(fromBytes.peakRssBytes).toBeGreaterThan(0);
   await expect(measurePeakRss(path.join(dir, 'missing.onnx'), { label: 'missing.onnx' })).rejects.toThrow(/missing\.onnx: the memory probe could not run the model/);

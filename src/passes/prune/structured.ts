@@ -17,7 +17,7 @@ export interface StructuredOptions {
   target: number;
   importance: Importance;
   repair: RepairMode;
-  /** Round kept channel counts to a multiple (default 8, or 1 when the layer has < 32 channels). */
+  /** Round kept channel counts to a multiple (default 8, or 1 when the layer has < 64 channels, where 8 would be too coarse a step). */
   multiple?: number;
   scope?: 'per-layer' | 'global';
   layers?: string[];
@@ -136,7 +136,7 @@ interface Decision {
 /** Channels to remove per group index (only groups losing at least one channel). */
 export function decide(dg: DepGraph, candidates: number[], scores: Map<number, Float64Array>, d: Decision): Map<number, Set<number>> {
   const keepCount = new Map<number, number>();
-  const multipleOf = (g: PruneGroup) => (g.granule > 1 ? 1 : (d.multiple ?? (g.channels < 32 ? 1 : 8)));
+  const multipleOf = (g: PruneGroup) => (g.granule > 1 ? 1 : (d.multiple ?? (g.channels < 64 ? 1 : 8)));
   const ratioOf = (g: PruneGroup) => {
     const r = g.producers.map((p) => d.layerRatios?.[p]).find((x) => x !== undefined);
     return r;
