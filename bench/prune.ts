@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DataType, fromTypedArray, GraphBuilder, int64Tensor, type Model } from '../src/onnx/index.js';
-import { mulberry32 } from '../src/evaluate/shapes.js';
+import { uniform as mulberry32 } from '../src/evaluate/rng.js';
 import { loadRuntime, type Feeds } from '../src/evaluate/session.js';
 import { pruneStructured, pruneUnstructured } from '../src/passes/prune/index.js';
 import type { BenchRow } from './types.js';

@@ -1,6 +1,6 @@
 /** Generated models for the quantization benchmarks: seeded, built in memory with GraphBuilder. */
 import { DataType, fromTypedArray, GraphBuilder, type Model } from '../src/onnx/index.js';
-import { mulberry32 } from '../src/evaluate/shapes.js';
+import { uniform as mulberry32 } from '../src/evaluate/rng.js';
 
 function weights(n: number, fanIn: number, rand: () => number): Float32Array {
   // He-style scale keeps activations in range through deep chains.

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { DataType, encodeModel, fromTypedArray, GraphBuilder, type Model } from '../src/onnx/index.js';
 import { benchLatency } from '../src/evaluate/latency.js';
 import { loadRuntime } from '../src/evaluate/session.js';
-import { mulberry32 } from '../src/evaluate/shapes.js';
+import { uniform as mulberry32 } from '../src/evaluate/rng.js';
 import type { Feeds } from '../src/evaluate/session.js';
 import { quantizeDynamicInt8, quantizeStaticInt8 } from '../src/passes/quantize/index.js';
 import { cnn25m, matmulChain, modelBytes } from './quantize-models.js';

@@ -31,7 +31,7 @@ import {
   scheduleTargets,
   sha256File,
   writeBaseline
-} from "./chunks/chunk-ADKAZ4WO.js";
+} from "./chunks/chunk-CXLLQF7C.js";
 
 // node_modules/commander/lib/error.js
 var CommanderError = class extends Error {

@@ -112,7 +112,10 @@ export function configFromObject(obj: unknown, baseDir: string, label = '<config
     },
     recipe: Array.isArray(raw.recipe) ? (raw.recipe as Raw[]).map(toStage) : undefined,
     gate: toGate(gate),
-    budget: { wallTimeMs: budget['wall-time'] !== undefined ? parseDuration(budget['wall-time'] as string | number) : undefined },
+    budget: {
+      wallTimeMs: budget['wall-time'] !== undefined ? parseDuration(budget['wall-time'] as string | number) : undefined,
+      keep: (budget.keep as 'confident' | 'point' | undefined) ?? 'confident',
+    },
   };
 }
 

@@ -119,5 +119,5 @@ export interface Config {
   /** undefined: the default recipe chosen from the model's profile; []: no change. */
   recipe?: RecipeStage[];
   gate: GateConfig;
-  budget: { wallTimeMs?: number };
+  budget: { wallTimeMs?: number; keep: 'confident' | 'point' };
 }

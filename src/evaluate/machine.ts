@@ -65,15 +65,17 @@ export function machineInfo(options: { intraOpThreads?: number; interOpThreads?:
   return { ...info, arch: process.arch, fingerprint: machineFingerprint(info) };
 }
 
-/** Equal fingerprints: latency numbers are comparable. Thread counts are part of it (they change latency). */
+/**
+ * Equal fingerprints: latency numbers are comparable. Thread counts are part of it (they change
+ * latency); the Node version is not (ONNX Runtime's native code does the work).
+ */
 export function machineFingerprint(info: MachineInfo): string {
   const isa = Object.entries(info.isa)
     .filter(([, v]) => v)
     .map(([k]) => k)
     .sort()
     .join('+');
-  const nodeMajor = info.nodeVersion.replace(/^v/, '').split('.')[0];
-  const canonical = [info.cpuModel, info.cores, isa, `ort${info.ortVersion}`, `node${nodeMajor}`, info.platform, `t${info.intraOpThreads}x${info.interOpThreads}`].join('|');
+  const canonical = [info.cpuModel.trim(), info.cores, isa, `ort${info.ortVersion}`, info.platform, `t${info.intraOpThreads}x${info.interOpThreads}`].join('|');
   return createHash('sha256').update(canonical).digest('hex').slice(0, 16);
 }
 

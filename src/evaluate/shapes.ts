@@ -9,6 +9,7 @@
  */
 import { DataType, encodeModel, type Dim, type Model, type ValueInfo } from '../onnx/index.js';
 import { ModelSession, type ElementType, type Feeds, type HostTensor } from './session.js';
+import { uniform } from './rng.js';
 
 export interface ValueProbe {
   dims: number[];
@@ -73,7 +74,7 @@ export async function probeValues(model: Model, feeds?: Feeds, options: ProbeOpt
 
 /** Seeded random inputs from the declared input shapes; symbolic dims from `dimValues`, else 1. */
 export function randomFeeds(model: Model, options: Pick<ProbeOptions, 'seed' | 'dimValues'> = {}): Feeds {
-  const rand = mulberry32(options.seed ?? 1);
+  const rand = uniform(options.seed ?? 1);
   const initializerNames = new Set(model.graph.initializers.map((t) => t.name));
   const feeds: Feeds = {};
   for (const input of model.graph.inputs) {
@@ -138,14 +139,3 @@ export function hostType(dataType: DataType): ElementType | undefined {
   return HOST_TYPES[dataType];
 }
 
-/** A small fast seeded PRNG (mulberry32): uniform floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import { InputError } from '../errors.js';
 import type { EvalResult, LatencyStats, MachineInfo, MemoryStats, MetricValues, PerSampleResults } from '../evaluate/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
+import { machineFingerprint } from '../evaluate/machine.js';
 import baselineSchema from '../../schemas/baseline.schema.json' with { type: 'json' };
 import { compileSchema, schemaProblems } from './json-schema.js';
 
@@ -78,27 +79,6 @@ function consistencyProblems(b: Baseline): string[] {
     if (Array.isArray(arr) && arr.length !== b.samples) out.push(`/perSample/${key} has ${arr.length} entries but /samples is ${b.samples}`);
   }
   return out;
-}
-
-/**
- * A short stable id of the machine's performance-relevant traits: latency numbers from another
- * fingerprint are shown for information only.
- */
-export function machineFingerprint(info: MachineInfo): string {
-  const traits = [
-    info.cpuModel.trim(),
-    info.cores,
-    info.platform,
-    Object.entries(info.isa)
-      .filter(([, on]) => on)
-      .map(([k]) => k)
-      .sort()
-      .join('+'),
-    info.ortVersion,
-    info.intraOpThreads,
-    info.interOpThreads,
-  ].join('|');
-  return crypto.createHash('sha256').update(traits).digest('hex').slice(0, 16);
 }
 
 export function sha256File(file: string): string {

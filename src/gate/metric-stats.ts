@@ -70,7 +70,7 @@ function classCount(ps: PerSampleResults): number {
  * Per-class true positives, predicted counts and support over the resample, in arrays indexed by
  * class id (class ids are small non-negative integers; a Map here was 10x slower).
  */
-function classCounts(ps: PerSampleResults, idx: readonly number[]): { tp: number[]; pred: number[]; support: number[] } {
+function classCounts(ps: PerSampleResults, idx: ArrayLike<number>): { tp: number[]; pred: number[]; support: number[] } {
   const k = classCount(ps);
   const tp: number[] = new Array<number>(k).fill(0);
   const pred: number[] = new Array<number>(k).fill(0);

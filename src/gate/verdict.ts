@@ -88,6 +88,21 @@ export function decideVerdict(input: GateInput): GateDecision {
   return { verdict, reason, gatedMetric, reference: input.baseline ? 'frozen-baseline' : 'original-model', metrics: rows, latency };
 }
 
+/**
+ * How much drift of the gated metric the optimizer may spend, in the metric's own units, measured
+ * against the model it starts from. With a frozen baseline, whatever the PR's own model already
+ * lost against it is taken off, so the optimized candidate still passes the gate.
+ */
+export function optimizationBudget(gatedMetric: string, rules: GateRules, start: MetricValues, baseline?: MetricValues): number {
+  const rule = ruleFor(gatedMetric, true, rules) as MetricRule & { maxDrift: number };
+  const startValue = metricValue(start, gatedMetric);
+  const refValue = (baseline && metricValue(baseline, gatedMetric)) ?? startValue;
+  if (startValue === undefined || refValue === undefined) return rule.maxDrift;
+  const limit = rule.relative && refValue !== 0 ? (rule.maxDrift * Math.abs(refValue)) / 100 : rule.maxDrift;
+  const alreadyLost = higherIsBetter(gatedMetric) ? refValue - startValue : startValue - refValue;
+  return Math.max(0, limit - Math.max(0, alreadyLost));
+}
+
 function ruleFor(name: string, gated: boolean, rules: GateRules): (MetricRule & { maxDrift?: number }) | undefined {
   const own = Object.entries(rules.metrics ?? {}).find(([k]) => canonicalMetric(k) === canonicalMetric(name))?.[1];
   if (!own && !gated) return undefined;

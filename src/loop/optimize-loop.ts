@@ -3,6 +3,10 @@
  * rolling back any step that drifts past the budget and retrying it smaller, then moving on to
  * the next stage. Every step is recorded, kept or not.
  *
+ * A step is kept when its drift is confidently inside the budget: the upper end of its paired 95 %
+ * interval, not just the point estimate (keep: 'point' relaxes this). A step that is probably
+ * fine but could be 2.7 points off on other data is not one a user wants shipped.
+ *
  * Decisions depend on accuracy, which is deterministic (single-threaded ORT, fixed data, seeded
  * passes); latency only vetoes a step that is clearly slower (beyond a 10 % dead zone), so timing
  * noise does not change which steps are kept.
@@ -34,6 +38,8 @@ export interface LoopOptions {
   recipe: RecipeStage[];
   /** Drift allowed, in points. */
   budget: number;
+  /** Which end of the drift decides: the interval's upper bound (default) or the point estimate. */
+  keep?: KeepRule;
   ctx: PassContext;
   judge: CandidateJudge;
   /** Stop starting new steps after this many milliseconds. */
@@ -43,6 +49,8 @@ export interface LoopOptions {
   /** How many times a failed step is halved and retried before the stage ends. */
   maxRetries?: number;
 }
+
+export type KeepRule = 'confident' | 'point';
 
 export interface LoopResult {
   model: Model;
@@ -64,6 +72,8 @@ const SLOWER_VETO = 1.1;
 export async function optimize(model: Model, options: LoopOptions): Promise<LoopResult> {
   const started = Date.now();
   const { judge, budget, ctx } = options;
+  const keepRule = options.keep ?? 'confident';
+  const driftText = (j: Judgement) => (keepRule === 'confident' && j.interval ? `${fmt(j.drift)} pt (95 % CI up to ${fmt(j.interval.high)})` : `${fmt(j.drift)} pt`);
   const log = ctx.log ?? (() => {});
   const steps: StepRow[] = [];
   const passes: PassSummary[] = [];
@@ -121,10 +131,11 @@ export async function optimize(model: Model, options: LoopOptions): Promise<Loop
       const p95 = judge.p95 && changesLatency(stage) ? await judge.p95(outcome.model) : undefined;
       const base = { stage: stage.stage, action, params, metric: judgement.metric, drift: judgement.drift, driftInterval: judgement.interval, p95Ms: p95, sizeBytes };
 
-      const tooMuchDrift = judgement.drift > budget;
+      const decisive = keepRule === 'confident' && judgement.interval ? Math.max(judgement.drift, judgement.interval.high) : judgement.drift;
+      const tooMuchDrift = decisive > budget;
       const slower = p95 !== undefined && currentP95 !== undefined && stage.stage === 'quantize' && p95 > currentP95 * SLOWER_VETO;
       if (!tooMuchDrift && !slower) {
-        record({ ...base, kept: true, reason: `drift ${fmt(judgement.drift)} pt within the ${fmt(budget)} pt budget` });
+        record({ ...base, kept: true, reason: `drift ${driftText(judgement)} within the ${fmt(budget)} pt budget` });
         current = outcome.model;
         currentJudgement = judgement;
         if (p95 !== undefined) currentP95 = p95;
@@ -136,7 +147,7 @@ export async function optimize(model: Model, options: LoopOptions): Promise<Loop
       }
 
       const reason = tooMuchDrift
-        ? `drift ${fmt(judgement.drift)} pt exceeds the ${fmt(budget)} pt budget`
+        ? `drift ${driftText(judgement)} exceeds the ${fmt(budget)} pt budget`
         : `P95 ${fmt(p95 as number)} ms is slower than ${fmt(currentP95 as number)} ms before this step`;
       const smaller = shrinks ? round6(reached + (goal - reached) / 2) : undefined;
       const canRetry = smaller !== undefined && retries > 0 && goal - reached >= 2 * MIN_STEP && tooMuchDrift;

@@ -37,7 +37,8 @@ const LARGE_MODEL_PARAMS = 100e6;
  */
 export function defaultRecipe(traits: ModelTraits): RecipeStage[] {
   const kind = classifyModel(traits);
-  const prune: PruneParams = { kind: 'structured', target: 0.3, step: 0.1, importance: 'activation', repair: 'least-squares' };
+  // Up to half the channels in 10 % steps: the loop stops (and rolls back) where the budget ends.
+  const prune: PruneParams = { kind: 'structured', target: 0.5, step: 0.1, importance: 'activation', repair: 'least-squares' };
   if (kind === 'matmul-heavy') {
     const quantize: QuantizeParams =
       traits.params >= LARGE_MODEL_PARAMS

@@ -14,7 +14,7 @@ import { profileModel } from '../evaluate/profile.js';
 import type { LatencyComparison } from '../evaluate/types.js';
 import { InputError } from '../errors.js';
 import { readBaseline, sha256File } from '../gate/baseline.js';
-import { decideVerdict } from '../gate/verdict.js';
+import { decideVerdict, optimizationBudget } from '../gate/verdict.js';
 import { defaultRecipe, describeStage } from '../loop/recipe.js';
 import { modelTraits } from '../loop/model-traits.js';
 import { optimize } from '../loop/optimize-loop.js';
@@ -87,10 +87,15 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
       seed: config.seed,
       latency: { batchSize: loopBatch, timeBudgetMs: LOOP_BENCH_MS, threads: config.bench.threads, feeds: p.evalSet },
     });
+    const budget = optimizationBudget(config.metrics[0], config.gate, original.result.metrics, baseline?.metrics);
+    if (baseline && budget < optimizationBudget(config.metrics[0], config.gate, original.result.metrics)) {
+      notes.push(`The committed model already scores below the frozen baseline, so the optimizer had only ${round2(budget)} points of drift left to spend.`);
+    }
     const loop = await timed('optimize', () =>
       optimize(p.model, {
         recipe: recipe as RecipeStage[],
-        budget: config.gate.accuracyDrop,
+        budget,
+        keep: config.budget.keep,
         ctx: { calibration: p.calibration, seed: config.seed, log },
         judge,
         wallTimeMs: config.budget.wallTimeMs,
@@ -177,3 +182,5 @@ function refuseOverwrite(output: string, input: string): void {
 function stripExtras<T extends { peakRssBytes: number; fileBytes: number; gzipBytes: number; weightBytesByType: Record<string, number> }>(m: T) {
   return { peakRssBytes: m.peakRssBytes, fileBytes: m.fileBytes, gzipBytes: m.gzipBytes, weightBytesByType: m.weightBytesByType };
 }
+
+const round2 = (x: number) => Math.round(x * 100) / 100;

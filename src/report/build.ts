@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { InputError } from '../errors.js';
 import type { MachineInfo, MemoryStats } from '../evaluate/types.js';
 import type { PassSummary, Skipped } from '../passes/types.js';
-import { machineFingerprint, type Baseline } from '../gate/baseline.js';
+import { machineFingerprint } from '../evaluate/machine.js';
+import type { Baseline } from '../gate/baseline.js';
 import type { GateDecision } from '../gate/verdict.js';
 import { REPORT_SCHEMA_VERSION, type ProfileRow, type Report, type ReportError, type StepRow } from './types.js';
 

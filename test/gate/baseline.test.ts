@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { baselineFromRun, readBaseline, stableHash, writeBaseline, machineFingerprint, type Baseline } from '../../src/gate/baseline.js';
+import { baselineFromRun, readBaseline, stableHash, writeBaseline, type Baseline } from '../../src/gate/baseline.js';
+import { machineFingerprint } from '../../src/evaluate/machine.js';
 import { InputError } from '../../src/errors.js';
 import type { MachineInfo } from '../../src/evaluate/types.js';
 import { stats } from './fixtures.js';

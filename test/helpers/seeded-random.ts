@@ -1,7 +1,8 @@
 /** Seeded random data for tests: same seed, same numbers, on every machine. */
-import { mulberry32 } from '../../src/evaluate/shapes.js';
+import { uniform } from '../../src/evaluate/rng.js';
 
-export { mulberry32 };
+/** mulberry32, the product's seeded generator. */
+export const mulberry32 = uniform;
 
 /** `n` uniform floats in [lo, hi). */
 export function uniformArray(n: number, seed: number, lo = -1, hi = 1): Float32Array {

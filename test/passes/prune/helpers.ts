@@ -1,5 +1,5 @@
 import { ModelSession, type Feeds, type HostTensor } from '../../../src/evaluate/session.js';
-import { mulberry32 } from '../../../src/evaluate/shapes.js';
+import { mulberry32 } from '../../helpers/seeded-random.js';
 import { encodeModel, type Model } from '../../../src/onnx/index.js';
 
 export function randomFeeds(inputs: Record<string, number[]>, seed = 11, shift = 0): Feeds {

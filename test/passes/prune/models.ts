@@ -1,6 +1,6 @@
 /** Tiny models built in code, one per dependency-graph handler, with seeded random weights. */
 import { DataType, GraphBuilder, float32Tensor, int64Tensor, type Model } from '../../../src/onnx/index.js';
-import { mulberry32 } from '../../../src/evaluate/shapes.js';
+import { mulberry32 } from '../../helpers/seeded-random.js';
 
 export interface TestModel {
   name: string;

