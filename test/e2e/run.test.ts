@@ -1,0 +1,99 @@
+/**
+ * `prune-gate run` end to end, as a user runs it: a child process on real files, real ONNX
+ * Runtime sessions, real passes. Exit codes, outputs on disk, rollback and determinism.
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readReport } from '../../src/report/validate.js';
+import { makeProject, type Project } from './project.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const projects: Project[] = [];
+afterAll(() => projects.forEach((p) => p.cleanup()));
+
+function project(config: Record<string, unknown>): Project {
+  const p = makeProject(config);
+  projects.push(p);
+  return p;
+}
+
+/** Runs the CLI from source (tsx), so the tests follow src/ without a build. */
+function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli.ts'), ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const gentle = [
+  { prune: { kind: 'structured', target: 0.2, step: 0.1, importance: 'activation', repair: 'least-squares' } },
+  { quantize: { kind: 'int8-dynamic', fallback: 'auto' } },
+];
+
+test('a passing run writes the model and a schema-valid report; the same inputs give the same bytes and verdict', () => {
+  const p = project({ recipe: gentle, gate: { 'accuracy-drop': 2 } });
+  const out1 = path.join(p.dir, 'out1');
+  const out2 = path.join(p.dir, 'out2');
+  const first = cli(['run', '--config', p.config, '--out', out1]);
+  expect(first.stderr).not.toMatch(/internal error/);
+  expect(first.status).toBe(0);
+  const report = readReport(out1);
+  expect(report.verdict).toBe('pass');
+  expect(report.steps[0]).toMatchObject({ action: 'structured 10 %', kept: true });
+  expect(report.steps.at(-1)).toMatchObject({ action: 'int8-dynamic quantization', kept: true });
+  // A step is kept only when the whole drift interval is inside the budget.
+  for (const s of report.steps) expect(s.kept).toBe(Math.max(s.drift, s.driftInterval!.high) <= 2);
+  expect(report.metrics[0]).toMatchObject({ metric: 'accuracy', gated: true });
+  expect(report.latency.map((l) => l.batchSize)).toEqual([1, 16]);
+  expect(fs.readFileSync(path.join(out1, 'report.md'), 'utf8')).toMatch(/^### ✅ prune-gate: pass/m);
+  // The user's model is untouched; the candidate is smaller.
+  expect(fs.statSync(path.join(out1, 'model.onnx')).size).toBeLessThan(fs.statSync(p.model).size / 2);
+
+  const second = cli(['run', '--config', p.config, '--out', out2]);
+  expect(second.status).toBe(0);
+  expect(fs.readFileSync(path.join(out2, 'model.onnx')).equals(fs.readFileSync(path.join(out1, 'model.onnx')))).toBe(true);
+  const again = readReport(out2);
+  expect(again.verdict).toBe(report.verdict);
+  expect(again.steps).toEqual(report.steps.map((s, i) => ({ ...s, p95Ms: again.steps[i].p95Ms })));
+});
+
+test('a recipe far too aggressive is rolled back step by step and still ends with a verdict', () => {
+  const p = project({ recipe: [{ prune: { kind: 'structured', target: 0.95, importance: 'l1', repair: 'none' } }], gate: { 'accuracy-drop': 1 } });
+  const out = path.join(p.dir, 'out');
+  const r = cli(['run', '--config', p.config, '--out', out]);
+  expect([0, 1]).toContain(r.status);
+  const report = readReport(out);
+  const [first, ...retries] = report.steps;
+  expect(first).toMatchObject({ action: 'structured 95 %', kept: false });
+  expect(first.reason).toMatch(/exceeds the 1 pt budget; retrying a smaller step/);
+  expect(retries.length).toBeGreaterThanOrEqual(1);
+  // Every kept step is inside the budget; the verdict agrees with the exit code.
+  for (const s of report.steps.filter((x) => x.kept)) expect(s.driftInterval!.high).toBeLessThanOrEqual(1);
+  expect(r.status).toBe(report.verdict === 'fail' ? 1 : 0);
+});
+
+test('bad input exits 2 with the exact path of the problem and an error report', () => {
+  const p = project({ recipe: [{ prune: { kind: 'structured', target: -0.2 } }] });
+  const out = path.join(p.dir, 'out');
+  const r = cli(['run', '--config', p.config, '--out', out]);
+  expect(r.status).toBe(2);
+  expect(r.stderr).toMatch(/prune-gate\.yml: \/recipe\/0\/prune\/target/);
+  expect(readReport(out)).toMatchObject({ verdict: 'error', error: { kind: 'config' } });
+
+  const unknown = project({ bench: { 'batch-size': [1] } });
+  const u = cli(['run', '--config', unknown.config, '--out', path.join(unknown.dir, 'out')]);
+  expect(u.status).toBe(2);
+  expect(u.stderr).toMatch(/\/bench.*batch-size/);
+
+  const missing = project({ data: { eval: { inputs: { input: 'data/nope.npy' }, labels: 'data/eval_y.npy' } } });
+  const m = cli(['run', '--config', missing.config, '--out', path.join(missing.dir, 'out')]);
+  expect(m.status).toBe(2);
+  expect(m.stderr).toMatch(/\/data\/eval\/inputs\/input.*nope\.npy/);
+
+  // --out pointing at the model's own folder never overwrites it.
+  const own = project({ recipe: [] });
+  const before = fs.readFileSync(own.model);
+  const o = cli(['run', '--config', own.config, '--out', own.dir]);
+  expect(o.status).toBe(2);
+  expect(o.stderr).toMatch(/would overwrite the model/);
+  expect(fs.readFileSync(own.model).equals(before)).toBe(true);
+});
