@@ -31,7 +31,7 @@ import {
   scheduleTargets,
   sha256File,
   writeBaseline
-} from "./chunks/chunk-CXLLQF7C.js";
+} from "./chunks/chunk-ZPQFXKVD.js";
 
 // node_modules/commander/lib/error.js
 var CommanderError = class extends Error {

@@ -1,7 +1,8 @@
 // Bundles the two entry points (the Action and the CLI) into dist/.
 // onnxruntime-node stays external: it is a native addon and ships beside dist/ (see docs/releasing.md).
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
+import { thirdPartyNotices } from './licenses.mjs';
 
 const shared = {
   bundle: true,
@@ -17,4 +18,6 @@ const shared = {
 
 // Start clean: chunk names carry a content hash, so an old chunk would linger beside the new one.
 rmSync('dist', { recursive: true, force: true });
-await build({ ...shared, entryPoints: { index: 'src/index.ts', cli: 'src/cli.ts' }, outdir: 'dist', splitting: true, chunkNames: 'chunks/[name]-[hash]' });
+const result = await build({ ...shared, metafile: true, entryPoints: { index: 'src/index.ts', cli: 'src/cli.ts' }, outdir: 'dist', splitting: true, chunkNames: 'chunks/[name]-[hash]' });
+// legalComments are dropped from the bundle; the licences are collected here instead.
+writeFileSync('dist/THIRD_PARTY_NOTICES.md', thirdPartyNotices(result.metafile, ['node_modules/onnxruntime-node', 'node_modules/onnxruntime-common']));

@@ -3,27 +3,14 @@
  * messages a user can act on: the exact JSON pointer, what was expected, what was found, and a
  * "did you mean" for misspelt keys.
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+// Imported, not read from disk: the bundle in dist/ must carry it (the release tree has no schemas/).
+import configSchema from '../../schemas/config.schema.json' with { type: 'json' };
 
 let validator: ValidateFunction | undefined;
 
-/** The schema file ships in schemas/ at the package root; found by walking up from this module (works from src/ and dist/). */
-export function configSchemaPath(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = path.join(dir, 'schemas', 'config.schema.json');
-    if (fs.existsSync(candidate)) return candidate;
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error('schemas/config.schema.json not found above ' + fileURLToPath(import.meta.url));
-    dir = up;
-  }
-}
-
 export function loadConfigSchema(): Record<string, unknown> {
-  return JSON.parse(fs.readFileSync(configSchemaPath(), 'utf8')) as Record<string, unknown>;
+  return configSchema as Record<string, unknown>;
 }
 
 function getValidator(): ValidateFunction {

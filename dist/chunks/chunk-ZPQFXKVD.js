@@ -3264,8 +3264,8 @@ var require_utils = __commonJS({
       }
       return ind;
     }
-    function removeDotSegments(path14) {
-      let input = path14;
+    function removeDotSegments(path13) {
+      let input = path13;
       const output = [];
       let nextSlash = -1;
       let len = 0;
@@ -3339,11 +3339,11 @@ var require_utils = __commonJS({
       }
       return output.join("");
     }
-    function removeDotSegmentsRelative(path14) {
-      if (path14 === "" || path14[0] === "/") {
-        return removeDotSegments(path14);
+    function removeDotSegmentsRelative(path13) {
+      if (path13 === "" || path13[0] === "/") {
+        return removeDotSegments(path13);
       }
-      const segments = path14.split("/");
+      const segments = path13.split("/");
       const last = segments.length - 1;
       const output = [];
       let trailingDirectory = false;
@@ -3706,8 +3706,8 @@ var require_schemes = __commonJS({
       }
       if (wsComponent.resourceName) {
         const queryIndex = wsComponent.resourceName.indexOf("?");
-        const path14 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
-        wsComponent.path = path14 && path14 !== "/" ? path14 : void 0;
+        const path13 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
+        wsComponent.path = path13 && path13 !== "/" ? path13 : void 0;
         wsComponent.query = queryIndex === -1 ? void 0 : wsComponent.resourceName.slice(queryIndex + 1);
         wsComponent.resourceName = void 0;
       }
@@ -12090,17 +12090,17 @@ var require_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    function visit_(key, node, visitor, path14) {
-      const ctrl = callVisitor(key, node, visitor, path14);
+    function visit_(key, node, visitor, path13) {
+      const ctrl = callVisitor(key, node, visitor, path13);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path14, ctrl);
-        return visit_(key, ctrl, visitor, path14);
+        replaceNode(key, path13, ctrl);
+        return visit_(key, ctrl, visitor, path13);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path14 = Object.freeze(path14.concat(node));
+          path13 = Object.freeze(path13.concat(node));
           for (let i2 = 0; i2 < node.items.length; ++i2) {
-            const ci2 = visit_(i2, node.items[i2], visitor, path14);
+            const ci2 = visit_(i2, node.items[i2], visitor, path13);
             if (typeof ci2 === "number")
               i2 = ci2 - 1;
             else if (ci2 === BREAK)
@@ -12111,13 +12111,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path14 = Object.freeze(path14.concat(node));
-          const ck = visit_("key", node.key, visitor, path14);
+          path13 = Object.freeze(path13.concat(node));
+          const ck = visit_("key", node.key, visitor, path13);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path14);
+          const cv = visit_("value", node.value, visitor, path13);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -12138,17 +12138,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node, visitor, path14) {
-      const ctrl = await callVisitor(key, node, visitor, path14);
+    async function visitAsync_(key, node, visitor, path13) {
+      const ctrl = await callVisitor(key, node, visitor, path13);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path14, ctrl);
-        return visitAsync_(key, ctrl, visitor, path14);
+        replaceNode(key, path13, ctrl);
+        return visitAsync_(key, ctrl, visitor, path13);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path14 = Object.freeze(path14.concat(node));
+          path13 = Object.freeze(path13.concat(node));
           for (let i2 = 0; i2 < node.items.length; ++i2) {
-            const ci2 = await visitAsync_(i2, node.items[i2], visitor, path14);
+            const ci2 = await visitAsync_(i2, node.items[i2], visitor, path13);
             if (typeof ci2 === "number")
               i2 = ci2 - 1;
             else if (ci2 === BREAK)
@@ -12159,13 +12159,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path14 = Object.freeze(path14.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path14);
+          path13 = Object.freeze(path13.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path13);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path14);
+          const cv = await visitAsync_("value", node.value, visitor, path13);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -12192,23 +12192,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node, visitor, path14) {
+    function callVisitor(key, node, visitor, path13) {
       if (typeof visitor === "function")
-        return visitor(key, node, path14);
+        return visitor(key, node, path13);
       if (identity.isMap(node))
-        return visitor.Map?.(key, node, path14);
+        return visitor.Map?.(key, node, path13);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key, node, path14);
+        return visitor.Seq?.(key, node, path13);
       if (identity.isPair(node))
-        return visitor.Pair?.(key, node, path14);
+        return visitor.Pair?.(key, node, path13);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key, node, path14);
+        return visitor.Scalar?.(key, node, path13);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key, node, path14);
+        return visitor.Alias?.(key, node, path13);
       return void 0;
     }
-    function replaceNode(key, path14, node) {
-      const parent = path14[path14.length - 1];
+    function replaceNode(key, path13, node) {
+      const parent = path13[path13.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node;
       } else if (identity.isPair(parent)) {
@@ -12820,10 +12820,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path14, value) {
+    function collectionFromPath(schema, path13, value) {
       let v = value;
-      for (let i2 = path14.length - 1; i2 >= 0; --i2) {
-        const k = path14[i2];
+      for (let i2 = path13.length - 1; i2 >= 0; --i2) {
+        const k = path13[i2];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -12842,7 +12842,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path14) => path14 == null || typeof path14 === "object" && !!path14[Symbol.iterator]().next().done;
+    var isEmptyPath = (path13) => path13 == null || typeof path13 === "object" && !!path13[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -12872,11 +12872,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path14, value) {
-        if (isEmptyPath(path14))
+      addIn(path13, value) {
+        if (isEmptyPath(path13))
           this.add(value);
         else {
-          const [key, ...rest] = path14;
+          const [key, ...rest] = path13;
           const node = this.get(key, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -12890,8 +12890,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path14) {
-        const [key, ...rest] = path14;
+      deleteIn(path13) {
+        const [key, ...rest] = path13;
         if (rest.length === 0)
           return this.delete(key);
         const node = this.get(key, true);
@@ -12905,8 +12905,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path14, keepScalar) {
-        const [key, ...rest] = path14;
+      getIn(path13, keepScalar) {
+        const [key, ...rest] = path13;
         const node = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -12924,8 +12924,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path14) {
-        const [key, ...rest] = path14;
+      hasIn(path13) {
+        const [key, ...rest] = path13;
         if (rest.length === 0)
           return this.has(key);
         const node = this.get(key, true);
@@ -12935,8 +12935,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path14, value) {
-        const [key, ...rest] = path14;
+      setIn(path13, value) {
+        const [key, ...rest] = path13;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -15451,9 +15451,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path14, value) {
+      addIn(path13, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path14, value);
+          this.contents.addIn(path13, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -15528,14 +15528,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path14) {
-        if (Collection.isEmptyPath(path14)) {
+      deleteIn(path13) {
+        if (Collection.isEmptyPath(path13)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path14) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path13) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -15550,10 +15550,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path14, keepScalar) {
-        if (Collection.isEmptyPath(path14))
+      getIn(path13, keepScalar) {
+        if (Collection.isEmptyPath(path13))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path14, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path13, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -15564,10 +15564,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path14) {
-        if (Collection.isEmptyPath(path14))
+      hasIn(path13) {
+        if (Collection.isEmptyPath(path13))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path14) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path13) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -15584,13 +15584,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path14, value) {
-        if (Collection.isEmptyPath(path14)) {
+      setIn(path13, value) {
+        if (Collection.isEmptyPath(path13)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path14), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path13), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path14, value);
+          this.contents.setIn(path13, value);
         }
       }
       /**
@@ -17551,9 +17551,9 @@ var require_cst_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path14) => {
+    visit.itemAtPath = (cst, path13) => {
       let item = cst;
-      for (const [field, index] of path14) {
+      for (const [field, index] of path13) {
         const tok = item?.[field];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -17562,23 +17562,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path14) => {
-      const parent = visit.itemAtPath(cst, path14.slice(0, -1));
-      const field = path14[path14.length - 1][0];
+    visit.parentCollection = (cst, path13) => {
+      const parent = visit.itemAtPath(cst, path13.slice(0, -1));
+      const field = path13[path13.length - 1][0];
       const coll = parent?.[field];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path14, item, visitor) {
-      let ctrl = visitor(item, path14);
+    function _visit(path13, item, visitor) {
+      let ctrl = visitor(item, path13);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field of ["key", "value"]) {
         const token = item[field];
         if (token && "items" in token) {
           for (let i2 = 0; i2 < token.items.length; ++i2) {
-            const ci2 = _visit(Object.freeze(path14.concat([[field, i2]])), token.items[i2], visitor);
+            const ci2 = _visit(Object.freeze(path13.concat([[field, i2]])), token.items[i2], visitor);
             if (typeof ci2 === "number")
               i2 = ci2 - 1;
             else if (ci2 === BREAK)
@@ -17589,10 +17589,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field === "key")
-            ctrl = ctrl(item, path14);
+            ctrl = ctrl(item, path13);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path14) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path13) : ctrl;
     }
     exports.visit = visit;
   }
@@ -18894,14 +18894,14 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs17 = this.flowScalar(this.type);
+              const fs16 = this.flowScalar(this.type);
               if (atNextItem || it.value) {
-                map.items.push({ start, key: fs17, sep: [] });
+                map.items.push({ start, key: fs16, sep: [] });
                 this.onKeyLine = true;
               } else if (it.sep) {
-                this.stack.push(fs17);
+                this.stack.push(fs16);
               } else {
-                Object.assign(it, { key: fs17, sep: [] });
+                Object.assign(it, { key: fs16, sep: [] });
                 this.onKeyLine = true;
               }
               return;
@@ -19029,13 +19029,13 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs17 = this.flowScalar(this.type);
+              const fs16 = this.flowScalar(this.type);
               if (!it || it.value)
-                fc.items.push({ start: [], key: fs17, sep: [] });
+                fc.items.push({ start: [], key: fs16, sep: [] });
               else if (it.sep)
-                this.stack.push(fs17);
+                this.stack.push(fs16);
               else
-                Object.assign(it, { key: fs17, sep: [] });
+                Object.assign(it, { key: fs16, sep: [] });
               return;
             }
             case "flow-map-end":
@@ -19344,8 +19344,8 @@ var require_dist = __commonJS({
 });
 
 // src/pipeline/run.ts
-import * as fs16 from "node:fs";
-import * as path13 from "node:path";
+import * as fs15 from "node:fs";
+import * as path12 from "node:path";
 
 // src/errors.ts
 var InputError = class extends Error {
@@ -22947,17 +22947,17 @@ function bootEnumDescriptorProto(init) {
 }
 
 // node_modules/@bufbuild/protobuf/dist/esm/codegenv2/message.js
-function messageDesc(file, path14, ...paths) {
-  return paths.reduce((acc, cur) => acc.nestedMessages[cur], file.messages[path14]);
+function messageDesc(file, path13, ...paths) {
+  return paths.reduce((acc, cur) => acc.nestedMessages[cur], file.messages[path13]);
 }
 
 // node_modules/@bufbuild/protobuf/dist/esm/codegenv2/enum.js
-function enumDesc(file, path14, ...paths) {
+function enumDesc(file, path13, ...paths) {
   if (paths.length == 0) {
-    return file.enums[path14];
+    return file.enums[path13];
   }
   const e = paths.pop();
-  return paths.reduce((acc, cur) => acc.nestedMessages[cur], file.messages[path14]).nestedEnums[e];
+  return paths.reduce((acc, cur) => acc.nestedMessages[cur], file.messages[path13]).nestedEnums[e];
 }
 function tsEnum(desc) {
   const enumObject = {};
@@ -30329,13 +30329,13 @@ async function rankQuantSensitivity(floatModel, quantModel, ctx) {
   const pairs = quantizedNodeTensors(floatModel, quantModel);
   if (!pairs.length) return [];
   const tensors = [...new Set(pairs.map((p) => p.tensor))];
-  const fs17 = await ModelSession.create(encodeModel(withExtraOutputs(floatModel, tensors)), { label: "sensitivity (float)" });
+  const fs16 = await ModelSession.create(encodeModel(withExtraOutputs(floatModel, tensors)), { label: "sensitivity (float)" });
   const qs = await ModelSession.create(encodeModel(withExtraOutputs(quantModel, tensors)), { label: "sensitivity (quantized)" });
   const signal = /* @__PURE__ */ new Map();
   const noise = /* @__PURE__ */ new Map();
   try {
     for (const batch of batches) {
-      const a = await fs17.run(batch, tensors);
+      const a = await fs16.run(batch, tensors);
       const b = await qs.run(batch, tensors);
       for (const t of tensors) {
         const x2 = a[t]?.data;
@@ -30353,7 +30353,7 @@ async function rankQuantSensitivity(floatModel, quantModel, ctx) {
       }
     }
   } finally {
-    await fs17.release();
+    await fs16.release();
     await qs.release();
   }
   return pairs.filter((p) => signal.has(p.tensor)).map((p) => ({ node: p.node, opType: p.opType, sqnrDb: sqnrFromSums(signal.get(p.tensor) ?? 0, noise.get(p.tensor) ?? 0) })).sort((x2, y) => x2.sqnrDb - y.sqnrDb || x2.node.localeCompare(y.node));
@@ -31342,27 +31342,180 @@ function driftInterval(metric, sign, reference, candidate, seed) {
 
 // src/config/load.ts
 var import_yaml = __toESM(require_dist(), 1);
-import * as fs15 from "node:fs";
-import * as path12 from "node:path";
+import * as fs14 from "node:fs";
+import * as path11 from "node:path";
 
 // src/config/schema.ts
 var import_ajv2 = __toESM(require_ajv(), 1);
-import * as fs14 from "node:fs";
-import * as path11 from "node:path";
-import { fileURLToPath } from "node:url";
-var validator3;
-function configSchemaPath() {
-  let dir = path11.dirname(fileURLToPath(import.meta.url));
-  for (; ; ) {
-    const candidate = path11.join(dir, "schemas", "config.schema.json");
-    if (fs14.existsSync(candidate)) return candidate;
-    const up = path11.dirname(dir);
-    if (up === dir) throw new Error("schemas/config.schema.json not found above " + fileURLToPath(import.meta.url));
-    dir = up;
+
+// schemas/config.schema.json
+var config_schema_default = {
+  $schema: "http://json-schema.org/draft-07/schema#",
+  $id: "https://github.com/prune-gate/prune-gate/schemas/config.schema.json",
+  title: "prune-gate configuration (prune-gate.yml)",
+  type: "object",
+  additionalProperties: false,
+  required: ["model"],
+  properties: {
+    model: { type: "string", minLength: 1, description: "The committed ONNX model, relative to the config file." },
+    baseline: { type: "string", minLength: 1, description: "The frozen baseline written by `prune-gate baseline`." },
+    task: { enum: ["classification", "regression", "fidelity"] },
+    seed: { type: "integer", minimum: 0, description: "Seed for bootstrap, noise and sampling (default 0)." },
+    data: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        eval: { $ref: "#/definitions/dataSource" },
+        calibration: { $ref: "#/definitions/dataSource" },
+        "batch-size": { type: "integer", minimum: 1 },
+        "noise-sigma": { type: "number", minimum: 0, description: "Standard deviation of seeded Gaussian input noise for the robustness metrics." }
+      }
+    },
+    metrics: {
+      type: "array",
+      minItems: 1,
+      uniqueItems: true,
+      items: { $ref: "#/definitions/metricName" },
+      description: "The first one is the gated metric."
+    },
+    bench: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        "batch-sizes": { type: "array", minItems: 1, uniqueItems: true, items: { type: "integer", minimum: 1 } },
+        "time-budget": { $ref: "#/definitions/duration" },
+        threads: { type: "integer", minimum: 1, description: "Intra-op threads; inter-op is 1." },
+        "min-runs": { type: "integer", minimum: 2 },
+        precision: { type: "number", exclusiveMinimum: 0, exclusiveMaximum: 1, description: "Stop early when the relative 95% CI half-width of the P95 ratio is below this." },
+        warmup: { type: "integer", minimum: 0 }
+      }
+    },
+    recipe: {
+      type: "array",
+      items: { $ref: "#/definitions/stage" },
+      description: "Absent: the default recipe; []: no change."
+    },
+    gate: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        "accuracy-drop": { type: "number", minimum: 0, description: "Points; the build fails above it." },
+        use: { enum: ["point", "interval"] },
+        "p95-ratio": { type: "number", exclusiveMinimum: 0 },
+        relative: { type: "boolean", description: "Read accuracy-drop as percent of the baseline value instead of points." },
+        metrics: {
+          type: "object",
+          propertyNames: { $ref: "#/definitions/metricName" },
+          additionalProperties: { $ref: "#/definitions/metricRule" }
+        }
+      }
+    },
+    budget: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        "wall-time": { $ref: "#/definitions/duration" },
+        keep: {
+          enum: ["confident", "point"],
+          description: "A step is kept when the upper end of its drift interval is within the budget (confident, default) or its point estimate is (point)."
+        }
+      }
+    }
+  },
+  definitions: {
+    duration: {
+      oneOf: [
+        { type: "number", exclusiveMinimum: 0 },
+        { type: "string", pattern: "^[0-9]+(\\.[0-9]+)?\\s*(ms|s|m|h)$" }
+      ]
+    },
+    metricName: {
+      enum: ["accuracy", "top1", "top3", "top5", "top10", "f1", "worst-class-accuracy", "mae", "rmse", "agreement", "cosine", "sqnr", "max-abs-error"]
+    },
+    metricRule: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        "max-drop": { type: "number", minimum: 0 },
+        "max-increase": { type: "number", minimum: 0 },
+        min: { type: "number" },
+        max: { type: "number" },
+        use: { enum: ["point", "interval"] },
+        relative: { type: "boolean" }
+      }
+    },
+    stringList: { type: "array", items: { type: "string", minLength: 1 } },
+    dataSource: {
+      type: "object",
+      additionalProperties: false,
+      required: ["inputs"],
+      properties: {
+        inputs: {
+          oneOf: [
+            { type: "string", minLength: 1 },
+            { type: "object", minProperties: 1, additionalProperties: { type: "string", minLength: 1 } }
+          ],
+          description: "Model input name -> .npy (first axis = samples); or one .npz, test_data_set folder or .jsonl file."
+        },
+        labels: { type: "string", minLength: 1 }
+      }
+    },
+    stage: {
+      type: "object",
+      additionalProperties: false,
+      minProperties: 1,
+      maxProperties: 1,
+      properties: {
+        prune: { $ref: "#/definitions/prune" },
+        quantize: { $ref: "#/definitions/quantize" }
+      }
+    },
+    prune: {
+      type: "object",
+      additionalProperties: false,
+      required: ["kind"],
+      properties: {
+        kind: { enum: ["structured", "unstructured", "n:m", "low-rank"] },
+        target: { type: "number", minimum: 0, exclusiveMaximum: 1 },
+        step: { type: "number", exclusiveMinimum: 0, exclusiveMaximum: 1 },
+        importance: { enum: ["l1", "l2", "activation", "reconstruction"] },
+        repair: { enum: ["none", "least-squares", "bias-correction"] },
+        multiple: { type: "integer", minimum: 1 },
+        n: { type: "integer", minimum: 1 },
+        m: { type: "integer", minimum: 2 },
+        scope: { enum: ["per-layer", "global"] },
+        layers: { $ref: "#/definitions/stringList" },
+        exclude: { $ref: "#/definitions/stringList" },
+        energy: { type: "number", exclusiveMinimum: 0, maximum: 1 }
+      }
+    },
+    quantize: {
+      type: "object",
+      additionalProperties: false,
+      required: ["kind"],
+      properties: {
+        kind: { enum: ["int8-static", "int8-dynamic", "int4-weight-only", "fp16"] },
+        calibration: { enum: ["minmax", "percentile", "entropy"] },
+        percentile: { type: "number", exclusiveMinimum: 0, maximum: 100 },
+        fallback: { enum: ["auto", "none"] },
+        "activation-type": { enum: ["uint8", "int8", "auto"] },
+        "per-channel": { type: "boolean" },
+        "block-size": { enum: [32, 64, 128] },
+        symmetric: { type: "boolean" },
+        "accuracy-level": { enum: [0, 1, 2, 3, 4] },
+        nodes_to_exclude: { $ref: "#/definitions/stringList" },
+        "nodes-to-exclude": { $ref: "#/definitions/stringList" },
+        op_types_to_quantize: { $ref: "#/definitions/stringList" },
+        "op-types-to-quantize": { $ref: "#/definitions/stringList" }
+      }
+    }
   }
-}
+};
+
+// src/config/schema.ts
+var validator3;
 function loadConfigSchema() {
-  return JSON.parse(fs14.readFileSync(configSchemaPath(), "utf8"));
+  return config_schema_default;
 }
 function getValidator() {
   if (!validator3) {
@@ -31471,7 +31624,7 @@ function loadConfig(file) {
   const label = file;
   let text;
   try {
-    text = fs15.readFileSync(file, "utf8");
+    text = fs14.readFileSync(file, "utf8");
   } catch (err2) {
     const code = err2.code;
     if (code === "ENOENT") throw new InputError(`${label}: no such config file`, label);
@@ -31486,7 +31639,7 @@ function loadConfig(file) {
   }
   const obj = doc.toJS();
   if (obj === null || obj === void 0) throw new InputError(`${label}: the config file is empty; it needs at least 'model: <file>.onnx'`, label);
-  return configFromObject(obj, path12.dirname(path12.resolve(file)), label);
+  return configFromObject(obj, path11.dirname(path11.resolve(file)), label);
 }
 function configFromObject(obj, baseDir, label = "<config>") {
   if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
@@ -31496,10 +31649,10 @@ function configFromObject(obj, baseDir, label = "<config>") {
   const raw = obj;
   if (!problems.length) problems.push(...crossFieldProblems(raw));
   if (problems.length) throw new InputError(`${label}: ${problems.join("; ")}`, label);
-  const resolve6 = (p) => path12.resolve(baseDir, p);
+  const resolve6 = (p) => path11.resolve(baseDir, p);
   const mustExist = (pointer2, p, what) => {
     const abs = resolve6(p);
-    if (!fs15.existsSync(abs)) throw new InputError(`${label}: ${pointer2}: ${what} '${p}' does not exist (looked for ${abs})`, label);
+    if (!fs14.existsSync(abs)) throw new InputError(`${label}: ${pointer2}: ${what} '${p}' does not exist (looked for ${abs})`, label);
     return abs;
   };
   const data = raw.data ?? {};
@@ -31744,7 +31897,7 @@ async function runPipeline(options) {
   try {
     const p = await timed("prepare", () => prepare(options.configPath));
     const { config } = p;
-    const modelPath = path13.join(options.outDir, "model.onnx");
+    const modelPath = path12.join(options.outDir, "model.onnx");
     refuseOverwrite(modelPath, config.model);
     const baseline = config.baseline ? readBaseline(config.baseline) : void 0;
     const evaluate = { task: config.task, metrics: config.metrics, batchSize: config.data.batchSize };
@@ -31850,8 +32003,8 @@ async function runPipeline(options) {
   }
 }
 function refuseOverwrite(output, input) {
-  const resolvedOut = path13.resolve(output);
-  const same = fs16.existsSync(resolvedOut) ? fs16.realpathSync(resolvedOut) === fs16.realpathSync(input) : resolvedOut === path13.resolve(input);
+  const resolvedOut = path12.resolve(output);
+  const same = fs15.existsSync(resolvedOut) ? fs15.realpathSync(resolvedOut) === fs15.realpathSync(input) : resolvedOut === path12.resolve(input);
   if (same) throw new InputError(`--out would overwrite the model ${input}; choose another output folder`, input);
 }
 function stripExtras(m) {
