@@ -88,8 +88,8 @@ try {
   wt('add', '--all', '--force', '.');
   const source = git('rev-parse', 'HEAD');
   wt('commit', '--quiet', '--allow-empty', '-m', `prune-gate ${tag}\n\nBuilt from ${source} by scripts/release.mjs.`);
-  if (!hasBranch) git('branch', '-f', branch, wt('rev-parse', 'HEAD'));
-  else git('branch', '-f', branch, wt('rev-parse', 'HEAD'));
+  // A new branch is checked out in the worktree already; an existing one was checked out detached.
+  if (hasBranch) git('branch', '-f', branch, wt('rev-parse', 'HEAD'));
   git('tag', '-a', tag, '-m', `prune-gate ${tag}`, branch);
   git('tag', '-f', '-a', major, '-m', `prune-gate ${major} (= ${tag})`, branch);
 } finally {
