@@ -40,7 +40,7 @@ function setup(p: Project, inputs: Record<string, string>): ActionEnv {
   return env;
 }
 
-test('on a pull request: measures, gates, posts one comment, writes the summary and outputs; a rerun edits the same comment', async () => {
+test('on a pull request: measures, gates, posts one comment, writes the summary and outputs; a failing rerun exits 1 and edits the same comment', async () => {
   const p = makeProject({ recipe: [{ quantize: { kind: 'int8-dynamic' } }], gate: { 'accuracy-drop': 2 } });
   cleanups.push(p.cleanup);
   const env = setup(p, {});
@@ -61,9 +61,17 @@ test('on a pull request: measures, gates, posts one comment, writes the summary 
   expect(comments[0].body).toMatch(/### ✅ prune-gate: pass/);
   expect(parseMarkers(comments[0].body).headSha).toBe(SHA);
 
-  const second = await runAction(setup(p, {}));
-  expect(second.code).toBe(0);
-  expect(gh.list('acme', 'models', 3)).toHaveLength(1);
+  // The next push makes the gate fail (an impossible latency goal): exit 1, and the same comment now says so.
+  fs.writeFileSync(p.config, fs.readFileSync(p.config, 'utf8').replace('accuracy-drop: 2', 'accuracy-drop: 2\n  p95-ratio: 0.01'));
+  const failing = setup(p, {});
+  const second = await runAction(failing);
+  expect(second.code).toBe(1);
+  expect(second.stdout).toMatch(/::error::.*p95 latency/i);
+  expect(failing.readOutputs().verdict).toBe('fail');
+  const after = gh.list('acme', 'models', 3);
+  expect(after).toHaveLength(1);
+  expect(after[0].id).toBe(comments[0].id);
+  expect(after[0].body).toMatch(/### ❌ prune-gate: fail/);
 });
 
 test('a config error fails the step with exit 2 and says what to fix in the comment', async () => {
