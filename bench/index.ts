@@ -10,6 +10,7 @@ import { runLatencyAABench } from './latency-aa.js';
 import { runOnnxIoBench } from './onnx-io.js';
 import { runPruneBench } from './prune.js';
 import { runQuantizeBench } from './quantize.js';
+import { runQuantizeAccuracyBench } from './quantize-accuracy.js';
 import { formatRows } from './table.js';
 import type { BenchRow } from './types.js';
 
@@ -17,6 +18,7 @@ const SUITES: Record<string, (log: (line: string) => void) => Promise<BenchRow[]
   'onnx-io': runOnnxIoBench,
   prune: runPruneBench,
   quantize: runQuantizeBench,
+  'quantize-accuracy': runQuantizeAccuracyBench,
   example: runExampleBench,
   latency: runLatencyAABench,
 };

@@ -14,6 +14,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DataType, GraphBuilder, int64Tensor, loadModel, saveModel, type Model, type Tensor } from '../src/onnx/index.js';
+import { formatRows } from './table.js';
 import type { BenchRow } from './types.js';
 
 const HIDDEN = 768;
@@ -165,19 +166,6 @@ export async function runOnnxIoBench(log: (line: string) => void = () => undefin
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
-}
-
-export function formatRows(rows: BenchRow[]): string {
-  const cells = rows.map((r) => [
-    r.name,
-    `${r.value.toFixed(r.value >= 100 ? 0 : 2)} ${r.unit}`,
-    r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}x`,
-    r.target ?? '',
-    r.pass === undefined ? '' : r.pass ? 'pass' : 'FAIL',
-  ]);
-  const head = ['operation', 'value', 'ratio', 'target', ''];
-  const widths = head.map((h, c) => Math.max(h.length, ...cells.map((row) => row[c].length)));
-  return [head, ...cells].map((row) => row.map((cell, c) => (c === 1 || c === 2 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd()).join('\n');
 }
 
 const invokedDirectly = process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url);
