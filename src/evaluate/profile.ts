@@ -221,3 +221,4 @@ function newestProfile(dir: string, prefix: string, sinceMs: number): string {
   if (!candidates.length) throw new InputError(`ONNX Runtime wrote no profile under ${dir}; is the folder writable?`, dir);
   return candidates[0].f;
 }
+

@@ -44,8 +44,8 @@ export interface LoopOptions {
   judge: CandidateJudge;
   /** Stop starting new steps after this many milliseconds. */
   wallTimeMs?: number;
-  /** Per-layer pruning ratios from the profile (time share), passed to structured pruning. */
-  layerRatios?: Record<string, number>;
+  /** Each node's share of the model's FLOPs (the static profile), passed to structured pruning. */
+  nodeCostShare?: Record<string, number>;
   /** How many times a failed step is halved and retried before the stage ends. */
   maxRetries?: number;
 }
@@ -105,7 +105,7 @@ export async function optimize(model: Model, options: LoopOptions): Promise<Loop
         return finish();
       }
       const goal = pending[0];
-      const input: StageInput = { stage, layerRatios: options.layerRatios };
+      const input: StageInput = { stage, nodeCostShare: options.nodeCostShare };
       if (shrinks) {
         input.stepTarget = incrementalTarget(reached, goal);
         input.cumulativeTarget = goal;

@@ -14,8 +14,8 @@ export interface StageInput {
   stepTarget?: number;
   /** For pruning kinds that keep shapes: the cumulative sparsity to reach. */
   cumulativeTarget?: number;
-  /** Per-layer ratios aimed at the layers that cost the most time (structured pruning). */
-  layerRatios?: Record<string, number>;
+  /** Each node's share of the model's FLOPs: structured pruning aims at the layers that cost most. */
+  nodeCostShare?: Record<string, number>;
 }
 
 export interface FallbackHooks {
@@ -48,7 +48,7 @@ function runPrune(model: Model, p: PruneParams, input: StageInput, ctx: PassCont
           scope: p.scope,
           layers: p.layers,
           exclude: p.exclude,
-          layerRatios: input.layerRatios,
+          nodeCostShare: input.nodeCostShare,
         },
         ctx,
       );

@@ -18,7 +18,7 @@ import { decideVerdict, optimizationBudget } from '../gate/verdict.js';
 import { defaultRecipe, describeStage } from '../loop/recipe.js';
 import { modelTraits } from '../loop/model-traits.js';
 import { optimize } from '../loop/optimize-loop.js';
-import { saveModel } from '../onnx/index.js';
+import { saveModel, type GraphCost } from '../onnx/index.js';
 import { buildReport, errorReport } from '../report/build.js';
 import { renderMarkdown } from '../report/markdown.js';
 import type { Report } from '../report/types.js';
@@ -71,13 +71,18 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
 
     let recipe: RecipeStage[] | undefined = config.recipe;
     const notes = [...p.notes, ...original.notes];
+    // Profile first: the static costs (FLOPs, parameters) aim the cuts and pick the default recipe.
+    const { traits, cost } = await modelTraits(p.model);
     if (!recipe) {
-      const { traits } = await modelTraits(p.model);
       recipe = defaultRecipe(traits);
       notes.push(`Default recipe for this model: ${recipe.map(describeStage).join(', then ')}.`);
     }
 
     const loopBatch = Math.max(...config.bench.batchSizes);
+    // ...and the measured one says where the time goes (shown; not used for decisions, which must not depend on timing noise).
+    const before = await timed('profile-original', () => profileModel(config.model, { dataset: p.evalSet, batchSize: loopBatch, threads: config.bench.threads, label: config.model }));
+    const hottest = before.nodes[0];
+    if (hottest) notes.push(`Profiled first (batch ${loopBatch}): ${hottest.originalNames?.join(', ') || hottest.name} (${hottest.opType}) takes ${Math.round(hottest.share * 100)} % of the time.`);
     const judge = buildJudge({
       dataset: p.evalSet,
       metric: config.metrics[0],
@@ -96,6 +101,7 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
         recipe: recipe as RecipeStage[],
         budget,
         keep: config.budget.keep,
+        nodeCostShare: flopShares(cost),
         ctx: { calibration: p.calibration, seed: config.seed, log },
         judge,
         wallTimeMs: config.budget.wallTimeMs,
@@ -184,3 +190,11 @@ function stripExtras<T extends { peakRssBytes: number; fileBytes: number; gzipBy
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** Each node's share of the model's FLOPs (empty when shapes were unknown). */
+function flopShares(cost: GraphCost): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (cost.totalFlops <= 0) return out;
+  for (const n of cost.nodes) if (n.flops) out[n.node] = n.flops / cost.totalFlops;
+  return out;
+}

@@ -26,6 +26,13 @@ export interface StructuredOptions {
   minKeep?: number;
   /** Per-layer ratios (producer node name -> fraction to remove), e.g. from a sensitivity scan. */
   layerRatios?: Record<string, number>;
+  /**
+   * Each node's share of the model's cost (node name -> 0..1; FLOPs, which follow time and, unlike a
+   * measured profile, give the same model on every run). Per-layer ratios then lean towards the
+   * groups whose producers and consumers cost most: `target` is scaled by
+   * sqrt(group cost / mean group cost), clamped to [0.5, 1.5].
+   */
+  nodeCostShare?: Record<string, number>;
 }
 
 export async function pruneStructured(model: Model, options: StructuredOptions, ctx: PassContext): Promise<PassResult> {
@@ -116,7 +123,7 @@ export async function pruneStructured(model: Model, options: StructuredOptions, 
       changed,
       skipped,
       notes: [
-        `importance ${importance}, ${scope} target ${target}, repair ${repair}`,
+        `importance ${importance}, ${scope} target ${target}${options.nodeCostShare && scope === 'per-layer' ? ' (per-layer ratios weighted by FLOPs)' : ''}, repair ${repair}`,
         ...(repair === 'bias-correction' || repair === 'least-squares' ? ['BatchNorm statistics are not re-estimated (folded BN in ONNX exports has none left to fix)'] : []),
       ],
     },
@@ -131,6 +138,31 @@ interface Decision {
   minKeep: number;
   multiple?: number;
   layerRatios?: Record<string, number>;
+  nodeCostShare?: Record<string, number>;
+}
+
+/** Limits of the cost weighting: no layer gets less than half, or more than 1.5 times, the target. */
+const TIME_WEIGHT_RANGE = [0.5, 1.5] as const;
+/** No layer loses more than this fraction by cost weighting alone. */
+const MAX_WEIGHTED_RATIO = 0.9;
+
+/**
+ * What a group's channels cost: its producers' and its consumers' share of the model's cost
+ * (a Conv's output channels are also the next Conv's input channels).
+ */
+export function groupCostWeights(dg: DepGraph, candidates: number[], share: Record<string, number>): Map<number, number> {
+  const footprint = new Map<number, number>();
+  for (const gi of candidates) {
+    const nodes = new Set<string>(dg.groups[gi].producers);
+    for (const s of dg.groups[gi].slices) nodes.add(s.node.name);
+    footprint.set(gi, [...nodes].reduce((sum, n) => sum + (share[n] ?? 0), 0));
+  }
+  const mean = [...footprint.values()].reduce((a, b) => a + b, 0) / (footprint.size || 1);
+  const weights = new Map<number, number>();
+  for (const [gi, f] of footprint) {
+    weights.set(gi, mean > 0 ? Math.min(TIME_WEIGHT_RANGE[1], Math.max(TIME_WEIGHT_RANGE[0], Math.sqrt(f / mean))) : 1);
+  }
+  return weights;
 }
 
 /** Channels to remove per group index (only groups losing at least one channel). */
@@ -142,10 +174,11 @@ export function decide(dg: DepGraph, candidates: number[], scores: Map<number, F
     return r;
   };
   if (d.scope === 'per-layer') {
+    const weights = d.nodeCostShare ? groupCostWeights(dg, candidates, d.nodeCostShare) : undefined;
     for (const gi of candidates) {
       const g = dg.groups[gi];
       const units = g.channels / g.granule;
-      const ratio = ratioOf(g) ?? d.target;
+      const ratio = ratioOf(g) ?? (weights ? Math.min(MAX_WEIGHTED_RATIO, d.target * (weights.get(gi) ?? 1)) : d.target);
       keepCount.set(gi, roundKeep(units - Math.round(ratio * units), units, multipleOf(g), d.minKeep));
     }
   } else {

@@ -154,3 +154,23 @@ describe('bad input', () => {
   });
 });
 
+
+describe('cost-weighted per-layer ratios', () => {
+  test('groups whose producers and consumers cost more FLOPs lose more channels; uniform costs change nothing', async () => {
+    // conv_bn: conv1 (16 ch, feeds conv2) and conv2 (16 ch, feeds fc). Make conv2 the expensive one.
+    const t = convBnChain();
+    const channels = (m: Model, name: string) => m.graph.initializers.find((i) => i.name === m.graph.nodes.find((n) => n.name === name)!.inputs[1])!.dims[0];
+    const plain = await pruneStructured(t.model, { target: 0.25, importance: 'l1', repair: 'none', multiple: 1 }, ctx);
+    expect([channels(plain.model, 'conv1'), channels(plain.model, 'conv2')]).toEqual([12, 12]);
+
+    const even = await pruneStructured(t.model, { target: 0.25, importance: 'l1', repair: 'none', multiple: 1, nodeCostShare: { conv1: 0.25, conv2: 0.25, fc: 0.25, bn1: 0.25 } }, ctx);
+    expect(even.model.graph.initializers).toEqual(plain.model.graph.initializers);
+
+    // conv1's group touches conv1, bn1 and conv2; conv2's group touches conv2 and fc. With fc
+    // dominant, conv2's group weighs sqrt(0.85 / 0.525) = 1.27 and conv1's sqrt(0.2 / 0.525) = 0.62.
+    const skewed = await pruneStructured(t.model, { target: 0.25, importance: 'l1', repair: 'none', multiple: 1, nodeCostShare: { conv1: 0.05, conv2: 0.15, fc: 0.7 } }, ctx);
+    expect(channels(skewed.model, 'conv1')).toBe(14);
+    expect(channels(skewed.model, 'conv2')).toBe(11);
+    expect(skewed.summary.notes[0]).toMatch(/weighted by FLOPs/);
+  });
+});

@@ -28581,13 +28581,29 @@ async function pruneStructured(model, options, ctx) {
       changed,
       skipped,
       notes: [
-        `importance ${importance}, ${scope} target ${target}, repair ${repair}`,
+        `importance ${importance}, ${scope} target ${target}${options.nodeCostShare && scope === "per-layer" ? " (per-layer ratios weighted by FLOPs)" : ""}, repair ${repair}`,
         ...repair === "bias-correction" || repair === "least-squares" ? ["BatchNorm statistics are not re-estimated (folded BN in ONNX exports has none left to fix)"] : []
       ]
     }
   };
 }
 var fmt2 = (x2) => x2 === void 0 ? "?" : x2.toPrecision(3);
+var TIME_WEIGHT_RANGE = [0.5, 1.5];
+var MAX_WEIGHTED_RATIO = 0.9;
+function groupCostWeights(dg, candidates, share) {
+  const footprint = /* @__PURE__ */ new Map();
+  for (const gi of candidates) {
+    const nodes = new Set(dg.groups[gi].producers);
+    for (const s of dg.groups[gi].slices) nodes.add(s.node.name);
+    footprint.set(gi, [...nodes].reduce((sum, n2) => sum + (share[n2] ?? 0), 0));
+  }
+  const mean = [...footprint.values()].reduce((a, b) => a + b, 0) / (footprint.size || 1);
+  const weights = /* @__PURE__ */ new Map();
+  for (const [gi, f] of footprint) {
+    weights.set(gi, mean > 0 ? Math.min(TIME_WEIGHT_RANGE[1], Math.max(TIME_WEIGHT_RANGE[0], Math.sqrt(f / mean))) : 1);
+  }
+  return weights;
+}
 function decide(dg, candidates, scores, d) {
   const keepCount = /* @__PURE__ */ new Map();
   const multipleOf = (g) => g.granule > 1 ? 1 : d.multiple ?? (g.channels < 64 ? 1 : 8);
@@ -28596,10 +28612,11 @@ function decide(dg, candidates, scores, d) {
     return r;
   };
   if (d.scope === "per-layer") {
+    const weights = d.nodeCostShare ? groupCostWeights(dg, candidates, d.nodeCostShare) : void 0;
     for (const gi of candidates) {
       const g = dg.groups[gi];
       const units = g.channels / g.granule;
-      const ratio2 = ratioOf(g) ?? d.target;
+      const ratio2 = ratioOf(g) ?? (weights ? Math.min(MAX_WEIGHTED_RATIO, d.target * (weights.get(gi) ?? 1)) : d.target);
       keepCount.set(gi, roundKeep(units - Math.round(ratio2 * units), units, multipleOf(g), d.minKeep));
     }
   } else {
@@ -30423,7 +30440,7 @@ function runPrune(model, p, input, ctx) {
           scope: p.scope,
           layers: p.layers,
           exclude: p.exclude,
-          layerRatios: input.layerRatios
+          nodeCostShare: input.nodeCostShare
         },
         ctx
       );
@@ -30507,7 +30524,7 @@ async function optimize(model, options) {
         return finish();
       }
       const goal = pending[0];
-      const input = { stage, layerRatios: options.layerRatios };
+      const input = { stage, nodeCostShare: options.nodeCostShare };
       if (shrinks) {
         input.stepTarget = incrementalTarget(reached, goal);
         input.cumulativeTarget = goal;
@@ -31905,12 +31922,15 @@ async function runPipeline(options) {
     const original = await timed("evaluate-original", () => evaluateModel(config.model, p.evalSet, { ...evaluate, keepOutputs: true, label: config.model }));
     let recipe = config.recipe;
     const notes = [...p.notes, ...original.notes];
+    const { traits, cost } = await modelTraits(p.model);
     if (!recipe) {
-      const { traits } = await modelTraits(p.model);
       recipe = defaultRecipe(traits);
       notes.push(`Default recipe for this model: ${recipe.map(describeStage).join(", then ")}.`);
     }
     const loopBatch = Math.max(...config.bench.batchSizes);
+    const before = await timed("profile-original", () => profileModel(config.model, { dataset: p.evalSet, batchSize: loopBatch, threads: config.bench.threads, label: config.model }));
+    const hottest = before.nodes[0];
+    if (hottest) notes.push(`Profiled first (batch ${loopBatch}): ${hottest.originalNames?.join(", ") || hottest.name} (${hottest.opType}) takes ${Math.round(hottest.share * 100)} % of the time.`);
     const judge2 = buildJudge({
       dataset: p.evalSet,
       metric: config.metrics[0],
@@ -31930,6 +31950,7 @@ async function runPipeline(options) {
         recipe,
         budget,
         keep: config.budget.keep,
+        nodeCostShare: flopShares(cost),
         ctx: { calibration: p.calibration, seed: config.seed, log },
         judge: judge2,
         wallTimeMs: config.budget.wallTimeMs
@@ -32011,6 +32032,12 @@ function stripExtras(m) {
   return { peakRssBytes: m.peakRssBytes, fileBytes: m.fileBytes, gzipBytes: m.gzipBytes, weightBytesByType: m.weightBytesByType };
 }
 var round2 = (x2) => Math.round(x2 * 100) / 100;
+function flopShares(cost) {
+  const out = {};
+  if (cost.totalFlops <= 0) return out;
+  for (const n2 of cost.nodes) if (n2.flops) out[n2.node] = n2.flops / cost.totalFlops;
+  return out;
+}
 
 export {
   __require,
