@@ -5,25 +5,12 @@
  * this kind of machine (shared README), cost no speed; with VNNI (or AMX) the products go straight
  * to int32 and 8-bit weights are safe.
  */
-import * as fs from 'node:fs';
+import { cpuFlags } from '../../evaluate/machine.js';
 
 export interface MachineQuantDefaults {
   activationType: 'uint8' | 'int8';
   weightBits: 7 | 8;
   note: string;
-}
-
-export function cpuFlags(cpuinfo?: string): Set<string> {
-  let text = cpuinfo;
-  if (text === undefined) {
-    try {
-      text = fs.readFileSync('/proc/cpuinfo', 'utf8');
-    } catch {
-      text = '';
-    }
-  }
-  const line = text.split('\n').find((l) => /^(flags|Features)\s*:/.test(l)) ?? '';
-  return new Set(line.split(':').slice(1).join(':').trim().split(/\s+/).filter(Boolean));
 }
 
 export function machineQuantDefaults(cpuinfo?: string): MachineQuantDefaults {
