@@ -87,8 +87,11 @@ export interface QuantizeParams {
 export type RecipeStage = { stage: 'prune'; prune: PruneParams } | { stage: 'quantize'; quantize: QuantizeParams };
 
 export interface MetricRule {
+  /** Largest allowed drop (higher-is-better metrics), points or % of baseline when relative. */
   maxDrop?: number;
+  /** Largest allowed increase (lower-is-better metrics such as mae). */
   maxIncrease?: number;
+  /** Absolute floor / ceiling for the candidate's value. */
   min?: number;
   max?: number;
   use?: 'point' | 'interval';

@@ -4,6 +4,7 @@
  * rule says so (`use: point`), or when the whole 95 % interval is beyond it (`use: interval`, and
  * always for latency); a limit inside the interval is a warning, not a failure.
  */
+import type { MetricRule } from '../config/index.js';
 import type { EvalResult, Interval, LatencyComparison, MetricValues, PerSampleResults } from '../evaluate/types.js';
 import type { LatencyRow, MetricRow, Verdict } from '../report/types.js';
 import type { Baseline } from './baseline.js';
@@ -11,17 +12,6 @@ import { canonicalMetric, higherIsBetter, isTop1Correctness, metricValue, sample
 import { mcnemar, pairedBootstrap } from './paired-stats.js';
 
 /** Per-metric rule, as in the config's `gate.metrics.<name>`. */
-export interface MetricRule {
-  /** Largest allowed drop (higher-is-better metrics), points or % of baseline when relative. */
-  maxDrop?: number;
-  /** Largest allowed increase (lower-is-better metrics such as mae). */
-  maxIncrease?: number;
-  /** Absolute floor / ceiling for the candidate's value. */
-  min?: number;
-  max?: number;
-  use?: 'point' | 'interval';
-  relative?: boolean;
-}
 
 /** The config's `gate:` section (structurally the same as config's GateConfig). */
 export interface GateRules {

@@ -333,8 +333,8 @@ function parseCount(text: string, what: string): number {
   return Number(text);
 }
 
-/** Converts the typed repeated fields of a TensorProto into raw little-endian bytes. */
-function typedFieldsToRaw(t: TensorProto, count: number): Uint8Array {
+/** Converts the typed repeated fields of a TensorProto into raw little-endian bytes (also used by tensor-file.ts). */
+export function typedFieldsToRaw(t: TensorProto, count: number): Uint8Array {
   const dt = t.dataType as DataType;
   switch (dt) {
     case DataType.FLOAT:

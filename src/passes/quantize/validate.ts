@@ -5,6 +5,7 @@
 import { InputError } from '../../errors.js';
 import { DataType, dataTypeName, opsetVersion, upgradeOpset, type Model } from '../../onnx/index.js';
 import type { Feeds } from '../../evaluate/session.js';
+import { hostType } from '../../evaluate/shapes.js';
 
 /** Every name in `names` must be a node of the main graph. */
 export function checkNodeNames(model: Model, names: string[] | undefined, field = 'nodesToExclude'): Set<string> {
@@ -33,21 +34,6 @@ export function checkFloatModel(model: Model, pass: string): void {
   }
 }
 
-const HOST_TYPE: Partial<Record<DataType, string>> = {
-  [DataType.FLOAT]: 'float32',
-  [DataType.DOUBLE]: 'float64',
-  [DataType.FLOAT16]: 'float16',
-  [DataType.INT8]: 'int8',
-  [DataType.UINT8]: 'uint8',
-  [DataType.INT16]: 'int16',
-  [DataType.UINT16]: 'uint16',
-  [DataType.INT32]: 'int32',
-  [DataType.UINT32]: 'uint32',
-  [DataType.INT64]: 'int64',
-  [DataType.UINT64]: 'uint64',
-  [DataType.BOOL]: 'bool',
-};
-
 /**
  * Calibration batches must feed every graph input with the declared type, rank and fixed
  * dimensions, and hold only finite numbers (one NaN poisons every range it touches).
@@ -64,7 +50,7 @@ export function checkCalibration(model: Model, batches: Feeds[] | undefined, pas
       if (!fed) throw new InputError(`${pass}: calibration batch ${b} has no tensor for model input '${input.name}' (it has: ${Object.keys(batch).join(', ') || 'nothing'})`, input.name);
       const t = input.type;
       if (t?.kind !== 'tensor') continue;
-      const want = HOST_TYPE[t.elemType];
+      const want = hostType(t.elemType);
       if (want && fed.type !== want) throw new InputError(`${pass}: calibration batch ${b}, input '${input.name}': ${fed.type} given, the model expects ${want}`, input.name);
       if (t.shape) {
         if (t.shape.length !== fed.dims.length) {

@@ -18894,14 +18894,14 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs16 = this.flowScalar(this.type);
+              const fs15 = this.flowScalar(this.type);
               if (atNextItem || it.value) {
-                map.items.push({ start, key: fs16, sep: [] });
+                map.items.push({ start, key: fs15, sep: [] });
                 this.onKeyLine = true;
               } else if (it.sep) {
-                this.stack.push(fs16);
+                this.stack.push(fs15);
               } else {
-                Object.assign(it, { key: fs16, sep: [] });
+                Object.assign(it, { key: fs15, sep: [] });
                 this.onKeyLine = true;
               }
               return;
@@ -19029,13 +19029,13 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs16 = this.flowScalar(this.type);
+              const fs15 = this.flowScalar(this.type);
               if (!it || it.value)
-                fc.items.push({ start: [], key: fs16, sep: [] });
+                fc.items.push({ start: [], key: fs15, sep: [] });
               else if (it.sep)
-                this.stack.push(fs16);
+                this.stack.push(fs15);
               else
-                Object.assign(it, { key: fs16, sep: [] });
+                Object.assign(it, { key: fs15, sep: [] });
               return;
             }
             case "flow-map-end":
@@ -19344,7 +19344,7 @@ var require_dist = __commonJS({
 });
 
 // src/pipeline/run.ts
-import * as fs15 from "node:fs";
+import * as fs14 from "node:fs";
 import * as path12 from "node:path";
 
 // src/errors.ts
@@ -24995,43 +24995,11 @@ function decodeTensorFile(bytes2, label) {
   const count2 = elementCount(dims);
   if (t.dataType === 8 /* STRING */) return { name: t.name, dataType: 8 /* STRING */, dims, raw: new Uint8Array(0), strings: [...t.stringData] };
   const expected = byteLength(t.dataType, count2);
-  const raw = t.rawData.byteLength > 0 || expected === 0 ? t.rawData : typedFields(t);
+  const raw = t.rawData.byteLength > 0 || expected === 0 ? t.rawData : typedFieldsToRaw(t, count2);
   if (raw.byteLength !== expected) {
     throw new InputError(`${label}: tensor holds ${raw.byteLength} bytes but ${dataTypeName(t.dataType)}[${dims.join(",")}] needs ${expected}`, label);
   }
   return { name: t.name, dataType: t.dataType, dims, raw };
-}
-function bytesOf2(a) {
-  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
-}
-function typedFields(t) {
-  switch (t.dataType) {
-    case 1 /* FLOAT */:
-      return bytesOf2(Float32Array.from(t.floatData));
-    case 11 /* DOUBLE */:
-      return bytesOf2(Float64Array.from(t.doubleData));
-    case 7 /* INT64 */:
-      return bytesOf2(BigInt64Array.from(t.int64Data));
-    case 13 /* UINT64 */:
-      return bytesOf2(BigUint64Array.from(t.uint64Data));
-    case 12 /* UINT32 */:
-      return bytesOf2(Uint32Array.from(t.uint64Data, Number));
-    case 6 /* INT32 */:
-      return bytesOf2(Int32Array.from(t.int32Data));
-    case 5 /* INT16 */:
-      return bytesOf2(Int16Array.from(t.int32Data));
-    case 4 /* UINT16 */:
-    case 10 /* FLOAT16 */:
-    case 16 /* BFLOAT16 */:
-      return bytesOf2(Uint16Array.from(t.int32Data));
-    case 3 /* INT8 */:
-      return bytesOf2(Int8Array.from(t.int32Data));
-    case 2 /* UINT8 */:
-    case 9 /* BOOL */:
-      return bytesOf2(Uint8Array.from(t.int32Data));
-    default:
-      throw new InputError(`tensor of type ${dataTypeName(t.dataType)} has no raw_data`);
-  }
 }
 
 // src/evaluate/npy.ts
@@ -29249,21 +29217,8 @@ function sliceBatch(model, batch, size) {
 }
 
 // src/passes/quantize/machine.ts
-import * as fs12 from "node:fs";
-function cpuFlags2(cpuinfo) {
-  let text = cpuinfo;
-  if (text === void 0) {
-    try {
-      text = fs12.readFileSync("/proc/cpuinfo", "utf8");
-    } catch {
-      text = "";
-    }
-  }
-  const line = text.split("\n").find((l) => /^(flags|Features)\s*:/.test(l)) ?? "";
-  return new Set(line.split(":").slice(1).join(":").trim().split(/\s+/).filter(Boolean));
-}
 function machineQuantDefaults(cpuinfo) {
-  const flags = cpuFlags2(cpuinfo);
+  const flags = cpuFlags(cpuinfo);
   const vnni = flags.has("avx512_vnni") || flags.has("avx_vnni") || flags.has("amx_int8") || flags.has("amx_tile");
   if (flags.has("avx2") && !vnni) {
     return {
@@ -29635,20 +29590,6 @@ function checkFloatModel(model, pass) {
     }
   }
 }
-var HOST_TYPE = {
-  [1 /* FLOAT */]: "float32",
-  [11 /* DOUBLE */]: "float64",
-  [10 /* FLOAT16 */]: "float16",
-  [3 /* INT8 */]: "int8",
-  [2 /* UINT8 */]: "uint8",
-  [5 /* INT16 */]: "int16",
-  [4 /* UINT16 */]: "uint16",
-  [6 /* INT32 */]: "int32",
-  [12 /* UINT32 */]: "uint32",
-  [7 /* INT64 */]: "int64",
-  [13 /* UINT64 */]: "uint64",
-  [9 /* BOOL */]: "bool"
-};
 function checkCalibration(model, batches, pass) {
   if (!batches || batches.length === 0) {
     throw new InputError(`${pass}: needs calibration data (data.calibration in prune-gate.yml); none was given`, "data.calibration");
@@ -29661,7 +29602,7 @@ function checkCalibration(model, batches, pass) {
       if (!fed) throw new InputError(`${pass}: calibration batch ${b} has no tensor for model input '${input.name}' (it has: ${Object.keys(batch).join(", ") || "nothing"})`, input.name);
       const t = input.type;
       if (t?.kind !== "tensor") continue;
-      const want = HOST_TYPE[t.elemType];
+      const want = hostType(t.elemType);
       if (want && fed.type !== want) throw new InputError(`${pass}: calibration batch ${b}, input '${input.name}': ${fed.type} given, the model expects ${want}`, input.name);
       if (t.shape) {
         if (t.shape.length !== fed.dims.length) {
@@ -30346,13 +30287,13 @@ async function rankQuantSensitivity(floatModel, quantModel, ctx) {
   const pairs = quantizedNodeTensors(floatModel, quantModel);
   if (!pairs.length) return [];
   const tensors = [...new Set(pairs.map((p) => p.tensor))];
-  const fs16 = await ModelSession.create(encodeModel(withExtraOutputs(floatModel, tensors)), { label: "sensitivity (float)" });
+  const fs15 = await ModelSession.create(encodeModel(withExtraOutputs(floatModel, tensors)), { label: "sensitivity (float)" });
   const qs = await ModelSession.create(encodeModel(withExtraOutputs(quantModel, tensors)), { label: "sensitivity (quantized)" });
   const signal = /* @__PURE__ */ new Map();
   const noise = /* @__PURE__ */ new Map();
   try {
     for (const batch of batches) {
-      const a = await fs16.run(batch, tensors);
+      const a = await fs15.run(batch, tensors);
       const b = await qs.run(batch, tensors);
       for (const t of tensors) {
         const x2 = a[t]?.data;
@@ -30370,7 +30311,7 @@ async function rankQuantSensitivity(floatModel, quantModel, ctx) {
       }
     }
   } finally {
-    await fs16.release();
+    await fs15.release();
     await qs.release();
   }
   return pairs.filter((p) => signal.has(p.tensor)).map((p) => ({ node: p.node, opType: p.opType, sqnrDb: sqnrFromSums(signal.get(p.tensor) ?? 0, noise.get(p.tensor) ?? 0) })).sort((x2, y) => x2.sqnrDb - y.sqnrDb || x2.node.localeCompare(y.node));
@@ -30981,7 +30922,7 @@ function count(n2) {
 }
 
 // src/report/validate.ts
-import * as fs13 from "node:fs";
+import * as fs12 from "node:fs";
 import * as path10 from "node:path";
 
 // schemas/report.schema.json
@@ -31290,8 +31231,8 @@ It must be the report.json written by prune-gate (mode: run or measure) of the s
 function readReport(fileOrDir) {
   let file = fileOrDir;
   try {
-    if (fs13.statSync(file).isDirectory()) file = path10.join(file, "report.json");
-    const size = fs13.statSync(file).size;
+    if (fs12.statSync(file).isDirectory()) file = path10.join(file, "report.json");
+    const size = fs12.statSync(file).size;
     if (size > MAX_REPORT_BYTES) throw new InputError(`${file} is ${size} bytes, too large for a prune-gate report.`, file);
   } catch (err2) {
     if (err2 instanceof InputError) throw err2;
@@ -31299,7 +31240,7 @@ function readReport(fileOrDir) {
   }
   let data;
   try {
-    data = JSON.parse(fs13.readFileSync(file, "utf8"));
+    data = JSON.parse(fs12.readFileSync(file, "utf8"));
   } catch (err2) {
     throw new InputError(`${file} is not valid JSON (${err2.message}).`, file);
   }
@@ -31359,7 +31300,7 @@ function driftInterval(metric, sign, reference, candidate, seed) {
 
 // src/config/load.ts
 var import_yaml = __toESM(require_dist(), 1);
-import * as fs14 from "node:fs";
+import * as fs13 from "node:fs";
 import * as path11 from "node:path";
 
 // src/config/schema.ts
@@ -31641,7 +31582,7 @@ function loadConfig(file) {
   const label = file;
   let text;
   try {
-    text = fs14.readFileSync(file, "utf8");
+    text = fs13.readFileSync(file, "utf8");
   } catch (err2) {
     const code = err2.code;
     if (code === "ENOENT") throw new InputError(`${label}: no such config file`, label);
@@ -31669,7 +31610,7 @@ function configFromObject(obj, baseDir, label = "<config>") {
   const resolve6 = (p) => path11.resolve(baseDir, p);
   const mustExist = (pointer2, p, what) => {
     const abs = resolve6(p);
-    if (!fs14.existsSync(abs)) throw new InputError(`${label}: ${pointer2}: ${what} '${p}' does not exist (looked for ${abs})`, label);
+    if (!fs13.existsSync(abs)) throw new InputError(`${label}: ${pointer2}: ${what} '${p}' does not exist (looked for ${abs})`, label);
     return abs;
   };
   const data = raw.data ?? {};
@@ -32025,7 +31966,7 @@ async function runPipeline(options) {
 }
 function refuseOverwrite(output, input) {
   const resolvedOut = path12.resolve(output);
-  const same = fs15.existsSync(resolvedOut) ? fs15.realpathSync(resolvedOut) === fs15.realpathSync(input) : resolvedOut === path12.resolve(input);
+  const same = fs14.existsSync(resolvedOut) ? fs14.realpathSync(resolvedOut) === fs14.realpathSync(input) : resolvedOut === path12.resolve(input);
   if (same) throw new InputError(`--out would overwrite the model ${input}; choose another output folder`, input);
 }
 function stripExtras(m) {
