@@ -31,7 +31,7 @@ import {
   scheduleTargets,
   sha256File,
   writeBaseline
-} from "./chunks/chunk-6442RSRT.js";
+} from "./chunks/chunk-VHRBTXZ7.js";
 
 // node_modules/commander/lib/error.js
 var CommanderError = class extends Error {

@@ -8,7 +8,7 @@
 import { InputError } from '../errors.js';
 import { Dataset, castArray, datasetFromArrays, sampleSize } from './data.js';
 import { RunEnergy, type EnergyPerRequest } from './energy.js';
-import { uniform } from './rng.js';
+import { bitwiseUniform } from './rng.js';
 import { ModelSession, type ElementType, type Feeds, type IoInfo, type SessionOptions } from './session.js';
 import { percentileInterval, percentileRatios, quantileSorted } from './stats.js';
 import type { LatencyComparison, LatencyStats } from './types.js';
@@ -200,7 +200,7 @@ export function feedsFor(inputs: IoInfo[], label: string, batchSize: number, opt
     }
     return tile(ds, batchSize);
   }
-  const rand = uniform(options.seed ?? 0);
+  const rand = bitwiseUniform(options.seed ?? 0);
   const feeds: Feeds = {};
   for (const input of inputs) {
     const dims = input.shape.map((d, k) => {

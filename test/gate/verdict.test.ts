@@ -1,4 +1,4 @@
-import { decideVerdict, type GateInput, type GateRules } from '../../src/gate/verdict.js';
+import { decideVerdict, optimizationBudget, type GateInput, type GateRules } from '../../src/gate/verdict.js';
 import type { Baseline } from '../../src/gate/baseline.js';
 import type { EvalResult } from '../../src/evaluate/types.js';
 import { classification, labelsOf, latency, range } from './fixtures.js';
@@ -266,4 +266,21 @@ test('relative limits on a zero reference fall back to the metric\'s own units',
   const zero = classification(labels, range(0, 100));
   const d = decideVerdict({ metrics: ['accuracy'], rules: { accuracyDrop: 2, use: 'point', relative: true }, original: zero, candidate: zero, latency: [] });
   expect(d.metrics[0]).toMatchObject({ drift: 0, status: 'pass', rule: { maxDrift: 2, use: 'point', relative: false } });
+});
+
+describe('optimization budget', () => {
+  const rules: GateRules = { accuracyDrop: 2, use: 'point' };
+  test('without a baseline the optimizer may spend the whole limit', () => {
+    expect(optimizationBudget('accuracy', rules, { accuracy: 95 })).toBe(2);
+  });
+  test('what the PR model already lost against the frozen baseline is taken off; a gain adds nothing', () => {
+    expect(optimizationBudget('accuracy', rules, { accuracy: 95.5 }, { accuracy: 96 })).toBeCloseTo(1.5, 10);
+    expect(optimizationBudget('accuracy', rules, { accuracy: 93 }, { accuracy: 96 })).toBe(0);
+    expect(optimizationBudget('accuracy', rules, { accuracy: 97 }, { accuracy: 96 })).toBe(2);
+  });
+  test('relative limits become points of the reference; per-metric rules win; lower-is-better metrics count increases', () => {
+    expect(optimizationBudget('accuracy', { ...rules, relative: true }, { accuracy: 80 })).toBeCloseTo(1.6, 10);
+    expect(optimizationBudget('f1', { ...rules, metrics: { f1: { maxDrop: 0.5 } } }, { f1: 90 })).toBe(0.5);
+    expect(optimizationBudget('mae', { ...rules, metrics: { mae: { maxIncrease: 0.3 } } }, { mae: 1.1 }, { mae: 1.0 })).toBeCloseTo(0.2, 10);
+  });
 });

@@ -25238,6 +25238,15 @@ function uniform(seed) {
     return ((t ^ t >>> 14) >>> 0) / 4294967296;
   };
 }
+function bitwiseUniform(seed) {
+  let x2 = (seed ^ 2654435769) >>> 0 || 1;
+  return () => {
+    x2 ^= x2 << 13;
+    x2 ^= x2 >>> 17;
+    x2 ^= x2 << 5;
+    return (x2 >>> 0) / 4294967296;
+  };
+}
 function gaussian(seed) {
   const u = uniform(seed);
   let spare;
@@ -25617,14 +25626,14 @@ function interval(stats, level) {
 }
 function pairedBootstrap(n2, statistic, options = {}) {
   const resamples = options.resamples ?? 2e3;
-  const rand = uniform(options.seed ?? 0);
-  const stats = new Float64Array(resamples);
-  const idx = new Int32Array(n2);
+  const rand = bitwiseUniform(options.seed ?? 0);
+  const stats = new Array(resamples).fill(0);
+  const idx = new Array(n2).fill(0);
   for (let r = 0; r < resamples; r++) {
-    for (let i2 = 0; i2 < n2; i2++) idx[i2] = Math.floor(rand() * n2);
+    for (let i2 = 0; i2 < n2; i2++) idx[i2] = rand() * n2 | 0;
     stats[r] = statistic(idx);
   }
-  return interval(stats, options.level ?? 0.95);
+  return interval(Float64Array.from(stats), options.level ?? 0.95);
 }
 function bootstrapMeanDifference(a, b, options = {}) {
   if (a.length !== b.length) throw new Error(`paired samples differ in length: ${a.length} vs ${b.length}`);
@@ -25708,7 +25717,7 @@ function percentileRatios(a, b, qs, options = {}) {
   const sb = sortWithOrder(b);
   const values = qs.map((q) => quantileSorted(sb.sorted, q) / quantileSorted(sa.sorted, q));
   const resamples = options.resamples ?? 2e3;
-  const rand = uniform(options.seed ?? 0);
+  const rand = bitwiseUniform(options.seed ?? 0);
   const paired = a.length === b.length;
   const ca = new Uint32Array(a.length);
   const cb = paired ? ca : new Uint32Array(b.length);
@@ -25727,7 +25736,7 @@ function percentileRatios(a, b, qs, options = {}) {
 function percentileInterval(a, q, options = {}) {
   const sa = sortWithOrder(a);
   const resamples = options.resamples ?? 2e3;
-  const rand = uniform(options.seed ?? 0);
+  const rand = bitwiseUniform(options.seed ?? 0);
   const counts = new Uint32Array(a.length);
   const out = new Float64Array(1);
   const stats = new Float64Array(resamples);
@@ -26200,7 +26209,7 @@ function feedsFor(inputs, label, batchSize, options) {
     }
     return tile(ds, batchSize);
   }
-  const rand = uniform(options.seed ?? 0);
+  const rand = bitwiseUniform(options.seed ?? 0);
   const feeds = {};
   for (const input of inputs) {
     const dims = input.shape.map((d, k) => {
