@@ -30,13 +30,25 @@ export function loadConfig(file: string): Config {
     if (code === 'EISDIR') throw new InputError(`${label}: is a folder; pass the config file (e.g. prune-gate.yml)`, label);
     throw new InputError(`${label}: cannot read (${(err as Error).message})`, label);
   }
-  const doc = parseDocument(text, { prettyErrors: true });
+  // logLevel 'error': yaml's warnings (e.g. a list used as a key) would go to process.emitWarning, i.e. stderr noise; the schema reports such keys.
+  const doc = parseDocument(text, { prettyErrors: true, logLevel: 'error' });
   if (doc.errors.length) {
     const e = doc.errors[0];
     const where = e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : 'YAML';
-    throw new InputError(`${label}: YAML syntax error at ${where}: ${e.message.split('\n')[0]}`, label);
+    // prettyErrors appends " at line L, column C:" to the first line; we already say where.
+    const what = e.message
+      .split('\n')[0]
+      .replace(/ at line \d+, column \d+:?$/, '')
+      .replace(/^Maximum call stack size exceeded$/, 'nested too deeply');
+    throw new InputError(`${label}: YAML syntax error at ${where}: ${what}`, label);
   }
-  const obj: unknown = doc.toJS();
+  let obj: unknown;
+  try {
+    obj = doc.toJS();
+  } catch (err) {
+    // Aliases are resolved here: an unresolved one, or an alias bomb (yaml's maxAliasCount), throws a ReferenceError.
+    throw new InputError(`${label}: YAML error: ${(err as Error).message.split('\n')[0]}`, label);
+  }
   if (obj === null || obj === undefined) throw new InputError(`${label}: the config file is empty; it needs at least 'model: <file>.onnx'`, label);
   return configFromObject(obj, path.dirname(path.resolve(file)), label);
 }
@@ -49,12 +61,21 @@ export function configFromObject(obj: unknown, baseDir: string, label = '<config
   const problems = validateConfigObject(obj);
   const raw = obj as Raw;
   if (!problems.length) problems.push(...crossFieldProblems(raw));
-  if (problems.length) throw new InputError(`${label}: ${problems.join('; ')}`, label);
+  if (problems.length) throw new InputError(`${label}: ${printable(problems.join('; '))}`, label);
 
   const resolve = (p: string) => path.resolve(baseDir, p);
-  const mustExist = (pointer: string, p: string, what: string): string => {
+  /** `kind: 'file'`: a regular file; `'path'`: a file or a folder (a test_data_set). Never a device or FIFO, which could block a read forever. */
+  const mustExist = (pointer: string, p: string, what: string, kind: 'file' | 'path' = 'file'): string => {
     const abs = resolve(p);
-    if (!fs.existsSync(abs)) throw new InputError(`${label}: ${pointer}: ${what} '${p}' does not exist (looked for ${abs})`, label);
+    const fail = (why: string) => new InputError(`${label}: ${printable(`${pointer}: ${what} '${p}' ${why}`)}`, `${label}#${pointer}`, 'config');
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(abs);
+    } catch {
+      throw fail(`does not exist (looked for ${abs})`);
+    }
+    if (stat.isDirectory() && kind === 'file') throw fail(`is a folder, not a file (${abs})`);
+    if (!stat.isFile() && !stat.isDirectory()) throw fail(`is not a regular file (${abs})`);
     return abs;
   };
 
@@ -64,8 +85,8 @@ export function configFromObject(obj: unknown, baseDir: string, label = '<config
     if (!s) return undefined;
     const inputs =
       typeof s.inputs === 'string'
-        ? mustExist(`/data/${key}/inputs`, s.inputs, 'data file')
-        : Object.fromEntries(Object.entries(s.inputs as Record<string, string>).map(([k, v]) => [k, mustExist(`/data/${key}/inputs/${k}`, v, 'data file')]));
+        ? mustExist(`/data/${key}/inputs`, s.inputs, 'data file', 'path')
+        : Object.fromEntries(Object.entries(s.inputs as Record<string, string>).map(([k, v]) => [k, mustExist(`/data/${key}/inputs/${pointerToken(k)}`, v, 'data file')]));
     const labels = typeof s.labels === 'string' ? mustExist(`/data/${key}/labels`, s.labels, 'labels file') : undefined;
     return { inputs, labels };
   };
@@ -104,7 +125,7 @@ export function configFromObject(obj: unknown, baseDir: string, label = '<config
     metrics,
     bench: {
       batchSizes: (bench['batch-sizes'] as number[] | undefined) ?? CONFIG_DEFAULTS.bench.batchSizes,
-      timeBudgetMs: bench['time-budget'] !== undefined ? parseDuration(bench['time-budget'] as string | number) : CONFIG_DEFAULTS.bench.timeBudgetMs,
+      timeBudgetMs: bench['time-budget'] !== undefined ? parseDuration(bench['time-budget'] as string | number, `${label}: /bench/time-budget`) : CONFIG_DEFAULTS.bench.timeBudgetMs,
       threads: (bench.threads as number | undefined) ?? CONFIG_DEFAULTS.bench.threads,
       minRuns: (bench['min-runs'] as number | undefined) ?? CONFIG_DEFAULTS.bench.minRuns,
       precision: (bench.precision as number | undefined) ?? CONFIG_DEFAULTS.bench.precision,
@@ -113,7 +134,7 @@ export function configFromObject(obj: unknown, baseDir: string, label = '<config
     recipe: Array.isArray(raw.recipe) ? (raw.recipe as Raw[]).map(toStage) : undefined,
     gate: toGate(gate),
     budget: {
-      wallTimeMs: budget['wall-time'] !== undefined ? parseDuration(budget['wall-time'] as string | number) : undefined,
+      wallTimeMs: budget['wall-time'] !== undefined ? parseDuration(budget['wall-time'] as string | number, `${label}: /budget/wall-time`) : undefined,
       keep: (budget.keep as 'confident' | 'point' | undefined) ?? 'confident',
     },
   };
@@ -132,17 +153,35 @@ export function defaultMetrics(task: Task): MetricName[] {
   return ['accuracy'];
 }
 
-/** `30s`, `2m`, `500ms`, `1h`, or a number of seconds -> milliseconds. */
+/** User text inside a message on one line: control characters (a newline in a key or a path) as \\uXXXX escapes. */
+export function printable(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** A key as one JSON pointer token (RFC 6901): ONNX input names may hold '/' (TensorFlow exports). */
+export function pointerToken(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/** Longest accepted duration: 30 days. Far beyond any CI job, and well inside what the benchmark's nanosecond BigInt arithmetic can take. */
+const MAX_DURATION_MS = 30 * 24 * 3_600_000;
+
+/** `30s`, `2m`, `500ms`, `1h`, or a number of seconds -> milliseconds (positive, at most 30 days). */
 export function parseDuration(value: string | number, where = 'duration'): number {
+  let ms: number;
   if (typeof value === 'number') {
-    if (!(value > 0)) throw new InputError(`${where} must be positive (got ${value})`);
-    return value * 1000;
+    ms = value * 1000;
+  } else {
+    const m = /^([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)$/.exec(value.trim());
+    if (!m) throw new InputError(`${where} must be a duration like 30s, 2m or 500ms (got '${value}')`);
+    const scale = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
+    ms = Number(m[1]) * scale;
   }
-  const m = /^([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)$/.exec(value.trim());
-  if (!m) throw new InputError(`${where} must be a duration like 30s, 2m or 500ms (got '${value}')`);
-  const n = Number(m[1]);
-  const scale = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-  return n * scale;
+  // `0s` passes the schema's string pattern although the number 0 does not; NaN and Infinity come from YAML's .nan and .inf.
+  if (!(ms > 0)) throw new InputError(`${where} must be positive (got ${typeof value === 'string' ? `'${value}'` : value})`);
+  if (!(ms <= MAX_DURATION_MS)) throw new InputError(`${where} must be at most 30 days (got ${typeof value === 'string' ? `'${value}'` : value})`);
+  return ms;
 }
 
 function crossFieldProblems(raw: Raw): string[] {

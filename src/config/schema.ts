@@ -49,9 +49,22 @@ function got(value: unknown): string {
   if (typeof value === 'string') return `'${value}'`;
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'a list';
+  if (ArrayBuffer.isView(value)) return 'binary data';
+  if (value instanceof Set) return 'a set';
   if (typeof value === 'object') return 'a map';
   return String(value);
 }
+
+/** JSON Schema types in the words of YAML (and of `got`): a map, a list. */
+const TYPE_WORDS: Record<string, string> = {
+  object: 'a map',
+  array: 'a list',
+  string: 'a string',
+  number: 'a number',
+  integer: 'an integer',
+  boolean: 'true or false',
+  null: 'null',
+};
 
 function formatError(e: ErrorObject): string {
   const at = pointer(e.instancePath);
@@ -68,7 +81,7 @@ function formatError(e: ErrorObject): string {
     case 'required':
       return `${at}: missing required key '${String(params.missingProperty)}'`;
     case 'type':
-      return `${at} must be ${params.type === 'integer' ? 'an integer' : `a ${String(params.type)}`} (got ${got(e.data)})`;
+      return `${at} must be ${TYPE_WORDS[String(params.type)] ?? `of type ${String(params.type)}`} (got ${got(e.data)})`;
     case 'enum':
       return `${at} must be one of ${(params.allowedValues as unknown[]).map((v) => String(v)).join(', ')} (got ${got(e.data)})`;
     case 'minProperties':

@@ -89,12 +89,13 @@ export function readJsonl(file: string): RawData {
     }
     if (!rec || typeof rec.inputs !== 'object' || rec.inputs === null) throw new InputError(`${where}: each line needs {"inputs": {"<input name>": [...]}, "label": ...}`, file);
     const names = Object.keys(rec.inputs);
+    if (!names.length) throw new InputError(`${where}: "inputs" is empty; give one entry per model input, e.g. {"inputs": {"<input name>": [...]}}`, file);
     if (count > 0 && names.sort().join() !== Object.keys(values).sort().join()) {
       throw new InputError(`${where}: inputs ${names.join(', ')} differ from the first line's ${Object.keys(values).join(', ')}`, file);
     }
     for (const name of names) {
       const flat: number[] = [];
-      const shape = flatten(rec.inputs[name], flat, `${where}: input '${name}'`, file);
+      const shape = flatten(rec.inputs[name], flat, `${where}: input '${name}'`, file, 0);
       if (count === 0) {
         shapes[name] = shape;
         values[name] = [];
@@ -119,7 +120,11 @@ export function readJsonl(file: string): RawData {
   return { inputs, labels: labelArr };
 }
 
-function flatten(v: unknown, out: number[], what: string, file: string): number[] {
+/** More nested list levels than any tensor has; deeper input would overflow the stack. */
+const MAX_JSON_RANK = 32;
+
+function flatten(v: unknown, out: number[], what: string, file: string, depth: number): number[] {
+  if (depth > MAX_JSON_RANK) throw new InputError(`${what} is nested more than ${MAX_JSON_RANK} lists deep`, file);
   if (typeof v === 'number') {
     out.push(v);
     return [];
@@ -131,7 +136,7 @@ function flatten(v: unknown, out: number[], what: string, file: string): number[
   if (!Array.isArray(v) || v.length === 0) throw new InputError(`${what} must be a number or a non-empty (nested) list of numbers`, file);
   let inner: number[] | undefined;
   for (const item of v) {
-    const s = flatten(item, out, what, file);
+    const s = flatten(item, out, what, file, depth + 1);
     if (inner && s.join() !== inner.join()) throw new InputError(`${what} is ragged (rows of different lengths)`, file);
     inner = s;
   }
@@ -152,6 +157,9 @@ export function readTestDataFolder(folder: string): RawData {
         .map((d) => path.join(folder, d));
   if (!sets.length) throw new InputError(`${folder}: no input_0.pb and no test_data_set_N folders inside`, folder);
   const perSet = sets.map((dir) => ({ inputs: readPbSeries(dir, 'input'), outputs: readPbSeries(dir, 'output') }));
+  perSet.forEach((s, i) => {
+    if (!s.inputs.length) throw new InputError(`${sets[i]}: no input_0.pb; a test_data_set folder holds input_0.pb, input_1.pb, ... (and optionally output_K.pb)`, sets[i]);
+  });
   const concat = (kind: 'inputs' | 'outputs'): Record<string, RawArray> => {
     const first = perSet[0][kind];
     const out: Record<string, RawArray> = {};

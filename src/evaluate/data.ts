@@ -117,13 +117,15 @@ export class Dataset {
       const d = byName.get(m.name);
       if (!d) {
         const have = [...byName.keys()].map((k) => `'${k}'`).join(', ');
-        throw new InputError(`${modelLabel}: the model input '${m.name}' has no data (the data provides ${have}); name the data after the model's inputs: ${modelInputs.map((i) => i.name).join(', ')}`, m.name);
+        // Name the data's files too: the fix is there (or in the config's input map).
+        const sources = [...new Set(this.inputs.map((i) => i.source))].join(', ');
+        throw new InputError(`${modelLabel}: the model input '${m.name}' has no data (the data provides ${have}); name the data after the model's inputs: ${modelInputs.map((i) => i.name).join(', ')} (data: ${sources})`, m.name);
       }
       byName.delete(m.name);
       const feedType = planCast(d, m, modelLabel, notes);
       const modelRest = m.shape.slice(1);
       if (m.shape.length && m.shape.length !== d.sampleShape.length + 1) {
-        throw new InputError(`${d.source}: input '${m.name}' has shape [N, ${d.sampleShape}] but ${modelLabel} expects [${m.shape}] (rank ${m.shape.length}, got ${d.sampleShape.length + 1})`, d.source);
+        throw new InputError(`${d.source}: input '${m.name}' has shape [${['N', ...d.sampleShape].join(', ')}] but ${modelLabel} expects [${m.shape.join(', ')}] (rank ${m.shape.length}, got ${d.sampleShape.length + 1})`, d.source);
       }
       modelRest.forEach((dim, k) => {
         if (typeof dim === 'number' && dim > 0 && dim !== d.sampleShape[k]) {
@@ -230,6 +232,8 @@ export function loadDataset(source: DataSource): Dataset {
 
 export function datasetFromRaw(raw: RawData): Dataset {
   const entries = Object.entries(raw.inputs);
+  // The readers refuse data without inputs, naming the file; this guards other callers.
+  if (!entries.length) throw new InputError('the data set has no inputs; give one array per model input');
   const count = entries[0][1].shape[0];
   const inputs = entries.map(([name, a]) => toInput(name, a));
   for (const i of inputs) {
@@ -238,6 +242,8 @@ export function datasetFromRaw(raw: RawData): Dataset {
     if (arr.shape[0] !== count) throw new InputError(`${arr.source}: input '${i.name}' has ${arr.shape[0]} samples but '${entries[0][0]}' (${entries[0][1].source}) has ${count}`, arr.source);
     checkFinite(i);
   }
+  // Zero samples give empty calibration and NaN metrics further on; say so here, at the file.
+  if (count === 0) throw new InputError(`${entries[0][1].source}: no samples (shape [${entries[0][1].shape}]); the first axis counts samples`, entries[0][1].source);
   let labels: Labels | undefined;
   if (raw.labels) {
     const l = raw.labels;

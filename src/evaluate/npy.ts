@@ -53,6 +53,8 @@ export function parseNpy(bytes: Uint8Array, label: string): NpyData {
     headerLen = view.getUint16(8, true);
     headerStart = 10;
   } else if (major === 2 || major === 3) {
+    // Versions 2 and 3 have a 4-byte header length: 12 bytes before the header.
+    if (bytes.byteLength < 12) throw bad('the header is truncated');
     headerLen = view.getUint32(8, true);
     headerStart = 12;
   } else {
@@ -63,26 +65,26 @@ export function parseNpy(bytes: Uint8Array, label: string): NpyData {
   const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (descr === undefined || fortran === undefined || shapeText === undefined) throw bad(`unparsable header ${header.trim()}`);
+  if (descr === undefined || fortran === undefined || shapeText === undefined) throw bad(`unparsable header ${quoteHeader(header)}`);
   if (fortran === 'True') throw new InputError(`${label}: the array is in Fortran order; save it with numpy.save(path, numpy.ascontiguousarray(a))`, label);
   const order = descr[0];
   const code = descr.slice(1);
-  if (order === '>' && code[1] !== '1') throw new InputError(`${label}: big-endian dtype '${descr}' is not supported; convert with a.astype(a.dtype.newbyteorder('<'))`, label);
+  if (order === '>' && code[1] !== '1') throw new InputError(`${label}: big-endian dtype '${field(descr)}' is not supported; convert with a.astype(a.dtype.newbyteorder('<'))`, label);
   const dtype = DTYPES[code];
   if (!dtype || !['<', '|', '='].includes(order)) {
-    throw new InputError(`${label}: dtype '${descr}' is not supported; use float32, float64, (u)int8/16/32/64 or bool`, label);
+    throw new InputError(`${label}: dtype '${field(descr)}' is not supported; use float32, float64, (u)int8/16/32/64 or bool`, label);
   }
   const shape = shapeText
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length)
     .map(Number);
-  if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw bad(`bad shape (${shapeText})`);
+  if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw bad(`bad shape (${field(shapeText)})`);
   const count = shape.reduce((a, b) => a * b, 1);
   const offset = headerStart + headerLen;
   const width = dtype.array.BYTES_PER_ELEMENT;
   if (bytes.byteLength - offset < count * width) {
-    throw bad(`it holds ${bytes.byteLength - offset} data bytes but ${descr}[${shape.join(', ')}] needs ${count * width}; is the file truncated?`);
+    throw bad(`it holds ${bytes.byteLength - offset} data bytes but ${field(descr)}[${shape.join(', ')}] needs ${count * width}; is the file truncated?`);
   }
   let data: NpyArray;
   if ((bytes.byteOffset + offset) % width === 0) data = new dtype.array(bytes.buffer, bytes.byteOffset + offset, count);
@@ -92,6 +94,17 @@ export function parseNpy(bytes: Uint8Array, label: string): NpyData {
     data = new dtype.array(copy.buffer, 0, count);
   }
   return { type: dtype.type, shape, data };
+}
+
+/** A header for a message: one line, at most 120 characters, control characters escaped (a corrupt header can be any bytes). */
+function quoteHeader(header: string): string {
+  const text = JSON.stringify(header.trim());
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+
+/** A header field for a message: as written when short and printable, else quoted and clipped like quoteHeader. */
+function field(text: string): string {
+  return /^[\x20-\x7e]{0,40}$/.test(text) ? text : quoteHeader(text);
 }
 
 const DESCR: Partial<Record<ElementType, string>> = {

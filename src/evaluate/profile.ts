@@ -51,7 +51,8 @@ export interface ModelProfile {
   totalUs: number;
   nodes: NodeTime[];
   byOpType: OpTypeTime[];
-  profileFile: string;
+  /** Only with ProfileOptions.workDir: without it the temp folder is removed after reading. */
+  profileFile?: string;
   optimizedModelFile?: string;
 }
 
@@ -151,6 +152,15 @@ export async function profileModel(model: string | Uint8Array, options: ProfileO
   const label = options.label ?? (typeof model === 'string' ? model : '<in-memory model>');
   const dir = options.workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pg-profile-'));
   fs.mkdirSync(dir, { recursive: true });
+  try {
+    return await profileIn(dir, model, label, options, options.workDir !== undefined);
+  } finally {
+    // Our own temp folder goes; a caller's workDir keeps the profile and the optimized graph.
+    if (options.workDir === undefined) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function profileIn(dir: string, model: string | Uint8Array, label: string, options: ProfileOptions, keepFiles: boolean): Promise<ModelProfile> {
   const prefix = path.join(dir, 'profile');
   const optimizedModelFile = path.join(dir, 'optimized.onnx');
   const warmup = options.warmup ?? 5;
@@ -207,7 +217,8 @@ export async function profileModel(model: string | Uint8Array, options: ProfileO
     ops.set(n.opType, o);
   }
   const byOpType = [...ops.values()].map((o) => ({ ...o, share: totalUs ? o.totalUs / totalUs : 0 })).sort((a, b) => b.totalUs - a.totalUs || a.opType.localeCompare(b.opType));
-  return { runs: agg.runs, totalUs, nodes, byOpType, profileFile, optimizedModelFile: fs.existsSync(optimizedModelFile) ? optimizedModelFile : undefined };
+  const files = keepFiles ? { profileFile, optimizedModelFile: fs.existsSync(optimizedModelFile) ? optimizedModelFile : undefined } : {};
+  return { runs: agg.runs, totalUs, nodes, byOpType, ...files };
 }
 
 /** endProfiling() returns nothing: the file is `<prefix>_<timestamp>.json`; take the newest written since `sinceMs`. */

@@ -112,7 +112,7 @@ test('profile: per-node times after warm-up, shares, fused nodes mapped back, co
   expect(fused?.originalNames).toEqual(expect.arrayContaining(['fc1', 'fc1_bias']));
   expect(fused?.params).toBe(2048 + 64);
   expect(p.optimizedModelFile && fs.existsSync(p.optimizedModelFile)).toBe(true);
-  expect(path.basename(p.profileFile)).toMatch(/^profile_.*\.json$/);
+  expect(path.basename(p.profileFile!)).toMatch(/^profile_.*\.json$/);
 });
 
 test('aggregateProfile discards events before the first measured run', () => {
@@ -151,4 +151,19 @@ test('mapOptimizedNames: by shared values, through NCHWc renames, unnamed nodes 
   expect(m.has('ReorderOutput_1')).toBe(false);
   const viaName = mapOptimizedNames({ ...original, graph: graph([...original.graph.nodes, node('bn2', 'BatchNormalization', ['y'], ['b2'])]) }, optimized);
   expect(viaName.get('b2_nchwc')).toEqual(['bn2', 'c2']);
+});
+
+test('profile: without a workDir the temp folder is removed after reading', async () => {
+  // A private TMPDIR, so profiles of other test workers cannot show up here.
+  const tmp = tmpDir('pg-tmp-');
+  const saved = process.env.TMPDIR;
+  process.env.TMPDIR = tmp;
+  try {
+    const p = await profileModel(encodeModel(mlp(16)), { warmup: 1, runs: 2, batchSize: 2 });
+    expect(p.nodes.length).toBeGreaterThan(0);
+    expect(p.profileFile).toBeUndefined();
+    expect(fs.readdirSync(tmp)).toEqual([]);
+  } finally {
+    process.env.TMPDIR = saved;
+  }
 });
