@@ -31,7 +31,7 @@ import {
   scheduleTargets,
   sha256File,
   writeBaseline
-} from "./chunks/chunk-VHRBTXZ7.js";
+} from "./chunks/chunk-M2SLGOZF.js";
 
 // node_modules/commander/lib/error.js
 var CommanderError = class extends Error {

@@ -62,6 +62,9 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
     const { config } = p;
     const modelPath = path.join(options.outDir, 'model.onnx');
     refuseOverwrite(modelPath, config.model);
+    // Each output is written atomically; clearing the last run's first means a run killed half-way
+    // never leaves its new model beside the old report (or the reverse).
+    for (const name of ['model.onnx', 'report.json', 'report.md']) fs.rmSync(path.join(options.outDir, name), { force: true });
 
     // Read first: a missing or broken baseline should fail in a second, not after the search.
     const baseline = config.baseline ? readBaseline(config.baseline) : undefined;

@@ -17553,8 +17553,8 @@ var require_cst_visit = __commonJS({
     visit.REMOVE = REMOVE;
     visit.itemAtPath = (cst, path13) => {
       let item = cst;
-      for (const [field, index] of path13) {
-        const tok = item?.[field];
+      for (const [field2, index] of path13) {
+        const tok = item?.[field2];
         if (tok && "items" in tok) {
           item = tok.items[index];
         } else
@@ -17564,8 +17564,8 @@ var require_cst_visit = __commonJS({
     };
     visit.parentCollection = (cst, path13) => {
       const parent = visit.itemAtPath(cst, path13.slice(0, -1));
-      const field = path13[path13.length - 1][0];
-      const coll = parent?.[field];
+      const field2 = path13[path13.length - 1][0];
+      const coll = parent?.[field2];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
@@ -17574,11 +17574,11 @@ var require_cst_visit = __commonJS({
       let ctrl = visitor(item, path13);
       if (typeof ctrl === "symbol")
         return ctrl;
-      for (const field of ["key", "value"]) {
-        const token = item[field];
+      for (const field2 of ["key", "value"]) {
+        const token = item[field2];
         if (token && "items" in token) {
           for (let i2 = 0; i2 < token.items.length; ++i2) {
-            const ci2 = _visit(Object.freeze(path13.concat([[field, i2]])), token.items[i2], visitor);
+            const ci2 = _visit(Object.freeze(path13.concat([[field2, i2]])), token.items[i2], visitor);
             if (typeof ci2 === "number")
               i2 = ci2 - 1;
             else if (ci2 === BREAK)
@@ -17588,7 +17588,7 @@ var require_cst_visit = __commonJS({
               i2 -= 1;
             }
           }
-          if (typeof ctrl === "function" && field === "key")
+          if (typeof ctrl === "function" && field2 === "key")
             ctrl = ctrl(item, path13);
         }
       }
@@ -20929,25 +20929,25 @@ function compileInitMessage(desc) {
 }
 function compileConvertOneof(oneof) {
   const converters = /* @__PURE__ */ new Map();
-  for (const field of oneof.fields) {
+  for (const field2 of oneof.fields) {
     let convert;
-    if (field.fieldKind == "message") {
-      convert = compileConvertMessage(field);
-    } else if (field.fieldKind == "scalar" && field.scalar == ScalarType.BYTES) {
+    if (field2.fieldKind == "message") {
+      convert = compileConvertMessage(field2);
+    } else if (field2.fieldKind == "scalar" && field2.scalar == ScalarType.BYTES) {
       convert = toU8Arr;
     }
-    converters.set(field.localName, convert !== null && convert !== void 0 ? convert : ((value) => value));
+    converters.set(field2.localName, convert !== null && convert !== void 0 ? convert : ((value) => value));
   }
   return converters;
 }
-function compileConvertMessage(field) {
-  if (field.fieldKind == "message" && !field.oneof && isWrapperDesc(field.message)) {
-    return field.message.fields[0].scalar == ScalarType.BYTES ? toU8Arr : void 0;
+function compileConvertMessage(field2) {
+  if (field2.fieldKind == "message" && !field2.oneof && isWrapperDesc(field2.message)) {
+    return field2.message.fields[0].scalar == ScalarType.BYTES ? toU8Arr : void 0;
   }
-  if (field.message.typeName == "google.protobuf.Struct" && field.parent.typeName !== "google.protobuf.Value") {
+  if (field2.message.typeName == "google.protobuf.Struct" && field2.parent.typeName !== "google.protobuf.Value") {
     return void 0;
   }
-  const messageDesc2 = field.message;
+  const messageDesc2 = field2.message;
   let compiled;
   return (value) => {
     if (!isObject(value) || isMessage(value, messageDesc2)) {
@@ -20970,12 +20970,12 @@ function needsPrototypeChain(desc) {
       return desc.fields.some((f) => f.presence != IMPLICIT && f.fieldKind != "message" && !f.oneof);
   }
 }
-function createZeroValue(field) {
-  const defaultValue = field.getDefaultValue();
+function createZeroValue(field2) {
+  const defaultValue = field2.getDefaultValue();
   if (defaultValue !== void 0) {
-    return field.fieldKind == "scalar" && field.longAsString ? defaultValue.toString() : defaultValue;
+    return field2.fieldKind == "scalar" && field2.longAsString ? defaultValue.toString() : defaultValue;
   }
-  return field.fieldKind == "scalar" ? scalarZeroValue(field.scalar, field.longAsString) : field.enum.values[0].number;
+  return field2.fieldKind == "scalar" ? scalarZeroValue(field2.scalar, field2.longAsString) : field2.enum.values[0].number;
 }
 
 // node_modules/@bufbuild/protobuf/dist/esm/reflect/error.js
@@ -21627,15 +21627,15 @@ function assertFloat32(arg) {
 
 // node_modules/@bufbuild/protobuf/dist/esm/reflect/message.js
 var NULL_VALUE = 0;
-function localMessageMapper(field) {
-  if (usesJsonRepresentation(field)) {
+function localMessageMapper(field2) {
+  if (usesJsonRepresentation(field2)) {
     return {
       toMessage: (local) => wktStructToReflect(local),
       toLocal: (message) => wktStructToLocal(message)
     };
   }
-  if (field.fieldKind == "message" && !field.oneof && isWrapperDesc(field.message)) {
-    const wrapperDesc = field.message;
+  if (field2.fieldKind == "message" && !field2.oneof && isWrapperDesc(field2.message)) {
+    const wrapperDesc = field2.message;
     const valueLocalName = wrapperDesc.fields[0].localName;
     return {
       toMessage: (local) => {
@@ -21648,14 +21648,14 @@ function localMessageMapper(field) {
       toLocal: (message) => message[valueLocalName]
     };
   }
-  const childDesc = field.message;
+  const childDesc = field2.message;
   return {
     toMessage: (local) => local === void 0 ? create(childDesc) : local,
     toLocal: (message) => message
   };
 }
-function usesJsonRepresentation(field) {
-  return field.message.typeName == "google.protobuf.Struct" && field.parent.typeName != "google.protobuf.Value";
+function usesJsonRepresentation(field2) {
+  return field2.message.typeName == "google.protobuf.Struct" && field2.parent.typeName != "google.protobuf.Value";
 }
 function wktStructToReflect(json) {
   const struct = {
@@ -22399,13 +22399,13 @@ function addFields(message, reg, mapEntries) {
   const oneofsSeen = /* @__PURE__ */ new Set();
   for (const proto of message.proto.field) {
     const oneof = findOneof(proto, allOneofs);
-    const field = newField(proto, message, reg, oneof, mapEntries);
-    message.fields.push(field);
-    message.field[field.localName] = field;
+    const field2 = newField(proto, message, reg, oneof, mapEntries);
+    message.fields.push(field2);
+    message.field[field2.localName] = field2;
     if (oneof === void 0) {
-      message.members.push(field);
+      message.members.push(field2);
     } else {
-      oneof.fields.push(field);
+      oneof.fields.push(field2);
       if (!oneofsSeen.has(oneof)) {
         oneofsSeen.add(oneof);
         message.members.push(oneof);
@@ -22568,7 +22568,7 @@ function newOneof(proto, parent) {
 function newField(proto, parentOrFile, reg, oneof, mapEntries) {
   var _a2, _b2, _c;
   const isExtension = mapEntries === void 0;
-  const field = {
+  const field2 = {
     kind: "field",
     proto,
     deprecated: (_b2 = (_a2 = proto.options) === null || _a2 === void 0 ? void 0 : _a2.deprecated) !== null && _b2 !== void 0 ? _b2 : false,
@@ -22592,26 +22592,26 @@ function newField(proto, parentOrFile, reg, oneof, mapEntries) {
     const file = parentOrFile.kind == "file" ? parentOrFile : parentOrFile.file;
     const parent = parentOrFile.kind == "file" ? void 0 : parentOrFile;
     const typeName = makeTypeName(proto, parent, file);
-    field.kind = "extension";
-    field.file = file;
-    field.parent = parent;
-    field.oneof = void 0;
-    field.typeName = typeName;
-    field.jsonName = `[${typeName}]`;
+    field2.kind = "extension";
+    field2.file = file;
+    field2.parent = parent;
+    field2.oneof = void 0;
+    field2.typeName = typeName;
+    field2.jsonName = `[${typeName}]`;
     toStr = () => `extension ${typeName}`;
     const extendee = reg.getMessage(trimLeadingDot(proto.extendee));
     assert(extendee, `invalid FieldDescriptorProto: extendee ${proto.extendee} not found`);
-    field.extendee = extendee;
+    field2.extendee = extendee;
   } else {
     const parent = parentOrFile;
     assert(parent.kind == "message");
-    field.parent = parent;
-    field.oneof = oneof;
-    field.localName = oneof ? protoCamelCase(proto.name) : safeObjectProperty(protoCamelCase(proto.name));
-    field.jsonName = proto.jsonName;
+    field2.parent = parent;
+    field2.oneof = oneof;
+    field2.localName = oneof ? protoCamelCase(proto.name) : safeObjectProperty(protoCamelCase(proto.name));
+    field2.jsonName = proto.jsonName;
     toStr = () => `field ${parent.typeName}.${proto.name}`;
   }
-  Object.defineProperty(field, "toString", {
+  Object.defineProperty(field2, "toString", {
     value: toStr,
     writable: true,
     enumerable: true,
@@ -22623,69 +22623,69 @@ function newField(proto, parentOrFile, reg, oneof, mapEntries) {
   if (label === LABEL_REPEATED) {
     const mapEntry = type == TYPE_MESSAGE ? mapEntries === null || mapEntries === void 0 ? void 0 : mapEntries.get(trimLeadingDot(proto.typeName)) : void 0;
     if (mapEntry) {
-      field.fieldKind = "map";
+      field2.fieldKind = "map";
       const { key, value } = findMapEntryFields(mapEntry);
-      field.mapKey = key.scalar;
-      field.mapKind = value.fieldKind;
-      field.message = value.message;
-      field.delimitedEncoding = false;
-      field.enum = value.enum;
-      field.scalar = value.scalar;
-      return field;
+      field2.mapKey = key.scalar;
+      field2.mapKind = value.fieldKind;
+      field2.message = value.message;
+      field2.delimitedEncoding = false;
+      field2.enum = value.enum;
+      field2.scalar = value.scalar;
+      return field2;
     }
-    field.fieldKind = "list";
+    field2.fieldKind = "list";
     switch (type) {
       case TYPE_MESSAGE:
       case TYPE_GROUP:
-        field.listKind = "message";
-        field.message = reg.getMessage(trimLeadingDot(proto.typeName));
-        assert(field.message);
-        field.delimitedEncoding = isDelimitedEncoding(proto, parentOrFile);
+        field2.listKind = "message";
+        field2.message = reg.getMessage(trimLeadingDot(proto.typeName));
+        assert(field2.message);
+        field2.delimitedEncoding = isDelimitedEncoding(proto, parentOrFile);
         break;
       case TYPE_ENUM:
-        field.listKind = "enum";
-        field.enum = reg.getEnum(trimLeadingDot(proto.typeName));
-        assert(field.enum);
+        field2.listKind = "enum";
+        field2.enum = reg.getEnum(trimLeadingDot(proto.typeName));
+        assert(field2.enum);
         break;
       default:
-        field.listKind = "scalar";
-        field.scalar = type;
-        field.longAsString = jstype == JS_STRING;
+        field2.listKind = "scalar";
+        field2.scalar = type;
+        field2.longAsString = jstype == JS_STRING;
         break;
     }
-    field.packed = isPackedField(proto, parentOrFile);
-    return field;
+    field2.packed = isPackedField(proto, parentOrFile);
+    return field2;
   }
   switch (type) {
     case TYPE_MESSAGE:
     case TYPE_GROUP:
-      field.fieldKind = "message";
-      field.message = reg.getMessage(trimLeadingDot(proto.typeName));
-      assert(field.message, `invalid FieldDescriptorProto: type_name ${proto.typeName} not found`);
-      field.delimitedEncoding = isDelimitedEncoding(proto, parentOrFile);
-      field.getDefaultValue = () => void 0;
+      field2.fieldKind = "message";
+      field2.message = reg.getMessage(trimLeadingDot(proto.typeName));
+      assert(field2.message, `invalid FieldDescriptorProto: type_name ${proto.typeName} not found`);
+      field2.delimitedEncoding = isDelimitedEncoding(proto, parentOrFile);
+      field2.getDefaultValue = () => void 0;
       break;
     case TYPE_ENUM: {
       const enumeration = reg.getEnum(trimLeadingDot(proto.typeName));
       assert(enumeration !== void 0, `invalid FieldDescriptorProto: type_name ${proto.typeName} not found`);
-      field.fieldKind = "enum";
-      field.enum = reg.getEnum(trimLeadingDot(proto.typeName));
-      field.getDefaultValue = () => {
+      field2.fieldKind = "enum";
+      field2.enum = reg.getEnum(trimLeadingDot(proto.typeName));
+      field2.getDefaultValue = () => {
         return unsafeIsSetExplicit(proto, "defaultValue") ? parseTextFormatEnumValue(enumeration, proto.defaultValue) : void 0;
       };
       break;
     }
     default: {
-      field.fieldKind = "scalar";
-      field.scalar = type;
-      field.longAsString = jstype == JS_STRING;
-      field.getDefaultValue = () => {
+      field2.fieldKind = "scalar";
+      field2.scalar = type;
+      field2.longAsString = jstype == JS_STRING;
+      field2.getDefaultValue = () => {
         return unsafeIsSetExplicit(proto, "defaultValue") ? parseTextFormatScalarValue(type, proto.defaultValue) : void 0;
       };
       break;
     }
   }
-  return field;
+  return field2;
 }
 function getFileEdition(proto) {
   switch (proto.syntax) {
@@ -23159,8 +23159,8 @@ function compileMessage(desc) {
     readGroup: compileGroupReader(descString, fieldReaders)
   };
   compiledReaders.set(desc, compiled);
-  for (const field of desc.fields) {
-    fieldReaders.set(field.number, compileFieldReader(field));
+  for (const field2 of desc.fields) {
+    fieldReaders.set(field2.number, compileFieldReader(field2));
   }
   return compiled;
 }
@@ -23223,25 +23223,25 @@ function compileGroupReader(descString, fieldReaders) {
     ctx.depth--;
   };
 }
-function compileFieldReader(field) {
-  switch (field.fieldKind) {
+function compileFieldReader(field2) {
+  switch (field2.fieldKind) {
     case "scalar":
-      return compileScalarFieldReader(field);
+      return compileScalarFieldReader(field2);
     case "enum":
-      return compileEnumFieldReader(field);
+      return compileEnumFieldReader(field2);
     case "message":
-      return compileMessageFieldReader(field);
+      return compileMessageFieldReader(field2);
     case "list":
-      return compileListFieldReader(field);
+      return compileListFieldReader(field2);
     case "map":
-      return compileMapFieldReader(field);
+      return compileMapFieldReader(field2);
   }
 }
-function compileScalarFieldReader(field) {
-  const readScalar = compileScalarReader(field.scalar, field.utf8Validation, field.longAsString);
-  const localName = field.localName;
-  if (field.oneof) {
-    const oneofLocalName = field.oneof.localName;
+function compileScalarFieldReader(field2) {
+  const readScalar = compileScalarReader(field2.scalar, field2.utf8Validation, field2.longAsString);
+  const localName = field2.localName;
+  if (field2.oneof) {
+    const oneofLocalName = field2.oneof.localName;
     return (message, reader) => {
       message[oneofLocalName] = {
         case: localName,
@@ -23253,11 +23253,11 @@ function compileScalarFieldReader(field) {
     message[localName] = readScalar(reader);
   };
 }
-function compileEnumFieldReader(field) {
+function compileEnumFieldReader(field2) {
   var _a2;
-  const localName = field.localName;
-  const oneofLocalName = (_a2 = field.oneof) === null || _a2 === void 0 ? void 0 : _a2.localName;
-  if (field.enum.open) {
+  const localName = field2.localName;
+  const oneofLocalName = (_a2 = field2.oneof) === null || _a2 === void 0 ? void 0 : _a2.localName;
+  if (field2.enum.open) {
     if (oneofLocalName !== void 0) {
       return (message, reader) => {
         message[oneofLocalName] = { case: localName, value: reader.int32() };
@@ -23267,8 +23267,8 @@ function compileEnumFieldReader(field) {
       message[localName] = reader.int32();
     };
   }
-  const values = field.enum.values;
-  const fieldNo = field.number;
+  const values = field2.enum.values;
+  const fieldNo = field2.number;
   return (message, reader, ctx, wireType) => {
     var _a3;
     const val = reader.int32();
@@ -23291,12 +23291,12 @@ function compileEnumFieldReader(field) {
     }
   };
 }
-function compileMessageFieldReader(field) {
-  const localName = field.localName;
-  const { toMessage, toLocal } = localMessageMapper(field);
-  const readChild = compileChildReader(field);
-  if (field.oneof) {
-    const oneofLocalName = field.oneof.localName;
+function compileMessageFieldReader(field2) {
+  const localName = field2.localName;
+  const { toMessage, toLocal } = localMessageMapper(field2);
+  const readChild = compileChildReader(field2);
+  if (field2.oneof) {
+    const oneofLocalName = field2.oneof.localName;
     return (message, reader, ctx) => {
       const oneof = message[oneofLocalName];
       const child = toMessage(oneof.case === localName ? oneof.value : void 0);
@@ -23310,28 +23310,28 @@ function compileMessageFieldReader(field) {
     message[localName] = toLocal(child);
   };
 }
-function compileChildReader(field) {
-  const compiledChild = compiledReader(field.message);
-  if (field.delimitedEncoding) {
-    const fieldNo = field.number;
+function compileChildReader(field2) {
+  const compiledChild = compiledReader(field2.message);
+  if (field2.delimitedEncoding) {
+    const fieldNo = field2.number;
     return (child, reader, ctx) => compiledChild.readGroup(child, reader, ctx, fieldNo);
   }
   return (child, reader, ctx) => compiledChild.read(child, reader, ctx, reader.uint32());
 }
-function compileListFieldReader(field) {
-  const localName = field.localName;
-  if (field.listKind == "message") {
-    const { toMessage, toLocal } = localMessageMapper(field);
-    const readChild = compileChildReader(field);
+function compileListFieldReader(field2) {
+  const localName = field2.localName;
+  if (field2.listKind == "message") {
+    const { toMessage, toLocal } = localMessageMapper(field2);
+    const readChild = compileChildReader(field2);
     return (message, reader, ctx) => {
       const child = toMessage(void 0);
       readChild(child, reader, ctx);
       message[localName].push(toLocal(child));
     };
   }
-  const scalarType = field.listKind == "enum" ? ScalarType.INT32 : field.scalar;
-  const longAsString = field.listKind == "scalar" ? field.longAsString : false;
-  const readScalar = compileScalarReader(scalarType, field.utf8Validation, longAsString);
+  const scalarType = field2.listKind == "enum" ? ScalarType.INT32 : field2.scalar;
+  const longAsString = field2.listKind == "scalar" ? field2.longAsString : false;
+  const readScalar = compileScalarReader(scalarType, field2.utf8Validation, longAsString);
   const packedPossible = scalarType != ScalarType.STRING && scalarType != ScalarType.BYTES;
   return (message, reader, ctx, wireType) => {
     const items = message[localName];
@@ -23345,16 +23345,16 @@ function compileListFieldReader(field) {
     }
   };
 }
-function compileMapFieldReader(field) {
-  const localName = field.localName;
-  const readKey = compileScalarReader(field.mapKey, field.utf8Validation, false);
-  const keyZero = scalarZeroValue(field.mapKey, false);
+function compileMapFieldReader(field2) {
+  const localName = field2.localName;
+  const readKey = compileScalarReader(field2.mapKey, field2.utf8Validation, false);
+  const keyZero = scalarZeroValue(field2.mapKey, false);
   let readValue;
   let valueDefault;
-  switch (field.mapKind) {
+  switch (field2.mapKind) {
     case "scalar": {
-      const scalar = field.scalar;
-      const readScalar = compileScalarReader(scalar, field.utf8Validation, false);
+      const scalar = field2.scalar;
+      const readScalar = compileScalarReader(scalar, field2.utf8Validation, false);
       readValue = (reader) => readScalar(reader);
       if (scalar == ScalarType.BYTES) {
         valueDefault = () => new Uint8Array(0);
@@ -23365,14 +23365,14 @@ function compileMapFieldReader(field) {
       break;
     }
     case "enum": {
-      const zero = field.enum.values[0].number;
+      const zero = field2.enum.values[0].number;
       readValue = (reader) => reader.int32();
       valueDefault = () => zero;
       break;
     }
     case "message": {
-      const { toMessage, toLocal } = localMessageMapper(field);
-      const readChild = compiledReader(field.message).read;
+      const { toMessage, toLocal } = localMessageMapper(field2);
+      const readChild = compiledReader(field2.message).read;
       readValue = (reader, ctx, existing) => {
         const child = toMessage(existing);
         readChild(child, reader, ctx, reader.uint32());
@@ -23513,28 +23513,28 @@ function compileMessage2(desc) {
     }
   };
   compiledWriters.set(desc, compiled);
-  for (const field of sortedFields) {
-    fieldWriters.push(compileField(field));
+  for (const field2 of sortedFields) {
+    fieldWriters.push(compileField(field2));
   }
   return compiled;
 }
-function compileField(field) {
-  switch (field.fieldKind) {
+function compileField(field2) {
+  switch (field2.fieldKind) {
     case "message":
     case "scalar":
     case "enum":
-      return compileSingularField(field);
+      return compileSingularField(field2);
     case "list":
-      return compileListField(field);
+      return compileListField(field2);
     case "map":
-      return compileMapField(field);
+      return compileMapField(field2);
   }
 }
-function compileSingularField(field) {
-  const writeValue = compileSingularValue(field);
-  const localName = field.localName;
-  if (field.oneof) {
-    const oneofLocalName = field.oneof.localName;
+function compileSingularField(field2) {
+  const writeValue = compileSingularValue(field2);
+  const localName = field2.localName;
+  if (field2.oneof) {
+    const oneofLocalName = field2.oneof.localName;
     return (writer, opts, message) => {
       const oneof = message[oneofLocalName];
       if (oneof.case === localName) {
@@ -23542,8 +23542,8 @@ function compileSingularField(field) {
       }
     };
   }
-  if (field.presence != IMPLICIT3) {
-    const requiredError = field.presence == LEGACY_REQUIRED2 ? `cannot encode ${field} to binary: required field not set` : void 0;
+  if (field2.presence != IMPLICIT3) {
+    const requiredError = field2.presence == LEGACY_REQUIRED2 ? `cannot encode ${field2} to binary: required field not set` : void 0;
     return (writer, opts, message) => {
       const value = message[localName];
       if (value !== void 0 && Object.prototype.hasOwnProperty.call(message, localName)) {
@@ -23553,8 +23553,8 @@ function compileSingularField(field) {
       }
     };
   }
-  if (field.fieldKind == "enum") {
-    const zero = field.enum.values[0].number;
+  if (field2.fieldKind == "enum") {
+    const zero = field2.enum.values[0].number;
     return (writer, opts, message) => {
       const value = message[localName];
       if (value !== zero) {
@@ -23562,7 +23562,7 @@ function compileSingularField(field) {
       }
     };
   }
-  switch (field.scalar) {
+  switch (field2.scalar) {
     case ScalarType.BOOL:
       return (writer, opts, message) => {
         const value = message[localName];
@@ -23601,21 +23601,21 @@ function compileSingularField(field) {
       };
   }
 }
-function compileSingularValue(field) {
-  switch (field.fieldKind) {
+function compileSingularValue(field2) {
+  switch (field2.fieldKind) {
     case "message": {
-      const { toMessage } = localMessageMapper(field);
-      const writeChild = compileChildWriter(field);
+      const { toMessage } = localMessageMapper(field2);
+      const writeChild = compileChildWriter(field2);
       return (writer, opts, value) => {
         writeChild(writer, opts, toMessage(value));
       };
     }
     case "scalar":
     case "enum": {
-      const scalarType = field.fieldKind == "enum" ? ScalarType.INT32 : field.scalar;
-      const fieldNo = field.number;
+      const scalarType = field2.fieldKind == "enum" ? ScalarType.INT32 : field2.scalar;
+      const fieldNo = field2.number;
       const wireType = writeTypeOfScalar(scalarType);
-      const writeScalar = compileScalarValue(scalarType, field.parent.typeName, field.name);
+      const writeScalar = compileScalarValue(scalarType, field2.parent.typeName, field2.name);
       return (writer, opts, value) => {
         writer.tag(fieldNo, wireType);
         writeScalar(writer, value);
@@ -23623,13 +23623,13 @@ function compileSingularValue(field) {
     }
   }
 }
-function compileListField(field) {
-  const localName = field.localName;
-  const fieldNo = field.number;
-  switch (field.listKind) {
+function compileListField(field2) {
+  const localName = field2.localName;
+  const fieldNo = field2.number;
+  switch (field2.listKind) {
     case "message": {
-      const { toMessage } = localMessageMapper(field);
-      const writeChild = compileChildWriter(field);
+      const { toMessage } = localMessageMapper(field2);
+      const writeChild = compileChildWriter(field2);
       return (writer, opts, message) => {
         const items = message[localName];
         for (let i2 = 0; i2 < items.length; i2++) {
@@ -23639,9 +23639,9 @@ function compileListField(field) {
     }
     case "scalar":
     case "enum": {
-      const scalarType = field.listKind == "enum" ? ScalarType.INT32 : field.scalar;
-      const writeScalar = compileScalarValue(scalarType, field.parent.typeName, field.name);
-      if (field.packed) {
+      const scalarType = field2.listKind == "enum" ? ScalarType.INT32 : field2.scalar;
+      const writeScalar = compileScalarValue(scalarType, field2.parent.typeName, field2.name);
+      if (field2.packed) {
         return (writer, opts, message) => {
           const items = message[localName];
           if (items.length == 0) {
@@ -23665,13 +23665,13 @@ function compileListField(field) {
     }
   }
 }
-function compileMapField(field) {
-  const localName = field.localName;
-  const fieldNo = field.number;
-  const writeKey = compileMapKey(field);
-  if (field.mapKind == "message") {
-    const { toMessage } = localMessageMapper(field);
-    const writeMessage = compiledWriter(field.message);
+function compileMapField(field2) {
+  const localName = field2.localName;
+  const fieldNo = field2.number;
+  const writeKey = compileMapKey(field2);
+  if (field2.mapKind == "message") {
+    const { toMessage } = localMessageMapper(field2);
+    const writeMessage = compiledWriter(field2.message);
     return (writer, opts, message) => {
       const record = message[localName];
       const keys = Object.keys(record);
@@ -23686,9 +23686,9 @@ function compileMapField(field) {
       }
     };
   }
-  const scalarType = field.mapKind == "enum" ? ScalarType.INT32 : field.scalar;
+  const scalarType = field2.mapKind == "enum" ? ScalarType.INT32 : field2.scalar;
   const valueWireType = writeTypeOfScalar(scalarType);
-  const writeScalar = compileScalarValue(scalarType, field.parent.typeName, field.name);
+  const writeScalar = compileScalarValue(scalarType, field2.parent.typeName, field2.name);
   return (writer, opts, message) => {
     const record = message[localName];
     const keys = Object.keys(record);
@@ -23702,10 +23702,10 @@ function compileMapField(field) {
     }
   };
 }
-function compileMapKey(field) {
-  const wireType = writeTypeOfScalar(field.mapKey);
-  const writeScalar = compileScalarValue(field.mapKey, field.parent.typeName, field.name);
-  const convertKey = compileMapKeyConverter(field.mapKey);
+function compileMapKey(field2) {
+  const wireType = writeTypeOfScalar(field2.mapKey);
+  const writeScalar = compileScalarValue(field2.mapKey, field2.parent.typeName, field2.name);
+  const convertKey = compileMapKeyConverter(field2.mapKey);
   return (writer, key) => {
     writer.tag(1, wireType);
     writeScalar(writer, convertKey(key));
@@ -23790,10 +23790,10 @@ function compileScalarWrite(type) {
       return (writer, value) => writer.sint32(value);
   }
 }
-function compileChildWriter(field) {
-  const fieldNo = field.number;
-  const writeMessage = compiledWriter(field.message);
-  if (field.delimitedEncoding) {
+function compileChildWriter(field2) {
+  const fieldNo = field2.number;
+  const writeMessage = compiledWriter(field2.message);
+  if (field2.delimitedEncoding) {
     return (writer, opts, child) => {
       writer.tag(fieldNo, WireType.StartGroup);
       writeMessage(writer, opts, child);
@@ -25038,6 +25038,7 @@ function parseNpy(bytes2, label) {
     headerLen = view.getUint16(8, true);
     headerStart = 10;
   } else if (major === 2 || major === 3) {
+    if (bytes2.byteLength < 12) throw bad("the header is truncated");
     headerLen = view.getUint32(8, true);
     headerStart = 12;
   } else {
@@ -25048,22 +25049,22 @@ function parseNpy(bytes2, label) {
   const descr = /'descr'\s*:\s*'([^']*)'/.exec(header)?.[1];
   const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(header)?.[1];
   const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(header)?.[1];
-  if (descr === void 0 || fortran === void 0 || shapeText === void 0) throw bad(`unparsable header ${header.trim()}`);
+  if (descr === void 0 || fortran === void 0 || shapeText === void 0) throw bad(`unparsable header ${quoteHeader(header)}`);
   if (fortran === "True") throw new InputError(`${label}: the array is in Fortran order; save it with numpy.save(path, numpy.ascontiguousarray(a))`, label);
   const order = descr[0];
   const code = descr.slice(1);
-  if (order === ">" && code[1] !== "1") throw new InputError(`${label}: big-endian dtype '${descr}' is not supported; convert with a.astype(a.dtype.newbyteorder('<'))`, label);
+  if (order === ">" && code[1] !== "1") throw new InputError(`${label}: big-endian dtype '${field(descr)}' is not supported; convert with a.astype(a.dtype.newbyteorder('<'))`, label);
   const dtype = DTYPES[code];
   if (!dtype || !["<", "|", "="].includes(order)) {
-    throw new InputError(`${label}: dtype '${descr}' is not supported; use float32, float64, (u)int8/16/32/64 or bool`, label);
+    throw new InputError(`${label}: dtype '${field(descr)}' is not supported; use float32, float64, (u)int8/16/32/64 or bool`, label);
   }
   const shape = shapeText.split(",").map((s) => s.trim()).filter((s) => s.length).map(Number);
-  if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw bad(`bad shape (${shapeText})`);
+  if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw bad(`bad shape (${field(shapeText)})`);
   const count2 = shape.reduce((a, b) => a * b, 1);
   const offset = headerStart + headerLen;
   const width = dtype.array.BYTES_PER_ELEMENT;
   if (bytes2.byteLength - offset < count2 * width) {
-    throw bad(`it holds ${bytes2.byteLength - offset} data bytes but ${descr}[${shape.join(", ")}] needs ${count2 * width}; is the file truncated?`);
+    throw bad(`it holds ${bytes2.byteLength - offset} data bytes but ${field(descr)}[${shape.join(", ")}] needs ${count2 * width}; is the file truncated?`);
   }
   let data;
   if ((bytes2.byteOffset + offset) % width === 0) data = new dtype.array(bytes2.buffer, bytes2.byteOffset + offset, count2);
@@ -25073,6 +25074,13 @@ function parseNpy(bytes2, label) {
     data = new dtype.array(copy.buffer, 0, count2);
   }
   return { type: dtype.type, shape, data };
+}
+function quoteHeader(header) {
+  const text = JSON.stringify(header.trim());
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+}
+function field(text) {
+  return /^[\x20-\x7e]{0,40}$/.test(text) ? text : quoteHeader(text);
 }
 
 // src/evaluate/data-readers.ts
@@ -25134,12 +25142,13 @@ function readJsonl(file) {
     }
     if (!rec || typeof rec.inputs !== "object" || rec.inputs === null) throw new InputError(`${where}: each line needs {"inputs": {"<input name>": [...]}, "label": ...}`, file);
     const names = Object.keys(rec.inputs);
+    if (!names.length) throw new InputError(`${where}: "inputs" is empty; give one entry per model input, e.g. {"inputs": {"<input name>": [...]}}`, file);
     if (count2 > 0 && names.sort().join() !== Object.keys(values).sort().join()) {
       throw new InputError(`${where}: inputs ${names.join(", ")} differ from the first line's ${Object.keys(values).join(", ")}`, file);
     }
     for (const name of names) {
       const flat = [];
-      const shape = flatten(rec.inputs[name], flat, `${where}: input '${name}'`, file);
+      const shape = flatten(rec.inputs[name], flat, `${where}: input '${name}'`, file, 0);
       if (count2 === 0) {
         shapes[name] = shape;
         values[name] = [];
@@ -25163,7 +25172,9 @@ function readJsonl(file) {
   const labelArr = labels.length ? { type: "float64", shape: [count2], data: Float64Array.from(labels), source: file, untyped: true } : void 0;
   return { inputs, labels: labelArr };
 }
-function flatten(v, out, what, file) {
+var MAX_JSON_RANK = 32;
+function flatten(v, out, what, file, depth) {
+  if (depth > MAX_JSON_RANK) throw new InputError(`${what} is nested more than ${MAX_JSON_RANK} lists deep`, file);
   if (typeof v === "number") {
     out.push(v);
     return [];
@@ -25175,7 +25186,7 @@ function flatten(v, out, what, file) {
   if (!Array.isArray(v) || v.length === 0) throw new InputError(`${what} must be a number or a non-empty (nested) list of numbers`, file);
   let inner;
   for (const item of v) {
-    const s = flatten(item, out, what, file);
+    const s = flatten(item, out, what, file, depth + 1);
     if (inner && s.join() !== inner.join()) throw new InputError(`${what} is ragged (rows of different lengths)`, file);
     inner = s;
   }
@@ -25185,6 +25196,9 @@ function readTestDataFolder(folder) {
   const sets = fs4.existsSync(path4.join(folder, "input_0.pb")) ? [folder] : fs4.readdirSync(folder).filter((d) => /^test_data_set_\d+$/.test(d)).sort((a, b) => Number(a.split("_").pop()) - Number(b.split("_").pop())).map((d) => path4.join(folder, d));
   if (!sets.length) throw new InputError(`${folder}: no input_0.pb and no test_data_set_N folders inside`, folder);
   const perSet = sets.map((dir) => ({ inputs: readPbSeries(dir, "input"), outputs: readPbSeries(dir, "output") }));
+  perSet.forEach((s, i2) => {
+    if (!s.inputs.length) throw new InputError(`${sets[i2]}: no input_0.pb; a test_data_set folder holds input_0.pb, input_1.pb, ... (and optionally output_K.pb)`, sets[i2]);
+  });
   const concat2 = (kind) => {
     const first2 = perSet[0][kind];
     const out = {};
@@ -25347,13 +25361,14 @@ var Dataset = class _Dataset {
       const d = byName.get(m.name);
       if (!d) {
         const have = [...byName.keys()].map((k) => `'${k}'`).join(", ");
-        throw new InputError(`${modelLabel}: the model input '${m.name}' has no data (the data provides ${have}); name the data after the model's inputs: ${modelInputs.map((i2) => i2.name).join(", ")}`, m.name);
+        const sources = [...new Set(this.inputs.map((i2) => i2.source))].join(", ");
+        throw new InputError(`${modelLabel}: the model input '${m.name}' has no data (the data provides ${have}); name the data after the model's inputs: ${modelInputs.map((i2) => i2.name).join(", ")} (data: ${sources})`, m.name);
       }
       byName.delete(m.name);
       const feedType = planCast(d, m, modelLabel, notes);
       const modelRest = m.shape.slice(1);
       if (m.shape.length && m.shape.length !== d.sampleShape.length + 1) {
-        throw new InputError(`${d.source}: input '${m.name}' has shape [N, ${d.sampleShape}] but ${modelLabel} expects [${m.shape}] (rank ${m.shape.length}, got ${d.sampleShape.length + 1})`, d.source);
+        throw new InputError(`${d.source}: input '${m.name}' has shape [${["N", ...d.sampleShape].join(", ")}] but ${modelLabel} expects [${m.shape.join(", ")}] (rank ${m.shape.length}, got ${d.sampleShape.length + 1})`, d.source);
       }
       modelRest.forEach((dim, k) => {
         if (typeof dim === "number" && dim > 0 && dim !== d.sampleShape[k]) {
@@ -25452,6 +25467,7 @@ function loadDataset(source) {
 }
 function datasetFromRaw(raw) {
   const entries = Object.entries(raw.inputs);
+  if (!entries.length) throw new InputError("the data set has no inputs; give one array per model input");
   const count2 = entries[0][1].shape[0];
   const inputs = entries.map(([name, a]) => toInput(name, a));
   for (const i2 of inputs) {
@@ -25460,6 +25476,7 @@ function datasetFromRaw(raw) {
     if (arr.shape[0] !== count2) throw new InputError(`${arr.source}: input '${i2.name}' has ${arr.shape[0]} samples but '${entries[0][0]}' (${entries[0][1].source}) has ${count2}`, arr.source);
     checkFinite(i2);
   }
+  if (count2 === 0) throw new InputError(`${entries[0][1].source}: no samples (shape [${entries[0][1].shape}]); the first axis counts samples`, entries[0][1].source);
   let labels;
   if (raw.labels) {
     const l = raw.labels;
@@ -26479,6 +26496,13 @@ async function profileModel(model, options = {}) {
   const label = options.label ?? (typeof model === "string" ? model : "<in-memory model>");
   const dir = options.workDir ?? fs9.mkdtempSync(path7.join(os3.tmpdir(), "pg-profile-"));
   fs9.mkdirSync(dir, { recursive: true });
+  try {
+    return await profileIn(dir, model, label, options, options.workDir !== void 0);
+  } finally {
+    if (options.workDir === void 0) fs9.rmSync(dir, { recursive: true, force: true });
+  }
+}
+async function profileIn(dir, model, label, options, keepFiles) {
   const prefix = path7.join(dir, "profile");
   const optimizedModelFile = path7.join(dir, "optimized.onnx");
   const warmup = options.warmup ?? 5;
@@ -26532,7 +26556,8 @@ async function profileModel(model, options = {}) {
     ops.set(n2.opType, o);
   }
   const byOpType = [...ops.values()].map((o) => ({ ...o, share: totalUs ? o.totalUs / totalUs : 0 })).sort((a, b) => b.totalUs - a.totalUs || a.opType.localeCompare(b.opType));
-  return { runs: agg.runs, totalUs, nodes, byOpType, profileFile, optimizedModelFile: fs9.existsSync(optimizedModelFile) ? optimizedModelFile : void 0 };
+  const files = keepFiles ? { profileFile, optimizedModelFile: fs9.existsSync(optimizedModelFile) ? optimizedModelFile : void 0 } : {};
+  return { runs: agg.runs, totalUs, nodes, byOpType, ...files };
 }
 function newestProfile(dir, prefix, sinceMs) {
   const candidates = fs9.readdirSync(dir).filter((f) => f.startsWith(prefix) && f.endsWith(".json")).map((f) => ({ f: path7.join(dir, f), t: fs9.statSync(path7.join(dir, f)).mtimeMs })).filter((c) => c.t >= sinceMs - 1e3).sort((a, b) => b.t - a.t);
@@ -27176,16 +27201,63 @@ async function modelTraits(model) {
 }
 
 // src/evaluate/activations.ts
+import * as fs11 from "node:fs";
+import * as os4 from "node:os";
+import * as path8 from "node:path";
+var LARGE_MODEL_BYTES = 64 * 1024 * 1024;
 function withExtraOutputs(model, values) {
   const existing = new Set(model.graph.outputs.map((o) => o.name));
   const typeOf = new Map([...model.graph.valueInfo, ...model.graph.inputs].map((v) => [v.name, v]));
   const extra = values.filter((v) => !existing.has(v)).map((name) => typeOf.get(name) ?? { name, type: { kind: "tensor", elemType: 1 /* FLOAT */ } });
   return { ...model, graph: { ...model.graph, outputs: [...model.graph.outputs, ...extra] } };
 }
+function initializerBytes(model) {
+  return model.graph.initializers.reduce((a, t) => a + t.raw.byteLength, 0);
+}
+async function openSession(model, options = {}) {
+  if (initializerBytes(model) <= LARGE_MODEL_BYTES) {
+    const session2 = await ModelSession.create(encodeModel(model), options);
+    return { session: session2, close: () => session2.release() };
+  }
+  const dir = fs11.mkdtempSync(path8.join(os4.tmpdir(), "pg-session-"));
+  const remove = () => fs11.rmSync(dir, { recursive: true, force: true });
+  let session;
+  try {
+    const file = path8.join(dir, "model.onnx");
+    const out = serializeModel(model, { externalThreshold: 1024, externalLocation: "model.onnx.data" }, file);
+    writeChunks(file, [out.bytes]);
+    if (out.external) writeChunks(path8.join(dir, out.external.location), out.external.chunks);
+    session = await ModelSession.create(file, options);
+  } catch (err2) {
+    remove();
+    throw err2;
+  }
+  return {
+    session,
+    async close() {
+      try {
+        await session.release();
+      } finally {
+        remove();
+      }
+    }
+  };
+}
+function writeChunks(file, chunks) {
+  const fd2 = fs11.openSync(file, "w");
+  try {
+    for (const c of chunks) {
+      let done = 0;
+      while (done < c.byteLength) done += fs11.writeSync(fd2, c, done, c.byteLength - done);
+    }
+  } finally {
+    fs11.closeSync(fd2);
+  }
+}
 async function forEachActivationBatch(model, values, feeds, onBatch, options = {}) {
   const inputNames = new Set(model.graph.inputs.map((i2) => i2.name));
   const fromModel = values.filter((v) => !inputNames.has(v));
-  const session = await ModelSession.create(encodeModel(withExtraOutputs(model, fromModel)), { label: "activation capture", ...options });
+  const { session, close } = await openSession(withExtraOutputs(model, fromModel), { label: "activation capture", ...options });
   try {
     let index = 0;
     for await (const batch of feeds) {
@@ -27194,7 +27266,7 @@ async function forEachActivationBatch(model, values, feeds, onBatch, options = {
       await onBatch(outputs, index++);
     }
   } finally {
-    await session.release();
+    await close();
   }
 }
 
@@ -27330,6 +27402,9 @@ function stridesOf(dims) {
 function withValues(t, dims, values, name = t.name) {
   return fromFloat32(name, t.dataType, dims, values);
 }
+function adoptValues(t, dims, values, name = t.name) {
+  return t.dataType === 1 /* FLOAT */ ? fromTypedArray(name, 1 /* FLOAT */, dims, values) : fromFloat32(name, t.dataType, dims, values);
+}
 function floats(t) {
   return toFloat32(t);
 }
@@ -27357,23 +27432,23 @@ function cloneModel(model) {
 }
 
 // src/passes/prune/common.ts
-function checkTarget(target, field = "target") {
+function checkTarget(target, field2 = "target") {
   if (typeof target !== "number" || !Number.isFinite(target) || target < 0 || target >= 1) {
-    throw new InputError(`${field} must be a number in [0, 1) (the fraction to remove), got ${String(target)}`, field);
+    throw new InputError(`${field2} must be a number in [0, 1) (the fraction to remove), got ${String(target)}`, field2);
   }
   return target;
 }
-function checkChoice(value, allowed, field) {
-  if (!allowed.includes(value)) throw new InputError(`${field} must be one of ${allowed.join(", ")}, got '${String(value)}'`, field);
+function checkChoice(value, allowed, field2) {
+  if (!allowed.includes(value)) throw new InputError(`${field2} must be one of ${allowed.join(", ")}, got '${String(value)}'`, field2);
   return value;
 }
 function checkLayerNames(model, fields) {
   const nodes = new Set(model.graph.nodes.map((n2) => n2.name));
-  for (const [field, names] of Object.entries(fields)) {
+  for (const [field2, names] of Object.entries(fields)) {
     for (const name of names ?? []) {
       if (!nodes.has(name)) {
         const close = [...nodes].filter((n2) => n2.toLowerCase().includes(name.toLowerCase())).slice(0, 3);
-        throw new InputError(`${field}: no node named '${name}' in the model${close.length ? ` (did you mean ${close.map((c) => `'${c}'`).join(", ")}?)` : ""}`, field);
+        throw new InputError(`${field2}: no node named '${name}' in the model${close.length ? ` (did you mean ${close.map((c) => `'${c}'`).join(", ")}?)` : ""}`, field2);
       }
     }
   }
@@ -27386,12 +27461,51 @@ function selected(names, layers, exclude) {
 async function measure(model, feeds, log) {
   const params2 = countParams(model);
   try {
-    const shapes = await probeShapes(model, feeds);
-    return { params: params2, flops: graphCost(model.graph, shapes).totalFlops, shapes };
+    const { shapes, complete } = await probeAllShapes(model, feeds);
+    return { params: params2, flops: graphCost(model.graph, shapes).totalFlops, shapes, complete };
   } catch (err2) {
     log?.(`shape probe failed (${err2.message.split("\n")[0]}); FLOPs not counted`);
     return { params: params2 };
   }
+}
+async function probeAllShapes(model, feeds) {
+  const g = model.graph;
+  const initializerNames = new Set(g.initializers.map((t) => t.name));
+  const realInputs2 = g.inputs.filter((i2) => !initializerNames.has(i2.name));
+  const inputs = feeds ?? randomFeeds(model);
+  const result = /* @__PURE__ */ new Map();
+  for (const t of g.initializers) result.set(t.name, [...t.dims]);
+  for (const i2 of realInputs2) {
+    const fed = inputs[i2.name];
+    if (fed) result.set(i2.name, [...fed.dims]);
+  }
+  const existing = /* @__PURE__ */ new Set([...g.outputs.map((o) => o.name), ...realInputs2.map((i2) => i2.name), ...initializerNames]);
+  const intermediate = [...new Set(g.nodes.flatMap((n2) => n2.outputs))].filter((o) => o && !existing.has(o));
+  const declared = new Map(g.valueInfo.map((v) => [v.name, v]));
+  const attempts = [
+    intermediate.map((name) => ({ name })),
+    intermediate.flatMap((name) => declared.get(name)?.type?.kind === "tensor" ? [declared.get(name)] : []),
+    []
+  ];
+  let lastError;
+  for (const [k, extra] of attempts.entries()) {
+    let opened;
+    try {
+      const probe = { ...model, graph: { ...g, outputs: [...g.outputs, ...extra] } };
+      opened = await openSession(probe, { label: "shape probe", graphOptimizationLevel: "disabled" });
+    } catch (err2) {
+      lastError = err2;
+      continue;
+    }
+    try {
+      const out = await opened.session.run(inputs);
+      for (const [name, t] of Object.entries(out)) result.set(name, [...t.dims]);
+      return { shapes: result, complete: k === 0 };
+    } finally {
+      await opened.close();
+    }
+  }
+  throw lastError;
 }
 var FINE_GRAINED_NOTE = "fine-grained sparsity keeps tensor shapes: it saves storage after compression (gzip/sparse_initializer), not time, on ONNX Runtime's CPU provider";
 
@@ -28697,7 +28811,68 @@ function kthSmallestMagnitude(arrays, k) {
   }
   return { bits: (hb << 16 | lb) >>> 0, below: acc };
 }
+var MAX_CANDIDATES = 1 << 22;
 function zeroSmallest(arrays, k) {
+  const counts = arrays.map(() => 0);
+  if (k <= 0) return counts;
+  const views = arrays.map((a) => new Uint32Array(a.buffer, a.byteOffset, a.length));
+  const high = new Float64Array(1 << 16);
+  for (const v of views) for (let i2 = 0; i2 < v.length; i2++) high[(v[i2] & 2147483647) >>> 16]++;
+  let below = 0;
+  let hb = 0;
+  for (; hb < high.length; hb++) {
+    if (below + high[hb] >= k) break;
+    below += high[hb];
+  }
+  if (hb >= high.length || high[hb] > MAX_CANDIDATES) return zeroSmallestThreePass(arrays, k);
+  const candidates = new Uint32Array(high[hb]);
+  const ends = new Array(views.length);
+  let n2 = 0;
+  views.forEach((v, j) => {
+    const a = arrays[j];
+    let c = 0;
+    for (let i2 = 0; i2 < v.length; i2++) {
+      const h = (v[i2] & 2147483647) >>> 16;
+      if (h < hb) {
+        a[i2] = 0;
+        c++;
+      } else if (h === hb) candidates[n2++] = i2;
+    }
+    counts[j] = c;
+    ends[j] = n2;
+  });
+  const low = new Float64Array(1 << 16);
+  let q = 0;
+  for (let j = 0; j < views.length; j++) for (const v = views[j]; q < ends[j]; q++) low[v[candidates[q]] & 65535]++;
+  let lb = 0;
+  for (; lb < low.length; lb++) {
+    if (below + low[lb] >= k) break;
+    below += low[lb];
+  }
+  const bits2 = (hb << 16 | lb) >>> 0;
+  let ties = k - below;
+  q = 0;
+  for (let j = 0; j < views.length; j++) {
+    const v = views[j];
+    const a = arrays[j];
+    let c = 0;
+    for (; q < ends[j]; q++) {
+      const i2 = candidates[q];
+      const b = v[i2] & 2147483647;
+      if (b < bits2) {
+        a[i2] = 0;
+        c++;
+      } else if (b === bits2 && ties > 0) {
+        a[i2] = 0;
+        ties--;
+        c++;
+      }
+    }
+    counts[j] += c;
+  }
+  return counts;
+}
+function zeroSmallestThreePass(arrays, k) {
   const t = kthSmallestMagnitude(arrays, k);
   const counts = arrays.map(() => 0);
   if (!t) return counts;
@@ -28748,14 +28923,23 @@ async function pruneUnstructured(model, options, ctx) {
   const work = cloneModel(model);
   const before = await measure(work, ctx.calibration?.[0], ctx.log);
   const { found, skipped } = weightLayers(work, options.layers, options.exclude);
-  const data = found.map((l) => Float32Array.from(floats(l.tensor)));
+  const sparse = options.sparseStorage ?? false;
   let zeroed;
+  const sizes = found.map((l) => elementCount(l.tensor.dims));
   if (scope === "global") {
+    const data = found.map((l) => Float32Array.from(floats(l.tensor)));
     const total = data.reduce((a, d) => a + d.length, 0);
     zeroed = zeroSmallest(data, Math.floor(target * total));
-  } else zeroed = data.map((d) => zeroSmallest([d], Math.floor(target * d.length))[0]);
-  const changed = found.map((l, i2) => ({ name: l.node.name, opType: l.node.opType, change: `${fmtPct(zeroed[i2] / data[i2].length)} of weights zeroed (magnitude)` }));
-  writeBack(work, found, data, options.sparseStorage ?? false);
+    writeBack(work, found, data, sparse);
+  } else {
+    zeroed = found.map((l) => {
+      const d = Float32Array.from(floats(l.tensor));
+      const z = zeroSmallest([d], Math.floor(target * d.length))[0];
+      writeBack(work, [l], [d], sparse);
+      return z;
+    });
+  }
+  const changed = found.map((l, i2) => ({ name: l.node.name, opType: l.node.opType, change: `${fmtPct(zeroed[i2] / sizes[i2])} of weights zeroed (magnitude)` }));
   return summarize3("prune-unstructured", work, before, zeroed, changed, skipped, [`magnitude, ${scope}, target ${target}`]);
 }
 async function pruneNM(model, options, ctx) {
@@ -28838,7 +29022,7 @@ function writeBack(model, layers, data, sparse) {
   const position = new Map(g.initializers.map((t, i2) => [t.name, i2]));
   const drop = /* @__PURE__ */ new Set();
   layers.forEach((l, i2) => {
-    const t = withValues(l.tensor, l.tensor.dims, data[i2]);
+    const t = adoptValues(l.tensor, l.tensor.dims, data[i2]);
     const asSparse = sparse ? toSparse(t, data[i2]) : void 0;
     if (asSparse) {
       drop.add(t.name);
@@ -28861,7 +29045,7 @@ function toSparse(t, values) {
       idx.push(i2);
     }
   }
-  return { values: withValues(t, [nnz], vals), indices: int64Tensor(`${t.name}_indices`, [nnz], idx), dims: [...t.dims] };
+  return { values: adoptValues(t, [nnz], vals), indices: int64Tensor(`${t.name}_indices`, [nnz], idx), dims: [...t.dims] };
 }
 async function summarize3(pass, work, before, zeroed, changed, skipped, notes) {
   const removed = zeroed.reduce((a, b) => a + b, 0);
@@ -28966,11 +29150,6 @@ async function factorizeLowRank(model, options, ctx) {
     summary: { pass: "factorize-low-rank", paramsBefore: before.params, paramsAfter: after.params, flopsBefore: before.flops, flopsAfter: after.flops, changed, skipped, notes: [`energy ${energy}${options.activationAware ? ", activation-aware" : ""}`] }
   };
 }
-
-// src/passes/quantize/calibration.ts
-import * as fs11 from "node:fs";
-import * as os4 from "node:os";
-import * as path8 from "node:path";
 
 // src/passes/quantize/histogram.ts
 var HALF_BINS = 2048;
@@ -29150,7 +29329,7 @@ function countParams2(model) {
   }
   return n2;
 }
-function initializerBytes(model) {
+function initializerBytes2(model) {
   return model.graph.initializers.reduce((a, t) => a + t.raw.byteLength, 0);
 }
 function formatMb(bytes2) {
@@ -29159,7 +29338,6 @@ function formatMb(bytes2) {
 
 // src/passes/quantize/calibration.ts
 var CALIBRATION_SESSION = { graphOptimizationLevel: "basic", configEntries: { "session.disable_prepacking": "1" }, label: "calibration" };
-var LARGE_MODEL_BYTES = 64 * 1024 * 1024;
 var LARGE_MODEL_SLICE = 8;
 async function calibrateRanges(model, tensors, batches, method, percentile = 99.999) {
   const stats = /* @__PURE__ */ new Map();
@@ -29181,30 +29359,18 @@ async function calibrateRanges(model, tensors, batches, method, percentile = 99.
 async function forEachCalibrationBatch(model, values, batches, onBatch) {
   const inputNames = new Set(model.graph.inputs.map((i2) => i2.name));
   const fromModel = values.filter((v) => !inputNames.has(v));
-  const large = initializerBytes(model) > LARGE_MODEL_BYTES;
-  const withOutputs = withExtraOutputs(model, fromModel);
-  let dir;
-  let source;
-  if (large) {
-    dir = fs11.mkdtempSync(path8.join(os4.tmpdir(), "pg-calibration-"));
-    source = path8.join(dir, "model.onnx");
-    saveModel(withOutputs, source, { externalThreshold: 1024 });
-  } else source = encodeModel(withOutputs);
+  const large = initializerBytes2(model) > LARGE_MODEL_BYTES;
+  const { session, close } = await openSession(withExtraOutputs(model, fromModel), CALIBRATION_SESSION);
   try {
-    const session = await ModelSession.create(source, CALIBRATION_SESSION);
-    try {
-      for (const batch of batches) {
-        for (const slice2 of large ? sliceBatch(model, batch, LARGE_MODEL_SLICE) : [batch]) {
-          const outputs = fromModel.length ? await session.run(slice2, fromModel) : {};
-          for (const v of values) if (inputNames.has(v)) outputs[v] = slice2[v];
-          onBatch(outputs);
-        }
+    for (const batch of batches) {
+      for (const slice2 of large ? sliceBatch(model, batch, LARGE_MODEL_SLICE) : [batch]) {
+        const outputs = fromModel.length ? await session.run(slice2, fromModel) : {};
+        for (const v of values) if (inputNames.has(v)) outputs[v] = slice2[v];
+        onBatch(outputs);
       }
-    } finally {
-      await session.release();
     }
   } finally {
-    if (dir) fs11.rmSync(dir, { recursive: true, force: true });
+    await close();
   }
 }
 function sliceBatch(model, batch, size) {
@@ -29576,12 +29742,12 @@ function foldBatchNorms(model) {
 }
 
 // src/passes/quantize/validate.ts
-function checkNodeNames(model, names, field = "nodesToExclude") {
+function checkNodeNames(model, names, field2 = "nodesToExclude") {
   const known = new Set(model.graph.nodes.map((n2) => n2.name));
   for (const name of names ?? []) {
     if (!known.has(name)) {
       const near = [...known].filter((k) => k && (k.includes(name) || name.includes(k))).slice(0, 3);
-      throw new InputError(`${field}: no node named '${name}' in the model${near.length ? ` (similar: ${near.join(", ")})` : ""}; use the node names shown by \`prune-gate inspect\``, name);
+      throw new InputError(`${field2}: no node named '${name}' in the model${near.length ? ` (similar: ${near.join(", ")})` : ""}; use the node names shown by \`prune-gate inspect\``, name);
     }
   }
   return new Set(names ?? []);
@@ -29696,8 +29862,8 @@ async function quantizeStaticInt8(model, options, ctx) {
   toposort(m.graph);
   cleanup(m.graph);
   const skipped = plan.skipped;
-  const before = initializerBytes(floatModel);
-  const after = initializerBytes(m);
+  const before = initializerBytes2(floatModel);
+  const after = initializerBytes2(m);
   notes.push(`weights ${formatMb(before)} -> ${formatMb(after)}`);
   if (actType === "int8") notes.push("int8 activations: ORT 1.30 CPU left Conv/Add unfused in residual blocks in our tests (a quantized tensor feeding two consumers); uint8 fuses fully on x86");
   notes.push(`activations ${actType} (${actType === "uint8" ? "asymmetric" : "symmetric; ReLU outputs use zero point -128"}), calibration ${options.calibration}${options.calibration === "percentile" ? ` ${percentile}` : ""} over ${batches.length} batches`);
@@ -29884,7 +30050,7 @@ async function quantizeDynamicInt8(model, options, ctx) {
   const notes = [];
   constantsToInitializers(m);
   const g = m.graph;
-  const before = initializerBytes(m);
+  const before = initializerBytes2(m);
   const index = new GraphIndex(g);
   const names = new NameGenerator(g);
   const machine = machineQuantDefaults();
@@ -29931,7 +30097,7 @@ async function quantizeDynamicInt8(model, options, ctx) {
   requireOpset(m, "com.microsoft", 1);
   toposort(g);
   cleanup(g);
-  notes.push(`weights ${formatMb(before)} -> ${formatMb(initializerBytes(m))}`);
+  notes.push(`weights ${formatMb(before)} -> ${formatMb(initializerBytes2(m))}`);
   ctx.log?.(`${pass}: ${changed.length} nodes quantized`);
   return { model: m, summary: { pass, paramsBefore: countParams2(model), paramsAfter: countParams2(m), changed, skipped, notes } };
 }
@@ -30087,7 +30253,7 @@ async function quantizeInt4WeightOnly(model, options, ctx) {
   const m = cloneModel2(model);
   constantsToInitializers(m);
   const g = m.graph;
-  const before = initializerBytes(m);
+  const before = initializerBytes2(m);
   const index = new GraphIndex(g);
   const skipped = [];
   const candidates = [];
@@ -30177,7 +30343,7 @@ async function quantizeInt4WeightOnly(model, options, ctx) {
   toposort(g);
   cleanup(g);
   const notes = [
-    `weights ${formatMb(before)} -> ${formatMb(initializerBytes(m))}`,
+    `weights ${formatMb(before)} -> ${formatMb(initializerBytes2(m))}`,
     accuracyLevel === 4 ? "accuracy_level 4: A is quantized to int8 inside the kernel (fast on AVX2 at small batch; measured slower than float at batch 32)" : `accuracy_level ${accuracyLevel}: measured slower than accuracy_level 4 on AVX2 almost everywhere`,
     "int4 weight-only helps most when weights exceed the L3 cache and at batch 1"
   ];
@@ -30258,7 +30424,7 @@ async function convertWeightsFloat16(model, options, ctx) {
   cleanup(g);
   ctx.log?.(`${pass}: ${changed.length} initializers stored as float16`);
   const notes = [
-    `fp16 weights save size only: ${formatMb(initializerBytes(model))} -> ${formatMb(initializerBytes(m))}; compute stays float32 (ORT folds the Casts at load), so latency and runtime memory do not improve`
+    `fp16 weights save size only: ${formatMb(initializerBytes2(model))} -> ${formatMb(initializerBytes2(m))}; compute stays float32 (ORT folds the Casts at load), so latency and runtime memory do not improve`
   ];
   return { model: m, summary: { pass, paramsBefore: countParams2(model), paramsAfter: countParams2(m), changed, skipped, notes } };
 }
@@ -30296,8 +30462,16 @@ async function rankQuantSensitivity(floatModel, quantModel, ctx) {
   const pairs = quantizedNodeTensors(floatModel, quantModel);
   if (!pairs.length) return [];
   const tensors = [...new Set(pairs.map((p) => p.tensor))];
-  const fs15 = await ModelSession.create(encodeModel(withExtraOutputs(floatModel, tensors)), { label: "sensitivity (float)" });
-  const qs = await ModelSession.create(encodeModel(withExtraOutputs(quantModel, tensors)), { label: "sensitivity (quantized)" });
+  const float = await openSession(withExtraOutputs(floatModel, tensors), { label: "sensitivity (float)" });
+  let quant;
+  try {
+    quant = await openSession(withExtraOutputs(quantModel, tensors), { label: "sensitivity (quantized)" });
+  } catch (err2) {
+    await float.close();
+    throw err2;
+  }
+  const fs15 = float.session;
+  const qs = quant.session;
   const signal = /* @__PURE__ */ new Map();
   const noise = /* @__PURE__ */ new Map();
   try {
@@ -30320,8 +30494,8 @@ async function rankQuantSensitivity(floatModel, quantModel, ctx) {
       }
     }
   } finally {
-    await fs15.release();
-    await qs.release();
+    await float.close();
+    await quant.close();
   }
   return pairs.filter((p) => signal.has(p.tensor)).map((p) => ({ node: p.node, opType: p.opType, sqnrDb: sqnrFromSums(signal.get(p.tensor) ?? 0, noise.get(p.tensor) ?? 0) })).sort((x2, y) => x2.sqnrDb - y.sqnrDb || x2.node.localeCompare(y.node));
 }
@@ -31514,9 +31688,20 @@ function got(value) {
   if (typeof value === "string") return `'${value}'`;
   if (value === null) return "null";
   if (Array.isArray(value)) return "a list";
+  if (ArrayBuffer.isView(value)) return "binary data";
+  if (value instanceof Set) return "a set";
   if (typeof value === "object") return "a map";
   return String(value);
 }
+var TYPE_WORDS = {
+  object: "a map",
+  array: "a list",
+  string: "a string",
+  number: "a number",
+  integer: "an integer",
+  boolean: "true or false",
+  null: "null"
+};
 function formatError(e) {
   const at = pointer(e.instancePath);
   const params2 = e.params;
@@ -31532,7 +31717,7 @@ function formatError(e) {
     case "required":
       return `${at}: missing required key '${String(params2.missingProperty)}'`;
     case "type":
-      return `${at} must be ${params2.type === "integer" ? "an integer" : `a ${String(params2.type)}`} (got ${got(e.data)})`;
+      return `${at} must be ${TYPE_WORDS[String(params2.type)] ?? `of type ${String(params2.type)}`} (got ${got(e.data)})`;
     case "enum":
       return `${at} must be one of ${params2.allowedValues.map((v) => String(v)).join(", ")} (got ${got(e.data)})`;
     case "minProperties":
@@ -31598,13 +31783,19 @@ function loadConfig(file) {
     if (code === "EISDIR") throw new InputError(`${label}: is a folder; pass the config file (e.g. prune-gate.yml)`, label);
     throw new InputError(`${label}: cannot read (${err2.message})`, label);
   }
-  const doc = (0, import_yaml.parseDocument)(text, { prettyErrors: true });
+  const doc = (0, import_yaml.parseDocument)(text, { prettyErrors: true, logLevel: "error" });
   if (doc.errors.length) {
     const e = doc.errors[0];
     const where = e.linePos ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}` : "YAML";
-    throw new InputError(`${label}: YAML syntax error at ${where}: ${e.message.split("\n")[0]}`, label);
+    const what = e.message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "").replace(/^Maximum call stack size exceeded$/, "nested too deeply");
+    throw new InputError(`${label}: YAML syntax error at ${where}: ${what}`, label);
   }
-  const obj = doc.toJS();
+  let obj;
+  try {
+    obj = doc.toJS();
+  } catch (err2) {
+    throw new InputError(`${label}: YAML error: ${err2.message.split("\n")[0]}`, label);
+  }
   if (obj === null || obj === void 0) throw new InputError(`${label}: the config file is empty; it needs at least 'model: <file>.onnx'`, label);
   return configFromObject(obj, path11.dirname(path11.resolve(file)), label);
 }
@@ -31615,18 +31806,26 @@ function configFromObject(obj, baseDir, label = "<config>") {
   const problems = validateConfigObject(obj);
   const raw = obj;
   if (!problems.length) problems.push(...crossFieldProblems(raw));
-  if (problems.length) throw new InputError(`${label}: ${problems.join("; ")}`, label);
+  if (problems.length) throw new InputError(`${label}: ${printable(problems.join("; "))}`, label);
   const resolve6 = (p) => path11.resolve(baseDir, p);
-  const mustExist = (pointer2, p, what) => {
+  const mustExist = (pointer2, p, what, kind = "file") => {
     const abs = resolve6(p);
-    if (!fs13.existsSync(abs)) throw new InputError(`${label}: ${pointer2}: ${what} '${p}' does not exist (looked for ${abs})`, label);
+    const fail = (why) => new InputError(`${label}: ${printable(`${pointer2}: ${what} '${p}' ${why}`)}`, `${label}#${pointer2}`, "config");
+    let stat;
+    try {
+      stat = fs13.statSync(abs);
+    } catch {
+      throw fail(`does not exist (looked for ${abs})`);
+    }
+    if (stat.isDirectory() && kind === "file") throw fail(`is a folder, not a file (${abs})`);
+    if (!stat.isFile() && !stat.isDirectory()) throw fail(`is not a regular file (${abs})`);
     return abs;
   };
   const data = raw.data ?? {};
   const source = (key) => {
     const s = data[key];
     if (!s) return void 0;
-    const inputs = typeof s.inputs === "string" ? mustExist(`/data/${key}/inputs`, s.inputs, "data file") : Object.fromEntries(Object.entries(s.inputs).map(([k, v]) => [k, mustExist(`/data/${key}/inputs/${k}`, v, "data file")]));
+    const inputs = typeof s.inputs === "string" ? mustExist(`/data/${key}/inputs`, s.inputs, "data file", "path") : Object.fromEntries(Object.entries(s.inputs).map(([k, v]) => [k, mustExist(`/data/${key}/inputs/${pointerToken(k)}`, v, "data file")]));
     const labels = typeof s.labels === "string" ? mustExist(`/data/${key}/labels`, s.labels, "labels file") : void 0;
     return { inputs, labels };
   };
@@ -31662,7 +31861,7 @@ function configFromObject(obj, baseDir, label = "<config>") {
     metrics,
     bench: {
       batchSizes: bench["batch-sizes"] ?? CONFIG_DEFAULTS.bench.batchSizes,
-      timeBudgetMs: bench["time-budget"] !== void 0 ? parseDuration(bench["time-budget"]) : CONFIG_DEFAULTS.bench.timeBudgetMs,
+      timeBudgetMs: bench["time-budget"] !== void 0 ? parseDuration(bench["time-budget"], `${label}: /bench/time-budget`) : CONFIG_DEFAULTS.bench.timeBudgetMs,
       threads: bench.threads ?? CONFIG_DEFAULTS.bench.threads,
       minRuns: bench["min-runs"] ?? CONFIG_DEFAULTS.bench.minRuns,
       precision: bench.precision ?? CONFIG_DEFAULTS.bench.precision,
@@ -31671,7 +31870,7 @@ function configFromObject(obj, baseDir, label = "<config>") {
     recipe: Array.isArray(raw.recipe) ? raw.recipe.map(toStage) : void 0,
     gate: toGate(gate),
     budget: {
-      wallTimeMs: budget["wall-time"] !== void 0 ? parseDuration(budget["wall-time"]) : void 0,
+      wallTimeMs: budget["wall-time"] !== void 0 ? parseDuration(budget["wall-time"], `${label}: /budget/wall-time`) : void 0,
       keep: budget.keep ?? "confident"
     }
   };
@@ -31686,16 +31885,26 @@ function defaultMetrics(task) {
   if (task === "fidelity") return ["agreement", "cosine"];
   return ["accuracy"];
 }
+function printable(text) {
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+function pointerToken(key) {
+  return key.replace(/~/g, "~0").replace(/\//g, "~1");
+}
+var MAX_DURATION_MS = 30 * 24 * 36e5;
 function parseDuration(value, where = "duration") {
+  let ms2;
   if (typeof value === "number") {
-    if (!(value > 0)) throw new InputError(`${where} must be positive (got ${value})`);
-    return value * 1e3;
+    ms2 = value * 1e3;
+  } else {
+    const m = /^([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)$/.exec(value.trim());
+    if (!m) throw new InputError(`${where} must be a duration like 30s, 2m or 500ms (got '${value}')`);
+    const scale = { ms: 1, s: 1e3, m: 6e4, h: 36e5 }[m[2]];
+    ms2 = Number(m[1]) * scale;
   }
-  const m = /^([0-9]+(?:\.[0-9]+)?)\s*(ms|s|m|h)$/.exec(value.trim());
-  if (!m) throw new InputError(`${where} must be a duration like 30s, 2m or 500ms (got '${value}')`);
-  const n2 = Number(m[1]);
-  const scale = { ms: 1, s: 1e3, m: 6e4, h: 36e5 }[m[2]];
-  return n2 * scale;
+  if (!(ms2 > 0)) throw new InputError(`${where} must be positive (got ${typeof value === "string" ? `'${value}'` : value})`);
+  if (!(ms2 <= MAX_DURATION_MS)) throw new InputError(`${where} must be at most 30 days (got ${typeof value === "string" ? `'${value}'` : value})`);
+  return ms2;
 }
 function crossFieldProblems(raw) {
   const problems = [];
@@ -31766,15 +31975,17 @@ async function prepare(configPath, overrides = {}) {
   const modelInputs = session.inputs;
   await session.release();
   if (!config.data.eval) {
-    throw new InputError(`${config.file}: data.eval is required: the gate needs data to measure accuracy (inputs, and labels unless task is fidelity)`, `${config.file}#/data/eval`);
+    throw new InputError(`${config.file}: /data/eval is missing: the gate needs data to measure accuracy (data.eval.inputs, and data.eval.labels unless task is fidelity)`, `${config.file}#/data/eval`, "config");
   }
+  checkInputNames(config, "eval", modelInputs);
   const evalSet = loadDataset(config.data.eval).forModel(modelInputs, config.model);
   if (config.task !== "fidelity" && !evalSet.labels) {
-    throw new InputError(`${config.file}: task '${config.task}' needs labels (data.eval.labels); without labels use task: fidelity`, `${config.file}#/data/eval/labels`);
+    throw new InputError(`${config.file}: /data/eval/labels: task '${config.task}' needs labels and ${describe2(config.data.eval.inputs)} holds none; add data.eval.labels or use task: fidelity`, `${config.file}#/data/eval/labels`, "config");
   }
   const notes = [...evalSet.notes];
   let calibSet;
   if (config.data.calibration) {
+    checkInputNames(config, "calibration", modelInputs);
     calibSet = loadDataset(config.data.calibration).forModel(modelInputs, config.model);
   } else {
     calibSet = evalSet.slice(0, Math.min(evalSet.count, FALLBACK_CALIBRATION_SAMPLES));
@@ -31782,6 +31993,27 @@ async function prepare(configPath, overrides = {}) {
   }
   const calibration = [...calibSet.batches(Math.min(CALIBRATION_BATCH, config.data.batchSize))];
   return { config, model, modelInputs, evalSet, calibration, notes };
+}
+function describe2(inputs) {
+  return typeof inputs === "string" ? inputs : "the data";
+}
+function checkInputNames(config, key, modelInputs) {
+  const inputs = config.data[key]?.inputs;
+  if (!inputs || typeof inputs === "string") return;
+  const names = Object.keys(inputs);
+  if (names.some((n2) => n2 === "" || n2.startsWith("#"))) return;
+  const wanted = modelInputs.map((m) => m.name);
+  const list = wanted.map((n2) => `'${n2}'`).join(", ");
+  for (const name of names) {
+    if (!wanted.includes(name)) {
+      const at = `/data/${key}/inputs/${pointerToken(name)}`;
+      throw new InputError(`${config.file}: ${printable(`${at}: the model has no input '${name}'`)}; ${config.model} has ${list}`, `${config.file}#${at}`, "config");
+    }
+  }
+  const missing = wanted.filter((n2) => !names.includes(n2));
+  if (missing.length) {
+    throw new InputError(`${config.file}: /data/${key}/inputs: no data for the model input${missing.length > 1 ? "s" : ""} ${missing.map((n2) => `'${n2}'`).join(", ")}; ${config.model} has ${list}`, `${config.file}#/data/${key}/inputs`, "config");
+  }
 }
 
 // package.json
@@ -31866,6 +32098,7 @@ async function runPipeline(options) {
     const { config } = p;
     const modelPath = path12.join(options.outDir, "model.onnx");
     refuseOverwrite(modelPath, config.model);
+    for (const name of ["model.onnx", "report.json", "report.md"]) fs14.rmSync(path12.join(options.outDir, name), { force: true });
     const baseline = config.baseline ? readBaseline(config.baseline) : void 0;
     const evaluate = { task: config.task, metrics: config.metrics, batchSize: config.data.batchSize };
     log(`evaluating ${config.model} on ${p.evalSet.count} samples`);
