@@ -1,8 +1,9 @@
 /**
  * The shared tfjs training loop. Models are hand-written forwards over named variables (no
  * tf.layers) so that weight layouts are explicit when we convert them to ONNX and every initial
- * value comes from our seeded PRNG. tfjs's CPU backend is single-threaded and deterministic:
- * same seed, same weights.
+ * value comes from our seeded PRNG. Both backends we use (tfjs's pure-JS 'cpu' and
+ * @tensorflow/tfjs-backend-wasm on one thread) are single-threaded and deterministic: same seed,
+ * same backend, same weights. The two backends round differently, so their weights differ.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Batch } from './mnist-data.js';
@@ -13,8 +14,18 @@ export { tf };
 export type Params = Record<string, tf.Variable>;
 export type Forward = (x: tf.Tensor, params: Params) => tf.Tensor;
 
-export async function initTf(): Promise<void> {
-  await tf.setBackend('cpu');
+export type Backend = 'cpu' | 'wasm';
+
+/**
+ * 'wasm' is @tensorflow/tfjs-backend-wasm (XNNPACK kernels, SIMD, run on one thread so results
+ * do not depend on the thread pool); 'cpu' is tfjs's pure-JS backend.
+ */
+export async function initTf(backend: Backend = 'cpu'): Promise<void> {
+  if (backend === 'wasm') {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    wasm.setThreadsCount(1);
+  }
+  if (!(await tf.setBackend(backend))) throw new Error(`tfjs backend ${backend} failed to initialise`);
   await tf.ready();
 }
 

@@ -79,7 +79,7 @@ function fit(trainSet: Batch, evalSet: Batch, epochs: number): Params {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  await initTf();
+  await initTf(args.backend ?? 'cpu');
   const split = loadSplit();
   const trainSet = toBatch(args.limit ? split.train.slice(0, args.limit) : split.train);
   const evalSet = toBatch(split.eval);

@@ -14,6 +14,7 @@
  * without touching another's.
  */
 import { DataType, GraphBuilder, float32Tensor, int64Tensor, type Model } from '../../src/onnx/index.js';
+import { matMul } from './im2col.js';
 import { Prng } from './prng.js';
 import { tf, values, variable, zeros, ones, type Params } from './tf-train.js';
 
@@ -62,7 +63,7 @@ function layerNorm(x: tf.Tensor, g: tf.Tensor, b: tf.Tensor): tf.Tensor {
 /** x [rows..., in] times W [in, out], through a 2-D matMul (tfjs's batched matMul does not broadcast W cheaply). */
 function linear(x: tf.Tensor, w: tf.Tensor, b: tf.Tensor): tf.Tensor {
   const shape = x.shape;
-  const y = tf.add(tf.matMul(tf.reshape(x, [-1, shape[shape.length - 1]]), w), b);
+  const y = tf.add(matMul(tf.reshape(x, [-1, shape[shape.length - 1]]), w), b);
   return tf.reshape(y, [...shape.slice(0, -1), w.shape[1] as number]);
 }
 
@@ -79,14 +80,14 @@ export function forward(x: tf.Tensor, p: Params): tf.Tensor {
     const q = heads('q', [0, 2, 1, 3]);
     const kT = heads('k', [0, 2, 3, 1]);
     const v = heads('v', [0, 2, 1, 3]);
-    const attn = tf.softmax(tf.div(tf.matMul(q, kT), Math.sqrt(HEAD_DIM)), -1);
-    const ctx = tf.reshape(tf.transpose(tf.matMul(attn, v), [0, 2, 1, 3]), [n, TOKENS, D]);
+    const attn = tf.softmax(tf.div(matMul(q, kT), Math.sqrt(HEAD_DIM)), -1);
+    const ctx = tf.reshape(tf.transpose(matMul(attn, v), [0, 2, 1, 3]), [n, TOKENS, D]);
     h = tf.add(h, linear(ctx, p[`l${l}_wo`], p[`l${l}_bo`]));
     const f = layerNorm(h, p[`l${l}_ln2_g`], p[`l${l}_ln2_b`]);
     h = tf.add(h, linear(gelu(linear(f, p[`l${l}_w1`], p[`l${l}_b1`])), p[`l${l}_w2`], p[`l${l}_b2`]));
   }
   const pooled = layerNorm(tf.mean(h, 1), p.lnf_g, p.lnf_b);
-  return tf.add(tf.matMul(pooled, p.cls_w), p.cls_b);
+  return tf.add(matMul(pooled, p.cls_w), p.cls_b);
 }
 
 /** Dense kernel [in, out] -> Gemm B [out, in] (transB=1). */

@@ -81,6 +81,6 @@ test('the committed transformer classifies the committed eval digits in ONNX Run
   const r = await evaluate(path.join(dir, 'model.onnx'), path.join(dir, 'data/eval_x.npy'), path.join(dir, 'data/eval_y.npy'));
   expect(r.count).toBe(1000);
   expect(r.logitsShape).toEqual([250, 10]);
-  // measured 85.0 % after 1 epoch (target was 93-95 %: under-trained, see examples/README.md)
-  expect(r.accuracy).toBeGreaterThanOrEqual(0.84);
+  // measured 96.5 % (20 epochs on the wasm backend, see examples/README.md)
+  expect(r.accuracy).toBeGreaterThanOrEqual(0.96);
 });
