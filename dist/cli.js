@@ -31,7 +31,7 @@ import {
   scheduleTargets,
   sha256File,
   writeBaseline
-} from "./chunks/chunk-M2SLGOZF.js";
+} from "./chunks/chunk-QUNWXRM6.js";
 
 // node_modules/commander/lib/error.js
 var CommanderError = class extends Error {

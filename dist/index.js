@@ -15,7 +15,7 @@ import {
   runPipeline,
   writeFileAtomic,
   writeReportFiles
-} from "./chunks/chunk-M2SLGOZF.js";
+} from "./chunks/chunk-QUNWXRM6.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

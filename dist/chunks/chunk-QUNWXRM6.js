@@ -27201,63 +27201,16 @@ async function modelTraits(model) {
 }
 
 // src/evaluate/activations.ts
-import * as fs11 from "node:fs";
-import * as os4 from "node:os";
-import * as path8 from "node:path";
-var LARGE_MODEL_BYTES = 64 * 1024 * 1024;
 function withExtraOutputs(model, values) {
   const existing = new Set(model.graph.outputs.map((o) => o.name));
   const typeOf = new Map([...model.graph.valueInfo, ...model.graph.inputs].map((v) => [v.name, v]));
   const extra = values.filter((v) => !existing.has(v)).map((name) => typeOf.get(name) ?? { name, type: { kind: "tensor", elemType: 1 /* FLOAT */ } });
   return { ...model, graph: { ...model.graph, outputs: [...model.graph.outputs, ...extra] } };
 }
-function initializerBytes(model) {
-  return model.graph.initializers.reduce((a, t) => a + t.raw.byteLength, 0);
-}
-async function openSession(model, options = {}) {
-  if (initializerBytes(model) <= LARGE_MODEL_BYTES) {
-    const session2 = await ModelSession.create(encodeModel(model), options);
-    return { session: session2, close: () => session2.release() };
-  }
-  const dir = fs11.mkdtempSync(path8.join(os4.tmpdir(), "pg-session-"));
-  const remove = () => fs11.rmSync(dir, { recursive: true, force: true });
-  let session;
-  try {
-    const file = path8.join(dir, "model.onnx");
-    const out = serializeModel(model, { externalThreshold: 1024, externalLocation: "model.onnx.data" }, file);
-    writeChunks(file, [out.bytes]);
-    if (out.external) writeChunks(path8.join(dir, out.external.location), out.external.chunks);
-    session = await ModelSession.create(file, options);
-  } catch (err2) {
-    remove();
-    throw err2;
-  }
-  return {
-    session,
-    async close() {
-      try {
-        await session.release();
-      } finally {
-        remove();
-      }
-    }
-  };
-}
-function writeChunks(file, chunks) {
-  const fd2 = fs11.openSync(file, "w");
-  try {
-    for (const c of chunks) {
-      let done = 0;
-      while (done < c.byteLength) done += fs11.writeSync(fd2, c, done, c.byteLength - done);
-    }
-  } finally {
-    fs11.closeSync(fd2);
-  }
-}
 async function forEachActivationBatch(model, values, feeds, onBatch, options = {}) {
   const inputNames = new Set(model.graph.inputs.map((i2) => i2.name));
   const fromModel = values.filter((v) => !inputNames.has(v));
-  const { session, close } = await openSession(withExtraOutputs(model, fromModel), { label: "activation capture", ...options });
+  const session = await ModelSession.create(encodeModel(withExtraOutputs(model, fromModel)), { label: "activation capture", ...options });
   try {
     let index = 0;
     for await (const batch of feeds) {
@@ -27266,7 +27219,7 @@ async function forEachActivationBatch(model, values, feeds, onBatch, options = {
       await onBatch(outputs, index++);
     }
   } finally {
-    await close();
+    await session.release();
   }
 }
 
@@ -27402,9 +27355,6 @@ function stridesOf(dims) {
 function withValues(t, dims, values, name = t.name) {
   return fromFloat32(name, t.dataType, dims, values);
 }
-function adoptValues(t, dims, values, name = t.name) {
-  return t.dataType === 1 /* FLOAT */ ? fromTypedArray(name, 1 /* FLOAT */, dims, values) : fromFloat32(name, t.dataType, dims, values);
-}
 function floats(t) {
   return toFloat32(t);
 }
@@ -27461,51 +27411,12 @@ function selected(names, layers, exclude) {
 async function measure(model, feeds, log) {
   const params2 = countParams(model);
   try {
-    const { shapes, complete } = await probeAllShapes(model, feeds);
-    return { params: params2, flops: graphCost(model.graph, shapes).totalFlops, shapes, complete };
+    const shapes = await probeShapes(model, feeds);
+    return { params: params2, flops: graphCost(model.graph, shapes).totalFlops, shapes };
   } catch (err2) {
     log?.(`shape probe failed (${err2.message.split("\n")[0]}); FLOPs not counted`);
     return { params: params2 };
   }
-}
-async function probeAllShapes(model, feeds) {
-  const g = model.graph;
-  const initializerNames = new Set(g.initializers.map((t) => t.name));
-  const realInputs2 = g.inputs.filter((i2) => !initializerNames.has(i2.name));
-  const inputs = feeds ?? randomFeeds(model);
-  const result = /* @__PURE__ */ new Map();
-  for (const t of g.initializers) result.set(t.name, [...t.dims]);
-  for (const i2 of realInputs2) {
-    const fed = inputs[i2.name];
-    if (fed) result.set(i2.name, [...fed.dims]);
-  }
-  const existing = /* @__PURE__ */ new Set([...g.outputs.map((o) => o.name), ...realInputs2.map((i2) => i2.name), ...initializerNames]);
-  const intermediate = [...new Set(g.nodes.flatMap((n2) => n2.outputs))].filter((o) => o && !existing.has(o));
-  const declared = new Map(g.valueInfo.map((v) => [v.name, v]));
-  const attempts = [
-    intermediate.map((name) => ({ name })),
-    intermediate.flatMap((name) => declared.get(name)?.type?.kind === "tensor" ? [declared.get(name)] : []),
-    []
-  ];
-  let lastError;
-  for (const [k, extra] of attempts.entries()) {
-    let opened;
-    try {
-      const probe = { ...model, graph: { ...g, outputs: [...g.outputs, ...extra] } };
-      opened = await openSession(probe, { label: "shape probe", graphOptimizationLevel: "disabled" });
-    } catch (err2) {
-      lastError = err2;
-      continue;
-    }
-    try {
-      const out = await opened.session.run(inputs);
-      for (const [name, t] of Object.entries(out)) result.set(name, [...t.dims]);
-      return { shapes: result, complete: k === 0 };
-    } finally {
-      await opened.close();
-    }
-  }
-  throw lastError;
 }
 var FINE_GRAINED_NOTE = "fine-grained sparsity keeps tensor shapes: it saves storage after compression (gzip/sparse_initializer), not time, on ONNX Runtime's CPU provider";
 
@@ -28811,68 +28722,7 @@ function kthSmallestMagnitude(arrays, k) {
   }
   return { bits: (hb << 16 | lb) >>> 0, below: acc };
 }
-var MAX_CANDIDATES = 1 << 22;
 function zeroSmallest(arrays, k) {
-  const counts = arrays.map(() => 0);
-  if (k <= 0) return counts;
-  const views = arrays.map((a) => new Uint32Array(a.buffer, a.byteOffset, a.length));
-  const high = new Float64Array(1 << 16);
-  for (const v of views) for (let i2 = 0; i2 < v.length; i2++) high[(v[i2] & 2147483647) >>> 16]++;
-  let below = 0;
-  let hb = 0;
-  for (; hb < high.length; hb++) {
-    if (below + high[hb] >= k) break;
-    below += high[hb];
-  }
-  if (hb >= high.length || high[hb] > MAX_CANDIDATES) return zeroSmallestThreePass(arrays, k);
-  const candidates = new Uint32Array(high[hb]);
-  const ends = new Array(views.length);
-  let n2 = 0;
-  views.forEach((v, j) => {
-    const a = arrays[j];
-    let c = 0;
-    for (let i2 = 0; i2 < v.length; i2++) {
-      const h = (v[i2] & 2147483647) >>> 16;
-      if (h < hb) {
-        a[i2] = 0;
-        c++;
-      } else if (h === hb) candidates[n2++] = i2;
-    }
-    counts[j] = c;
-    ends[j] = n2;
-  });
-  const low = new Float64Array(1 << 16);
-  let q = 0;
-  for (let j = 0; j < views.length; j++) for (const v = views[j]; q < ends[j]; q++) low[v[candidates[q]] & 65535]++;
-  let lb = 0;
-  for (; lb < low.length; lb++) {
-    if (below + low[lb] >= k) break;
-    below += low[lb];
-  }
-  const bits2 = (hb << 16 | lb) >>> 0;
-  let ties = k - below;
-  q = 0;
-  for (let j = 0; j < views.length; j++) {
-    const v = views[j];
-    const a = arrays[j];
-    let c = 0;
-    for (; q < ends[j]; q++) {
-      const i2 = candidates[q];
-      const b = v[i2] & 2147483647;
-      if (b < bits2) {
-        a[i2] = 0;
-        c++;
-      } else if (b === bits2 && ties > 0) {
-        a[i2] = 0;
-        ties--;
-        c++;
-      }
-    }
-    counts[j] += c;
-  }
-  return counts;
-}
-function zeroSmallestThreePass(arrays, k) {
   const t = kthSmallestMagnitude(arrays, k);
   const counts = arrays.map(() => 0);
   if (!t) return counts;
@@ -28923,23 +28773,14 @@ async function pruneUnstructured(model, options, ctx) {
   const work = cloneModel(model);
   const before = await measure(work, ctx.calibration?.[0], ctx.log);
   const { found, skipped } = weightLayers(work, options.layers, options.exclude);
-  const sparse = options.sparseStorage ?? false;
+  const data = found.map((l) => Float32Array.from(floats(l.tensor)));
   let zeroed;
-  const sizes = found.map((l) => elementCount(l.tensor.dims));
   if (scope === "global") {
-    const data = found.map((l) => Float32Array.from(floats(l.tensor)));
     const total = data.reduce((a, d) => a + d.length, 0);
     zeroed = zeroSmallest(data, Math.floor(target * total));
-    writeBack(work, found, data, sparse);
-  } else {
-    zeroed = found.map((l) => {
-      const d = Float32Array.from(floats(l.tensor));
-      const z = zeroSmallest([d], Math.floor(target * d.length))[0];
-      writeBack(work, [l], [d], sparse);
-      return z;
-    });
-  }
-  const changed = found.map((l, i2) => ({ name: l.node.name, opType: l.node.opType, change: `${fmtPct(zeroed[i2] / sizes[i2])} of weights zeroed (magnitude)` }));
+  } else zeroed = data.map((d) => zeroSmallest([d], Math.floor(target * d.length))[0]);
+  const changed = found.map((l, i2) => ({ name: l.node.name, opType: l.node.opType, change: `${fmtPct(zeroed[i2] / data[i2].length)} of weights zeroed (magnitude)` }));
+  writeBack(work, found, data, options.sparseStorage ?? false);
   return summarize3("prune-unstructured", work, before, zeroed, changed, skipped, [`magnitude, ${scope}, target ${target}`]);
 }
 async function pruneNM(model, options, ctx) {
@@ -29022,7 +28863,7 @@ function writeBack(model, layers, data, sparse) {
   const position = new Map(g.initializers.map((t, i2) => [t.name, i2]));
   const drop = /* @__PURE__ */ new Set();
   layers.forEach((l, i2) => {
-    const t = adoptValues(l.tensor, l.tensor.dims, data[i2]);
+    const t = withValues(l.tensor, l.tensor.dims, data[i2]);
     const asSparse = sparse ? toSparse(t, data[i2]) : void 0;
     if (asSparse) {
       drop.add(t.name);
@@ -29045,7 +28886,7 @@ function toSparse(t, values) {
       idx.push(i2);
     }
   }
-  return { values: adoptValues(t, [nnz], vals), indices: int64Tensor(`${t.name}_indices`, [nnz], idx), dims: [...t.dims] };
+  return { values: withValues(t, [nnz], vals), indices: int64Tensor(`${t.name}_indices`, [nnz], idx), dims: [...t.dims] };
 }
 async function summarize3(pass, work, before, zeroed, changed, skipped, notes) {
   const removed = zeroed.reduce((a, b) => a + b, 0);
@@ -29150,6 +28991,11 @@ async function factorizeLowRank(model, options, ctx) {
     summary: { pass: "factorize-low-rank", paramsBefore: before.params, paramsAfter: after.params, flopsBefore: before.flops, flopsAfter: after.flops, changed, skipped, notes: [`energy ${energy}${options.activationAware ? ", activation-aware" : ""}`] }
   };
 }
+
+// src/passes/quantize/calibration.ts
+import * as fs11 from "node:fs";
+import * as os4 from "node:os";
+import * as path8 from "node:path";
 
 // src/passes/quantize/histogram.ts
 var HALF_BINS = 2048;
@@ -29329,7 +29175,7 @@ function countParams2(model) {
   }
   return n2;
 }
-function initializerBytes2(model) {
+function initializerBytes(model) {
   return model.graph.initializers.reduce((a, t) => a + t.raw.byteLength, 0);
 }
 function formatMb(bytes2) {
@@ -29338,6 +29184,7 @@ function formatMb(bytes2) {
 
 // src/passes/quantize/calibration.ts
 var CALIBRATION_SESSION = { graphOptimizationLevel: "basic", configEntries: { "session.disable_prepacking": "1" }, label: "calibration" };
+var LARGE_MODEL_BYTES = 64 * 1024 * 1024;
 var LARGE_MODEL_SLICE = 8;
 async function calibrateRanges(model, tensors, batches, method, percentile = 99.999) {
   const stats = /* @__PURE__ */ new Map();
@@ -29359,18 +29206,30 @@ async function calibrateRanges(model, tensors, batches, method, percentile = 99.
 async function forEachCalibrationBatch(model, values, batches, onBatch) {
   const inputNames = new Set(model.graph.inputs.map((i2) => i2.name));
   const fromModel = values.filter((v) => !inputNames.has(v));
-  const large = initializerBytes2(model) > LARGE_MODEL_BYTES;
-  const { session, close } = await openSession(withExtraOutputs(model, fromModel), CALIBRATION_SESSION);
+  const large = initializerBytes(model) > LARGE_MODEL_BYTES;
+  const withOutputs = withExtraOutputs(model, fromModel);
+  let dir;
+  let source;
+  if (large) {
+    dir = fs11.mkdtempSync(path8.join(os4.tmpdir(), "pg-calibration-"));
+    source = path8.join(dir, "model.onnx");
+    saveModel(withOutputs, source, { externalThreshold: 1024 });
+  } else source = encodeModel(withOutputs);
   try {
-    for (const batch of batches) {
-      for (const slice2 of large ? sliceBatch(model, batch, LARGE_MODEL_SLICE) : [batch]) {
-        const outputs = fromModel.length ? await session.run(slice2, fromModel) : {};
-        for (const v of values) if (inputNames.has(v)) outputs[v] = slice2[v];
-        onBatch(outputs);
+    const session = await ModelSession.create(source, CALIBRATION_SESSION);
+    try {
+      for (const batch of batches) {
+        for (const slice2 of large ? sliceBatch(model, batch, LARGE_MODEL_SLICE) : [batch]) {
+          const outputs = fromModel.length ? await session.run(slice2, fromModel) : {};
+          for (const v of values) if (inputNames.has(v)) outputs[v] = slice2[v];
+          onBatch(outputs);
+        }
       }
+    } finally {
+      await session.release();
     }
   } finally {
-    await close();
+    if (dir) fs11.rmSync(dir, { recursive: true, force: true });
   }
 }
 function sliceBatch(model, batch, size) {
@@ -29862,8 +29721,8 @@ async function quantizeStaticInt8(model, options, ctx) {
   toposort(m.graph);
   cleanup(m.graph);
   const skipped = plan.skipped;
-  const before = initializerBytes2(floatModel);
-  const after = initializerBytes2(m);
+  const before = initializerBytes(floatModel);
+  const after = initializerBytes(m);
   notes.push(`weights ${formatMb(before)} -> ${formatMb(after)}`);
   if (actType === "int8") notes.push("int8 activations: ORT 1.30 CPU left Conv/Add unfused in residual blocks in our tests (a quantized tensor feeding two consumers); uint8 fuses fully on x86");
   notes.push(`activations ${actType} (${actType === "uint8" ? "asymmetric" : "symmetric; ReLU outputs use zero point -128"}), calibration ${options.calibration}${options.calibration === "percentile" ? ` ${percentile}` : ""} over ${batches.length} batches`);
@@ -30050,7 +29909,7 @@ async function quantizeDynamicInt8(model, options, ctx) {
   const notes = [];
   constantsToInitializers(m);
   const g = m.graph;
-  const before = initializerBytes2(m);
+  const before = initializerBytes(m);
   const index = new GraphIndex(g);
   const names = new NameGenerator(g);
   const machine = machineQuantDefaults();
@@ -30097,7 +29956,7 @@ async function quantizeDynamicInt8(model, options, ctx) {
   requireOpset(m, "com.microsoft", 1);
   toposort(g);
   cleanup(g);
-  notes.push(`weights ${formatMb(before)} -> ${formatMb(initializerBytes2(m))}`);
+  notes.push(`weights ${formatMb(before)} -> ${formatMb(initializerBytes(m))}`);
   ctx.log?.(`${pass}: ${changed.length} nodes quantized`);
   return { model: m, summary: { pass, paramsBefore: countParams2(model), paramsAfter: countParams2(m), changed, skipped, notes } };
 }
@@ -30253,7 +30112,7 @@ async function quantizeInt4WeightOnly(model, options, ctx) {
   const m = cloneModel2(model);
   constantsToInitializers(m);
   const g = m.graph;
-  const before = initializerBytes2(m);
+  const before = initializerBytes(m);
   const index = new GraphIndex(g);
   const skipped = [];
   const candidates = [];
@@ -30343,7 +30202,7 @@ async function quantizeInt4WeightOnly(model, options, ctx) {
   toposort(g);
   cleanup(g);
   const notes = [
-    `weights ${formatMb(before)} -> ${formatMb(initializerBytes2(m))}`,
+    `weights ${formatMb(before)} -> ${formatMb(initializerBytes(m))}`,
     accuracyLevel === 4 ? "accuracy_level 4: A is quantized to int8 inside the kernel (fast on AVX2 at small batch; measured slower than float at batch 32)" : `accuracy_level ${accuracyLevel}: measured slower than accuracy_level 4 on AVX2 almost everywhere`,
     "int4 weight-only helps most when weights exceed the L3 cache and at batch 1"
   ];
@@ -30424,7 +30283,7 @@ async function convertWeightsFloat16(model, options, ctx) {
   cleanup(g);
   ctx.log?.(`${pass}: ${changed.length} initializers stored as float16`);
   const notes = [
-    `fp16 weights save size only: ${formatMb(initializerBytes2(model))} -> ${formatMb(initializerBytes2(m))}; compute stays float32 (ORT folds the Casts at load), so latency and runtime memory do not improve`
+    `fp16 weights save size only: ${formatMb(initializerBytes(model))} -> ${formatMb(initializerBytes(m))}; compute stays float32 (ORT folds the Casts at load), so latency and runtime memory do not improve`
   ];
   return { model: m, summary: { pass, paramsBefore: countParams2(model), paramsAfter: countParams2(m), changed, skipped, notes } };
 }
@@ -30462,16 +30321,8 @@ async function rankQuantSensitivity(floatModel, quantModel, ctx) {
   const pairs = quantizedNodeTensors(floatModel, quantModel);
   if (!pairs.length) return [];
   const tensors = [...new Set(pairs.map((p) => p.tensor))];
-  const float = await openSession(withExtraOutputs(floatModel, tensors), { label: "sensitivity (float)" });
-  let quant;
-  try {
-    quant = await openSession(withExtraOutputs(quantModel, tensors), { label: "sensitivity (quantized)" });
-  } catch (err2) {
-    await float.close();
-    throw err2;
-  }
-  const fs15 = float.session;
-  const qs = quant.session;
+  const fs15 = await ModelSession.create(encodeModel(withExtraOutputs(floatModel, tensors)), { label: "sensitivity (float)" });
+  const qs = await ModelSession.create(encodeModel(withExtraOutputs(quantModel, tensors)), { label: "sensitivity (quantized)" });
   const signal = /* @__PURE__ */ new Map();
   const noise = /* @__PURE__ */ new Map();
   try {
@@ -30494,8 +30345,8 @@ async function rankQuantSensitivity(floatModel, quantModel, ctx) {
       }
     }
   } finally {
-    await float.close();
-    await quant.close();
+    await fs15.release();
+    await qs.release();
   }
   return pairs.filter((p) => signal.has(p.tensor)).map((p) => ({ node: p.node, opType: p.opType, sqnrDb: sqnrFromSums(signal.get(p.tensor) ?? 0, noise.get(p.tensor) ?? 0) })).sort((x2, y) => x2.sqnrDb - y.sqnrDb || x2.node.localeCompare(y.node));
 }
