@@ -1,7 +1,8 @@
 /**
  * Pruning pass benchmarks on a generated BERT-base-like model (12 layers, hidden 768, 12 heads,
  * FFN 3072, 30522-token embedding: ~110M parameters, seeded random weights). Each task runs in a
- * child process so its peak RSS is its own. Run alone with `npx tsx bench/prune.ts`.
+ * child process so its peak RSS is its own; each runs BENCH_RUNS times (default 3): time is the
+ * median, peak RSS the worst run. Run alone with `npx tsx bench/prune.ts`.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +10,7 @@ import { DataType, fromTypedArray, GraphBuilder, int64Tensor, type Model } from 
 import { uniform as mulberry32 } from '../src/evaluate/rng.js';
 import { loadRuntime, type Feeds } from '../src/evaluate/session.js';
 import { pruneStructured, pruneUnstructured } from '../src/passes/prune/index.js';
+import { warmRuntime } from './quantize-models.js';
 import type { BenchRow } from './types.js';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -84,14 +86,16 @@ const maxRss = () => process.resourceUsage().maxRSS * 1024;
 
 async function task(name: string): Promise<TaskResult> {
   loadRuntime();
+  await warmRuntime();
   const baselineRss = maxRss();
   const model = bertLike();
   const bytes = modelBytes(model);
+  const batches = calibration(256);
   const t0 = performance.now();
   const r =
     name === 'magnitude'
       ? await pruneUnstructured(model, { target: 0.5 }, { seed: 1 })
-      : await pruneStructured(model, { target: 0.3, importance: 'l1', repair: 'least-squares' }, { seed: 1, calibration: calibration(256) });
+      : await pruneStructured(model, { target: 0.3, importance: 'l1', repair: 'least-squares' }, { seed: 1, calibration: batches });
   const seconds = (performance.now() - t0) / 1000;
   const s = r.summary;
   return { seconds, modelBytes: bytes, peakRss: maxRss(), baselineRss, paramsBefore: s.paramsBefore, paramsAfter: s.paramsAfter, flopsBefore: s.flopsBefore, flopsAfter: s.flopsAfter };
@@ -104,22 +108,45 @@ function child(name: string): TaskResult {
   return JSON.parse(line.slice(7)) as TaskResult;
 }
 
-export async function runPruneBench(): Promise<BenchRow[]> {
+/** Runs per task (each in a fresh child); BENCH_RUNS overrides. */
+const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3) || 3);
+
+/** The task `RUNS` times: time is the median run, peak RSS the highest (each run's own child). */
+function repeated(name: string, log: (line: string) => void): TaskResult & { runs: number; times: number[] } {
+  const results: TaskResult[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    results.push(child(name));
+    const r = results[results.length - 1];
+    log(`prune: ${name} run ${i + 1}/${RUNS}: ${r.seconds.toFixed(2)} s, peak RSS ${((r.peakRss - r.baselineRss) / r.modelBytes).toFixed(2)}x model bytes`);
+  }
+  const times = results.map((r) => r.seconds).sort((a, b) => a - b);
+  const worst = results.reduce((a, r) => (r.peakRss - r.baselineRss > a.peakRss - a.baselineRss ? r : a));
+  return { ...worst, seconds: times[Math.floor((times.length - 1) / 2)], runs: RUNS, times };
+}
+
+export async function runPruneBench(log: (line: string) => void = () => {}): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
-  const mag = child('magnitude');
-  rows.push({ name: 'prune: magnitude 50% of a 110M-param BERT-like model', value: mag.seconds, unit: 's', target: '< 5 s', pass: mag.seconds < 5 });
-  rows.push(rssRow('prune: magnitude peak RSS (above process baseline) / model bytes', mag));
-  const st = child('structured');
-  rows.push({ name: 'prune: structured 30% + least-squares repair, 256 calibration rows', value: st.seconds, unit: 's', target: '< 60 s', pass: st.seconds < 60 });
-  rows.push(rssRow('prune: structured peak RSS (above process baseline) / model bytes', st));
+  const mag = repeated('magnitude', log);
+  rows.push({ name: `prune: magnitude 50% of a 110M-param BERT-like model (median of ${mag.runs})`, value: mag.seconds, unit: 's', target: '< 5 s', pass: mag.seconds < 5 });
+  rows.push(rssRow('prune: magnitude peak RSS above baseline (ORT started) / model bytes', mag));
+  const st = repeated('structured', log);
+  rows.push({ name: `prune: structured 30% + least-squares repair, 256 calibration rows (median of ${st.runs})`, value: st.seconds, unit: 's', target: '< 60 s', pass: st.seconds < 60 });
+  rows.push(rssRow('prune: structured peak RSS above baseline (ORT started) / model bytes', st));
   rows.push({ name: 'prune: structured params after / before', value: st.paramsAfter / st.paramsBefore, unit: 'ratio' });
   if (st.flopsBefore && st.flopsAfter) rows.push({ name: 'prune: structured FLOPs after / before', value: st.flopsAfter / st.flopsBefore, unit: 'ratio' });
   return rows;
 }
 
-function rssRow(name: string, r: TaskResult): BenchRow {
+/** Peak RSS of the child above its RSS before the model existed (node + tsx + ORT loaded and started: warmRuntime), in model bytes; the worst run. */
+function rssRow(name: string, r: TaskResult & { runs: number }): BenchRow {
   const ratio = (r.peakRss - r.baselineRss) / r.modelBytes;
-  return { name, value: ratio, unit: 'x model bytes', reference: r.modelBytes, ratio, target: '< 2.5x', pass: ratio < 2.5 };
+  return {
+    name: `${name} (worst of ${r.runs}; peak ${(r.peakRss / 1e6).toFixed(0)} MB, baseline ${(r.baselineRss / 1e6).toFixed(0)} MB, model ${(r.modelBytes / 1e6).toFixed(0)} MB)`,
+    value: ratio,
+    unit: 'x',
+    target: '< 2.5x',
+    pass: ratio < 2.5,
+  };
 }
 
 if (process.argv[1] === SELF) {
@@ -128,6 +155,6 @@ if (process.argv[1] === SELF) {
     const r = await task(process.argv[at + 1]);
     process.stdout.write(`RESULT ${JSON.stringify(r)}\n`);
   } else {
-    for (const r of await runPruneBench()) console.log(`${r.name}: ${r.value.toFixed(3)} ${r.unit}${r.target ? ` (target ${r.target}: ${r.pass ? 'pass' : 'FAIL'})` : ''}`);
+    for (const r of await runPruneBench((l) => process.stderr.write(`${l}\n`))) console.log(`${r.name}: ${r.value.toFixed(3)} ${r.unit}${r.target ? ` (target ${r.target}: ${r.pass ? 'pass' : 'FAIL'})` : ''}`);
   }
 }

@@ -96,7 +96,10 @@ function accumulate(out: Map<string, ChannelStats>, value: string, req: StatsReq
   s.count += outer * inner;
   if (s.rows) {
     let have = s.rows.reduce((a, r) => a + r.length / size, 0);
-    for (let o = 0; o < outer && have < MAX_ROWS; o++, have++) s.rows.push(data.slice(o * size, (o + 1) * size));
+    // The batch's buffer is this call's own (a fresh ORT output): when every row of it is kept, the
+    // rows are views into it instead of copies; when only some are, copies let the rest go.
+    const whole = have + outer <= MAX_ROWS;
+    for (let o = 0; o < outer && have < MAX_ROWS; o++, have++) s.rows.push(whole ? data.subarray(o * size, (o + 1) * size) : data.slice(o * size, (o + 1) * size));
   }
 }
 

@@ -8,7 +8,7 @@ import { GraphIndex, NameGenerator, getAttr, intsAttr, intAttr, nodeInputsWithSu
 import type { Skipped } from '../types.js';
 import { HANDLERS } from './handlers.js';
 import { positionsOf, sameStructure, type Layout } from './layout.js';
-import { intValues, removePositions, floats, withValues } from './tensors.js';
+import { adoptValues, intValues, removePositions, floats } from './tensors.js';
 import type { IntEdit, ParamSlice, Role, TraceCtx } from './trace.js';
 
 export interface GroupMember {
@@ -275,7 +275,7 @@ export function applyRemoval(model: Model, dg: DepGraph, removed: Map<number, Se
     } else {
       if (![...r.axes.values()].some((s) => s.size)) continue;
       const cut = removePositions(floats(t), t.dims, r.axes);
-      next = withValues(t, cut.dims, cut.data);
+      next = adoptValues(t, cut.dims, cut.data);
     }
     if ((uses.get(name) ?? 0) > 1) {
       // Shared constant: this node gets its own copy.

@@ -12,8 +12,8 @@
  */
 import { getInt, GraphIndex, NameGenerator, type Graph, type Node, type Tensor } from '../../onnx/index.js';
 import type { ChannelStats } from './calibration.js';
-import { frobenius, gramCols, gramRows, matmul, matmulTN, solveSpd, trace } from './linalg.js';
-import { floats, withValues } from './tensors.js';
+import { addRowTimes, frobenius, gramCols, gramRows, matmul, matmulTN, solveSpd, trace } from './linalg.js';
+import { adoptValues, floats, withValues } from './tensors.js';
 
 export type RepairMode = 'none' | 'least-squares' | 'bias-correction';
 
@@ -35,7 +35,8 @@ interface Linear {
   k: number;
   n: number;
   bias?: Float64Array;
-  write(w: Float64Array, bias: Float64Array | undefined): void;
+  /** New weights as float32 [K, N] (taken over, not copied), and the bias. */
+  write(w: Float32Array, bias: Float64Array | undefined): void;
 }
 
 export function repairConsumer(graph: Graph, node: Node, removed: Set<number>, stats: ChannelStats | undefined, mode: RepairMode): RepairOutcome {
@@ -82,9 +83,11 @@ function leastSquares(lin: Linear, node: Node, removed: Set<number>, stats: Chan
   const residual = matmul(a, nRows, d, delta, outN);
   for (let i = 0; i < residual.length; i++) residual[i] = r[i] - residual[i];
   const yNorm = outputNorm(rows, lin);
-  const next = Float64Array.from(w);
+  // Straight to float32: each weight is w + delta in double, rounded once on the store (as before,
+  // when a Float64 copy was rounded on the way out).
+  const next = Float32Array.from(w);
   kept.forEach((p, j) => {
-    for (let o = 0; o < outN; o++) next[p * outN + o] += delta[j * outN + o];
+    for (let o = 0; o < outN; o++) next[p * outN + o] = w[p * outN + o] + delta[j * outN + o];
   });
   for (const p of gone) next.fill(0, p * outN, (p + 1) * outN);
   let bias = lin.bias;
@@ -100,7 +103,7 @@ function linearBiasCorrection(lin: Linear, node: Node, removed: Set<number>, sta
   const { k, n: outN, w } = lin;
   if (!lin.bias) return { node: node.name, method: 'none', note: 'no bias to correct' };
   const bias = Float64Array.from(lin.bias);
-  const next = Float64Array.from(w);
+  const next = Float32Array.from(w);
   for (const p of removed) {
     const mean = stats.sum[p] / Math.max(1, stats.count);
     for (let o = 0; o < outN; o++) bias[o] += mean * w[p * outN + o];
@@ -153,18 +156,17 @@ function convBiasCorrection(graph: Graph, node: Node, removed: Set<number>, stat
   return { node: node.name, method: 'bias-correction', note: 'mean shift moved into the bias (exact away from padded borders)' };
 }
 
+/** ||X W + b|| over the calibration rows (each output summed from the bias over p ascending). */
 function outputNorm(rows: Float32Array[], lin: Linear): number {
   let s = 0;
   const y = new Float64Array(lin.n);
+  const x = new Float64Array(lin.k);
+  const nz = new Int32Array(lin.k);
   for (const row of rows) {
     if (lin.bias) y.set(lin.bias);
     else y.fill(0);
-    for (let p = 0; p < lin.k; p++) {
-      const x = row[p];
-      if (x === 0) continue;
-      const base = p * lin.n;
-      for (let o = 0; o < lin.n; o++) y[o] += x * lin.w[base + o];
-    }
+    x.set(row.subarray(0, lin.k));
+    addRowTimes(x, 0, lin.k, lin.w, lin.n, y, 0, nz);
     for (let o = 0; o < lin.n; o++) s += y[o] * y[o];
   }
   return Math.sqrt(s) || 1;
@@ -201,11 +203,13 @@ function asLinear(graph: Graph, node: Node): Linear | undefined {
     } else return { k, n, w, write: (nw) => writeW(nw) };
   }
   const bias = biasT ? Float64Array.from(floats(biasT)) : new Float64Array(n);
-  function writeW(nw: Float64Array) {
-    const out = new Float32Array(k * n);
-    if (transB) for (let o = 0; o < n; o++) for (let p = 0; p < k; p++) out[o * k + p] = nw[p * n + o];
-    else for (let i = 0; i < out.length; i++) out[i] = nw[i];
-    replaceTensor(graph, node, 1, withValues(wt as Tensor, (wt as Tensor).dims, out));
+  function writeW(nw: Float32Array) {
+    let out = nw;
+    if (transB) {
+      out = new Float32Array(k * n);
+      for (let o = 0; o < n; o++) for (let p = 0; p < k; p++) out[o * k + p] = nw[p * n + o];
+    }
+    replaceTensor(graph, node, 1, adoptValues(wt as Tensor, (wt as Tensor).dims, out));
   }
   return {
     k,

@@ -3,10 +3,9 @@
  * metric. The optimization loop turns the table into per-layer ratios (layerRatios).
  */
 import { InputError } from '../../errors.js';
-import { probeShapes } from '../../evaluate/shapes.js';
 import type { Model } from '../../onnx/index.js';
 import type { PassContext } from '../types.js';
-import { checkLayerNames, checkTarget, selected } from './common.js';
+import { checkLayerNames, checkTarget, probeAllShapes, selected } from './common.js';
 import { traceDependencies } from './depgraph.js';
 import type { Importance } from './importance.js';
 import type { RepairMode } from './repair.js';
@@ -41,7 +40,7 @@ export async function scanLayerSensitivity(
   materializeConstants(probe.graph);
   let shapes: Map<string, number[]> | undefined;
   try {
-    shapes = await probeShapes(probe, ctx.calibration?.[0]);
+    shapes = (await probeAllShapes(probe, ctx.calibration?.[0])).shapes;
   } catch {
     shapes = undefined;
   }

@@ -3,14 +3,16 @@
  * group, so tensors get smaller and ONNX Runtime does proportionally less work.
  */
 import { InputError } from '../../errors.js';
-import { cleanup, getInt, NameGenerator, toposort, type Graph, type Model } from '../../onnx/index.js';
+import { cleanup, getInt, graphCost, NameGenerator, toposort, type Graph, type Model, type Tensor } from '../../onnx/index.js';
+import type { Feeds } from '../../evaluate/session.js';
 import type { LayerChange, PassContext, PassResult, Skipped } from '../types.js';
 import { collectStats, validateCalibration, type ChannelStats, type StatsRequest } from './calibration.js';
-import { checkChoice, checkLayerNames, checkTarget, measure, selected } from './common.js';
+import { checkChoice, checkLayerNames, checkTarget, measure, selected, type Cost } from './common.js';
 import { applyRemoval, removedPositions, traceDependencies, type DepGraph, type PruneGroup } from './depgraph.js';
 import { channelScores, lowest, unitScores, type Importance } from './importance.js';
 import { repairConsumer, type RepairMode, type RepairOutcome } from './repair.js';
-import { cloneModel, materializeConstants, withValues } from './tensors.js';
+import { shapesAfterRemoval } from './shapes-after.js';
+import { cloneModel, countParams, materializeConstants, withValues } from './tensors.js';
 
 export interface StructuredOptions {
   /** Fraction of prunable channels (per-layer) or parameters (global) to remove, in [0, 1). */
@@ -54,6 +56,7 @@ export async function pruneStructured(model: Model, options: StructuredOptions, 
   materializeConstants(work.graph);
   if (repair !== 'none') addZeroBiases(work.graph);
   const before = await measure(work, batches?.[0], ctx.log);
+  const initializersBefore = new Map(work.graph.initializers.map((t) => [t.name, t]));
   const dg = traceDependencies(work, before.shapes);
   const skipped: Skipped[] = [...dg.unprunable];
   const candidates: number[] = [];
@@ -94,7 +97,7 @@ export async function pruneStructured(model: Model, options: StructuredOptions, 
   applyRemoval(work, dg, removed);
   cleanup(work.graph);
   toposort(work.graph);
-  const after = await measure(work, batches?.[0], ctx.log);
+  const after = await measureAfter(work, dg, removed, before, initializersBefore, batches?.[0], ctx.log);
 
   const changed: LayerChange[] = [];
   for (const [gi, channels] of removed) {
@@ -128,6 +131,16 @@ export async function pruneStructured(model: Model, options: StructuredOptions, 
       ],
     },
   };
+}
+
+/**
+ * Cost of the pruned model: shapes derived from the probe before pruning when that is exact
+ * (shapes-after.ts), else a second probe.
+ */
+async function measureAfter(work: Model, dg: DepGraph, removed: Map<number, Set<number>>, before: Cost, initializersBefore: Map<string, Tensor>, feeds: Feeds | undefined, log?: (m: string) => void): Promise<Cost> {
+  const shapes = before.shapes && before.complete ? shapesAfterRemoval(work, dg, removed, before.shapes, initializersBefore) : undefined;
+  if (!shapes) return measure(work, feeds, log);
+  return { params: countParams(work), flops: graphCost(work.graph, shapes).totalFlops, shapes, complete: true };
 }
 
 const fmt = (x: number | undefined) => (x === undefined ? '?' : x.toPrecision(3));

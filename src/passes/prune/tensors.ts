@@ -2,7 +2,7 @@
  * Small tensor helpers shared by the pruning passes: float views of weights, removing positions
  * along axes, constant lookup (initializers and Constant nodes), parameter counts.
  */
-import { DataType, fromFloat32, getAttr, toFloat32, toTypedArray, type Graph, type Model, type Tensor } from '../../onnx/index.js';
+import { DataType, fromFloat32, fromTypedArray, getAttr, toFloat32, toTypedArray, type Graph, type Model, type Tensor } from '../../onnx/index.js';
 
 export const FLOAT_TYPES = new Set<DataType>([DataType.FLOAT, DataType.FLOAT16, DataType.BFLOAT16, DataType.DOUBLE]);
 
@@ -73,9 +73,18 @@ export function stridesOf(dims: number[]): number[] {
   return s;
 }
 
-/** A tensor with the same name and element type holding new float values. */
+/** A tensor with the same name and element type holding new float values (always a fresh copy). */
 export function withValues(t: Tensor, dims: number[], values: ArrayLike<number>, name = t.name): Tensor {
   return fromFloat32(name, t.dataType, dims, values);
+}
+
+/**
+ * Like withValues, for a Float32Array the caller hands over and never touches again: a float32
+ * tensor is built over its bytes (no copy); other element types are converted as withValues does.
+ * The bytes are the same either way.
+ */
+export function adoptValues(t: Tensor, dims: number[], values: Float32Array, name = t.name): Tensor {
+  return t.dataType === DataType.FLOAT ? fromTypedArray(name, DataType.FLOAT, dims, values) : fromFloat32(name, t.dataType, dims, values);
 }
 
 export function floats(t: Tensor): Float32Array {

@@ -4,12 +4,12 @@
  * compressed, which is what the note in the summary says.
  */
 import { InputError } from '../../errors.js';
-import { DataType, getInt, int64Tensor, type Model, type Node, type SparseTensor, type Tensor } from '../../onnx/index.js';
+import { DataType, elementCount, getInt, int64Tensor, type Model, type Node, type SparseTensor, type Tensor } from '../../onnx/index.js';
 import type { LayerChange, PassContext, PassResult, Skipped } from '../types.js';
 import { collectStats, validateCalibration } from './calibration.js';
 import { checkChoice, checkLayerNames, checkTarget, FINE_GRAINED_NOTE, measure, selected } from './common.js';
 import { zeroSmallest } from './select.js';
-import { cloneModel, countParams, floats, isFloatTensor, withValues } from './tensors.js';
+import { adoptValues, cloneModel, countParams, floats, isFloatTensor } from './tensors.js';
 
 export interface UnstructuredOptions {
   target: number;
@@ -62,14 +62,25 @@ export async function pruneUnstructured(model: Model, options: UnstructuredOptio
   const work = cloneModel(model);
   const before = await measure(work, ctx.calibration?.[0], ctx.log);
   const { found, skipped } = weightLayers(work, options.layers, options.exclude);
-  const data = found.map((l) => Float32Array.from(floats(l.tensor)));
+  const sparse = options.sparseStorage ?? false;
   let zeroed: number[];
+  const sizes = found.map((l) => elementCount(l.tensor.dims));
   if (scope === 'global') {
+    // The threshold is global: every layer's copy exists at once (that is the output's size anyway).
+    const data = found.map((l) => Float32Array.from(floats(l.tensor)));
     const total = data.reduce((a, d) => a + d.length, 0);
     zeroed = zeroSmallest(data, Math.floor(target * total));
-  } else zeroed = data.map((d) => zeroSmallest([d], Math.floor(target * d.length))[0]);
-  const changed: LayerChange[] = found.map((l, i) => ({ name: l.node.name, opType: l.node.opType, change: `${fmtPct(zeroed[i] / data[i].length)} of weights zeroed (magnitude)` }));
-  writeBack(work, found, data, options.sparseStorage ?? false);
+    writeBack(work, found, data, sparse);
+  } else {
+    // One layer at a time: its copy is zeroed and becomes the output tensor before the next is made.
+    zeroed = found.map((l) => {
+      const d = Float32Array.from(floats(l.tensor));
+      const z = zeroSmallest([d], Math.floor(target * d.length))[0];
+      writeBack(work, [l], [d], sparse);
+      return z;
+    });
+  }
+  const changed: LayerChange[] = found.map((l, i) => ({ name: l.node.name, opType: l.node.opType, change: `${fmtPct(zeroed[i] / sizes[i])} of weights zeroed (magnitude)` }));
   return summarize('prune-unstructured', work, before, zeroed, changed, skipped, [`magnitude, ${scope}, target ${target}`]);
 }
 
@@ -169,7 +180,8 @@ function writeBack(model: Model, layers: WeightLayer[], data: Float32Array[], sp
   const position = new Map(g.initializers.map((t, i) => [t.name, i]));
   const drop = new Set<string>();
   layers.forEach((l, i) => {
-    const t = withValues(l.tensor, l.tensor.dims, data[i]);
+    // The data arrays are this pass's own copies: the tensor takes them over without another copy.
+    const t = adoptValues(l.tensor, l.tensor.dims, data[i]);
     const asSparse = sparse ? toSparse(t, data[i]) : undefined;
     if (asSparse) {
       drop.add(t.name);
@@ -194,7 +206,7 @@ export function toSparse(t: Tensor, values: Float32Array): SparseTensor | undefi
       idx.push(i);
     }
   }
-  return { values: withValues(t, [nnz], vals), indices: int64Tensor(`${t.name}_indices`, [nnz], idx), dims: [...t.dims] };
+  return { values: adoptValues(t, [nnz], vals), indices: int64Tensor(`${t.name}_indices`, [nnz], idx), dims: [...t.dims] };
 }
 
 async function summarize(pass: string, work: Model, before: { params: number; flops?: number }, zeroed: number[], changed: LayerChange[], skipped: Skipped[], notes: string[]): Promise<PassResult> {

@@ -2,16 +2,15 @@
  * Runs the float model over the calibration batches once and turns the streamed statistics of the
  * requested tensors into quantization ranges (MinMax, Percentile or Entropy).
  *
- * Memory: a large model is handed to ORT as a file with external data (ORT maps the weights
- * instead of copying a serialized buffer, which costs 3x the weights while encoding), and its
- * batches are split into slices of a few samples so the captured activations stay small.
+ * Memory: the weights ORT can read in place (weightsReadInPlace) are fed from the model's own
+ * bytes, so ORT holds no copy of them; the rest go to ORT as a file with external data when the
+ * model is large (`openSession`: ORT maps them instead of copying a serialized buffer, which costs
+ * 3x the weights while encoding). Batches of a large model are split into slices of a few samples
+ * so the captured activations stay small.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { encodeModel, saveModel, type Model } from '../../onnx/index.js';
-import { ModelSession, type Feeds, type HostTensor, type SessionOptions } from '../../evaluate/session.js';
-import { withExtraOutputs } from '../../evaluate/activations.js';
+import { GraphIndex, subgraphsOf, type Model } from '../../onnx/index.js';
+import type { Feeds, HostTensor, SessionOptions } from '../../evaluate/session.js';
+import { LARGE_MODEL_BYTES, openSession, withExtraOutputs } from '../../evaluate/activations.js';
 import { entropyRange, percentileRange, StreamingHistogram } from './histogram.js';
 import { initializerBytes } from './model-utils.js';
 
@@ -22,8 +21,7 @@ import { initializerBytes } from './model-utils.js';
  */
 export const CALIBRATION_SESSION: SessionOptions = { graphOptimizationLevel: 'basic', configEntries: { 'session.disable_prepacking': '1' }, label: 'calibration' };
 
-/** Above this many bytes of weights, the memory-saving path is taken. */
-const LARGE_MODEL_BYTES = 64 * 1024 * 1024;
+/** Batches of models above LARGE_MODEL_BYTES run in slices of this many samples. */
 const LARGE_MODEL_SLICE = 8;
 
 export type CalibrationMethod = 'minmax' | 'percentile' | 'entropy';
@@ -61,30 +59,61 @@ export async function forEachCalibrationBatch(model: Model, values: string[], ba
   const inputNames = new Set(model.graph.inputs.map((i) => i.name));
   const fromModel = values.filter((v) => !inputNames.has(v));
   const large = initializerBytes(model) > LARGE_MODEL_BYTES;
-  const withOutputs = withExtraOutputs(model, fromModel);
-  let dir: string | undefined;
-  let source: string | Uint8Array;
-  if (large) {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-calibration-'));
-    source = path.join(dir, 'model.onnx');
-    saveModel(withOutputs, source, { externalThreshold: 1024 });
-  } else source = encodeModel(withOutputs);
+  const inPlace = weightsReadInPlace(model);
+  const { run, close } = await openSession(withExtraOutputs(model, fromModel), { ...CALIBRATION_SESSION, feedAsInput: (t) => inPlace.has(t.name) });
   try {
-    const session = await ModelSession.create(source, CALIBRATION_SESSION);
-    try {
-      for (const batch of batches) {
-        for (const slice of large ? sliceBatch(model, batch, LARGE_MODEL_SLICE) : [batch]) {
-          const outputs = fromModel.length ? await session.run(slice, fromModel) : {};
-          for (const v of values) if (inputNames.has(v)) outputs[v] = slice[v];
-          onBatch(outputs);
-        }
+    for (const batch of batches) {
+      for (const slice of large ? sliceBatch(model, batch, LARGE_MODEL_SLICE) : [batch]) {
+        const outputs = fromModel.length ? await run(slice, fromModel) : {};
+        for (const v of values) if (inputNames.has(v)) outputs[v] = slice[v];
+        onBatch(outputs);
       }
-    } finally {
-      await session.release();
     }
   } finally {
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+    await close();
   }
+}
+
+/** Ops whose constant operand a 'basic'-level fusion folds into the Conv/MatMul/Gemm before them. */
+const FOLDED_AFTER: Record<string, Set<string>> = {
+  // ConvAddFusion, ConvMulFusion, ConvBNFusion
+  Conv: new Set(['Add', 'Sub', 'Mul', 'Div', 'BatchNormalization', 'Sum', 'Transpose']),
+  // MatMulAddFusion
+  MatMul: new Set(['Add', 'Sub', 'Mul', 'Div', 'Sum', 'Transpose']),
+  // GemmSumFusion
+  Gemm: new Set(['Add', 'Sub', 'Mul', 'Div', 'Sum', 'Transpose']),
+};
+
+/**
+ * Weights ORT can read in place, as graph inputs fed from the model's own bytes, instead of holding
+ * a copy for calibration (openSession's feedAsInput): float initializers read only as input 1 (the
+ * weight) of Conv, MatMul or Gemm nodes whose activation input is computed at run time and whose
+ * output goes to no op a 'basic'-level fusion could fold a constant weight into (FOLDED_AFTER), nor
+ * from or to a Transpose. At 'basic' with pre-packing off, nothing else ORT does depends on such a
+ * weight being constant: the same kernels run on the same values, and the activations are the same
+ * bits. Weights that fail a condition stay initializers.
+ */
+export function weightsReadInPlace(model: Model): Set<string> {
+  const g = model.graph;
+  const index = new GraphIndex(g);
+  const out = new Set<string>();
+  const graphValues = new Set([...g.inputs.map((v) => v.name), ...g.outputs.map((v) => v.name)]);
+  for (const t of g.initializers) {
+    if (graphValues.has(t.name)) continue;
+    const readers = index.consumersOf(t.name);
+    const ok =
+      readers.length > 0 &&
+      readers.every((n) => {
+        const folded = FOLDED_AFTER[n.opType];
+        if (!folded || n.domain !== '' || subgraphsOf(n).length) return false;
+        if (n.inputs.some((v, i) => v === t.name && i !== 1)) return false;
+        const x = n.inputs[0];
+        if (!x || index.initializer.has(x) || index.producer.get(x)?.opType === 'Transpose') return false;
+        return n.outputs.every((o) => !o || index.consumersOf(o).every((c) => !folded.has(c.opType)));
+      });
+    if (ok) out.add(t.name);
+  }
+  return out;
 }
 
 /** Splits a batch along axis 0 when every input's first dimension is the (symbolic) batch axis. */

@@ -3,9 +3,8 @@
  * model on the calibration batches, compare each quantized node's (dequantized) output with the
  * same tensor of the float model, and rank nodes by SQNR, worst first.
  */
-import { encodeModel, GraphIndex, type Model, type Node } from '../../onnx/index.js';
-import { ModelSession } from '../../evaluate/session.js';
-import { withExtraOutputs } from '../../evaluate/activations.js';
+import { GraphIndex, type Model, type Node } from '../../onnx/index.js';
+import { openSession, withExtraOutputs, type OpenSession } from '../../evaluate/activations.js';
 import { InputError } from '../../errors.js';
 import type { PassContext } from '../types.js';
 import { sqnrFromSums } from './params.js';
@@ -55,8 +54,16 @@ export async function rankQuantSensitivity(floatModel: Model, quantModel: Model,
   const pairs = quantizedNodeTensors(floatModel, quantModel);
   if (!pairs.length) return [];
   const tensors = [...new Set(pairs.map((p) => p.tensor))];
-  const fs = await ModelSession.create(encodeModel(withExtraOutputs(floatModel, tensors)), { label: 'sensitivity (float)' });
-  const qs = await ModelSession.create(encodeModel(withExtraOutputs(quantModel, tensors)), { label: 'sensitivity (quantized)' });
+  const float = await openSession(withExtraOutputs(floatModel, tensors), { label: 'sensitivity (float)' });
+  let quant: OpenSession;
+  try {
+    quant = await openSession(withExtraOutputs(quantModel, tensors), { label: 'sensitivity (quantized)' });
+  } catch (err) {
+    await float.close();
+    throw err;
+  }
+  const fs = float.session;
+  const qs = quant.session;
   const signal = new Map<string, number>();
   const noise = new Map<string, number>();
   try {
@@ -79,8 +86,8 @@ export async function rankQuantSensitivity(floatModel: Model, quantModel: Model,
       }
     }
   } finally {
-    await fs.release();
-    await qs.release();
+    await float.close();
+    await quant.close();
   }
   return pairs
     .filter((p) => signal.has(p.tensor))

@@ -1,6 +1,10 @@
 import { InputError } from '../../../src/errors.js';
 import { probeShapes } from '../../../src/evaluate/shapes.js';
-import { float32Tensor, toFloat32, toTypedArray, type Model } from '../../../src/onnx/index.js';
+import { DataType, GraphBuilder, float32Tensor, graphCost, toFloat32, toTypedArray, type Model } from '../../../src/onnx/index.js';
+import { applyRemoval, traceDependencies } from '../../../src/passes/prune/depgraph.js';
+import { shapesAfterRemoval } from '../../../src/passes/prune/shapes-after.js';
+import { cloneModel } from '../../../src/passes/prune/tensors.js';
+import { probeAllShapes } from '../../../src/passes/prune/common.js';
 import { dependencyGroups, pruneStructured } from '../../../src/passes/prune/index.js';
 import { positionsOf } from '../../../src/passes/prune/layout.js';
 import { ALL, attention, convBnChain, grouped, type TestModel } from './models.js';
@@ -173,4 +177,52 @@ describe('cost-weighted per-layer ratios', () => {
     expect(channels(skewed.model, 'conv2')).toBe(11);
     expect(skewed.summary.notes[0]).toMatch(/weighted by FLOPs/);
   });
+});
+
+describe('shapes without a second copy of the weights', () => {
+  // The pass probes shapes through Shape nodes with the weights fed from the IR, and derives the
+  // pruned model's shapes from the first probe instead of probing again: both must agree with a
+  // plain ORT probe of the models themselves.
+  test.each(ALL.map((f) => [f().name, f] as const))('%s: probe and derived FLOPs after pruning match a plain probe', async (_name, make) => {
+    const t = make();
+    const feeds = randomFeeds(t.inputs, 4);
+    const { shapes, complete } = await probeAllShapes(t.model, feeds);
+    expect(complete).toBe(true);
+    expect([...shapes].sort()).toEqual([...(await probeShapes(t.model, feeds))].sort());
+    for (const options of [
+      { target: 0.5, importance: 'l2', repair: 'none', multiple: 1 },
+      { target: 0.3, importance: 'activation', repair: 'least-squares', scope: 'global', multiple: 1 },
+    ] as const) {
+      const { model, summary } = await pruneStructured(t.model, options, { seed: 1, calibration: [feeds, randomFeeds(t.inputs, 5)] });
+      expect(summary.flopsAfter).toBe(graphCost(model.graph, await probeShapes(model, feeds)).totalFlops);
+      // (With repair, the model measured before has zero biases added, so only 'none' compares to the input.)
+      if (options.repair === 'none') expect(summary.flopsBefore).toBe(graphCost(t.model.graph, await probeShapes(t.model, feeds)).totalFlops);
+    }
+  });
+});
+
+test('shapes are probed again when a changed value reaches an op whose output shape depends on its contents', async () => {
+  const b = new GraphBuilder('nonzero');
+  const x = b.input('x', DataType.FLOAT, ['N', 3, 6, 6]);
+  const w = (name: string, dims: number[]) => b.constant(float32Tensor(name, dims, Array.from({ length: dims.reduce((p, q) => p * q, 1) }, (_, i) => Math.sin(i + 1))));
+  const h = b.op('Relu', [b.op('Conv', [x, w('w1', [8, 3, 3, 3])], { pads: [1, 1, 1, 1] }, { name: 'c1' })]);
+  const y = b.op('Conv', [h, w('w2', [4, 8, 1, 1])], {}, { name: 'c2', outputs: ['y'] });
+  b.op('NonZero', [y], {}, { outputs: ['nz'] });
+  b.output('y', DataType.FLOAT, ['N', 4, 6, 6]);
+  b.output('nz', DataType.INT64, [4, null]);
+  const model = b.model({ opset: 17 });
+  const feeds = randomFeeds({ x: [1, 3, 6, 6] }, 2);
+  const { shapes } = await probeAllShapes(model, feeds);
+  const work = cloneModel(model);
+  const before = new Map(work.graph.initializers.map((t) => [t.name, t]));
+  const dg = traceDependencies(work, shapes);
+  const removed = new Map([[dg.groups.findIndex((g) => g.producers.includes('c1')), new Set([0, 1])]]);
+  applyRemoval(work, dg, removed);
+  expect(shapesAfterRemoval(work, dg, removed, shapes, before)).toBeUndefined();
+  // Without the NonZero branch the same removal is derived, and matches a probe.
+  work.graph.nodes = work.graph.nodes.filter((n) => n.opType !== 'NonZero');
+  work.graph.outputs = work.graph.outputs.filter((o) => o.name !== 'nz');
+  const derived = shapesAfterRemoval(work, dg, removed, shapes, before) as Map<string, number[]>;
+  const probed = await probeShapes(work, feeds);
+  for (const [name, dims] of probed) expect([name, derived.get(name)]).toEqual([name, dims]);
 });

@@ -1,6 +1,8 @@
 import { InputError } from '../../../src/errors.js';
 import { DataType, GraphBuilder, float32Tensor, getInt, opsetVersion } from '../../../src/onnx/index.js';
 import { quantizeStaticInt8 } from '../../../src/passes/quantize/index.js';
+import { CALIBRATION_SESSION, weightsReadInPlace } from '../../../src/passes/quantize/calibration.js';
+import { openSession, withExtraOutputs } from '../../../src/evaluate/activations.js';
 import { feedsFor, optimizedGraph, opCounts, outputSqnr, rand, strayQdq, tinyCnn, tinyMlp } from './helpers.js';
 
 const cnnFeeds = feedsFor('x', [8, 3, 16, 16], 4, 100, 2);
@@ -179,4 +181,28 @@ test('the caller model is never modified (opset upgrade, Relu folding and BN fol
   const before = Buffer.from(encodeModel(model));
   await quantizeStaticInt8(model, { calibration: 'percentile' }, ctx);
   expect(Buffer.from(encodeModel(model)).equals(before)).toBe(true);
+});
+
+describe('calibration reads eligible weights in place', () => {
+  test('Conv/Gemm/MatMul weights with no constant-folding neighbour become inputs; activations are the same bits', async () => {
+    const model = tinyCnn();
+    // conv2 feeds the residual Add (ConvAddFusion territory): its weight stays an initializer.
+    expect([...weightsReadInPlace(model)].sort()).toEqual(['w1', 'wf', 'wm']);
+    const values = model.graph.nodes.flatMap((n) => n.outputs).filter((o) => o !== 'y');
+    const capture = async (inPlace: boolean) => {
+      const out: Buffer[] = [];
+      const { run, close } = await openSession(withExtraOutputs(model, values), { ...CALIBRATION_SESSION, feedAsInput: inPlace ? () => true : undefined });
+      try {
+        for (const f of cnnFeeds) {
+          const r = await run(f, values);
+          for (const v of values) out.push(Buffer.from((r[v].data as Float32Array).buffer));
+        }
+      } finally {
+        await close();
+      }
+      return out;
+    };
+    const [plain, fed] = [await capture(false), await capture(true)];
+    expect(fed).toEqual(plain);
+  });
 });
