@@ -11834,7 +11834,7 @@ ${indentData}`);
         return [(r * xr + xi) / d, (r * xi - xr) / d];
       }
     }
-    var CholeskyDecomposition3 = class {
+    var CholeskyDecomposition2 = class {
       constructor(value) {
         value = WrapperMatrix2D2.checkMatrix(value);
         if (!value.isSymmetric()) {
@@ -11975,8 +11975,8 @@ ${indentData}`);
       }
     };
     exports.AbstractMatrix = AbstractMatrix2;
-    exports.CHO = CholeskyDecomposition3;
-    exports.CholeskyDecomposition = CholeskyDecomposition3;
+    exports.CHO = CholeskyDecomposition2;
+    exports.CholeskyDecomposition = CholeskyDecomposition2;
     exports.DistanceMatrix = DistanceMatrix2;
     exports.EVD = EigenvalueDecomposition2;
     exports.EigenvalueDecomposition = EigenvalueDecomposition2;
@@ -27201,25 +27201,84 @@ async function modelTraits(model) {
 }
 
 // src/evaluate/activations.ts
+import * as fs11 from "node:fs";
+import * as os4 from "node:os";
+import * as path8 from "node:path";
+var LARGE_MODEL_BYTES = 64 * 1024 * 1024;
 function withExtraOutputs(model, values) {
   const existing = new Set(model.graph.outputs.map((o) => o.name));
   const typeOf = new Map([...model.graph.valueInfo, ...model.graph.inputs].map((v) => [v.name, v]));
   const extra = values.filter((v) => !existing.has(v)).map((name) => typeOf.get(name) ?? { name, type: { kind: "tensor", elemType: 1 /* FLOAT */ } });
   return { ...model, graph: { ...model.graph, outputs: [...model.graph.outputs, ...extra] } };
 }
+function initializerBytes(model) {
+  return model.graph.initializers.reduce((a, t) => a + t.raw.byteLength, 0);
+}
+async function openSession(model, options = {}) {
+  const { feedAsInput, ...sessionOptions } = options;
+  const g = model.graph;
+  const fed = feedAsInput ? g.initializers.filter((t) => t.dataType === 1 /* FLOAT */ && t.raw.byteOffset % 4 === 0 && !g.inputs.some((i2) => i2.name === t.name) && feedAsInput(t)) : [];
+  const weights = {};
+  for (const t of fed) weights[t.name] = { type: "float32", dims: [...t.dims], data: toTypedArray(t) };
+  if (fed.length) {
+    const names = new Set(fed.map((t) => t.name));
+    const inputs = fed.map((t) => ({ name: t.name, type: { kind: "tensor", elemType: 1 /* FLOAT */, shape: [...t.dims] } }));
+    model = { ...model, graph: { ...g, inputs: [...g.inputs, ...inputs], initializers: g.initializers.filter((t) => !names.has(t.name)) } };
+  }
+  const run = (session2) => (feeds, outputNames) => session2.run(fed.length ? { ...feeds, ...weights } : feeds, outputNames);
+  if (initializerBytes(model) <= LARGE_MODEL_BYTES) {
+    const session2 = await ModelSession.create(encodeModel(model), sessionOptions);
+    return { session: session2, run: run(session2), close: () => session2.release() };
+  }
+  const dir = fs11.mkdtempSync(path8.join(os4.tmpdir(), "pg-session-"));
+  const remove = () => fs11.rmSync(dir, { recursive: true, force: true });
+  let session;
+  try {
+    const file = path8.join(dir, "model.onnx");
+    const out = serializeModel(model, { externalThreshold: 1024, externalLocation: "model.onnx.data" }, file);
+    writeChunks(file, [out.bytes]);
+    if (out.external) writeChunks(path8.join(dir, out.external.location), out.external.chunks);
+    session = await ModelSession.create(file, sessionOptions);
+  } catch (err2) {
+    remove();
+    throw err2;
+  }
+  return {
+    session,
+    run: run(session),
+    async close() {
+      try {
+        await session.release();
+      } finally {
+        remove();
+      }
+    }
+  };
+}
+function writeChunks(file, chunks) {
+  const fd2 = fs11.openSync(file, "w");
+  try {
+    for (const c of chunks) {
+      let done = 0;
+      while (done < c.byteLength) done += fs11.writeSync(fd2, c, done, c.byteLength - done);
+    }
+  } finally {
+    fs11.closeSync(fd2);
+  }
+}
 async function forEachActivationBatch(model, values, feeds, onBatch, options = {}) {
   const inputNames = new Set(model.graph.inputs.map((i2) => i2.name));
   const fromModel = values.filter((v) => !inputNames.has(v));
-  const session = await ModelSession.create(encodeModel(withExtraOutputs(model, fromModel)), { label: "activation capture", ...options });
+  const { run, close } = await openSession(withExtraOutputs(model, fromModel), { label: "activation capture", ...options });
   try {
     let index = 0;
     for await (const batch of feeds) {
-      const outputs = fromModel.length ? await session.run(batch, fromModel) : {};
+      const outputs = fromModel.length ? await run(batch, fromModel) : {};
       for (const v of values) if (inputNames.has(v)) outputs[v] = batch[v];
       await onBatch(outputs, index++);
     }
   } finally {
-    await session.release();
+    await close();
   }
 }
 
@@ -27291,7 +27350,8 @@ function accumulate(out, value, req, t) {
   s.count += outer * inner;
   if (s.rows) {
     let have = s.rows.reduce((a, r) => a + r.length / size, 0);
-    for (let o = 0; o < outer && have < MAX_ROWS; o++, have++) s.rows.push(data.slice(o * size, (o + 1) * size));
+    const whole = have + outer <= MAX_ROWS;
+    for (let o = 0; o < outer && have < MAX_ROWS; o++, have++) s.rows.push(whole ? data.subarray(o * size, (o + 1) * size) : data.slice(o * size, (o + 1) * size));
   }
 }
 
@@ -27355,6 +27415,9 @@ function stridesOf(dims) {
 function withValues(t, dims, values, name = t.name) {
   return fromFloat32(name, t.dataType, dims, values);
 }
+function adoptValues(t, dims, values, name = t.name) {
+  return t.dataType === 1 /* FLOAT */ ? fromTypedArray(name, 1 /* FLOAT */, dims, values) : fromFloat32(name, t.dataType, dims, values);
+}
 function floats(t) {
   return toFloat32(t);
 }
@@ -27411,11 +27474,98 @@ function selected(names, layers, exclude) {
 async function measure(model, feeds, log) {
   const params2 = countParams(model);
   try {
-    const shapes = await probeShapes(model, feeds);
-    return { params: params2, flops: graphCost(model.graph, shapes).totalFlops, shapes };
+    const { shapes, complete } = await probeAllShapes(model, feeds);
+    return { params: params2, flops: graphCost(model.graph, shapes).totalFlops, shapes, complete };
   } catch (err2) {
     log?.(`shape probe failed (${err2.message.split("\n")[0]}); FLOPs not counted`);
     return { params: params2 };
+  }
+}
+async function probeAllShapes(model, feeds) {
+  const g = model.graph;
+  const initializerNames = new Set(g.initializers.map((t) => t.name));
+  const realInputs2 = g.inputs.filter((i2) => !initializerNames.has(i2.name));
+  const inputs = feeds ?? randomFeeds(model);
+  const result = /* @__PURE__ */ new Map();
+  for (const t of g.initializers) result.set(t.name, [...t.dims]);
+  for (const i2 of realInputs2) {
+    const fed = inputs[i2.name];
+    if (fed) result.set(i2.name, [...fed.dims]);
+  }
+  const existing = /* @__PURE__ */ new Set([...g.outputs.map((o) => o.name), ...realInputs2.map((i2) => i2.name), ...initializerNames]);
+  const intermediate = [...new Set(g.nodes.flatMap((n2) => n2.outputs))].filter((o) => o && !existing.has(o));
+  const byShapeNodes = await probeByShapeNodes(model, [.../* @__PURE__ */ new Set([...g.outputs.map((o) => o.name), ...intermediate])], inputs);
+  if (byShapeNodes) {
+    for (const [name, dims] of byShapeNodes) result.set(name, dims);
+    return { shapes: result, complete: true };
+  }
+  const declared = new Map(g.valueInfo.map((v) => [v.name, v]));
+  const attempts = [
+    intermediate.map((name) => ({ name })),
+    intermediate.flatMap((name) => declared.get(name)?.type?.kind === "tensor" ? [declared.get(name)] : []),
+    []
+  ];
+  let lastError;
+  for (const [k, extra] of attempts.entries()) {
+    let opened;
+    try {
+      const probe = { ...model, graph: { ...g, outputs: [...g.outputs, ...extra] } };
+      opened = await openSession(probe, { label: "shape probe", graphOptimizationLevel: "disabled" });
+    } catch (err2) {
+      lastError = err2;
+      continue;
+    }
+    try {
+      const out = await opened.session.run(inputs);
+      for (const [name, t] of Object.entries(out)) result.set(name, [...t.dims]);
+      return { shapes: result, complete: k === 0 };
+    } finally {
+      await opened.close();
+    }
+  }
+  throw lastError;
+}
+async function probeByShapeNodes(model, values, inputs) {
+  const g = model.graph;
+  if (g.nodes.some((n2) => subgraphsOf(n2).length)) return void 0;
+  const names = new NameGenerator(g);
+  const watch = values.map((value) => ({ value, output: names.next(`${value}_probe_shape`) }));
+  const shapeNode = (value, output) => ({ name: names.next(`${value}_probe_Shape`), opType: "Shape", domain: "", inputs: [value], outputs: [output], attributes: [] });
+  const produced = new Set(g.nodes.flatMap((n2) => n2.outputs));
+  const shapeOutput = new Map(watch.map((w) => [w.value, w.output]));
+  const same = /* @__PURE__ */ new Map();
+  for (const w of watch) if (produced.has(w.value)) same.set(w.value, names.next(`${w.value}_probe_same`));
+  const nodes = watch.filter((w) => !produced.has(w.value)).map((w) => shapeNode(w.value, w.output));
+  for (const n2 of g.nodes) {
+    nodes.push({ ...n2, inputs: n2.inputs.map((v) => same.get(v) ?? v) });
+    for (const o of n2.outputs) {
+      const alias = o ? same.get(o) : void 0;
+      if (!alias) continue;
+      const shape = shapeOutput.get(o);
+      nodes.push(shapeNode(o, shape), { name: names.next(`${o}_probe_Reshape`), opType: "Reshape", domain: "", inputs: [o, shape], outputs: [alias], attributes: [] });
+    }
+  }
+  const outputs = watch.map((w) => ({ name: w.output, type: { kind: "tensor", elemType: 7 /* INT64 */, shape: [null] } }));
+  const probe = { ...model, graph: { ...g, nodes, outputs } };
+  let opened;
+  try {
+    opened = await openSession(probe, { label: "shape probe", graphOptimizationLevel: "disabled", feedAsInput: () => true });
+  } catch {
+    return void 0;
+  }
+  try {
+    const out = await opened.run(inputs);
+    const shapes = /* @__PURE__ */ new Map();
+    for (const w of watch) {
+      const t = out[w.output];
+      if (!t) return void 0;
+      shapes.set(w.value, Array.from(t.data, Number));
+    }
+    return shapes;
+  } catch {
+    return void 0;
+  } finally {
+    await opened.close();
   }
 }
 var FINE_GRAINED_NOTE = "fine-grained sparsity keeps tensor shapes: it saves storage after compression (gzip/sparse_initializer), not time, on ONNX Runtime's CPU provider";
@@ -28104,7 +28254,7 @@ function applyRemoval(model, dg, removed) {
     } else {
       if (![...r.axes.values()].some((s) => s.size)) continue;
       const cut = removePositions(floats(t), t.dims, r.axes);
-      next = withValues(t, cut.dims, cut.data);
+      next = adoptValues(t, cut.dims, cut.data);
     }
     if ((uses.get(name) ?? 0) > 1) {
       next = { ...next, name: names.next(`${name}_pruned`) };
@@ -28208,46 +28358,93 @@ function lowest(scores, k) {
   return idx.slice(0, k).sort((a, b) => a - b);
 }
 
-// node_modules/ml-matrix/matrix.mjs
-var matrix = __toESM(require_matrix(), 1);
-var CholeskyDecomposition2 = matrix.CholeskyDecomposition;
-var Matrix2 = matrix.Matrix;
-var SingularValueDecomposition2 = matrix.SingularValueDecomposition;
-var matrix_default = matrix.default.Matrix ? matrix.default.Matrix : matrix.Matrix;
-
 // src/passes/prune/linalg.ts
 function matmul2(a, n2, k, b, m) {
   const c = new Float64Array(n2 * m);
-  for (let i2 = 0; i2 < n2; i2++) {
-    const ci2 = i2 * m;
-    for (let p = 0; p < k; p++) {
-      const aip = a[i2 * k + p];
-      if (aip === 0) continue;
-      const bp = p * m;
-      for (let j = 0; j < m; j++) c[ci2 + j] += aip * b[bp + j];
-    }
-  }
+  const nz = new Int32Array(k);
+  for (let i2 = 0; i2 < n2; i2++) addRowTimes(a, i2 * k, k, b, m, c, i2 * m, nz);
   return c;
 }
 function matmulTN(a, n2, k, b, m) {
+  const at = new Float64Array(k * n2);
+  for (let i2 = 0; i2 < n2; i2++) for (let p = 0; p < k; p++) at[p * n2 + i2] = a[i2 * k + p];
   const c = new Float64Array(k * m);
-  for (let i2 = 0; i2 < n2; i2++) {
-    const bi = i2 * m;
-    for (let p = 0; p < k; p++) {
-      const aip = a[i2 * k + p];
-      if (aip === 0) continue;
-      const cp = p * m;
-      for (let j = 0; j < m; j++) c[cp + j] += aip * b[bi + j];
+  const nz = new Int32Array(n2);
+  for (let p = 0; p < k; p++) addRowTimes(at, p * n2, n2, b, m, c, p * m, nz);
+  return c;
+}
+function addRowTimes(a, aOff, k, b, m, c, cOff, nz) {
+  let cnt = 0;
+  for (let p = 0; p < k; p++) if (a[aOff + p] !== 0) nz[cnt++] = p;
+  let q = 0;
+  for (; q + 8 <= cnt; q += 8) {
+    const p0 = nz[q];
+    const p1 = nz[q + 1];
+    const p2 = nz[q + 2];
+    const p3 = nz[q + 3];
+    const p4 = nz[q + 4];
+    const p5 = nz[q + 5];
+    const p6 = nz[q + 6];
+    const p7 = nz[q + 7];
+    const a0 = a[aOff + p0];
+    const a1 = a[aOff + p1];
+    const a2 = a[aOff + p2];
+    const a3 = a[aOff + p3];
+    const a4 = a[aOff + p4];
+    const a5 = a[aOff + p5];
+    const a6 = a[aOff + p6];
+    const a7 = a[aOff + p7];
+    const b0 = p0 * m;
+    const b1 = p1 * m;
+    const b22 = p2 * m;
+    const b3 = p3 * m;
+    const b42 = p4 * m;
+    const b5 = p5 * m;
+    const b6 = p6 * m;
+    const b7 = p7 * m;
+    for (let j = 0; j < m; j++) {
+      c[cOff + j] = c[cOff + j] + a0 * b[b0 + j] + a1 * b[b1 + j] + a2 * b[b22 + j] + a3 * b[b3 + j] + a4 * b[b42 + j] + a5 * b[b5 + j] + a6 * b[b6 + j] + a7 * b[b7 + j];
     }
   }
-  return c;
+  for (; q < cnt; q++) {
+    const p = nz[q];
+    const ap = a[aOff + p];
+    const bp = p * m;
+    for (let j = 0; j < m; j++) c[cOff + j] += ap * b[bp + j];
+  }
 }
 function gramRows(a, n2, k) {
   const g = new Float64Array(n2 * n2);
   for (let i2 = 0; i2 < n2; i2++) {
-    for (let j = 0; j <= i2; j++) {
+    const ai = i2 * k;
+    let j = 0;
+    for (; j + 4 <= i2 + 1; j += 4) {
+      const a0 = j * k;
+      const a1 = a0 + k;
+      const a2 = a1 + k;
+      const a3 = a2 + k;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let p = 0; p < k; p++) {
+        const x2 = a[ai + p];
+        s0 += x2 * a[a0 + p];
+        s1 += x2 * a[a1 + p];
+        s2 += x2 * a[a2 + p];
+        s3 += x2 * a[a3 + p];
+      }
+      g[i2 * n2 + j] = s0;
+      g[j * n2 + i2] = s0;
+      g[i2 * n2 + j + 1] = s1;
+      g[(j + 1) * n2 + i2] = s1;
+      g[i2 * n2 + j + 2] = s2;
+      g[(j + 2) * n2 + i2] = s2;
+      g[i2 * n2 + j + 3] = s3;
+      g[(j + 3) * n2 + i2] = s3;
+    }
+    for (; j <= i2; j++) {
       let s = 0;
-      const ai = i2 * k;
       const aj = j * k;
       for (let p = 0; p < k; p++) s += a[ai + p] * a[aj + p];
       g[i2 * n2 + j] = s;
@@ -28271,23 +28468,60 @@ function gramCols(a, n2, k) {
   return g;
 }
 function solveSpd(g, d, b, m, lambda) {
-  const rows = [];
-  for (let i2 = 0; i2 < d; i2++) {
-    const row = Array.from(g.subarray(i2 * d, (i2 + 1) * d));
-    row[i2] += lambda;
-    rows.push(row);
+  const a = Float64Array.from(g);
+  for (let i2 = 0; i2 < d; i2++) a[i2 * d + i2] += lambda;
+  for (let i2 = 0; i2 < d; i2++) for (let j = 0; j < i2; j++) if (!(a[i2 * d + j] === a[j * d + i2])) throw new Error("Matrix is not symmetric");
+  let f = cholesky(a, d);
+  if (!f.positiveDefinite) {
+    for (let i2 = 0; i2 < d; i2++) a[i2 * d + i2] = a[i2 * d + i2] * (1 + 1e-6) + 1e-9;
+    f = cholesky(a, d);
+    if (!f.positiveDefinite) throw new Error("Matrix is not positive definite");
   }
-  const rhs = [];
-  for (let i2 = 0; i2 < d; i2++) rhs.push(Array.from(b.subarray(i2 * m, (i2 + 1) * m)));
-  const chol = new CholeskyDecomposition2(new Matrix2(rows));
-  const x2 = chol.isPositiveDefinite() ? chol.solve(new Matrix2(rhs)) : solveFallback(rows, rhs);
-  const out = new Float64Array(d * m);
-  for (let i2 = 0; i2 < d; i2++) for (let j = 0; j < m; j++) out[i2 * m + j] = x2.get(i2, j);
-  return out;
+  return choleskySolve(f.l, d, b, m);
 }
-function solveFallback(rows, rhs) {
-  const bumped = rows.map((r, i2) => r.map((v, j) => i2 === j ? v * (1 + 1e-6) + 1e-9 : v));
-  return new CholeskyDecomposition2(new Matrix2(bumped)).solve(new Matrix2(rhs));
+function cholesky(a, d) {
+  const l = new Float64Array(d * d);
+  let positiveDefinite = true;
+  for (let j = 0; j < d; j++) {
+    const lj = j * d;
+    let dd = 0;
+    for (let k = 0; k < j; k++) {
+      const lk = k * d;
+      let s = 0;
+      for (let i2 = 0; i2 < k; i2++) s += l[lk + i2] * l[lj + i2];
+      s = (a[lj + k] - s) / l[lk + k];
+      l[lj + k] = s;
+      dd = dd + s * s;
+    }
+    dd = a[lj + j] - dd;
+    positiveDefinite &&= dd > 0;
+    l[lj + j] = Math.sqrt(Math.max(dd, 0));
+  }
+  return { l, positiveDefinite };
+}
+function choleskySolve(l, d, b, m) {
+  const x2 = Float64Array.from(b);
+  for (let k = 0; k < d; k++) {
+    const xk = k * m;
+    for (let i2 = 0; i2 < k; i2++) {
+      const lki = l[k * d + i2];
+      const xi = i2 * m;
+      for (let j = 0; j < m; j++) x2[xk + j] = x2[xk + j] - x2[xi + j] * lki;
+    }
+    const lkk = l[k * d + k];
+    for (let j = 0; j < m; j++) x2[xk + j] = x2[xk + j] / lkk;
+  }
+  for (let k = d - 1; k >= 0; k--) {
+    const xk = k * m;
+    for (let i2 = k + 1; i2 < d; i2++) {
+      const lik = l[i2 * d + k];
+      const xi = i2 * m;
+      for (let j = 0; j < m; j++) x2[xk + j] = x2[xk + j] - x2[xi + j] * lik;
+    }
+    const lkk = l[k * d + k];
+    for (let j = 0; j < m; j++) x2[xk + j] = x2[xk + j] / lkk;
+  }
+  return x2;
 }
 function frobenius(a) {
   let s = 0;
@@ -28344,9 +28578,9 @@ function leastSquares(lin, node, removed, stats) {
   const residual = matmul2(a, nRows, d, delta, outN);
   for (let i2 = 0; i2 < residual.length; i2++) residual[i2] = r[i2] - residual[i2];
   const yNorm = outputNorm(rows, lin);
-  const next = Float64Array.from(w);
+  const next = Float32Array.from(w);
   kept.forEach((p, j) => {
-    for (let o = 0; o < outN; o++) next[p * outN + o] += delta[j * outN + o];
+    for (let o = 0; o < outN; o++) next[p * outN + o] = w[p * outN + o] + delta[j * outN + o];
   });
   for (const p of gone) next.fill(0, p * outN, (p + 1) * outN);
   let bias = lin.bias;
@@ -28361,7 +28595,7 @@ function linearBiasCorrection(lin, node, removed, stats) {
   const { k, n: outN, w } = lin;
   if (!lin.bias) return { node: node.name, method: "none", note: "no bias to correct" };
   const bias = Float64Array.from(lin.bias);
-  const next = Float64Array.from(w);
+  const next = Float32Array.from(w);
   for (const p of removed) {
     const mean = stats.sum[p] / Math.max(1, stats.count);
     for (let o = 0; o < outN; o++) bias[o] += mean * w[p * outN + o];
@@ -28414,15 +28648,13 @@ function convBiasCorrection(graph, node, removed, stats) {
 function outputNorm(rows, lin) {
   let s = 0;
   const y = new Float64Array(lin.n);
+  const x2 = new Float64Array(lin.k);
+  const nz = new Int32Array(lin.k);
   for (const row of rows) {
     if (lin.bias) y.set(lin.bias);
     else y.fill(0);
-    for (let p = 0; p < lin.k; p++) {
-      const x2 = row[p];
-      if (x2 === 0) continue;
-      const base = p * lin.n;
-      for (let o = 0; o < lin.n; o++) y[o] += x2 * lin.w[base + o];
-    }
+    x2.set(row.subarray(0, lin.k));
+    addRowTimes(x2, 0, lin.k, lin.w, lin.n, y, 0, nz);
     for (let o = 0; o < lin.n; o++) s += y[o] * y[o];
   }
   return Math.sqrt(s) || 1;
@@ -28458,10 +28690,12 @@ function asLinear(graph, node) {
   }
   const bias = biasT ? Float64Array.from(floats(biasT)) : new Float64Array(n2);
   function writeW(nw) {
-    const out = new Float32Array(k * n2);
-    if (transB) for (let o = 0; o < n2; o++) for (let p = 0; p < k; p++) out[o * k + p] = nw[p * n2 + o];
-    else for (let i2 = 0; i2 < out.length; i2++) out[i2] = nw[i2];
-    replaceTensor(graph, node, 1, withValues(wt, wt.dims, out));
+    let out = nw;
+    if (transB) {
+      out = new Float32Array(k * n2);
+      for (let o = 0; o < n2; o++) for (let p = 0; p < k; p++) out[o * k + p] = nw[p * n2 + o];
+    }
+    replaceTensor(graph, node, 1, adoptValues(wt, wt.dims, out));
   }
   return {
     k,
@@ -28500,6 +28734,171 @@ function replaceTensor(graph, node, input, t) {
   graph.initializers[i2] = { ...t, name };
 }
 
+// src/passes/prune/shapes-after.ts
+var SHAPE_FROM_SHAPES = /* @__PURE__ */ new Set([
+  "Relu",
+  "LeakyRelu",
+  "PRelu",
+  "Sigmoid",
+  "Tanh",
+  "HardSigmoid",
+  "HardSwish",
+  "Elu",
+  "Selu",
+  "Celu",
+  "Softplus",
+  "Softsign",
+  "Gelu",
+  "Erf",
+  "Exp",
+  "Log",
+  "Abs",
+  "Neg",
+  "Sqrt",
+  "Reciprocal",
+  "Identity",
+  "Dropout",
+  "Cast",
+  "CastLike",
+  "Ceil",
+  "Floor",
+  "Round",
+  "Sign",
+  "Sin",
+  "Cos",
+  "Tan",
+  "Asin",
+  "Acos",
+  "Atan",
+  "Sinh",
+  "Cosh",
+  "Mish",
+  "ThresholdedRelu",
+  "Clip",
+  "IsNaN",
+  "IsInf",
+  "Not",
+  "Add",
+  "Sub",
+  "Mul",
+  "Div",
+  "Pow",
+  "Mod",
+  "Max",
+  "Min",
+  "Mean",
+  "Sum",
+  "Where",
+  "Equal",
+  "Less",
+  "LessOrEqual",
+  "Greater",
+  "GreaterOrEqual",
+  "And",
+  "Or",
+  "Xor",
+  "MatMul",
+  "Gemm",
+  "Conv",
+  "ConvTranspose",
+  "BatchNormalization",
+  "InstanceNormalization",
+  "LayerNormalization",
+  "GroupNormalization",
+  "LpNormalization",
+  "MeanVarianceNormalization",
+  "Softmax",
+  "LogSoftmax",
+  "Hardmax",
+  "MaxPool",
+  "AveragePool",
+  "GlobalAveragePool",
+  "GlobalMaxPool",
+  "LpPool",
+  "GlobalLpPool",
+  "Transpose",
+  "Flatten",
+  "Concat",
+  "Gather",
+  "GatherElements",
+  "Shape",
+  "Size",
+  "Einsum",
+  "ArgMax",
+  "ArgMin",
+  "DepthToSpace",
+  "SpaceToDepth",
+  "CumSum",
+  "Trilu"
+]);
+var SHAPE_FROM_VALUES = {
+  Reshape: [1],
+  Expand: [1],
+  Tile: [1],
+  Slice: [1, 2, 3, 4],
+  Split: [1],
+  Squeeze: [1],
+  Unsqueeze: [1],
+  ReduceMean: [1],
+  ReduceSum: [1],
+  ReduceMax: [1],
+  ReduceMin: [1],
+  ReduceProd: [1],
+  ReduceL1: [1],
+  ReduceL2: [1],
+  ReduceLogSum: [1],
+  ReduceLogSumExp: [1],
+  ReduceSumSquare: [1],
+  Pad: [1, 3],
+  Resize: [1, 2, 3],
+  Upsample: [1]
+};
+function shapesAfterRemoval(model, dg, removed, probed, initializersThen) {
+  const g = model.graph;
+  const initializers = new Map(g.initializers.map((t) => [t.name, t]));
+  const changedShape = /* @__PURE__ */ new Map();
+  for (const [value, layout] of dg.layouts) {
+    const r = removedPositions(dg, layout, removed).size;
+    if (!r) continue;
+    const dims = probed.get(value);
+    if (!dims || dims.length !== layout.rank || dims[layout.axis] !== layout.size) return void 0;
+    const next = [...dims];
+    next[layout.axis] -= r;
+    changedShape.set(value, next);
+  }
+  const tainted = /* @__PURE__ */ new Set();
+  const shapeChanged = new Set(changedShape.keys());
+  for (const t of g.initializers) {
+    const then = initializersThen.get(t.name);
+    if (then === t) continue;
+    tainted.add(t.name);
+    if (!then || then.dims.length !== t.dims.length || then.dims.some((d, i2) => d !== t.dims[i2])) shapeChanged.add(t.name);
+  }
+  for (const n2 of g.nodes) {
+    const reads = nodeInputsWithSubgraphs(n2);
+    const anyTainted = reads.some((v) => v && tainted.has(v));
+    const anyReshaped = reads.some((v) => v && shapeChanged.has(v));
+    if (!anyTainted && !anyReshaped) continue;
+    if (n2.domain !== "" && n2.domain !== "ai.onnx" || subgraphsOf(n2).length) return void 0;
+    const outputsTraced = n2.outputs.every((o) => !o || dg.layouts.has(o));
+    const valueInputs = SHAPE_FROM_VALUES[n2.opType];
+    if (!valueInputs && !SHAPE_FROM_SHAPES.has(n2.opType)) return void 0;
+    for (const i2 of valueInputs ?? []) {
+      const v = n2.inputs[i2];
+      if (v && tainted.has(v) && !(initializers.has(v) && outputsTraced)) return void 0;
+    }
+    const shapeOnly = n2.opType === "Shape" || n2.opType === "Size";
+    if (anyReshaped && !shapeOnly && !outputsTraced) return void 0;
+    if (shapeOnly ? shapeChanged.has(n2.inputs[0]) : true) {
+      for (const o of n2.outputs) if (o) tainted.add(o);
+    }
+  }
+  const out = /* @__PURE__ */ new Map();
+  for (const [value, dims] of probed) if (!initializersThen.has(value)) out.set(value, changedShape.get(value) ?? dims);
+  for (const t of g.initializers) out.set(t.name, [...t.dims]);
+  return out;
+}
+
 // src/passes/prune/structured.ts
 async function pruneStructured(model, options, ctx) {
   const target = checkTarget(options.target);
@@ -28519,6 +28918,7 @@ async function pruneStructured(model, options, ctx) {
   materializeConstants(work.graph);
   if (repair !== "none") addZeroBiases(work.graph);
   const before = await measure(work, batches?.[0], ctx.log);
+  const initializersBefore = new Map(work.graph.initializers.map((t) => [t.name, t]));
   const dg = traceDependencies(work, before.shapes);
   const skipped = [...dg.unprunable];
   const candidates = [];
@@ -28555,7 +28955,7 @@ async function pruneStructured(model, options, ctx) {
   applyRemoval(work, dg, removed);
   cleanup(work.graph);
   toposort(work.graph);
-  const after = await measure(work, batches?.[0], ctx.log);
+  const after = await measureAfter(work, dg, removed, before, initializersBefore, batches?.[0], ctx.log);
   const changed = [];
   for (const [gi, channels] of removed) {
     const g = dg.groups[gi];
@@ -28588,6 +28988,11 @@ async function pruneStructured(model, options, ctx) {
       ]
     }
   };
+}
+async function measureAfter(work, dg, removed, before, initializersBefore, feeds, log) {
+  const shapes = before.shapes && before.complete ? shapesAfterRemoval(work, dg, removed, before.shapes, initializersBefore) : void 0;
+  if (!shapes) return measure(work, feeds, log);
+  return { params: countParams(work), flops: graphCost(work.graph, shapes).totalFlops, shapes, complete: true };
 }
 var fmt2 = (x2) => x2 === void 0 ? "?" : x2.toPrecision(3);
 var TIME_WEIGHT_RANGE = [0.5, 1.5];
@@ -28722,7 +29127,68 @@ function kthSmallestMagnitude(arrays, k) {
   }
   return { bits: (hb << 16 | lb) >>> 0, below: acc };
 }
+var MAX_CANDIDATES = 1 << 22;
 function zeroSmallest(arrays, k) {
+  const counts = arrays.map(() => 0);
+  if (k <= 0) return counts;
+  const views = arrays.map((a) => new Uint32Array(a.buffer, a.byteOffset, a.length));
+  const high = new Float64Array(1 << 16);
+  for (const v of views) for (let i2 = 0; i2 < v.length; i2++) high[(v[i2] & 2147483647) >>> 16]++;
+  let below = 0;
+  let hb = 0;
+  for (; hb < high.length; hb++) {
+    if (below + high[hb] >= k) break;
+    below += high[hb];
+  }
+  if (hb >= high.length || high[hb] > MAX_CANDIDATES) return zeroSmallestThreePass(arrays, k);
+  const candidates = new Uint32Array(high[hb]);
+  const ends = new Array(views.length);
+  let n2 = 0;
+  views.forEach((v, j) => {
+    const a = arrays[j];
+    let c = 0;
+    for (let i2 = 0; i2 < v.length; i2++) {
+      const h = (v[i2] & 2147483647) >>> 16;
+      if (h < hb) {
+        a[i2] = 0;
+        c++;
+      } else if (h === hb) candidates[n2++] = i2;
+    }
+    counts[j] = c;
+    ends[j] = n2;
+  });
+  const low = new Float64Array(1 << 16);
+  let q = 0;
+  for (let j = 0; j < views.length; j++) for (const v = views[j]; q < ends[j]; q++) low[v[candidates[q]] & 65535]++;
+  let lb = 0;
+  for (; lb < low.length; lb++) {
+    if (below + low[lb] >= k) break;
+    below += low[lb];
+  }
+  const bits2 = (hb << 16 | lb) >>> 0;
+  let ties = k - below;
+  q = 0;
+  for (let j = 0; j < views.length; j++) {
+    const v = views[j];
+    const a = arrays[j];
+    let c = 0;
+    for (; q < ends[j]; q++) {
+      const i2 = candidates[q];
+      const b = v[i2] & 2147483647;
+      if (b < bits2) {
+        a[i2] = 0;
+        c++;
+      } else if (b === bits2 && ties > 0) {
+        a[i2] = 0;
+        ties--;
+        c++;
+      }
+    }
+    counts[j] += c;
+  }
+  return counts;
+}
+function zeroSmallestThreePass(arrays, k) {
   const t = kthSmallestMagnitude(arrays, k);
   const counts = arrays.map(() => 0);
   if (!t) return counts;
@@ -28773,14 +29239,23 @@ async function pruneUnstructured(model, options, ctx) {
   const work = cloneModel(model);
   const before = await measure(work, ctx.calibration?.[0], ctx.log);
   const { found, skipped } = weightLayers(work, options.layers, options.exclude);
-  const data = found.map((l) => Float32Array.from(floats(l.tensor)));
+  const sparse = options.sparseStorage ?? false;
   let zeroed;
+  const sizes = found.map((l) => elementCount(l.tensor.dims));
   if (scope === "global") {
+    const data = found.map((l) => Float32Array.from(floats(l.tensor)));
     const total = data.reduce((a, d) => a + d.length, 0);
     zeroed = zeroSmallest(data, Math.floor(target * total));
-  } else zeroed = data.map((d) => zeroSmallest([d], Math.floor(target * d.length))[0]);
-  const changed = found.map((l, i2) => ({ name: l.node.name, opType: l.node.opType, change: `${fmtPct(zeroed[i2] / data[i2].length)} of weights zeroed (magnitude)` }));
-  writeBack(work, found, data, options.sparseStorage ?? false);
+    writeBack(work, found, data, sparse);
+  } else {
+    zeroed = found.map((l) => {
+      const d = Float32Array.from(floats(l.tensor));
+      const z = zeroSmallest([d], Math.floor(target * d.length))[0];
+      writeBack(work, [l], [d], sparse);
+      return z;
+    });
+  }
+  const changed = found.map((l, i2) => ({ name: l.node.name, opType: l.node.opType, change: `${fmtPct(zeroed[i2] / sizes[i2])} of weights zeroed (magnitude)` }));
   return summarize3("prune-unstructured", work, before, zeroed, changed, skipped, [`magnitude, ${scope}, target ${target}`]);
 }
 async function pruneNM(model, options, ctx) {
@@ -28863,7 +29338,7 @@ function writeBack(model, layers, data, sparse) {
   const position = new Map(g.initializers.map((t, i2) => [t.name, i2]));
   const drop = /* @__PURE__ */ new Set();
   layers.forEach((l, i2) => {
-    const t = withValues(l.tensor, l.tensor.dims, data[i2]);
+    const t = adoptValues(l.tensor, l.tensor.dims, data[i2]);
     const asSparse = sparse ? toSparse(t, data[i2]) : void 0;
     if (asSparse) {
       drop.add(t.name);
@@ -28886,7 +29361,7 @@ function toSparse(t, values) {
       idx.push(i2);
     }
   }
-  return { values: withValues(t, [nnz], vals), indices: int64Tensor(`${t.name}_indices`, [nnz], idx), dims: [...t.dims] };
+  return { values: adoptValues(t, [nnz], vals), indices: int64Tensor(`${t.name}_indices`, [nnz], idx), dims: [...t.dims] };
 }
 async function summarize3(pass, work, before, zeroed, changed, skipped, notes) {
   const removed = zeroed.reduce((a, b) => a + b, 0);
@@ -28905,6 +29380,12 @@ async function summarize3(pass, work, before, zeroed, changed, skipped, notes) {
   };
 }
 var fmtPct = (x2) => `${(100 * x2).toFixed(1)}%`;
+
+// node_modules/ml-matrix/matrix.mjs
+var matrix = __toESM(require_matrix(), 1);
+var Matrix2 = matrix.Matrix;
+var SingularValueDecomposition2 = matrix.SingularValueDecomposition;
+var matrix_default = matrix.default.Matrix ? matrix.default.Matrix : matrix.Matrix;
 
 // src/passes/prune/lowrank.ts
 async function factorizeLowRank(model, options, ctx) {
@@ -28991,11 +29472,6 @@ async function factorizeLowRank(model, options, ctx) {
     summary: { pass: "factorize-low-rank", paramsBefore: before.params, paramsAfter: after.params, flopsBefore: before.flops, flopsAfter: after.flops, changed, skipped, notes: [`energy ${energy}${options.activationAware ? ", activation-aware" : ""}`] }
   };
 }
-
-// src/passes/quantize/calibration.ts
-import * as fs11 from "node:fs";
-import * as os4 from "node:os";
-import * as path8 from "node:path";
 
 // src/passes/quantize/histogram.ts
 var HALF_BINS = 2048;
@@ -29175,7 +29651,7 @@ function countParams2(model) {
   }
   return n2;
 }
-function initializerBytes(model) {
+function initializerBytes2(model) {
   return model.graph.initializers.reduce((a, t) => a + t.raw.byteLength, 0);
 }
 function formatMb(bytes2) {
@@ -29184,7 +29660,6 @@ function formatMb(bytes2) {
 
 // src/passes/quantize/calibration.ts
 var CALIBRATION_SESSION = { graphOptimizationLevel: "basic", configEntries: { "session.disable_prepacking": "1" }, label: "calibration" };
-var LARGE_MODEL_BYTES = 64 * 1024 * 1024;
 var LARGE_MODEL_SLICE = 8;
 async function calibrateRanges(model, tensors, batches, method, percentile = 99.999) {
   const stats = /* @__PURE__ */ new Map();
@@ -29206,31 +29681,48 @@ async function calibrateRanges(model, tensors, batches, method, percentile = 99.
 async function forEachCalibrationBatch(model, values, batches, onBatch) {
   const inputNames = new Set(model.graph.inputs.map((i2) => i2.name));
   const fromModel = values.filter((v) => !inputNames.has(v));
-  const large = initializerBytes(model) > LARGE_MODEL_BYTES;
-  const withOutputs = withExtraOutputs(model, fromModel);
-  let dir;
-  let source;
-  if (large) {
-    dir = fs11.mkdtempSync(path8.join(os4.tmpdir(), "pg-calibration-"));
-    source = path8.join(dir, "model.onnx");
-    saveModel(withOutputs, source, { externalThreshold: 1024 });
-  } else source = encodeModel(withOutputs);
+  const large = initializerBytes2(model) > LARGE_MODEL_BYTES;
+  const inPlace = weightsReadInPlace(model);
+  const { run, close } = await openSession(withExtraOutputs(model, fromModel), { ...CALIBRATION_SESSION, feedAsInput: (t) => inPlace.has(t.name) });
   try {
-    const session = await ModelSession.create(source, CALIBRATION_SESSION);
-    try {
-      for (const batch of batches) {
-        for (const slice2 of large ? sliceBatch(model, batch, LARGE_MODEL_SLICE) : [batch]) {
-          const outputs = fromModel.length ? await session.run(slice2, fromModel) : {};
-          for (const v of values) if (inputNames.has(v)) outputs[v] = slice2[v];
-          onBatch(outputs);
-        }
+    for (const batch of batches) {
+      for (const slice2 of large ? sliceBatch(model, batch, LARGE_MODEL_SLICE) : [batch]) {
+        const outputs = fromModel.length ? await run(slice2, fromModel) : {};
+        for (const v of values) if (inputNames.has(v)) outputs[v] = slice2[v];
+        onBatch(outputs);
       }
-    } finally {
-      await session.release();
     }
   } finally {
-    if (dir) fs11.rmSync(dir, { recursive: true, force: true });
+    await close();
   }
+}
+var FOLDED_AFTER = {
+  // ConvAddFusion, ConvMulFusion, ConvBNFusion
+  Conv: /* @__PURE__ */ new Set(["Add", "Sub", "Mul", "Div", "BatchNormalization", "Sum", "Transpose"]),
+  // MatMulAddFusion
+  MatMul: /* @__PURE__ */ new Set(["Add", "Sub", "Mul", "Div", "Sum", "Transpose"]),
+  // GemmSumFusion
+  Gemm: /* @__PURE__ */ new Set(["Add", "Sub", "Mul", "Div", "Sum", "Transpose"])
+};
+function weightsReadInPlace(model) {
+  const g = model.graph;
+  const index = new GraphIndex(g);
+  const out = /* @__PURE__ */ new Set();
+  const graphValues = /* @__PURE__ */ new Set([...g.inputs.map((v) => v.name), ...g.outputs.map((v) => v.name)]);
+  for (const t of g.initializers) {
+    if (graphValues.has(t.name)) continue;
+    const readers = index.consumersOf(t.name);
+    const ok = readers.length > 0 && readers.every((n2) => {
+      const folded = FOLDED_AFTER[n2.opType];
+      if (!folded || n2.domain !== "" || subgraphsOf(n2).length) return false;
+      if (n2.inputs.some((v, i2) => v === t.name && i2 !== 1)) return false;
+      const x2 = n2.inputs[0];
+      if (!x2 || index.initializer.has(x2) || index.producer.get(x2)?.opType === "Transpose") return false;
+      return n2.outputs.every((o) => !o || index.consumersOf(o).every((c) => !folded.has(c.opType)));
+    });
+    if (ok) out.add(t.name);
+  }
+  return out;
 }
 function sliceBatch(model, batch, size) {
   const entries = Object.entries(batch);
@@ -29721,8 +30213,8 @@ async function quantizeStaticInt8(model, options, ctx) {
   toposort(m.graph);
   cleanup(m.graph);
   const skipped = plan.skipped;
-  const before = initializerBytes(floatModel);
-  const after = initializerBytes(m);
+  const before = initializerBytes2(floatModel);
+  const after = initializerBytes2(m);
   notes.push(`weights ${formatMb(before)} -> ${formatMb(after)}`);
   if (actType === "int8") notes.push("int8 activations: ORT 1.30 CPU left Conv/Add unfused in residual blocks in our tests (a quantized tensor feeding two consumers); uint8 fuses fully on x86");
   notes.push(`activations ${actType} (${actType === "uint8" ? "asymmetric" : "symmetric; ReLU outputs use zero point -128"}), calibration ${options.calibration}${options.calibration === "percentile" ? ` ${percentile}` : ""} over ${batches.length} batches`);
@@ -29909,7 +30401,7 @@ async function quantizeDynamicInt8(model, options, ctx) {
   const notes = [];
   constantsToInitializers(m);
   const g = m.graph;
-  const before = initializerBytes(m);
+  const before = initializerBytes2(m);
   const index = new GraphIndex(g);
   const names = new NameGenerator(g);
   const machine = machineQuantDefaults();
@@ -29956,7 +30448,7 @@ async function quantizeDynamicInt8(model, options, ctx) {
   requireOpset(m, "com.microsoft", 1);
   toposort(g);
   cleanup(g);
-  notes.push(`weights ${formatMb(before)} -> ${formatMb(initializerBytes(m))}`);
+  notes.push(`weights ${formatMb(before)} -> ${formatMb(initializerBytes2(m))}`);
   ctx.log?.(`${pass}: ${changed.length} nodes quantized`);
   return { model: m, summary: { pass, paramsBefore: countParams2(model), paramsAfter: countParams2(m), changed, skipped, notes } };
 }
@@ -30112,7 +30604,7 @@ async function quantizeInt4WeightOnly(model, options, ctx) {
   const m = cloneModel2(model);
   constantsToInitializers(m);
   const g = m.graph;
-  const before = initializerBytes(m);
+  const before = initializerBytes2(m);
   const index = new GraphIndex(g);
   const skipped = [];
   const candidates = [];
@@ -30202,7 +30694,7 @@ async function quantizeInt4WeightOnly(model, options, ctx) {
   toposort(g);
   cleanup(g);
   const notes = [
-    `weights ${formatMb(before)} -> ${formatMb(initializerBytes(m))}`,
+    `weights ${formatMb(before)} -> ${formatMb(initializerBytes2(m))}`,
     accuracyLevel === 4 ? "accuracy_level 4: A is quantized to int8 inside the kernel (fast on AVX2 at small batch; measured slower than float at batch 32)" : `accuracy_level ${accuracyLevel}: measured slower than accuracy_level 4 on AVX2 almost everywhere`,
     "int4 weight-only helps most when weights exceed the L3 cache and at batch 1"
   ];
@@ -30283,7 +30775,7 @@ async function convertWeightsFloat16(model, options, ctx) {
   cleanup(g);
   ctx.log?.(`${pass}: ${changed.length} initializers stored as float16`);
   const notes = [
-    `fp16 weights save size only: ${formatMb(initializerBytes(model))} -> ${formatMb(initializerBytes(m))}; compute stays float32 (ORT folds the Casts at load), so latency and runtime memory do not improve`
+    `fp16 weights save size only: ${formatMb(initializerBytes2(model))} -> ${formatMb(initializerBytes2(m))}; compute stays float32 (ORT folds the Casts at load), so latency and runtime memory do not improve`
   ];
   return { model: m, summary: { pass, paramsBefore: countParams2(model), paramsAfter: countParams2(m), changed, skipped, notes } };
 }
@@ -30321,8 +30813,16 @@ async function rankQuantSensitivity(floatModel, quantModel, ctx) {
   const pairs = quantizedNodeTensors(floatModel, quantModel);
   if (!pairs.length) return [];
   const tensors = [...new Set(pairs.map((p) => p.tensor))];
-  const fs15 = await ModelSession.create(encodeModel(withExtraOutputs(floatModel, tensors)), { label: "sensitivity (float)" });
-  const qs = await ModelSession.create(encodeModel(withExtraOutputs(quantModel, tensors)), { label: "sensitivity (quantized)" });
+  const float = await openSession(withExtraOutputs(floatModel, tensors), { label: "sensitivity (float)" });
+  let quant;
+  try {
+    quant = await openSession(withExtraOutputs(quantModel, tensors), { label: "sensitivity (quantized)" });
+  } catch (err2) {
+    await float.close();
+    throw err2;
+  }
+  const fs15 = float.session;
+  const qs = quant.session;
   const signal = /* @__PURE__ */ new Map();
   const noise = /* @__PURE__ */ new Map();
   try {
@@ -30345,8 +30845,8 @@ async function rankQuantSensitivity(floatModel, quantModel, ctx) {
       }
     }
   } finally {
-    await fs15.release();
-    await qs.release();
+    await float.close();
+    await quant.close();
   }
   return pairs.filter((p) => signal.has(p.tensor)).map((p) => ({ node: p.node, opType: p.opType, sqnrDb: sqnrFromSums(signal.get(p.tensor) ?? 0, noise.get(p.tensor) ?? 0) })).sort((x2, y) => x2.sqnrDb - y.sqnrDb || x2.node.localeCompare(y.node));
 }
