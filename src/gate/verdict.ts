@@ -189,7 +189,8 @@ function judge(row: MetricRow, rule: MetricRule & { maxDrift?: number }, paired:
   row.explanation = `${what}${ci}, within ${limitText}${noInterval}`;
 }
 
-function latencyRow(c: LatencyComparison, goal: number | undefined): LatencyRow {
+/** One batch size's latency row; with a goal, 'fail' only when the whole P95-ratio interval is above it. */
+export function latencyRow(c: LatencyComparison, goal: number | undefined): LatencyRow {
   const pick = (s: LatencyComparison['baseline']) => ({ p50: s.p50, p95: s.p95, p99: s.p99 });
   const row: LatencyRow = { batchSize: c.batchSize, baseline: pick(c.baseline), candidate: pick(c.candidate), ratios: c.ratios, status: 'info' };
   if (goal === undefined) return row;
