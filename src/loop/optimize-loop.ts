@@ -98,6 +98,7 @@ export async function optimize(model: Model, options: LoopOptions): Promise<Loop
     let pending = shrinks ? scheduleTargets(target, stage.prune.step) : [target];
     let reached = 0;
     let retries = options.maxRetries ?? 2;
+    let stageUnits: Record<string, number> | undefined;
 
     while (pending.length) {
       if (outOfTime()) {
@@ -105,7 +106,7 @@ export async function optimize(model: Model, options: LoopOptions): Promise<Loop
         return finish();
       }
       const goal = pending[0];
-      const input: StageInput = { stage, nodeCostShare: options.nodeCostShare };
+      const input: StageInput = { stage, nodeCostShare: options.nodeCostShare, stageUnits };
       if (shrinks) {
         input.stepTarget = incrementalTarget(reached, goal);
         input.cumulativeTarget = goal;
@@ -126,6 +127,8 @@ export async function optimize(model: Model, options: LoopOptions): Promise<Loop
         break;
       }
 
+      // Every step of the stage so far ran on the stage's starting model until one was kept.
+      stageUnits ??= outcome.unitsBefore;
       const judgement = await judge.judge(outcome.model);
       const sizeBytes = encodeModel(outcome.model).byteLength;
       const p95 = judge.p95 && changesLatency(stage) ? await judge.p95(outcome.model) : undefined;

@@ -16,6 +16,8 @@ export interface StageInput {
   cumulativeTarget?: number;
   /** Each node's share of the model's FLOPs: structured pruning aims at the layers that cost most. */
   nodeCostShare?: Record<string, number>;
+  /** Structured pruning: each group's units when the stage began (the first step's `unitsBefore`). */
+  stageUnits?: Record<string, number>;
 }
 
 export interface FallbackHooks {
@@ -27,6 +29,8 @@ export interface FallbackHooks {
 export interface StageOutcome extends PassResult {
   /** Nodes a quantization fallback put back in float. */
   excluded?: string[];
+  /** Structured pruning: units of each prunable group before the cut, by group id. */
+  unitsBefore?: Record<string, number>;
 }
 
 export async function runStage(model: Model, input: StageInput, ctx: PassContext, fallback?: FallbackHooks): Promise<StageOutcome> {
@@ -35,7 +39,7 @@ export async function runStage(model: Model, input: StageInput, ctx: PassContext
   return runQuantize(model, stage.quantize, ctx, fallback);
 }
 
-function runPrune(model: Model, p: PruneParams, input: StageInput, ctx: PassContext): Promise<PassResult> {
+function runPrune(model: Model, p: PruneParams, input: StageInput, ctx: PassContext): Promise<StageOutcome> {
   switch (p.kind) {
     case 'structured':
       return pruneStructured(
@@ -49,6 +53,7 @@ function runPrune(model: Model, p: PruneParams, input: StageInput, ctx: PassCont
           layers: p.layers,
           exclude: p.exclude,
           nodeCostShare: input.nodeCostShare,
+          stage: input.stageUnits && input.cumulativeTarget !== undefined ? { cumulativeTarget: input.cumulativeTarget, startUnits: input.stageUnits } : undefined,
         },
         ctx,
       );

@@ -35,9 +35,22 @@ export interface StructuredOptions {
    * sqrt(group cost / mean group cost), clamped to [0.5, 1.5].
    */
   nodeCostShare?: Record<string, number>;
+  /**
+   * One step of a scheduled stage (per-layer scope): the stage's cumulative target and each
+   * group's units (channels, or heads) when the stage began, as `unitsBefore` of its first step
+   * reported them. Ratios then apply to the starting sizes, so a group of 4 heads loses one when
+   * the cumulative target crosses a quarter of it, rather than never: a 12.5 % step of the current
+   * 4 heads rounds to 0 every time. Groups the stage did not start with get `target`.
+   */
+  stage?: { cumulativeTarget: number; startUnits: Record<string, number> };
 }
 
-export async function pruneStructured(model: Model, options: StructuredOptions, ctx: PassContext): Promise<PassResult> {
+export interface StructuredResult extends PassResult {
+  /** Units (channels, or heads) of each prunable group before this cut, by group id. */
+  unitsBefore: Record<string, number>;
+}
+
+export async function pruneStructured(model: Model, options: StructuredOptions, ctx: PassContext): Promise<StructuredResult> {
   const target = checkTarget(options.target);
   const importance = checkChoice(options.importance, ['l1', 'l2', 'activation', 'reconstruction'] as const, 'importance');
   const repair = checkChoice(options.repair, ['none', 'least-squares', 'bias-correction'] as const, 'repair');
@@ -48,6 +61,7 @@ export async function pruneStructured(model: Model, options: StructuredOptions, 
     throw new InputError(`multiple must be a positive integer, got ${options.multiple}`, 'multiple');
   }
   for (const [name, r] of Object.entries(options.layerRatios ?? {})) checkTarget(r, `layerRatios.${name}`);
+  if (options.stage) checkTarget(options.stage.cumulativeTarget, 'stage.cumulativeTarget');
   checkLayerNames(model, { layers: options.layers, exclude: options.exclude, layerRatios: Object.keys(options.layerRatios ?? {}) });
   const needsData = importance === 'activation' || importance === 'reconstruction' || repair !== 'none';
   const batches = needsData || ctx.calibration?.length ? validateCalibration(model, ctx.calibration, `importance '${importance}' / repair '${repair}'`) : undefined;
@@ -79,6 +93,8 @@ export async function pruneStructured(model: Model, options: StructuredOptions, 
   for (const gi of candidates) scores.set(gi, unitScores(channelScores(dg.groups[gi], importance, constant, stats), dg.groups[gi].granule));
 
   const removed = decide(dg, candidates, scores, { ...options, target, scope, minKeep });
+  const unitsBefore: Record<string, number> = {};
+  for (const gi of candidates) unitsBefore[dg.groups[gi].id] = dg.groups[gi].channels / dg.groups[gi].granule;
 
   // Repair first, on full-size weights (removed rows are zeroed, then cut with the rest).
   const outcomes: RepairOutcome[] = [];
@@ -117,6 +133,7 @@ export async function pruneStructured(model: Model, options: StructuredOptions, 
   ctx.log?.(`structured pruning: ${removed.size} of ${dg.groups.length} groups pruned, ${skipped.length} skipped`);
   return {
     model: work,
+    unitsBefore,
     summary: {
       pass: 'prune-structured',
       paramsBefore: before.params,
@@ -152,6 +169,7 @@ interface Decision {
   multiple?: number;
   layerRatios?: Record<string, number>;
   nodeCostShare?: Record<string, number>;
+  stage?: StructuredOptions['stage'];
 }
 
 /** Limits of the cost weighting: no layer gets less than half, or more than 1.5 times, the target. */
@@ -191,8 +209,11 @@ export function decide(dg: DepGraph, candidates: number[], scores: Map<number, F
     for (const gi of candidates) {
       const g = dg.groups[gi];
       const units = g.channels / g.granule;
-      const ratio = ratioOf(g) ?? (weights ? Math.min(MAX_WEIGHTED_RATIO, d.target * (weights.get(gi) ?? 1)) : d.target);
-      keepCount.set(gi, roundKeep(units - Math.round(ratio * units), units, multipleOf(g), d.minKeep));
+      // Within a stage, ratios are cumulative and apply to the group's size at the stage start.
+      const start = d.stage?.startUnits[g.id];
+      const [size, target] = start !== undefined && d.stage ? [start, d.stage.cumulativeTarget] : [units, d.target];
+      const ratio = ratioOf(g) ?? (weights ? Math.min(MAX_WEIGHTED_RATIO, target * (weights.get(gi) ?? 1)) : target);
+      keepCount.set(gi, Math.min(units, roundKeep(size - Math.round(ratio * size), size, multipleOf(g), d.minKeep)));
     }
   } else {
     // Global: scores normalised per group (mean 1) so layers of different scale compare; the

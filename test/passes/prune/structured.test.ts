@@ -109,6 +109,23 @@ test('attention: whole heads go and the Reshape constants follow', async () => {
   expect(out.y.dims).toEqual([2, 3, 16]);
 });
 
+test('a scheduled stage cuts a head when its cumulative target crosses one, which per-step targets never do', async () => {
+  const t = attention();
+  const options = { importance: 'l1', repair: 'none', layers: ['q'] } as const;
+  // Two 10 % steps (10 % of 4, then 11.1 % of the rest) round to 0 heads each time.
+  const first = await pruneStructured(t.model, { ...options, target: 0.1 }, ctx);
+  expect(first.summary.changed).toEqual([]);
+  expect(first.unitsBefore).toEqual({ 'q+k+v': 4 });
+  const second = await pruneStructured(first.model, { ...options, target: 0.111111 }, ctx);
+  expect(second.summary.changed).toEqual([]);
+  // The same second step, cumulative from the stage's start (20 % of 4 heads rounds to 1): one goes.
+  const staged = await pruneStructured(first.model, { ...options, target: 0.111111, stage: { cumulativeTarget: 0.2, startUnits: first.unitsBefore } }, ctx);
+  expect(staged.summary.changed.map((c) => c.change)).toEqual(Array(3).fill('4 -> 3 heads (16 -> 12 channels)'));
+  // Already at the stage's goal: a later step does not cut again.
+  const again = await pruneStructured(staged.model, { ...options, target: 0.1, stage: { cumulativeTarget: 0.2, startUnits: first.unitsBefore } }, ctx);
+  expect(again.summary.changed).toEqual([]);
+});
+
 test('grouped conv and graph outputs are skipped with reasons', async () => {
   const { summary } = await pruneStructured(grouped().model, { target: 0.5, importance: 'l1', repair: 'none' }, ctx);
   const reasons = Object.fromEntries(summary.skipped.map((s) => [s.what, s.reason]));
