@@ -64,6 +64,8 @@ export interface PruneParams {
   exclude?: string[];
   /** Low-rank: fraction of spectral energy to keep. */
   energy?: number;
+  /** Structured, per-layer: scan each layer alone first and hold back the sensitive ones (default true). */
+  sensitivity?: boolean;
 }
 
 export type QuantizeKind = 'int8-static' | 'int8-dynamic' | 'int4-weight-only' | 'fp16';

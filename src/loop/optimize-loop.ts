@@ -11,12 +11,13 @@
  * passes); latency only vetoes a step that is clearly slower (beyond a 10 % dead zone), so timing
  * noise does not change which steps are kept.
  */
-import type { RecipeStage } from '../config/index.js';
+import type { PruneParams, RecipeStage } from '../config/index.js';
 import type { Interval } from '../evaluate/types.js';
 import { encodeModel, type Model } from '../onnx/index.js';
 import type { PassContext, PassSummary, Skipped } from '../passes/types.js';
 import type { StepRow } from '../report/types.js';
 import { describeStage, incrementalTarget, scheduleTargets } from './recipe.js';
+import { planSensitivity, stepLayerRatios, type SensitivityPlan } from './sensitivity-plan.js';
 import { runStage, type StageInput, type StageOutcome } from './stage-runner.js';
 
 export interface Judgement {
@@ -99,6 +100,7 @@ export async function optimize(model: Model, options: LoopOptions): Promise<Loop
     let reached = 0;
     let retries = options.maxRetries ?? 2;
     let stageUnits: Record<string, number> | undefined;
+    const plan = shrinks && stage.prune.kind === 'structured' ? await scanSensitivity(stage.prune) : undefined;
 
     while (pending.length) {
       if (outOfTime()) {
@@ -106,7 +108,7 @@ export async function optimize(model: Model, options: LoopOptions): Promise<Loop
         return finish();
       }
       const goal = pending[0];
-      const input: StageInput = { stage, nodeCostShare: options.nodeCostShare, stageUnits };
+      const input: StageInput = { stage, nodeCostShare: options.nodeCostShare, stageUnits, layerRatios: stepLayerRatios(plan, goal) };
       if (shrinks) {
         input.stepTarget = incrementalTarget(reached, goal);
         input.cumulativeTarget = goal;
@@ -161,6 +163,22 @@ export async function optimize(model: Model, options: LoopOptions): Promise<Loop
     }
   }
   return finish();
+
+  /** The per-layer plan of a structured stage (per-layer scope, unless `sensitivity: false`). */
+  async function scanSensitivity(prune: PruneParams): Promise<SensitivityPlan | undefined> {
+    if ((prune.scope ?? 'per-layer') !== 'per-layer' || prune.sensitivity === false || outOfTime()) return undefined;
+    const from = currentJudgement.drift;
+    try {
+      const plan = await planSensitivity(current, prune, budget - from, async (m) => (await judge.judge(m)).drift - from, ctx);
+      log(`sensitivity scan: ${Object.keys(plan.solo).length} layers, ${Object.keys(plan.scale).length} held back`);
+      notes.push(...plan.notes);
+      return plan;
+    } catch (err) {
+      if ((err as Error).name === 'InputError') throw err;
+      notes.push(`The sensitivity scan failed (${(err as Error).message}); all layers follow the schedule.`);
+      return undefined;
+    }
+  }
 
   function finish(): LoopResult {
     if (steps.every((s) => !s.kept) && steps.length) notes.push('No optimization step stayed within the accuracy budget: the candidate is the original model.');

@@ -18,6 +18,8 @@ export interface StageInput {
   nodeCostShare?: Record<string, number>;
   /** Structured pruning: each group's units when the stage began (the first step's `unitsBefore`). */
   stageUnits?: Record<string, number>;
+  /** Structured pruning: cumulative ratios of layers a sensitivity scan held back. */
+  layerRatios?: Record<string, number>;
 }
 
 export interface FallbackHooks {
@@ -53,6 +55,7 @@ function runPrune(model: Model, p: PruneParams, input: StageInput, ctx: PassCont
           layers: p.layers,
           exclude: p.exclude,
           nodeCostShare: input.nodeCostShare,
+          layerRatios: input.layerRatios,
           stage: input.stageUnits && input.cumulativeTarget !== undefined ? { cumulativeTarget: input.cumulativeTarget, startUnits: input.stageUnits } : undefined,
         },
         ctx,

@@ -55,7 +55,7 @@ export async function scanLayerSensitivity(
         ctx,
       );
       rows.push({ layer, ratio, metric: await evaluate(pruned) });
-      ctx.log?.(`sensitivity ${layer} @ ${ratio}: ${rows[rows.length - 1].metric}`);
+      ctx.log?.(`sensitivity ${layer} @ ${ratio}: ${Number(rows[rows.length - 1].metric.toPrecision(6))}`);
     }
   }
   return rows;

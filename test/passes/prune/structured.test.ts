@@ -111,7 +111,7 @@ test('attention: whole heads go and the Reshape constants follow', async () => {
 
 test('a scheduled stage cuts a head when its cumulative target crosses one, which per-step targets never do', async () => {
   const t = attention();
-  const options = { importance: 'l1', repair: 'none', layers: ['q'] } as const;
+  const options = { importance: 'l1' as const, repair: 'none' as const, layers: ['q'] };
   // Two 10 % steps (10 % of 4, then 11.1 % of the rest) round to 0 heads each time.
   const first = await pruneStructured(t.model, { ...options, target: 0.1 }, ctx);
   expect(first.summary.changed).toEqual([]);
