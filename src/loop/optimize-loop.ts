@@ -145,7 +145,7 @@ export async function optimize(model: Model, options: LoopOptions): Promise<Loop
         currentJudgement = judgement;
         if (p95 !== undefined) currentP95 = p95;
         passes.push(outcome.summary);
-        if (outcome.excluded?.length) fallbackNodes.push(...outcome.excluded.map((n) => ({ what: n, reason: 'fallback to float: quantizing it cost too much accuracy' })));
+        if (outcome.excluded?.length) fallbackNodes.push(...outcome.excluded);
         reached = goal;
         pending = pending.slice(1);
         continue;

@@ -6,7 +6,8 @@ import type { PruneParams, QuantizeParams, RecipeStage } from '../config/index.j
 import type { Model } from '../onnx/index.js';
 import { factorizeLowRank, pruneNM, pruneStructured, pruneUnstructured } from '../passes/prune/index.js';
 import { convertWeightsFloat16, quantizeDynamicInt8, quantizeInt4WeightOnly, quantizeStaticInt8, quantizeWithFallback } from '../passes/quantize/index.js';
-import type { PassContext, PassResult } from '../passes/types.js';
+import type { PassContext, PassResult, Skipped } from '../passes/types.js';
+import { slowerQuantizedNodes } from '../passes/quantize/latency-check.js';
 
 export interface StageInput {
   stage: RecipeStage;
@@ -29,8 +30,8 @@ export interface FallbackHooks {
 }
 
 export interface StageOutcome extends PassResult {
-  /** Nodes a quantization fallback put back in float. */
-  excluded?: string[];
+  /** Nodes a quantization fallback put back in float, and why. */
+  excluded?: Skipped[];
   /** Structured pruning: units of each prunable group before the cut, by group id. */
   unitsBefore?: Record<string, number>;
 }
@@ -100,7 +101,10 @@ async function runQuantize(model: Model, q: QuantizeParams, ctx: PassContext, fa
     }
   };
   if ((q.fallback ?? 'auto') === 'auto' && fallback && q.kind !== 'fp16') {
-    return quantizeWithFallback(model, quantize, (m) => fallback.drift(m), fallback.budget, ctx);
+    // The latency check profiles on the first calibration batch: the data the pass already has.
+    const feeds = ctx.calibration?.[0];
+    const latencyCheck = feeds ? (float: Model, quant: PassResult) => slowerQuantizedNodes(float, quant.model, quant.summary.changed.map((c) => c.name), feeds) : undefined;
+    return quantizeWithFallback(model, quantize, (m) => fallback.drift(m), fallback.budget, ctx, { latencyCheck });
   }
   return quantize(model, []);
 }

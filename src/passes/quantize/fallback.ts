@@ -4,12 +4,14 @@
  * slower quantized (shared README: a 1-input-channel Conv got 3.6x slower quantized).
  */
 import type { Model } from '../../onnx/index.js';
-import type { PassContext, PassResult } from '../types.js';
+import type { PassContext, PassResult, Skipped } from '../types.js';
+import type { SlowerNode } from './latency-check.js';
 import { rankQuantSensitivity } from './sensitivity.js';
 
 export interface FallbackOptions {
   maxExcluded?: number;
-  latencyCheck?: (float: Model, quant: Model) => Promise<string[]>;
+  /** Quantized nodes of `quant` that run slower than in `float` (latency-check.ts). */
+  latencyCheck?: (float: Model, quant: PassResult) => Promise<SlowerNode[]>;
 }
 
 export async function quantizeWithFallback(
@@ -19,7 +21,7 @@ export async function quantizeWithFallback(
   budget: number,
   ctx: PassContext,
   options: FallbackOptions = {},
-): Promise<PassResult & { excluded: string[] }> {
+): Promise<PassResult & { excluded: Skipped[] }> {
   const excluded: string[] = [];
   const reasons = new Map<string, string>();
   let result = await quantize(model, excluded);
@@ -39,15 +41,16 @@ export async function quantizeWithFallback(
     }
   }
   if (options.latencyCheck) {
-    const slower = (await options.latencyCheck(model, result.model)).filter((n) => !excluded.includes(n));
+    const slower = (await options.latencyCheck(model, result)).filter((s) => !excluded.includes(s.node));
     if (slower.length) {
-      for (const n of slower) {
-        excluded.push(n);
-        reasons.set(n, 'slower quantized than float (latency check)');
+      for (const s of slower) {
+        excluded.push(s.node);
+        reasons.set(s.node, `fallback: slower quantized (${s.quantUs.toFixed(0)} us) than float (${s.floatUs.toFixed(0)} us) in the profile`);
+        ctx.log?.(`fallback: ${s.node} is slower quantized (${s.quantUs.toFixed(0)} us) than float (${s.floatUs.toFixed(0)} us): left in float`);
       }
       const candidate = await quantize(model, excluded);
       const candidateDrift = await evaluateDrift(candidate.model);
-      trail.push(`left ${slower.length} slower-quantized node(s) in float: drift ${candidateDrift.toFixed(2)}`);
+      trail.push(`left ${slower.length} node(s) that ran slower quantized in float (${slower.map((s) => s.node).join(', ')}): drift ${candidateDrift.toFixed(2)}`);
       result = candidate;
       drift = candidateDrift;
     }
@@ -60,5 +63,5 @@ export async function quantizeWithFallback(
   }
   summary.notes.push(`fallback: ${trail.join('; ')}`);
   if (drift > budget) summary.notes.push(`fallback: drift ${drift.toFixed(2)} points still over the ${budget}-point budget after excluding ${excluded.length} node(s)`);
-  return { model: result.model, summary, excluded };
+  return { model: result.model, summary, excluded: excluded.map((what) => ({ what, reason: reasons.get(what) as string })) };
 }

@@ -59,16 +59,18 @@ test('fallback excludes the worst nodes until the drift budget holds, then drops
     },
     1,
     ctx,
-    { latencyCheck: async () => ['gap'] },
+    { latencyCheck: async () => [{ node: 'gap', floatUs: 10, quantUs: 30 }] },
   );
   expect(seen[0]).toEqual([]);
-  expect(result.excluded).toHaveLength(3);
-  expect(result.excluded[2]).toBe('gap');
+  const excluded = result.excluded.map((e) => e.what);
+  expect(excluded).toHaveLength(3);
+  expect(excluded[2]).toBe('gap');
   const reasons = Object.fromEntries(result.summary.skipped.map((s) => [s.what.split(' ')[0], s.reason]));
-  expect(reasons[result.excluded[0]]).toMatch(/fallback: SQNR/);
-  expect(reasons.gap).toMatch(/slower quantized/);
+  expect(reasons[excluded[0]]).toMatch(/fallback: SQNR/);
+  expect(reasons.gap).toBe('fallback: slower quantized (30 us) than float (10 us) in the profile');
+  expect(result.excluded[2].reason).toBe(reasons.gap);
   expect(result.summary.notes.join(' ')).toMatch(/fallback: all quantized: drift 5.00/);
   // What came back really has those nodes in float, and still tracks the float model.
-  expect(result.summary.changed.map((c) => c.name).filter((n) => result.excluded.includes(n))).toEqual([]);
+  expect(result.summary.changed.map((c) => c.name).filter((n) => excluded.includes(n))).toEqual([]);
   expect(await topOneDrift(model, result.model)).toBeLessThan(25);
 });
