@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { DataType, GraphBuilder, int64Tensor, loadModel, saveModel, type Model, type Tensor } from '../src/onnx/index.js';
 import { formatRows } from './table.js';
 import type { BenchRow } from './types.js';
+import { peakRss } from './peak-rss.js';
 
 const HIDDEN = 768;
 const FFN = 3072;
@@ -71,20 +72,6 @@ function filesOf(model: string): string[] {
 
 function bytesOf(files: string[]): number {
   return files.reduce((a, f) => a + fs.statSync(f).size, 0);
-}
-
-/**
- * Peak RSS of this process in bytes. VmHWM belongs to the current address space; getrusage's
- * maxrss survives exec and so starts at the parent's RSS, which would charge the child for it.
- */
-function peakRss(): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
-    if (m) return Number(m[1]) * 1024;
-  } catch {
-    // Not Linux: fall back to getrusage.
-  }
-  return process.resourceUsage().maxRSS * 1024;
 }
 
 /** Child mode: load + save once (or nothing, for the baseline), report peak RSS on stdout. */

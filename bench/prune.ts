@@ -12,6 +12,7 @@ import { loadRuntime, type Feeds } from '../src/evaluate/session.js';
 import { pruneStructured, pruneUnstructured } from '../src/passes/prune/index.js';
 import { warmRuntime } from './quantize-models.js';
 import type { BenchRow } from './types.js';
+import { peakRss } from './peak-rss.js';
 
 const SELF = fileURLToPath(import.meta.url);
 const D = 768;
@@ -82,12 +83,11 @@ interface TaskResult {
   flopsAfter?: number;
 }
 
-const maxRss = () => process.resourceUsage().maxRSS * 1024;
 
 async function task(name: string): Promise<TaskResult> {
   loadRuntime();
   await warmRuntime();
-  const baselineRss = maxRss();
+  const baselineRss = peakRss();
   const model = bertLike();
   const bytes = modelBytes(model);
   const batches = calibration(256);
@@ -98,7 +98,7 @@ async function task(name: string): Promise<TaskResult> {
       : await pruneStructured(model, { target: 0.3, importance: 'l1', repair: 'least-squares' }, { seed: 1, calibration: batches });
   const seconds = (performance.now() - t0) / 1000;
   const s = r.summary;
-  return { seconds, modelBytes: bytes, peakRss: maxRss(), baselineRss, paramsBefore: s.paramsBefore, paramsAfter: s.paramsAfter, flopsBefore: s.flopsBefore, flopsAfter: s.flopsAfter };
+  return { seconds, modelBytes: bytes, peakRss: peakRss(), baselineRss, paramsBefore: s.paramsBefore, paramsAfter: s.paramsAfter, flopsBefore: s.flopsBefore, flopsAfter: s.flopsAfter };
 }
 
 function child(name: string): TaskResult {

@@ -17,6 +17,7 @@ import type { Feeds } from '../src/evaluate/session.js';
 import { quantizeDynamicInt8, quantizeStaticInt8 } from '../src/passes/quantize/index.js';
 import { cnn25m, matmulChain, modelBytes, warmRuntime } from './quantize-models.js';
 import type { BenchRow } from './types.js';
+import { peakRss } from './peak-rss.js';
 
 interface TaskResult {
   seconds: number;
@@ -30,19 +31,16 @@ interface TaskResult {
 
 const SELF = fileURLToPath(import.meta.url);
 
-function maxRssBytes(): number {
-  return process.resourceUsage().maxRSS * 1024;
-}
 
 async function taskDynamic(): Promise<TaskResult> {
   loadRuntime();
   await warmRuntime();
-  const baselineRss = maxRssBytes();
+  const baselineRss = peakRss();
   const model = matmulChain();
   const t0 = performance.now();
   const res = await quantizeDynamicInt8(model, {}, { seed: 1 });
   const seconds = (performance.now() - t0) / 1000;
-  return { seconds, modelBytes: modelBytes(model), peakRss: maxRssBytes(), baselineRss, changed: res.summary.changed.length };
+  return { seconds, modelBytes: modelBytes(model), peakRss: peakRss(), baselineRss, changed: res.summary.changed.length };
 }
 
 function cnnFeeds(samples: number, batch: number): Feeds[] {
@@ -60,20 +58,20 @@ function cnnFeeds(samples: number, batch: number): Feeds[] {
 async function taskStatic(dir: string | undefined): Promise<TaskResult> {
   loadRuntime();
   await warmRuntime();
-  const baselineRss = maxRssBytes();
+  const baselineRss = peakRss();
   const model = cnn25m();
   const calibration = cnnFeeds(256, 32);
   const t0 = performance.now();
   const res = await quantizeStaticInt8(model, { calibration: 'percentile' }, { seed: 1, calibration });
   const seconds = (performance.now() - t0) / 1000;
-  const peakRss = maxRssBytes();
+  const peak = peakRss();
   let files: TaskResult['files'];
   if (dir) {
     files = { float: path.join(dir, 'cnn-float.onnx'), quant: path.join(dir, 'cnn-int8.onnx') };
     fs.writeFileSync(files.float, encodeModel(model));
     fs.writeFileSync(files.quant, encodeModel(res.model));
   }
-  return { seconds, modelBytes: modelBytes(model), peakRss, baselineRss, changed: res.summary.changed.length, files };
+  return { seconds, modelBytes: modelBytes(model), peakRss: peak, baselineRss, changed: res.summary.changed.length, files };
 }
 
 function runTask(name: string, dir?: string): TaskResult {
