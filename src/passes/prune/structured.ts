@@ -3,11 +3,12 @@
  * group, so tensors get smaller and ONNX Runtime does proportionally less work.
  */
 import { InputError } from '../../errors.js';
-import { cleanup, getInt, graphCost, NameGenerator, toposort, type Graph, type Model, type Tensor } from '../../onnx/index.js';
+import { cleanup, getInt, graphCost, NameGenerator, toposort, type Graph, type Model, type Node, type Tensor } from '../../onnx/index.js';
 import type { Feeds } from '../../evaluate/session.js';
 import type { LayerChange, PassContext, PassResult, Skipped } from '../types.js';
 import { collectStats, validateCalibration, type ChannelStats, type StatsRequest } from './calibration.js';
 import { checkChoice, checkLayerNames, checkTarget, measure, selected, type Cost } from './common.js';
+import { batchNormsFedBy, reestimateBatchNorm } from './batchnorm.js';
 import { applyRemoval, removedPositions, traceDependencies, type DepGraph, type PruneGroup } from './depgraph.js';
 import { channelScores, lowest, unitScores, type Importance } from './importance.js';
 import { repairConsumer, type RepairMode, type RepairOutcome } from './repair.js';
@@ -87,6 +88,10 @@ export async function pruneStructured(model: Model, options: StructuredOptions, 
       requests.push({ value: s.activation, axis: s.activationAxis, keepRows: repair !== 'none' && linear });
     }
   }
+  // Inputs of BatchNormalization nodes after layers that may lose input channels: re-estimated below.
+  const consumerNodes = new Set(candidates.flatMap((gi) => dg.groups[gi].slices.filter((s) => s.role === 'in').map((s) => s.node.name)));
+  const batchNorms = repair !== 'none' ? batchNormsFedBy(work.graph, consumerNodes) : [];
+  for (const bn of batchNorms) requests.push({ value: bn.inputs[0], axis: 1, keepRows: false });
   const stats: Map<string, ChannelStats> = needsData && batches ? await collectStats(work, requests, batches) : new Map();
   const constant = (name: string) => work.graph.initializers.find((t) => t.name === name);
   const scores = new Map<number, Float64Array>();
@@ -113,6 +118,7 @@ export async function pruneStructured(model: Model, options: StructuredOptions, 
   applyRemoval(work, dg, removed);
   cleanup(work.graph);
   toposort(work.graph);
+  const reestimated = batches ? await reestimateBatchNorms(work, dg, removed, batchNorms, stats, batches) : [];
   const after = await measureAfter(work, dg, removed, before, initializersBefore, batches?.[0], ctx.log);
 
   const changed: LayerChange[] = [];
@@ -125,6 +131,7 @@ export async function pruneStructured(model: Model, options: StructuredOptions, 
       changed.push({ name: p, opType: node?.opType ?? '', change: what });
     }
   }
+  changed.push(...reestimated);
   for (const o of outcomes) {
     const node = work.graph.nodes.find((n) => n.name === o.node);
     const err = o.errorBefore !== undefined ? ` (relative output error ${fmt(o.errorBefore)} without repair -> ${fmt(o.errorAfter)})` : '';
@@ -144,10 +151,35 @@ export async function pruneStructured(model: Model, options: StructuredOptions, 
       skipped,
       notes: [
         `importance ${importance}, ${scope} target ${target}${options.nodeCostShare && scope === 'per-layer' ? ' (per-layer ratios weighted by FLOPs)' : ''}, repair ${repair}`,
-        ...(repair === 'bias-correction' || repair === 'least-squares' ? ['BatchNorm statistics are not re-estimated (folded BN in ONNX exports has none left to fix)'] : []),
+        ...(reestimated.length ? [`${reestimated.length} BatchNormalization node(s) after repaired layers re-estimated on calibration data`] : []),
       ],
     },
   };
+}
+
+/**
+ * Re-estimates the BatchNormalization nodes whose input producer lost input channels (the input's
+ * statistics before pruning are in `before`; one more calibration pass gives them after).
+ */
+async function reestimateBatchNorms(work: Model, dg: DepGraph, removed: Map<number, Set<number>>, batchNorms: Node[], before: Map<string, ChannelStats>, batches: Feeds[]): Promise<LayerChange[]> {
+  const touched = new Set<string>();
+  for (const gi of removed.keys()) for (const s of dg.groups[gi].slices) if (s.role === 'in') touched.add(s.node.name);
+  const affected = batchNorms.filter((bn) => batchNormsFedBy(work.graph, touched).includes(bn) && before.has(bn.inputs[0]));
+  if (!affected.length) return [];
+  const after = await collectStats(work, affected.map((bn) => ({ value: bn.inputs[0], axis: 1, keepRows: false })), batches);
+  const changes: LayerChange[] = [];
+  for (const bn of affected) {
+    const value = bn.inputs[0];
+    const a = after.get(value);
+    const b = before.get(value) as ChannelStats;
+    if (!a) continue;
+    const layout = dg.layouts.get(value);
+    const gone = layout ? removedPositions(dg, layout, removed) : new Set<number>();
+    const kept = Array.from({ length: b.sum.length }, (_, c) => c).filter((c) => !gone.has(c));
+    const change = reestimateBatchNorm(work.graph, bn, b, a, kept);
+    if (change) changes.push(change);
+  }
+  return changes;
 }
 
 /**
