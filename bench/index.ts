@@ -9,6 +9,7 @@ import { runExampleBench } from './example.js';
 import { runLatencyAABench } from './latency-aa.js';
 import { runOnnxIoBench } from './onnx-io.js';
 import { runPruneBench } from './prune.js';
+import { runPruneAccuracyBench } from './prune-accuracy.js';
 import { runQuantizeBench } from './quantize.js';
 import { runQuantizeAccuracyBench } from './quantize-accuracy.js';
 import { formatRows } from './table.js';
@@ -17,6 +18,7 @@ import type { BenchRow } from './types.js';
 const SUITES: Record<string, (log: (line: string) => void) => Promise<BenchRow[]>> = {
   'onnx-io': runOnnxIoBench,
   prune: runPruneBench,
+  'prune-accuracy': runPruneAccuracyBench,
   quantize: runQuantizeBench,
   'quantize-accuracy': runQuantizeAccuracyBench,
   example: runExampleBench,

@@ -20,7 +20,13 @@ export interface StructuredOptions {
   target: number;
   importance: Importance;
   repair: RepairMode;
-  /** Round kept channel counts to a multiple (default 8, or 1 when the layer has < 64 channels, where 8 would be too coarse a step). */
+  /**
+   * Round kept channel counts to a multiple (default 8, or 1 when the layer has < 32 channels,
+   * where 8 would be too coarse a step). ORT's NCHWc convolutions work in blocks of 8 (AVX2) or 16
+   * (AVX-512) channels: on the example CNN a 30 % cut to counts like 22 and 34 took 48 % of the
+   * FLOPs but only 25 % of the batch-32 time, rounded to multiples of 8 it took 44 % (16: 55 %).
+   * 8 rather than the machine's block keeps the output model the same on every machine.
+   */
   multiple?: number;
   scope?: 'per-layer' | 'global';
   layers?: string[];
@@ -231,7 +237,8 @@ export function groupCostWeights(dg: DepGraph, candidates: number[], share: Reco
 /** Channels to remove per group index (only groups losing at least one channel). */
 export function decide(dg: DepGraph, candidates: number[], scores: Map<number, Float64Array>, d: Decision): Map<number, Set<number>> {
   const keepCount = new Map<number, number>();
-  const multipleOf = (g: PruneGroup) => (g.granule > 1 ? 1 : (d.multiple ?? (g.channels < 64 ? 1 : 8)));
+  // `size` is the group's size at the stage start when pruning in steps, so later steps keep its multiple.
+  const multipleOf = (g: PruneGroup, size: number) => (g.granule > 1 ? 1 : (d.multiple ?? (size < 32 ? 1 : 8)));
   const ratioOf = (g: PruneGroup) => {
     const r = g.producers.map((p) => d.layerRatios?.[p]).find((x) => x !== undefined);
     return r;
@@ -245,7 +252,7 @@ export function decide(dg: DepGraph, candidates: number[], scores: Map<number, F
       const start = d.stage?.startUnits[g.id];
       const [size, target] = start !== undefined && d.stage ? [start, d.stage.cumulativeTarget] : [units, d.target];
       const ratio = ratioOf(g) ?? (weights ? Math.min(MAX_WEIGHTED_RATIO, target * (weights.get(gi) ?? 1)) : target);
-      keepCount.set(gi, Math.min(units, roundKeep(size - Math.round(ratio * size), size, multipleOf(g), d.minKeep)));
+      keepCount.set(gi, Math.min(units, roundKeep(size - Math.round(ratio * size), size, multipleOf(g, size), d.minKeep)));
     }
   } else {
     // Global: scores normalised per group (mean 1) so layers of different scale compare; the
@@ -262,7 +269,7 @@ export function decide(dg: DepGraph, candidates: number[], scores: Map<number, F
       total += cost * n;
       const fixed = ratioOf(g);
       if (fixed !== undefined) {
-        keepCount.set(gi, roundKeep(n - Math.round(fixed * n), n, multipleOf(g), d.minKeep));
+        keepCount.set(gi, roundKeep(n - Math.round(fixed * n), n, multipleOf(g, n), d.minKeep));
         continue;
       }
       cap.set(gi, n - Math.max(1, Math.ceil(d.minKeep * n)));
@@ -282,7 +289,7 @@ export function decide(dg: DepGraph, candidates: number[], scores: Map<number, F
     for (const gi of cap.keys()) {
       const g = dg.groups[gi];
       const n = g.channels / g.granule;
-      keepCount.set(gi, roundKeep(n - (taken.get(gi) ?? 0), n, multipleOf(g), d.minKeep));
+      keepCount.set(gi, roundKeep(n - (taken.get(gi) ?? 0), n, multipleOf(g, n), d.minKeep));
     }
   }
   const removed = new Map<number, Set<number>>();
