@@ -14,7 +14,7 @@ import { benchLatency } from '../src/evaluate/latency.js';
 import { loadRuntime } from '../src/evaluate/session.js';
 import { uniform as mulberry32 } from '../src/evaluate/rng.js';
 import type { Feeds } from '../src/evaluate/session.js';
-import { quantizeDynamicInt8, quantizeStaticInt8 } from '../src/passes/quantize/index.js';
+import { quantizeDynamicInt8, quantizeInt4WeightOnly, quantizeStaticInt8 } from '../src/passes/quantize/index.js';
 import { cnn25m, matmulChain, modelBytes, warmRuntime } from './quantize-models.js';
 import type { BenchRow } from './types.js';
 import { peakRss } from './peak-rss.js';
@@ -126,6 +126,36 @@ function dynamicForms(): { fused: Model; standard: Model; float: Model } {
   return { fused: build('fused'), standard: build('standard'), float: build('float') };
 }
 
+/** One 4096x4096 MatMul in float: the size where 4-bit weights pay (the weights dwarf the cache). */
+function largeMatMul(): Model {
+  const K = 4096;
+  const rand = mulberry32(5);
+  const b = new GraphBuilder('large-matmul');
+  const x = b.input('x', DataType.FLOAT, ['N', K]);
+  b.op('MatMul', [x, b.constant(fromTypedArray('w', DataType.FLOAT, [K, K], new Float32Array(K * K).map(() => (rand() - 0.5) * 0.05)))], {}, { outputs: ['y'] });
+  b.output('y', DataType.FLOAT, ['N', K]);
+  return b.model({ opset: 17 });
+}
+
+/** Our int4 weight-only pass on the large MatMul, at accuracy_level 4 (int8 compute) and 0 (ORT's default), against float. */
+async function int4Rows(dir: string): Promise<BenchRow[]> {
+  const float = largeMatMul();
+  const floatFile = path.join(dir, 'large-float.onnx');
+  fs.writeFileSync(floatFile, encodeModel(float));
+  const rows: BenchRow[] = [];
+  for (const accuracyLevel of [4, 0] as const) {
+    const q = await quantizeInt4WeightOnly(float, { blockSize: 32, symmetric: true, accuracyLevel, method: 'rtn' }, { seed: 1 });
+    const file = path.join(dir, `large-int4-${accuracyLevel}.onnx`);
+    fs.writeFileSync(file, encodeModel(q.model));
+    const lat = await benchLatency({ models: [{ model: floatFile, label: 'float' }, { model: file, label: 'int4' }], batchSizes: [1, 32], timeBudgetMs: 2000, seed: 1 });
+    for (const r of lat.batches) {
+      const c = r.comparison;
+      if (c) rows.push({ name: `quantize: 4096x4096 MatMulNBits (int4, accuracy_level ${accuracyLevel}) vs float P95, batch ${r.batchSize}`, value: c.candidate.p95, unit: 'ms', reference: c.baseline.p95, ratio: c.ratios.p95.value });
+    }
+  }
+  return rows;
+}
+
 export async function runQuantizeBench(log: (line: string) => void = () => {}): Promise<BenchRow[]> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-bench-quant-'));
   const rows: BenchRow[] = [];
@@ -165,6 +195,7 @@ export async function runQuantizeBench(log: (line: string) => void = () => {}): 
         rows.push({ name: `quantize: 768x3072 ${label} P95, batch ${r.batchSize}`, value: c.candidate.p95, unit: 'ms', reference: c.baseline.p95, ratio: c.ratios.p95.value });
       }
     }
+    rows.push(...(await int4Rows(dir)));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
