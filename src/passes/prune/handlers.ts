@@ -98,8 +98,10 @@ const gemm: Handler = (n, cx) => {
   const transB = getInt(n, 'transB', 0);
   if (!b || !isFloatTensor(b) || b.dims.length !== 2) return poisonAll(n, cx, 'B is not a 2-D float constant');
   if (x) {
-    if (transA || x.axis !== 1) cx.poison(x, `channels reach Gemm '${n.name}' on A's row axis`);
-    else cx.paramLayout(n, 1, transB ? 1 : 0, x, 'in', n.inputs[0], 1);
+    // A's reduction axis: 1, or 0 with transA (A is [K, M]); channels there meet B's rows.
+    const reduction = transA ? 0 : 1;
+    if (x.axis !== reduction) cx.poison(x, `channels reach Gemm '${n.name}' on A's ${transA ? 'column' : 'row'} axis, not the reduction axis`);
+    else cx.paramLayout(n, 1, transB ? 1 : 0, x, 'in', n.inputs[0], reduction);
   }
   const outCh = b.dims[transB ? 0 : 1];
   const c = n.inputs[2] ? cx.constant(n.inputs[2]) : undefined;

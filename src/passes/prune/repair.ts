@@ -10,7 +10,7 @@
  *  - bias-correction (any Conv/Gemm/MatMul consumer): the removed channels' mean contribution
  *    E[x_removed] W_removed moves into the bias.
  */
-import { getInt, GraphIndex, NameGenerator, type Graph, type Node, type Tensor } from '../../onnx/index.js';
+import { getFloat, getInt, GraphIndex, NameGenerator, type Graph, type Node, type Tensor } from '../../onnx/index.js';
 import type { ChannelStats } from './calibration.js';
 import { addRowTimes, frobenius, gramCols, gramRows, matmul, matmulTN, solveSpd, trace } from './linalg.js';
 import { adoptValues, floats, withValues } from './tensors.js';
@@ -178,7 +178,9 @@ function asLinear(graph: Graph, node: Node): Linear | undefined {
   if (!wt || wt.dims.length !== 2) return undefined;
   const raw = floats(wt);
   const transB = node.opType === 'Gemm' && getInt(node, 'transB', 0) === 1;
-  if (node.opType === 'Gemm' && getInt(node, 'transA', 0) === 1) return undefined;
+  // transA only changes which axis of A holds the channels (the calibration statistics follow it);
+  // alpha scales A B, which the fitted rows would have to undo.
+  if (node.opType === 'Gemm' && getFloat(node, 'alpha', 1) !== 1) return undefined;
   const [k, n] = transB ? [wt.dims[1], wt.dims[0]] : wt.dims;
   const w = new Float64Array(k * n);
   if (transB) for (let o = 0; o < n; o++) for (let p = 0; p < k; p++) w[p * n + o] = raw[o * k + p];
@@ -189,7 +191,7 @@ function asLinear(graph: Graph, node: Node): Linear | undefined {
   if (node.opType === 'Gemm') {
     biasT = node.inputs[2] ? index.initializer.get(node.inputs[2]) : undefined;
     if (node.inputs[2] && (!biasT || biasT.dims.reduce((a, b) => a * b, 1) !== n)) return { k, n, w, write: (nw) => writeW(nw) };
-    if (getFloat(node, 'beta') !== 1) return { k, n, w, write: (nw) => writeW(nw) };
+    if (getFloat(node, 'beta', 1) !== 1) return { k, n, w, write: (nw) => writeW(nw) };
   } else {
     // MatMul followed by a bias Add: that Add's constant is the bias.
     const users = index.consumersOf(node.outputs[0]);
@@ -221,11 +223,6 @@ function asLinear(graph: Graph, node: Node): Linear | undefined {
       if (nb) setBias(graph, biasNode, biasInput, biasT ?? { ...(wt as Tensor), dims: [n] }, nb);
     },
   };
-}
-
-function getFloat(node: Node, name: string): number {
-  const a = node.attributes.find((x) => x.name === name);
-  return a && a.type === 'float' ? a.value : 1;
 }
 
 /** Writes a bias tensor; creates the input when the node had none. */

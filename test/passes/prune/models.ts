@@ -124,4 +124,19 @@ export function attention(d = 16, heads = 4, seed = 7): TestModel {
   return { name: 'attention heads', model: b.model({ opset: 17 }), inputs: { x: [2, 3, d] } };
 }
 
-export const ALL = [convBnChain, depthwise, grouped, residual, concatSplit, mlpLayerNorm, attention];
+/** ConvTranspose (weights [in, out, kh, kw]: produces on axis 1, consumes on axis 0), then Gemm with transA=1 behind a Transpose. */
+export function convTransposeGemm(): TestModel {
+  const b = new GraphBuilder('convtranspose_gemm');
+  const w = weights(4);
+  const x = b.input('x', DataType.FLOAT, ['N', 3, 6, 6]);
+  let h = b.op('Relu', [b.op('Conv', [x, w(b, [8, 3, 3, 3]), w(b, [8])], { pads: [1, 1, 1, 1] }, { name: 'conv1' })]);
+  h = b.op('Relu', [b.op('ConvTranspose', [h, w(b, [8, 12, 2, 2]), w(b, [12])], { strides: [2, 2] }, { name: 'up' })]);
+  h = b.op('Flatten', [b.op('GlobalAveragePool', [h])], { axis: 1 });
+  h = b.op('Relu', [b.op('Gemm', [h, w(b, [12, 16], 0.3), w(b, [16])], {}, { name: 'fc1' })]);
+  const t = b.op('Transpose', [h], { perm: [1, 0] });
+  const y = b.op('Gemm', [t, w(b, [16, 10], 0.3), w(b, [10])], { transA: 1 }, { name: 'fc2', outputs: ['y'] });
+  b.output(y, DataType.FLOAT, ['N', 10]);
+  return { name: 'ConvTranspose and Gemm transA', model: b.model({ opset: 17 }), inputs: { x: [2, 3, 6, 6] } };
+}
+
+export const ALL = [convBnChain, depthwise, grouped, residual, concatSplit, mlpLayerNorm, attention, convTransposeGemm];

@@ -7,7 +7,7 @@ import { cloneModel } from '../../../src/passes/prune/tensors.js';
 import { probeAllShapes } from '../../../src/passes/prune/common.js';
 import { dependencyGroups, pruneStructured } from '../../../src/passes/prune/index.js';
 import { positionsOf } from '../../../src/passes/prune/layout.js';
-import { ALL, attention, convBnChain, grouped, type TestModel } from './models.js';
+import { ALL, attention, convBnChain, convTransposeGemm, grouped, type TestModel } from './models.js';
 import { maxAbsDiff, randomFeeds, run } from './helpers.js';
 
 const ctx = { seed: 1 };
@@ -124,6 +124,28 @@ test('a scheduled stage cuts a head when its cumulative target crosses one, whic
   // Already at the stage's goal: a later step does not cut again.
   const again = await pruneStructured(staged.model, { ...options, target: 0.1, stage: { cumulativeTarget: 0.2, startUnits: first.unitsBefore } }, ctx);
   expect(again.summary.changed).toEqual([]);
+});
+
+test('bias correction through a Transpose into Gemm transA keeps the mean output on the calibration data', async () => {
+  const t = convTransposeGemm();
+  const feeds = randomFeeds({ x: [16, 3, 6, 6] }, 3);
+  const meanShift = async (model: Model) => {
+    const [a, b] = [(await run(t.model, feeds)).y, (await run(model, feeds)).y];
+    const [x, y] = [a.data as Float32Array, b.data as Float32Array];
+    let worst = 0;
+    for (let o = 0; o < 10; o++) {
+      let d = 0;
+      for (let r = 0; r < 16; r++) d += y[r * 10 + o] - x[r * 10 + o];
+      worst = Math.max(worst, Math.abs(d / 16));
+    }
+    return worst;
+  };
+  const options = { target: 0.5, importance: 'l1' as const, layers: ['fc1'], multiple: 1 };
+  const plain = await pruneStructured(t.model, { ...options, repair: 'none' }, { seed: 1, calibration: [feeds] });
+  const fixed = await pruneStructured(t.model, { ...options, repair: 'bias-correction' }, { seed: 1, calibration: [feeds] });
+  expect(fixed.summary.changed.find((c) => c.name === 'fc2')?.change).toBe('input channels removed; bias-correction repair');
+  expect(await meanShift(plain.model)).toBeGreaterThan(1e-2);
+  expect(await meanShift(fixed.model)).toBeLessThan(1e-4);
 });
 
 test('grouped conv and graph outputs are skipped with reasons', async () => {
