@@ -31,7 +31,7 @@ import {
   scheduleTargets,
   sha256File,
   writeBaseline
-} from "./chunks/chunk-57HLQ3I5.js";
+} from "./chunks/chunk-PCV2JIHL.js";
 
 // node_modules/commander/lib/error.js
 var CommanderError = class extends Error {

@@ -6517,11 +6517,11 @@ var require_format = __commonJS({
           }
           function getFormat(fmtDef) {
             const code = fmtDef instanceof RegExp ? (0, codegen_1.regexpCode)(fmtDef) : opts.code.formats ? (0, codegen_1._)`${opts.code.formats}${(0, codegen_1.getProperty)(schema)}` : void 0;
-            const fmt4 = gen.scopeValue("formats", { key: schema, ref: fmtDef, code });
+            const fmt5 = gen.scopeValue("formats", { key: schema, ref: fmtDef, code });
             if (typeof fmtDef == "object" && !(fmtDef instanceof RegExp)) {
-              return [fmtDef.type || "string", fmtDef.validate, (0, codegen_1._)`${fmt4}.validate`];
+              return [fmtDef.type || "string", fmtDef.validate, (0, codegen_1._)`${fmt5}.validate`];
             }
-            return ["string", fmtDef, fmt4];
+            return ["string", fmtDef, fmt5];
           }
           function validCondition() {
             if (typeof formatDef == "object" && !(formatDef instanceof RegExp) && formatDef.async) {
@@ -26118,10 +26118,11 @@ var RunEnergy = class {
 var HARD_CAP_BUDGETS = 4;
 var HARD_CAP_MIN_RUNS = 5;
 var MAX_RUNS = 5e4;
+var COMPARISON_ROUNDS = 4;
 async function benchLatency(options) {
   const threads = options.threads ?? 1;
   const specs = options.models.map((m, i2) => typeof m === "string" || m instanceof Uint8Array ? { model: m, label: typeof m === "string" ? m : `model ${String.fromCharCode(65 + i2)}` } : { model: m.model, label: m.label ?? `model ${String.fromCharCode(65 + i2)}` });
-  const rounds = Math.max(1, options.rounds ?? (specs.length === 2 ? 2 : 1));
+  const rounds = Math.max(1, options.rounds ?? (specs.length === 2 ? COMPARISON_ROUNDS : 1));
   const acc = options.batchSizes.map(() => ({ samples: specs.map(() => []), energy: specs.map(() => new RunEnergy()), stoppedBy: "budget" }));
   for (let r = 0; r < rounds; r++) {
     const creation = r % 2 === 1 ? specs.map((_, k) => specs.length - 1 - k) : specs.map((_, k) => k);
@@ -27570,6 +27571,44 @@ async function probeByShapeNodes(model, values, inputs) {
 }
 var FINE_GRAINED_NOTE = "fine-grained sparsity keeps tensor shapes: it saves storage after compression (gzip/sparse_initializer), not time, on ONNX Runtime's CPU provider";
 
+// src/passes/prune/batchnorm.ts
+function batchNormsFedBy(graph, producers) {
+  const producerOf = /* @__PURE__ */ new Map();
+  for (const n2 of graph.nodes) for (const o of n2.outputs) if (o) producerOf.set(o, n2.name);
+  return graph.nodes.filter((n2) => n2.opType === "BatchNormalization" && producers.has(producerOf.get(n2.inputs[0]) ?? "\0"));
+}
+function reestimateBatchNorm(graph, bn, before, after, kept) {
+  const meanT = graph.initializers.find((t) => t.name === bn.inputs[3]);
+  const varT = graph.initializers.find((t) => t.name === bn.inputs[4]);
+  if (!meanT || !varT || kept.length !== after.sum.length) return void 0;
+  const eps = getFloat(bn, "epsilon", 1e-5);
+  const mean = floats(meanT);
+  const variance = floats(varT);
+  const newMean = new Float64Array(kept.length);
+  const newVar = new Float64Array(kept.length);
+  let moved = 0;
+  for (let c = 0; c < kept.length; c++) {
+    const [muB, sdB] = moments(before, kept[c]);
+    const [muA, sdA] = moments(after, c);
+    const s = Math.sqrt(variance[c] + eps);
+    const s2 = sdB > 1e-12 && sdA > 1e-12 ? s * sdA / sdB : s;
+    newMean[c] = muA - (muB - mean[c]) * s2 / s;
+    newVar[c] = Math.max(0, s2 * s2 - eps);
+    moved = Math.max(moved, Math.abs(s2 / s - 1));
+  }
+  replace(graph, meanT.name, withValues(meanT, meanT.dims, newMean));
+  replace(graph, varT.name, withValues(varT, varT.dims, newVar));
+  return { name: bn.name, opType: bn.opType, change: `running mean and variance re-estimated on calibration data (largest scale change ${(100 * moved).toFixed(1)} %)`, error: moved };
+}
+function moments(s, c) {
+  const mu = s.sum[c] / s.count;
+  return [mu, Math.sqrt(Math.max(0, s.sumSq[c] / s.count - mu * mu))];
+}
+function replace(graph, name, t) {
+  const i2 = graph.initializers.findIndex((x2) => x2.name === name);
+  graph.initializers[i2] = t;
+}
+
 // src/passes/prune/layout.ts
 function wholeSpace(space, channels) {
   return { space, first: 0, count: channels, offset: 0, block: 1, per: 1 };
@@ -27681,8 +27720,9 @@ var gemm = (n2, cx) => {
   const transB = getInt(n2, "transB", 0);
   if (!b || !isFloatTensor(b) || b.dims.length !== 2) return poisonAll(n2, cx, "B is not a 2-D float constant");
   if (x2) {
-    if (transA || x2.axis !== 1) cx.poison(x2, `channels reach Gemm '${n2.name}' on A's row axis`);
-    else cx.paramLayout(n2, 1, transB ? 1 : 0, x2, "in", n2.inputs[0], 1);
+    const reduction = transA ? 0 : 1;
+    if (x2.axis !== reduction) cx.poison(x2, `channels reach Gemm '${n2.name}' on A's ${transA ? "column" : "row"} axis, not the reduction axis`);
+    else cx.paramLayout(n2, 1, transB ? 1 : 0, x2, "in", n2.inputs[0], reduction);
   }
   const outCh = b.dims[transB ? 0 : 1];
   const c = n2.inputs[2] ? cx.constant(n2.inputs[2]) : void 0;
@@ -28665,7 +28705,7 @@ function asLinear(graph, node) {
   if (!wt || wt.dims.length !== 2) return void 0;
   const raw = floats(wt);
   const transB = node.opType === "Gemm" && getInt(node, "transB", 0) === 1;
-  if (node.opType === "Gemm" && getInt(node, "transA", 0) === 1) return void 0;
+  if (node.opType === "Gemm" && getFloat(node, "alpha", 1) !== 1) return void 0;
   const [k, n2] = transB ? [wt.dims[1], wt.dims[0]] : wt.dims;
   const w = new Float64Array(k * n2);
   if (transB) for (let o = 0; o < n2; o++) for (let p = 0; p < k; p++) w[p * n2 + o] = raw[o * k + p];
@@ -28676,7 +28716,7 @@ function asLinear(graph, node) {
   if (node.opType === "Gemm") {
     biasT = node.inputs[2] ? index.initializer.get(node.inputs[2]) : void 0;
     if (node.inputs[2] && (!biasT || biasT.dims.reduce((a, b) => a * b, 1) !== n2)) return { k, n: n2, w, write: (nw) => writeW(nw) };
-    if (getFloat2(node, "beta") !== 1) return { k, n: n2, w, write: (nw) => writeW(nw) };
+    if (getFloat(node, "beta", 1) !== 1) return { k, n: n2, w, write: (nw) => writeW(nw) };
   } else {
     const users = index.consumersOf(node.outputs[0]);
     const add = users.length === 1 && users[0].opType === "Add" ? users[0] : void 0;
@@ -28707,10 +28747,6 @@ function asLinear(graph, node) {
       if (nb) setBias(graph, biasNode, biasInput, biasT ?? { ...wt, dims: [n2] }, nb);
     }
   };
-}
-function getFloat2(node, name) {
-  const a = node.attributes.find((x2) => x2.name === name);
-  return a && a.type === "float" ? a.value : 1;
 }
 function setBias(graph, node, input, like, values) {
   const name = node.inputs[input] || new NameGenerator(graph).next(`${node.name || node.opType}_bias`);
@@ -28911,6 +28947,7 @@ async function pruneStructured(model, options, ctx) {
     throw new InputError(`multiple must be a positive integer, got ${options.multiple}`, "multiple");
   }
   for (const [name, r] of Object.entries(options.layerRatios ?? {})) checkTarget(r, `layerRatios.${name}`);
+  if (options.stage) checkTarget(options.stage.cumulativeTarget, "stage.cumulativeTarget");
   checkLayerNames(model, { layers: options.layers, exclude: options.exclude, layerRatios: Object.keys(options.layerRatios ?? {}) });
   const needsData = importance === "activation" || importance === "reconstruction" || repair !== "none";
   const batches = needsData || ctx.calibration?.length ? validateCalibration(model, ctx.calibration, `importance '${importance}' / repair '${repair}'`) : void 0;
@@ -28934,11 +28971,16 @@ async function pruneStructured(model, options, ctx) {
       requests.push({ value: s.activation, axis: s.activationAxis, keepRows: repair !== "none" && linear });
     }
   }
+  const consumerNodes = new Set(candidates.flatMap((gi) => dg.groups[gi].slices.filter((s) => s.role === "in").map((s) => s.node.name)));
+  const batchNorms = repair !== "none" ? batchNormsFedBy(work.graph, consumerNodes) : [];
+  for (const bn of batchNorms) requests.push({ value: bn.inputs[0], axis: 1, keepRows: false });
   const stats = needsData && batches ? await collectStats(work, requests, batches) : /* @__PURE__ */ new Map();
   const constant = (name) => work.graph.initializers.find((t) => t.name === name);
   const scores = /* @__PURE__ */ new Map();
   for (const gi of candidates) scores.set(gi, unitScores(channelScores(dg.groups[gi], importance, constant, stats), dg.groups[gi].granule));
   const removed = decide(dg, candidates, scores, { ...options, target, scope, minKeep });
+  const unitsBefore = {};
+  for (const gi of candidates) unitsBefore[dg.groups[gi].id] = dg.groups[gi].channels / dg.groups[gi].granule;
   const outcomes = [];
   if (repair !== "none" && removed.size) {
     const consumers = /* @__PURE__ */ new Map();
@@ -28955,6 +28997,7 @@ async function pruneStructured(model, options, ctx) {
   applyRemoval(work, dg, removed);
   cleanup(work.graph);
   toposort(work.graph);
+  const reestimated = batches ? await reestimateBatchNorms(work, dg, removed, batchNorms, stats, batches) : [];
   const after = await measureAfter(work, dg, removed, before, initializersBefore, batches?.[0], ctx.log);
   const changed = [];
   for (const [gi, channels] of removed) {
@@ -28966,6 +29009,7 @@ async function pruneStructured(model, options, ctx) {
       changed.push({ name: p, opType: node?.opType ?? "", change: what });
     }
   }
+  changed.push(...reestimated);
   for (const o of outcomes) {
     const node = work.graph.nodes.find((n2) => n2.name === o.node);
     const err2 = o.errorBefore !== void 0 ? ` (relative output error ${fmt2(o.errorBefore)} without repair -> ${fmt2(o.errorAfter)})` : "";
@@ -28974,6 +29018,7 @@ async function pruneStructured(model, options, ctx) {
   ctx.log?.(`structured pruning: ${removed.size} of ${dg.groups.length} groups pruned, ${skipped.length} skipped`);
   return {
     model: work,
+    unitsBefore,
     summary: {
       pass: "prune-structured",
       paramsBefore: before.params,
@@ -28984,10 +29029,30 @@ async function pruneStructured(model, options, ctx) {
       skipped,
       notes: [
         `importance ${importance}, ${scope} target ${target}${options.nodeCostShare && scope === "per-layer" ? " (per-layer ratios weighted by FLOPs)" : ""}, repair ${repair}`,
-        ...repair === "bias-correction" || repair === "least-squares" ? ["BatchNorm statistics are not re-estimated (folded BN in ONNX exports has none left to fix)"] : []
+        ...reestimated.length ? [`${reestimated.length} BatchNormalization node(s) after repaired layers re-estimated on calibration data`] : []
       ]
     }
   };
+}
+async function reestimateBatchNorms(work, dg, removed, batchNorms, before, batches) {
+  const touched = /* @__PURE__ */ new Set();
+  for (const gi of removed.keys()) for (const s of dg.groups[gi].slices) if (s.role === "in") touched.add(s.node.name);
+  const affected = batchNorms.filter((bn) => batchNormsFedBy(work.graph, touched).includes(bn) && before.has(bn.inputs[0]));
+  if (!affected.length) return [];
+  const after = await collectStats(work, affected.map((bn) => ({ value: bn.inputs[0], axis: 1, keepRows: false })), batches);
+  const changes = [];
+  for (const bn of affected) {
+    const value = bn.inputs[0];
+    const a = after.get(value);
+    const b = before.get(value);
+    if (!a) continue;
+    const layout = dg.layouts.get(value);
+    const gone = layout ? removedPositions(dg, layout, removed) : /* @__PURE__ */ new Set();
+    const kept = Array.from({ length: b.sum.length }, (_, c) => c).filter((c) => !gone.has(c));
+    const change = reestimateBatchNorm(work.graph, bn, b, a, kept);
+    if (change) changes.push(change);
+  }
+  return changes;
 }
 async function measureAfter(work, dg, removed, before, initializersBefore, feeds, log) {
   const shapes = before.shapes && before.complete ? shapesAfterRemoval(work, dg, removed, before.shapes, initializersBefore) : void 0;
@@ -29013,7 +29078,7 @@ function groupCostWeights(dg, candidates, share) {
 }
 function decide(dg, candidates, scores, d) {
   const keepCount = /* @__PURE__ */ new Map();
-  const multipleOf = (g) => g.granule > 1 ? 1 : d.multiple ?? (g.channels < 64 ? 1 : 8);
+  const multipleOf = (g, size) => g.granule > 1 ? 1 : d.multiple ?? (size < 32 ? 1 : 8);
   const ratioOf = (g) => {
     const r = g.producers.map((p) => d.layerRatios?.[p]).find((x2) => x2 !== void 0);
     return r;
@@ -29023,8 +29088,10 @@ function decide(dg, candidates, scores, d) {
     for (const gi of candidates) {
       const g = dg.groups[gi];
       const units = g.channels / g.granule;
-      const ratio2 = ratioOf(g) ?? (weights ? Math.min(MAX_WEIGHTED_RATIO, d.target * (weights.get(gi) ?? 1)) : d.target);
-      keepCount.set(gi, roundKeep(units - Math.round(ratio2 * units), units, multipleOf(g), d.minKeep));
+      const start = d.stage?.startUnits[g.id];
+      const [size, target] = start !== void 0 && d.stage ? [start, d.stage.cumulativeTarget] : [units, d.target];
+      const ratio2 = ratioOf(g) ?? (weights ? Math.min(MAX_WEIGHTED_RATIO, target * (weights.get(gi) ?? 1)) : target);
+      keepCount.set(gi, Math.min(units, roundKeep(size - Math.round(ratio2 * size), size, multipleOf(g, size), d.minKeep)));
     }
   } else {
     const units = [];
@@ -29039,7 +29106,7 @@ function decide(dg, candidates, scores, d) {
       total += cost * n2;
       const fixed = ratioOf(g);
       if (fixed !== void 0) {
-        keepCount.set(gi, roundKeep(n2 - Math.round(fixed * n2), n2, multipleOf(g), d.minKeep));
+        keepCount.set(gi, roundKeep(n2 - Math.round(fixed * n2), n2, multipleOf(g, n2), d.minKeep));
         continue;
       }
       cap.set(gi, n2 - Math.max(1, Math.ceil(d.minKeep * n2)));
@@ -29059,7 +29126,7 @@ function decide(dg, candidates, scores, d) {
     for (const gi of cap.keys()) {
       const g = dg.groups[gi];
       const n2 = g.channels / g.granule;
-      keepCount.set(gi, roundKeep(n2 - (taken.get(gi) ?? 0), n2, multipleOf(g), d.minKeep));
+      keepCount.set(gi, roundKeep(n2 - (taken.get(gi) ?? 0), n2, multipleOf(g, n2), d.minKeep));
     }
   }
   const removed = /* @__PURE__ */ new Map();
@@ -29472,6 +29539,64 @@ async function factorizeLowRank(model, options, ctx) {
     summary: { pass: "factorize-low-rank", paramsBefore: before.params, paramsAfter: after.params, flopsBefore: before.flops, flopsAfter: after.flops, changed, skipped, notes: [`energy ${energy}${options.activationAware ? ", activation-aware" : ""}`] }
   };
 }
+
+// src/passes/prune/sensitivity.ts
+async function scanLayerSensitivity(model, ratios, evaluate, ctx, options = {}) {
+  if (!ratios.length) throw new InputError("ratios must list at least one fraction in [0, 1)", "ratios");
+  ratios.forEach((r, i2) => checkTarget(r, `ratios[${i2}]`));
+  checkLayerNames(model, { layers: options.layers, exclude: options.exclude });
+  const probe = cloneModel(model);
+  materializeConstants(probe.graph);
+  let shapes;
+  try {
+    shapes = (await probeAllShapes(probe, ctx.calibration?.[0])).shapes;
+  } catch {
+    shapes = void 0;
+  }
+  const groups = traceDependencies(probe, shapes).groups.filter((g) => selected(g.producers, options.layers, options.exclude));
+  const rows = [];
+  for (const g of groups) {
+    const layer = g.producers[0];
+    for (const ratio2 of ratios) {
+      const { model: pruned } = await pruneStructured(
+        model,
+        { target: ratio2, importance: options.importance ?? "l1", repair: options.repair ?? "none", layers: [layer], multiple: 1 },
+        ctx
+      );
+      rows.push({ layer, ratio: ratio2, metric: await evaluate(pruned) });
+      ctx.log?.(`sensitivity ${layer} @ ${ratio2}: ${Number(rows[rows.length - 1].metric.toPrecision(6))}`);
+    }
+  }
+  return rows;
+}
+
+// src/loop/sensitivity-plan.ts
+var SOLO_SHARE = 0.5;
+async function planSensitivity(model, prune, budget, drift, ctx) {
+  const target = prune.target ?? 0;
+  const options = { importance: prune.importance ?? "activation", repair: prune.repair ?? "least-squares", layers: prune.layers, exclude: prune.exclude };
+  const limit = budget * SOLO_SHARE;
+  const full = await scanLayerSensitivity(model, [target], drift, ctx, options);
+  let sensitive = full.filter((r) => r.metric > limit);
+  if (sensitive.length === full.length) sensitive = [];
+  const half = sensitive.length ? await scanLayerSensitivity(model, [target / 2], drift, ctx, { ...options, layers: sensitive.map((r) => r.layer) }) : [];
+  const scale = {};
+  const notes = [];
+  for (const r of sensitive) {
+    const h = half.find((x2) => x2.layer === r.layer);
+    const share = h && h.metric <= limit ? 0.5 : 0;
+    scale[r.layer] = share;
+    const halfText = h ? `, to ${pct2(target / 2)} ${fmt3(h.metric)} pt` : "";
+    notes.push(`Sensitivity scan: ${r.layer} cut alone to ${pct2(target)} drifts ${fmt3(r.metric)} pt${halfText} (over ${fmt3(limit)} pt, half the budget): ${share ? `cut to ${pct2(target * share)} at most` : "not cut"}.`);
+  }
+  return { scale, notes, solo: Object.fromEntries(full.map((r) => [r.layer, r.metric])) };
+}
+function stepLayerRatios(plan, goal) {
+  if (!plan || !Object.keys(plan.scale).length) return void 0;
+  return Object.fromEntries(Object.entries(plan.scale).map(([layer, share]) => [layer, Math.round(goal * share * 1e6) / 1e6]));
+}
+var pct2 = (x2) => `${Math.round(x2 * 1e3) / 10} %`;
+var fmt3 = (x2) => (Math.round(x2 * 100) / 100).toString();
 
 // src/passes/quantize/histogram.ts
 var HALF_BINS = 2048;
@@ -30872,15 +30997,16 @@ async function quantizeWithFallback(model, quantize, evaluateDrift, budget, ctx,
     }
   }
   if (options.latencyCheck) {
-    const slower = (await options.latencyCheck(model, result.model)).filter((n2) => !excluded.includes(n2));
+    const slower = (await options.latencyCheck(model, result)).filter((s) => !excluded.includes(s.node));
     if (slower.length) {
-      for (const n2 of slower) {
-        excluded.push(n2);
-        reasons.set(n2, "slower quantized than float (latency check)");
+      for (const s of slower) {
+        excluded.push(s.node);
+        reasons.set(s.node, `fallback: slower quantized (${s.quantUs.toFixed(0)} us) than float (${s.floatUs.toFixed(0)} us) in the profile`);
+        ctx.log?.(`fallback: ${s.node} is slower quantized (${s.quantUs.toFixed(0)} us) than float (${s.floatUs.toFixed(0)} us): left in float`);
       }
       const candidate = await quantize(model, excluded);
       const candidateDrift = await evaluateDrift(candidate.model);
-      trail.push(`left ${slower.length} slower-quantized node(s) in float: drift ${candidateDrift.toFixed(2)}`);
+      trail.push(`left ${slower.length} node(s) that ran slower quantized in float (${slower.map((s) => s.node).join(", ")}): drift ${candidateDrift.toFixed(2)}`);
       result = candidate;
       drift = candidateDrift;
     }
@@ -30893,7 +31019,73 @@ async function quantizeWithFallback(model, quantize, evaluateDrift, budget, ctx,
   }
   summary.notes.push(`fallback: ${trail.join("; ")}`);
   if (drift > budget) summary.notes.push(`fallback: drift ${drift.toFixed(2)} points still over the ${budget}-point budget after excluding ${excluded.length} node(s)`);
-  return { model: result.model, summary, excluded };
+  return { model: result.model, summary, excluded: excluded.map((what) => ({ what, reason: reasons.get(what) })) };
+}
+
+// src/passes/quantize/latency-check.ts
+var SLOWER_FACTOR = 1.1;
+var MIN_DIFFERENCE_US = 5;
+var HELPERS = /* @__PURE__ */ new Set(["QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear"]);
+async function slowerQuantizedNodes(float, quant, targets, feeds, options = {}) {
+  const wanted = new Set(targets);
+  const profile = (m) => profileModel(encodeModel(m), { feeds, runs: options.runs ?? 20, warmup: 5, threads: 1 });
+  const floatTimes = timePerTarget(await profile(float), (name) => wanted.has(name) ? [name] : []);
+  const owners = helperOwners(quant, wanted);
+  const quantTimes = timePerTarget(await profile(quant), (name) => owners.get(name) ?? []);
+  const slower = [];
+  for (const node of targets) {
+    const floatUs = floatTimes.get(node);
+    const quantUs = quantTimes.get(node);
+    if (floatUs === void 0 || quantUs === void 0) continue;
+    if (quantUs > floatUs * SLOWER_FACTOR && quantUs - floatUs > MIN_DIFFERENCE_US) slower.push({ node, floatUs, quantUs });
+  }
+  return slower;
+}
+function timePerTarget(profile, ownersOf) {
+  const times = /* @__PURE__ */ new Map();
+  for (const p of profile.nodes) {
+    const names = /* @__PURE__ */ new Set([...p.originalNames ?? [], baseName(p.name)]);
+    const owners = new Set([...names].flatMap(ownersOf));
+    if (owners.size !== 1) continue;
+    const [owner] = owners;
+    times.set(owner, (times.get(owner) ?? 0) + p.meanUs);
+  }
+  return times;
+}
+function baseName(name) {
+  let s = name;
+  for (let prev = ""; prev !== s; ) {
+    prev = s;
+    s = s.replace(/_token_\d+$/, "").replace(/_nchwc$/, "");
+  }
+  return s;
+}
+function helperOwners(model, targets) {
+  const consumers = /* @__PURE__ */ new Map();
+  for (const n2 of model.graph.nodes) for (const i2 of n2.inputs) if (i2) consumers.set(i2, [...consumers.get(i2) ?? [], n2]);
+  const owners = /* @__PURE__ */ new Map();
+  for (const n2 of model.graph.nodes) {
+    if (targets.has(n2.name)) owners.set(n2.name, [n2.name]);
+    else if (HELPERS.has(n2.opType)) {
+      const found = /* @__PURE__ */ new Set();
+      const queue = [...n2.outputs];
+      const seen = /* @__PURE__ */ new Set();
+      while (queue.length) {
+        const v = queue.pop();
+        if (seen.has(v)) continue;
+        seen.add(v);
+        for (const c of consumers.get(v) ?? []) {
+          if (targets.has(c.name)) found.add(c.name);
+          else if (HELPERS.has(c.opType)) queue.push(...c.outputs);
+        }
+      }
+      if (found.size) owners.set(n2.name, [...found]);
+    } else {
+      const prefixed = [...targets].filter((t) => n2.name.startsWith(`${t}_`));
+      if (prefixed.length === 1) owners.set(n2.name, prefixed);
+    }
+  }
+  return owners;
 }
 
 // src/loop/stage-runner.ts
@@ -30915,7 +31107,9 @@ function runPrune(model, p, input, ctx) {
           scope: p.scope,
           layers: p.layers,
           exclude: p.exclude,
-          nodeCostShare: input.nodeCostShare
+          nodeCostShare: input.nodeCostShare,
+          layerRatios: input.layerRatios,
+          stage: input.stageUnits && input.cumulativeTarget !== void 0 ? { cumulativeTarget: input.cumulativeTarget, startUnits: input.stageUnits } : void 0
         },
         ctx
       );
@@ -30958,7 +31152,9 @@ async function runQuantize(model, q, ctx, fallback) {
     }
   };
   if ((q.fallback ?? "auto") === "auto" && fallback && q.kind !== "fp16") {
-    return quantizeWithFallback(model, quantize, (m) => fallback.drift(m), fallback.budget, ctx);
+    const feeds = ctx.calibration?.[0];
+    const latencyCheck = feeds ? (float, quant) => slowerQuantizedNodes(float, quant.model, quant.summary.changed.map((c) => c.name), feeds) : void 0;
+    return quantizeWithFallback(model, quantize, (m) => fallback.drift(m), fallback.budget, ctx, { latencyCheck });
   }
   return quantize(model, []);
 }
@@ -30970,7 +31166,7 @@ async function optimize(model, options) {
   const started = Date.now();
   const { judge: judge2, budget, ctx } = options;
   const keepRule = options.keep ?? "confident";
-  const driftText = (j) => keepRule === "confident" && j.interval ? `${fmt3(j.drift)} pt (95 % CI up to ${fmt3(j.interval.high)})` : `${fmt3(j.drift)} pt`;
+  const driftText = (j) => keepRule === "confident" && j.interval ? `${fmt4(j.drift)} pt (95 % CI up to ${fmt4(j.interval.high)})` : `${fmt4(j.drift)} pt`;
   const log = ctx.log ?? (() => {
   });
   const steps = [];
@@ -30993,18 +31189,20 @@ async function optimize(model, options) {
     let pending = shrinks ? scheduleTargets(target, stage.prune.step) : [target];
     let reached = 0;
     let retries = options.maxRetries ?? 2;
+    let stageUnits;
+    const plan = shrinks && stage.prune.kind === "structured" ? await scanSensitivity(stage.prune) : void 0;
     while (pending.length) {
       if (outOfTime()) {
         notes.push(`The wall-time budget ran out before "${label}" finished; later steps were not tried.`);
         return finish();
       }
       const goal = pending[0];
-      const input = { stage, nodeCostShare: options.nodeCostShare };
+      const input = { stage, nodeCostShare: options.nodeCostShare, stageUnits, layerRatios: stepLayerRatios(plan, goal) };
       if (shrinks) {
         input.stepTarget = incrementalTarget(reached, goal);
         input.cumulativeTarget = goal;
       }
-      const action = shrinks ? `${stage.prune.kind} ${pct2(goal)}` : label;
+      const action = shrinks ? `${stage.prune.kind} ${pct3(goal)}` : label;
       const params2 = stageParams(stage, shrinks ? goal : void 0);
       let outcome;
       try {
@@ -31017,6 +31215,7 @@ async function optimize(model, options) {
         if (err2.name === "InputError") throw err2;
         break;
       }
+      stageUnits ??= outcome.unitsBefore;
       const judgement = await judge2.judge(outcome.model);
       const sizeBytes = encodeModel(outcome.model).byteLength;
       const p95 = judge2.p95 && changesLatency(stage) ? await judge2.p95(outcome.model) : void 0;
@@ -31025,26 +31224,40 @@ async function optimize(model, options) {
       const tooMuchDrift = decisive > budget;
       const slower = p95 !== void 0 && currentP95 !== void 0 && stage.stage === "quantize" && p95 > currentP95 * SLOWER_VETO;
       if (!tooMuchDrift && !slower) {
-        record({ ...base, kept: true, reason: `drift ${driftText(judgement)} within the ${fmt3(budget)} pt budget` });
+        record({ ...base, kept: true, reason: `drift ${driftText(judgement)} within the ${fmt4(budget)} pt budget` });
         current = outcome.model;
         currentJudgement = judgement;
         if (p95 !== void 0) currentP95 = p95;
         passes.push(outcome.summary);
-        if (outcome.excluded?.length) fallbackNodes.push(...outcome.excluded.map((n2) => ({ what: n2, reason: "fallback to float: quantizing it cost too much accuracy" })));
+        if (outcome.excluded?.length) fallbackNodes.push(...outcome.excluded);
         reached = goal;
         pending = pending.slice(1);
         continue;
       }
-      const reason = tooMuchDrift ? `drift ${driftText(judgement)} exceeds the ${fmt3(budget)} pt budget` : `P95 ${fmt3(p95)} ms is slower than ${fmt3(currentP95)} ms before this step`;
+      const reason = tooMuchDrift ? `drift ${driftText(judgement)} exceeds the ${fmt4(budget)} pt budget` : `P95 ${fmt4(p95)} ms is slower than ${fmt4(currentP95)} ms before this step`;
       const smaller = shrinks ? round62(reached + (goal - reached) / 2) : void 0;
       const canRetry = smaller !== void 0 && retries > 0 && goal - reached >= 2 * MIN_STEP && tooMuchDrift;
-      record({ ...base, kept: false, reason: canRetry ? `${reason}; retrying a smaller step to ${pct2(smaller)}` : reason });
+      record({ ...base, kept: false, reason: canRetry ? `${reason}; retrying a smaller step to ${pct3(smaller)}` : reason });
       if (!canRetry) break;
       retries--;
       pending = [smaller];
     }
   }
   return finish();
+  async function scanSensitivity(prune) {
+    if ((prune.scope ?? "per-layer") !== "per-layer" || prune.sensitivity === false || outOfTime()) return void 0;
+    const from = currentJudgement.drift;
+    try {
+      const plan = await planSensitivity(current, prune, budget - from, async (m) => (await judge2.judge(m)).drift - from, ctx);
+      log(`sensitivity scan: ${Object.keys(plan.solo).length} layers, ${Object.keys(plan.scale).length} held back`);
+      notes.push(...plan.notes);
+      return plan;
+    } catch (err2) {
+      if (err2.name === "InputError") throw err2;
+      notes.push(`The sensitivity scan failed (${err2.message}); all layers follow the schedule.`);
+      return void 0;
+    }
+  }
   function finish() {
     if (steps.every((s) => !s.kept) && steps.length) notes.push("No optimization step stayed within the accuracy budget: the candidate is the original model.");
     return { model: current, steps, passes, fallbackNodes, notes, start, final: currentJudgement };
@@ -31064,8 +31277,8 @@ function stageParams(stage, goal) {
   if (goal !== void 0) out.target = goal;
   return out;
 }
-var pct2 = (x2) => `${Math.round(x2 * 1e3) / 10} %`;
-var fmt3 = (x2) => (Math.round(x2 * 100) / 100).toString();
+var pct3 = (x2) => `${Math.round(x2 * 1e3) / 10} %`;
+var fmt4 = (x2) => (Math.round(x2 * 100) / 100).toString();
 var round62 = (x2) => Math.round(x2 * 1e6) / 1e6;
 
 // src/report/build.ts
@@ -31978,7 +32191,8 @@ var config_schema_default = {
         scope: { enum: ["per-layer", "global"] },
         layers: { $ref: "#/definitions/stringList" },
         exclude: { $ref: "#/definitions/stringList" },
-        energy: { type: "number", exclusiveMinimum: 0, maximum: 1 }
+        energy: { type: "number", exclusiveMinimum: 0, maximum: 1 },
+        sensitivity: { type: "boolean", description: "Structured, per-layer: before the first step, prune each layer alone to the target and hold back the layers that alone cost more than half the budget (default true)." }
       }
     },
     quantize: {
