@@ -15,6 +15,8 @@ import { cloneModel, materializeConstants } from './tensors.js';
 export interface SensitivityOptions {
   importance?: Importance;
   repair?: RepairMode;
+  /** Channel-count rounding of each cut (default: structured pruning's own, so the scan cuts what a stage would). */
+  multiple?: number;
   layers?: string[];
   exclude?: string[];
 }
@@ -46,16 +48,18 @@ export async function scanLayerSensitivity(
   }
   const groups = traceDependencies(probe, shapes).groups.filter((g) => selected(g.producers, options.layers, options.exclude));
   const rows: SensitivityRow[] = [];
+  // One line per measurement below; the passes' own summaries would repeat it for every group.
+  const quiet = { ...ctx, log: undefined };
   for (const g of groups) {
     const layer = g.producers[0];
     for (const ratio of ratios) {
       const { model: pruned } = await pruneStructured(
         model,
-        { target: ratio, importance: options.importance ?? 'l1', repair: options.repair ?? 'none', layers: [layer], multiple: 1 },
-        ctx,
+        { target: ratio, importance: options.importance ?? 'l1', repair: options.repair ?? 'none', layers: [layer], multiple: options.multiple },
+        quiet,
       );
       rows.push({ layer, ratio, metric: await evaluate(pruned) });
-      ctx.log?.(`sensitivity ${layer} @ ${ratio}: ${Number(rows[rows.length - 1].metric.toPrecision(6))}`);
+      ctx.log?.(`sensitivity: ${layer} cut alone by ${Math.round(ratio * 1000) / 10} %: ${Number(rows[rows.length - 1].metric.toPrecision(4))}`);
     }
   }
   return rows;
