@@ -1,5 +1,5 @@
 import { DataType, GraphBuilder, loadModel } from '../../src/onnx/index.js';
-import { probeShapes, probeValues, randomFeeds } from '../../src/evaluate/shapes.js';
+import { probeAllShapes, probeShapes, randomFeeds } from '../../src/evaluate/shapes.js';
 import { convNet } from './families.js';
 import { MODELS } from './helpers.js';
 
@@ -20,7 +20,7 @@ test('probeShapes returns the concrete shape of every value of a conv net', asyn
   for (const v of produced) expect(shapes.has(v)).toBe(true);
 });
 
-test('without feeds, symbolic dims are 1; element types come from ORT, not guesses', async () => {
+test('without feeds, symbolic dims are 1; shapes follow Shape/Slice/Concat/Reshape and float16 casts', async () => {
   const b = new GraphBuilder('shape-ops');
   const x = b.input('x', DataType.FLOAT, ['batch', 'len', 4]);
   const shape = b.op('Shape', [x]);
@@ -29,11 +29,12 @@ test('without feeds, symbolic dims are 1; element types come from ORT, not guess
   b.op('Cast', [cast], { to: DataType.FLOAT }, { outputs: ['y'] });
   b.output('y', DataType.FLOAT);
   const model = b.model({ opset: 17 });
-  const probed = await probeValues(model);
-  expect(probed.get('x')).toEqual({ dims: [1, 1, 4], type: 'float32' });
-  expect(probed.get(shape)).toEqual({ dims: [3], type: 'int64' });
-  expect(probed.get(flat)).toEqual({ dims: [1, 4], type: 'float32' });
-  expect(probed.get(cast)).toEqual({ dims: [1, 4], type: 'float16' });
+  const { shapes: probed, complete } = await probeAllShapes(model, randomFeeds(model));
+  expect(complete).toBe(true);
+  expect(probed.get('x')).toEqual([1, 1, 4]);
+  expect(probed.get(shape)).toEqual([3]);
+  expect(probed.get(flat)).toEqual([1, 4]);
+  expect(probed.get(cast)).toEqual([1, 4]);
   const bigger = await probeShapes(model, undefined, { dimValues: { batch: 3, len: 5 } });
   expect(bigger.get(flat)).toEqual([3, 20]);
 });

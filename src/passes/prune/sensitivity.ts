@@ -5,7 +5,8 @@
 import { InputError } from '../../errors.js';
 import type { Model } from '../../onnx/index.js';
 import type { PassContext } from '../types.js';
-import { checkLayerNames, checkTarget, probeAllShapes, selected } from './common.js';
+import { probeAllShapes } from '../../evaluate/shapes.js';
+import { checkLayerNames, checkTarget, selected } from './common.js';
 import { traceDependencies } from './depgraph.js';
 import type { Importance } from './importance.js';
 import type { RepairMode } from './repair.js';

@@ -4,7 +4,7 @@ import { DataType, GraphBuilder, float32Tensor, graphCost, toFloat32, toTypedArr
 import { applyRemoval, traceDependencies } from '../../../src/passes/prune/depgraph.js';
 import { shapesAfterRemoval } from '../../../src/passes/prune/shapes-after.js';
 import { cloneModel } from '../../../src/passes/prune/tensors.js';
-import { probeAllShapes } from '../../../src/passes/prune/common.js';
+import { probeAllShapes } from '../../../src/evaluate/shapes.js';
 import { dependencyGroups, pruneStructured } from '../../../src/passes/prune/index.js';
 import { positionsOf } from '../../../src/passes/prune/layout.js';
 import { ALL, attention, convBnChain, convTransposeGemm, grouped, type TestModel } from './models.js';
