@@ -31,7 +31,7 @@ import {
   scheduleTargets,
   sha256File,
   writeBaseline
-} from "./chunks/chunk-PCV2JIHL.js";
+} from "./chunks/chunk-AI3QGD5G.js";
 
 // node_modules/commander/lib/error.js
 var CommanderError = class extends Error {

@@ -27080,127 +27080,6 @@ function describeStage(stage) {
 var pct = (x2) => `${Math.round(x2 * 1e3) / 10} %`;
 var round6 = (x2) => Math.round(x2 * 1e6) / 1e6;
 
-// src/evaluate/shapes.ts
-async function probeShapes(model, feeds, options = {}) {
-  const probed = await probeValues(model, feeds, options);
-  return new Map([...probed].map(([name, p]) => [name, p.dims]));
-}
-async function probeValues(model, feeds, options = {}) {
-  const g = model.graph;
-  const initializerNames = new Set(g.initializers.map((t) => t.name));
-  const realInputs2 = g.inputs.filter((i2) => !initializerNames.has(i2.name));
-  const inputs = feeds ?? randomFeeds(model, options);
-  const result = /* @__PURE__ */ new Map();
-  for (const t of g.initializers) result.set(t.name, { dims: [...t.dims], type: hostType(t.dataType) ?? "float32" });
-  for (const i2 of realInputs2) {
-    const fed = inputs[i2.name];
-    if (fed) result.set(i2.name, { dims: [...fed.dims], type: fed.type });
-  }
-  const existing = /* @__PURE__ */ new Set([...g.outputs.map((o) => o.name), ...realInputs2.map((i2) => i2.name), ...initializerNames]);
-  const intermediate = [...new Set(g.nodes.flatMap((n2) => n2.outputs))].filter((o) => o && !existing.has(o));
-  const declared = new Map(g.valueInfo.map((v) => [v.name, v]));
-  const attempts = [
-    intermediate.map((name) => ({ name })),
-    intermediate.flatMap((name) => declared.get(name)?.type?.kind === "tensor" ? [declared.get(name)] : []),
-    []
-  ];
-  let lastError;
-  for (const extra of attempts) {
-    let session;
-    try {
-      const probe = { ...model, graph: { ...g, outputs: [...g.outputs, ...extra] } };
-      session = await ModelSession.create(encodeModel(probe), { label: options.label ?? "shape probe", graphOptimizationLevel: "disabled" });
-    } catch (err2) {
-      lastError = err2;
-      continue;
-    }
-    try {
-      const out = await session.run(inputs);
-      for (const [name, t] of Object.entries(out)) result.set(name, { dims: [...t.dims], type: t.type });
-      return result;
-    } finally {
-      await session.release();
-    }
-  }
-  throw lastError;
-}
-function randomFeeds(model, options = {}) {
-  const rand = uniform(options.seed ?? 1);
-  const initializerNames = new Set(model.graph.initializers.map((t) => t.name));
-  const feeds = {};
-  for (const input of model.graph.inputs) {
-    if (initializerNames.has(input.name)) continue;
-    const t = input.type;
-    if (t?.kind !== "tensor") throw new Error(`input '${input.name}' is not a tensor; pass feeds explicitly`);
-    const dims = (t.shape ?? []).map((d) => concreteDim(d, options.dimValues));
-    feeds[input.name] = randomTensor(t.elemType, dims, rand, input.name);
-  }
-  return feeds;
-}
-function concreteDim(d, dimValues = {}) {
-  if (typeof d === "number" && d >= 0) return d;
-  if (typeof d === "string" && dimValues[d] !== void 0) return dimValues[d];
-  return 1;
-}
-function randomTensor(dataType, dims, rand, name) {
-  const n2 = dims.reduce((a, b) => a * b, 1);
-  const type = hostType(dataType);
-  switch (type) {
-    case "float32":
-      return { type, dims, data: Float32Array.from({ length: n2 }, () => rand() * 2 - 1) };
-    case "float64":
-      return { type, dims, data: Float64Array.from({ length: n2 }, () => rand() * 2 - 1) };
-    case "int64":
-      return { type, dims, data: new BigInt64Array(n2) };
-    case "int32":
-      return { type, dims, data: new Int32Array(n2) };
-    case "uint8":
-    case "bool":
-      return { type, dims, data: new Uint8Array(n2) };
-    case "int8":
-      return { type, dims, data: new Int8Array(n2) };
-    case "float16":
-      return { type, dims, data: Uint16Array.from({ length: n2 }, () => Math.floor(rand() * 15360) | (rand() < 0.5 ? 32768 : 0)) };
-    default:
-      throw new Error(`input '${name}' has element type ${DataType[dataType] ?? dataType}; pass feeds explicitly`);
-  }
-}
-var HOST_TYPES = {
-  [1 /* FLOAT */]: "float32",
-  [11 /* DOUBLE */]: "float64",
-  [10 /* FLOAT16 */]: "float16",
-  [3 /* INT8 */]: "int8",
-  [2 /* UINT8 */]: "uint8",
-  [5 /* INT16 */]: "int16",
-  [4 /* UINT16 */]: "uint16",
-  [6 /* INT32 */]: "int32",
-  [12 /* UINT32 */]: "uint32",
-  [7 /* INT64 */]: "int64",
-  [13 /* UINT64 */]: "uint64",
-  [9 /* BOOL */]: "bool",
-  [8 /* STRING */]: "string"
-};
-function hostType(dataType) {
-  return HOST_TYPES[dataType];
-}
-
-// src/loop/model-traits.ts
-var CONV_OPS = /* @__PURE__ */ new Set(["Conv", "ConvTranspose", "QLinearConv", "ConvInteger"]);
-var MATMUL_OPS = /* @__PURE__ */ new Set(["MatMul", "Gemm", "MatMulInteger", "QLinearMatMul", "MatMulNBits", "FusedMatMul", "DynamicQuantizeMatMul"]);
-async function modelTraits(model) {
-  let shapes = /* @__PURE__ */ new Map();
-  try {
-    shapes = await probeShapes(model);
-  } catch {
-  }
-  const cost = graphCost(model.graph, shapes);
-  const weight = (n2) => cost.totalFlops > 0 ? n2.flops ?? 0 : n2.params;
-  const total = cost.nodes.reduce((s, n2) => s + weight(n2), 0) || 1;
-  const share = (ops) => cost.nodes.filter((n2) => ops.has(n2.opType)).reduce((s, n2) => s + weight(n2), 0) / total;
-  const hasAttention = model.graph.nodes.some((n2) => n2.opType === "Softmax") && model.graph.nodes.some((n2) => n2.opType === "Transpose");
-  return { traits: { params: cost.totalParams, convShare: share(CONV_OPS), matmulShare: share(MATMUL_OPS), hasAttention }, cost };
-}
-
 // src/evaluate/activations.ts
 import * as fs11 from "node:fs";
 import * as os4 from "node:os";
@@ -27281,6 +27160,174 @@ async function forEachActivationBatch(model, values, feeds, onBatch, options = {
   } finally {
     await close();
   }
+}
+
+// src/evaluate/shapes.ts
+async function probeShapes(model, feeds, options = {}) {
+  return (await probeAllShapes(model, feeds ?? randomFeeds(model, options), options.label)).shapes;
+}
+async function probeAllShapes(model, feeds, label = "shape probe") {
+  const g = model.graph;
+  const initializerNames = new Set(g.initializers.map((t) => t.name));
+  const realInputs2 = g.inputs.filter((i2) => !initializerNames.has(i2.name));
+  const inputs = feeds ?? randomFeeds(model);
+  const result = /* @__PURE__ */ new Map();
+  for (const t of g.initializers) result.set(t.name, [...t.dims]);
+  for (const i2 of realInputs2) {
+    const fed = inputs[i2.name];
+    if (fed) result.set(i2.name, [...fed.dims]);
+  }
+  const existing = /* @__PURE__ */ new Set([...g.outputs.map((o) => o.name), ...realInputs2.map((i2) => i2.name), ...initializerNames]);
+  const intermediate = [...new Set(g.nodes.flatMap((n2) => n2.outputs))].filter((o) => o && !existing.has(o));
+  const byShapeNodes = await probeByShapeNodes(model, [.../* @__PURE__ */ new Set([...g.outputs.map((o) => o.name), ...intermediate])], inputs);
+  if (byShapeNodes) {
+    for (const [name, dims] of byShapeNodes) result.set(name, dims);
+    return { shapes: result, complete: true };
+  }
+  const declared = new Map(g.valueInfo.map((v) => [v.name, v]));
+  const attempts = [
+    intermediate.map((name) => ({ name })),
+    intermediate.flatMap((name) => declared.get(name)?.type?.kind === "tensor" ? [declared.get(name)] : []),
+    []
+  ];
+  let lastError;
+  for (const [k, extra] of attempts.entries()) {
+    let opened;
+    try {
+      const probe = { ...model, graph: { ...g, outputs: [...g.outputs, ...extra] } };
+      opened = await openSession(probe, { label, graphOptimizationLevel: "disabled" });
+    } catch (err2) {
+      lastError = err2;
+      continue;
+    }
+    try {
+      const out = await opened.session.run(inputs);
+      for (const [name, t] of Object.entries(out)) result.set(name, [...t.dims]);
+      return { shapes: result, complete: k === 0 };
+    } finally {
+      await opened.close();
+    }
+  }
+  throw lastError;
+}
+async function probeByShapeNodes(model, values, inputs) {
+  const g = model.graph;
+  if (g.nodes.some((n2) => subgraphsOf(n2).length)) return void 0;
+  const names = new NameGenerator(g);
+  const watch = values.map((value) => ({ value, output: names.next(`${value}_probe_shape`) }));
+  const shapeNode = (value, output) => ({ name: names.next(`${value}_probe_Shape`), opType: "Shape", domain: "", inputs: [value], outputs: [output], attributes: [] });
+  const produced = new Set(g.nodes.flatMap((n2) => n2.outputs));
+  const shapeOutput = new Map(watch.map((w) => [w.value, w.output]));
+  const same = /* @__PURE__ */ new Map();
+  for (const w of watch) if (produced.has(w.value)) same.set(w.value, names.next(`${w.value}_probe_same`));
+  const nodes = watch.filter((w) => !produced.has(w.value)).map((w) => shapeNode(w.value, w.output));
+  for (const n2 of g.nodes) {
+    nodes.push({ ...n2, inputs: n2.inputs.map((v) => same.get(v) ?? v) });
+    for (const o of n2.outputs) {
+      const alias = o ? same.get(o) : void 0;
+      if (!alias) continue;
+      const shape = shapeOutput.get(o);
+      nodes.push(shapeNode(o, shape), { name: names.next(`${o}_probe_Reshape`), opType: "Reshape", domain: "", inputs: [o, shape], outputs: [alias], attributes: [] });
+    }
+  }
+  const outputs = watch.map((w) => ({ name: w.output, type: { kind: "tensor", elemType: 7 /* INT64 */, shape: [null] } }));
+  const probe = { ...model, graph: { ...g, nodes, outputs } };
+  let opened;
+  try {
+    opened = await openSession(probe, { label: "shape probe", graphOptimizationLevel: "disabled", feedAsInput: () => true });
+  } catch {
+    return void 0;
+  }
+  try {
+    const out = await opened.run(inputs);
+    const shapes = /* @__PURE__ */ new Map();
+    for (const w of watch) {
+      const t = out[w.output];
+      if (!t) return void 0;
+      shapes.set(w.value, Array.from(t.data, Number));
+    }
+    return shapes;
+  } catch {
+    return void 0;
+  } finally {
+    await opened.close();
+  }
+}
+function randomFeeds(model, options = {}) {
+  const rand = uniform(options.seed ?? 1);
+  const initializerNames = new Set(model.graph.initializers.map((t) => t.name));
+  const feeds = {};
+  for (const input of model.graph.inputs) {
+    if (initializerNames.has(input.name)) continue;
+    const t = input.type;
+    if (t?.kind !== "tensor") throw new Error(`input '${input.name}' is not a tensor; pass feeds explicitly`);
+    const dims = (t.shape ?? []).map((d) => concreteDim(d, options.dimValues));
+    feeds[input.name] = randomTensor(t.elemType, dims, rand, input.name);
+  }
+  return feeds;
+}
+function concreteDim(d, dimValues = {}) {
+  if (typeof d === "number" && d >= 0) return d;
+  if (typeof d === "string" && dimValues[d] !== void 0) return dimValues[d];
+  return 1;
+}
+function randomTensor(dataType, dims, rand, name) {
+  const n2 = dims.reduce((a, b) => a * b, 1);
+  const type = hostType(dataType);
+  switch (type) {
+    case "float32":
+      return { type, dims, data: Float32Array.from({ length: n2 }, () => rand() * 2 - 1) };
+    case "float64":
+      return { type, dims, data: Float64Array.from({ length: n2 }, () => rand() * 2 - 1) };
+    case "int64":
+      return { type, dims, data: new BigInt64Array(n2) };
+    case "int32":
+      return { type, dims, data: new Int32Array(n2) };
+    case "uint8":
+    case "bool":
+      return { type, dims, data: new Uint8Array(n2) };
+    case "int8":
+      return { type, dims, data: new Int8Array(n2) };
+    case "float16":
+      return { type, dims, data: Uint16Array.from({ length: n2 }, () => Math.floor(rand() * 15360) | (rand() < 0.5 ? 32768 : 0)) };
+    default:
+      throw new Error(`input '${name}' has element type ${DataType[dataType] ?? dataType}; pass feeds explicitly`);
+  }
+}
+var HOST_TYPES = {
+  [1 /* FLOAT */]: "float32",
+  [11 /* DOUBLE */]: "float64",
+  [10 /* FLOAT16 */]: "float16",
+  [3 /* INT8 */]: "int8",
+  [2 /* UINT8 */]: "uint8",
+  [5 /* INT16 */]: "int16",
+  [4 /* UINT16 */]: "uint16",
+  [6 /* INT32 */]: "int32",
+  [12 /* UINT32 */]: "uint32",
+  [7 /* INT64 */]: "int64",
+  [13 /* UINT64 */]: "uint64",
+  [9 /* BOOL */]: "bool",
+  [8 /* STRING */]: "string"
+};
+function hostType(dataType) {
+  return HOST_TYPES[dataType];
+}
+
+// src/loop/model-traits.ts
+var CONV_OPS = /* @__PURE__ */ new Set(["Conv", "ConvTranspose", "QLinearConv", "ConvInteger"]);
+var MATMUL_OPS = /* @__PURE__ */ new Set(["MatMul", "Gemm", "MatMulInteger", "QLinearMatMul", "MatMulNBits", "FusedMatMul", "DynamicQuantizeMatMul"]);
+async function modelTraits(model) {
+  let shapes = /* @__PURE__ */ new Map();
+  try {
+    shapes = await probeShapes(model);
+  } catch {
+  }
+  const cost = graphCost(model.graph, shapes);
+  const weight = (n2) => cost.totalFlops > 0 ? n2.flops ?? 0 : n2.params;
+  const total = cost.nodes.reduce((s, n2) => s + weight(n2), 0) || 1;
+  const share = (ops) => cost.nodes.filter((n2) => ops.has(n2.opType)).reduce((s, n2) => s + weight(n2), 0) / total;
+  const hasAttention = model.graph.nodes.some((n2) => n2.opType === "Softmax") && model.graph.nodes.some((n2) => n2.opType === "Transpose");
+  return { traits: { params: cost.totalParams, convShare: share(CONV_OPS), matmulShare: share(MATMUL_OPS), hasAttention }, cost };
 }
 
 // src/passes/prune/calibration.ts
@@ -27480,93 +27527,6 @@ async function measure(model, feeds, log) {
   } catch (err2) {
     log?.(`shape probe failed (${err2.message.split("\n")[0]}); FLOPs not counted`);
     return { params: params2 };
-  }
-}
-async function probeAllShapes(model, feeds) {
-  const g = model.graph;
-  const initializerNames = new Set(g.initializers.map((t) => t.name));
-  const realInputs2 = g.inputs.filter((i2) => !initializerNames.has(i2.name));
-  const inputs = feeds ?? randomFeeds(model);
-  const result = /* @__PURE__ */ new Map();
-  for (const t of g.initializers) result.set(t.name, [...t.dims]);
-  for (const i2 of realInputs2) {
-    const fed = inputs[i2.name];
-    if (fed) result.set(i2.name, [...fed.dims]);
-  }
-  const existing = /* @__PURE__ */ new Set([...g.outputs.map((o) => o.name), ...realInputs2.map((i2) => i2.name), ...initializerNames]);
-  const intermediate = [...new Set(g.nodes.flatMap((n2) => n2.outputs))].filter((o) => o && !existing.has(o));
-  const byShapeNodes = await probeByShapeNodes(model, [.../* @__PURE__ */ new Set([...g.outputs.map((o) => o.name), ...intermediate])], inputs);
-  if (byShapeNodes) {
-    for (const [name, dims] of byShapeNodes) result.set(name, dims);
-    return { shapes: result, complete: true };
-  }
-  const declared = new Map(g.valueInfo.map((v) => [v.name, v]));
-  const attempts = [
-    intermediate.map((name) => ({ name })),
-    intermediate.flatMap((name) => declared.get(name)?.type?.kind === "tensor" ? [declared.get(name)] : []),
-    []
-  ];
-  let lastError;
-  for (const [k, extra] of attempts.entries()) {
-    let opened;
-    try {
-      const probe = { ...model, graph: { ...g, outputs: [...g.outputs, ...extra] } };
-      opened = await openSession(probe, { label: "shape probe", graphOptimizationLevel: "disabled" });
-    } catch (err2) {
-      lastError = err2;
-      continue;
-    }
-    try {
-      const out = await opened.session.run(inputs);
-      for (const [name, t] of Object.entries(out)) result.set(name, [...t.dims]);
-      return { shapes: result, complete: k === 0 };
-    } finally {
-      await opened.close();
-    }
-  }
-  throw lastError;
-}
-async function probeByShapeNodes(model, values, inputs) {
-  const g = model.graph;
-  if (g.nodes.some((n2) => subgraphsOf(n2).length)) return void 0;
-  const names = new NameGenerator(g);
-  const watch = values.map((value) => ({ value, output: names.next(`${value}_probe_shape`) }));
-  const shapeNode = (value, output) => ({ name: names.next(`${value}_probe_Shape`), opType: "Shape", domain: "", inputs: [value], outputs: [output], attributes: [] });
-  const produced = new Set(g.nodes.flatMap((n2) => n2.outputs));
-  const shapeOutput = new Map(watch.map((w) => [w.value, w.output]));
-  const same = /* @__PURE__ */ new Map();
-  for (const w of watch) if (produced.has(w.value)) same.set(w.value, names.next(`${w.value}_probe_same`));
-  const nodes = watch.filter((w) => !produced.has(w.value)).map((w) => shapeNode(w.value, w.output));
-  for (const n2 of g.nodes) {
-    nodes.push({ ...n2, inputs: n2.inputs.map((v) => same.get(v) ?? v) });
-    for (const o of n2.outputs) {
-      const alias = o ? same.get(o) : void 0;
-      if (!alias) continue;
-      const shape = shapeOutput.get(o);
-      nodes.push(shapeNode(o, shape), { name: names.next(`${o}_probe_Reshape`), opType: "Reshape", domain: "", inputs: [o, shape], outputs: [alias], attributes: [] });
-    }
-  }
-  const outputs = watch.map((w) => ({ name: w.output, type: { kind: "tensor", elemType: 7 /* INT64 */, shape: [null] } }));
-  const probe = { ...model, graph: { ...g, nodes, outputs } };
-  let opened;
-  try {
-    opened = await openSession(probe, { label: "shape probe", graphOptimizationLevel: "disabled", feedAsInput: () => true });
-  } catch {
-    return void 0;
-  }
-  try {
-    const out = await opened.run(inputs);
-    const shapes = /* @__PURE__ */ new Map();
-    for (const w of watch) {
-      const t = out[w.output];
-      if (!t) return void 0;
-      shapes.set(w.value, Array.from(t.data, Number));
-    }
-    return shapes;
-  } catch {
-    return void 0;
-  } finally {
-    await opened.close();
   }
 }
 var FINE_GRAINED_NOTE = "fine-grained sparsity keeps tensor shapes: it saves storage after compression (gzip/sparse_initializer), not time, on ONNX Runtime's CPU provider";
@@ -29555,16 +29515,17 @@ async function scanLayerSensitivity(model, ratios, evaluate, ctx, options = {}) 
   }
   const groups = traceDependencies(probe, shapes).groups.filter((g) => selected(g.producers, options.layers, options.exclude));
   const rows = [];
+  const quiet = { ...ctx, log: void 0 };
   for (const g of groups) {
     const layer = g.producers[0];
     for (const ratio2 of ratios) {
       const { model: pruned } = await pruneStructured(
         model,
-        { target: ratio2, importance: options.importance ?? "l1", repair: options.repair ?? "none", layers: [layer], multiple: 1 },
-        ctx
+        { target: ratio2, importance: options.importance ?? "l1", repair: options.repair ?? "none", layers: [layer], multiple: options.multiple },
+        quiet
       );
       rows.push({ layer, ratio: ratio2, metric: await evaluate(pruned) });
-      ctx.log?.(`sensitivity ${layer} @ ${ratio2}: ${Number(rows[rows.length - 1].metric.toPrecision(6))}`);
+      ctx.log?.(`sensitivity: ${layer} cut alone by ${Math.round(ratio2 * 1e3) / 10} %: ${Number(rows[rows.length - 1].metric.toPrecision(4))}`);
     }
   }
   return rows;
@@ -29574,7 +29535,7 @@ async function scanLayerSensitivity(model, ratios, evaluate, ctx, options = {}) 
 var SOLO_SHARE = 0.5;
 async function planSensitivity(model, prune, budget, drift, ctx) {
   const target = prune.target ?? 0;
-  const options = { importance: prune.importance ?? "activation", repair: prune.repair ?? "least-squares", layers: prune.layers, exclude: prune.exclude };
+  const options = { importance: prune.importance ?? "activation", repair: prune.repair ?? "least-squares", multiple: prune.multiple, layers: prune.layers, exclude: prune.exclude };
   const limit = budget * SOLO_SHARE;
   const full = await scanLayerSensitivity(model, [target], drift, ctx, options);
   let sensitive = full.filter((r) => r.metric > limit);
