@@ -24,3 +24,11 @@ export async function modelTraits(model: Model): Promise<{ traits: ModelTraits; 
   const hasAttention = model.graph.nodes.some((n) => n.opType === 'Softmax') && model.graph.nodes.some((n) => n.opType === 'Transpose');
   return { traits: { params: cost.totalParams, convShare: share(CONV_OPS), matmulShare: share(MATMUL_OPS), hasAttention }, cost };
 }
+
+/** Each node's share of the model's FLOPs (what structured pruning's per-layer ratios lean on). */
+export function flopShares(cost: GraphCost): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (cost.totalFlops <= 0) return out;
+  for (const n of cost.nodes) if (n.flops) out[n.node] = n.flops / cost.totalFlops;
+  return out;
+}

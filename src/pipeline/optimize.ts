@@ -1,12 +1,14 @@
 /**
  * `prune-gate optimize`: apply the recipe's passes as written (each scheduled step in turn, no
- * validation or rollback: that is `run`'s loop) and save the result. For trying passes by hand.
+ * validation, rollback or sensitivity scan: that is `run`'s loop) and save the result. For trying
+ * passes by hand. Each step cuts what the same step of `run` would: FLOP-weighted per-layer
+ * ratios, cumulative from the stage's start.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from '../errors.js';
 import { defaultRecipe, incrementalTarget, scheduleTargets, describeStage } from '../loop/recipe.js';
-import { modelTraits } from '../loop/model-traits.js';
+import { flopShares, modelTraits } from '../loop/model-traits.js';
 import { runStage } from '../loop/stage-runner.js';
 import { saveModel, type Model } from '../onnx/index.js';
 import type { PassSummary } from '../passes/types.js';
@@ -19,21 +21,25 @@ export async function optimizeOnly(options: { configPath: string; model?: string
   if (fs.existsSync(out) && fs.realpathSync(out) === fs.realpathSync(config.model)) {
     throw new InputError(`--out ${options.out} is the input model; the input is never overwritten`, options.out);
   }
-  const recipe = config.recipe ?? defaultRecipe((await modelTraits(p.model)).traits);
+  const { traits, cost } = await modelTraits(p.model);
+  const recipe = config.recipe ?? defaultRecipe(traits);
+  const nodeCostShare = flopShares(cost);
   const ctx = { calibration: p.calibration, seed: config.seed, log: options.log };
   let model: Model = p.model;
   const summaries: PassSummary[] = [];
   for (const stage of recipe) {
     if (stage.stage === 'prune' && (stage.prune.kind === 'structured' || stage.prune.kind === 'unstructured')) {
       let reached = 0;
+      let stageUnits: Record<string, number> | undefined;
       for (const goal of scheduleTargets(stage.prune.target ?? 0, stage.prune.step)) {
-        const result = await runStage(model, { stage, stepTarget: incrementalTarget(reached, goal), cumulativeTarget: goal }, ctx);
+        const result = await runStage(model, { stage, stepTarget: incrementalTarget(reached, goal), cumulativeTarget: goal, nodeCostShare, stageUnits }, ctx);
+        stageUnits ??= result.unitsBefore;
         model = result.model;
         summaries.push(result.summary);
         reached = goal;
       }
     } else {
-      const result = await runStage(model, { stage }, ctx);
+      const result = await runStage(model, { stage, nodeCostShare }, ctx);
       model = result.model;
       summaries.push(result.summary);
     }

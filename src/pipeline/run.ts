@@ -16,9 +16,9 @@ import { InputError } from '../errors.js';
 import { readBaseline, sha256File } from '../gate/baseline.js';
 import { decideVerdict, optimizationBudget } from '../gate/verdict.js';
 import { defaultRecipe, describeStage } from '../loop/recipe.js';
-import { modelTraits } from '../loop/model-traits.js';
+import { flopShares, modelTraits } from '../loop/model-traits.js';
 import { optimize } from '../loop/optimize-loop.js';
-import { saveModel, type GraphCost } from '../onnx/index.js';
+import { saveModel } from '../onnx/index.js';
 import { buildReport, errorReport } from '../report/build.js';
 import { renderMarkdown } from '../report/markdown.js';
 import type { Report } from '../report/types.js';
@@ -195,9 +195,3 @@ function stripExtras<T extends { peakRssBytes: number; fileBytes: number; gzipBy
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /** Each node's share of the model's FLOPs (empty when shapes were unknown). */
-function flopShares(cost: GraphCost): Record<string, number> {
-  const out: Record<string, number> = {};
-  if (cost.totalFlops <= 0) return out;
-  for (const n of cost.nodes) if (n.flops) out[n.node] = n.flops / cost.totalFlops;
-  return out;
-}
