@@ -12,6 +12,7 @@ import {
   describeStage,
   evaluateModel,
   evaluatePair,
+  flopShares,
   formatInspectReport,
   incrementalTarget,
   inspectModel,
@@ -31,7 +32,7 @@ import {
   scheduleTargets,
   sha256File,
   writeBaseline
-} from "./chunks/chunk-AI3QGD5G.js";
+} from "./chunks/chunk-7CGSVHJH.js";
 
 // node_modules/commander/lib/error.js
 var CommanderError = class extends Error {
@@ -3630,21 +3631,25 @@ async function optimizeOnly(options) {
   if (fs5.existsSync(out) && fs5.realpathSync(out) === fs5.realpathSync(config.model)) {
     throw new InputError(`--out ${options.out} is the input model; the input is never overwritten`, options.out);
   }
-  const recipe = config.recipe ?? defaultRecipe((await modelTraits(p.model)).traits);
+  const { traits, cost } = await modelTraits(p.model);
+  const recipe = config.recipe ?? defaultRecipe(traits);
+  const nodeCostShare = flopShares(cost);
   const ctx = { calibration: p.calibration, seed: config.seed, log: options.log };
   let model = p.model;
   const summaries = [];
   for (const stage of recipe) {
     if (stage.stage === "prune" && (stage.prune.kind === "structured" || stage.prune.kind === "unstructured")) {
       let reached = 0;
+      let stageUnits;
       for (const goal of scheduleTargets(stage.prune.target ?? 0, stage.prune.step)) {
-        const result = await runStage(model, { stage, stepTarget: incrementalTarget(reached, goal), cumulativeTarget: goal }, ctx);
+        const result = await runStage(model, { stage, stepTarget: incrementalTarget(reached, goal), cumulativeTarget: goal, nodeCostShare, stageUnits }, ctx);
+        stageUnits ??= result.unitsBefore;
         model = result.model;
         summaries.push(result.summary);
         reached = goal;
       }
     } else {
-      const result = await runStage(model, { stage }, ctx);
+      const result = await runStage(model, { stage, nodeCostShare }, ctx);
       model = result.model;
       summaries.push(result.summary);
     }

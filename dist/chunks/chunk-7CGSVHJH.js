@@ -27329,6 +27329,12 @@ async function modelTraits(model) {
   const hasAttention = model.graph.nodes.some((n2) => n2.opType === "Softmax") && model.graph.nodes.some((n2) => n2.opType === "Transpose");
   return { traits: { params: cost.totalParams, convShare: share(CONV_OPS), matmulShare: share(MATMUL_OPS), hasAttention }, cost };
 }
+function flopShares(cost) {
+  const out = {};
+  if (cost.totalFlops <= 0) return out;
+  for (const n2 of cost.nodes) if (n2.flops) out[n2.node] = n2.flops / cost.totalFlops;
+  return out;
+}
 
 // src/passes/prune/calibration.ts
 var MAX_ROWS = 4096;
@@ -32741,12 +32747,6 @@ function stripExtras(m) {
   return { peakRssBytes: m.peakRssBytes, fileBytes: m.fileBytes, gzipBytes: m.gzipBytes, weightBytesByType: m.weightBytesByType };
 }
 var round2 = (x2) => Math.round(x2 * 100) / 100;
-function flopShares(cost) {
-  const out = {};
-  if (cost.totalFlops <= 0) return out;
-  for (const n2 of cost.nodes) if (n2.flops) out[n2.node] = n2.flops / cost.totalFlops;
-  return out;
-}
 
 export {
   __require,
@@ -32785,6 +32785,7 @@ export {
   describeStage,
   probeShapes,
   modelTraits,
+  flopShares,
   runStage,
   CONFIG_DEFAULTS,
   loadConfig,
