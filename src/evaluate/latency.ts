@@ -28,11 +28,15 @@ export interface BenchOptions {
   /** Warm-up runs per model and batch size (not measured). */
   warmup?: number;
   /**
-   * Sessions are created afresh this many times (default 4 when comparing, 1 alone), alternating
+   * Sessions are created afresh this many times (default 8 when comparing, 1 alone), alternating
    * which model's session is created first; budget and minimum runs are split between rounds.
-   * A session carries a small effect of its own (memory placement, creation order: 1-3 %) that
-   * more runs of the same session never average out; over 30 A/A trials with 2 rounds the P95
-   * ratio's spread was 1.25x what the block bootstrap predicted, with 4 rounds it matched.
+   * A session carries a small effect of its own (memory placement, creation order: 1-3 %, at
+   * times 5 %) that more runs of the same session never average out: over 30 A/A trials with 2
+   * rounds the P95 ratio's spread was 1.25x what a bootstrap over runs predicted. So the rounds
+   * are also the bootstrap's clusters: each resample draws rounds with replacement, then blocks of
+   * runs within them, and the interval carries the round-to-round spread. With 4 rounds the A/A
+   * bench still saw 2 false alarms in 20 (4 clusters estimate that spread poorly); with 8, none
+   * in 40, and a 15 % slowdown was still caught 40 times in 40.
    */
   rounds?: number;
   /** Relative half-width of the 95% CI of the P95 (ratio) below which to stop early; 0 disables. */
@@ -73,13 +77,13 @@ export interface BenchResult {
 const HARD_CAP_BUDGETS = 4;
 const HARD_CAP_MIN_RUNS = 5;
 const MAX_RUNS = 50_000;
-const COMPARISON_ROUNDS = 4;
+const COMPARISON_ROUNDS = 8;
 
 export async function benchLatency(options: BenchOptions): Promise<BenchResult> {
   const threads = options.threads ?? 1;
   const specs = options.models.map((m, i) => (typeof m === 'string' || m instanceof Uint8Array ? { model: m, label: typeof m === 'string' ? m : `model ${String.fromCharCode(65 + i)}` } : { model: m.model, label: m.label ?? `model ${String.fromCharCode(65 + i)}` }));
   const rounds = Math.max(1, options.rounds ?? (specs.length === 2 ? COMPARISON_ROUNDS : 1));
-  const acc: Accumulator[] = options.batchSizes.map(() => ({ samples: specs.map(() => []), energy: specs.map(() => new RunEnergy()), stoppedBy: 'budget' }));
+  const acc: Accumulator[] = options.batchSizes.map(() => ({ samples: specs.map(() => []), roundStarts: [], energy: specs.map(() => new RunEnergy()), stoppedBy: 'budget' }));
   for (let r = 0; r < rounds; r++) {
     // The session created second ran 1-3% faster than an identical one created first (measured,
     // order-independent): alternate the creation order between rounds so that bias cancels.
@@ -103,6 +107,8 @@ export async function benchLatency(options: BenchOptions): Promise<BenchResult> 
 
 interface Accumulator {
   samples: number[][];
+  /** Index of each round's first run in `samples` (the bootstrap's clusters). */
+  roundStarts: number[];
   energy: RunEnergy[];
   stoppedBy: StopReason;
 }
@@ -129,6 +135,7 @@ async function measureRound(sessions: ModelSession[], feeds: Feeds[], acc: Accum
   const budgetNs = (BigInt(Math.round(options.timeBudgetMs * 1e6)) * BigInt(sessions.length)) / BigInt(rounds);
   for (let w = 0; w < warmup; w++) for (let m = 0; m < sessions.length; m++) await sessions[m].run(feeds[m]);
   const samples = acc.samples;
+  acc.roundStarts.push(samples[0].length);
   const start = process.hrtime.bigint();
   let nextCheck = minRuns;
   for (let i = 0; ; i++) {
@@ -150,7 +157,7 @@ async function measureRound(sessions: ModelSession[], feeds: Feeds[], acc: Accum
     if (last && precision > 0 && total >= nextCheck) {
       // Checking costs a bootstrap; do it at geometrically spaced run counts.
       nextCheck = Math.ceil(total * 1.25);
-      if (relativeHalfWidth(samples, options.seed ?? 0) < precision) {
+      if (relativeHalfWidth(samples, acc.roundStarts, options.seed ?? 0) < precision) {
         acc.stoppedBy = 'precision';
         return;
       }
@@ -164,7 +171,7 @@ function summarize(acc: Accumulator, batchSize: number, seed: number): BatchLate
   const stats = samples.map((s) => latencyStats(s, batchSize));
   let comparison: LatencyComparison | undefined;
   if (samples.length === 2) {
-    const [p50, p95, p99] = percentileRatios(samples[0], samples[1], [0.5, 0.95, 0.99], { seed, resamples: 2000, blockLength: blockLength(samples[0].length) });
+    const [p50, p95, p99] = percentileRatios(samples[0], samples[1], [0.5, 0.95, 0.99], { seed, resamples: 2000, blockLength: blockLength(samples[0].length), clusters: acc.roundStarts });
     comparison = { batchSize, baseline: stats[0], candidate: stats[1], ratios: { p50, p95, p99 } };
   }
   return { batchSize, stats, comparison, stoppedBy: acc.stoppedBy, samplesMs: samples, energy: acc.energy.map((e) => e.result()) };
@@ -175,8 +182,8 @@ export function blockLength(n: number): number {
   return Math.max(1, Math.round(Math.sqrt(n)));
 }
 
-function relativeHalfWidth(samples: number[][], seed: number): number {
-  const options = { seed, resamples: 200, blockLength: blockLength(samples[0].length) };
+function relativeHalfWidth(samples: number[][], clusters: number[], seed: number): number {
+  const options = { seed, resamples: 200, blockLength: blockLength(samples[0].length), clusters };
   const r = samples.length === 2 ? percentileRatios(samples[0], samples[1], [0.95], options)[0] : percentileInterval(samples[0], 0.95, options);
   return (r.interval.high - r.interval.low) / 2 / r.value;
 }

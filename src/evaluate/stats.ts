@@ -16,6 +16,14 @@ export interface BootstrapOptions {
    * single runs then gives intervals that are too narrow.
    */
   blockLength?: number;
+  /**
+   * Cluster (two-stage) bootstrap: the series is made of consecutive clusters starting at these
+   * indices (latency: one per round of freshly created sessions). Each resample draws as many
+   * clusters as there are, with replacement, then blocks within each; so a shift that holds for a
+   * whole cluster (one session placed a little better than another) widens the interval, where
+   * resampling runs alone would treat it as signal.
+   */
+  clusters?: number[];
 }
 
 /** Percentile with linear interpolation between order statistics (numpy's default); `q` in [0, 1]. */
@@ -128,16 +136,16 @@ function sortWithOrder(values: ArrayLike<number>): { sorted: Float64Array; order
 }
 
 /**
- * Quantiles of a bootstrap resample given as multiplicities per original index: one linear walk
- * in sorted order instead of sorting the resample (O(n) instead of O(n log n) per resample).
+ * Quantiles of a bootstrap resample given as multiplicities per original index (`total` of them):
+ * one linear walk in sorted order instead of sorting the resample (O(n), not O(n log n)).
  */
-function resampleQuantiles(s: { sorted: Float64Array; order: Uint32Array }, counts: Uint32Array, qs: number[], out: Float64Array): void {
+function resampleQuantiles(s: { sorted: Float64Array; order: Uint32Array }, counts: Uint32Array, total: number, qs: number[], out: Float64Array): void {
   const n = s.sorted.length;
-  // Ranks needed: floor and ceil of (n-1)q for each q, visited in ascending order.
+  // Ranks needed in the resample: floor and ceil of (total-1)q for each q, visited in ascending order.
   const need: Array<{ rank: number; k: number; hi: boolean }> = [];
   qs.forEach((q, k) => {
-    const pos = (n - 1) * q;
-    need.push({ rank: Math.floor(pos), k, hi: false }, { rank: Math.min(n - 1, Math.floor(pos) + 1), k, hi: true });
+    const pos = (total - 1) * q;
+    need.push({ rank: Math.floor(pos), k, hi: false }, { rank: Math.min(total - 1, Math.floor(pos) + 1), k, hi: true });
   });
   need.sort((x, y) => x.rank - y.rank);
   const lo = new Float64Array(qs.length);
@@ -154,22 +162,40 @@ function resampleQuantiles(s: { sorted: Float64Array; order: Uint32Array }, coun
     }
   }
   qs.forEach((q, k) => {
-    const pos = (n - 1) * q;
+    const pos = (total - 1) * q;
     out[k] = lo[k] + (hi[k] - lo[k]) * (pos - Math.floor(pos));
   });
 }
 
-function draw(counts: Uint32Array, rand: () => number, block = 1): void {
+/** One resample as counts per index; returns how many were drawn (n, or the drawn clusters' sizes). */
+function draw(counts: Uint32Array, rand: () => number, block = 1, clusters?: number[]): number {
   counts.fill(0);
   const n = counts.length;
-  if (block <= 1 || n <= block) {
-    for (let i = 0; i < n; i++) counts[Math.floor(rand() * n)]++;
+  if (!clusters || clusters.length < 2) {
+    fillBlocks(counts, rand, block, 0, n);
+    return n;
+  }
+  let total = 0;
+  for (let k = 0; k < clusters.length; k++) {
+    const c = Math.floor(rand() * clusters.length);
+    const lo = clusters[c];
+    const len = (c + 1 < clusters.length ? clusters[c + 1] : n) - lo;
+    fillBlocks(counts, rand, block, lo, len);
+    total += len;
+  }
+  return total;
+}
+
+/** `len` draws from [lo, lo + len): single indices, or moving blocks of `block` consecutive ones. */
+function fillBlocks(counts: Uint32Array, rand: () => number, block: number, lo: number, len: number): void {
+  if (block <= 1 || len <= block) {
+    for (let i = 0; i < len; i++) counts[lo + Math.floor(rand() * len)]++;
     return;
   }
   let filled = 0;
-  while (filled < n) {
-    const start = Math.floor(rand() * (n - block + 1));
-    for (let k = 0; k < block && filled < n; k++, filled++) counts[start + k]++;
+  while (filled < len) {
+    const start = lo + Math.floor(rand() * (len - block + 1));
+    for (let k = 0; k < block && filled < len; k++, filled++) counts[start + k]++;
   }
 }
 
@@ -187,10 +213,11 @@ export function percentileRatios(a: ArrayLike<number>, b: ArrayLike<number>, qs:
   const qb = new Float64Array(qs.length);
   const stats = qs.map(() => new Float64Array(resamples));
   for (let r = 0; r < resamples; r++) {
-    draw(ca, rand, options.blockLength);
-    if (!paired) draw(cb, rand, options.blockLength);
-    resampleQuantiles(sa, ca, qs, qa);
-    resampleQuantiles(sb, cb, qs, qb);
+    // Clusters index the paired series; unpaired series are resampled as one cluster each.
+    const ta = draw(ca, rand, options.blockLength, paired ? options.clusters : undefined);
+    const tb = paired ? ta : draw(cb, rand, options.blockLength);
+    resampleQuantiles(sa, ca, ta, qs, qa);
+    resampleQuantiles(sb, cb, tb, qs, qb);
     for (let k = 0; k < qs.length; k++) stats[k][r] = qb[k] / qa[k];
   }
   return qs.map((_, k) => ({ value: values[k], interval: interval(stats[k], options.level ?? 0.95) }));
@@ -205,8 +232,8 @@ export function percentileInterval(a: ArrayLike<number>, q: number, options: Boo
   const out = new Float64Array(1);
   const stats = new Float64Array(resamples);
   for (let r = 0; r < resamples; r++) {
-    draw(counts, rand, options.blockLength);
-    resampleQuantiles(sa, counts, [q], out);
+    const total = draw(counts, rand, options.blockLength, options.clusters);
+    resampleQuantiles(sa, counts, total, [q], out);
     stats[r] = out[0];
   }
   return { value: quantileSorted(sa.sorted, q), interval: interval(stats, options.level ?? 0.95) };

@@ -119,3 +119,18 @@ test('block bootstrap keeps exact ratios exact and widens intervals for autocorr
   const blocked = percentileRatios(a, b, [0.5], { resamples: 400, seed: 2, blockLength: 40 })[0].interval;
   expect(blocked.high - blocked.low).toBeGreaterThan(iid.high - iid.low);
 });
+
+test('cluster bootstrap: a shift that holds for one whole round widens the interval; equal rounds change nothing', () => {
+  const round = Array.from({ length: 200 }, (_, i) => 1 + ((i * 7) % 31) / 100);
+  const a = [...round, ...round, ...round, ...round];
+  // B's session in round 2 ran 6 % slower throughout, the others exactly like A's.
+  const b = a.map((v, i) => (i >= 200 && i < 400 ? 1.06 * v : v));
+  const clusters = [0, 200, 400, 600];
+  const plain = percentileRatios(a, b, [0.5], { resamples: 400, seed: 3, blockLength: 14 })[0].interval;
+  const clustered = percentileRatios(a, b, [0.5], { resamples: 400, seed: 3, blockLength: 14, clusters })[0].interval;
+  expect(clustered.high - clustered.low).toBeGreaterThan(2 * (plain.high - plain.low));
+  expect(clustered.low).toBeLessThanOrEqual(1);
+  // Identical rounds: every resample is a ratio of exact copies.
+  const same = percentileRatios(a, a.map((v) => 1.2 * v), [0.5, 0.95], { resamples: 200, blockLength: 14, clusters });
+  for (const x of same) expect([x.interval.low, x.interval.high].map((v) => +v.toFixed(12))).toEqual([1.2, 1.2]);
+});
