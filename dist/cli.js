@@ -32,7 +32,7 @@ import {
   scheduleTargets,
   sha256File,
   writeBaseline
-} from "./chunks/chunk-7CGSVHJH.js";
+} from "./chunks/chunk-HUGV5NLK.js";
 
 // node_modules/commander/lib/error.js
 var CommanderError = class extends Error {

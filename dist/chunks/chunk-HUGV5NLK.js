@@ -25690,12 +25690,12 @@ function sortWithOrder(values) {
   const order = Uint32Array.from({ length: values.length }, (_, i2) => i2).sort((i2, j) => values[i2] - values[j]);
   return { sorted: Float64Array.from(order, (i2) => values[i2]), order };
 }
-function resampleQuantiles(s, counts, qs, out) {
+function resampleQuantiles(s, counts, total, qs, out) {
   const n2 = s.sorted.length;
   const need = [];
   qs.forEach((q, k) => {
-    const pos = (n2 - 1) * q;
-    need.push({ rank: Math.floor(pos), k, hi: false }, { rank: Math.min(n2 - 1, Math.floor(pos) + 1), k, hi: true });
+    const pos = (total - 1) * q;
+    need.push({ rank: Math.floor(pos), k, hi: false }, { rank: Math.min(total - 1, Math.floor(pos) + 1), k, hi: true });
   });
   need.sort((x2, y) => x2.rank - y.rank);
   const lo = new Float64Array(qs.length);
@@ -25712,21 +25712,36 @@ function resampleQuantiles(s, counts, qs, out) {
     }
   }
   qs.forEach((q, k) => {
-    const pos = (n2 - 1) * q;
+    const pos = (total - 1) * q;
     out[k] = lo[k] + (hi[k] - lo[k]) * (pos - Math.floor(pos));
   });
 }
-function draw(counts, rand, block = 1) {
+function draw(counts, rand, block = 1, clusters) {
   counts.fill(0);
   const n2 = counts.length;
-  if (block <= 1 || n2 <= block) {
-    for (let i2 = 0; i2 < n2; i2++) counts[Math.floor(rand() * n2)]++;
+  if (!clusters || clusters.length < 2) {
+    fillBlocks(counts, rand, block, 0, n2);
+    return n2;
+  }
+  let total = 0;
+  for (let k = 0; k < clusters.length; k++) {
+    const c = Math.floor(rand() * clusters.length);
+    const lo = clusters[c];
+    const len = (c + 1 < clusters.length ? clusters[c + 1] : n2) - lo;
+    fillBlocks(counts, rand, block, lo, len);
+    total += len;
+  }
+  return total;
+}
+function fillBlocks(counts, rand, block, lo, len) {
+  if (block <= 1 || len <= block) {
+    for (let i2 = 0; i2 < len; i2++) counts[lo + Math.floor(rand() * len)]++;
     return;
   }
   let filled = 0;
-  while (filled < n2) {
-    const start = Math.floor(rand() * (n2 - block + 1));
-    for (let k = 0; k < block && filled < n2; k++, filled++) counts[start + k]++;
+  while (filled < len) {
+    const start = lo + Math.floor(rand() * (len - block + 1));
+    for (let k = 0; k < block && filled < len; k++, filled++) counts[start + k]++;
   }
 }
 function percentileRatios(a, b, qs, options = {}) {
@@ -25742,10 +25757,10 @@ function percentileRatios(a, b, qs, options = {}) {
   const qb = new Float64Array(qs.length);
   const stats = qs.map(() => new Float64Array(resamples));
   for (let r = 0; r < resamples; r++) {
-    draw(ca, rand, options.blockLength);
-    if (!paired) draw(cb, rand, options.blockLength);
-    resampleQuantiles(sa, ca, qs, qa);
-    resampleQuantiles(sb, cb, qs, qb);
+    const ta = draw(ca, rand, options.blockLength, paired ? options.clusters : void 0);
+    const tb = paired ? ta : draw(cb, rand, options.blockLength);
+    resampleQuantiles(sa, ca, ta, qs, qa);
+    resampleQuantiles(sb, cb, tb, qs, qb);
     for (let k = 0; k < qs.length; k++) stats[k][r] = qb[k] / qa[k];
   }
   return qs.map((_, k) => ({ value: values[k], interval: interval(stats[k], options.level ?? 0.95) }));
@@ -25758,8 +25773,8 @@ function percentileInterval(a, q, options = {}) {
   const out = new Float64Array(1);
   const stats = new Float64Array(resamples);
   for (let r = 0; r < resamples; r++) {
-    draw(counts, rand, options.blockLength);
-    resampleQuantiles(sa, counts, [q], out);
+    const total = draw(counts, rand, options.blockLength, options.clusters);
+    resampleQuantiles(sa, counts, total, [q], out);
     stats[r] = out[0];
   }
   return { value: quantileSorted(sa.sorted, q), interval: interval(stats, options.level ?? 0.95) };
@@ -26118,12 +26133,12 @@ var RunEnergy = class {
 var HARD_CAP_BUDGETS = 4;
 var HARD_CAP_MIN_RUNS = 5;
 var MAX_RUNS = 5e4;
-var COMPARISON_ROUNDS = 4;
+var COMPARISON_ROUNDS = 8;
 async function benchLatency(options) {
   const threads = options.threads ?? 1;
   const specs = options.models.map((m, i2) => typeof m === "string" || m instanceof Uint8Array ? { model: m, label: typeof m === "string" ? m : `model ${String.fromCharCode(65 + i2)}` } : { model: m.model, label: m.label ?? `model ${String.fromCharCode(65 + i2)}` });
   const rounds = Math.max(1, options.rounds ?? (specs.length === 2 ? COMPARISON_ROUNDS : 1));
-  const acc = options.batchSizes.map(() => ({ samples: specs.map(() => []), energy: specs.map(() => new RunEnergy()), stoppedBy: "budget" }));
+  const acc = options.batchSizes.map(() => ({ samples: specs.map(() => []), roundStarts: [], energy: specs.map(() => new RunEnergy()), stoppedBy: "budget" }));
   for (let r = 0; r < rounds; r++) {
     const creation = r % 2 === 1 ? specs.map((_, k) => specs.length - 1 - k) : specs.map((_, k) => k);
     const sessions = new Array(specs.length);
@@ -26161,6 +26176,7 @@ async function measureRound(sessions, feeds, acc, options, rounds, last) {
   const budgetNs = BigInt(Math.round(options.timeBudgetMs * 1e6)) * BigInt(sessions.length) / BigInt(rounds);
   for (let w = 0; w < warmup; w++) for (let m = 0; m < sessions.length; m++) await sessions[m].run(feeds[m]);
   const samples = acc.samples;
+  acc.roundStarts.push(samples[0].length);
   const start = process.hrtime.bigint();
   let nextCheck = minRuns;
   for (let i2 = 0; ; i2++) {
@@ -26180,7 +26196,7 @@ async function measureRound(sessions, feeds, acc, options, rounds, last) {
     const total = samples[0].length;
     if (last && precision > 0 && total >= nextCheck) {
       nextCheck = Math.ceil(total * 1.25);
-      if (relativeHalfWidth(samples, options.seed ?? 0) < precision) {
+      if (relativeHalfWidth(samples, acc.roundStarts, options.seed ?? 0) < precision) {
         acc.stoppedBy = "precision";
         return;
       }
@@ -26193,7 +26209,7 @@ function summarize(acc, batchSize, seed) {
   const stats = samples.map((s) => latencyStats(s, batchSize));
   let comparison;
   if (samples.length === 2) {
-    const [p50, p95, p99] = percentileRatios(samples[0], samples[1], [0.5, 0.95, 0.99], { seed, resamples: 2e3, blockLength: blockLength(samples[0].length) });
+    const [p50, p95, p99] = percentileRatios(samples[0], samples[1], [0.5, 0.95, 0.99], { seed, resamples: 2e3, blockLength: blockLength(samples[0].length), clusters: acc.roundStarts });
     comparison = { batchSize, baseline: stats[0], candidate: stats[1], ratios: { p50, p95, p99 } };
   }
   return { batchSize, stats, comparison, stoppedBy: acc.stoppedBy, samplesMs: samples, energy: acc.energy.map((e) => e.result()) };
@@ -26201,8 +26217,8 @@ function summarize(acc, batchSize, seed) {
 function blockLength(n2) {
   return Math.max(1, Math.round(Math.sqrt(n2)));
 }
-function relativeHalfWidth(samples, seed) {
-  const options = { seed, resamples: 200, blockLength: blockLength(samples[0].length) };
+function relativeHalfWidth(samples, clusters, seed) {
+  const options = { seed, resamples: 200, blockLength: blockLength(samples[0].length), clusters };
   const r = samples.length === 2 ? percentileRatios(samples[0], samples[1], [0.95], options)[0] : percentileInterval(samples[0], 0.95, options);
   return (r.interval.high - r.interval.low) / 2 / r.value;
 }
