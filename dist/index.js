@@ -15,7 +15,7 @@ import {
   runPipeline,
   writeFileAtomic,
   writeReportFiles
-} from "./chunks/chunk-HUGV5NLK.js";
+} from "./chunks/chunk-D26MMDUR.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

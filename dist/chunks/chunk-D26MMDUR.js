@@ -32594,7 +32594,7 @@ var package_default = {
     "@octokit/plugin-retry": "8.1.1",
     "@octokit/plugin-throttling": "11.0.5",
     ajv: "8.20.0",
-    commander: "15.1.0",
+    commander: "14.0.3",
     fflate: "0.8.3",
     "ml-matrix": "6.15.1",
     "onnx-buf": "1.20.0-1",
