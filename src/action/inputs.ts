@@ -4,7 +4,7 @@
  * run outside the runner with only some INPUT_* variables set.
  */
 import * as core from '@actions/core';
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 
 export type ActionMode = 'run' | 'measure' | 'comment';
 

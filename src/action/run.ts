@@ -12,7 +12,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as core from '@actions/core';
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import { readRunContext, type RunContext } from '../github/event.js';
 import { createGitHubClient, type ClientOptions } from '../github/client.js';
 import { errorReport } from '../report/build.js';

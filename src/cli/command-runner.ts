@@ -2,7 +2,7 @@
  * Turns a command's outcome into the exit code contract: 0 success, 1 gate failed,
  * 2 usage or input error (one clear line, no stack trace). Anything else is a bug: say so.
  */
-import { InputError, EXIT_INPUT_ERROR } from '../errors.js';
+import { InputError, EXIT_INPUT_ERROR } from '../util/errors.js';
 
 export type CommandResult = number | void;
 

@@ -2,7 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import { loadConfig } from '../config/index.js';
 import type { Config } from '../config/types.js';
 import { loadDataset } from '../evaluate/data.js';

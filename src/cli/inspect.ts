@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import { loadModel, inspectModel, formatInspectReport, type InspectReport, type Model } from '../onnx/index.js';
 import { probeShapes } from '../evaluate/shapes.js';
 import { runAction } from './command-runner.js';

@@ -1,7 +1,7 @@
 /** Builds the `prune-gate` command tree. Each command lives in its own module under src/cli/. */
 import { Command, CommanderError } from 'commander';
-import { EXIT_INPUT_ERROR } from '../errors.js';
-import { TOOL_VERSION } from '../version.js';
+import { EXIT_INPUT_ERROR } from '../util/errors.js';
+import { TOOL_VERSION } from '../util/version.js';
 import { registerBenchCommand } from './bench.js';
 import { registerEvalCommand } from './eval.js';
 import { registerInspectCommand } from './inspect.js';

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import { validateConfigObject } from './schema.js';
 import type { BenchConfig, Config, DataSource, GateConfig, MetricName, MetricRule, PruneParams, QuantizeParams, RecipeStage, Task } from './types.js';
 

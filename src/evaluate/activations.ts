@@ -10,7 +10,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DataType, encodeModel, serializeModel, toTypedArray, type Model, type Tensor, type ValueInfo } from '../onnx/index.js';
+import { DataType, encodeModel, initializerBytes, serializeModel, toTypedArray, type Model, type Tensor, type ValueInfo } from '../onnx/index.js';
 import { ModelSession, type Feeds, type HostTensor, type SessionOptions } from './session.js';
 
 export type ActivationBatch = Record<string, HostTensor>;
@@ -45,10 +45,6 @@ export interface OpenOptions extends SessionOptions {
    * 4-byte aligned stay initializers.
    */
   feedAsInput?: (t: Tensor) => boolean;
-}
-
-function initializerBytes(model: Model): number {
-  return model.graph.initializers.reduce((a, t) => a + t.raw.byteLength, 0);
 }
 
 /**

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { unzipSync } from 'fflate';
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import { decodeTensorFile } from '../onnx/index.js';
 import { dataTypeName, toTypedArray } from '../onnx/tensor-data.js';
 import { parseNpy, readNpy, type NpyArray, type NpyData } from './npy.js';

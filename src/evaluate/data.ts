@@ -5,7 +5,7 @@
  * yields feeds whose arrays are views (or per-batch casts) of the loaded data.
  */
 import * as fs from 'node:fs';
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import type { DataSource } from '../config/types.js';
 import { readInputsMap, readSinglePath, type RawArray, type RawData } from './data-readers.js';
 import type { NpyArray } from './npy.js';

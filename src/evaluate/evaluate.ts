@@ -2,7 +2,7 @@
  * Runs a model over a data set and computes the task's metrics. The outputs can be kept and
  * passed back as `reference` so label-free (fidelity) evaluation runs the baseline only once.
  */
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import { float16ToFloat32 } from '../onnx/tensor-data.js';
 import type { MetricName, Task } from '../config/types.js';
 import { Dataset, sampleSize } from './data.js';

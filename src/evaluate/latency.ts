@@ -5,7 +5,7 @@
  * alike. Stops at the time budget once `minRuns` are in, or earlier when the 95% interval of the
  * P95 (ratio) is narrower than `precision`.
  */
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import { Dataset, castArray, datasetFromArrays, sampleSize } from './data.js';
 import { RunEnergy, type EnergyPerRequest } from './energy.js';
 import { bitwiseUniform } from './rng.js';

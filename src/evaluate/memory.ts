@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { createRequire } from 'node:module';
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import { byteLength, dataTypeName, elementCount, loadModel, type Model } from '../onnx/index.js';
 import type { MemoryStats } from './types.js';
 

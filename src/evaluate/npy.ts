@@ -3,7 +3,7 @@
  * viewed, not copied, when aligned. `encodeNpy` writes version 1 files (tests and fixtures).
  */
 import * as fs from 'node:fs';
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import type { ElementType } from './session.js';
 
 export type NpyArray = Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | BigInt64Array | BigUint64Array;

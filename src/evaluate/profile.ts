@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import { decodeModel, loadModel, type Model, type Node } from '../onnx/index.js';
 import type { Dataset } from './data.js';
 import { feedsFor } from './latency.js';

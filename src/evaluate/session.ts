@@ -7,7 +7,7 @@
  */
 import { createRequire } from 'node:module';
 import type * as OrtTypes from 'onnxruntime-node';
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 
 export type ElementType = 'float32' | 'float64' | 'float16' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'bool' | 'string';
 

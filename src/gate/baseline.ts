@@ -5,7 +5,7 @@
  */
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import type { EvalResult, LatencyStats, MachineInfo, MemoryStats, MetricValues, PerSampleResults } from '../evaluate/types.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { machineFingerprint } from '../evaluate/machine.js';

@@ -4,7 +4,7 @@
  * several environments.
  */
 import * as fs from 'node:fs';
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 
 export interface PullRequestInfo {
   number: number;

@@ -263,3 +263,31 @@ class MinHeap<T> {
     return top;
   }
 }
+
+/** A copy whose graph lists, nodes and value infos can be edited freely; tensor bytes are shared (read-only). */
+export function cloneModel(model: Model): Model {
+  return {
+    ...model,
+    opsetImports: model.opsetImports.map((o) => ({ ...o })),
+    metadata: model.metadata.map((m) => ({ ...m })),
+    graph: cloneGraph(model.graph),
+  };
+}
+
+function cloneGraph(g: Graph): Graph {
+  return {
+    ...g,
+    nodes: g.nodes.map(cloneNode),
+    inputs: g.inputs.map((v) => ({ ...v })),
+    outputs: g.outputs.map((v) => ({ ...v })),
+    valueInfo: g.valueInfo.map((v) => ({ ...v })),
+    initializers: [...g.initializers],
+    sparseInitializers: [...g.sparseInitializers],
+  };
+}
+
+function cloneNode(n: Node): Node {
+  // Subgraphs are cloned too: the opset upgrade rewrites nodes inside If/Loop bodies in place.
+  const attributes = n.attributes.map((a) => (a.type === 'graph' ? { ...a, value: cloneGraph(a.value) } : a.type === 'graphs' ? { ...a, value: a.value.map(cloneGraph) } : { ...a }));
+  return { ...n, inputs: [...n.inputs], outputs: [...n.outputs], attributes };
+}

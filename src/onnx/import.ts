@@ -29,7 +29,7 @@ import {
   type TypeProto,
   type ValueInfoProto,
 } from 'onnx-buf';
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import { DataType, type Attribute, type FunctionDef, type Graph, type Model, type Node, type OpsetImport, type SparseTensor, type Tensor, type ValueInfo, type ValueType } from './ir.js';
 import { byteLength, dataTypeName, elementCount, isKnownDataType } from './tensor-data.js';
 

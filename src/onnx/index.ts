@@ -9,3 +9,4 @@ export { upgradeOpset, irVersionForOpset, MAX_UPGRADE_OPSET, type UpgradeResult 
 export { graphCost, nodeFlops, type GraphCost, type NodeCost, type ShapeLookup } from './flops.js';
 export { inspectModel, formatInspectReport, formatCount, formatBytes, type InspectReport, type InspectOptions, type IoSummary } from './inspect.js';
 export { decodeTensorFile } from './tensor-file.js';
+export { countParams, initializerBytes } from './weights.js';

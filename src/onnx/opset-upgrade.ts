@@ -6,7 +6,7 @@
  * Only the changes a real model is likely to hit are rewritten; an operator whose meaning changed
  * in a way not handled here is refused with an InputError naming it, never silently mis-converted.
  */
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import { DataType, type Graph, type Model, type Node, type Tensor } from './ir.js';
 import { allGraphs, getAttr, getFloat, getInt, getInts, intAttr, NameGenerator, subgraphsOf } from './graph-ops.js';
 import { fromFloat32, int64Tensor } from './tensor-data.js';

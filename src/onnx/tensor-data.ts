@@ -74,11 +74,6 @@ export function dataTypeName(dataType: number): string {
   return TYPES[dataType]?.name ?? `type${dataType}`;
 }
 
-export function dataTypeFromName(name: string): DataType | undefined {
-  for (const [code, t] of Object.entries(TYPES)) if (t.name === name) return Number(code) as DataType;
-  return undefined;
-}
-
 export function bitsPerElement(dataType: number): number {
   return info(dataType).bits;
 }

@@ -4,7 +4,7 @@
  */
 import { fromBinary } from '@bufbuild/protobuf';
 import { TensorProtoSchema, type TensorProto } from 'onnx-buf';
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import { typedFieldsToRaw } from './import.js';
 import { DataType, type Tensor } from './ir.js';
 import { byteLength, dataTypeName, elementCount, isKnownDataType } from './tensor-data.js';

@@ -9,7 +9,7 @@ import { machineFingerprint, machineInfo } from '../evaluate/machine.js';
 import { measureMemory } from '../evaluate/memory.js';
 import { BASELINE_SCHEMA_VERSION, sha256File, writeBaseline, type Baseline } from '../gate/baseline.js';
 import type { Config } from '../config/index.js';
-import { TOOL_VERSION } from '../version.js';
+import { TOOL_VERSION } from '../util/version.js';
 import { prepare } from './prepare.js';
 
 export async function freezeBaseline(options: { configPath: string; outFile?: string; log?: (m: string) => void }): Promise<{ baseline: Baseline; file: string }> {

@@ -6,7 +6,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import { defaultRecipe, incrementalTarget, scheduleTargets, describeStage } from '../loop/recipe.js';
 import { flopShares, modelTraits } from '../loop/model-traits.js';
 import { runStage } from '../loop/stage-runner.js';

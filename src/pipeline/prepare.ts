@@ -5,7 +5,7 @@
 import { loadConfig, pointerToken, printable, type Config } from '../config/index.js';
 import { loadDataset, type Dataset } from '../evaluate/data.js';
 import { ModelSession, type Feeds, type IoInfo } from '../evaluate/session.js';
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import { loadModel, type Model } from '../onnx/index.js';
 
 export interface Prepared {

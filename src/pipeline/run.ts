@@ -12,7 +12,7 @@ import { machineInfo } from '../evaluate/machine.js';
 import { measureMemory } from '../evaluate/memory.js';
 import { profileModel } from '../evaluate/profile.js';
 import type { LatencyComparison } from '../evaluate/types.js';
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import { readBaseline, sha256File } from '../gate/baseline.js';
 import { decideVerdict, optimizationBudget } from '../gate/verdict.js';
 import { defaultRecipe, describeStage } from '../loop/recipe.js';
@@ -25,7 +25,7 @@ import type { Report } from '../report/types.js';
 import { writeReportFiles } from '../report/validate.js';
 import { buildJudge } from './judge.js';
 import { prepare } from './prepare.js';
-import { TOOL_VERSION } from '../version.js';
+import { TOOL_VERSION } from '../util/version.js';
 
 export interface RunOptions {
   configPath: string;

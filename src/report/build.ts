@@ -4,7 +4,7 @@
  * still gets a comment that says what to fix.
  */
 import * as path from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import type { MachineInfo, MemoryStats } from '../evaluate/types.js';
 import type { PassSummary, Skipped } from '../passes/types.js';
 import { machineFingerprint } from '../evaluate/machine.js';

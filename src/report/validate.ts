@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError } from '../util/errors.js';
 import { compileSchema, schemaProblems } from '../gate/json-schema.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import reportSchema from '../../schemas/report.schema.json' with { type: 'json' };

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { runActionWith, type RunPipeline } from '../../src/action/run.js';
-import { InputError } from '../../src/errors.js';
+import { InputError } from '../../src/util/errors.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { parseMarkers } from '../../src/report/markers.js';
 import { reportProblems, writeReportFiles } from '../../src/report/validate.js';

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError, EXIT_INPUT_ERROR } from '../../src/errors.js';
+import { InputError, EXIT_INPUT_ERROR } from '../../src/util/errors.js';
 import { configFromObject, loadConfig, parseDuration } from '../../src/config/index.js';
 import { reportError } from '../../src/cli/command-runner.js';
 

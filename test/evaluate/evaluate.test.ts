@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { zipSync } from 'fflate';
 import { TensorProtoSchema } from 'onnx-buf';
-import { InputError } from '../../src/errors.js';
+import { InputError } from '../../src/util/errors.js';
 import { DataType } from '../../src/onnx/index.js';
 import { loadDataset, datasetFromArrays } from '../../src/evaluate/data.js';
 import { evaluateModel, evaluatePair, runModel } from '../../src/evaluate/evaluate.js';

@@ -1,4 +1,4 @@
-import { InputError } from '../../src/errors.js';
+import { InputError } from '../../src/util/errors.js';
 import { datasetFromArrays } from '../../src/evaluate/data.js';
 import { benchLatency, feedsFor, latencyStats } from '../../src/evaluate/latency.js';
 import { DataType, GraphBuilder, encodeModel } from '../../src/onnx/index.js';

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { baselineFromRun, readBaseline, stableHash, writeBaseline, type Baseline } from '../../src/gate/baseline.js';
 import { machineFingerprint } from '../../src/evaluate/machine.js';
-import { InputError } from '../../src/errors.js';
+import { InputError } from '../../src/util/errors.js';
 import type { MachineInfo } from '../../src/evaluate/types.js';
 import { stats } from './fixtures.js';
 

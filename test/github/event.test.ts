@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import { readRunContext } from '../../src/github/event.js';
-import { InputError } from '../../src/errors.js';
+import { InputError } from '../../src/util/errors.js';
 import { buildActionEnv, pullRequestEvent, type ActionEnv } from '../helpers/action-env.js';
 
 const SHA = 'ab'.repeat(20);

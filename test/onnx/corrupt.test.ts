@@ -1,6 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { InputError } from '../../src/errors.js';
+import { InputError } from '../../src/util/errors.js';
 import { encodeModel, loadModel } from '../../src/onnx/index.js';
 import { ifOuterScope, loopModel } from './families.js';
 import { MODELS, tempDir } from './helpers.js';

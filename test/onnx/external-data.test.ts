@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { ModelProtoSchema, StringStringEntryProtoSchema, TensorProto_DataLocation } from 'onnx-buf';
-import { InputError } from '../../src/errors.js';
+import { InputError } from '../../src/util/errors.js';
 import { DataType, encodeModel, loadModel, saveModel, serializeModel, createModel, emptyGraph, type Model } from '../../src/onnx/index.js';
 import { randomFeeds } from '../../src/evaluate/shapes.js';
 import { convNet } from './families.js';

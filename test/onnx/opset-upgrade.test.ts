@@ -1,4 +1,4 @@
-import { InputError } from '../../src/errors.js';
+import { InputError } from '../../src/util/errors.js';
 import { DataType, GraphBuilder, allGraphs, float32Tensor, getAttr, loadModel, opsetVersion, upgradeOpset, createModel, type Model } from '../../src/onnx/index.js';
 import { randomFeeds } from '../../src/evaluate/shapes.js';
 import type { Feeds, HostTensor } from '../../src/evaluate/session.js';

@@ -4,7 +4,7 @@
  * parent can tell which file a native crash happened on.
  */
 import * as fs from 'node:fs';
-import { InputError } from '../../src/errors.js';
+import { InputError } from '../../src/util/errors.js';
 import { ModelSession } from '../../src/evaluate/session.js';
 
 const files = JSON.parse(fs.readFileSync(process.argv[2], 'utf8')) as string[];

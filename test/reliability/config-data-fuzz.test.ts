@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { InputError } from '../../src/errors.js';
+import { InputError } from '../../src/util/errors.js';
 import { readNpy } from '../../src/evaluate/npy.js';
 import { readBaseline } from '../../src/gate/baseline.js';
 import { prepare } from '../../src/pipeline/prepare.js';

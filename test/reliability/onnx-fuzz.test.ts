@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError } from '../../src/errors.js';
+import { InputError } from '../../src/util/errors.js';
 import { encodeModel, loadModel } from '../../src/onnx/index.js';
 import { convNet, ifOuterScope, loopModel } from '../onnx/families.js';
 import { MODELS, tempDir } from '../onnx/helpers.js';

@@ -2,7 +2,7 @@ import { buildReport, errorReport } from '../../src/report/build.js';
 import { decideVerdict } from '../../src/gate/verdict.js';
 import { machineFingerprint } from '../../src/evaluate/machine.js';
 import type { Baseline } from '../../src/gate/baseline.js';
-import { InputError } from '../../src/errors.js';
+import { InputError } from '../../src/util/errors.js';
 import { reportProblems } from '../../src/report/validate.js';
 import { classification, labelsOf, range, stats } from '../gate/fixtures.js';
 import { machine } from './fixtures.js';

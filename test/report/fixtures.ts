@@ -1,7 +1,7 @@
 /** Reports built from hand-made measurements through the real gate and report builder. */
 import { decideVerdict, type GateRules } from '../../src/gate/verdict.js';
 import { buildReport, errorReport } from '../../src/report/build.js';
-import { InputError } from '../../src/errors.js';
+import { InputError } from '../../src/util/errors.js';
 import type { Baseline } from '../../src/gate/baseline.js';
 import type { MachineInfo, MemoryStats } from '../../src/evaluate/types.js';
 import type { Report, StepRow } from '../../src/report/types.js';

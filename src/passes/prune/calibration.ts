@@ -3,7 +3,7 @@
  * squares of chosen activations along one axis, and (for 2-D consumers) a bounded sample of rows.
  * One ORT pass over the calibration batches, accumulating as it goes.
  */
-import { InputError } from '../../errors.js';
+import { InputError } from '../../util/errors.js';
 import { forEachActivationBatch } from '../../evaluate/activations.js';
 import type { Feeds, HostTensor } from '../../evaluate/session.js';
 import type { Model } from '../../onnx/index.js';
@@ -101,13 +101,4 @@ function accumulate(out: Map<string, ChannelStats>, value: string, req: StatsReq
     const whole = have + outer <= MAX_ROWS;
     for (let o = 0; o < outer && have < MAX_ROWS; o++, have++) s.rows.push(whole ? data.subarray(o * size, (o + 1) * size) : data.slice(o * size, (o + 1) * size));
   }
-}
-
-/** Rows kept for an activation as one row-major [n, size] Float64 matrix. */
-export function rowMatrix(s: ChannelStats): { x: Float64Array; n: number; k: number } {
-  const k = s.sum.length;
-  const n = s.rows?.length ?? 0;
-  const x = new Float64Array(n * k);
-  s.rows?.forEach((r, i) => x.set(r, i * k));
-  return { x, n, k };
 }

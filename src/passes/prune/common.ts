@@ -1,11 +1,10 @@
 /**
  * Shared plumbing of the pruning passes: option checks, layer selection, cost measurement.
  */
-import { InputError } from '../../errors.js';
+import { InputError } from '../../util/errors.js';
 import { probeAllShapes } from '../../evaluate/shapes.js';
 import type { Feeds } from '../../evaluate/session.js';
-import { graphCost, type Model } from '../../onnx/index.js';
-import { countParams } from './tensors.js';
+import { countParams, graphCost, type Model } from '../../onnx/index.js';
 
 export function checkTarget(target: unknown, field = 'target'): number {
   if (typeof target !== 'number' || !Number.isFinite(target) || target < 0 || target >= 1) {

@@ -6,12 +6,12 @@
  * the error is measured where the inputs are large.
  */
 import { Matrix, SingularValueDecomposition } from 'ml-matrix';
-import { InputError } from '../../errors.js';
-import { getInt, NameGenerator, cleanup, toposort, type Model, type Node } from '../../onnx/index.js';
+import { InputError } from '../../util/errors.js';
+import { cloneModel, getInt, NameGenerator, cleanup, toposort, type Model, type Node } from '../../onnx/index.js';
 import type { LayerChange, PassContext, PassResult, Skipped } from '../types.js';
 import { collectStats, validateCalibration } from './calibration.js';
 import { checkLayerNames, measure, selected } from './common.js';
-import { cloneModel, floats, withValues } from './tensors.js';
+import { floats, withValues } from './tensors.js';
 
 export interface LowRankOptions {
   /** Retained energy, default 0.95. */

@@ -2,8 +2,8 @@
  * Per-layer sensitivity: prune each group alone at several ratios and measure with the caller's
  * metric. The optimization loop turns the table into per-layer ratios (layerRatios).
  */
-import { InputError } from '../../errors.js';
-import type { Model } from '../../onnx/index.js';
+import { InputError } from '../../util/errors.js';
+import { cloneModel, type Model } from '../../onnx/index.js';
 import type { PassContext } from '../types.js';
 import { probeAllShapes } from '../../evaluate/shapes.js';
 import { checkLayerNames, checkTarget, selected } from './common.js';
@@ -11,7 +11,7 @@ import { traceDependencies } from './depgraph.js';
 import type { Importance } from './importance.js';
 import type { RepairMode } from './repair.js';
 import { pruneStructured } from './structured.js';
-import { cloneModel, materializeConstants } from './tensors.js';
+import { materializeConstants } from './tensors.js';
 
 export interface SensitivityOptions {
   importance?: Importance;

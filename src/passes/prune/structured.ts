@@ -2,8 +2,8 @@
  * Structured pruning: whole channels (and attention heads) leave every member of their dependency
  * group, so tensors get smaller and ONNX Runtime does proportionally less work.
  */
-import { InputError } from '../../errors.js';
-import { cleanup, getInt, graphCost, NameGenerator, toposort, type Graph, type Model, type Node, type Tensor } from '../../onnx/index.js';
+import { InputError } from '../../util/errors.js';
+import { cleanup, cloneModel, countParams, getInt, graphCost, NameGenerator, toposort, type Graph, type Model, type Node, type Tensor } from '../../onnx/index.js';
 import type { Feeds } from '../../evaluate/session.js';
 import type { LayerChange, PassContext, PassResult, Skipped } from '../types.js';
 import { collectStats, validateCalibration, type ChannelStats, type StatsRequest } from './calibration.js';
@@ -13,7 +13,7 @@ import { applyRemoval, removedPositions, traceDependencies, type DepGraph, type 
 import { channelScores, lowest, unitScores, type Importance } from './importance.js';
 import { repairConsumer, type RepairMode, type RepairOutcome } from './repair.js';
 import { shapesAfterRemoval } from './shapes-after.js';
-import { cloneModel, countParams, materializeConstants, withValues } from './tensors.js';
+import { materializeConstants, withValues } from './tensors.js';
 
 export interface StructuredOptions {
   /** Fraction of prunable channels (per-layer) or parameters (global) to remove, in [0, 1). */

@@ -2,7 +2,7 @@
  * Small tensor helpers shared by the pruning passes: float views of weights, removing positions
  * along axes, constant lookup (initializers and Constant nodes), parameter counts.
  */
-import { DataType, fromFloat32, fromTypedArray, getAttr, toFloat32, toTypedArray, type Graph, type Model, type Tensor } from '../../onnx/index.js';
+import { DataType, fromFloat32, fromTypedArray, getAttr, toFloat32, toTypedArray, type Graph, type Tensor } from '../../onnx/index.js';
 
 export const FLOAT_TYPES = new Set<DataType>([DataType.FLOAT, DataType.FLOAT16, DataType.BFLOAT16, DataType.DOUBLE]);
 
@@ -89,30 +89,4 @@ export function adoptValues(t: Tensor, dims: number[], values: Float32Array, nam
 
 export function floats(t: Tensor): Float32Array {
   return toFloat32(t);
-}
-
-/** Float parameters of the main graph (initializers and sparse initializers), in elements. */
-export function countParams(model: Model): number {
-  let n = 0;
-  for (const t of model.graph.initializers) if (isFloatTensor(t)) n += t.dims.reduce((a, b) => a * b, 1);
-  for (const s of model.graph.sparseInitializers) if (isFloatTensor(s.values)) n += s.dims.reduce((a, b) => a * b, 1);
-  return n;
-}
-
-/** Structural clone of a model: graph containers and nodes are copied, tensor bytes are shared (never written in place). */
-export function cloneModel(model: Model): Model {
-  const g = model.graph;
-  return {
-    ...model,
-    opsetImports: model.opsetImports.map((o) => ({ ...o })),
-    graph: {
-      ...g,
-      nodes: g.nodes.map((n) => ({ ...n, inputs: [...n.inputs], outputs: [...n.outputs], attributes: [...n.attributes] })),
-      inputs: [...g.inputs],
-      outputs: [...g.outputs],
-      valueInfo: [...g.valueInfo],
-      initializers: [...g.initializers],
-      sparseInitializers: [...g.sparseInitializers],
-    },
-  };
 }

@@ -3,13 +3,13 @@
  * axis, optionally scored Wanda-style. Shapes stay; zeros only pay off once stored sparsely or
  * compressed, which is what the note in the summary says.
  */
-import { InputError } from '../../errors.js';
-import { DataType, elementCount, getInt, int64Tensor, type Model, type Node, type SparseTensor, type Tensor } from '../../onnx/index.js';
+import { InputError } from '../../util/errors.js';
+import { cloneModel, countParams, DataType, elementCount, getInt, int64Tensor, type Model, type Node, type SparseTensor, type Tensor } from '../../onnx/index.js';
 import type { LayerChange, PassContext, PassResult, Skipped } from '../types.js';
 import { collectStats, validateCalibration } from './calibration.js';
 import { checkChoice, checkLayerNames, checkTarget, FINE_GRAINED_NOTE, measure, selected } from './common.js';
 import { zeroSmallest } from './select.js';
-import { adoptValues, cloneModel, countParams, floats, isFloatTensor } from './tensors.js';
+import { adoptValues, floats, isFloatTensor } from './tensors.js';
 
 export interface UnstructuredOptions {
   target: number;

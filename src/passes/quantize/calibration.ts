@@ -8,11 +8,10 @@
  * 3x the weights while encoding). Batches of a large model are split into slices of a few samples
  * so the captured activations stay small.
  */
-import { GraphIndex, subgraphsOf, type Model } from '../../onnx/index.js';
+import { GraphIndex, initializerBytes, subgraphsOf, type Model } from '../../onnx/index.js';
 import type { Feeds, HostTensor, SessionOptions } from '../../evaluate/session.js';
 import { LARGE_MODEL_BYTES, openSession, withExtraOutputs } from '../../evaluate/activations.js';
 import { entropyRange, percentileRange, StreamingHistogram } from './histogram.js';
-import { initializerBytes } from './model-utils.js';
 
 /**
  * Calibration runs each batch once: 'basic' optimization skips the NCHWc layout rewrite and

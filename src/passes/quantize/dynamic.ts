@@ -5,10 +5,10 @@
  * gives the same kernel with fewer nodes (bench/quantize.ts measures both forms).
  * Conv is left alone unless `allowConv`: ConvInteger measured 5.5x slower than float here.
  */
-import { cleanup, DataType, fromTypedArray, getFloat, getInt, GraphIndex, intAttr, NameGenerator, requireOpset, toFloat32, toposort, type Model, type Node, type Tensor } from '../../onnx/index.js';
+import { cleanup, cloneModel, countParams, DataType, fromTypedArray, initializerBytes, getFloat, getInt, GraphIndex, intAttr, NameGenerator, requireOpset, toFloat32, toposort, type Model, type Node, type Tensor } from '../../onnx/index.js';
 import type { LayerChange, PassContext, PassResult, Skipped } from '../types.js';
 import { machineQuantDefaults } from './machine.js';
-import { cloneModel, countParams, formatMb, initializerBytes } from './model-utils.js';
+import { sizeChange } from './size-note.js';
 import { quantizeWeightsSymmetric } from './params.js';
 import { constantsToInitializers } from './preprocess.js';
 import { checkFloatModel, checkNodeNames, ensureOpset } from './validate.js';
@@ -77,7 +77,7 @@ export async function quantizeDynamicInt8(model: Model, options: DynamicInt8Opti
   requireOpset(m, 'com.microsoft', 1);
   toposort(g);
   cleanup(g);
-  notes.push(`weights ${formatMb(before)} -> ${formatMb(initializerBytes(m))}`);
+  notes.push(`weights ${sizeChange(before, initializerBytes(m))}`);
   ctx.log?.(`${pass}: ${changed.length} nodes quantized`);
   return { model: m, summary: { pass, paramsBefore: countParams(model), paramsAfter: countParams(m), changed, skipped, notes } };
 }

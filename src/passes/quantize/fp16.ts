@@ -3,9 +3,9 @@
  * inserted, so every operator still computes in float32. ORT folds the Casts at load time: the file
  * halves, the latency and the runtime memory do not change ("size only").
  */
-import { cleanup, DataType, elementCount, fromFloat32, GraphIndex, intAttr, NameGenerator, toFloat32, toposort, type Model, type Node } from '../../onnx/index.js';
+import { cleanup, cloneModel, countParams, DataType, elementCount, initializerBytes, fromFloat32, GraphIndex, intAttr, NameGenerator, toFloat32, toposort, type Model, type Node } from '../../onnx/index.js';
 import type { LayerChange, PassContext, PassResult, Skipped } from '../types.js';
-import { cloneModel, countParams, formatMb, initializerBytes } from './model-utils.js';
+import { sizeChange } from './size-note.js';
 import { sqnrDb } from './params.js';
 import { constantsToInitializers } from './preprocess.js';
 import { checkFloatModel, checkNodeNames } from './validate.js';
@@ -53,7 +53,7 @@ export async function convertWeightsFloat16(model: Model, options: { nodesToExcl
   cleanup(g);
   ctx.log?.(`${pass}: ${changed.length} initializers stored as float16`);
   const notes = [
-    `fp16 weights save size only: ${formatMb(initializerBytes(model))} -> ${formatMb(initializerBytes(m))}; compute stays float32 (ORT folds the Casts at load), so latency and runtime memory do not improve`,
+    `fp16 weights save size only: ${sizeChange(initializerBytes(model), initializerBytes(m))}; compute stays float32 (ORT folds the Casts at load), so latency and runtime memory do not improve`,
   ];
   return { model: m, summary: { pass, paramsBefore: countParams(model), paramsAfter: countParams(m), changed, skipped, notes } };
 }

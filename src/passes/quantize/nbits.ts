@@ -4,11 +4,11 @@
  * quantize A to int8 on the fly, which is what makes it fast on AVX2 (shared README: 1.5-7.7x at
  * batch 1, slower than float at batch 32).
  */
-import { InputError } from '../../errors.js';
-import { cleanup, DataType, fromTypedArray, getFloat, getInt, GraphIndex, intAttr, NameGenerator, requireOpset, toFloat32, toposort, type Model, type Node, type Tensor } from '../../onnx/index.js';
+import { InputError } from '../../util/errors.js';
+import { cleanup, cloneModel, countParams, DataType, fromTypedArray, initializerBytes, getFloat, getInt, GraphIndex, intAttr, NameGenerator, requireOpset, toFloat32, toposort, type Model, type Node, type Tensor } from '../../onnx/index.js';
 import { forEachCalibrationBatch } from './calibration.js';
 import type { LayerChange, PassContext, PassResult, Skipped } from '../types.js';
-import { cloneModel, countParams, formatMb, initializerBytes } from './model-utils.js';
+import { sizeChange } from './size-note.js';
 import { quantizeBlocks4 } from './nbits-pack.js';
 import { sqnrDb } from './params.js';
 import { constantsToInitializers } from './preprocess.js';
@@ -134,7 +134,7 @@ export async function quantizeInt4WeightOnly(model: Model, options: Int4Options,
   toposort(g);
   cleanup(g);
   const notes = [
-    `weights ${formatMb(before)} -> ${formatMb(initializerBytes(m))}`,
+    `weights ${sizeChange(before, initializerBytes(m))}`,
     accuracyLevel === 4
       ? 'accuracy_level 4: A is quantized to int8 inside the kernel (fast on AVX2 at small batch; measured slower than float at batch 32)'
       : `accuracy_level ${accuracyLevel}: measured slower than accuracy_level 4 on AVX2 almost everywhere`,

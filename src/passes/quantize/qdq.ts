@@ -6,12 +6,15 @@
  * graph outputs are untouched and the float and quantized graphs can be compared tensor by tensor;
  * its producer writes `T_float`, which the QuantizeLinear reads.
  */
-import { InputError } from '../../errors.js';
+import { InputError } from '../../util/errors.js';
 import {
   cleanup,
+  cloneModel,
+  countParams,
   DataType,
   fromTypedArray,
   GraphIndex,
+  initializerBytes,
   intAttr,
   NameGenerator,
   toFloat32,
@@ -23,7 +26,7 @@ import {
 import type { LayerChange, PassContext, PassResult, Skipped } from '../types.js';
 import { calibrateRanges, type CalibrationMethod, type TensorRange } from './calibration.js';
 import { machineQuantDefaults } from './machine.js';
-import { cloneModel, countParams, formatMb, initializerBytes } from './model-utils.js';
+import { sizeChange } from './size-note.js';
 import { activationParams, quantizeBias, quantizeWeightsSymmetric, type ActivationType, type AffineParams } from './params.js';
 import { planQdq, type PlannedNode } from './qdq-plan.js';
 import { constantsToInitializers, foldBatchNorms } from './preprocess.js';
@@ -91,9 +94,7 @@ export async function quantizeStaticInt8(model: Model, options: StaticInt8Option
   toposort(m.graph);
   cleanup(m.graph);
   const skipped: Skipped[] = plan.skipped;
-  const before = initializerBytes(floatModel);
-  const after = initializerBytes(m);
-  notes.push(`weights ${formatMb(before)} -> ${formatMb(after)}`);
+  notes.push(`weights ${sizeChange(initializerBytes(floatModel), initializerBytes(m))}`);
   if (actType === 'int8') notes.push('int8 activations: ORT 1.30 CPU left Conv/Add unfused in residual blocks in our tests (a quantized tensor feeding two consumers); uint8 fuses fully on x86');
   notes.push(`activations ${actType} (${actType === 'uint8' ? 'asymmetric' : 'symmetric; ReLU outputs use zero point -128'}), calibration ${options.calibration}${options.calibration === 'percentile' ? ` ${percentile}` : ''} over ${batches.length} batches`);
   notes.push('run with graph optimization level all: unfused QDQ (level basic) is many times slower than float');

@@ -5,7 +5,7 @@
  */
 import { GraphIndex, type Model, type Node } from '../../onnx/index.js';
 import { openSession, withExtraOutputs, type OpenSession } from '../../evaluate/activations.js';
-import { InputError } from '../../errors.js';
+import { InputError } from '../../util/errors.js';
 import type { PassContext } from '../types.js';
 import { sqnrFromSums } from './params.js';
 

@@ -2,7 +2,7 @@
  * Input checks shared by the quantization passes. Everything here throws InputError with the
  * node, input or batch named, before any work is done, so a bad call writes nothing.
  */
-import { InputError } from '../../errors.js';
+import { InputError } from '../../util/errors.js';
 import { DataType, dataTypeName, opsetVersion, upgradeOpset, type Model } from '../../onnx/index.js';
 import type { Feeds } from '../../evaluate/session.js';
 import { hostType } from '../../evaluate/shapes.js';

@@ -1,9 +1,8 @@
-import { InputError } from '../../../src/errors.js';
+import { InputError } from '../../../src/util/errors.js';
 import { probeShapes } from '../../../src/evaluate/shapes.js';
-import { DataType, GraphBuilder, float32Tensor, graphCost, toFloat32, toTypedArray, type Model } from '../../../src/onnx/index.js';
+import { cloneModel, DataType, GraphBuilder, float32Tensor, graphCost, toFloat32, toTypedArray, type Model } from '../../../src/onnx/index.js';
 import { applyRemoval, traceDependencies } from '../../../src/passes/prune/depgraph.js';
 import { shapesAfterRemoval } from '../../../src/passes/prune/shapes-after.js';
-import { cloneModel } from '../../../src/passes/prune/tensors.js';
 import { probeAllShapes } from '../../../src/evaluate/shapes.js';
 import { dependencyGroups, pruneStructured } from '../../../src/passes/prune/index.js';
 import { positionsOf } from '../../../src/passes/prune/layout.js';

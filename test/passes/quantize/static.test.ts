@@ -1,4 +1,4 @@
-import { InputError } from '../../../src/errors.js';
+import { InputError } from '../../../src/util/errors.js';
 import { DataType, GraphBuilder, float32Tensor, getInt, opsetVersion } from '../../../src/onnx/index.js';
 import { quantizeStaticInt8 } from '../../../src/passes/quantize/index.js';
 import { CALIBRATION_SESSION, weightsReadInPlace } from '../../../src/passes/quantize/calibration.js';

@@ -15,6 +15,4 @@ export class InputError extends Error {
   }
 }
 
-export const EXIT_OK = 0;
-export const EXIT_GATE_FAILED = 1;
 export const EXIT_INPUT_ERROR = 2;
