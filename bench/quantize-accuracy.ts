@@ -11,19 +11,19 @@ import * as path from 'node:path';
 import { encodeModel } from '../src/onnx/index.js';
 import { benchLatency } from '../src/evaluate/latency.js';
 import type { PassContext, PassResult } from '../src/passes/types.js';
-import { convertWeightsFloat16, quantizeDynamicInt8, quantizeInt4WeightOnly, quantizeStaticInt8 } from '../src/passes/quantize/index.js';
+import { quantizeFp16, quantizeInt8Dynamic, quantizeInt4WeightOnly, quantizeInt8Static } from '../src/passes/quantize/index.js';
 import { accuracy, loadRealModels, type RealModel } from './real-models.js';
 import type { BenchRow } from './types.js';
 
 type Form = [string, (m: RealModel, ctx: PassContext) => Promise<PassResult>];
 
 const FORMS: Form[] = [
-  ['static int8 (percentile, machine default bits)', (m, ctx) => quantizeStaticInt8(m.model, { calibration: 'percentile' }, ctx)],
-  ['static int8 (minmax, 7-bit weights)', (m, ctx) => quantizeStaticInt8(m.model, { calibration: 'minmax', weightBits: 7 }, ctx)],
-  ['static int8 (entropy)', (m, ctx) => quantizeStaticInt8(m.model, { calibration: 'entropy' }, ctx)],
-  ['dynamic int8', (m, ctx) => quantizeDynamicInt8(m.model, {}, ctx)],
+  ['static int8 (percentile, machine default bits)', (m, ctx) => quantizeInt8Static(m.model, { calibration: 'percentile' }, ctx)],
+  ['static int8 (minmax, 7-bit weights)', (m, ctx) => quantizeInt8Static(m.model, { calibration: 'minmax', weightBits: 7 }, ctx)],
+  ['static int8 (entropy)', (m, ctx) => quantizeInt8Static(m.model, { calibration: 'entropy' }, ctx)],
+  ['dynamic int8', (m, ctx) => quantizeInt8Dynamic(m.model, {}, ctx)],
   ['int4 weight-only (block 32, calibrated)', (m, ctx) => quantizeInt4WeightOnly(m.model, { blockSize: 32, symmetric: false, method: 'calibrated' }, ctx)],
-  ['fp16 weights', (m, ctx) => convertWeightsFloat16(m.model, {}, ctx)],
+  ['fp16 weights', (m, ctx) => quantizeFp16(m.model, {}, ctx)],
 ];
 
 export async function runQuantizeAccuracyBench(log: (line: string) => void = () => {}): Promise<BenchRow[]> {
@@ -63,7 +63,7 @@ async function formsOf(m: RealModel, dir: string, log: (line: string) => void): 
       const c = b.comparison;
       if (!c) continue;
       const goal = isGoal && b.batchSize === 32;
-      rows.push({ name: `${m.name} ${name}: P95 batch ${b.batchSize}`, value: c.candidate.p95, unit: 'ms', reference: c.baseline.p95, ratio: c.ratios.p95.value, target: goal ? 'speedup >= 1.3x (ratio <= 0.77)' : undefined, pass: goal ? c.ratios.p95.value <= 0.77 : undefined });
+      rows.push({ name: `${m.name} ${name}: P95 batch ${b.batchSize}`, value: c.candidate.p95, unit: 'ms', reference: c.reference.p95, ratio: c.ratios.p95.value, target: goal ? 'speedup >= 1.3x (ratio <= 0.77)' : undefined, pass: goal ? c.ratios.p95.value <= 0.77 : undefined });
     }
     log(`quantize-accuracy: ${m.name} ${name}: ${acc.toFixed(2)} % (drift ${drift.toFixed(2)}); ${res.summary.notes[0] ?? ''}`);
   }

@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 import { createRequire as __pgCreateRequire } from 'node:module'; const require = __pgCreateRequire(import.meta.url);
 import {
-  BASELINE_SCHEMA_VERSION,
   CONFIG_DEFAULTS,
   EXIT_INPUT_ERROR,
   InputError,
@@ -9,6 +8,7 @@ import {
   __commonJS,
   __require,
   __toESM,
+  baselineFromRun,
   benchLatency,
   defaultRecipe,
   describeMachine,
@@ -17,12 +17,10 @@ import {
   evaluatePair,
   flopShares,
   formatInspectReport,
-  incrementalTarget,
   inspectModel,
   loadConfig,
   loadDataset,
   loadModel,
-  machineFingerprint,
   machineInfo,
   measureMemory,
   modelTraits,
@@ -30,12 +28,13 @@ import {
   prepare,
   probeShapes,
   runPipeline,
-  runStage,
+  runStep,
   saveModel,
-  scheduleTargets,
   sha256File,
+  stableHash,
+  stageGoals,
   writeBaseline
-} from "./chunks/chunk-D26MMDUR.js";
+} from "./chunks/chunk-CKIRMSHZ.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({
@@ -1200,7 +1199,7 @@ var require_command = __commonJS({
   "node_modules/commander/lib/command.js"(exports) {
     var EventEmitter = __require("node:events").EventEmitter;
     var childProcess = __require("node:child_process");
-    var path5 = __require("node:path");
+    var path6 = __require("node:path");
     var fs6 = __require("node:fs");
     var process2 = __require("node:process");
     var { Argument: Argument2, humanReadableArgName } = require_argument();
@@ -2213,9 +2212,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
         let launchWithNode = false;
         const sourceExt = [".js", ".ts", ".tsx", ".mjs", ".cjs"];
         function findFile(baseDir, baseName) {
-          const localBin = path5.resolve(baseDir, baseName);
+          const localBin = path6.resolve(baseDir, baseName);
           if (fs6.existsSync(localBin)) return localBin;
-          if (sourceExt.includes(path5.extname(baseName))) return void 0;
+          if (sourceExt.includes(path6.extname(baseName))) return void 0;
           const foundExt = sourceExt.find(
             (ext) => fs6.existsSync(`${localBin}${ext}`)
           );
@@ -2233,17 +2232,17 @@ Expecting one of '${allowedValues.join("', '")}'`);
           } catch {
             resolvedScriptPath = this._scriptPath;
           }
-          executableDir = path5.resolve(
-            path5.dirname(resolvedScriptPath),
+          executableDir = path6.resolve(
+            path6.dirname(resolvedScriptPath),
             executableDir
           );
         }
         if (executableDir) {
           let localFile = findFile(executableDir, executableFile);
           if (!localFile && !subcommand._executableFile && this._scriptPath) {
-            const legacyName = path5.basename(
+            const legacyName = path6.basename(
               this._scriptPath,
-              path5.extname(this._scriptPath)
+              path6.extname(this._scriptPath)
             );
             if (legacyName !== this._name) {
               localFile = findFile(
@@ -2254,7 +2253,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
           }
           executableFile = localFile || executableFile;
         }
-        launchWithNode = sourceExt.includes(path5.extname(executableFile));
+        launchWithNode = sourceExt.includes(path6.extname(executableFile));
         let proc;
         if (process2.platform !== "win32") {
           if (launchWithNode) {
@@ -3169,7 +3168,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @return {Command}
        */
       nameFromFilename(filename) {
-        this._name = path5.basename(filename, path5.extname(filename));
+        this._name = path6.basename(filename, path6.extname(filename));
         return this;
       }
       /**
@@ -3183,9 +3182,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} [path]
        * @return {(string|null|Command)}
        */
-      executableDir(path6) {
-        if (path6 === void 0) return this._executableDir;
-        this._executableDir = path6;
+      executableDir(path7) {
+        if (path7 === void 0) return this._executableDir;
+        this._executableDir = path7;
         return this;
       }
       /**
@@ -3590,9 +3589,7 @@ async function runEval(options) {
   const dataset = loadDataset(config.data.eval);
   const common = {
     task: config.task,
-    metrics: config.metrics,
     batchSize: config.data.batchSize,
-    seed: config.seed,
     noise: config.data.noiseSigma ? { sigma: config.data.noiseSigma, seed: config.seed } : void 0,
     session: { intraOpThreads: config.bench.threads }
   };
@@ -3712,20 +3709,14 @@ async function optimizeOnly(options) {
   let model = p.model;
   const summaries = [];
   for (const stage of recipe) {
-    if (stage.stage === "prune" && (stage.prune.kind === "structured" || stage.prune.kind === "unstructured")) {
-      let reached = 0;
-      let stageUnits;
-      for (const goal of scheduleTargets(stage.prune.target ?? 0, stage.prune.step)) {
-        const result = await runStage(model, { stage, stepTarget: incrementalTarget(reached, goal), cumulativeTarget: goal, nodeCostShare, stageUnits }, ctx);
-        stageUnits ??= result.unitsBefore;
-        model = result.model;
-        summaries.push(result.summary);
-        reached = goal;
-      }
-    } else {
-      const result = await runStage(model, { stage, nodeCostShare }, ctx);
+    let reached = 0;
+    let stageUnits;
+    for (const goal of stageGoals(stage)) {
+      const result = await runStep(model, stage, { goal, reached, nodeCostShare, stageUnits }, ctx);
+      stageUnits ??= result.unitsBefore;
       model = result.model;
       summaries.push(result.summary);
+      reached = goal;
     }
   }
   saveModel(model, out);
@@ -3763,7 +3754,7 @@ function formatSummaries(recipe, summaries) {
 import * as fs5 from "node:fs";
 
 // src/pipeline/baseline.ts
-import * as crypto from "node:crypto";
+import * as path5 from "node:path";
 async function freezeBaseline(options) {
   const log = options.log ?? (() => {
   });
@@ -3771,7 +3762,7 @@ async function freezeBaseline(options) {
   const { config } = p;
   const file = options.outFile ?? config.baseline ?? "baseline.json";
   log(`evaluating ${config.model} on ${p.evalSet.count} samples`);
-  const { result } = await evaluateModel(config.model, p.evalSet, { task: config.task, metrics: config.metrics, batchSize: config.data.batchSize, label: config.model });
+  const { result } = await evaluateModel(config.model, p.evalSet, { task: config.task, batchSize: config.data.batchSize, label: config.model });
   log(`benchmarking (batch sizes ${config.bench.batchSizes.join(", ")})`);
   const bench = await benchLatency({
     models: [{ model: config.model, label: "baseline" }],
@@ -3784,29 +3775,23 @@ async function freezeBaseline(options) {
     seed: config.seed
   });
   const memory = await measureMemory(config.model, { batchSize: Math.max(...config.bench.batchSizes) });
-  const info = machineInfo({ intraOpThreads: bench.intraOpThreads, interOpThreads: bench.interOpThreads });
-  const baseline = {
-    schemaVersion: BASELINE_SCHEMA_VERSION,
+  const baseline = baselineFromRun({
     created: (/* @__PURE__ */ new Date()).toISOString(),
     toolVersion: TOOL_VERSION,
     modelSha256: sha256File(config.model),
     configHash: measurementConfigHash(config),
-    task: result.task,
-    samples: result.samples,
-    metrics: result.metrics,
-    perClass: result.perClass,
-    perSample: result.perSample,
+    eval: result,
     latency: bench.batches.map((b) => b.stats[0]),
     memory: { peakRssBytes: memory.peakRssBytes, fileBytes: memory.fileBytes, gzipBytes: memory.gzipBytes, weightBytesByType: memory.weightBytesByType },
-    machine: { fingerprint: machineFingerprint(info), info }
-  };
-  if (!baseline.perClass) delete baseline.perClass;
+    machine: machineInfo({ intraOpThreads: bench.intraOpThreads, interOpThreads: bench.interOpThreads })
+  });
   writeBaseline(file, baseline);
   return { baseline, file };
 }
 function measurementConfigHash(config) {
-  const relevant = { task: config.task, metrics: config.metrics, eval: config.data.eval, batchSize: config.data.batchSize };
-  return crypto.createHash("sha256").update(JSON.stringify(relevant)).digest("hex").slice(0, 16);
+  const rel = (p) => path5.relative(config.baseDir, p);
+  const source = config.data.eval && { inputs: typeof config.data.eval.inputs === "string" ? rel(config.data.eval.inputs) : Object.fromEntries(Object.entries(config.data.eval.inputs).map(([k, v]) => [k, rel(v)])), labels: config.data.eval.labels && rel(config.data.eval.labels) };
+  return stableHash({ task: config.task, metrics: config.metrics, eval: source, batchSize: config.data.batchSize }).slice(0, 16);
 }
 
 // src/cli/run.ts

@@ -15,7 +15,7 @@ import {
   runPipeline,
   writeFileAtomic,
   writeReportFiles
-} from "./chunks/chunk-D26MMDUR.js";
+} from "./chunks/chunk-CKIRMSHZ.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

@@ -37,9 +37,7 @@ export async function runEval(options: EvalOptions): Promise<string> {
   const dataset = loadDataset(config.data.eval);
   const common = {
     task: config.task,
-    metrics: config.metrics,
     batchSize: config.data.batchSize,
-    seed: config.seed,
     noise: config.data.noiseSigma ? { sigma: config.data.noiseSigma, seed: config.seed } : undefined,
     session: { intraOpThreads: config.bench.threads },
   };

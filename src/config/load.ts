@@ -5,6 +5,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseDocument } from 'yaml';
+import { metricsOfTask, TASKS } from '../metrics/index.js';
+import { stageProblems, withDefaults } from '../stages/kinds.js';
 import { InputError } from '../util/errors.js';
 import { validateConfigObject } from './schema.js';
 import type { BenchConfig, Config, DataSource, GateConfig, MetricName, MetricRule, PruneParams, QuantizeParams, RecipeStage, Task } from './types.js';
@@ -99,11 +101,10 @@ export function configFromObject(obj: unknown, baseDir: string, label = '<config
     throw new InputError(`${label}: /data/eval/labels: task '${task}' needs labels; add data.eval.labels or set 'task: fidelity' to compare against the baseline model`, label);
   }
 
-  const metrics = (raw.metrics as MetricName[] | undefined) ?? defaultMetrics(task);
+  const metrics = (raw.metrics as MetricName[] | undefined) ?? [...TASKS[task].defaultMetrics];
+  const ofTask = metricsOfTask(task).map((m) => m.name);
   metrics.forEach((m, i) => {
-    if (!TASK_METRICS[task].includes(m)) {
-      throw new InputError(`${label}: /metrics/${i}: '${m}' is not a ${task} metric; with task '${task}' use ${TASK_METRICS[task].join(', ')}`, label);
-    }
+    if (!ofTask.includes(m)) throw new InputError(`${label}: /metrics/${i}: '${m}' is not a ${task} metric; with task '${task}' use ${ofTask.join(', ')}`, label);
   });
   const bench = (raw.bench ?? {}) as Raw;
   const gate = (raw.gate ?? {}) as Raw;
@@ -140,19 +141,6 @@ export function configFromObject(obj: unknown, baseDir: string, label = '<config
   };
 }
 
-/** What evaluation computes per task (fidelity metrics compare with the baseline model's outputs). */
-export const TASK_METRICS: Record<Task, MetricName[]> = {
-  classification: ['accuracy', 'top1', 'top3', 'top5', 'top10', 'f1', 'worst-class-accuracy'],
-  regression: ['mae', 'rmse'],
-  fidelity: ['agreement', 'cosine', 'sqnr', 'max-abs-error'],
-};
-
-export function defaultMetrics(task: Task): MetricName[] {
-  if (task === 'regression') return ['mae', 'rmse'];
-  if (task === 'fidelity') return ['agreement', 'cosine'];
-  return ['accuracy'];
-}
-
 /** User text inside a message on one line: control characters (a newline in a key or a path) as \\uXXXX escapes. */
 export function printable(text: string): string {
   // eslint-disable-next-line no-control-regex
@@ -185,43 +173,16 @@ export function parseDuration(value: string | number, where = 'duration'): numbe
 }
 
 function crossFieldProblems(raw: Raw): string[] {
-  const problems: string[] = [];
   const recipe = Array.isArray(raw.recipe) ? (raw.recipe as Raw[]) : [];
-  recipe.forEach((stage, i) => {
-    const p = stage.prune as Raw | undefined;
-    if (p) {
-      const at = `/recipe/${i}/prune`;
-      if (p.target === undefined && !(p.kind === 'low-rank' && p.energy !== undefined)) problems.push(`${at}: missing required key 'target'`);
-      if (p.kind === 'n:m') {
-        const n = (p.n as number | undefined) ?? 2;
-        const m = (p.m as number | undefined) ?? 4;
-        if (n >= m) problems.push(`${at}/n must be < m (got n=${n}, m=${m})`);
-      } else if (p.n !== undefined || p.m !== undefined) {
-        problems.push(`${at}: 'n' and 'm' apply only to kind 'n:m' (kind is '${String(p.kind)}')`);
-      }
-      if (p.energy !== undefined && p.kind !== 'low-rank') problems.push(`${at}: 'energy' applies only to kind 'low-rank'`);
-      if (typeof p.step === 'number' && typeof p.target === 'number' && p.step > p.target && p.target > 0) {
-        problems.push(`${at}/step must be <= target (got step=${p.step}, target=${p.target})`);
-      }
-    }
-    const q = stage.quantize as Raw | undefined;
-    if (q) {
-      const at = `/recipe/${i}/quantize`;
-      if (q.percentile !== undefined && q.calibration !== 'percentile') problems.push(`${at}: 'percentile' needs 'calibration: percentile'`);
-      if ((q['block-size'] !== undefined || q['accuracy-level'] !== undefined) && q.kind !== 'int4-weight-only') {
-        problems.push(`${at}: 'block-size' and 'accuracy-level' apply only to kind 'int4-weight-only'`);
-      }
-      if (q.calibration !== undefined && q.kind !== 'int8-static') problems.push(`${at}: 'calibration' applies only to kind 'int8-static'`);
-    }
-  });
-  return problems;
+  return recipe.flatMap((stage, i) => stageProblems(stage, `/recipe/${i}`));
 }
 
 const camel = (k: string) => k.replace(/[-_]([a-z])/g, (_, c: string) => c.toUpperCase());
 
+/** A recipe stage from YAML, with its kind's defaults filled in (the only place they are). */
 function toStage(stage: Raw): RecipeStage {
   if (stage.prune) {
-    return { stage: 'prune', prune: camelKeys(stage.prune as Raw) as unknown as PruneParams };
+    return withDefaults({ stage: 'prune', prune: camelKeys(stage.prune as Raw) as unknown as PruneParams });
   }
   const q = stage.quantize as Raw;
   const params = camelKeys(q) as unknown as QuantizeParams;
@@ -229,7 +190,7 @@ function toStage(stage: Raw): RecipeStage {
   const merge = (a: unknown, b: unknown) => (a || b ? [...new Set([...((a as string[]) ?? []), ...((b as string[]) ?? [])])] : undefined);
   params.nodesToExclude = merge(q.nodes_to_exclude, q['nodes-to-exclude']);
   params.opTypesToQuantize = merge(q.op_types_to_quantize, q['op-types-to-quantize']);
-  return { stage: 'quantize', quantize: params };
+  return withDefaults({ stage: 'quantize', quantize: params });
 }
 
 function camelKeys(obj: Raw): Raw {

@@ -6,12 +6,18 @@
  */
 import * as fs from 'node:fs';
 import { InputError } from '../util/errors.js';
-import type { DataSource } from '../config/types.js';
 import { readInputsMap, readSinglePath, type RawArray, type RawData } from './data-readers.js';
 import type { NpyArray } from './npy.js';
 import type { ElementType, Feeds, HostTensor, IoInfo } from './session.js';
 import { gaussian } from './rng.js';
 import { float32ToFloat16 } from '../onnx/tensor-data.js';
+
+/** Where a data set's files are, as the config names them (absolute paths). */
+export interface DataSource {
+  /** Input name -> .npy file, or one .npz / .jsonl file / test_data_set folder. */
+  inputs: string | Record<string, string>;
+  labels?: string;
+}
 
 export interface DatasetInput {
   name: string;

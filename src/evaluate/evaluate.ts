@@ -1,15 +1,13 @@
 /**
  * Runs a model over a data set and computes the task's metrics. The outputs can be kept and
- * passed back as `reference` so label-free (fidelity) evaluation runs the baseline only once.
+ * passed back as `reference` so label-free (fidelity) evaluation runs the original model only once.
  */
 import { InputError } from '../util/errors.js';
 import { float16ToFloat32 } from '../onnx/tensor-data.js';
-import type { MetricName, Task } from '../config/types.js';
+import { classBreakdown, scoreOutput, TASKS, type MetricValues, type PerSampleResults, type ScoreInput, type Task } from '../metrics/index.js';
 import { Dataset, sampleSize } from './data.js';
-import { classificationMetrics, fidelityMetrics, regressionMetrics } from './metrics.js';
-import { bootstrapMeanDifference, mcnemar, type Difference, type McNemarResult } from './stats.js';
 import { ModelSession, type Feeds, type HostTensor, type SessionOptions } from './session.js';
-import type { EvalResult, MetricValues, PerSampleResults } from './types.js';
+import type { EvalResult } from './types.js';
 
 /** All outputs of one model on one data set, as float32, first axis = samples. */
 export interface ModelOutputs {
@@ -23,8 +21,6 @@ export interface ModelOutputs {
 
 export interface EvaluateOptions {
   task: Task;
-  /** Which metrics to report first; every metric of the task is computed. top3/top5/top10 pick k. */
-  metrics?: MetricName[];
   batchSize?: number;
   label?: string;
   session?: SessionOptions;
@@ -36,9 +32,6 @@ export interface EvaluateOptions {
   /** Output holding class scores or the prediction (default: the first). */
   outputName?: string;
 }
-
-/** SQNR of identical outputs is infinite; reports store this ceiling instead (JSON has no Infinity). */
-export const SQNR_CEILING_DB = 200;
 
 export async function evaluateModel(model: string | Uint8Array, dataset: Dataset, options: EvaluateOptions): Promise<{ result: EvalResult; outputs?: ModelOutputs; notes: string[] }> {
   const label = options.label ?? (typeof model === 'string' ? model : '<in-memory model>');
@@ -115,42 +108,21 @@ function toFloat32(t: HostTensor, what: string): Float32Array {
   return Float32Array.from(t.data as ArrayLike<number | bigint>, (v) => Number(v));
 }
 
-function topKs(metrics?: MetricName[]): number[] {
-  const ks = (metrics ?? []).map((m) => /^top(\d+)$/.exec(m)?.[1]).filter((k): k is string => k !== undefined).map(Number);
-  return [...new Set([...ks.filter((k) => k > 1), 5])];
-}
-
 function score(outputs: ModelOutputs, ds: Dataset, options: EvaluateOptions, label: string): Pick<EvalResult, 'metrics' | 'perClass' | 'confusion' | 'perSample'> {
+  const task = TASKS[options.task];
+  if (task.needs === 'reference') {
+    const reference = options.reference ?? expectedAsReference(ds);
+    if (!reference) throw new InputError(`${label}: task 'fidelity' needs the original model's outputs as the reference (or data with expected outputs)`, label);
+    return compareToReference(outputs, reference);
+  }
   const outName = options.outputName ?? outputs.names[0];
   if (!outputs.data[outName]) throw new InputError(`${label}: no output named '${outName}' (outputs: ${outputs.names.join(', ')})`, label);
-  const values = outputs.data[outName];
-  const per = outputs.perSample[outName];
-  if (options.task === 'classification') {
-    const labels = requireLabels(ds, options.task);
-    if (!ds.labels?.integral) throw new InputError(`${ds.labels?.source}: classification labels must be whole class ids; for continuous targets use 'task: regression'`, ds.labels?.source);
-    if (per < 2) throw new InputError(`${label}: output '${outName}' has ${per} value per sample; classification needs one score per class (for a single score use 'task: regression')`, label);
-    const maxLabel = labels.reduce((a, b) => Math.max(a, b), 0);
-    if (maxLabel >= per) throw new InputError(`${ds.labels?.source}: label ${maxLabel} but the model scores only ${per} classes`, ds.labels?.source);
-    const m = classificationMetrics(values, per, labels, topKs(options.metrics));
-    const metrics: MetricValues = { accuracy: m.accuracy, top1: m.accuracy, f1: m.f1, 'worst-class-accuracy': m.worstClassAccuracy };
-    for (const [k, v] of Object.entries(m.topK)) if (Number(k) < per) metrics[`top${k}`] = v;
-    return { metrics, perClass: m.perClass, confusion: m.confusion, perSample: { correct: m.correct, predicted: m.predicted, labels: [...labels] } };
-  }
-  if (options.task === 'regression') {
-    const labels = requireLabels(ds, options.task);
-    if (per !== 1) throw new InputError(`${label}: output '${outName}' has ${per} values per sample; regression compares one prediction per sample with one target`, label);
-    const m = regressionMetrics(values, labels);
-    return { metrics: { mae: m.mae, rmse: m.rmse }, perSample: { absError: m.absError, correct: m.absError, labels: [...labels] } };
-  }
-  const reference = options.reference ?? expectedAsReference(ds);
-  if (!reference) throw new InputError(`${label}: task 'fidelity' needs the baseline model's outputs as the reference (or data with expected outputs)`, label);
-  const cmp = compareToReference(outputs, reference);
-  return { metrics: cmp.metrics, perSample: cmp.perSample };
-}
-
-function requireLabels(ds: Dataset, task: Task): number[] {
-  if (!ds.labels) throw new InputError(`task '${task}' needs labels (data.eval.labels, 'labels' in the .npz or "label" in the .jsonl); without labels use 'task: fidelity'`);
-  return [...ds.labels.values];
+  if (!ds.labels) throw new InputError(`task '${options.task}' needs labels (data.eval.labels, 'labels' in the .npz or "label" in the .jsonl); without labels use 'task: fidelity'`);
+  const s: ScoreInput = { n: outputs.count, values: outputs.data[outName], per: outputs.perSample[outName], labels: ds.labels.values };
+  task.check(s, { model: label, output: outName, labelsSource: ds.labels.source, labelsIntegral: ds.labels.integral });
+  const scored = scoreOutput(options.task, s);
+  if (options.task !== 'classification') return scored;
+  return { ...scored, ...classBreakdown(scored.perSample.labels, scored.perSample.predicted, s.per) };
 }
 
 function expectedAsReference(ds: Dataset): ModelOutputs | undefined {
@@ -166,7 +138,8 @@ function expectedAsReference(ds: Dataset): ModelOutputs | undefined {
 
 /**
  * Fidelity of `candidate` against `reference` (same samples), per output. The first output's
- * metrics are reported as agreement/cosine/sqnr/max-abs-error, every output's also as `<metric>:<output>`.
+ * metrics and per-sample columns are reported under their plain names, every output's metrics also
+ * as `<metric>:<output>` when the model has several.
  */
 export function compareToReference(candidate: ModelOutputs, reference: ModelOutputs): { metrics: MetricValues; perSample: PerSampleResults } {
   if (candidate.count !== reference.count) throw new InputError(`${candidate.label} has outputs for ${candidate.count} samples but the reference ${reference.label} for ${reference.count}`);
@@ -180,70 +153,46 @@ export function compareToReference(candidate: ModelOutputs, reference: ModelOutp
     if (candidate.perSample[name] !== reference.perSample[refName]) {
       throw new InputError(`${candidate.label}: output '${name}' has ${candidate.perSample[name]} values per sample but the reference's '${refName}' has ${reference.perSample[refName]}`);
     }
-    const f = fidelityMetrics(candidate.data[name], reference.data[refName], candidate.count);
-    const values = { agreement: f.agreement, cosine: f.cosine, sqnr: Math.min(f.sqnr, SQNR_CEILING_DB), 'max-abs-error': f.maxAbsError };
-    for (const [k, v] of Object.entries(values)) {
+    const scored = scoreOutput('fidelity', { n: candidate.count, values: candidate.data[name], per: candidate.perSample[name], reference: reference.data[refName] });
+    for (const [k, v] of Object.entries(scored.metrics)) {
       if (i === 0) metrics[k] = v;
       if (candidate.names.length > 1) metrics[`${k}:${name}`] = v;
     }
-    if (i === 0) {
-      const per = candidate.perSample[name];
-      perSample = { correct: f.agree, predicted: Array.from({ length: candidate.count }, (_, s) => argmaxAt(candidate.data[name], s * per, per)), cosine: f.cosinePerSample };
-    }
+    if (i === 0) perSample = scored.perSample;
   });
   return { metrics, perSample };
 }
 
-function argmaxAt(v: Float32Array, o: number, n: number): number {
-  let best = 0;
-  for (let k = 1; k < n; k++) if (v[o + k] > v[o + best]) best = k;
-  return best;
-}
-
 export interface PairedComparison {
-  baseline: EvalResult;
+  reference: EvalResult;
   candidate: EvalResult;
-  baselineOutputs: ModelOutputs;
-  /** candidate - baseline of the per-sample `correct` means in points (accuracy/agreement), with a paired bootstrap CI. */
-  difference?: Difference;
-  mcnemar?: McNemarResult;
+  referenceOutputs: ModelOutputs;
   notes: string[];
 }
 
 /**
- * Evaluates baseline then candidate on the same data. In fidelity mode the candidate is compared
- * to the baseline's outputs (run once).
+ * Evaluates a reference model (the original) then a candidate on the same data. In fidelity mode
+ * the candidate is compared to the reference's outputs (run once).
  */
-export async function evaluatePair(baseline: string | Uint8Array, candidate: string | Uint8Array, dataset: Dataset, options: EvaluateOptions & { seed?: number; baselineOutputs?: ModelOutputs; baselineResult?: EvalResult }): Promise<PairedComparison> {
-  let base = options.baselineResult;
-  let baseOut = options.baselineOutputs;
+export async function evaluatePair(reference: string | Uint8Array, candidate: string | Uint8Array, dataset: Dataset, options: EvaluateOptions & { referenceOutputs?: ModelOutputs; referenceResult?: EvalResult }): Promise<PairedComparison> {
+  let ref = options.referenceResult;
+  let refOut = options.referenceOutputs;
   let notes: string[] = [];
-  if (!base || !baseOut) {
-    const baseLabel = typeof baseline === 'string' ? baseline : 'baseline';
+  if (!ref || !refOut) {
+    const refLabel = typeof reference === 'string' ? reference : 'reference';
     if (options.task === 'fidelity') {
-      // The baseline is its own reference: run it once and keep its outputs for the candidate.
-      const run = await runModel(baseline, dataset, { ...options, label: baseLabel });
-      baseOut = run.outputs;
-      base = { task: 'fidelity', samples: baseOut.count, ...compareToReference(baseOut, baseOut) };
+      // The reference is its own reference: run it once and keep its outputs for the candidate.
+      const run = await runModel(reference, dataset, { ...options, label: refLabel });
+      refOut = run.outputs;
+      ref = { task: 'fidelity', samples: refOut.count, ...compareToReference(refOut, refOut) };
       notes = run.notes;
     } else {
-      const b = await evaluateModel(baseline, dataset, { ...options, label: baseLabel, keepOutputs: true });
-      baseOut = b.outputs as ModelOutputs;
-      base = b.result;
-      notes = b.notes;
+      const r = await evaluateModel(reference, dataset, { ...options, label: refLabel, keepOutputs: true });
+      refOut = r.outputs as ModelOutputs;
+      ref = r.result;
+      notes = r.notes;
     }
   }
-  const cand = await evaluateModel(candidate, dataset, { ...options, label: typeof candidate === 'string' ? candidate : 'candidate', reference: options.task === 'fidelity' ? baseOut : options.reference });
-  const seed = options.seed ?? 0;
-  const a = base.perSample.correct;
-  const b = cand.result.perSample.correct;
-  const classLike = options.task !== 'regression';
-  return {
-    baseline: base,
-    candidate: cand.result,
-    baselineOutputs: baseOut,
-    difference: a && b ? bootstrapMeanDifference(a.map((v) => (classLike ? 100 * v : v)), b.map((v) => (classLike ? 100 * v : v)), { seed }) : undefined,
-    mcnemar: a && b && classLike ? mcnemar(a, b) : undefined,
-    notes: [...notes, ...cand.notes],
-  };
+  const cand = await evaluateModel(candidate, dataset, { ...options, label: typeof candidate === 'string' ? candidate : 'candidate', reference: options.task === 'fidelity' ? refOut : options.reference });
+  return { reference: ref, candidate: cand.result, referenceOutputs: refOut, notes: [...notes, ...cand.notes] };
 }

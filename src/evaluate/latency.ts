@@ -17,7 +17,7 @@ import type { NpyArray } from './npy.js';
 export type BenchModel = string | Uint8Array | { model: string | Uint8Array; label?: string };
 
 export interface BenchOptions {
-  /** [A] alone, or [A, B]: ratios are B / A (A is the baseline). */
+  /** [A] alone, or [A, B]: ratios are B / A (A is the reference). */
   models: [BenchModel] | [BenchModel, BenchModel];
   batchSizes: number[];
   /** Per model and batch size. */
@@ -172,7 +172,7 @@ function summarize(acc: Accumulator, batchSize: number, seed: number): BatchLate
   let comparison: LatencyComparison | undefined;
   if (samples.length === 2) {
     const [p50, p95, p99] = percentileRatios(samples[0], samples[1], [0.5, 0.95, 0.99], { seed, resamples: 2000, blockLength: blockLength(samples[0].length), clusters: acc.roundStarts });
-    comparison = { batchSize, baseline: stats[0], candidate: stats[1], ratios: { p50, p95, p99 } };
+    comparison = { batchSize, reference: stats[0], candidate: stats[1], ratios: { p50, p95, p99 } };
   }
   return { batchSize, stats, comparison, stoppedBy: acc.stoppedBy, samplesMs: samples, energy: acc.energy.map((e) => e.result()) };
 }

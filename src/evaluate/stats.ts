@@ -64,26 +64,6 @@ export function pairedBootstrap(n: number, statistic: (indices: readonly number[
   return interval(Float64Array.from(stats), options.level ?? 0.95);
 }
 
-export interface Difference {
-  /** mean(b) - mean(a) on all samples. */
-  value: number;
-  interval: Interval;
-}
-
-/** CI of mean(b) - mean(a) over paired per-sample values (e.g. 0/1 correctness x 100 for points). */
-export function bootstrapMeanDifference(a: ArrayLike<number>, b: ArrayLike<number>, options: BootstrapOptions = {}): Difference {
-  if (a.length !== b.length) throw new Error(`paired samples differ in length: ${a.length} vs ${b.length}`);
-  const n = a.length;
-  const d = Float64Array.from({ length: n }, (_, i) => b[i] - a[i]);
-  const mean = (idx: readonly number[]) => {
-    let s = 0;
-    for (let i = 0; i < idx.length; i++) s += d[idx[i]];
-    return s / idx.length;
-  };
-  const value = n ? d.reduce((x, y) => x + y, 0) / n : 0;
-  return { value, interval: pairedBootstrap(n, mean, options) };
-}
-
 export interface McNemarResult {
   /** A right, B wrong. */
   b: number;

@@ -2,30 +2,14 @@
  * The measurement records that flow from evaluation to the gate and the report. Plain JSON-able
  * data: they are stored in baseline.json and report.json (see schemas/).
  */
-
-/** Named metric values. Percentages are in points (0-100): a drift of 2 points means 2 points. */
-export type MetricValues = Record<string, number>;
-
-export interface PerSampleResults {
-  /** For classification: 1 if top-1 correct else 0; for regression: absolute error; for fidelity: 1 if top-1 agrees with the reference. */
-  correct?: number[];
-  /** Predicted class (top-1) per sample, for McNemar and per-class breakdowns. */
-  predicted?: number[];
-  /** Label per sample when labels exist. */
-  labels?: number[];
-  /** Absolute error per sample (regression). */
-  absError?: number[];
-  /** Cosine similarity to the reference per sample (fidelity). */
-  cosine?: number[];
-}
+import type { MetricValues, PerSampleResults, Task } from '../metrics/index.js';
 
 export interface EvalResult {
-  task: 'classification' | 'regression' | 'fidelity';
+  task: Task;
   samples: number;
   /**
-   * Named as in the config's `metrics:` list: classification accuracy, top1, top3/top5/top10, f1,
-   * worst-class-accuracy; regression mae, rmse; fidelity agreement, cosine, sqnr (dB, capped at 200),
-   * max-abs-error (and `<metric>:<output>` per output when the model has several).
+   * Every metric of the task that applies (see metrics/registry.ts), by name; fidelity also as
+   * `<metric>:<output>` per output when the model has several.
    */
   metrics: MetricValues;
   /** Per-class accuracy in points, keyed by class id. */
@@ -59,9 +43,9 @@ export interface LatencyStats {
 /** Baseline vs candidate, interleaved in one process. */
 export interface LatencyComparison {
   batchSize: number;
-  baseline: LatencyStats;
+  reference: LatencyStats;
   candidate: LatencyStats;
-  /** candidate / baseline, with bootstrap intervals. */
+  /** candidate / reference, with bootstrap intervals. */
   ratios: { p50: { value: number; interval: Interval }; p95: { value: number; interval: Interval }; p99: { value: number; interval: Interval } };
 }
 

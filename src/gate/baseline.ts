@@ -6,11 +6,12 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import { InputError } from '../util/errors.js';
-import type { EvalResult, LatencyStats, MachineInfo, MemoryStats, MetricValues, PerSampleResults } from '../evaluate/types.js';
+import type { EvalResult, LatencyStats, MachineInfo, MemoryStats } from '../evaluate/types.js';
+import type { MetricValues, PerSampleResults } from '../metrics/index.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { machineFingerprint } from '../evaluate/machine.js';
 import baselineSchema from '../../schemas/baseline.schema.json' with { type: 'json' };
-import { compileSchema, schemaProblems } from './json-schema.js';
+import { compileSchema, schemaProblems } from '../util/json-schema.js';
 
 export const BASELINE_SCHEMA_VERSION = 1;
 
@@ -36,7 +37,7 @@ export interface Baseline {
 let validator: ReturnType<typeof compileSchema> | undefined;
 function validate(data: unknown): string[] {
   validator ??= compileSchema(baselineSchema);
-  return schemaProblems(validator, data);
+  return schemaProblems(validator, data, { max: 10 });
 }
 
 /** Reads and checks a baseline file; any problem is an InputError naming the file and the JSON path. */
@@ -97,9 +98,9 @@ export interface BaselineRun {
   machine: MachineInfo;
 }
 
-/** The baseline record of one measured run of the committed model. */
+/** The baseline record of one measured run of the committed model (keys in the order they are written). */
 export function baselineFromRun(run: BaselineRun): Baseline {
-  const b: Baseline = {
+  return {
     schemaVersion: BASELINE_SCHEMA_VERSION,
     created: run.created,
     toolVersion: run.toolVersion,
@@ -108,13 +109,12 @@ export function baselineFromRun(run: BaselineRun): Baseline {
     task: run.eval.task,
     samples: run.eval.samples,
     metrics: { ...run.eval.metrics },
+    ...(run.eval.perClass && { perClass: { ...run.eval.perClass } }),
     perSample: { ...run.eval.perSample },
     latency: run.latency.map((l) => ({ ...l })),
+    ...(run.memory && { memory: run.memory }),
     machine: { fingerprint: machineFingerprint(run.machine), info: { ...run.machine } },
   };
-  if (run.eval.perClass) b.perClass = { ...run.eval.perClass };
-  if (run.memory) b.memory = run.memory;
-  return b;
 }
 
 /**

@@ -4,14 +4,11 @@
  * rule says so (`use: point`), or when the whole 95 % interval is beyond it (`use: interval`, and
  * always for latency); a limit inside the interval is a warning, not a failure.
  */
-import type { MetricRule } from '../config/index.js';
-import type { EvalResult, Interval, LatencyComparison, MetricValues, PerSampleResults } from '../evaluate/types.js';
-import type { LatencyRow, MetricRow, Verdict } from '../report/types.js';
+import type { EvalResult, Interval, LatencyComparison } from '../evaluate/types.js';
+import { canonicalMetric, higherIsBetter, metricDef, metricValue, type MetricRule, type MetricUnit, type MetricValues, type PerSampleResults } from '../metrics/index.js';
 import type { Baseline } from './baseline.js';
-import { canonicalMetric, higherIsBetter, isTop1Correctness, metricValue, sampleStatistic } from './metric-stats.js';
-import { mcnemar, pairedBootstrap } from './paired-stats.js';
-
-/** Per-metric rule, as in the config's `gate.metrics.<name>`. */
+import { mcnemar, metricDifference } from './paired-stats.js';
+import type { LatencyRow, MetricRow, Verdict } from './types.js';
 
 /** The config's `gate:` section (structurally the same as config's GateConfig). */
 export interface GateRules {
@@ -96,9 +93,10 @@ export function optimizationBudget(gatedMetric: string, rules: GateRules, start:
 function ruleFor(name: string, gated: boolean, rules: GateRules): (MetricRule & { maxDrift?: number }) | undefined {
   const own = Object.entries(rules.metrics ?? {}).find(([k]) => canonicalMetric(k) === canonicalMetric(name))?.[1];
   if (!own && !gated) return undefined;
-  const up = higherIsBetter(name);
-  const maxDrift = (up ? own?.maxDrop : own?.maxIncrease) ?? (gated ? rules.accuracyDrop : undefined);
-  return { ...own, maxDrift, use: own?.use ?? rules.use, relative: own?.relative ?? rules.relative ?? false };
+  // A gated metric nobody configured follows the registry's default rule (a drift of accuracy-drop).
+  const rule: MetricRule = { ...(gated ? metricDef(name)?.defaultRule(rules.accuracyDrop) : undefined), ...own };
+  const maxDrift = higherIsBetter(name) ? rule.maxDrop : rule.maxIncrease;
+  return { ...rule, maxDrift, use: own?.use ?? rules.use, relative: own?.relative ?? rules.relative ?? false };
 }
 
 function metricRow(name: string, isGatedMetric: boolean, input: GateInput, ref: Reference): MetricRow | undefined {
@@ -116,20 +114,18 @@ function metricRow(name: string, isGatedMetric: boolean, input: GateInput, ref: 
 
   let interval: Interval | undefined;
   const paired = ref.samples === input.candidate.samples;
-  const stat = paired ? sampleStatistic(name, ref.perSample, input.candidate.perSample) : undefined;
-  if (stat) {
-    const raw = pairedBootstrap(ref.perSample, input.candidate.perSample, ref.samples, stat, { seed: input.seed, resamples: input.resamples });
-    if (raw) {
-      const lo = (up ? raw.low : -raw.high) * scale;
-      const hi = (up ? raw.high : -raw.low) * scale;
-      interval = { low: lo, high: hi, level: raw.level };
-    }
+  const raw = paired ? metricDifference(name, ref.perSample, input.candidate.perSample, ref.samples, { seed: input.seed, resamples: input.resamples }) : undefined;
+  if (raw) {
+    const lo = (up ? raw.low : -raw.high) * scale;
+    const hi = (up ? raw.high : -raw.low) * scale;
+    interval = { low: lo, high: hi, level: raw.level };
   }
   const row: MetricRow = {
     metric: name,
     gated: rule !== undefined,
     higherIsBetter: up,
-    baseline: base,
+    unit: metricDef(name)?.unit ?? 'points',
+    reference: base,
     candidate: cand,
     delta: cand - base,
     drift: worse,
@@ -140,7 +136,7 @@ function metricRow(name: string, isGatedMetric: boolean, input: GateInput, ref: 
     if (pr !== undefined) row.prModel = pr;
   }
   if (interval) row.interval = interval;
-  if (paired && isTop1Correctness(name) && ref.perSample.correct && input.candidate.perSample.correct) {
+  if (paired && metricDef(name)?.mcnemar && ref.perSample.correct && input.candidate.perSample.correct) {
     const m = mcnemar(ref.perSample.correct, input.candidate.perSample.correct);
     if (m) row.mcnemar = m;
   }
@@ -151,7 +147,7 @@ function metricRow(name: string, isGatedMetric: boolean, input: GateInput, ref: 
 
 /** Sets status and explanation from the rule; the order of checks is the order of severity. */
 function judge(row: MetricRow, rule: MetricRule & { maxDrift?: number }, paired: boolean): void {
-  const unit = rule.relative ? '% of the reference' : row.higherIsBetter ? ' points' : '';
+  const unit = rule.relative ? '% of the reference' : UNIT_WORDS[row.unit];
   const word = row.higherIsBetter ? 'dropped' : 'rose';
   const what = row.drift < 0 ? `${row.metric} improved by ${fmt(-row.drift)}${unit}` : `${row.metric} ${word} ${fmt(row.drift)}${unit}`;
   const ci = row.interval ? ` (95 % CI ${fmt(row.interval.low)} to ${fmt(row.interval.high)})` : '';
@@ -172,7 +168,7 @@ function judge(row: MetricRow, rule: MetricRule & { maxDrift?: number }, paired:
   }
   const limit = rule.maxDrift;
   row.rule = { maxDrift: limit, use: rule.use ?? 'point', relative: rule.relative ?? false };
-  const limitText = `the ${num(limit)}${rule.relative ? ' %' : row.higherIsBetter ? '-point' : ''} limit`;
+  const limitText = `the ${num(limit)}${rule.relative ? ' %' : LIMIT_WORDS[row.unit]} limit`;
   const useInterval = rule.use === 'interval' && row.interval !== undefined;
   if (useInterval ? row.interval!.low > limit : row.drift > limit) {
     row.status = 'fail';
@@ -189,10 +185,15 @@ function judge(row: MetricRow, rule: MetricRule & { maxDrift?: number }, paired:
   row.explanation = `${what}${ci}, within ${limitText}${noInterval}`;
 }
 
+/** A drift in the metric's unit, as the explanation words it ("dropped 0.4 points", "rose 0.02"). */
+const UNIT_WORDS: Record<MetricUnit, string> = { points: ' points', dB: ' dB', fraction: '', 'label units': '', 'output units': '' };
+/** The limit's unit as an adjective ("the 2-point limit", "the 3 dB limit"). */
+const LIMIT_WORDS: Record<MetricUnit, string> = { points: '-point', dB: ' dB', fraction: '', 'label units': '', 'output units': '' };
+
 /** One batch size's latency row; with a goal, 'fail' only when the whole P95-ratio interval is above it. */
 export function latencyRow(c: LatencyComparison, goal: number | undefined): LatencyRow {
-  const pick = (s: LatencyComparison['baseline']) => ({ p50: s.p50, p95: s.p95, p99: s.p99 });
-  const row: LatencyRow = { batchSize: c.batchSize, baseline: pick(c.baseline), candidate: pick(c.candidate), ratios: c.ratios, status: 'info' };
+  const pick = (s: LatencyComparison['reference']) => ({ p50: s.p50, p95: s.p95, p99: s.p99 });
+  const row: LatencyRow = { batchSize: c.batchSize, original: pick(c.reference), candidate: pick(c.candidate), ratios: c.ratios, status: 'info' };
   if (goal === undefined) return row;
   row.goal = goal;
   const r = c.ratios.p95;

@@ -11,14 +11,13 @@
  * passes); latency only vetoes a step that is clearly slower (beyond a 10 % dead zone), so timing
  * noise does not change which steps are kept.
  */
-import type { PruneParams, RecipeStage } from '../config/index.js';
+import { changesLatency, describeStage, isScheduled, runStep, stageGoals, type StageOutcome } from '../stages/kinds.js';
+import type { PruneParams, RecipeStage } from '../stages/types.js';
 import type { Interval } from '../evaluate/types.js';
 import { encodeModel, type Model } from '../onnx/index.js';
 import type { PassContext, PassSummary, Skipped } from '../passes/types.js';
-import type { StepRow } from '../report/types.js';
-import { describeStage, incrementalTarget, scheduleTargets } from './recipe.js';
+import type { StepRow } from './types.js';
 import { planSensitivity, stepLayerRatios, type SensitivityPlan } from './sensitivity-plan.js';
-import { runStage, type StageInput, type StageOutcome } from './stage-runner.js';
 
 export interface Judgement {
   /** The gated metric of the candidate. */
@@ -94,13 +93,12 @@ export async function optimize(model: Model, options: LoopOptions): Promise<Loop
 
   for (const stage of options.recipe) {
     const label = describeStage(stage);
-    const shrinks = stage.stage === 'prune' && (stage.prune.kind === 'structured' || stage.prune.kind === 'unstructured');
-    const target = stage.stage === 'prune' ? (stage.prune.target ?? 0) : 1;
-    let pending = shrinks ? scheduleTargets(target, stage.prune.step) : [target];
+    const shrinks = isScheduled(stage);
+    let pending = stageGoals(stage);
     let reached = 0;
     let retries = options.maxRetries ?? 2;
     let stageUnits: Record<string, number> | undefined;
-    const plan = shrinks && stage.prune.kind === 'structured' ? await scanSensitivity(stage.prune) : undefined;
+    const plan = stage.stage === 'prune' && stage.prune.kind === 'structured' ? await scanSensitivity(stage.prune) : undefined;
 
     while (pending.length) {
       if (outOfTime()) {
@@ -108,17 +106,12 @@ export async function optimize(model: Model, options: LoopOptions): Promise<Loop
         return finish();
       }
       const goal = pending[0];
-      const input: StageInput = { stage, nodeCostShare: options.nodeCostShare, stageUnits, layerRatios: stepLayerRatios(plan, goal) };
-      if (shrinks) {
-        input.stepTarget = incrementalTarget(reached, goal);
-        input.cumulativeTarget = goal;
-      }
-      const action = shrinks ? `${stage.prune.kind} ${pct(goal)}` : label;
+      const action = shrinks && stage.stage === 'prune' ? `${stage.prune.kind} ${pct(goal)}` : label;
       const params = stageParams(stage, shrinks ? goal : undefined);
 
       let outcome: StageOutcome;
       try {
-        outcome = await runStage(current, input, ctx, {
+        outcome = await runStep(current, stage, { goal, reached, nodeCostShare: options.nodeCostShare, stageUnits, layerRatios: stepLayerRatios(plan, goal) }, ctx, {
           budget,
           drift: async (m) => (await judge.judge(m)).drift,
         });
@@ -184,11 +177,6 @@ export async function optimize(model: Model, options: LoopOptions): Promise<Loop
     if (steps.every((s) => !s.kept) && steps.length) notes.push('No optimization step stayed within the accuracy budget: the candidate is the original model.');
     return { model: current, steps, passes, fallbackNodes, notes, start, final: currentJudgement };
   }
-}
-
-function changesLatency(stage: RecipeStage): boolean {
-  if (stage.stage === 'quantize') return stage.quantize.kind !== 'fp16';
-  return stage.prune.kind === 'structured' || stage.prune.kind === 'low-rank';
 }
 
 function stageParams(stage: RecipeStage, goal?: number): Record<string, string | number | boolean> {

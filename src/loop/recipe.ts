@@ -3,7 +3,8 @@
  * profile when the user gives none. Structured pruning first (the only kind that makes ORT on CPU
  * faster), fine-grained sparsity next (size only), quantization last.
  */
-import type { PruneParams, QuantizeParams, RecipeStage } from '../config/index.js';
+import { withDefaults } from '../stages/kinds.js';
+import type { PruneParams, QuantizeParams, RecipeStage } from '../stages/types.js';
 
 /** What the default recipe needs to know about a model. */
 export interface ModelTraits {
@@ -28,7 +29,8 @@ export function classifyModel(traits: ModelTraits): ModelKind {
 const LARGE_MODEL_PARAMS = 100e6;
 
 /**
- * The default recipe, from measured behaviour on ORT CPU (see docs/method.md):
+ * The default recipe, from measured behaviour on ORT CPU (README, "The method"), with each kind's
+ * defaults filled in as a configured recipe's are:
  * - conv-heavy: channel pruning with least-squares repair, then static int8 QDQ (fused to
  *   QLinearConv, ~1.5x; dynamic ConvInteger is ~5x slower and is never chosen);
  * - matmul-heavy: neuron/head pruning, then dynamic int8 (DynamicQuantizeMatMul, ~2x), or
@@ -38,52 +40,12 @@ const LARGE_MODEL_PARAMS = 100e6;
 export function defaultRecipe(traits: ModelTraits): RecipeStage[] {
   const kind = classifyModel(traits);
   // Up to half the channels in 10 % steps: the loop stops (and rolls back) where the budget ends.
-  const prune: PruneParams = { kind: 'structured', target: 0.5, step: 0.1, importance: 'activation', repair: 'least-squares' };
-  if (kind === 'matmul-heavy') {
-    const quantize: QuantizeParams =
-      traits.params >= LARGE_MODEL_PARAMS
-        ? { kind: 'int4-weight-only', blockSize: 32, symmetric: true, accuracyLevel: 4 }
-        : { kind: 'int8-dynamic', fallback: 'auto' };
-    return [
-      { stage: 'prune', prune: { ...prune, target: 0.25, step: 0.125 } },
-      { stage: 'quantize', quantize },
-    ];
-  }
-  return [
-    { stage: 'prune', prune },
-    { stage: 'quantize', quantize: { kind: 'int8-static', calibration: 'percentile', fallback: 'auto' } },
+  const prune: PruneParams = { kind: 'structured', target: 0.5, step: 0.1 };
+  const quantize: QuantizeParams =
+    kind !== 'matmul-heavy' ? { kind: 'int8-static' } : traits.params >= LARGE_MODEL_PARAMS ? { kind: 'int4-weight-only' } : { kind: 'int8-dynamic' };
+  const stages: RecipeStage[] = [
+    { stage: 'prune', prune: kind === 'matmul-heavy' ? { ...prune, target: 0.25, step: 0.125 } : prune },
+    { stage: 'quantize', quantize },
   ];
+  return stages.map(withDefaults);
 }
-
-/**
- * Cumulative targets of a scheduled stage: `step` apart up to `target` (the last one exactly
- * `target`). No step means one cut to the target.
- */
-export function scheduleTargets(target: number, step?: number): number[] {
-  if (!step || step >= target) return [target];
-  const out: number[] = [];
-  for (let k = 1; k * step < target - 1e-9; k++) out.push(round6(k * step));
-  out.push(target);
-  return out;
-}
-
-/**
- * The fraction to remove from the current model so that, relative to the stage's starting model,
- * `to` is removed in total when `from` already was.
- */
-export function incrementalTarget(from: number, to: number): number {
-  return round6(1 - (1 - to) / (1 - from));
-}
-
-export function describeStage(stage: RecipeStage): string {
-  if (stage.stage === 'prune') {
-    const p = stage.prune;
-    if (p.kind === 'n:m') return `${p.n ?? 2}:${p.m ?? 4} sparsity`;
-    if (p.kind === 'low-rank') return `low-rank (energy ${p.energy ?? 0.95})`;
-    return `${p.kind} pruning to ${pct(p.target ?? 0)}${p.step ? ` in steps of ${pct(p.step)}` : ''}`;
-  }
-  return `${stage.quantize.kind} quantization`;
-}
-
-const pct = (x: number) => `${Math.round(x * 1000) / 10} %`;
-const round6 = (x: number) => Math.round(x * 1e6) / 1e6;

@@ -10,7 +10,7 @@
  * 1.1 points, one head of layer 1 0.3 points; cutting both, as a uniform ratio does, cost 1.6 and
  * was rolled back every time, so no head was ever removed.
  */
-import type { PruneParams } from '../config/index.js';
+import type { PruneParams } from '../stages/types.js';
 import type { Model } from '../onnx/index.js';
 import { scanLayerSensitivity } from '../passes/prune/index.js';
 import type { PassContext } from '../passes/types.js';

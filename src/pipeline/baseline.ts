@@ -2,12 +2,12 @@
  * `prune-gate baseline`: freeze the committed model's measurements (metrics, per-sample results,
  * latency, memory, machine) into baseline.json, so later runs gate against a fixed reference.
  */
-import * as crypto from 'node:crypto';
+import * as path from 'node:path';
 import { evaluateModel } from '../evaluate/evaluate.js';
 import { benchLatency } from '../evaluate/latency.js';
-import { machineFingerprint, machineInfo } from '../evaluate/machine.js';
+import { machineInfo } from '../evaluate/machine.js';
 import { measureMemory } from '../evaluate/memory.js';
-import { BASELINE_SCHEMA_VERSION, sha256File, writeBaseline, type Baseline } from '../gate/baseline.js';
+import { baselineFromRun, sha256File, stableHash, writeBaseline, type Baseline } from '../gate/baseline.js';
 import type { Config } from '../config/index.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { prepare } from './prepare.js';
@@ -18,7 +18,7 @@ export async function freezeBaseline(options: { configPath: string; outFile?: st
   const { config } = p;
   const file = options.outFile ?? config.baseline ?? 'baseline.json';
   log(`evaluating ${config.model} on ${p.evalSet.count} samples`);
-  const { result } = await evaluateModel(config.model, p.evalSet, { task: config.task, metrics: config.metrics, batchSize: config.data.batchSize, label: config.model });
+  const { result } = await evaluateModel(config.model, p.evalSet, { task: config.task, batchSize: config.data.batchSize, label: config.model });
   log(`benchmarking (batch sizes ${config.bench.batchSizes.join(', ')})`);
   const bench = await benchLatency({
     models: [{ model: config.model, label: 'baseline' }],
@@ -31,29 +31,26 @@ export async function freezeBaseline(options: { configPath: string; outFile?: st
     seed: config.seed,
   });
   const memory = await measureMemory(config.model, { batchSize: Math.max(...config.bench.batchSizes) });
-  const info = machineInfo({ intraOpThreads: bench.intraOpThreads, interOpThreads: bench.interOpThreads });
-  const baseline: Baseline = {
-    schemaVersion: BASELINE_SCHEMA_VERSION,
+  const baseline = baselineFromRun({
     created: new Date().toISOString(),
     toolVersion: TOOL_VERSION,
     modelSha256: sha256File(config.model),
     configHash: measurementConfigHash(config),
-    task: result.task,
-    samples: result.samples,
-    metrics: result.metrics,
-    perClass: result.perClass,
-    perSample: result.perSample,
+    eval: result,
     latency: bench.batches.map((b) => b.stats[0]),
     memory: { peakRssBytes: memory.peakRssBytes, fileBytes: memory.fileBytes, gzipBytes: memory.gzipBytes, weightBytesByType: memory.weightBytesByType },
-    machine: { fingerprint: machineFingerprint(info), info },
-  };
-  if (!baseline.perClass) delete baseline.perClass;
+    machine: machineInfo({ intraOpThreads: bench.intraOpThreads, interOpThreads: bench.interOpThreads }),
+  });
   writeBaseline(file, baseline);
   return { baseline, file };
 }
 
-/** Hash of the config parts that change the frozen numbers: task, metrics, data files. */
+/**
+ * Hash of the config parts that change the frozen numbers: task, metrics, data files (relative to
+ * the config, so the same project hashes the same on every machine) and batch size.
+ */
 export function measurementConfigHash(config: Config): string {
-  const relevant = { task: config.task, metrics: config.metrics, eval: config.data.eval, batchSize: config.data.batchSize };
-  return crypto.createHash('sha256').update(JSON.stringify(relevant)).digest('hex').slice(0, 16);
+  const rel = (p: string) => path.relative(config.baseDir, p);
+  const source = config.data.eval && { inputs: typeof config.data.eval.inputs === 'string' ? rel(config.data.eval.inputs) : Object.fromEntries(Object.entries(config.data.eval.inputs).map(([k, v]) => [k, rel(v)])), labels: config.data.eval.labels && rel(config.data.eval.labels) };
+  return stableHash({ task: config.task, metrics: config.metrics, eval: source, batchSize: config.data.batchSize }).slice(0, 16);
 }

@@ -7,8 +7,8 @@ import type { Dataset } from '../evaluate/data.js';
 import { evaluateModel, type EvaluateOptions, type ModelOutputs } from '../evaluate/evaluate.js';
 import { benchLatency } from '../evaluate/latency.js';
 import type { EvalResult } from '../evaluate/types.js';
-import { higherIsBetter, metricValue, sampleStatistic } from '../gate/metric-stats.js';
-import { pairedBootstrap } from '../gate/paired-stats.js';
+import { metricDifference } from '../gate/paired-stats.js';
+import { higherIsBetter, metricValue } from '../metrics/index.js';
 import type { CandidateJudge, Judgement } from '../loop/optimize-loop.js';
 import { encodeModel, type Model } from '../onnx/index.js';
 
@@ -60,9 +60,8 @@ function valueOf(result: EvalResult, metric: string): number {
 
 /** Paired bootstrap interval of the drift (reference - candidate for higher-is-better metrics). */
 function driftInterval(metric: string, sign: number, reference: EvalResult, candidate: EvalResult, seed: number): Judgement['interval'] {
-  const stat = sampleStatistic(metric, reference.perSample, candidate.perSample);
-  if (!stat || reference.samples !== candidate.samples) return undefined;
-  const diff = pairedBootstrap(reference.perSample, candidate.perSample, reference.samples, stat, { seed });
+  if (reference.samples !== candidate.samples) return undefined;
+  const diff = metricDifference(metric, reference.perSample, candidate.perSample, reference.samples, { seed });
   if (!diff || sign > 0) return diff;
   return { low: -diff.high, high: -diff.low, level: diff.level };
 }

@@ -7,9 +7,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from '../util/errors.js';
-import { defaultRecipe, incrementalTarget, scheduleTargets, describeStage } from '../loop/recipe.js';
+import { defaultRecipe } from '../loop/recipe.js';
 import { flopShares, modelTraits } from '../loop/model-traits.js';
-import { runStage } from '../loop/stage-runner.js';
+import { describeStage, runStep, stageGoals } from '../stages/kinds.js';
 import { saveModel, type Model } from '../onnx/index.js';
 import type { PassSummary } from '../passes/types.js';
 import { prepare } from './prepare.js';
@@ -28,20 +28,14 @@ export async function optimizeOnly(options: { configPath: string; model?: string
   let model: Model = p.model;
   const summaries: PassSummary[] = [];
   for (const stage of recipe) {
-    if (stage.stage === 'prune' && (stage.prune.kind === 'structured' || stage.prune.kind === 'unstructured')) {
-      let reached = 0;
-      let stageUnits: Record<string, number> | undefined;
-      for (const goal of scheduleTargets(stage.prune.target ?? 0, stage.prune.step)) {
-        const result = await runStage(model, { stage, stepTarget: incrementalTarget(reached, goal), cumulativeTarget: goal, nodeCostShare, stageUnits }, ctx);
-        stageUnits ??= result.unitsBefore;
-        model = result.model;
-        summaries.push(result.summary);
-        reached = goal;
-      }
-    } else {
-      const result = await runStage(model, { stage, nodeCostShare }, ctx);
+    let reached = 0;
+    let stageUnits: Record<string, number> | undefined;
+    for (const goal of stageGoals(stage)) {
+      const result = await runStep(model, stage, { goal, reached, nodeCostShare, stageUnits }, ctx);
+      stageUnits ??= result.unitsBefore;
       model = result.model;
       summaries.push(result.summary);
+      reached = goal;
     }
   }
   saveModel(model, out);

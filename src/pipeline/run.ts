@@ -15,7 +15,8 @@ import type { LatencyComparison } from '../evaluate/types.js';
 import { InputError } from '../util/errors.js';
 import { readBaseline, sha256File } from '../gate/baseline.js';
 import { decideVerdict, optimizationBudget } from '../gate/verdict.js';
-import { defaultRecipe, describeStage } from '../loop/recipe.js';
+import { defaultRecipe } from '../loop/recipe.js';
+import { describeStage } from '../stages/kinds.js';
 import { flopShares, modelTraits } from '../loop/model-traits.js';
 import { optimize } from '../loop/optimize-loop.js';
 import { saveModel } from '../onnx/index.js';
@@ -68,7 +69,7 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
 
     // Read first: a missing or broken baseline should fail in a second, not after the search.
     const baseline = config.baseline ? readBaseline(config.baseline) : undefined;
-    const evaluate: EvaluateOptions = { task: config.task, metrics: config.metrics, batchSize: config.data.batchSize };
+    const evaluate: EvaluateOptions = { task: config.task, batchSize: config.data.batchSize };
     log(`evaluating ${config.model} on ${p.evalSet.count} samples`);
     const original = await timed('evaluate-original', () => evaluateModel(config.model, p.evalSet, { ...evaluate, keepOutputs: true, label: config.model }));
 
@@ -160,7 +161,7 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
       prModelChanged,
       storedBaseline: baseline,
       machine: machineInfo({ intraOpThreads: bench.intraOpThreads, interOpThreads: bench.interOpThreads }),
-      resources: { baseline: stripExtras(memOriginal), candidate: stripExtras(memCandidate) },
+      resources: { original: stripExtras(memOriginal), candidate: stripExtras(memCandidate) },
       steps: loop.steps,
       passes: loop.passes,
       fallbackNodes: loop.fallbackNodes,

@@ -10,7 +10,8 @@ import type { PassSummary, Skipped } from '../passes/types.js';
 import { machineFingerprint } from '../evaluate/machine.js';
 import type { Baseline } from '../gate/baseline.js';
 import type { GateDecision } from '../gate/verdict.js';
-import { REPORT_SCHEMA_VERSION, type ProfileRow, type Report, type ReportError, type StepRow } from './types.js';
+import type { StepRow } from '../loop/types.js';
+import { REPORT_SCHEMA_VERSION, type ProfileRow, type Report, type ReportError } from './types.js';
 
 export interface ReportInput {
   toolVersion: string;
@@ -22,7 +23,7 @@ export interface ReportInput {
   /** The frozen baseline, for its stored latency (shown for information). */
   storedBaseline?: Baseline;
   machine?: MachineInfo;
-  resources?: { baseline: MemoryStats; candidate: MemoryStats };
+  resources?: { original: MemoryStats; candidate: MemoryStats };
   steps?: StepRow[];
   passes?: PassSummary[];
   fallbackNodes?: Skipped[];

@@ -7,7 +7,8 @@ import type { Interval } from '../evaluate/types.js';
 import { escapeText as esc } from './escape.js';
 import { markerBlock, type CommentMeta } from './markers.js';
 import { stepCharts } from './chart.js';
-import type { LatencyRow, MetricRow, Report, RowStatus } from './types.js';
+import type { LatencyRow, MetricRow, RowStatus } from '../gate/types.js';
+import type { Report } from './types.js';
 
 /** GitHub rejects comment bodies above 65,536 characters; stay under with room for markers. */
 export const MAX_COMMENT_CHARS = 65_000;
@@ -17,6 +18,8 @@ export interface RenderOptions {
   maxRows?: number;
 }
 
+/** A limit's unit after its number in the metric column ("drop ≤ 2 pts", "drop ≤ 3 dB"). */
+const UNIT_SUFFIX: Record<MetricRow['unit'], string> = { points: ' pts', dB: ' dB', fraction: '', 'label units': '', 'output units': '' };
 const MARK: Record<RowStatus, string> = { pass: '✅', fail: '❌', warn: '⚠️', info: '' };
 const VERDICT_HEAD: Record<Report['verdict'], string> = {
   pass: '✅ prune-gate: pass',
@@ -85,7 +88,7 @@ function metricTable(report: Report): string[] {
     ? ['Metric', refName, 'PR model', 'Candidate', 'Δ', 'Drift 95 % CI', 'McNemar p', '']
     : ['Metric', refName, 'Candidate', 'Δ', 'Drift 95 % CI', 'McNemar p', ''];
   const rows = report.metrics.map((m) => {
-    const cells = [metricName(m), f2(m.baseline)];
+    const cells = [metricName(m), f2(m.reference)];
     if (three) cells.push(m.prModel === undefined ? '' : f2(m.prModel));
     cells.push(f2(m.candidate), signed(m.delta), m.interval ? ci(m.interval) : '', m.mcnemar ? pValue(m.mcnemar.pValue) : '', MARK[m.status]);
     return cells;
@@ -96,7 +99,7 @@ function metricTable(report: Report): string[] {
 function metricName(m: MetricRow): string {
   const name = `**${esc(m.metric)}**`;
   if (!m.rule) return m.gated ? `${name} (gated)` : name;
-  const unit = m.rule.relative ? ' %' : m.higherIsBetter ? ' pts' : '';
+  const unit = m.rule.relative ? ' %' : UNIT_SUFFIX[m.unit];
   const dir = m.higherIsBetter ? 'drop' : 'rise';
   return `${name} (${dir} ≤ ${num(m.rule.maxDrift)}${unit}${m.rule.use === 'interval' ? ', interval' : ''})`;
 }
@@ -106,16 +109,16 @@ function latencyTable(rows: LatencyRow[]): string[] {
   const title = `**Latency** (ms per batch, reference → candidate, ratio with 95 % CI${goal !== undefined ? `; goal: P95 ratio ≤ ${num(goal)}×` : ''})`;
   const body = rows.map((r) => [
     String(r.batchSize),
-    `${ms(r.baseline.p50)} → ${ms(r.candidate.p50)} (${ratio(r.ratios.p50.value)})`,
-    `${ms(r.baseline.p95)} → ${ms(r.candidate.p95)} (${ratio(r.ratios.p95.value)}, ${ciRatio(r.ratios.p95.interval)})`,
-    `${ms(r.baseline.p99)} → ${ms(r.candidate.p99)} (${ratio(r.ratios.p99.value)})`,
+    `${ms(r.original.p50)} → ${ms(r.candidate.p50)} (${ratio(r.ratios.p50.value)})`,
+    `${ms(r.original.p95)} → ${ms(r.candidate.p95)} (${ratio(r.ratios.p95.value)}, ${ciRatio(r.ratios.p95.interval)})`,
+    `${ms(r.original.p99)} → ${ms(r.candidate.p99)} (${ratio(r.ratios.p99.value)})`,
     MARK[r.status],
   ]);
   return [title, '', ...table(['Batch', 'P50', 'P95', 'P99', ''], body, ['r', 'r', 'r', 'r', 'c'])];
 }
 
 function resourceTable(report: Report): string[] {
-  const { baseline: b, candidate: c } = report.resources!;
+  const { original: b, candidate: c } = report.resources!;
   const row = (label: string, x: number, y: number) => [label, bytes(x), bytes(y), x > 0 ? ratio(y / x) : ''];
   return table(
     ['', 'Reference', 'Candidate', 'Ratio'],

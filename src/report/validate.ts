@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InputError } from '../util/errors.js';
-import { compileSchema, schemaProblems } from '../gate/json-schema.js';
+import { compileSchema, schemaProblems } from '../util/json-schema.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import reportSchema from '../../schemas/report.schema.json' with { type: 'json' };
 import type { Report } from './types.js';
@@ -18,7 +18,7 @@ let validator: ReturnType<typeof compileSchema> | undefined;
 
 export function reportProblems(data: unknown): string[] {
   validator ??= compileSchema(reportSchema);
-  return schemaProblems(validator, data);
+  return schemaProblems(validator, data, { max: 10 });
 }
 
 export function validateReport(data: unknown, source = 'report'): Report {

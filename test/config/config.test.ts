@@ -47,10 +47,11 @@ test('the example config from shared/ loads with every key as written', () => {
   expect(c.data.batchSize).toBe(64);
   expect(c.metrics).toEqual(['accuracy', 'f1']);
   expect(c.bench).toMatchObject({ batchSizes: [1, 32], timeBudgetMs: 30_000, threads: 1 });
+  // As written, with each kind's defaults filled in (stages/kinds.ts).
   expect(c.recipe).toEqual([
-    { stage: 'prune', prune: { kind: 'structured', target: 0.3, step: 0.1, importance: 'activation', repair: 'least-squares' } },
-    { stage: 'prune', prune: { kind: 'unstructured', target: 0.3 } },
-    { stage: 'quantize', quantize: { kind: 'int8-static', calibration: 'percentile', fallback: 'auto', nodesToExclude: undefined, opTypesToQuantize: undefined } },
+    { stage: 'prune', prune: { kind: 'structured', target: 0.3, step: 0.1, importance: 'activation', repair: 'least-squares', scope: 'per-layer', sensitivity: true } },
+    { stage: 'prune', prune: { kind: 'unstructured', target: 0.3, scope: 'per-layer' } },
+    { stage: 'quantize', quantize: { kind: 'int8-static', calibration: 'percentile', fallback: 'auto', activationType: 'auto' } },
   ]);
   expect(c.gate).toEqual({ accuracyDrop: 2, use: 'point', p95Ratio: 0.7, relative: false, metrics: {} });
   expect(c.seed).toBe(0);
@@ -86,7 +87,7 @@ test('extra keys: seed, bench extras, noise, gate rules, budget, quantizer lists
   expect(c.budget.wallTimeMs).toBe(120_000);
   expect(c.recipe?.[0]).toEqual({
     stage: 'quantize',
-    quantize: { kind: 'int8-static', nodesToExclude: ['a', 'b'], opTypesToQuantize: ['MatMul'], perChannel: true },
+    quantize: { kind: 'int8-static', nodesToExclude: ['a', 'b'], opTypesToQuantize: ['MatMul'], perChannel: true, calibration: 'percentile', fallback: 'auto', activationType: 'auto' },
   });
 });
 

@@ -7,6 +7,7 @@ import { InputError } from '../../src/util/errors.js';
 import { DataType } from '../../src/onnx/index.js';
 import { loadDataset, datasetFromArrays } from '../../src/evaluate/data.js';
 import { evaluateModel, evaluatePair, runModel } from '../../src/evaluate/evaluate.js';
+import { mcnemar, metricDifference } from '../../src/gate/paired-stats.js';
 import { encodeNpy, parseNpy } from '../../src/evaluate/npy.js';
 import { centroidModel, mnistSamples, tmpDir, writeNpy } from './helpers.js';
 
@@ -45,7 +46,7 @@ test('accuracy on real MNIST digits from .npy files matches a hand computation',
   const { x, y } = npyFiles(dir);
   const ds = loadDataset({ inputs: { x }, labels: y });
   expect(ds.count).toBe(200);
-  const { result, notes } = await evaluateModel(model, ds, { task: 'classification', metrics: ['accuracy', 'top3'], batchSize: 64 });
+  const { result, notes } = await evaluateModel(model, ds, { task: 'classification', batchSize: 64 });
   const expected = handAccuracy();
   expect(expected).toBeGreaterThan(60);
   expect(result.metrics.accuracy).toBeCloseTo(expected, 6);
@@ -94,23 +95,23 @@ test('the same data as .npz (labels inside), .jsonl and test_data_set folders gi
 test('label-free mode compares a candidate with the baseline outputs, running the baseline once', async () => {
   const ds = datasetFromArrays({ x: { type: 'float32', shape: [200, 784], data: test_.x } });
   const half = centroidModel({ scale: 0.5 });
-  const pair = await evaluatePair(model, half, ds, { task: 'fidelity', seed: 1 });
+  const pair = await evaluatePair(model, half, ds, { task: 'fidelity' });
   expect(pair.candidate.metrics.agreement).toBe(100);
   expect(pair.candidate.metrics.cosine).toBeCloseTo(1, 6);
   // Candidate = reference / 2: noise power is a quarter of the signal, 10 log10(4) dB.
   expect(pair.candidate.metrics.sqnr).toBeCloseTo(10 * Math.log10(4), 3);
-  expect(pair.baseline.metrics.agreement).toBe(100);
-  expect(pair.difference?.value).toBe(0);
+  expect(pair.reference.metrics.agreement).toBe(100);
+  expect(pair.reference.perSample.correct).toEqual(pair.candidate.perSample.correct);
   // The kept baseline outputs are reused: the baseline is not run again.
-  const again = await evaluateModel(centroidModel({ scale: 2 }), ds, { task: 'fidelity', reference: pair.baselineOutputs });
+  const again = await evaluateModel(centroidModel({ scale: 2 }), ds, { task: 'fidelity', reference: pair.referenceOutputs });
   expect(again.result.metrics.sqnr).toBeCloseTo(0, 3);
 });
 
-test('labelled pair: bootstrap difference and McNemar; robustness under seeded noise', async () => {
+test('labelled pair: paired per-sample results; robustness under seeded noise', async () => {
   const ds = datasetFromArrays({ x: { type: 'float32', shape: [200, 784], data: test_.x } }, test_.y);
-  const pair = await evaluatePair(model, model, ds, { task: 'classification', seed: 0 });
-  expect(pair.difference).toMatchObject({ value: 0, interval: { low: 0, high: 0 } });
-  expect(pair.mcnemar?.pExact).toBe(1);
+  const pair = await evaluatePair(model, model, ds, { task: 'classification' });
+  expect(metricDifference('accuracy', pair.reference.perSample, pair.candidate.perSample, 200)).toMatchObject({ low: 0, high: 0 });
+  expect(mcnemar(pair.reference.perSample.correct, pair.candidate.perSample.correct)?.pValue).toBe(1);
   const r1 = await evaluateModel(model, ds, { task: 'classification', noise: { sigma: 0.8, seed: 4 } });
   const r2 = await evaluateModel(model, ds, { task: 'classification', noise: { sigma: 0.8, seed: 4 } });
   expect(r1.result.robustness?.metrics.accuracy).toBe(r2.result.robustness?.metrics.accuracy);
@@ -157,7 +158,7 @@ test('bad inputs are InputErrors naming the file, input and sample', async () =>
   await expectInputError(evaluateModel(model, loadDataset({ inputs: { image: x } }), { task: 'fidelity' }), /model input 'x' has no data \(the data provides 'image'\)/);
   await expectInputError(evaluateModel(centroidModel({ nanOutput: true }), loadDataset({ inputs: { x } }), { task: 'fidelity', label: 'nan-model.onnx' }), /nan-model\.onnx: output 'logits' is NaN for sample 0/);
   await expectInputError(evaluateModel(model, loadDataset({ inputs: { x } }), { task: 'classification' }), /task 'classification' needs labels/);
-  await expectInputError(evaluateModel(model, loadDataset({ inputs: { x } }), { task: 'fidelity' }), /needs the baseline model's outputs/);
+  await expectInputError(evaluateModel(model, loadDataset({ inputs: { x } }), { task: 'fidelity' }), /needs the original model's outputs/);
   await expectInputError(() => loadDataset({ inputs: { x: path.join(dir, 'gone.npy') } }), /gone\.npy: no such data file/);
   const jsonl = path.join(dir, 'bad.jsonl');
   fs.writeFileSync(jsonl, '{"inputs": {"x": [1, 2]}, "label": 1}\n{"inputs": {"x": [1, 2, 3]}, "label": 0}\n');

@@ -26,5 +26,5 @@ export function latency(batchSize: number, p95Ratio: number, low: number, high: 
   const base = stats(batchSize, 1, 1.2, 1.5);
   const cand = stats(batchSize, p95Ratio, 1.2 * p95Ratio, 1.5 * p95Ratio);
   const iv = (v: number) => ({ value: v, interval: { low: v - (p95Ratio - low), high: v + (high - p95Ratio), level: 0.95 } });
-  return { batchSize, baseline: base, candidate: cand, ratios: { p50: iv(p95Ratio), p95: { value: p95Ratio, interval: { low, high, level: 0.95 } }, p99: iv(p95Ratio) } };
+  return { batchSize, reference: base, candidate: cand, ratios: { p50: iv(p95Ratio), p95: { value: p95Ratio, interval: { low, high, level: 0.95 } }, p99: iv(p95Ratio) } };
 }

@@ -93,7 +93,7 @@ describe('accuracy rule', () => {
   test('McNemar counts discordant pairs in both directions', () => {
     const labels = labelsOf(500);
     const d = gate(classification(labels, range(0, 20)), classification(labels, range(10, 40)), point);
-    expect(d.metrics[0].mcnemar).toMatchObject({ baselineOnly: 20, candidateOnly: 10 });
+    expect(d.metrics[0].mcnemar).toMatchObject({ referenceOnly: 20, candidateOnly: 10 });
     expect(d.metrics[0].mcnemar!.pValue).toBeGreaterThan(0.05);
   });
 });
@@ -242,7 +242,7 @@ describe('frozen baseline', () => {
     const cand = classification(labels, range(0, 50));
     const d = decideVerdict({ metrics: ['accuracy'], rules: point, baseline, original: pr, candidate: cand, latency: [], prModelChanged: true });
     expect(d.reference).toBe('frozen-baseline');
-    expect(d.metrics[0]).toMatchObject({ baseline: 99, candidate: 95, prModel: 95, status: 'fail' });
+    expect(d.metrics[0]).toMatchObject({ reference: 99, candidate: 95, prModel: 95, status: 'fail' });
     expect(d.reason).toContain('against the frozen baseline');
     const unchanged = decideVerdict({ metrics: ['accuracy'], rules: point, baseline, original: pr, candidate: cand, latency: [], prModelChanged: false });
     expect(unchanged.metrics[0].prModel).toBeUndefined();

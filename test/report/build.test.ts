@@ -72,7 +72,7 @@ test('writeReportFiles refuses a report that would not validate (NaN becomes nul
   try {
     const r = report(baseline('x'));
     r.metrics[0].drift = Number.NaN;
-    expect(() => writeReportFiles(dir, r, '# x')).toThrow(/\/metrics\/0\/drift must be number \(got null\)/);
+    expect(() => writeReportFiles(dir, r, '# x')).toThrow(/\/metrics\/0\/drift must be a number \(got null\)/);
     expect(fs.readdirSync(dir)).toEqual([]);
     r.metrics[0].drift = 0;
     const written = writeReportFiles(dir, r, '# x');

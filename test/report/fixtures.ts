@@ -4,7 +4,8 @@ import { buildReport, errorReport } from '../../src/report/build.js';
 import { InputError } from '../../src/util/errors.js';
 import type { Baseline } from '../../src/gate/baseline.js';
 import type { MachineInfo, MemoryStats } from '../../src/evaluate/types.js';
-import type { Report, StepRow } from '../../src/report/types.js';
+import type { StepRow } from '../../src/loop/types.js';
+import type { Report } from '../../src/report/types.js';
 import { classification, labelsOf, latency, range, stats } from '../gate/fixtures.js';
 
 export const machine: MachineInfo = {
@@ -39,11 +40,11 @@ function baseReport(rules: GateRules, wrong: number[], n: number, lat: ReturnTyp
     models: { original: 'models/mnist.onnx', candidate: 'out/mnist.optimized.onnx' },
     decision,
     machine,
-    resources: { baseline: mem(88_000_000, 1_710_000, 1_580_000, { float32: 1_700_000 }), candidate: mem(71_000_000, 420_000, 310_000, { int8: 400_000, float32: 12_000 }) },
+    resources: { original: mem(88_000_000, 1_710_000, 1_580_000, { float32: 1_700_000 }), candidate: mem(71_000_000, 420_000, 310_000, { int8: 400_000, float32: 12_000 }) },
     steps,
     passes: [
       {
-        pass: 'prune-structured',
+        pass: 'structured',
         paramsBefore: 425_000,
         paramsAfter: 382_000,
         changed: [{ name: 'conv2', opType: 'Conv', change: '64 -> 58 output channels', error: 0.0123 }],
@@ -51,7 +52,7 @@ function baseReport(rules: GateRules, wrong: number[], n: number, lat: ReturnTyp
         notes: ['fine-grained sparsity saves storage, not time, on ORT CPU'],
       },
       {
-        pass: 'quantize-int8-static',
+        pass: 'int8-static',
         paramsBefore: 382_000,
         paramsAfter: 382_000,
         changed: [{ name: 'fc|1<script>alert(1)</script>', opType: 'MatMul', change: 'int8 per-channel' }],

@@ -32,7 +32,9 @@ describe.each(cases)('%s report', (name, build, verdict) => {
   test('renders as the golden comment', () => {
     const md = renderComment(report, meta);
     const file = path.join(goldenDir, `${name}.md`);
-    if (update || !fs.existsSync(file)) fs.writeFileSync(file, md);
+    if (update) fs.writeFileSync(file, md);
+    // A missing golden file is a failure, never written silently: UPDATE_GOLDEN=1 writes it on purpose.
+    if (!fs.existsSync(file)) throw new Error(`${file} is missing; run the test with UPDATE_GOLDEN=1 to write it, then read it before committing`);
     expect(md).toBe(fs.readFileSync(file, 'utf8'));
   });
 

@@ -4,7 +4,7 @@
  */
 export { pruneStructured, type StructuredOptions } from './structured.js';
 export { pruneUnstructured, pruneNM, type UnstructuredOptions, type NMOptions } from './unstructured.js';
-export { factorizeLowRank, type LowRankOptions } from './lowrank.js';
+export { pruneLowRank, type LowRankOptions } from './lowrank.js';
 export { scanLayerSensitivity, type SensitivityOptions, type SensitivityRow } from './sensitivity.js';
 export { dependencyGroups, type PruneGroup, type GroupMember } from './depgraph.js';
 export type { Importance } from './importance.js';

@@ -23,7 +23,7 @@ export interface LowRankOptions {
   exclude?: string[];
 }
 
-export async function factorizeLowRank(model: Model, options: LowRankOptions, ctx: PassContext): Promise<PassResult> {
+export async function pruneLowRank(model: Model, options: LowRankOptions, ctx: PassContext): Promise<PassResult> {
   const energy = options.energy ?? 0.95;
   if (!(energy > 0 && energy <= 1)) throw new InputError(`energy must be in (0, 1], got ${energy}`, 'energy');
   checkLayerNames(model, { layers: options.layers, exclude: options.exclude, rank: Object.keys(options.rank ?? {}) });
@@ -104,6 +104,6 @@ export async function factorizeLowRank(model: Model, options: LowRankOptions, ct
   const after = await measure(work, ctx.calibration?.[0], ctx.log);
   return {
     model: work,
-    summary: { pass: 'factorize-low-rank', paramsBefore: before.params, paramsAfter: after.params, flopsBefore: before.flops, flopsAfter: after.flops, changed, skipped, notes: [`energy ${energy}${options.activationAware ? ', activation-aware' : ''}`] },
+    summary: { pass: 'low-rank', paramsBefore: before.params, paramsAfter: after.params, flopsBefore: before.flops, flopsAfter: after.flops, changed, skipped, notes: [`energy ${energy}${options.activationAware ? ', activation-aware' : ''}`] },
   };
 }

@@ -148,7 +148,7 @@ export async function pruneStructured(model: Model, options: StructuredOptions, 
     model: work,
     unitsBefore,
     summary: {
-      pass: 'prune-structured',
+      pass: 'structured',
       paramsBefore: before.params,
       paramsAfter: after.params,
       flopsBefore: before.flops,

@@ -81,7 +81,7 @@ export async function pruneUnstructured(model: Model, options: UnstructuredOptio
     });
   }
   const changed: LayerChange[] = found.map((l, i) => ({ name: l.node.name, opType: l.node.opType, change: `${fmtPct(zeroed[i] / sizes[i])} of weights zeroed (magnitude)` }));
-  return summarize('prune-unstructured', work, before, zeroed, changed, skipped, [`magnitude, ${scope}, target ${target}`]);
+  return summarize('unstructured', work, before, zeroed, changed, skipped, [`magnitude, ${scope}, target ${target}`]);
 }
 
 export async function pruneNM(model: Model, options: NMOptions, ctx: PassContext): Promise<PassResult> {
@@ -123,7 +123,7 @@ export async function pruneNM(model: Model, options: NMOptions, ctx: PassContext
     changed.push({ name: l.node.name, opType: l.node.opType, change: `${n}:${m} along the reduction axis (${importance})` });
   }
   writeBack(work, kept, data, options.sparseStorage ?? false);
-  return summarize('prune-nm', work, before, zeroed, changed, skipped, [`${n}:${m} sparsity, importance ${importance}`]);
+  return summarize('n:m', work, before, zeroed, changed, skipped, [`${n}:${m} sparsity, importance ${importance}`]);
 }
 
 /**

@@ -21,7 +21,7 @@ export interface DynamicInt8Options {
   weightBits?: 7 | 8;
 }
 
-export async function quantizeDynamicInt8(model: Model, options: DynamicInt8Options, ctx: PassContext): Promise<PassResult> {
+export async function quantizeInt8Dynamic(model: Model, options: DynamicInt8Options, ctx: PassContext): Promise<PassResult> {
   const pass = 'int8-dynamic';
   checkFloatModel(model, pass);
   const exclude = checkNodeNames(model, options.nodesToExclude);

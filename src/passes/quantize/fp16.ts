@@ -13,8 +13,8 @@ import { checkFloatModel, checkNodeNames } from './validate.js';
 /** Below this many elements a Cast node costs more bytes than float16 saves. */
 const MIN_ELEMENTS = 16;
 
-export async function convertWeightsFloat16(model: Model, options: { nodesToExclude?: string[] }, ctx: PassContext): Promise<PassResult> {
-  const pass = 'fp16-weights';
+export async function quantizeFp16(model: Model, options: { nodesToExclude?: string[] }, ctx: PassContext): Promise<PassResult> {
+  const pass = 'fp16';
   checkFloatModel(model, pass);
   const exclude = checkNodeNames(model, options.nodesToExclude);
   const m = cloneModel(model);

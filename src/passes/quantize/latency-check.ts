@@ -27,12 +27,22 @@ const MIN_DIFFERENCE_US = 5;
 /** Op types that only move data in or out of int8 for the node they feed. */
 const HELPERS = new Set(['QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear']);
 
+/** Profiles both models on `feeds` and returns the quantized nodes that run clearly slower (see slowerInProfiles). */
 export async function slowerQuantizedNodes(float: Model, quant: Model, targets: string[], feeds: Feeds, options: { runs?: number } = {}): Promise<SlowerNode[]> {
-  const wanted = new Set(targets);
   const profile = (m: Model) => profileModel(encodeModel(m), { feeds, runs: options.runs ?? 20, warmup: 5, threads: 1 });
-  const floatTimes = timePerTarget(await profile(float), (name) => (wanted.has(name) ? [name] : []));
+  return slowerInProfiles(await profile(float), await profile(quant), quant, targets);
+}
+
+/**
+ * The decision, from two recorded profiles: each target's own time in the float profile and in
+ * the quantized one (its kernel plus the Q/DQ nodes that serve only it, found in `quant`'s graph);
+ * slower means above SLOWER_FACTOR and MIN_DIFFERENCE_US both.
+ */
+export function slowerInProfiles(floatProfile: ModelProfile, quantProfile: ModelProfile, quant: Model, targets: string[]): SlowerNode[] {
+  const wanted = new Set(targets);
+  const floatTimes = timePerTarget(floatProfile, (name) => (wanted.has(name) ? [name] : []));
   const owners = helperOwners(quant, wanted);
-  const quantTimes = timePerTarget(await profile(quant), (name) => owners.get(name) ?? []);
+  const quantTimes = timePerTarget(quantProfile, (name) => owners.get(name) ?? []);
   const slower: SlowerNode[] = [];
   for (const node of targets) {
     const floatUs = floatTimes.get(node);

@@ -123,14 +123,20 @@ export function quantizeBias(bias: Float32Array, xScale: number, wScales: Float3
 
 /** Signal-to-quantization-noise ratio in dB of `approx` against `ref` (Infinity when exact). */
 export function sqnrDb(ref: ArrayLike<number>, approx: ArrayLike<number>): number {
-  let s = 0;
-  let n = 0;
+  const e = energies(ref, approx);
+  return sqnrFromSums(e.signal, e.noise);
+}
+
+/** Sum of squares of `ref` (signal) and of `ref - approx` (noise). */
+export function energies(ref: ArrayLike<number>, approx: ArrayLike<number>): { signal: number; noise: number } {
+  let signal = 0;
+  let noise = 0;
   for (let i = 0; i < ref.length; i++) {
-    s += ref[i] * ref[i];
+    signal += ref[i] * ref[i];
     const d = ref[i] - approx[i];
-    n += d * d;
+    noise += d * d;
   }
-  return sqnrFromSums(s, n);
+  return { signal, noise };
 }
 
 export function sqnrFromSums(signal: number, noise: number): number {

@@ -7,7 +7,7 @@ import { GraphIndex, type Model, type Node } from '../../onnx/index.js';
 import { openSession, withExtraOutputs, type OpenSession } from '../../evaluate/activations.js';
 import { InputError } from '../../util/errors.js';
 import type { PassContext } from '../types.js';
-import { sqnrFromSums } from './params.js';
+import { energies, sqnrFromSums } from './params.js';
 
 /** Batches beyond this add time, not ranking quality. */
 const MAX_BATCHES = 8;
@@ -74,15 +74,9 @@ export async function rankQuantSensitivity(floatModel: Model, quantModel: Model,
         const x = a[t]?.data as Float32Array | undefined;
         const y = b[t]?.data as Float32Array | undefined;
         if (!x || !y || x.length !== y.length) continue;
-        let s = 0;
-        let e = 0;
-        for (let i = 0; i < x.length; i++) {
-          s += x[i] * x[i];
-          const d = x[i] - y[i];
-          e += d * d;
-        }
-        signal.set(t, (signal.get(t) ?? 0) + s);
-        noise.set(t, (noise.get(t) ?? 0) + e);
+        const e = energies(x, y);
+        signal.set(t, (signal.get(t) ?? 0) + e.signal);
+        noise.set(t, (noise.get(t) ?? 0) + e.noise);
       }
     }
   } finally {

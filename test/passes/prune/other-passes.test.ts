@@ -1,7 +1,7 @@
 import { DataType, GraphBuilder, float32Tensor, toFloat32, type Model } from '../../../src/onnx/index.js';
 import { mulberry32 } from '../../helpers/seeded-random.js';
 import type { Feeds } from '../../../src/evaluate/session.js';
-import { factorizeLowRank, pruneNM, pruneStructured, pruneUnstructured, scanLayerSensitivity } from '../../../src/passes/prune/index.js';
+import { pruneLowRank, pruneNM, pruneStructured, pruneUnstructured, scanLayerSensitivity } from '../../../src/passes/prune/index.js';
 import { zeroSmallest } from '../../../src/passes/prune/select.js';
 import { convBnChain } from './models.js';
 import { maxAbsDiff, randomFeeds, relError, run } from './helpers.js';
@@ -121,12 +121,12 @@ describe('low-rank factorization', () => {
     const model = b.model({ opset: 17 });
     const feeds = randomFeeds({ x: [5, 32] });
     for (const activationAware of [false, true]) {
-      const { model: f, summary } = await factorizeLowRank(model, { energy: 0.999, activationAware }, { seed: 1, calibration: [feeds] });
+      const { model: f, summary } = await pruneLowRank(model, { energy: 0.999, activationAware }, { seed: 1, calibration: [feeds] });
       expect(summary.changed[0].change).toMatch(/^\[32x40\] -> \[32x3\]\[3x40\] \(rank 3/);
       expect(summary.flopsAfter as number).toBeLessThan((summary.flopsBefore as number) / 2);
       expect(maxAbsDiff((await run(f, feeds)).y, (await run(model, feeds)).y)).toBeLessThan(1e-4);
     }
-    const full = await factorizeLowRank(model, { rank: { mm: 30 } }, { seed: 1 });
+    const full = await pruneLowRank(model, { rank: { mm: 30 } }, { seed: 1 });
     expect(full.summary.skipped[0].reason).toMatch(/no FLOPs saved/);
   });
 });

@@ -1,6 +1,6 @@
 import { encodeModel, type Model } from '../../../src/onnx/index.js';
 import { ModelSession } from '../../../src/evaluate/session.js';
-import { quantizeStaticInt8, quantizeWithFallback, rankQuantSensitivity } from '../../../src/passes/quantize/index.js';
+import { quantizeInt8Static, quantizeWithFallback, rankQuantSensitivity } from '../../../src/passes/quantize/index.js';
 import { quantizedNodeTensors } from '../../../src/passes/quantize/sensitivity.js';
 import { feedsFor, tinyCnn } from './helpers.js';
 
@@ -31,7 +31,7 @@ async function topOneDrift(reference: Model, candidate: Model): Promise<number> 
 
 test('sensitivity ranks every quantized node worst first, comparing dequantized outputs', async () => {
   const model = tinyCnn();
-  const res = await quantizeStaticInt8(model, { calibration: 'minmax' }, ctx);
+  const res = await quantizeInt8Static(model, { calibration: 'minmax' }, ctx);
   const pairs = quantizedNodeTensors(model, res.model);
   // Relu is folded: conv1 is compared on relu1's output, which both graphs have.
   expect(pairs.find((p) => p.node === 'conv1')?.tensor).toBe('relu1_out0');
@@ -51,7 +51,7 @@ test('fallback excludes the worst nodes until the drift budget holds, then drops
     model,
     (m, exclude) => {
       seen.push([...exclude]);
-      return quantizeStaticInt8(m, { calibration: 'minmax', weightBits: 8, nodesToExclude: exclude }, ctx);
+      return quantizeInt8Static(m, { calibration: 'minmax', weightBits: 8, nodesToExclude: exclude }, ctx);
     },
     async (m) => {
       const quantized = m.graph.nodes.filter((n) => n.opType === 'QuantizeLinear').length;

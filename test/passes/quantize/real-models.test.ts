@@ -10,7 +10,7 @@ import { encodeModel, loadModel, type Model } from '../../../src/onnx/index.js';
 import { ModelSession, type Feeds } from '../../../src/evaluate/session.js';
 import { withExtraOutputs } from '../../../src/evaluate/activations.js';
 import { mulberry32 } from '../../helpers/seeded-random.js';
-import { quantizeDynamicInt8, quantizeStaticInt8 } from '../../../src/passes/quantize/index.js';
+import { quantizeInt8Dynamic, quantizeInt8Static } from '../../../src/passes/quantize/index.js';
 import { optimizedGraph, strayQdq } from './helpers.js';
 
 const nm = path.resolve('node_modules');
@@ -71,7 +71,7 @@ const reasonsOf = (skipped: Array<{ what: string; reason: string }>) => new Set(
 test('PP-OCR cls (opset 9, Constant weights, BatchNorm): static int8 fused, top-1 kept; dynamic touches only the MatMul', async () => {
   const model = loadModel(path.join(OCR, 'ch_ppocr_mobile_v2.0_cls_infer.onnx'));
   const feeds = imageFeeds(3, 48, 192, 2);
-  const res = await quantizeStaticInt8(model, { calibration: 'percentile', activationType: 'uint8' }, { seed: 1, calibration: feeds });
+  const res = await quantizeInt8Static(model, { calibration: 'percentile', activationType: 'uint8' }, { seed: 1, calibration: feeds });
   expect(res.summary.notes.join(' ')).toMatch(/opset upgraded 9 -> 13/);
   expect(res.summary.notes.join(' ')).toMatch(/folded 35 BatchNormalization/);
   // 43 of 53 Convs; the other 10 are the SE blocks' 1x1 convs on 8-16 channels (K < 16).
@@ -88,7 +88,7 @@ test('PP-OCR cls (opset 9, Constant weights, BatchNorm): static int8 fused, top-
   // Held-out synthetic images: measured 8/8 top-1 agreement, 18 dB on the class probabilities.
   expect(s.agreement).toBe(1);
   expect(s.sqnr).toBeGreaterThan(15);
-  const dyn = await quantizeDynamicInt8(model, {}, { seed: 1 });
+  const dyn = await quantizeInt8Dynamic(model, {}, { seed: 1 });
   expect(dyn.summary.changed.map((c) => c.opType)).toEqual(['MatMul']);
   expect((await compare(model, dyn.model, feeds)).agreement).toBe(1);
 });
@@ -97,7 +97,7 @@ test('PP-OCR rec (attention MatMuls, Softmax, LayerNorm pieces): both forms load
   const model = loadModel(path.join(OCR, 'ch_PP-OCRv4_rec_infer.onnx'));
   const feeds = imageFeeds(3, 48, 160, 1);
   const evalFeeds = imageFeeds(3, 48, 160, 2).map((f, i) => ({ x: { ...f.x, data: image(3, 48, 160, 90 + i) } }));
-  const res = await quantizeStaticInt8(model, { calibration: 'minmax', activationType: 'uint8' }, { seed: 1, calibration: feeds });
+  const res = await quantizeInt8Static(model, { calibration: 'minmax', activationType: 'uint8' }, { seed: 1, calibration: feeds });
   expect(res.summary.changed.filter((c) => c.opType === 'Conv')).toHaveLength(38);
   expect(reasonsOf(res.summary.skipped)).toContain('kept float: QLinearSoftmax loses accuracy on attention/logit outputs for little speed');
   const { model: optimized } = await optimizedGraph(res.model);
@@ -110,7 +110,7 @@ test('PP-OCR rec (attention MatMuls, Softmax, LayerNorm pieces): both forms load
   const s = await compare(model, res.model, evalFeeds);
   expect(s.agreement).toBeGreaterThanOrEqual(0.9);
   expect(s.sqnr).toBeGreaterThan(8);
-  const dyn = await quantizeDynamicInt8(model, {}, { seed: 1 });
+  const dyn = await quantizeInt8Dynamic(model, {}, { seed: 1 });
   expect(dyn.summary.changed).toHaveLength(9);
   expect(reasonsOf(dyn.summary.skipped)).toContain('weights are not a constant initializer');
   const d = await compare(model, dyn.model, evalFeeds);
@@ -121,7 +121,7 @@ test('PP-OCR rec (attention MatMuls, Softmax, LayerNorm pieces): both forms load
 test('PP-OCR det: ConvTranspose is listed as float; the logits before the Sigmoid stay within bounds', async () => {
   const model = loadModel(path.join(OCR, 'ch_PP-OCRv4_det_infer.onnx'));
   const feeds = imageFeeds(3, 64, 64, 2);
-  const res = await quantizeStaticInt8(model, { calibration: 'percentile', activationType: 'uint8' }, { seed: 1, calibration: feeds });
+  const res = await quantizeInt8Static(model, { calibration: 'percentile', activationType: 'uint8' }, { seed: 1, calibration: feeds });
   expect(res.summary.skipped.filter((s) => s.what.includes('ConvTranspose'))).toHaveLength(2);
   const logits = model.graph.nodes.find((n) => n.opType === 'Sigmoid')?.inputs[0] as string;
   // Synthetic images hold no text, so the probability map is all zeros; compare the logits.
@@ -137,11 +137,11 @@ test('silero VAD: everything lives in an If subgraph, so nothing is quantized an
     h: { type: 'float32', dims: [2, 1, 64], data: new Float32Array(128) },
     c: { type: 'float32', dims: [2, 1, 64], data: new Float32Array(128) },
   }));
-  const res = await quantizeStaticInt8(model, { calibration: 'minmax' }, { seed: 1, calibration: feeds });
+  const res = await quantizeInt8Static(model, { calibration: 'minmax' }, { seed: 1, calibration: feeds });
   expect(res.summary.changed).toEqual([]);
   expect(res.summary.skipped.find((s) => s.what.includes('(If)'))?.reason).toMatch(/subgraphs are left in float/);
   expect((await compare(model, res.model, feeds)).sqnr).toBe(Infinity);
-  const dyn = await quantizeDynamicInt8(model, {}, { seed: 1 });
+  const dyn = await quantizeInt8Dynamic(model, {}, { seed: 1 });
   expect(dyn.summary.changed).toEqual([]);
 });
 
@@ -153,12 +153,12 @@ test.each([
   const model = loadModel(path.join(nm, `openwakeword-js/models/${name}.onnx`));
   const rand = mulberry32(11);
   const feeds: Feeds[] = Array.from({ length: 8 }, () => ({ 'onnx::Flatten_0': { type: 'float32', dims: [1, frames, 96], data: Float32Array.from({ length: frames * 96 }, () => rand() * 2 - 1) } }));
-  const res = await quantizeStaticInt8(model, { calibration: 'minmax', activationType: 'uint8' }, { seed: 1, calibration: feeds });
+  const res = await quantizeInt8Static(model, { calibration: 'minmax', activationType: 'uint8' }, { seed: 1, calibration: feeds });
   expect(res.summary.changed.filter((c) => c.opType === 'Gemm')).toHaveLength(3);
   const { counts } = await optimizedGraph(res.model);
   expect(counts.QGemm).toBe(3);
   expect((await compare(model, res.model, feeds)).sqnr).toBeGreaterThan(30);
-  const dyn = await quantizeDynamicInt8(model, {}, { seed: 1 });
+  const dyn = await quantizeInt8Dynamic(model, {}, { seed: 1 });
   expect(dyn.summary.changed).toHaveLength(3);
   expect((await compare(model, dyn.model, feeds)).sqnr).toBeGreaterThan(30);
 });

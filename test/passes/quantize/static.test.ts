@@ -1,6 +1,6 @@
 import { InputError } from '../../../src/util/errors.js';
 import { DataType, GraphBuilder, float32Tensor, getInt, opsetVersion } from '../../../src/onnx/index.js';
-import { quantizeStaticInt8 } from '../../../src/passes/quantize/index.js';
+import { quantizeInt8Static } from '../../../src/passes/quantize/index.js';
 import { CALIBRATION_SESSION, weightsReadInPlace } from '../../../src/passes/quantize/calibration.js';
 import { openSession, withExtraOutputs } from '../../../src/evaluate/activations.js';
 import { feedsFor, optimizedGraph, opCounts, outputSqnr, rand, strayQdq, tinyCnn, tinyMlp } from './helpers.js';
@@ -16,7 +16,7 @@ describe('static int8 QDQ on a tiny CNN', () => {
   for (const calibration of ['minmax', 'percentile', 'entropy'] as const) {
     test(`${calibration}: every Conv/Gemm/MatMul/Add/pool quantized, all fused by ORT, output close to float`, async () => {
       const model = tinyCnn();
-      const res = await quantizeStaticInt8(model, { calibration, activationType: 'uint8', weightBits: 8 }, ctx);
+      const res = await quantizeInt8Static(model, { calibration, activationType: 'uint8', weightBits: 8 }, ctx);
       expect(res.summary.changed.map((c) => c.name).sort()).toEqual(['add', 'conv1', 'conv2', 'fc', 'flat', 'gap', 'mm', 'pool1']);
       expect(res.summary.skipped).toEqual([]);
       const conv1 = res.summary.changed.find((c) => c.name === 'conv1');
@@ -46,10 +46,10 @@ describe('static int8 QDQ on a tiny CNN', () => {
 
   test('per-tensor weights and 7-bit weights still fuse; 7-bit costs a little SQNR, not more', async () => {
     const model = tinyCnn();
-    const seven = await quantizeStaticInt8(model, { calibration: 'minmax', activationType: 'uint8', weightBits: 7 }, ctx);
+    const seven = await quantizeInt8Static(model, { calibration: 'minmax', activationType: 'uint8', weightBits: 7 }, ctx);
     expect(seven.summary.changed.find((c) => c.name === 'conv2')?.change).toMatch(/7-bit/);
     expect(seven.summary.notes.join(' ')).toMatch(/7 bits/);
-    const perTensor = await quantizeStaticInt8(model, { calibration: 'minmax', activationType: 'uint8', perChannel: false }, ctx);
+    const perTensor = await quantizeInt8Static(model, { calibration: 'minmax', activationType: 'uint8', perChannel: false }, ctx);
     expect(perTensor.summary.changed.find((c) => c.name === 'conv2')?.change).toMatch(/per-tensor/);
     for (const r of [seven, perTensor]) {
       const { counts, model: optimized } = await optimizedGraph(r.model);
@@ -61,7 +61,7 @@ describe('static int8 QDQ on a tiny CNN', () => {
 
   test('int8 activations run and stay close to float', async () => {
     const model = tinyCnn();
-    const res = await quantizeStaticInt8(model, { calibration: 'minmax', activationType: 'int8' }, ctx);
+    const res = await quantizeInt8Static(model, { calibration: 'minmax', activationType: 'int8' }, ctx);
     expect(res.summary.notes.join(' ')).toMatch(/activations int8/);
     expect(res.summary.notes.join(' ')).toMatch(/int8 activations: ORT 1.30 CPU left/);
     const { counts } = await optimizedGraph(res.model);
@@ -71,7 +71,7 @@ describe('static int8 QDQ on a tiny CNN', () => {
 
   test('nodesToExclude and opTypesToQuantize leave nodes float, with the reason', async () => {
     const model = tinyCnn();
-    const res = await quantizeStaticInt8(model, { calibration: 'minmax', nodesToExclude: ['conv2'], opTypesToQuantize: ['Conv', 'Relu', 'MaxPool', 'Add'] }, ctx);
+    const res = await quantizeInt8Static(model, { calibration: 'minmax', nodesToExclude: ['conv2'], opTypesToQuantize: ['Conv', 'Relu', 'MaxPool', 'Add'] }, ctx);
     // pool1 would only feed the float conv2: a dead end, left float.
     expect(res.summary.changed.map((c) => c.name).sort()).toEqual(['conv1']);
     const reasons = Object.fromEntries(res.summary.skipped.map((s) => [s.what, s.reason]));
@@ -88,7 +88,7 @@ describe('static int8 QDQ on a tiny CNN', () => {
 test('static int8 on an MLP: MatMul+Add+Relu+Gemm fuse to QLinearMatMul/QLinearAdd/QGemm', async () => {
   const model = tinyMlp();
   const feeds = feedsFor('x', [16, 64], 4, 200, 2);
-  const res = await quantizeStaticInt8(model, { calibration: 'percentile', activationType: 'uint8' }, { seed: 1, calibration: feeds });
+  const res = await quantizeInt8Static(model, { calibration: 'percentile', activationType: 'uint8' }, { seed: 1, calibration: feeds });
   const { counts, model: optimized } = await optimizedGraph(res.model);
   expect(counts).toMatchObject({ QLinearMatMul: 1, QLinearAdd: 1, QGemm: 2, QuantizeLinear: 1 });
   expect(strayQdq(optimized, res.summary.changed.map((c) => c.name))).toEqual({ unfused: [], dqToQ: [] });
@@ -103,7 +103,7 @@ test('an old opset is upgraded to 13 for per-axis DequantizeLinear', async () =>
   b.output('y', DataType.FLOAT, ['N', 4]);
   const model = b.model({ opset: 11, irVersion: 6 });
   const feeds = feedsFor('x', [2, 3, 8, 8], 2, 300);
-  const res = await quantizeStaticInt8(model, { calibration: 'minmax' }, { seed: 1, calibration: feeds });
+  const res = await quantizeInt8Static(model, { calibration: 'minmax' }, { seed: 1, calibration: feeds });
   expect(opsetVersion(res.model)).toBe(13);
   expect(res.summary.notes.join(' ')).toMatch(/opset upgraded 11 -> 13/);
   const dq = res.model.graph.nodes.find((n) => n.opType === 'DequantizeLinear' && n.inputs[0].startsWith('w_'));
@@ -114,22 +114,22 @@ test('an old opset is upgraded to 13 for per-axis DequantizeLinear', async () =>
 describe('bad input is an InputError', () => {
   const model = tinyCnn();
   test('unknown node in nodesToExclude names it', async () => {
-    await expect(quantizeStaticInt8(model, { calibration: 'minmax', nodesToExclude: ['conv9'] }, ctx)).rejects.toThrow(/no node named 'conv9'/);
+    await expect(quantizeInt8Static(model, { calibration: 'minmax', nodesToExclude: ['conv9'] }, ctx)).rejects.toThrow(/no node named 'conv9'/);
   });
   test('calibration of the wrong shape, with NaN, or missing', async () => {
     const wrong = feedsFor('x', [8, 1, 16, 16], 1, 1);
-    await expect(quantizeStaticInt8(model, { calibration: 'minmax' }, { seed: 1, calibration: wrong })).rejects.toThrow(/dimension 1 is 1, the model expects 3/);
+    await expect(quantizeInt8Static(model, { calibration: 'minmax' }, { seed: 1, calibration: wrong })).rejects.toThrow(/dimension 1 is 1, the model expects 3/);
     const nan = feedsFor('x', [1, 3, 16, 16], 1, 1);
     (nan[0].x.data as Float32Array)[5] = NaN;
-    await expect(quantizeStaticInt8(model, { calibration: 'minmax' }, { seed: 1, calibration: nan })).rejects.toThrow(InputError);
-    await expect(quantizeStaticInt8(model, { calibration: 'minmax' }, { seed: 1 })).rejects.toThrow(/needs calibration data/);
-    await expect(quantizeStaticInt8(model, { calibration: 'minmax' }, { seed: 1, calibration: [{}] })).rejects.toThrow(/no tensor for model input 'x'/);
+    await expect(quantizeInt8Static(model, { calibration: 'minmax' }, { seed: 1, calibration: nan })).rejects.toThrow(InputError);
+    await expect(quantizeInt8Static(model, { calibration: 'minmax' }, { seed: 1 })).rejects.toThrow(/needs calibration data/);
+    await expect(quantizeInt8Static(model, { calibration: 'minmax' }, { seed: 1, calibration: [{}] })).rejects.toThrow(/no tensor for model input 'x'/);
   });
   test('a float16 model is refused', async () => {
     const b = new GraphBuilder('half');
     b.op('Relu', [b.input('x', DataType.FLOAT16, [1, 4])], {}, { outputs: ['y'] });
     b.output('y', DataType.FLOAT16, [1, 4]);
-    await expect(quantizeStaticInt8(b.model(), { calibration: 'minmax' }, ctx)).rejects.toThrow(/float16; quantization starts from a float32 model/);
+    await expect(quantizeInt8Static(b.model(), { calibration: 'minmax' }, ctx)).rejects.toThrow(/float16; quantization starts from a float32 model/);
   });
   test('a model too old to upgrade says why', async () => {
     const b = new GraphBuilder('ancient');
@@ -137,21 +137,21 @@ describe('bad input is an InputError', () => {
     b.op('Conv', [x, b.constant(float32Tensor('w', [2, 3, 1, 1], rand(6, 1)))], {}, { outputs: ['y'] });
     b.output('y', DataType.FLOAT, [1, 2, 4, 4]);
     const m = b.model({ opset: 6, irVersion: 3 });
-    await expect(quantizeStaticInt8(m, { calibration: 'minmax' }, { seed: 1, calibration: feedsFor('x', [1, 3, 4, 4], 1, 1) })).rejects.toThrow(/opset 6 is too old/);
+    await expect(quantizeInt8Static(m, { calibration: 'minmax' }, { seed: 1, calibration: feedsFor('x', [1, 3, 4, 4], 1, 1) })).rejects.toThrow(/opset 6 is too old/);
   });
 });
 
 test('same inputs, same bytes: static, dynamic and int4 outputs are deterministic', async () => {
   const { encodeModel } = await import('../../../src/onnx/index.js');
-  const { quantizeDynamicInt8, quantizeInt4WeightOnly } = await import('../../../src/passes/quantize/index.js');
+  const { quantizeInt8Dynamic, quantizeInt4WeightOnly } = await import('../../../src/passes/quantize/index.js');
   const model = tinyCnn();
-  const a = await quantizeStaticInt8(model, { calibration: 'entropy' }, ctx);
-  const b = await quantizeStaticInt8(model, { calibration: 'entropy' }, ctx);
+  const a = await quantizeInt8Static(model, { calibration: 'entropy' }, ctx);
+  const b = await quantizeInt8Static(model, { calibration: 'entropy' }, ctx);
   expect(Buffer.from(encodeModel(a.model)).equals(Buffer.from(encodeModel(b.model)))).toBe(true);
   const mlp = tinyMlp();
   const mlpCtx = { seed: 1, calibration: feedsFor('x', [4, 64], 2, 9) };
-  const d1 = encodeModel((await quantizeDynamicInt8(mlp, {}, mlpCtx)).model);
-  const d2 = encodeModel((await quantizeDynamicInt8(mlp, {}, mlpCtx)).model);
+  const d1 = encodeModel((await quantizeInt8Dynamic(mlp, {}, mlpCtx)).model);
+  const d2 = encodeModel((await quantizeInt8Dynamic(mlp, {}, mlpCtx)).model);
   expect(Buffer.from(d1).equals(Buffer.from(d2))).toBe(true);
   const n1 = encodeModel((await quantizeInt4WeightOnly(mlp, { blockSize: 32, symmetric: false, method: 'calibrated' }, mlpCtx)).model);
   const n2 = encodeModel((await quantizeInt4WeightOnly(mlp, { blockSize: 32, symmetric: false, method: 'calibrated' }, mlpCtx)).model);
@@ -166,7 +166,7 @@ test('a shallow Conv (1 input channel, 3x3: K = 9) stays float with the measured
   b.output('y', DataType.FLOAT, ['N', 4, 8, 8]);
   const model = b.model({ opset: 17 });
   const feeds = feedsFor('x', [4, 1, 12, 12], 2, 800);
-  const res = await quantizeStaticInt8(model, { calibration: 'minmax', activationType: 'uint8' }, { seed: 1, calibration: feeds });
+  const res = await quantizeInt8Static(model, { calibration: 'minmax', activationType: 'uint8' }, { seed: 1, calibration: feeds });
   expect(res.summary.changed.map((c) => c.name)).toEqual(['conv2']);
   expect(res.summary.skipped).toEqual([{ what: 'conv1 (Conv)', reason: expect.stringMatching(/Cin\*kh\*kw = 9 < 16/) }]);
   const { counts } = await optimizedGraph(res.model);
@@ -179,7 +179,7 @@ test('the caller model is never modified (opset upgrade, Relu folding and BN fol
   const model = tinyCnn();
   model.opsetImports[0].version = 11;
   const before = Buffer.from(encodeModel(model));
-  await quantizeStaticInt8(model, { calibration: 'percentile' }, ctx);
+  await quantizeInt8Static(model, { calibration: 'percentile' }, ctx);
   expect(Buffer.from(encodeModel(model)).equals(before)).toBe(true);
 });
 

@@ -1,5 +1,5 @@
 import { DataType, GraphBuilder, float32Tensor, getInt } from '../../../src/onnx/index.js';
-import { convertWeightsFloat16, quantizeDynamicInt8, quantizeInt4WeightOnly } from '../../../src/passes/quantize/index.js';
+import { quantizeFp16, quantizeInt8Dynamic, quantizeInt4WeightOnly } from '../../../src/passes/quantize/index.js';
 import { feedsFor, optimizedGraph, opCounts, outputSqnr, rand, tinyCnn, tinyMlp } from './helpers.js';
 
 const feeds = feedsFor('x', [16, 64], 4, 400, 2);
@@ -7,7 +7,7 @@ const ctx = { seed: 1, calibration: feeds };
 
 test('dynamic int8: MatMul and both Gemm forms become DynamicQuantizeMatMul; output within 30 dB', async () => {
   const model = tinyMlp();
-  const res = await quantizeDynamicInt8(model, {}, ctx);
+  const res = await quantizeInt8Dynamic(model, {}, ctx);
   expect(opCounts(res.model)).toMatchObject({ DynamicQuantizeMatMul: 3, Add: 1, Relu: 1 });
   expect(opCounts(res.model).Gemm).toBeUndefined();
   expect(res.summary.changed.map((c) => c.opType).sort()).toEqual(['Gemm', 'Gemm', 'MatMul']);
@@ -20,17 +20,17 @@ test('dynamic int8: MatMul and both Gemm forms become DynamicQuantizeMatMul; out
 test('dynamic int8 leaves Conv alone unless allowConv, and says why', async () => {
   const model = tinyCnn();
   const cnnFeeds = feedsFor('x', [2, 3, 16, 16], 2, 500, 2);
-  const res = await quantizeDynamicInt8(model, { nodesToExclude: ['mm'] }, { seed: 1, calibration: cnnFeeds });
+  const res = await quantizeInt8Dynamic(model, { nodesToExclude: ['mm'] }, { seed: 1, calibration: cnnFeeds });
   expect(res.summary.changed.map((c) => c.name)).toEqual(['fc']);
   const reasons = Object.fromEntries(res.summary.skipped.map((s) => [s.what, s.reason]));
   expect(reasons['conv1 (Conv)']).toMatch(/5x slower/);
   expect(reasons['mm (MatMul)']).toMatch(/excluded/);
   expect(res.summary.notes.join(' ')).toMatch(/Conv not quantized dynamically/);
-  const withConv = await quantizeDynamicInt8(model, { allowConv: true }, { seed: 1, calibration: cnnFeeds });
+  const withConv = await quantizeInt8Dynamic(model, { allowConv: true }, { seed: 1, calibration: cnnFeeds });
   expect(opCounts(withConv.model).ConvInteger).toBe(2);
   expect(withConv.summary.notes.join(' ')).toMatch(/warning: 2 Conv quantized dynamically/);
   expect((await outputSqnr(model, withConv.model, cnnFeeds)).sqnr).toBeGreaterThan(25);
-  await expect(quantizeDynamicInt8(model, { nodesToExclude: ['nope'] }, ctx)).rejects.toThrow(/no node named 'nope'/);
+  await expect(quantizeInt8Dynamic(model, { nodesToExclude: ['nope'] }, ctx)).rejects.toThrow(/no node named 'nope'/);
 });
 
 describe('int4 weight-only MatMulNBits', () => {
@@ -90,7 +90,7 @@ describe('int4 weight-only MatMulNBits', () => {
 
 test('float16 weights: half the bytes, Casts back to float32, output within 60 dB, notes say size only', async () => {
   const model = tinyMlp();
-  const res = await convertWeightsFloat16(model, {}, ctx);
+  const res = await quantizeFp16(model, {}, ctx);
   const bytes = (m: typeof model) => m.graph.initializers.reduce((a, t) => a + t.raw.byteLength, 0);
   // Every initializer but the 10-element b3 (below the size where a Cast node pays for itself).
   expect(bytes(res.model)).toBe(bytes(model) / 2 + 10 * 2);
@@ -98,6 +98,6 @@ test('float16 weights: half the bytes, Casts back to float32, output within 60 d
   expect(res.summary.notes.join(' ')).toMatch(/size only/);
   // float16 has an 11-bit mantissa: ~70 dB per weight; the compute is float32.
   expect((await outputSqnr(model, res.model, feeds)).sqnr).toBeGreaterThan(60);
-  const excluded = await convertWeightsFloat16(model, { nodesToExclude: ['fc3'] }, ctx);
+  const excluded = await quantizeFp16(model, { nodesToExclude: ['fc3'] }, ctx);
   expect(excluded.summary.skipped.map((s) => s.what).sort()).toEqual(['w3']);
 });

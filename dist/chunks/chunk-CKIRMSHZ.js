@@ -1595,8 +1595,8 @@ var require_dataType = __commonJS({
     function assignParentData({ gen, parentData, parentDataProperty }, expr) {
       gen.if((0, codegen_1._)`${parentData} !== undefined`, () => gen.assign((0, codegen_1._)`${parentData}[${parentDataProperty}]`, expr));
     }
-    function checkDataType(dataType, data, strictNums, correct = DataType2.Correct) {
-      const EQ = correct === DataType2.Correct ? codegen_1.operators.EQ : codegen_1.operators.NEQ;
+    function checkDataType(dataType, data, strictNums, correct2 = DataType2.Correct) {
+      const EQ = correct2 === DataType2.Correct ? codegen_1.operators.EQ : codegen_1.operators.NEQ;
       let cond;
       switch (dataType) {
         case "null":
@@ -1616,15 +1616,15 @@ var require_dataType = __commonJS({
         default:
           return (0, codegen_1._)`typeof ${data} ${EQ} ${dataType}`;
       }
-      return correct === DataType2.Correct ? cond : (0, codegen_1.not)(cond);
+      return correct2 === DataType2.Correct ? cond : (0, codegen_1.not)(cond);
       function numCond(_cond = codegen_1.nil) {
         return (0, codegen_1.and)((0, codegen_1._)`typeof ${data} == "number"`, _cond, strictNums ? (0, codegen_1._)`isFinite(${data})` : codegen_1.nil);
       }
     }
     exports.checkDataType = checkDataType;
-    function checkDataTypes(dataTypes, data, strictNums, correct) {
+    function checkDataTypes(dataTypes, data, strictNums, correct2) {
       if (dataTypes.length === 1) {
-        return checkDataType(dataTypes[0], data, strictNums, correct);
+        return checkDataType(dataTypes[0], data, strictNums, correct2);
       }
       let cond;
       const types = (0, util_1.toHash)(dataTypes);
@@ -1640,7 +1640,7 @@ var require_dataType = __commonJS({
       if (types.number)
         delete types.integer;
       for (const t in types)
-        cond = (0, codegen_1.and)(cond, checkDataType(t, data, strictNums, correct));
+        cond = (0, codegen_1.and)(cond, checkDataType(t, data, strictNums, correct2));
       return cond;
     }
     exports.checkDataTypes = checkDataTypes;
@@ -4399,7 +4399,7 @@ var require_core = __commonJS({
         uriResolver
       };
     }
-    var Ajv3 = class {
+    var Ajv2 = class {
       constructor(opts = {}) {
         this.schemas = {};
         this.refs = {};
@@ -4769,9 +4769,9 @@ var require_core = __commonJS({
         }
       }
     };
-    Ajv3.ValidationError = validation_error_1.default;
-    Ajv3.MissingRefError = ref_error_1.default;
-    exports.default = Ajv3;
+    Ajv2.ValidationError = validation_error_1.default;
+    Ajv2.MissingRefError = ref_error_1.default;
+    exports.default = Ajv2;
     function checkOptions(checkOpts, options, msg, log = "error") {
       for (const key in checkOpts) {
         const opt = key;
@@ -5719,8 +5719,8 @@ var require_contains = __commonJS({
     var codegen_1 = require_codegen();
     var util_1 = require_util();
     var error = {
-      message: ({ params: { min, max: max2 } }) => max2 === void 0 ? (0, codegen_1.str)`must contain at least ${min} valid item(s)` : (0, codegen_1.str)`must contain at least ${min} and no more than ${max2} valid item(s)`,
-      params: ({ params: { min, max: max2 } }) => max2 === void 0 ? (0, codegen_1._)`{minContains: ${min}}` : (0, codegen_1._)`{minContains: ${min}, maxContains: ${max2}}`
+      message: ({ params: { min, max: max3 } }) => max3 === void 0 ? (0, codegen_1.str)`must contain at least ${min} valid item(s)` : (0, codegen_1.str)`must contain at least ${min} and no more than ${max3} valid item(s)`,
+      params: ({ params: { min, max: max3 } }) => max3 === void 0 ? (0, codegen_1._)`{minContains: ${min}}` : (0, codegen_1._)`{minContains: ${min}, maxContains: ${max3}}`
     };
     var def = {
       keyword: "contains",
@@ -5732,39 +5732,39 @@ var require_contains = __commonJS({
       code(cxt) {
         const { gen, schema, parentSchema, data, it } = cxt;
         let min;
-        let max2;
+        let max3;
         const { minContains, maxContains } = parentSchema;
         if (it.opts.next) {
           min = minContains === void 0 ? 1 : minContains;
-          max2 = maxContains;
+          max3 = maxContains;
         } else {
           min = 1;
         }
         const len = gen.const("len", (0, codegen_1._)`${data}.length`);
-        cxt.setParams({ min, max: max2 });
-        if (max2 === void 0 && min === 0) {
+        cxt.setParams({ min, max: max3 });
+        if (max3 === void 0 && min === 0) {
           (0, util_1.checkStrictMode)(it, `"minContains" == 0 without "maxContains": "contains" keyword ignored`);
           return;
         }
-        if (max2 !== void 0 && min > max2) {
+        if (max3 !== void 0 && min > max3) {
           (0, util_1.checkStrictMode)(it, `"minContains" > "maxContains" is always invalid`);
           cxt.fail();
           return;
         }
         if ((0, util_1.alwaysValidSchema)(it, schema)) {
           let cond = (0, codegen_1._)`${len} >= ${min}`;
-          if (max2 !== void 0)
-            cond = (0, codegen_1._)`${cond} && ${len} <= ${max2}`;
+          if (max3 !== void 0)
+            cond = (0, codegen_1._)`${cond} && ${len} <= ${max3}`;
           cxt.pass(cond);
           return;
         }
         it.items = true;
         const valid = gen.name("valid");
-        if (max2 === void 0 && min === 1) {
+        if (max3 === void 0 && min === 1) {
           validateItems(valid, () => gen.if(valid, () => gen.break()));
         } else if (min === 0) {
           gen.let(valid, true);
-          if (max2 !== void 0)
+          if (max3 !== void 0)
             gen.if((0, codegen_1._)`${data}.length > 0`, validateItemsWithCount);
         } else {
           gen.let(valid, false);
@@ -5789,10 +5789,10 @@ var require_contains = __commonJS({
         }
         function checkLimits(count2) {
           gen.code((0, codegen_1._)`${count2}++`);
-          if (max2 === void 0) {
+          if (max3 === void 0) {
             gen.if((0, codegen_1._)`${count2} >= ${min}`, () => gen.assign(valid, true).break());
           } else {
-            gen.if((0, codegen_1._)`${count2} > ${max2}`, () => gen.assign(valid, false).break());
+            gen.if((0, codegen_1._)`${count2} > ${max3}`, () => gen.assign(valid, false).break());
             if (min === 1)
               gen.assign(valid, true);
             else
@@ -6882,7 +6882,7 @@ var require_ajv = __commonJS({
     var draft7MetaSchema = require_json_schema_draft_07();
     var META_SUPPORT_DATA = ["/properties"];
     var META_SCHEMA_ID = "http://json-schema.org/draft-07/schema";
-    var Ajv3 = class extends core_1.default {
+    var Ajv2 = class extends core_1.default {
       _addVocabularies() {
         super._addVocabularies();
         draft7_1.default.forEach((v) => this.addVocabulary(v));
@@ -6901,11 +6901,11 @@ var require_ajv = __commonJS({
         return this.opts.defaultMeta = super.defaultMeta() || (this.getSchema(META_SCHEMA_ID) ? META_SCHEMA_ID : void 0);
       }
     };
-    exports.Ajv = Ajv3;
-    module.exports = exports = Ajv3;
-    module.exports.Ajv = Ajv3;
+    exports.Ajv = Ajv2;
+    module.exports = exports = Ajv2;
+    module.exports.Ajv = Ajv2;
     Object.defineProperty(exports, "__esModule", { value: true });
-    exports.default = Ajv3;
+    exports.default = Ajv2;
     var validate_1 = require_validate();
     Object.defineProperty(exports, "KeywordCxt", { enumerable: true, get: function() {
       return validate_1.KeywordCxt;
@@ -6950,7 +6950,7 @@ var require_matrix = __commonJS({
       const tag = toString.call(value);
       return tag.endsWith("Array]") && !tag.includes("Big");
     }
-    function max2(input, options = {}) {
+    function max3(input, options = {}) {
       if (!isAnyArray(input)) {
         throw new TypeError("input must be an array");
       }
@@ -7008,7 +7008,7 @@ var require_matrix = __commonJS({
         output = new Array(input.length);
       }
       const currentMin = min(input);
-      const currentMax = max2(input);
+      const currentMax = max3(input);
       if (currentMin === currentMax) {
         throw new RangeError("minimum and maximum input values are equal. Cannot rescale a constant array");
       }
@@ -7800,14 +7800,14 @@ ${indentData}`);
       };
     }
     function checkRowIndex(matrix2, index, outer) {
-      let max3 = outer ? matrix2.rows : matrix2.rows - 1;
-      if (index < 0 || index > max3) {
+      let max4 = outer ? matrix2.rows : matrix2.rows - 1;
+      if (index < 0 || index > max4) {
         throw new RangeError("Row index out of range");
       }
     }
     function checkColumnIndex(matrix2, index, outer) {
-      let max3 = outer ? matrix2.columns : matrix2.columns - 1;
-      if (index < 0 || index > max3) {
+      let max4 = outer ? matrix2.columns : matrix2.columns - 1;
+      if (index < 0 || index > max4) {
         throw new RangeError("Column index out of range");
       }
     }
@@ -7881,22 +7881,22 @@ ${indentData}`);
       }
     }
     function sumByRow(matrix2) {
-      let sum = newArray(matrix2.rows);
+      let sum2 = newArray(matrix2.rows);
       for (let i2 = 0; i2 < matrix2.rows; ++i2) {
         for (let j = 0; j < matrix2.columns; ++j) {
-          sum[i2] += matrix2.get(i2, j);
+          sum2[i2] += matrix2.get(i2, j);
         }
       }
-      return sum;
+      return sum2;
     }
     function sumByColumn(matrix2) {
-      let sum = newArray(matrix2.columns);
+      let sum2 = newArray(matrix2.columns);
       for (let i2 = 0; i2 < matrix2.rows; ++i2) {
         for (let j = 0; j < matrix2.columns; ++j) {
-          sum[j] += matrix2.get(i2, j);
+          sum2[j] += matrix2.get(i2, j);
         }
       }
-      return sum;
+      return sum2;
     }
     function sumAll(matrix2) {
       let v = 0;
@@ -7908,22 +7908,22 @@ ${indentData}`);
       return v;
     }
     function productByRow(matrix2) {
-      let sum = newArray(matrix2.rows, 1);
+      let sum2 = newArray(matrix2.rows, 1);
       for (let i2 = 0; i2 < matrix2.rows; ++i2) {
         for (let j = 0; j < matrix2.columns; ++j) {
-          sum[i2] *= matrix2.get(i2, j);
+          sum2[i2] *= matrix2.get(i2, j);
         }
       }
-      return sum;
+      return sum2;
     }
     function productByColumn(matrix2) {
-      let sum = newArray(matrix2.columns, 1);
+      let sum2 = newArray(matrix2.columns, 1);
       for (let i2 = 0; i2 < matrix2.rows; ++i2) {
         for (let j = 0; j < matrix2.columns; ++j) {
-          sum[j] *= matrix2.get(i2, j);
+          sum2[j] *= matrix2.get(i2, j);
         }
       }
-      return sum;
+      return sum2;
     }
     function productAll(matrix2) {
       let v = 1;
@@ -7934,7 +7934,7 @@ ${indentData}`);
       }
       return v;
     }
-    function varianceByRow(matrix2, unbiased, mean) {
+    function varianceByRow(matrix2, unbiased, mean2) {
       const rows = matrix2.rows;
       const cols = matrix2.columns;
       const variance = [];
@@ -7943,7 +7943,7 @@ ${indentData}`);
         let sum2 = 0;
         let x2 = 0;
         for (let j = 0; j < cols; j++) {
-          x2 = matrix2.get(i2, j) - mean[i2];
+          x2 = matrix2.get(i2, j) - mean2[i2];
           sum1 += x2;
           sum2 += x2 * x2;
         }
@@ -7955,7 +7955,7 @@ ${indentData}`);
       }
       return variance;
     }
-    function varianceByColumn(matrix2, unbiased, mean) {
+    function varianceByColumn(matrix2, unbiased, mean2) {
       const rows = matrix2.rows;
       const cols = matrix2.columns;
       const variance = [];
@@ -7964,7 +7964,7 @@ ${indentData}`);
         let sum2 = 0;
         let x2 = 0;
         for (let i2 = 0; i2 < rows; i2++) {
-          x2 = matrix2.get(i2, j) - mean[j];
+          x2 = matrix2.get(i2, j) - mean2[j];
           sum1 += x2;
           sum2 += x2 * x2;
         }
@@ -7976,7 +7976,7 @@ ${indentData}`);
       }
       return variance;
     }
-    function varianceAll(matrix2, unbiased, mean) {
+    function varianceAll(matrix2, unbiased, mean2) {
       const rows = matrix2.rows;
       const cols = matrix2.columns;
       const size = rows * cols;
@@ -7985,7 +7985,7 @@ ${indentData}`);
       let x2 = 0;
       for (let i2 = 0; i2 < rows; i2++) {
         for (let j = 0; j < cols; j++) {
-          x2 = matrix2.get(i2, j) - mean;
+          x2 = matrix2.get(i2, j) - mean2;
           sum1 += x2;
           sum2 += x2 * x2;
         }
@@ -7996,35 +7996,35 @@ ${indentData}`);
         return (sum2 - sum1 * sum1 / size) / size;
       }
     }
-    function centerByRow(matrix2, mean) {
+    function centerByRow(matrix2, mean2) {
       for (let i2 = 0; i2 < matrix2.rows; i2++) {
         for (let j = 0; j < matrix2.columns; j++) {
-          matrix2.set(i2, j, matrix2.get(i2, j) - mean[i2]);
+          matrix2.set(i2, j, matrix2.get(i2, j) - mean2[i2]);
         }
       }
     }
-    function centerByColumn(matrix2, mean) {
+    function centerByColumn(matrix2, mean2) {
       for (let i2 = 0; i2 < matrix2.rows; i2++) {
         for (let j = 0; j < matrix2.columns; j++) {
-          matrix2.set(i2, j, matrix2.get(i2, j) - mean[j]);
+          matrix2.set(i2, j, matrix2.get(i2, j) - mean2[j]);
         }
       }
     }
-    function centerAll(matrix2, mean) {
+    function centerAll(matrix2, mean2) {
       for (let i2 = 0; i2 < matrix2.rows; i2++) {
         for (let j = 0; j < matrix2.columns; j++) {
-          matrix2.set(i2, j, matrix2.get(i2, j) - mean);
+          matrix2.set(i2, j, matrix2.get(i2, j) - mean2);
         }
       }
     }
     function getScaleByRow(matrix2) {
       const scale = [];
       for (let i2 = 0; i2 < matrix2.rows; i2++) {
-        let sum = 0;
+        let sum2 = 0;
         for (let j = 0; j < matrix2.columns; j++) {
-          sum += matrix2.get(i2, j) ** 2 / (matrix2.columns - 1);
+          sum2 += matrix2.get(i2, j) ** 2 / (matrix2.columns - 1);
         }
-        scale.push(Math.sqrt(sum));
+        scale.push(Math.sqrt(sum2));
       }
       return scale;
     }
@@ -8038,11 +8038,11 @@ ${indentData}`);
     function getScaleByColumn(matrix2) {
       const scale = [];
       for (let j = 0; j < matrix2.columns; j++) {
-        let sum = 0;
+        let sum2 = 0;
         for (let i2 = 0; i2 < matrix2.rows; i2++) {
-          sum += matrix2.get(i2, j) ** 2 / (matrix2.rows - 1);
+          sum2 += matrix2.get(i2, j) ** 2 / (matrix2.rows - 1);
         }
-        scale.push(Math.sqrt(sum));
+        scale.push(Math.sqrt(sum2));
       }
       return scale;
     }
@@ -8055,13 +8055,13 @@ ${indentData}`);
     }
     function getScaleAll(matrix2) {
       const divider = matrix2.size - 1;
-      let sum = 0;
+      let sum2 = 0;
       for (let j = 0; j < matrix2.columns; j++) {
         for (let i2 = 0; i2 < matrix2.rows; i2++) {
-          sum += matrix2.get(i2, j) ** 2 / divider;
+          sum2 += matrix2.get(i2, j) ** 2 / divider;
         }
       }
-      return Math.sqrt(sum);
+      return Math.sqrt(sum2);
     }
     function scaleAll(matrix2, scale) {
       for (let i2 = 0; i2 < matrix2.rows; i2++) {
@@ -8121,11 +8121,11 @@ ${indentData}`);
         if (typeof options !== "object") {
           throw new TypeError("options must be an object");
         }
-        const { min: min2 = 0, max: max3 = 1e3, random = Math.random } = options;
+        const { min: min2 = 0, max: max4 = 1e3, random = Math.random } = options;
         if (!Number.isInteger(min2)) throw new TypeError("min must be an integer");
-        if (!Number.isInteger(max3)) throw new TypeError("max must be an integer");
-        if (min2 >= max3) throw new RangeError("min must be smaller than max");
-        let interval2 = max3 - min2;
+        if (!Number.isInteger(max4)) throw new TypeError("max must be an integer");
+        if (min2 >= max4) throw new RangeError("min must be smaller than max");
+        let interval2 = max4 - min2;
         let matrix2 = new Matrix3(rows, columns);
         for (let i2 = 0; i2 < rows; i2++) {
           for (let j = 0; j < columns; j++) {
@@ -8583,37 +8583,37 @@ ${indentData}`);
         }
         switch (by) {
           case "row": {
-            const max3 = new Array(this.rows).fill(Number.NEGATIVE_INFINITY);
+            const max4 = new Array(this.rows).fill(Number.NEGATIVE_INFINITY);
             for (let row = 0; row < this.rows; row++) {
               for (let column = 0; column < this.columns; column++) {
-                if (this.get(row, column) > max3[row]) {
-                  max3[row] = this.get(row, column);
+                if (this.get(row, column) > max4[row]) {
+                  max4[row] = this.get(row, column);
                 }
               }
             }
-            return max3;
+            return max4;
           }
           case "column": {
-            const max3 = new Array(this.columns).fill(Number.NEGATIVE_INFINITY);
+            const max4 = new Array(this.columns).fill(Number.NEGATIVE_INFINITY);
             for (let row = 0; row < this.rows; row++) {
               for (let column = 0; column < this.columns; column++) {
-                if (this.get(row, column) > max3[column]) {
-                  max3[column] = this.get(row, column);
+                if (this.get(row, column) > max4[column]) {
+                  max4[column] = this.get(row, column);
                 }
               }
             }
-            return max3;
+            return max4;
           }
           case void 0: {
-            let max3 = this.get(0, 0);
+            let max4 = this.get(0, 0);
             for (let row = 0; row < this.rows; row++) {
               for (let column = 0; column < this.columns; column++) {
-                if (this.get(row, column) > max3) {
-                  max3 = this.get(row, column);
+                if (this.get(row, column) > max4) {
+                  max4 = this.get(row, column);
                 }
               }
             }
-            return max3;
+            return max4;
           }
           default:
             throw new Error(`invalid option: ${by}`);
@@ -8814,11 +8814,11 @@ ${indentData}`);
         }
       }
       cumulativeSum() {
-        let sum = 0;
+        let sum2 = 0;
         for (let i2 = 0; i2 < this.rows; i2++) {
           for (let j = 0; j < this.columns; j++) {
-            sum += this.get(i2, j);
-            this.set(i2, j, sum);
+            sum2 += this.get(i2, j);
+            this.set(i2, j, sum2);
           }
         }
         return this;
@@ -9139,15 +9139,15 @@ ${indentData}`);
         if (typeof options !== "object") {
           throw new TypeError("options must be an object");
         }
-        const { min: min2 = 0, max: max3 = 1 } = options;
+        const { min: min2 = 0, max: max4 = 1 } = options;
         if (!Number.isFinite(min2)) throw new TypeError("min must be a number");
-        if (!Number.isFinite(max3)) throw new TypeError("max must be a number");
-        if (min2 >= max3) throw new RangeError("min must be smaller than max");
+        if (!Number.isFinite(max4)) throw new TypeError("max must be a number");
+        if (min2 >= max4) throw new RangeError("min must be smaller than max");
         let newMatrix = new Matrix3(this.rows, this.columns);
         for (let i2 = 0; i2 < this.rows; i2++) {
           const row = this.getRow(i2);
           if (row.length > 0) {
-            rescale(row, { min: min2, max: max3, output: row });
+            rescale(row, { min: min2, max: max4, output: row });
           }
           newMatrix.setRow(i2, row);
         }
@@ -9157,17 +9157,17 @@ ${indentData}`);
         if (typeof options !== "object") {
           throw new TypeError("options must be an object");
         }
-        const { min: min2 = 0, max: max3 = 1 } = options;
+        const { min: min2 = 0, max: max4 = 1 } = options;
         if (!Number.isFinite(min2)) throw new TypeError("min must be a number");
-        if (!Number.isFinite(max3)) throw new TypeError("max must be a number");
-        if (min2 >= max3) throw new RangeError("min must be smaller than max");
+        if (!Number.isFinite(max4)) throw new TypeError("max must be a number");
+        if (min2 >= max4) throw new RangeError("min must be smaller than max");
         let newMatrix = new Matrix3(this.rows, this.columns);
         for (let i2 = 0; i2 < this.columns; i2++) {
           const column = this.getColumn(i2);
           if (column.length) {
             rescale(column, {
               min: min2,
-              max: max3,
+              max: max4,
               output: column
             });
           }
@@ -9401,22 +9401,22 @@ ${indentData}`);
         }
       }
       mean(by) {
-        const sum = this.sum(by);
+        const sum2 = this.sum(by);
         switch (by) {
           case "row": {
             for (let i2 = 0; i2 < this.rows; i2++) {
-              sum[i2] /= this.columns;
+              sum2[i2] /= this.columns;
             }
-            return sum;
+            return sum2;
           }
           case "column": {
             for (let i2 = 0; i2 < this.columns; i2++) {
-              sum[i2] /= this.rows;
+              sum2[i2] /= this.rows;
             }
-            return sum;
+            return sum2;
           }
           case void 0:
-            return sum / this.size;
+            return sum2 / this.size;
           default:
             throw new Error(`invalid option: ${by}`);
         }
@@ -9429,28 +9429,28 @@ ${indentData}`);
         if (typeof options !== "object") {
           throw new TypeError("options must be an object");
         }
-        const { unbiased = true, mean = this.mean(by) } = options;
+        const { unbiased = true, mean: mean2 = this.mean(by) } = options;
         if (typeof unbiased !== "boolean") {
           throw new TypeError("unbiased must be a boolean");
         }
         switch (by) {
           case "row": {
-            if (!isAnyArray(mean)) {
+            if (!isAnyArray(mean2)) {
               throw new TypeError("mean must be an array");
             }
-            return varianceByRow(this, unbiased, mean);
+            return varianceByRow(this, unbiased, mean2);
           }
           case "column": {
-            if (!isAnyArray(mean)) {
+            if (!isAnyArray(mean2)) {
               throw new TypeError("mean must be an array");
             }
-            return varianceByColumn(this, unbiased, mean);
+            return varianceByColumn(this, unbiased, mean2);
           }
           case void 0: {
-            if (typeof mean !== "number") {
+            if (typeof mean2 !== "number") {
               throw new TypeError("mean must be a number");
             }
-            return varianceAll(this, unbiased, mean);
+            return varianceAll(this, unbiased, mean2);
           }
           default:
             throw new Error(`invalid option: ${by}`);
@@ -10898,11 +10898,11 @@ ${indentData}`);
         let VLU = Matrix3.zeros(vrows, urows);
         for (let i2 = 0; i2 < vrows; i2++) {
           for (let j = 0; j < urows; j++) {
-            let sum = 0;
+            let sum2 = 0;
             for (let k = 0; k < scols; k++) {
-              sum += VL.get(i2, k) * U.get(j, k);
+              sum2 += VL.get(i2, k) * U.get(j, k);
             }
-            VLU.set(i2, j, sum);
+            VLU.set(i2, j, sum2);
           }
         }
         return VLU.mmul(Y);
@@ -10929,11 +10929,11 @@ ${indentData}`);
         let Y = new Matrix3(vrows, urows);
         for (let i2 = 0; i2 < vrows; i2++) {
           for (let j = 0; j < urows; j++) {
-            let sum = 0;
+            let sum2 = 0;
             for (let k = 0; k < ucols; k++) {
-              sum += X.get(i2, k) * U.get(j, k);
+              sum2 += X.get(i2, k) * U.get(j, k);
             }
-            Y.set(i2, j, sum);
+            Y.set(i2, j, sum2);
           }
         }
         return Y;
@@ -13943,7 +13943,7 @@ ${indent}${line}` : "\n";
           str += ",";
         } else if (ctx.options.trailingComma) {
           if (ctx.options.lineWidth > 0) {
-            reqNewline || (reqNewline = lines.reduce((sum, line) => sum + line.length + 2, 2) + (str.length + 2) > ctx.options.lineWidth);
+            reqNewline || (reqNewline = lines.reduce((sum2, line) => sum2 + line.length + 2, 2) + (str.length + 2) > ctx.options.lineWidth);
           }
           if (reqNewline) {
             str += ",";
@@ -13959,7 +13959,7 @@ ${indent}${line}` : "\n";
         return start + end;
       } else {
         if (!reqNewline) {
-          const len = lines.reduce((sum, line) => sum + line.length + 2, 2);
+          const len = lines.reduce((sum2, line) => sum2 + line.length + 2, 2);
           reqNewline = ctx.options.lineWidth > 0 && len > ctx.options.lineWidth;
         }
         if (reqNewline) {
@@ -15732,11 +15732,11 @@ var require_errors2 = __commonJS({
         if (end?.line === line && end.col > col) {
           count2 = Math.max(1, Math.min(end.col - col, 80 - ci2));
         }
-        const pointer2 = " ".repeat(ci2) + "^".repeat(count2);
+        const pointer = " ".repeat(ci2) + "^".repeat(count2);
         error.message += `:
 
 ${lineStr}
-${pointer2}
+${pointer}
 `;
       }
     };
@@ -19347,7 +19347,7 @@ var require_dist = __commonJS({
 import * as fs14 from "node:fs";
 import * as path12 from "node:path";
 
-// src/errors.ts
+// src/util/errors.ts
 var InputError = class extends Error {
   constructor(message, where, subject) {
     super(message);
@@ -19707,6 +19707,359 @@ function fromFloat32(name, dataType, dims, values) {
   }
 }
 
+// src/metrics/aggregates.ts
+function mean(column, idx) {
+  let s = 0;
+  for (let i2 = 0; i2 < idx.length; i2++) s += column[idx[i2]];
+  return s / idx.length;
+}
+function meanPoints(column, idx) {
+  return 100 * sum(column, idx) / idx.length;
+}
+function percentWhere(column, idx, test) {
+  let hits = 0;
+  for (let i2 = 0; i2 < idx.length; i2++) if (test(column[idx[i2]])) hits++;
+  return 100 * hits / idx.length;
+}
+function sum(column, idx) {
+  let s = 0;
+  for (let i2 = 0; i2 < idx.length; i2++) s += column[idx[i2]];
+  return s;
+}
+function max(column, idx) {
+  let m = 0;
+  for (let i2 = 0; i2 < idx.length; i2++) if (column[idx[i2]] > m) m = column[idx[i2]];
+  return m;
+}
+var classCountCache = /* @__PURE__ */ new WeakMap();
+function classCount(ps) {
+  let k = classCountCache.get(ps);
+  if (k === void 0) {
+    k = 0;
+    for (const y of ps.labels) if (y + 1 > k) k = y + 1;
+    for (const p of ps.predicted) if (p + 1 > k) k = p + 1;
+    classCountCache.set(ps, k);
+  }
+  return k;
+}
+function classCounts(ps, idx) {
+  const k = classCount(ps);
+  const tp = new Array(k).fill(0);
+  const pred = new Array(k).fill(0);
+  const support = new Array(k).fill(0);
+  const labels2 = ps.labels;
+  const predicted2 = ps.predicted;
+  for (let i2 = 0; i2 < idx.length; i2++) {
+    const y = labels2[idx[i2]];
+    const p = predicted2[idx[i2]];
+    support[y]++;
+    pred[p]++;
+    if (y === p) tp[y]++;
+  }
+  return { tp, pred, support };
+}
+
+// src/metrics/columns.ts
+function argmax(values, offset, n2) {
+  let best = 0;
+  let bestValue = -Infinity;
+  for (let k = 0; k < n2; k++) {
+    const v = values[offset + k];
+    if (v > bestValue) {
+      bestValue = v;
+      best = k;
+    }
+  }
+  return best;
+}
+var perSample = (s, f) => {
+  const out = new Array(s.n);
+  for (let i2 = 0; i2 < s.n; i2++) out[i2] = f(i2 * s.per, i2);
+  return out;
+};
+var predicted = (s) => perSample(s, (o) => argmax(s.values, o, s.per));
+var labels = (s) => Array.from(s.labels);
+var correct = (s) => perSample(s, (o, i2) => argmax(s.values, o, s.per) === s.labels[i2] ? 1 : 0);
+var labelRank = (s) => perSample(s, (o, i2) => {
+  const label = s.labels[i2];
+  const own = s.values[o + label];
+  let rank = 0;
+  for (let k = 0; k < s.per; k++) if (k !== label && (s.values[o + k] > own || s.values[o + k] === own && k < label)) rank++;
+  return rank;
+});
+var absError = (s) => perSample(s, (o, i2) => Math.abs(s.values[o] - s.labels[i2]));
+var agrees = (s) => perSample(s, (o) => argmax(s.values, o, s.per) === argmax(s.reference, o, s.per) ? 1 : 0);
+var cosine = (s) => perSample(s, (o) => {
+  let dot = 0;
+  let nc = 0;
+  let nr = 0;
+  for (let k = 0; k < s.per; k++) {
+    const c = s.values[o + k];
+    const r = s.reference[o + k];
+    dot += c * r;
+    nc += c * c;
+    nr += r * r;
+  }
+  return nc === 0 && nr === 0 ? 1 : nc === 0 || nr === 0 ? 0 : dot / Math.sqrt(nc * nr);
+});
+var signalEnergy = (s) => perSample(s, (o) => {
+  let e = 0;
+  for (let k = 0; k < s.per; k++) e += s.reference[o + k] * s.reference[o + k];
+  return e;
+});
+var noiseEnergy = (s) => perSample(s, (o) => {
+  let e = 0;
+  for (let k = 0; k < s.per; k++) {
+    const d = s.reference[o + k] - s.values[o + k];
+    e += d * d;
+  }
+  return e;
+});
+var maxAbsDifference = (s) => perSample(s, (o) => {
+  let m = 0;
+  for (let k = 0; k < s.per; k++) m = Math.max(m, Math.abs(s.reference[o + k] - s.values[o + k]));
+  return m;
+});
+
+// src/metrics/registry.ts
+var SQNR_CEILING_DB = 200;
+var driftLimit = (higherIsBetter2) => (accuracyDrop) => higherIsBetter2 ? { maxDrop: accuracyDrop } : { maxIncrease: accuracyDrop };
+function topK(k) {
+  return {
+    name: `top${k}`,
+    tasks: ["classification"],
+    higherIsBetter: true,
+    unit: "points",
+    meaning: `the share of samples whose label is among the model's ${k} highest scores, in points`,
+    perSample: { rank: labelRank },
+    over: (ps, idx) => percentWhere(ps.rank, idx, (r) => r < k),
+    applies: (s) => k < s.per,
+    defaultRule: driftLimit(true)
+  };
+}
+var classes = { predicted, labels };
+var ACCURACY = {
+  name: "accuracy",
+  tasks: ["classification"],
+  higherIsBetter: true,
+  unit: "points",
+  meaning: "the share of samples whose top-1 class is the label, in points",
+  perSample: { correct },
+  over: (ps, idx) => meanPoints(ps.correct, idx),
+  mcnemar: true,
+  defaultRule: driftLimit(true)
+};
+var METRICS = [
+  ACCURACY,
+  { ...ACCURACY, name: "top1", meaning: "the share of samples whose top-1 class is the label (the same number as accuracy), in points" },
+  {
+    name: "f1",
+    tasks: ["classification"],
+    higherIsBetter: true,
+    unit: "points",
+    meaning: "macro F1 over the classes seen in labels or predictions, in points",
+    perSample: classes,
+    over: (ps, idx) => {
+      const { tp, pred, support } = classCounts(ps, idx);
+      let total = 0;
+      let seen = 0;
+      for (let c = 0; c < tp.length; c++) {
+        const denom = pred[c] + support[c];
+        if (denom === 0) continue;
+        seen++;
+        total += 2 * tp[c] / denom;
+      }
+      return seen === 0 ? 0 : 100 * total / seen;
+    },
+    defaultRule: driftLimit(true)
+  },
+  {
+    name: "worst-class-accuracy",
+    tasks: ["classification"],
+    higherIsBetter: true,
+    unit: "points",
+    meaning: "the accuracy of the class the model gets right least often, in points",
+    perSample: classes,
+    over: (ps, idx) => {
+      const { tp, support } = classCounts(ps, idx);
+      let worst = 100;
+      for (let c = 0; c < tp.length; c++) if (support[c] > 0) worst = Math.min(worst, 100 * tp[c] / support[c]);
+      return worst;
+    },
+    defaultRule: driftLimit(true)
+  },
+  topK(3),
+  topK(5),
+  topK(10),
+  {
+    name: "mae",
+    tasks: ["regression"],
+    higherIsBetter: false,
+    unit: "label units",
+    meaning: "the mean absolute difference between prediction and target, in the targets' units",
+    perSample: { absError },
+    over: (ps, idx) => mean(ps.absError, idx),
+    defaultRule: driftLimit(false)
+  },
+  {
+    name: "rmse",
+    tasks: ["regression"],
+    higherIsBetter: false,
+    unit: "label units",
+    meaning: "the root mean squared difference between prediction and target, in the targets' units",
+    perSample: { absError },
+    over: (ps, idx) => {
+      const e = ps.absError;
+      let s = 0;
+      for (let i2 = 0; i2 < idx.length; i2++) s += e[idx[i2]] * e[idx[i2]];
+      return Math.sqrt(s / idx.length);
+    },
+    defaultRule: driftLimit(false)
+  },
+  {
+    name: "agreement",
+    tasks: ["fidelity"],
+    higherIsBetter: true,
+    unit: "points",
+    meaning: "the share of samples whose top-1 class is the reference model's top-1 class, in points",
+    perSample: { correct: agrees, predicted },
+    over: (ps, idx) => meanPoints(ps.correct, idx),
+    mcnemar: true,
+    defaultRule: driftLimit(true)
+  },
+  {
+    name: "cosine",
+    tasks: ["fidelity"],
+    higherIsBetter: true,
+    unit: "fraction",
+    meaning: "the mean cosine similarity of each sample's output to the reference's (1 = same direction)",
+    perSample: { cosine },
+    over: (ps, idx) => mean(ps.cosine, idx),
+    defaultRule: driftLimit(true)
+  },
+  {
+    name: "sqnr",
+    tasks: ["fidelity"],
+    higherIsBetter: true,
+    unit: "dB",
+    meaning: `the signal-to-noise ratio of the output against the reference, 10 log10(signal energy / error energy), in dB (identical outputs: ${SQNR_CEILING_DB})`,
+    perSample: { signal: signalEnergy, noise: noiseEnergy },
+    over: (ps, idx) => {
+      const noise = sum(ps.noise, idx);
+      return noise === 0 ? SQNR_CEILING_DB : Math.min(SQNR_CEILING_DB, 10 * Math.log10(sum(ps.signal, idx) / noise));
+    },
+    defaultRule: driftLimit(true)
+  },
+  {
+    name: "max-abs-error",
+    tasks: ["fidelity"],
+    higherIsBetter: false,
+    unit: "output units",
+    meaning: "the largest absolute difference between any output value and the reference's, in the output's units",
+    perSample: { maxAbsError: maxAbsDifference },
+    over: (ps, idx) => max(ps.maxAbsError, idx),
+    defaultRule: driftLimit(false)
+  }
+];
+var BY_NAME = new Map(METRICS.map((m) => [m.name, m]));
+function canonicalMetric(name) {
+  return name.trim().toLowerCase().replace(/_/g, "-");
+}
+function metricDef(name) {
+  const canonical = canonicalMetric(name);
+  return BY_NAME.get(canonical) ?? BY_NAME.get(canonical.split(":")[0]);
+}
+function higherIsBetter(metric) {
+  return metricDef(metric)?.higherIsBetter ?? true;
+}
+function metricsOfTask(task) {
+  return METRICS.filter((m) => m.tasks.includes(task));
+}
+function metricValue(values, metric) {
+  const want = canonicalMetric(metric);
+  for (const [k, v] of Object.entries(values)) if (canonicalMetric(k) === want) return v;
+  if (want === "top1") return metricValue(values, "accuracy");
+  return void 0;
+}
+function metricColumns(metric, ps) {
+  const def = metricDef(metric);
+  if (!def) return void 0;
+  const suffix = outputSuffix(metric);
+  const view = {};
+  for (const key of Object.keys(def.perSample)) {
+    const column = ps[key + suffix];
+    if (!Array.isArray(column)) return void 0;
+    view[key] = column;
+  }
+  return view;
+}
+function outputSuffix(metric) {
+  const i2 = metric.indexOf(":");
+  return i2 < 0 ? "" : metric.slice(i2);
+}
+
+// src/metrics/tasks.ts
+var TASKS = {
+  classification: {
+    needs: "labels",
+    defaultMetrics: ["accuracy"],
+    check(s, w) {
+      if (!w.labelsIntegral) throw new InputError(`${w.labelsSource}: classification labels must be whole class ids; for continuous targets use 'task: regression'`, w.labelsSource);
+      if (s.per < 2) throw new InputError(`${w.model}: output '${w.output}' has ${s.per} value per sample; classification needs one score per class (for a single score use 'task: regression')`, w.model);
+      const maxLabel = s.labels.reduce((a, b) => Math.max(a, b), 0);
+      if (maxLabel >= s.per) throw new InputError(`${w.labelsSource}: label ${maxLabel} but the model scores only ${s.per} classes`, w.labelsSource);
+    }
+  },
+  regression: {
+    needs: "labels",
+    defaultMetrics: ["mae", "rmse"],
+    check(s, w) {
+      if (s.per !== 1) throw new InputError(`${w.model}: output '${w.output}' has ${s.per} values per sample; regression compares one prediction per sample with one target`, w.model);
+    }
+  },
+  fidelity: {
+    needs: "reference",
+    defaultMetrics: ["agreement", "cosine"],
+    check() {
+    }
+  }
+};
+
+// src/metrics/score.ts
+function scoreOutput(task, s) {
+  const computed = /* @__PURE__ */ new Map();
+  const perSample2 = {};
+  const metrics = {};
+  const all = Array.from({ length: s.n }, (_, i2) => i2);
+  for (const def of metricsOfTask(task)) {
+    if (def.applies && !def.applies(s)) continue;
+    const columns = {};
+    for (const [key, column] of Object.entries(def.perSample)) {
+      let values = computed.get(column);
+      if (!values) {
+        values = column(s);
+        computed.set(column, values);
+      }
+      columns[key] = values;
+      perSample2[key] = values;
+    }
+    metrics[def.name] = def.over(columns, all);
+  }
+  return { metrics, perSample: perSample2 };
+}
+function classBreakdown(labels2, predicted2, classes2) {
+  let size = classes2;
+  for (const l of labels2) if (l + 1 > size) size = l + 1;
+  const confusion = Array.from({ length: size }, () => new Array(size).fill(0));
+  for (let i2 = 0; i2 < labels2.length; i2++) confusion[labels2[i2]][predicted2[i2]]++;
+  const perClass = {};
+  for (let c = 0; c < size; c++) {
+    const support = confusion[c].reduce((a, b) => a + b, 0);
+    if (support > 0) perClass[String(c)] = 100 * confusion[c][c] / support;
+  }
+  return { perClass, confusion };
+}
+
 // src/evaluate/data.ts
 import * as fs5 from "node:fs";
 
@@ -19828,26 +20181,26 @@ for (i = 0; i < 32768; ++i) {
 }
 var x;
 var i;
-var hMap = (function(cd, mb, r) {
+var hMap = (function(cd, mb2, r) {
   var s = cd.length;
   var i2 = 0;
-  var l = new u16(mb);
+  var l = new u16(mb2);
   for (; i2 < s; ++i2) {
     if (cd[i2])
       ++l[cd[i2] - 1];
   }
-  var le = new u16(mb);
-  for (i2 = 1; i2 < mb; ++i2) {
+  var le = new u16(mb2);
+  for (i2 = 1; i2 < mb2; ++i2) {
     le[i2] = le[i2 - 1] + l[i2 - 1] << 1;
   }
   var co;
   if (r) {
-    co = new u16(1 << mb);
-    var rvb = 15 - mb;
+    co = new u16(1 << mb2);
+    var rvb = 15 - mb2;
     for (i2 = 0; i2 < s; ++i2) {
       if (cd[i2]) {
         var sv = i2 << 4 | cd[i2];
-        var r_1 = mb - cd[i2];
+        var r_1 = mb2 - cd[i2];
         var v = le[cd[i2] - 1]++ << r_1;
         for (var m = v | (1 << r_1) - 1; v <= m; ++v) {
           co[rev[v] >> rvb] = sv;
@@ -19883,7 +20236,7 @@ for (i = 0; i < 32; ++i)
 var i;
 var flrm = /* @__PURE__ */ hMap(flt, 9, 1);
 var fdrm = /* @__PURE__ */ hMap(fdt, 5, 1);
-var max = function(a) {
+var max2 = function(a) {
   var m = a[0];
   for (var i2 = 1; i2 < a.length; ++i2) {
     if (a[i2] > m)
@@ -19984,7 +20337,7 @@ var inflt = function(dat, st, buf, dict) {
           clt[clim[i2]] = bits(dat, pos + i2 * 3, 7);
         }
         pos += hcLen * 3;
-        var clb = max(clt), clbmsk = (1 << clb) - 1;
+        var clb = max2(clt), clbmsk = (1 << clb) - 1;
         var clm = hMap(clt, clb, 1);
         for (var i2 = 0; i2 < tl; ) {
           var r = clm[bits(dat, pos, clbmsk)];
@@ -20005,8 +20358,8 @@ var inflt = function(dat, st, buf, dict) {
           }
         }
         var lt = ldt.subarray(0, hLit), dt = ldt.subarray(hLit);
-        lbt = max(lt);
-        dbt = max(dt);
+        lbt = max2(lt);
+        dbt = max2(dt);
         lm = hMap(lt, lbt, 1);
         dm = hMap(dt, dbt, 1);
       } else
@@ -20409,6 +20762,29 @@ var MinHeap = class {
     return top;
   }
 };
+function cloneModel(model) {
+  return {
+    ...model,
+    opsetImports: model.opsetImports.map((o) => ({ ...o })),
+    metadata: model.metadata.map((m) => ({ ...m })),
+    graph: cloneGraph(model.graph)
+  };
+}
+function cloneGraph(g) {
+  return {
+    ...g,
+    nodes: g.nodes.map(cloneNode),
+    inputs: g.inputs.map((v) => ({ ...v })),
+    outputs: g.outputs.map((v) => ({ ...v })),
+    valueInfo: g.valueInfo.map((v) => ({ ...v })),
+    initializers: [...g.initializers],
+    sparseInitializers: [...g.sparseInitializers]
+  };
+}
+function cloneNode(n2) {
+  const attributes = n2.attributes.map((a) => a.type === "graph" ? { ...a, value: cloneGraph(a.value) } : a.type === "graphs" ? { ...a, value: a.value.map(cloneGraph) } : { ...a });
+  return { ...n2, inputs: [...n2.inputs], outputs: [...n2.outputs], attributes };
+}
 
 // src/onnx/import.ts
 import * as fs from "node:fs";
@@ -25002,6 +25378,55 @@ function decodeTensorFile(bytes2, label) {
   return { name: t.name, dataType: t.dataType, dims, raw };
 }
 
+// src/onnx/weights.ts
+var QUANT_PARAM_SLOTS = {
+  QuantizeLinear: [1, 2],
+  DequantizeLinear: [1, 2],
+  MatMulInteger: [2, 3],
+  ConvInteger: [2, 3],
+  DynamicQuantizeMatMul: [2, 3],
+  MatMulNBits: [2, 3],
+  QLinearConv: [1, 2, 4, 5, 6, 7],
+  QLinearMatMul: [1, 2, 4, 5, 6, 7]
+};
+function countParams(model) {
+  const g = model.graph;
+  const weightUse = weightUses(g);
+  let n2 = 0;
+  const add = (name, dataType, dims) => {
+    if (dataType === 7 /* INT64 */) return;
+    const use = weightUse.get(name);
+    if (use === "quant-param") return;
+    const count2 = typeof use === "number" ? use : elementCount(dims);
+    if (count2 > 1) n2 += count2;
+  };
+  for (const t of g.initializers) add(t.name, t.dataType, t.dims);
+  for (const s of g.sparseInitializers) add(s.values.name, s.values.dataType, s.dims);
+  return n2;
+}
+function weightUses(g) {
+  const asParam = /* @__PURE__ */ new Map();
+  const packed = /* @__PURE__ */ new Map();
+  const note = (name, isParam) => asParam.set(name, (asParam.get(name) ?? true) && isParam);
+  for (const node of g.nodes) {
+    const slots = node.domain === "" || node.domain === "com.microsoft" ? QUANT_PARAM_SLOTS[node.opType] : void 0;
+    node.inputs.forEach((name, slot) => {
+      if (name) note(name, slots?.includes(slot) ?? false);
+    });
+    if (node.opType === "MatMulNBits" && node.inputs[1]) packed.set(node.inputs[1], nbitsElements(node));
+  }
+  const out = /* @__PURE__ */ new Map();
+  for (const [name, isParam] of asParam) if (isParam) out.set(name, "quant-param");
+  for (const [name, count2] of packed) out.set(name, count2);
+  return out;
+}
+function nbitsElements(node) {
+  return getInt(node, "K", 0) * getInt(node, "N", 0);
+}
+function initializerBytes(model) {
+  return model.graph.initializers.reduce((a, t) => a + t.raw.byteLength, 0);
+}
+
 // src/evaluate/npy.ts
 import * as fs3 from "node:fs";
 var DTYPES = {
@@ -25084,25 +25509,25 @@ function field(text) {
 }
 
 // src/evaluate/data-readers.ts
-function readInputsMap(files, labels) {
+function readInputsMap(files, labels2) {
   const inputs = {};
   for (const [name, file] of Object.entries(files)) inputs[name] = { ...readNpy(file), source: file };
-  return { inputs, labels: labels ? readLabels(labels) : void 0 };
+  return { inputs, labels: labels2 ? readLabels(labels2) : void 0 };
 }
 function readLabels(file) {
   if (!file.endsWith(".npy")) throw new InputError(`${file}: labels must be a .npy file (class ids or regression targets)`, file);
   return { ...readNpy(file), source: file };
 }
-function readSinglePath(file, labels) {
+function readSinglePath(file, labels2) {
   let data;
   if (fs4.statSync(file).isDirectory()) data = readTestDataFolder(file);
   else if (file.endsWith(".npz")) data = readNpz(file);
   else if (file.endsWith(".jsonl") || file.endsWith(".ndjson")) data = readJsonl(file);
   else if (file.endsWith(".npy")) data = { inputs: { "": { ...readNpy(file), source: file } } };
   else throw new InputError(`${file}: unknown data format; use .npy per input, one .npz, a .jsonl file or an ONNX test_data_set folder`, file);
-  if (labels) {
-    if (data.labels) throw new InputError(`${labels}: labels are given twice (also inside ${file}); keep one`, labels);
-    data.labels = readLabels(labels);
+  if (labels2) {
+    if (data.labels) throw new InputError(`${labels2}: labels are given twice (also inside ${file}); keep one`, labels2);
+    data.labels = readLabels(labels2);
   }
   return data;
 }
@@ -25114,22 +25539,22 @@ function readNpz(file) {
     throw new InputError(`${file}: not a readable .npz (zip) file: ${err2.message}`, file);
   }
   const inputs = {};
-  let labels;
+  let labels2;
   for (const [entry, bytes2] of Object.entries(entries)) {
     if (!entry.endsWith(".npy")) continue;
     const name = entry.slice(0, -4);
     const arr = { ...parseNpy(bytes2, `${file}:${entry}`), source: `${file}:${entry}` };
-    if (name === "labels") labels = arr;
+    if (name === "labels") labels2 = arr;
     else inputs[name] = arr;
   }
   if (!Object.keys(inputs).length) throw new InputError(`${file}: the .npz holds no arrays besides labels; save one array per model input name`, file);
-  return { inputs, labels };
+  return { inputs, labels: labels2 };
 }
 function readJsonl(file) {
   const lines = fs4.readFileSync(file, "utf8").split("\n");
   const values = {};
   const shapes = {};
-  const labels = [];
+  const labels2 = [];
   let count2 = 0;
   lines.forEach((line, i2) => {
     if (!line.trim()) return;
@@ -25159,17 +25584,17 @@ function readJsonl(file) {
     }
     if (rec.label !== void 0) {
       if (typeof rec.label !== "number") throw new InputError(`${where}: "label" must be a number (got ${JSON.stringify(rec.label)})`, file);
-      labels.push(rec.label);
-    } else if (labels.length) throw new InputError(`${where}: "label" is missing (earlier lines have one)`, file);
+      labels2.push(rec.label);
+    } else if (labels2.length) throw new InputError(`${where}: "label" is missing (earlier lines have one)`, file);
     count2++;
   });
   if (count2 === 0) throw new InputError(`${file}: no samples (empty file)`, file);
-  if (labels.length && labels.length !== count2) throw new InputError(`${file}: the first lines have no "label" but later lines do; label every line or none`, file);
+  if (labels2.length && labels2.length !== count2) throw new InputError(`${file}: the first lines have no "label" but later lines do; label every line or none`, file);
   const inputs = {};
   for (const [name, v] of Object.entries(values)) {
     inputs[name] = { type: "float64", shape: [count2, ...shapes[name]], data: Float64Array.from(v), source: file, untyped: true };
   }
-  const labelArr = labels.length ? { type: "float64", shape: [count2], data: Float64Array.from(labels), source: file, untyped: true } : void 0;
+  const labelArr = labels2.length ? { type: "float64", shape: [count2], data: Float64Array.from(labels2), source: file, untyped: true } : void 0;
   return { inputs, labels: labelArr };
 }
 var MAX_JSON_RANK = 32;
@@ -25283,10 +25708,10 @@ function gaussian(seed) {
 var FLOAT_TYPES = /* @__PURE__ */ new Set(["float32", "float64", "float16"]);
 var INT_TYPES = /* @__PURE__ */ new Set(["int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64", "bool"]);
 var Dataset = class _Dataset {
-  constructor(inputs, count2, labels, expectedOutputs, notes = [], fixedBatch) {
+  constructor(inputs, count2, labels2, expectedOutputs, notes = [], fixedBatch) {
     this.inputs = inputs;
     this.count = count2;
-    this.labels = labels;
+    this.labels = labels2;
     this.expectedOutputs = expectedOutputs;
     this.notes = notes;
     this.fixedBatch = fixedBatch;
@@ -25306,8 +25731,8 @@ var Dataset = class _Dataset {
       const size = sampleSize(i2.sampleShape);
       return { ...i2, data: i2.data.subarray(start * size, end * size) };
     };
-    const labels = this.labels ? { ...this.labels, values: this.labels.values.subarray(start, end) } : void 0;
-    return new _Dataset(this.inputs.map(cut), end - start, labels, this.expectedOutputs?.map(cut), this.notes, this.fixedBatch);
+    const labels2 = this.labels ? { ...this.labels, values: this.labels.values.subarray(start, end) } : void 0;
+    return new _Dataset(this.inputs.map(cut), end - start, labels2, this.expectedOutputs?.map(cut), this.notes, this.fixedBatch);
   }
   /**
    * Feeds of at most `batchSize` samples (exactly `fixedBatch` when the model fixes it). With
@@ -25477,7 +25902,7 @@ function datasetFromRaw(raw) {
     checkFinite(i2);
   }
   if (count2 === 0) throw new InputError(`${entries[0][1].source}: no samples (shape [${entries[0][1].shape}]); the first axis counts samples`, entries[0][1].source);
-  let labels;
+  let labels2;
   if (raw.labels) {
     const l = raw.labels;
     const n2 = l.shape[0] ?? 0;
@@ -25486,10 +25911,10 @@ function datasetFromRaw(raw) {
     const values = Float64Array.from(l.data, (v) => Number(v));
     const bad = values.findIndex((v) => !Number.isFinite(v));
     if (bad >= 0) throw new InputError(`${l.source}: label of sample ${bad} is ${values[bad]}`, l.source);
-    labels = { values, integral: values.every((v) => Number.isInteger(v)), source: l.source };
+    labels2 = { values, integral: values.every((v) => Number.isInteger(v)), source: l.source };
   }
   const outputs = raw.outputs ? Object.entries(raw.outputs).map(([name, a]) => toInput(name, a)) : void 0;
-  return new Dataset(inputs, count2, labels, outputs?.length ? outputs : void 0);
+  return new Dataset(inputs, count2, labels2, outputs?.length ? outputs : void 0);
 }
 function toInput(name, a) {
   return { name, type: a.type, feedType: a.type, sampleShape: a.shape.slice(1), data: a.data, source: a.source, untyped: a.untyped };
@@ -25503,129 +25928,321 @@ function checkFinite(i2) {
     }
   }
 }
-function datasetFromArrays(inputs, labels) {
+function datasetFromArrays(inputs, labels2) {
   const raw = { inputs: {} };
   for (const [name, a] of Object.entries(inputs)) raw.inputs[name] = { ...a, source: `<${name}>` };
-  if (labels) raw.labels = { type: "float64", shape: [labels.length], data: Float64Array.from(labels), source: "<labels>" };
+  if (labels2) raw.labels = { type: "float64", shape: [labels2.length], data: Float64Array.from(labels2), source: "<labels>" };
   return datasetFromRaw(raw);
 }
 
-// src/evaluate/metrics.ts
-function argmax(values, offset, n2) {
-  let best = 0;
-  let bestValue = -Infinity;
-  for (let k = 0; k < n2; k++) {
-    const v = values[offset + k];
-    if (v > bestValue) {
-      bestValue = v;
-      best = k;
+// src/evaluate/session.ts
+import { createRequire as createRequire2 } from "node:module";
+var ortModule;
+function loadRuntime() {
+  if (ortModule) return ortModule;
+  try {
+    const require3 = createRequire2(import.meta.url);
+    ortModule = require3("onnxruntime-node");
+  } catch (err2) {
+    throw new InputError(
+      `cannot load the ONNX Runtime native binary for ${process.platform}-${process.arch} (${err2.message.split("\n")[0]}). prune-gate supports linux-x64 and linux-arm64 runners (ubuntu-latest) and macOS/Windows from npm; reinstall with \`npm ci\`.`
+    );
+  }
+  return ortModule;
+}
+function runtimeVersion() {
+  return loadRuntime().env.versions?.node ?? "unknown";
+}
+var ModelSession = class _ModelSession {
+  constructor(ort, session, label) {
+    this.ort = ort;
+    this.session = session;
+    this.label = label;
+  }
+  ort;
+  session;
+  label;
+  /** Creates a session from a file path or serialized model bytes. Load failures are InputErrors. */
+  static async create(model, options = {}) {
+    const ort = loadRuntime();
+    const label = options.label ?? (typeof model === "string" ? model : "<in-memory model>");
+    const sessionOptions = {
+      intraOpNumThreads: options.intraOpThreads ?? 1,
+      interOpNumThreads: options.interOpThreads ?? 1,
+      executionMode: "sequential",
+      graphOptimizationLevel: options.graphOptimizationLevel ?? "all",
+      // Spinning thread pools of several sessions fight over 2 cores and wreck latency tails.
+      extra: nestEntries({ "session.intra_op.allow_spinning": "0", "session.inter_op.allow_spinning": "0", ...options.configEntries })
+    };
+    if (options.profileFilePrefix) {
+      sessionOptions.enableProfiling = true;
+      sessionOptions.profileFilePrefix = options.profileFilePrefix;
+    }
+    if (options.optimizedModelFilePath) sessionOptions.optimizedModelFilePath = options.optimizedModelFilePath;
+    if (options.logSeverityLevel !== void 0) sessionOptions.logSeverityLevel = options.logSeverityLevel;
+    try {
+      const session = typeof model === "string" ? await ort.InferenceSession.create(model, sessionOptions) : await ort.InferenceSession.create(model, sessionOptions);
+      return new _ModelSession(ort, session, label);
+    } catch (err2) {
+      throw new InputError(`${label}: ONNX Runtime cannot load the model: ${firstLine(err2)}`, label);
     }
   }
-  return best;
+  get inputNames() {
+    return this.session.inputNames;
+  }
+  get outputNames() {
+    return this.session.outputNames;
+  }
+  /** Input and output names with element types and shapes, as ORT reports them. */
+  get inputs() {
+    return ioInfo(this.session.inputMetadata);
+  }
+  get outputs() {
+    return ioInfo(this.session.outputMetadata);
+  }
+  /** Runs the model. Returns every output (or the requested ones) as host tensors. */
+  async run(feeds, outputNames) {
+    const ortFeeds = {};
+    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new this.ort.Tensor(t.type, t.data, t.dims);
+    let results;
+    try {
+      results = outputNames ? await this.session.run(ortFeeds, outputNames) : await this.session.run(ortFeeds);
+    } catch (err2) {
+      throw new InputError(`${this.label}: ONNX Runtime failed to run the model: ${firstLine(err2)}`, this.label);
+    }
+    const out = {};
+    for (const [name, t] of Object.entries(results)) {
+      out[name] = { type: t.type, dims: [...t.dims], data: t.data };
+      t.dispose?.();
+    }
+    return out;
+  }
+  /** Stops profiling (the profile file appears under the prefix given at creation). */
+  endProfiling() {
+    this.session.endProfiling();
+  }
+  async release() {
+    await this.session.release();
+  }
+};
+function ioInfo(meta) {
+  return meta.map((m) => {
+    const t = m;
+    return { name: t.name, type: t.isTensor ? t.type ?? "unknown" : "non-tensor", shape: t.shape ? [...t.shape] : [] };
+  });
 }
-function labelRank(values, offset, n2, label) {
-  const own = values[offset + label];
-  let rank = 0;
-  for (let k = 0; k < n2; k++) if (k !== label && (values[offset + k] > own || values[offset + k] === own && k < label)) rank++;
-  return rank;
+function nestEntries(entries) {
+  const root2 = {};
+  for (const [key, value] of Object.entries(entries)) {
+    const parts = key.split(".");
+    let node = root2;
+    for (const p of parts.slice(0, -1)) node = node[p] ??= {};
+    node[parts[parts.length - 1]] = value;
+  }
+  return root2;
 }
-function classificationMetrics(scores, classes, labels, ks = [5]) {
-  const n2 = labels.length;
-  if (scores.length !== n2 * classes) throw new Error(`scores hold ${scores.length} values for ${n2} samples x ${classes} classes`);
-  const predicted = new Array(n2);
-  const correct = new Array(n2);
-  const topHits = Object.fromEntries(ks.map((k) => [k, 0]));
-  const size = Math.max(classes, ...Array.from(labels, (l) => l + 1));
-  const confusion = Array.from({ length: size }, () => new Array(size).fill(0));
-  for (let i2 = 0; i2 < n2; i2++) {
-    const p = argmax(scores, i2 * classes, classes);
-    const y = labels[i2];
-    predicted[i2] = p;
-    correct[i2] = p === y ? 1 : 0;
-    confusion[y][p]++;
-    if (ks.length && y < classes) {
-      const r = labelRank(scores, i2 * classes, classes, y);
-      for (const k of ks) if (r < k) topHits[k]++;
+function firstLine(err2) {
+  return String(err2?.message ?? err2).split("\n")[0];
+}
+
+// src/evaluate/evaluate.ts
+async function evaluateModel(model, dataset, options) {
+  const label = options.label ?? (typeof model === "string" ? model : "<in-memory model>");
+  const session = await ModelSession.create(model, { ...options.session, label });
+  try {
+    const ds = dataset.forModel(session.inputs, label);
+    const outputs = await collectOutputs(session, ds, options.batchSize ?? 32, label);
+    const scored = score(outputs, ds, options, label);
+    const result = { task: options.task, samples: ds.count, ...scored };
+    if (options.noise && options.noise.sigma > 0) {
+      const noisy = await collectOutputs(session, ds, options.batchSize ?? 32, label, options.noise);
+      result.robustness = { sigma: options.noise.sigma, seed: options.noise.seed, metrics: score(noisy, ds, options, label).metrics };
+    }
+    return { result, outputs: options.keepOutputs ? outputs : void 0, notes: ds.notes };
+  } finally {
+    await session.release();
+  }
+}
+async function runModel(model, dataset, options = {}) {
+  const label = options.label ?? (typeof model === "string" ? model : "<in-memory model>");
+  const session = await ModelSession.create(model, { ...options.session, label });
+  try {
+    const ds = dataset.forModel(session.inputs, label);
+    return { outputs: await collectOutputs(session, ds, options.batchSize ?? 32, label, options.noise), notes: ds.notes };
+  } finally {
+    await session.release();
+  }
+}
+async function collectOutputs(session, ds, batchSize, label, noise) {
+  const names = [...session.outputNames];
+  const chunks = Object.fromEntries(names.map((n2) => [n2, []]));
+  const perSample2 = {};
+  let done = 0;
+  for (const feeds of ds.batches(batchSize, { noise })) {
+    const n2 = Object.values(feeds)[0].dims[0];
+    const out = await session.run(feeds);
+    for (const name of names) {
+      const t = out[name];
+      const values = toFloat322(t, `${label}: output '${name}'`);
+      const per = t.dims.length && t.dims[0] === n2 ? sampleSize(t.dims.slice(1)) : values.length / n2;
+      if (!Number.isInteger(per)) throw new InputError(`${label}: output '${name}' has shape [${t.dims}], which does not split into ${n2} samples`, label);
+      if (perSample2[name] !== void 0 && perSample2[name] !== per) throw new InputError(`${label}: output '${name}' changes size between batches (${perSample2[name]} then ${per} per sample)`, label);
+      perSample2[name] = per;
+      for (let k = 0; k < values.length; k++) {
+        if (!Number.isFinite(values[k])) {
+          throw new InputError(`${label}: output '${name}' is ${values[k]} for sample ${done + Math.floor(k / per)}${noise ? ` (with input noise sigma=${noise.sigma})` : ""}; the model produced a non-finite value`, label);
+        }
+      }
+      chunks[name].push(values);
+    }
+    done += n2;
+  }
+  const data = {};
+  for (const name of names) {
+    const total = chunks[name].reduce((s, c) => s + c.length, 0);
+    const all = new Float32Array(total);
+    let o = 0;
+    for (const c of chunks[name]) {
+      all.set(c, o);
+      o += c.length;
+    }
+    data[name] = all;
+  }
+  return { label, count: done, names, perSample: perSample2, data };
+}
+function toFloat322(t, what) {
+  if (t.type === "string") throw new InputError(`${what} is a string tensor; metrics need numbers`);
+  if (t.data instanceof Float32Array) return t.data.slice();
+  if (t.type === "float16") return Float32Array.from(t.data, float16ToFloat32);
+  return Float32Array.from(t.data, (v) => Number(v));
+}
+function score(outputs, ds, options, label) {
+  const task = TASKS[options.task];
+  if (task.needs === "reference") {
+    const reference = options.reference ?? expectedAsReference(ds);
+    if (!reference) throw new InputError(`${label}: task 'fidelity' needs the original model's outputs as the reference (or data with expected outputs)`, label);
+    return compareToReference(outputs, reference);
+  }
+  const outName = options.outputName ?? outputs.names[0];
+  if (!outputs.data[outName]) throw new InputError(`${label}: no output named '${outName}' (outputs: ${outputs.names.join(", ")})`, label);
+  if (!ds.labels) throw new InputError(`task '${options.task}' needs labels (data.eval.labels, 'labels' in the .npz or "label" in the .jsonl); without labels use 'task: fidelity'`);
+  const s = { n: outputs.count, values: outputs.data[outName], per: outputs.perSample[outName], labels: ds.labels.values };
+  task.check(s, { model: label, output: outName, labelsSource: ds.labels.source, labelsIntegral: ds.labels.integral });
+  const scored = scoreOutput(options.task, s);
+  if (options.task !== "classification") return scored;
+  return { ...scored, ...classBreakdown(scored.perSample.labels, scored.perSample.predicted, s.per) };
+}
+function expectedAsReference(ds) {
+  if (!ds.expectedOutputs) return void 0;
+  const data = {};
+  const perSample2 = {};
+  for (const o of ds.expectedOutputs) {
+    data[o.name] = Float32Array.from(o.data, (v) => Number(v));
+    perSample2[o.name] = sampleSize(o.sampleShape);
+  }
+  return { label: "expected outputs", count: ds.count, names: ds.expectedOutputs.map((o) => o.name), perSample: perSample2, data };
+}
+function compareToReference(candidate, reference) {
+  if (candidate.count !== reference.count) throw new InputError(`${candidate.label} has outputs for ${candidate.count} samples but the reference ${reference.label} for ${reference.count}`);
+  const metrics = {};
+  let perSample2 = {};
+  const refNames = candidate.names.every((n2) => reference.data[n2]) ? candidate.names : reference.names;
+  candidate.names.forEach((name, i2) => {
+    const refName = refNames[i2];
+    if (!refName || !reference.data[refName]) return;
+    if (candidate.perSample[name] !== reference.perSample[refName]) {
+      throw new InputError(`${candidate.label}: output '${name}' has ${candidate.perSample[name]} values per sample but the reference's '${refName}' has ${reference.perSample[refName]}`);
+    }
+    const scored = scoreOutput("fidelity", { n: candidate.count, values: candidate.data[name], per: candidate.perSample[name], reference: reference.data[refName] });
+    for (const [k, v] of Object.entries(scored.metrics)) {
+      if (i2 === 0) metrics[k] = v;
+      if (candidate.names.length > 1) metrics[`${k}:${name}`] = v;
+    }
+    if (i2 === 0) perSample2 = scored.perSample;
+  });
+  return { metrics, perSample: perSample2 };
+}
+async function evaluatePair(reference, candidate, dataset, options) {
+  let ref = options.referenceResult;
+  let refOut = options.referenceOutputs;
+  let notes = [];
+  if (!ref || !refOut) {
+    const refLabel = typeof reference === "string" ? reference : "reference";
+    if (options.task === "fidelity") {
+      const run = await runModel(reference, dataset, { ...options, label: refLabel });
+      refOut = run.outputs;
+      ref = { task: "fidelity", samples: refOut.count, ...compareToReference(refOut, refOut) };
+      notes = run.notes;
+    } else {
+      const r = await evaluateModel(reference, dataset, { ...options, label: refLabel, keepOutputs: true });
+      refOut = r.outputs;
+      ref = r.result;
+      notes = r.notes;
     }
   }
-  const perClass = {};
-  let f1Sum = 0;
-  let f1Count = 0;
-  for (let c = 0; c < size; c++) {
-    const tp = confusion[c][c];
-    let support = 0;
-    let predictedC = 0;
-    for (let k = 0; k < size; k++) {
-      support += confusion[c][k];
-      predictedC += confusion[k][c];
-    }
-    if (support > 0) perClass[String(c)] = 100 * tp / support;
-    if (support > 0 || predictedC > 0) {
-      f1Sum += 2 * tp / (support + predictedC);
-      f1Count++;
+  const cand = await evaluateModel(candidate, dataset, { ...options, label: typeof candidate === "string" ? candidate : "candidate", reference: options.task === "fidelity" ? refOut : options.reference });
+  return { reference: ref, candidate: cand.result, referenceOutputs: refOut, notes: [...notes, ...cand.notes] };
+}
+
+// src/evaluate/energy.ts
+import * as fs6 from "node:fs";
+import * as path5 from "node:path";
+var POWERCAP = "/sys/class/powercap";
+function raplDomains(root2 = POWERCAP) {
+  let entries;
+  try {
+    entries = fs6.readdirSync(root2);
+  } catch {
+    return [];
+  }
+  const out = [];
+  for (const e of entries.filter((d) => /^intel-rapl:\d+$/.test(d)).sort()) {
+    const file = path5.join(root2, e, "energy_uj");
+    try {
+      Number(fs6.readFileSync(file, "utf8"));
+      const maxUj = Number(fs6.readFileSync(path5.join(root2, e, "max_energy_range_uj"), "utf8")) || Number.MAX_SAFE_INTEGER;
+      out.push({ file, maxUj });
+    } catch {
     }
   }
-  const perClassValues = Object.values(perClass);
-  return {
-    accuracy: n2 ? 100 * correct.reduce((a, b) => a + b, 0) / n2 : 0,
-    topK: Object.fromEntries(ks.map((k) => [k, n2 ? 100 * topHits[k] / n2 : 0])),
-    f1: f1Count ? 100 * f1Sum / f1Count : 0,
-    perClass,
-    worstClassAccuracy: perClassValues.length ? Math.min(...perClassValues) : 0,
-    confusion,
-    predicted,
-    correct
-  };
+  return out;
 }
-function regressionMetrics(predictions, targets) {
-  const n2 = targets.length;
-  if (predictions.length !== n2) throw new Error(`${predictions.length} predictions for ${n2} targets`);
-  const absError = new Array(n2);
-  let sumAbs = 0;
-  let sumSq = 0;
-  for (let i2 = 0; i2 < n2; i2++) {
-    const e = predictions[i2] - targets[i2];
-    absError[i2] = Math.abs(e);
-    sumAbs += Math.abs(e);
-    sumSq += e * e;
+function raplAvailable(root2 = POWERCAP) {
+  return raplDomains(root2).length > 0;
+}
+function readUj(d) {
+  return Number(fs6.readFileSync(d.file, "utf8"));
+}
+var RunEnergy = class {
+  cpuMicros = 0;
+  uj = 0;
+  runs = 0;
+  domains;
+  constructor(root2 = POWERCAP) {
+    this.domains = raplDomains(root2);
   }
-  return { mae: n2 ? sumAbs / n2 : 0, rmse: n2 ? Math.sqrt(sumSq / n2) : 0, absError };
-}
-function fidelityMetrics(candidate, reference, n2) {
-  if (candidate.length !== reference.length) throw new Error(`output sizes differ: ${candidate.length} vs ${reference.length}`);
-  const per = n2 ? candidate.length / n2 : 0;
-  const agree = new Array(n2);
-  const cosinePerSample = new Array(n2);
-  let signal = 0;
-  let noise = 0;
-  let maxAbs = 0;
-  for (let i2 = 0; i2 < n2; i2++) {
-    const o = i2 * per;
-    agree[i2] = argmax(candidate, o, per) === argmax(reference, o, per) ? 1 : 0;
-    let dot = 0;
-    let nc = 0;
-    let nr = 0;
-    for (let k = 0; k < per; k++) {
-      const c = candidate[o + k];
-      const r = reference[o + k];
-      dot += c * r;
-      nc += c * c;
-      nr += r * r;
-      signal += r * r;
-      noise += (r - c) * (r - c);
-      maxAbs = Math.max(maxAbs, Math.abs(r - c));
-    }
-    cosinePerSample[i2] = nc === 0 && nr === 0 ? 1 : nc === 0 || nr === 0 ? 0 : dot / Math.sqrt(nc * nr);
+  async around(run) {
+    const e0 = this.domains.map(readUj);
+    const c0 = process.cpuUsage();
+    const out = await run();
+    const c = process.cpuUsage(c0);
+    this.domains.forEach((d, i2) => {
+      const now = readUj(d);
+      this.uj += now >= e0[i2] ? now - e0[i2] : now + d.maxUj - e0[i2];
+    });
+    this.cpuMicros += c.user + c.system;
+    this.runs++;
+    return out;
   }
-  return {
-    agreement: n2 ? 100 * agree.reduce((a, b) => a + b, 0) / n2 : 0,
-    cosine: n2 ? cosinePerSample.reduce((a, b) => a + b, 0) / n2 : 0,
-    sqnr: noise === 0 ? Infinity : 10 * Math.log10(signal / noise),
-    maxAbsError: maxAbs,
-    agree,
-    cosinePerSample
-  };
-}
+  result() {
+    return {
+      source: this.domains.length ? "rapl" : "cpu-seconds",
+      requests: this.runs,
+      joulesPerRequest: this.domains.length && this.runs ? this.uj / 1e6 / this.runs : void 0,
+      cpuSecondsPerRequest: this.runs ? this.cpuMicros / 1e6 / this.runs : 0
+    };
+  }
+};
 
 // src/evaluate/stats.ts
 function quantileSorted(sorted, q) {
@@ -25651,18 +26268,6 @@ function pairedBootstrap(n2, statistic, options = {}) {
     stats[r] = statistic(idx);
   }
   return interval(Float64Array.from(stats), options.level ?? 0.95);
-}
-function bootstrapMeanDifference(a, b, options = {}) {
-  if (a.length !== b.length) throw new Error(`paired samples differ in length: ${a.length} vs ${b.length}`);
-  const n2 = a.length;
-  const d = Float64Array.from({ length: n2 }, (_, i2) => b[i2] - a[i2]);
-  const mean = (idx) => {
-    let s = 0;
-    for (let i2 = 0; i2 < idx.length; i2++) s += d[idx[i2]];
-    return s / idx.length;
-  };
-  const value = n2 ? d.reduce((x2, y) => x2 + y, 0) / n2 : 0;
-  return { value, interval: pairedBootstrap(n2, mean, options) };
 }
 function mcnemar(correctA, correctB) {
   if (correctA.length !== correctB.length) throw new Error("paired samples differ in length");
@@ -25780,355 +26385,6 @@ function percentileInterval(a, q, options = {}) {
   return { value: quantileSorted(sa.sorted, q), interval: interval(stats, options.level ?? 0.95) };
 }
 
-// src/evaluate/session.ts
-import { createRequire as createRequire2 } from "node:module";
-var ortModule;
-function loadRuntime() {
-  if (ortModule) return ortModule;
-  try {
-    const require3 = createRequire2(import.meta.url);
-    ortModule = require3("onnxruntime-node");
-  } catch (err2) {
-    throw new InputError(
-      `cannot load the ONNX Runtime native binary for ${process.platform}-${process.arch} (${err2.message.split("\n")[0]}). prune-gate supports linux-x64 and linux-arm64 runners (ubuntu-latest) and macOS/Windows from npm; reinstall with \`npm ci\`.`
-    );
-  }
-  return ortModule;
-}
-function runtimeVersion() {
-  return loadRuntime().env.versions?.node ?? "unknown";
-}
-var ModelSession = class _ModelSession {
-  constructor(ort, session, label) {
-    this.ort = ort;
-    this.session = session;
-    this.label = label;
-  }
-  ort;
-  session;
-  label;
-  /** Creates a session from a file path or serialized model bytes. Load failures are InputErrors. */
-  static async create(model, options = {}) {
-    const ort = loadRuntime();
-    const label = options.label ?? (typeof model === "string" ? model : "<in-memory model>");
-    const sessionOptions = {
-      intraOpNumThreads: options.intraOpThreads ?? 1,
-      interOpNumThreads: options.interOpThreads ?? 1,
-      executionMode: "sequential",
-      graphOptimizationLevel: options.graphOptimizationLevel ?? "all",
-      // Spinning thread pools of several sessions fight over 2 cores and wreck latency tails.
-      extra: nestEntries({ "session.intra_op.allow_spinning": "0", "session.inter_op.allow_spinning": "0", ...options.configEntries })
-    };
-    if (options.profileFilePrefix) {
-      sessionOptions.enableProfiling = true;
-      sessionOptions.profileFilePrefix = options.profileFilePrefix;
-    }
-    if (options.optimizedModelFilePath) sessionOptions.optimizedModelFilePath = options.optimizedModelFilePath;
-    if (options.logSeverityLevel !== void 0) sessionOptions.logSeverityLevel = options.logSeverityLevel;
-    try {
-      const session = typeof model === "string" ? await ort.InferenceSession.create(model, sessionOptions) : await ort.InferenceSession.create(model, sessionOptions);
-      return new _ModelSession(ort, session, label);
-    } catch (err2) {
-      throw new InputError(`${label}: ONNX Runtime cannot load the model: ${firstLine(err2)}`, label);
-    }
-  }
-  get inputNames() {
-    return this.session.inputNames;
-  }
-  get outputNames() {
-    return this.session.outputNames;
-  }
-  /** Input and output names with element types and shapes, as ORT reports them. */
-  get inputs() {
-    return ioInfo(this.session.inputMetadata);
-  }
-  get outputs() {
-    return ioInfo(this.session.outputMetadata);
-  }
-  /** Runs the model. Returns every output (or the requested ones) as host tensors. */
-  async run(feeds, outputNames) {
-    const ortFeeds = {};
-    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new this.ort.Tensor(t.type, t.data, t.dims);
-    let results;
-    try {
-      results = outputNames ? await this.session.run(ortFeeds, outputNames) : await this.session.run(ortFeeds);
-    } catch (err2) {
-      throw new InputError(`${this.label}: ONNX Runtime failed to run the model: ${firstLine(err2)}`, this.label);
-    }
-    const out = {};
-    for (const [name, t] of Object.entries(results)) {
-      out[name] = { type: t.type, dims: [...t.dims], data: t.data };
-      t.dispose?.();
-    }
-    return out;
-  }
-  /** Stops profiling (the profile file appears under the prefix given at creation). */
-  endProfiling() {
-    this.session.endProfiling();
-  }
-  async release() {
-    await this.session.release();
-  }
-};
-function ioInfo(meta) {
-  return meta.map((m) => {
-    const t = m;
-    return { name: t.name, type: t.isTensor ? t.type ?? "unknown" : "non-tensor", shape: t.shape ? [...t.shape] : [] };
-  });
-}
-function nestEntries(entries) {
-  const root2 = {};
-  for (const [key, value] of Object.entries(entries)) {
-    const parts = key.split(".");
-    let node = root2;
-    for (const p of parts.slice(0, -1)) node = node[p] ??= {};
-    node[parts[parts.length - 1]] = value;
-  }
-  return root2;
-}
-function firstLine(err2) {
-  return String(err2?.message ?? err2).split("\n")[0];
-}
-
-// src/evaluate/evaluate.ts
-var SQNR_CEILING_DB = 200;
-async function evaluateModel(model, dataset, options) {
-  const label = options.label ?? (typeof model === "string" ? model : "<in-memory model>");
-  const session = await ModelSession.create(model, { ...options.session, label });
-  try {
-    const ds = dataset.forModel(session.inputs, label);
-    const outputs = await collectOutputs(session, ds, options.batchSize ?? 32, label);
-    const scored = score(outputs, ds, options, label);
-    const result = { task: options.task, samples: ds.count, ...scored };
-    if (options.noise && options.noise.sigma > 0) {
-      const noisy = await collectOutputs(session, ds, options.batchSize ?? 32, label, options.noise);
-      result.robustness = { sigma: options.noise.sigma, seed: options.noise.seed, metrics: score(noisy, ds, options, label).metrics };
-    }
-    return { result, outputs: options.keepOutputs ? outputs : void 0, notes: ds.notes };
-  } finally {
-    await session.release();
-  }
-}
-async function runModel(model, dataset, options = {}) {
-  const label = options.label ?? (typeof model === "string" ? model : "<in-memory model>");
-  const session = await ModelSession.create(model, { ...options.session, label });
-  try {
-    const ds = dataset.forModel(session.inputs, label);
-    return { outputs: await collectOutputs(session, ds, options.batchSize ?? 32, label, options.noise), notes: ds.notes };
-  } finally {
-    await session.release();
-  }
-}
-async function collectOutputs(session, ds, batchSize, label, noise) {
-  const names = [...session.outputNames];
-  const chunks = Object.fromEntries(names.map((n2) => [n2, []]));
-  const perSample = {};
-  let done = 0;
-  for (const feeds of ds.batches(batchSize, { noise })) {
-    const n2 = Object.values(feeds)[0].dims[0];
-    const out = await session.run(feeds);
-    for (const name of names) {
-      const t = out[name];
-      const values = toFloat322(t, `${label}: output '${name}'`);
-      const per = t.dims.length && t.dims[0] === n2 ? sampleSize(t.dims.slice(1)) : values.length / n2;
-      if (!Number.isInteger(per)) throw new InputError(`${label}: output '${name}' has shape [${t.dims}], which does not split into ${n2} samples`, label);
-      if (perSample[name] !== void 0 && perSample[name] !== per) throw new InputError(`${label}: output '${name}' changes size between batches (${perSample[name]} then ${per} per sample)`, label);
-      perSample[name] = per;
-      for (let k = 0; k < values.length; k++) {
-        if (!Number.isFinite(values[k])) {
-          throw new InputError(`${label}: output '${name}' is ${values[k]} for sample ${done + Math.floor(k / per)}${noise ? ` (with input noise sigma=${noise.sigma})` : ""}; the model produced a non-finite value`, label);
-        }
-      }
-      chunks[name].push(values);
-    }
-    done += n2;
-  }
-  const data = {};
-  for (const name of names) {
-    const total = chunks[name].reduce((s, c) => s + c.length, 0);
-    const all = new Float32Array(total);
-    let o = 0;
-    for (const c of chunks[name]) {
-      all.set(c, o);
-      o += c.length;
-    }
-    data[name] = all;
-  }
-  return { label, count: done, names, perSample, data };
-}
-function toFloat322(t, what) {
-  if (t.type === "string") throw new InputError(`${what} is a string tensor; metrics need numbers`);
-  if (t.data instanceof Float32Array) return t.data.slice();
-  if (t.type === "float16") return Float32Array.from(t.data, float16ToFloat32);
-  return Float32Array.from(t.data, (v) => Number(v));
-}
-function topKs(metrics) {
-  const ks = (metrics ?? []).map((m) => /^top(\d+)$/.exec(m)?.[1]).filter((k) => k !== void 0).map(Number);
-  return [.../* @__PURE__ */ new Set([...ks.filter((k) => k > 1), 5])];
-}
-function score(outputs, ds, options, label) {
-  const outName = options.outputName ?? outputs.names[0];
-  if (!outputs.data[outName]) throw new InputError(`${label}: no output named '${outName}' (outputs: ${outputs.names.join(", ")})`, label);
-  const values = outputs.data[outName];
-  const per = outputs.perSample[outName];
-  if (options.task === "classification") {
-    const labels = requireLabels(ds, options.task);
-    if (!ds.labels?.integral) throw new InputError(`${ds.labels?.source}: classification labels must be whole class ids; for continuous targets use 'task: regression'`, ds.labels?.source);
-    if (per < 2) throw new InputError(`${label}: output '${outName}' has ${per} value per sample; classification needs one score per class (for a single score use 'task: regression')`, label);
-    const maxLabel = labels.reduce((a, b) => Math.max(a, b), 0);
-    if (maxLabel >= per) throw new InputError(`${ds.labels?.source}: label ${maxLabel} but the model scores only ${per} classes`, ds.labels?.source);
-    const m = classificationMetrics(values, per, labels, topKs(options.metrics));
-    const metrics = { accuracy: m.accuracy, top1: m.accuracy, f1: m.f1, "worst-class-accuracy": m.worstClassAccuracy };
-    for (const [k, v] of Object.entries(m.topK)) if (Number(k) < per) metrics[`top${k}`] = v;
-    return { metrics, perClass: m.perClass, confusion: m.confusion, perSample: { correct: m.correct, predicted: m.predicted, labels: [...labels] } };
-  }
-  if (options.task === "regression") {
-    const labels = requireLabels(ds, options.task);
-    if (per !== 1) throw new InputError(`${label}: output '${outName}' has ${per} values per sample; regression compares one prediction per sample with one target`, label);
-    const m = regressionMetrics(values, labels);
-    return { metrics: { mae: m.mae, rmse: m.rmse }, perSample: { absError: m.absError, correct: m.absError, labels: [...labels] } };
-  }
-  const reference = options.reference ?? expectedAsReference(ds);
-  if (!reference) throw new InputError(`${label}: task 'fidelity' needs the baseline model's outputs as the reference (or data with expected outputs)`, label);
-  const cmp = compareToReference(outputs, reference);
-  return { metrics: cmp.metrics, perSample: cmp.perSample };
-}
-function requireLabels(ds, task) {
-  if (!ds.labels) throw new InputError(`task '${task}' needs labels (data.eval.labels, 'labels' in the .npz or "label" in the .jsonl); without labels use 'task: fidelity'`);
-  return [...ds.labels.values];
-}
-function expectedAsReference(ds) {
-  if (!ds.expectedOutputs) return void 0;
-  const data = {};
-  const perSample = {};
-  for (const o of ds.expectedOutputs) {
-    data[o.name] = Float32Array.from(o.data, (v) => Number(v));
-    perSample[o.name] = sampleSize(o.sampleShape);
-  }
-  return { label: "expected outputs", count: ds.count, names: ds.expectedOutputs.map((o) => o.name), perSample, data };
-}
-function compareToReference(candidate, reference) {
-  if (candidate.count !== reference.count) throw new InputError(`${candidate.label} has outputs for ${candidate.count} samples but the reference ${reference.label} for ${reference.count}`);
-  const metrics = {};
-  let perSample = {};
-  const refNames = candidate.names.every((n2) => reference.data[n2]) ? candidate.names : reference.names;
-  candidate.names.forEach((name, i2) => {
-    const refName = refNames[i2];
-    if (!refName || !reference.data[refName]) return;
-    if (candidate.perSample[name] !== reference.perSample[refName]) {
-      throw new InputError(`${candidate.label}: output '${name}' has ${candidate.perSample[name]} values per sample but the reference's '${refName}' has ${reference.perSample[refName]}`);
-    }
-    const f = fidelityMetrics(candidate.data[name], reference.data[refName], candidate.count);
-    const values = { agreement: f.agreement, cosine: f.cosine, sqnr: Math.min(f.sqnr, SQNR_CEILING_DB), "max-abs-error": f.maxAbsError };
-    for (const [k, v] of Object.entries(values)) {
-      if (i2 === 0) metrics[k] = v;
-      if (candidate.names.length > 1) metrics[`${k}:${name}`] = v;
-    }
-    if (i2 === 0) {
-      const per = candidate.perSample[name];
-      perSample = { correct: f.agree, predicted: Array.from({ length: candidate.count }, (_, s) => argmaxAt(candidate.data[name], s * per, per)), cosine: f.cosinePerSample };
-    }
-  });
-  return { metrics, perSample };
-}
-function argmaxAt(v, o, n2) {
-  let best = 0;
-  for (let k = 1; k < n2; k++) if (v[o + k] > v[o + best]) best = k;
-  return best;
-}
-async function evaluatePair(baseline, candidate, dataset, options) {
-  let base = options.baselineResult;
-  let baseOut = options.baselineOutputs;
-  let notes = [];
-  if (!base || !baseOut) {
-    const baseLabel = typeof baseline === "string" ? baseline : "baseline";
-    if (options.task === "fidelity") {
-      const run = await runModel(baseline, dataset, { ...options, label: baseLabel });
-      baseOut = run.outputs;
-      base = { task: "fidelity", samples: baseOut.count, ...compareToReference(baseOut, baseOut) };
-      notes = run.notes;
-    } else {
-      const b3 = await evaluateModel(baseline, dataset, { ...options, label: baseLabel, keepOutputs: true });
-      baseOut = b3.outputs;
-      base = b3.result;
-      notes = b3.notes;
-    }
-  }
-  const cand = await evaluateModel(candidate, dataset, { ...options, label: typeof candidate === "string" ? candidate : "candidate", reference: options.task === "fidelity" ? baseOut : options.reference });
-  const seed = options.seed ?? 0;
-  const a = base.perSample.correct;
-  const b = cand.result.perSample.correct;
-  const classLike = options.task !== "regression";
-  return {
-    baseline: base,
-    candidate: cand.result,
-    baselineOutputs: baseOut,
-    difference: a && b ? bootstrapMeanDifference(a.map((v) => classLike ? 100 * v : v), b.map((v) => classLike ? 100 * v : v), { seed }) : void 0,
-    mcnemar: a && b && classLike ? mcnemar(a, b) : void 0,
-    notes: [...notes, ...cand.notes]
-  };
-}
-
-// src/evaluate/energy.ts
-import * as fs6 from "node:fs";
-import * as path5 from "node:path";
-var POWERCAP = "/sys/class/powercap";
-function raplDomains(root2 = POWERCAP) {
-  let entries;
-  try {
-    entries = fs6.readdirSync(root2);
-  } catch {
-    return [];
-  }
-  const out = [];
-  for (const e of entries.filter((d) => /^intel-rapl:\d+$/.test(d)).sort()) {
-    const file = path5.join(root2, e, "energy_uj");
-    try {
-      Number(fs6.readFileSync(file, "utf8"));
-      const maxUj = Number(fs6.readFileSync(path5.join(root2, e, "max_energy_range_uj"), "utf8")) || Number.MAX_SAFE_INTEGER;
-      out.push({ file, maxUj });
-    } catch {
-    }
-  }
-  return out;
-}
-function raplAvailable(root2 = POWERCAP) {
-  return raplDomains(root2).length > 0;
-}
-function readUj(d) {
-  return Number(fs6.readFileSync(d.file, "utf8"));
-}
-var RunEnergy = class {
-  cpuMicros = 0;
-  uj = 0;
-  runs = 0;
-  domains;
-  constructor(root2 = POWERCAP) {
-    this.domains = raplDomains(root2);
-  }
-  async around(run) {
-    const e0 = this.domains.map(readUj);
-    const c0 = process.cpuUsage();
-    const out = await run();
-    const c = process.cpuUsage(c0);
-    this.domains.forEach((d, i2) => {
-      const now = readUj(d);
-      this.uj += now >= e0[i2] ? now - e0[i2] : now + d.maxUj - e0[i2];
-    });
-    this.cpuMicros += c.user + c.system;
-    this.runs++;
-    return out;
-  }
-  result() {
-    return {
-      source: this.domains.length ? "rapl" : "cpu-seconds",
-      requests: this.runs,
-      joulesPerRequest: this.domains.length && this.runs ? this.uj / 1e6 / this.runs : void 0,
-      cpuSecondsPerRequest: this.runs ? this.cpuMicros / 1e6 / this.runs : 0
-    };
-  }
-};
-
 // src/evaluate/latency.ts
 var HARD_CAP_BUDGETS = 4;
 var HARD_CAP_MIN_RUNS = 5;
@@ -26210,7 +26466,7 @@ function summarize(acc, batchSize, seed) {
   let comparison;
   if (samples.length === 2) {
     const [p50, p95, p99] = percentileRatios(samples[0], samples[1], [0.5, 0.95, 0.99], { seed, resamples: 2e3, blockLength: blockLength(samples[0].length), clusters: acc.roundStarts });
-    comparison = { batchSize, baseline: stats[0], candidate: stats[1], ratios: { p50, p95, p99 } };
+    comparison = { batchSize, reference: stats[0], candidate: stats[1], ratios: { p50, p95, p99 } };
   }
   return { batchSize, stats, comparison, stoppedBy: acc.stoppedBy, samplesMs: samples, energy: acc.energy.map((e) => e.result()) };
 }
@@ -26224,14 +26480,14 @@ function relativeHalfWidth(samples, clusters, seed) {
 }
 function latencyStats(samplesMs, batchSize) {
   const sorted = Float64Array.from(samplesMs).sort();
-  const mean = samplesMs.reduce((a, b) => a + b, 0) / samplesMs.length;
+  const mean2 = samplesMs.reduce((a, b) => a + b, 0) / samplesMs.length;
   return {
     batchSize,
     p50: quantileSorted(sorted, 0.5),
     p95: quantileSorted(sorted, 0.95),
     p99: quantileSorted(sorted, 0.99),
-    mean,
-    throughput: batchSize * 1e3 / mean,
+    mean: mean2,
+    throughput: batchSize * 1e3 / mean2,
     runs: samplesMs.length
   };
 }
@@ -26613,7 +26869,14 @@ var baseline_schema_default = {
         predicted: { type: "array", items: { type: "integer", minimum: 0 } },
         labels: { type: "array", items: { type: "integer", minimum: 0 } },
         absError: { type: "array", items: { type: "number", minimum: 0 } },
-        cosine: { type: "array", items: { type: "number" } }
+        cosine: { type: "array", items: { type: "number" } },
+        rank: { type: "array", items: { type: "integer", minimum: 0 } },
+        signal: { type: "array", items: { type: "number", minimum: 0 } },
+        noise: { type: "array", items: { type: "number", minimum: 0 } },
+        maxAbsError: { type: "array", items: { type: "number", minimum: 0 } }
+      },
+      patternProperties: {
+        "^[A-Za-z]+:.+$": { type: "array", items: { type: "number" }, description: "A column of one output of a multi-output model: <column>:<output name>." }
       }
     },
     latency: {
@@ -26680,46 +26943,93 @@ var baseline_schema_default = {
   }
 };
 
-// src/gate/json-schema.ts
+// src/util/json-schema.ts
 var import_ajv = __toESM(require_ajv(), 1);
 function compileSchema(schema) {
-  return new import_ajv.Ajv({ allErrors: true, strict: true }).compile(schema);
+  return new import_ajv.Ajv({ allErrors: true, verbose: true, strict: true }).compile(schema);
 }
-function schemaProblems(validate2, data, max2 = 10) {
+function schemaProblems(validate2, data, options = {}) {
   if (validate2(data)) return [];
+  const errors = validate2.errors ?? [];
+  const oneOfPaths = new Set(errors.filter((e) => e.keyword === "oneOf").map((e) => e.instancePath));
   const out = [];
-  for (const e of validate2.errors ?? []) {
-    const line = describe(e, data);
+  for (const e of errors) {
+    if (e.keyword !== "oneOf" && oneOfPaths.has(e.instancePath)) continue;
+    if (e.keyword === "if") continue;
+    const at = e.instancePath === "" ? "/" : e.instancePath;
+    const line = options.special?.(e, at) ?? describe(e, at);
     if (!out.includes(line)) out.push(line);
-    if (out.length >= max2) break;
+    if (out.length >= (options.max ?? Infinity)) break;
   }
   return out;
 }
-function describe(e, data) {
-  const where = e.instancePath === "" ? "/" : e.instancePath;
-  if (e.keyword === "additionalProperties") {
-    const extra = e.params.additionalProperty;
-    return `${where}: unknown key "${extra}"`;
-  }
-  if (e.keyword === "required") return `${where}: missing required key "${e.params.missingProperty}"`;
-  const found = valueAt(data, e.instancePath);
-  return `${where} ${e.message ?? "is invalid"} (got ${preview(found)})`;
+function got(value) {
+  if (typeof value === "string") return `'${value.length > 60 ? value.slice(0, 57) + "..." : value}'`;
+  if (value === null) return "null";
+  if (value === void 0) return "nothing";
+  if (Array.isArray(value)) return "a list";
+  if (ArrayBuffer.isView(value)) return "binary data";
+  if (value instanceof Set) return "a set";
+  if (typeof value === "object") return "a map";
+  return String(value);
 }
-function valueAt(data, pointer2) {
-  if (pointer2 === "") return data;
-  let cur = data;
-  for (const raw of pointer2.slice(1).split("/")) {
-    const key = raw.replace(/~1/g, "/").replace(/~0/g, "~");
-    if (cur === null || typeof cur !== "object") return void 0;
-    cur = cur[key];
+var TYPE_WORDS = {
+  object: "a map",
+  array: "a list",
+  string: "a string",
+  number: "a number",
+  integer: "an integer",
+  boolean: "true or false",
+  null: "null"
+};
+function describe(e, at) {
+  const params2 = e.params;
+  switch (e.keyword) {
+    case "additionalProperties": {
+      const key = String(params2.additionalProperty);
+      const allowed = Object.keys(e.parentSchema?.properties ?? {});
+      const suggestion = closest(key, allowed);
+      const where = e.instancePath === "" ? `/${key}` : `${e.instancePath}/${key}`;
+      const hint = suggestion ? `; did you mean '${suggestion}'?` : allowed.length ? `; allowed keys here: ${allowed.join(", ")}` : "";
+      return `${where}: unknown key${hint}`;
+    }
+    case "required":
+      return `${at}: missing required key '${String(params2.missingProperty)}'`;
+    case "type":
+      return `${at} must be ${TYPE_WORDS[String(params2.type)] ?? `of type ${String(params2.type)}`} (got ${got(e.data)})`;
+    case "enum":
+      return `${at} must be one of ${params2.allowedValues.map((v) => String(v)).join(", ")} (got ${got(e.data)})`;
+    case "const":
+      return `${at} must be ${String(params2.allowedValue)} (got ${got(e.data)})`;
+    case "uniqueItems":
+      return `${at} has a duplicate entry (items ${String(params2.j)} and ${String(params2.i)})`;
+    default:
+      return `${at} ${e.message ?? "is invalid"} (got ${got(e.data)})`;
   }
-  return cur;
 }
-function preview(v) {
-  if (v === void 0) return "nothing";
-  const s = JSON.stringify(v);
-  if (s === void 0) return String(v);
-  return s.length > 60 ? s.slice(0, 57) + "..." : s;
+function closest(key, candidates) {
+  let best;
+  let bestDistance = Infinity;
+  const normalized = key.toLowerCase().replace(/_/g, "-");
+  for (const c of candidates) {
+    const d = editDistance(normalized, c.toLowerCase().replace(/_/g, "-"));
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = c;
+    }
+  }
+  return best !== void 0 && bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : void 0;
+}
+function editDistance(a, b) {
+  const d = Array.from({ length: a.length + 1 }, (_, i2) => Array.from({ length: b.length + 1 }, (_2, j) => i2 === 0 ? j : j === 0 ? i2 : 0));
+  for (let i2 = 1; i2 <= a.length; i2++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i2 - 1] === b[j - 1] ? 0 : 1;
+      d[i2][j] = Math.min(d[i2 - 1][j] + 1, d[i2][j - 1] + 1, d[i2 - 1][j - 1] + cost);
+      if (i2 > 1 && j > 1 && a[i2 - 1] === b[j - 2] && a[i2 - 2] === b[j - 1]) d[i2][j] = Math.min(d[i2][j], d[i2 - 2][j - 2] + 1);
+    }
+  }
+  return d[a.length][b.length];
 }
 
 // src/gate/baseline.ts
@@ -26727,7 +27037,7 @@ var BASELINE_SCHEMA_VERSION = 1;
 var validator;
 function validate(data) {
   validator ??= compileSchema(baseline_schema_default);
-  return schemaProblems(validator, data);
+  return schemaProblems(validator, data, { max: 10 });
 }
 function readBaseline(file) {
   let text;
@@ -26771,129 +27081,41 @@ function consistencyProblems(b) {
 function sha256File(file) {
   return crypto.createHash("sha256").update(fs10.readFileSync(file)).digest("hex");
 }
-
-// src/gate/metric-stats.ts
-var LOWER_IS_BETTER = /* @__PURE__ */ new Set(["mae", "rmse", "max-abs-error"]);
-function canonicalMetric(name) {
-  return name.trim().toLowerCase().replace(/_/g, "-");
+function baselineFromRun(run) {
+  return {
+    schemaVersion: BASELINE_SCHEMA_VERSION,
+    created: run.created,
+    toolVersion: run.toolVersion,
+    modelSha256: run.modelSha256,
+    configHash: run.configHash,
+    task: run.eval.task,
+    samples: run.eval.samples,
+    metrics: { ...run.eval.metrics },
+    ...run.eval.perClass && { perClass: { ...run.eval.perClass } },
+    perSample: { ...run.eval.perSample },
+    latency: run.latency.map((l) => ({ ...l })),
+    ...run.memory && { memory: run.memory },
+    machine: { fingerprint: machineFingerprint(run.machine), info: { ...run.machine } }
+  };
 }
-function higherIsBetter(metric) {
-  return !LOWER_IS_BETTER.has(canonicalMetric(metric));
-}
-function metricValue(values, metric) {
-  const want = canonicalMetric(metric);
-  for (const [k, v] of Object.entries(values)) if (canonicalMetric(k) === want) return v;
-  if (want === "top1") return metricValue(values, "accuracy");
-  return void 0;
-}
-var meanCorrect = (ps, idx) => {
-  const c = ps.correct;
-  let s = 0;
-  for (let i2 = 0; i2 < idx.length; i2++) s += c[idx[i2]];
-  return 100 * s / idx.length;
-};
-var meanAbsError = (ps, idx) => {
-  const e = ps.absError;
-  let s = 0;
-  for (let i2 = 0; i2 < idx.length; i2++) s += e[idx[i2]];
-  return s / idx.length;
-};
-var rootMeanSquare = (ps, idx) => {
-  const e = ps.absError;
-  let s = 0;
-  for (let i2 = 0; i2 < idx.length; i2++) s += e[idx[i2]] * e[idx[i2]];
-  return Math.sqrt(s / idx.length);
-};
-var meanCosine = (ps, idx) => {
-  const c = ps.cosine;
-  let s = 0;
-  for (let i2 = 0; i2 < idx.length; i2++) s += c[idx[i2]];
-  return s / idx.length;
-};
-var classCountCache = /* @__PURE__ */ new WeakMap();
-function classCount(ps) {
-  let k = classCountCache.get(ps);
-  if (k === void 0) {
-    k = 0;
-    for (const y of ps.labels) if (y + 1 > k) k = y + 1;
-    for (const p of ps.predicted) if (p + 1 > k) k = p + 1;
-    classCountCache.set(ps, k);
-  }
-  return k;
-}
-function classCounts(ps, idx) {
-  const k = classCount(ps);
-  const tp = new Array(k).fill(0);
-  const pred = new Array(k).fill(0);
-  const support = new Array(k).fill(0);
-  const labels = ps.labels;
-  const predicted = ps.predicted;
-  for (let i2 = 0; i2 < idx.length; i2++) {
-    const y = labels[idx[i2]];
-    const p = predicted[idx[i2]];
-    support[y]++;
-    pred[p]++;
-    if (y === p) tp[y]++;
-  }
-  return { tp, pred, support };
-}
-var macroF1 = (ps, idx) => {
-  const { tp, pred, support } = classCounts(ps, idx);
-  let sum = 0;
-  let seen = 0;
-  for (let c = 0; c < tp.length; c++) {
-    const denom = pred[c] + support[c];
-    if (denom === 0) continue;
-    seen++;
-    sum += 2 * tp[c] / denom;
-  }
-  return seen === 0 ? 0 : 100 * sum / seen;
-};
-var worstClass = (ps, idx) => {
-  const { tp, support } = classCounts(ps, idx);
-  let worst = 100;
-  for (let c = 0; c < tp.length; c++) {
-    if (support[c] === 0) continue;
-    const acc = 100 * tp[c] / support[c];
-    if (acc < worst) worst = acc;
-  }
-  return worst;
-};
-function sampleStatistic(metric, a, b) {
-  const has = (key) => Array.isArray(a[key]) && Array.isArray(b[key]);
-  switch (canonicalMetric(metric)) {
-    case "accuracy":
-    case "top1":
-    case "agreement":
-      return has("correct") ? meanCorrect : void 0;
-    case "f1":
-      return has("labels") && has("predicted") ? macroF1 : void 0;
-    case "worst-class-accuracy":
-      return has("labels") && has("predicted") ? worstClass : void 0;
-    case "mae":
-      return has("absError") ? meanAbsError : void 0;
-    case "rmse":
-      return has("absError") ? rootMeanSquare : void 0;
-    case "cosine":
-      return has("cosine") ? meanCosine : void 0;
-    default:
-      return void 0;
-  }
-}
-function isTop1Correctness(metric) {
-  return ["accuracy", "top1", "agreement"].includes(canonicalMetric(metric));
+function stableHash(value) {
+  const canon = (v) => Array.isArray(v) ? v.map(canon) : v && typeof v === "object" ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon(v[k])])) : v;
+  return crypto.createHash("sha256").update(JSON.stringify(canon(value))).digest("hex");
 }
 
 // src/gate/paired-stats.ts
 var GATE_SEED = 24301;
-function pairedBootstrap2(a, b, n2, stat, options = {}) {
-  if (n2 < 2) return void 0;
-  return pairedBootstrap(n2, (idx) => stat(a, idx) - stat(b, idx), { seed: GATE_SEED, ...options });
+function metricDifference(metric, a, b, n2, options = {}) {
+  const def = metricDef(metric);
+  const columnsA = metricColumns(metric, a);
+  const columnsB = metricColumns(metric, b);
+  if (!def || !columnsA || !columnsB || n2 < 2) return void 0;
+  return pairedBootstrap(n2, (idx) => def.over(columnsA, idx) - def.over(columnsB, idx), { seed: GATE_SEED, ...options });
 }
-function mcnemar2(baselineCorrect, candidateCorrect) {
-  if (baselineCorrect.length !== candidateCorrect.length || baselineCorrect.length === 0) return void 0;
-  const m = mcnemar(baselineCorrect, candidateCorrect);
-  return { baselineOnly: m.b, candidateOnly: m.c, pValue: m.pExact };
+function mcnemar2(referenceCorrect, candidateCorrect) {
+  if (referenceCorrect.length !== candidateCorrect.length || referenceCorrect.length === 0) return void 0;
+  const m = mcnemar(referenceCorrect, candidateCorrect);
+  return { referenceOnly: m.b, candidateOnly: m.c, pValue: m.pExact };
 }
 
 // src/gate/verdict.ts
@@ -26927,9 +27149,9 @@ function optimizationBudget(gatedMetric, rules, start, baseline) {
 function ruleFor(name, gated, rules) {
   const own = Object.entries(rules.metrics ?? {}).find(([k]) => canonicalMetric(k) === canonicalMetric(name))?.[1];
   if (!own && !gated) return void 0;
-  const up = higherIsBetter(name);
-  const maxDrift = (up ? own?.maxDrop : own?.maxIncrease) ?? (gated ? rules.accuracyDrop : void 0);
-  return { ...own, maxDrift, use: own?.use ?? rules.use, relative: own?.relative ?? rules.relative ?? false };
+  const rule = { ...gated ? metricDef(name)?.defaultRule(rules.accuracyDrop) : void 0, ...own };
+  const maxDrift = higherIsBetter(name) ? rule.maxDrop : rule.maxIncrease;
+  return { ...rule, maxDrift, use: own?.use ?? rules.use, relative: own?.relative ?? rules.relative ?? false };
 }
 function metricRow(name, isGatedMetric, input, ref) {
   const base = metricValue(ref.metrics, name);
@@ -26943,20 +27165,18 @@ function metricRow(name, isGatedMetric, input, ref) {
   const worse = (up ? base - cand : cand - base) * scale;
   let interval2;
   const paired = ref.samples === input.candidate.samples;
-  const stat = paired ? sampleStatistic(name, ref.perSample, input.candidate.perSample) : void 0;
-  if (stat) {
-    const raw = pairedBootstrap2(ref.perSample, input.candidate.perSample, ref.samples, stat, { seed: input.seed, resamples: input.resamples });
-    if (raw) {
-      const lo = (up ? raw.low : -raw.high) * scale;
-      const hi = (up ? raw.high : -raw.low) * scale;
-      interval2 = { low: lo, high: hi, level: raw.level };
-    }
+  const raw = paired ? metricDifference(name, ref.perSample, input.candidate.perSample, ref.samples, { seed: input.seed, resamples: input.resamples }) : void 0;
+  if (raw) {
+    const lo = (up ? raw.low : -raw.high) * scale;
+    const hi = (up ? raw.high : -raw.low) * scale;
+    interval2 = { low: lo, high: hi, level: raw.level };
   }
   const row = {
     metric: name,
     gated: rule !== void 0,
     higherIsBetter: up,
-    baseline: base,
+    unit: metricDef(name)?.unit ?? "points",
+    reference: base,
     candidate: cand,
     delta: cand - base,
     drift: worse,
@@ -26967,7 +27187,7 @@ function metricRow(name, isGatedMetric, input, ref) {
     if (pr !== void 0) row.prModel = pr;
   }
   if (interval2) row.interval = interval2;
-  if (paired && isTop1Correctness(name) && ref.perSample.correct && input.candidate.perSample.correct) {
+  if (paired && metricDef(name)?.mcnemar && ref.perSample.correct && input.candidate.perSample.correct) {
     const m = mcnemar2(ref.perSample.correct, input.candidate.perSample.correct);
     if (m) row.mcnemar = m;
   }
@@ -26976,7 +27196,7 @@ function metricRow(name, isGatedMetric, input, ref) {
   return row;
 }
 function judge(row, rule, paired) {
-  const unit = rule.relative ? "% of the reference" : row.higherIsBetter ? " points" : "";
+  const unit = rule.relative ? "% of the reference" : UNIT_WORDS[row.unit];
   const word = row.higherIsBetter ? "dropped" : "rose";
   const what = row.drift < 0 ? `${row.metric} improved by ${fmt(-row.drift)}${unit}` : `${row.metric} ${word} ${fmt(row.drift)}${unit}`;
   const ci2 = row.interval ? ` (95 % CI ${fmt(row.interval.low)} to ${fmt(row.interval.high)})` : "";
@@ -26997,7 +27217,7 @@ function judge(row, rule, paired) {
   }
   const limit = rule.maxDrift;
   row.rule = { maxDrift: limit, use: rule.use ?? "point", relative: rule.relative ?? false };
-  const limitText = `the ${num(limit)}${rule.relative ? " %" : row.higherIsBetter ? "-point" : ""} limit`;
+  const limitText = `the ${num(limit)}${rule.relative ? " %" : LIMIT_WORDS[row.unit]} limit`;
   const useInterval = rule.use === "interval" && row.interval !== void 0;
   if (useInterval ? row.interval.low > limit : row.drift > limit) {
     row.status = "fail";
@@ -27013,9 +27233,11 @@ function judge(row, rule, paired) {
   const noInterval = rule.use === "interval" && !row.interval ? paired ? " (no per-sample results: point estimate used)" : " (samples differ from the reference: point estimate used)" : "";
   row.explanation = `${what}${ci2}, within ${limitText}${noInterval}`;
 }
+var UNIT_WORDS = { points: " points", dB: " dB", fraction: "", "label units": "", "output units": "" };
+var LIMIT_WORDS = { points: "-point", dB: " dB", fraction: "", "label units": "", "output units": "" };
 function latencyRow(c, goal) {
   const pick = (s) => ({ p50: s.p50, p95: s.p95, p99: s.p99 });
-  const row = { batchSize: c.batchSize, baseline: pick(c.baseline), candidate: pick(c.candidate), ratios: c.ratios, status: "info" };
+  const row = { batchSize: c.batchSize, original: pick(c.reference), candidate: pick(c.candidate), ratios: c.ratios, status: "info" };
   if (goal === void 0) return row;
   row.goal = goal;
   const r = c.ratios.p95;
@@ -27052,50 +27274,6 @@ function fmt(x2) {
   return s === "-0.00" ? "0.00" : s;
 }
 
-// src/loop/recipe.ts
-function classifyModel(traits) {
-  if (traits.convShare >= 0.6) return "conv-heavy";
-  if (traits.matmulShare >= 0.6) return "matmul-heavy";
-  return "mixed";
-}
-var LARGE_MODEL_PARAMS = 1e8;
-function defaultRecipe(traits) {
-  const kind = classifyModel(traits);
-  const prune = { kind: "structured", target: 0.5, step: 0.1, importance: "activation", repair: "least-squares" };
-  if (kind === "matmul-heavy") {
-    const quantize = traits.params >= LARGE_MODEL_PARAMS ? { kind: "int4-weight-only", blockSize: 32, symmetric: true, accuracyLevel: 4 } : { kind: "int8-dynamic", fallback: "auto" };
-    return [
-      { stage: "prune", prune: { ...prune, target: 0.25, step: 0.125 } },
-      { stage: "quantize", quantize }
-    ];
-  }
-  return [
-    { stage: "prune", prune },
-    { stage: "quantize", quantize: { kind: "int8-static", calibration: "percentile", fallback: "auto" } }
-  ];
-}
-function scheduleTargets(target, step) {
-  if (!step || step >= target) return [target];
-  const out = [];
-  for (let k = 1; k * step < target - 1e-9; k++) out.push(round6(k * step));
-  out.push(target);
-  return out;
-}
-function incrementalTarget(from, to) {
-  return round6(1 - (1 - to) / (1 - from));
-}
-function describeStage(stage) {
-  if (stage.stage === "prune") {
-    const p = stage.prune;
-    if (p.kind === "n:m") return `${p.n ?? 2}:${p.m ?? 4} sparsity`;
-    if (p.kind === "low-rank") return `low-rank (energy ${p.energy ?? 0.95})`;
-    return `${p.kind} pruning to ${pct(p.target ?? 0)}${p.step ? ` in steps of ${pct(p.step)}` : ""}`;
-  }
-  return `${stage.quantize.kind} quantization`;
-}
-var pct = (x2) => `${Math.round(x2 * 1e3) / 10} %`;
-var round6 = (x2) => Math.round(x2 * 1e6) / 1e6;
-
 // src/evaluate/activations.ts
 import * as fs11 from "node:fs";
 import * as os4 from "node:os";
@@ -27106,9 +27284,6 @@ function withExtraOutputs(model, values) {
   const typeOf = new Map([...model.graph.valueInfo, ...model.graph.inputs].map((v) => [v.name, v]));
   const extra = values.filter((v) => !existing.has(v)).map((name) => typeOf.get(name) ?? { name, type: { kind: "tensor", elemType: 1 /* FLOAT */ } });
   return { ...model, graph: { ...model.graph, outputs: [...model.graph.outputs, ...extra] } };
-}
-function initializerBytes(model) {
-  return model.graph.initializers.reduce((a, t) => a + t.raw.byteLength, 0);
 }
 async function openSession(model, options = {}) {
   const { feedAsInput, ...sessionOptions } = options;
@@ -27175,6 +27350,79 @@ async function forEachActivationBatch(model, values, feeds, onBatch, options = {
     }
   } finally {
     await close();
+  }
+}
+
+// src/passes/prune/calibration.ts
+var MAX_ROWS = 4096;
+function validateCalibration(model, batches, what) {
+  if (!batches || batches.length === 0) throw new InputError(`${what} needs calibration data (calibration batches are empty)`, "calibration");
+  const inits = new Set(model.graph.initializers.map((t) => t.name));
+  batches.forEach((b, i2) => {
+    for (const input of model.graph.inputs) {
+      if (inits.has(input.name)) continue;
+      const t = b[input.name];
+      if (!t) throw new InputError(`calibration batch ${i2} lacks model input '${input.name}'`, `calibration[${i2}].${input.name}`);
+      const shape = input.type?.kind === "tensor" ? input.type.shape : void 0;
+      if (shape && shape.length !== t.dims.length) {
+        throw new InputError(`calibration batch ${i2}: input '${input.name}' has rank ${t.dims.length}, the model expects [${shape.join(",")}]`, `calibration[${i2}].${input.name}`);
+      }
+      shape?.forEach((d, k) => {
+        if (typeof d === "number" && d > 0 && t.dims[k] !== d) {
+          throw new InputError(`calibration batch ${i2}: input '${input.name}' has shape [${t.dims.join(",")}], the model expects [${shape.join(",")}]`, `calibration[${i2}].${input.name}`);
+        }
+      });
+      const n2 = t.dims.reduce((a, c) => a * c, 1);
+      if (t.data.length !== n2) throw new InputError(`calibration batch ${i2}: input '${input.name}' holds ${t.data.length} values for shape [${t.dims.join(",")}]`, `calibration[${i2}].${input.name}`);
+    }
+  });
+  return batches;
+}
+async function collectStats(model, requests, batches) {
+  const out = /* @__PURE__ */ new Map();
+  const byValue = /* @__PURE__ */ new Map();
+  for (const r of requests) {
+    const prev = byValue.get(r.value);
+    byValue.set(r.value, prev ? { ...prev, keepRows: prev.keepRows || r.keepRows } : r);
+  }
+  if (!byValue.size) return out;
+  await forEachActivationBatch(model, [...byValue.keys()], batches, (batch) => {
+    for (const [value, req] of byValue) {
+      const t = batch[value];
+      if (!t) continue;
+      accumulate(out, value, req, t);
+    }
+  });
+  return out;
+}
+function accumulate(out, value, req, t) {
+  const data = t.data;
+  const dims = t.dims;
+  const size = dims[req.axis];
+  let s = out.get(value);
+  if (!s) out.set(value, s = { axis: req.axis, sum: new Float64Array(size), sumSq: new Float64Array(size), count: 0, rows: req.keepRows && req.axis === dims.length - 1 ? [] : void 0 });
+  if (s.sum.length !== size) throw new Error(`activation '${value}' changed size between batches`);
+  const inner = dims.slice(req.axis + 1).reduce((a, b) => a * b, 1);
+  const outer = dims.slice(0, req.axis).reduce((a, b) => a * b, 1);
+  for (let o = 0; o < outer; o++) {
+    for (let c = 0; c < size; c++) {
+      const base = (o * size + c) * inner;
+      let a = 0;
+      let q = 0;
+      for (let i2 = 0; i2 < inner; i2++) {
+        const x2 = data[base + i2];
+        a += x2;
+        q += x2 * x2;
+      }
+      s.sum[c] += a;
+      s.sumSq[c] += q;
+    }
+  }
+  s.count += outer * inner;
+  if (s.rows) {
+    let have = s.rows.reduce((a, r) => a + r.length / size, 0);
+    const whole = have + outer <= MAX_ROWS;
+    for (let o = 0; o < outer && have < MAX_ROWS; o++, have++) s.rows.push(whole ? data.subarray(o * size, (o + 1) * size) : data.slice(o * size, (o + 1) * size));
   }
 }
 
@@ -27329,101 +27577,44 @@ function hostType(dataType) {
   return HOST_TYPES[dataType];
 }
 
-// src/loop/model-traits.ts
-var CONV_OPS = /* @__PURE__ */ new Set(["Conv", "ConvTranspose", "QLinearConv", "ConvInteger"]);
-var MATMUL_OPS = /* @__PURE__ */ new Set(["MatMul", "Gemm", "MatMulInteger", "QLinearMatMul", "MatMulNBits", "FusedMatMul", "DynamicQuantizeMatMul"]);
-async function modelTraits(model) {
-  let shapes = /* @__PURE__ */ new Map();
+// src/passes/prune/common.ts
+function checkTarget(target, field2 = "target") {
+  if (typeof target !== "number" || !Number.isFinite(target) || target < 0 || target >= 1) {
+    throw new InputError(`${field2} must be a number in [0, 1) (the fraction to remove), got ${String(target)}`, field2);
+  }
+  return target;
+}
+function checkChoice(value, allowed, field2) {
+  if (!allowed.includes(value)) throw new InputError(`${field2} must be one of ${allowed.join(", ")}, got '${String(value)}'`, field2);
+  return value;
+}
+function checkLayerNames(model, fields) {
+  const nodes = new Set(model.graph.nodes.map((n2) => n2.name));
+  for (const [field2, names] of Object.entries(fields)) {
+    for (const name of names ?? []) {
+      if (!nodes.has(name)) {
+        const close = [...nodes].filter((n2) => n2.toLowerCase().includes(name.toLowerCase())).slice(0, 3);
+        throw new InputError(`${field2}: no node named '${name}' in the model${close.length ? ` (did you mean ${close.map((c) => `'${c}'`).join(", ")}?)` : ""}`, field2);
+      }
+    }
+  }
+}
+function selected(names, layers, exclude) {
+  if (layers && layers.length && !names.some((n2) => layers.includes(n2))) return false;
+  if (exclude && names.some((n2) => exclude.includes(n2))) return false;
+  return true;
+}
+async function measure(model, feeds, log) {
+  const params2 = countParams(model);
   try {
-    shapes = await probeShapes(model);
-  } catch {
-  }
-  const cost = graphCost(model.graph, shapes);
-  const weight = (n2) => cost.totalFlops > 0 ? n2.flops ?? 0 : n2.params;
-  const total = cost.nodes.reduce((s, n2) => s + weight(n2), 0) || 1;
-  const share = (ops) => cost.nodes.filter((n2) => ops.has(n2.opType)).reduce((s, n2) => s + weight(n2), 0) / total;
-  const hasAttention = model.graph.nodes.some((n2) => n2.opType === "Softmax") && model.graph.nodes.some((n2) => n2.opType === "Transpose");
-  return { traits: { params: cost.totalParams, convShare: share(CONV_OPS), matmulShare: share(MATMUL_OPS), hasAttention }, cost };
-}
-function flopShares(cost) {
-  const out = {};
-  if (cost.totalFlops <= 0) return out;
-  for (const n2 of cost.nodes) if (n2.flops) out[n2.node] = n2.flops / cost.totalFlops;
-  return out;
-}
-
-// src/passes/prune/calibration.ts
-var MAX_ROWS = 4096;
-function validateCalibration(model, batches, what) {
-  if (!batches || batches.length === 0) throw new InputError(`${what} needs calibration data (calibration batches are empty)`, "calibration");
-  const inits = new Set(model.graph.initializers.map((t) => t.name));
-  batches.forEach((b, i2) => {
-    for (const input of model.graph.inputs) {
-      if (inits.has(input.name)) continue;
-      const t = b[input.name];
-      if (!t) throw new InputError(`calibration batch ${i2} lacks model input '${input.name}'`, `calibration[${i2}].${input.name}`);
-      const shape = input.type?.kind === "tensor" ? input.type.shape : void 0;
-      if (shape && shape.length !== t.dims.length) {
-        throw new InputError(`calibration batch ${i2}: input '${input.name}' has rank ${t.dims.length}, the model expects [${shape.join(",")}]`, `calibration[${i2}].${input.name}`);
-      }
-      shape?.forEach((d, k) => {
-        if (typeof d === "number" && d > 0 && t.dims[k] !== d) {
-          throw new InputError(`calibration batch ${i2}: input '${input.name}' has shape [${t.dims.join(",")}], the model expects [${shape.join(",")}]`, `calibration[${i2}].${input.name}`);
-        }
-      });
-      const n2 = t.dims.reduce((a, c) => a * c, 1);
-      if (t.data.length !== n2) throw new InputError(`calibration batch ${i2}: input '${input.name}' holds ${t.data.length} values for shape [${t.dims.join(",")}]`, `calibration[${i2}].${input.name}`);
-    }
-  });
-  return batches;
-}
-async function collectStats(model, requests, batches) {
-  const out = /* @__PURE__ */ new Map();
-  const byValue = /* @__PURE__ */ new Map();
-  for (const r of requests) {
-    const prev = byValue.get(r.value);
-    byValue.set(r.value, prev ? { ...prev, keepRows: prev.keepRows || r.keepRows } : r);
-  }
-  if (!byValue.size) return out;
-  await forEachActivationBatch(model, [...byValue.keys()], batches, (batch) => {
-    for (const [value, req] of byValue) {
-      const t = batch[value];
-      if (!t) continue;
-      accumulate(out, value, req, t);
-    }
-  });
-  return out;
-}
-function accumulate(out, value, req, t) {
-  const data = t.data;
-  const dims = t.dims;
-  const size = dims[req.axis];
-  let s = out.get(value);
-  if (!s) out.set(value, s = { axis: req.axis, sum: new Float64Array(size), sumSq: new Float64Array(size), count: 0, rows: req.keepRows && req.axis === dims.length - 1 ? [] : void 0 });
-  if (s.sum.length !== size) throw new Error(`activation '${value}' changed size between batches`);
-  const inner = dims.slice(req.axis + 1).reduce((a, b) => a * b, 1);
-  const outer = dims.slice(0, req.axis).reduce((a, b) => a * b, 1);
-  for (let o = 0; o < outer; o++) {
-    for (let c = 0; c < size; c++) {
-      const base = (o * size + c) * inner;
-      let a = 0;
-      let q = 0;
-      for (let i2 = 0; i2 < inner; i2++) {
-        const x2 = data[base + i2];
-        a += x2;
-        q += x2 * x2;
-      }
-      s.sum[c] += a;
-      s.sumSq[c] += q;
-    }
-  }
-  s.count += outer * inner;
-  if (s.rows) {
-    let have = s.rows.reduce((a, r) => a + r.length / size, 0);
-    const whole = have + outer <= MAX_ROWS;
-    for (let o = 0; o < outer && have < MAX_ROWS; o++, have++) s.rows.push(whole ? data.subarray(o * size, (o + 1) * size) : data.slice(o * size, (o + 1) * size));
+    const { shapes, complete } = await probeAllShapes(model, feeds);
+    return { params: params2, flops: graphCost(model.graph, shapes).totalFlops, shapes, complete };
+  } catch (err2) {
+    log?.(`shape probe failed (${err2.message.split("\n")[0]}); FLOPs not counted`);
+    return { params: params2 };
   }
 }
+var FINE_GRAINED_NOTE = "fine-grained sparsity keeps tensor shapes: it saves storage after compression (gzip/sparse_initializer), not time, on ONNX Runtime's CPU provider";
 
 // src/passes/prune/tensors.ts
 var FLOAT_TYPES2 = /* @__PURE__ */ new Set([1 /* FLOAT */, 10 /* FLOAT16 */, 16 /* BFLOAT16 */, 11 /* DOUBLE */]);
@@ -27491,67 +27682,6 @@ function adoptValues(t, dims, values, name = t.name) {
 function floats(t) {
   return toFloat32(t);
 }
-function countParams(model) {
-  let n2 = 0;
-  for (const t of model.graph.initializers) if (isFloatTensor(t)) n2 += t.dims.reduce((a, b) => a * b, 1);
-  for (const s of model.graph.sparseInitializers) if (isFloatTensor(s.values)) n2 += s.dims.reduce((a, b) => a * b, 1);
-  return n2;
-}
-function cloneModel(model) {
-  const g = model.graph;
-  return {
-    ...model,
-    opsetImports: model.opsetImports.map((o) => ({ ...o })),
-    graph: {
-      ...g,
-      nodes: g.nodes.map((n2) => ({ ...n2, inputs: [...n2.inputs], outputs: [...n2.outputs], attributes: [...n2.attributes] })),
-      inputs: [...g.inputs],
-      outputs: [...g.outputs],
-      valueInfo: [...g.valueInfo],
-      initializers: [...g.initializers],
-      sparseInitializers: [...g.sparseInitializers]
-    }
-  };
-}
-
-// src/passes/prune/common.ts
-function checkTarget(target, field2 = "target") {
-  if (typeof target !== "number" || !Number.isFinite(target) || target < 0 || target >= 1) {
-    throw new InputError(`${field2} must be a number in [0, 1) (the fraction to remove), got ${String(target)}`, field2);
-  }
-  return target;
-}
-function checkChoice(value, allowed, field2) {
-  if (!allowed.includes(value)) throw new InputError(`${field2} must be one of ${allowed.join(", ")}, got '${String(value)}'`, field2);
-  return value;
-}
-function checkLayerNames(model, fields) {
-  const nodes = new Set(model.graph.nodes.map((n2) => n2.name));
-  for (const [field2, names] of Object.entries(fields)) {
-    for (const name of names ?? []) {
-      if (!nodes.has(name)) {
-        const close = [...nodes].filter((n2) => n2.toLowerCase().includes(name.toLowerCase())).slice(0, 3);
-        throw new InputError(`${field2}: no node named '${name}' in the model${close.length ? ` (did you mean ${close.map((c) => `'${c}'`).join(", ")}?)` : ""}`, field2);
-      }
-    }
-  }
-}
-function selected(names, layers, exclude) {
-  if (layers && layers.length && !names.some((n2) => layers.includes(n2))) return false;
-  if (exclude && names.some((n2) => exclude.includes(n2))) return false;
-  return true;
-}
-async function measure(model, feeds, log) {
-  const params2 = countParams(model);
-  try {
-    const { shapes, complete } = await probeAllShapes(model, feeds);
-    return { params: params2, flops: graphCost(model.graph, shapes).totalFlops, shapes, complete };
-  } catch (err2) {
-    log?.(`shape probe failed (${err2.message.split("\n")[0]}); FLOPs not counted`);
-    return { params: params2 };
-  }
-}
-var FINE_GRAINED_NOTE = "fine-grained sparsity keeps tensor shapes: it saves storage after compression (gzip/sparse_initializer), not time, on ONNX Runtime's CPU provider";
 
 // src/passes/prune/batchnorm.ts
 function batchNormsFedBy(graph, producers) {
@@ -27564,7 +27694,7 @@ function reestimateBatchNorm(graph, bn, before, after, kept) {
   const varT = graph.initializers.find((t) => t.name === bn.inputs[4]);
   if (!meanT || !varT || kept.length !== after.sum.length) return void 0;
   const eps = getFloat(bn, "epsilon", 1e-5);
-  const mean = floats(meanT);
+  const mean2 = floats(meanT);
   const variance = floats(varT);
   const newMean = new Float64Array(kept.length);
   const newVar = new Float64Array(kept.length);
@@ -27574,7 +27704,7 @@ function reestimateBatchNorm(graph, bn, before, after, kept) {
     const [muA, sdA] = moments(after, c);
     const s = Math.sqrt(variance[c] + eps);
     const s2 = sdB > 1e-12 && sdA > 1e-12 ? s * sdA / sdB : s;
-    newMean[c] = muA - (muB - mean[c]) * s2 / s;
+    newMean[c] = muA - (muB - mean2[c]) * s2 / s;
     newVar[c] = Math.max(0, s2 * s2 - eps);
     moved = Math.max(moved, Math.abs(s2 / s - 1));
   }
@@ -28619,8 +28749,8 @@ function linearBiasCorrection(lin, node, removed, stats) {
   const bias = Float64Array.from(lin.bias);
   const next = Float32Array.from(w);
   for (const p of removed) {
-    const mean = stats.sum[p] / Math.max(1, stats.count);
-    for (let o = 0; o < outN; o++) bias[o] += mean * w[p * outN + o];
+    const mean2 = stats.sum[p] / Math.max(1, stats.count);
+    for (let o = 0; o < outN; o++) bias[o] += mean2 * w[p * outN + o];
     next.fill(0, p * outN, (p + 1) * outN);
   }
   let errorBefore;
@@ -28657,11 +28787,11 @@ function convBiasCorrection(graph, node, removed, stats) {
   const biasT = node.inputs[2] ? index.initializer.get(node.inputs[2]) : void 0;
   const bias = biasT ? Float64Array.from(floats(biasT)) : new Float64Array(outC);
   for (const c of removed) {
-    const mean = stats.sum[c] / Math.max(1, stats.count);
+    const mean2 = stats.sum[c] / Math.max(1, stats.count);
     for (let o = 0; o < outC; o++) {
       let s = 0;
       for (let q = 0; q < kernel; q++) s += w[(o * inC + c) * kernel + q];
-      bias[o] += mean * s;
+      bias[o] += mean2 * s;
     }
   }
   setBias(graph, node, 2, biasT ?? { ...wt, dims: [outC] }, bias);
@@ -29002,7 +29132,7 @@ async function pruneStructured(model, options, ctx) {
     model: work,
     unitsBefore,
     summary: {
-      pass: "prune-structured",
+      pass: "structured",
       paramsBefore: before.params,
       paramsAfter: after.params,
       flopsBefore: before.flops,
@@ -29049,12 +29179,12 @@ function groupCostWeights(dg, candidates, share) {
   for (const gi of candidates) {
     const nodes = new Set(dg.groups[gi].producers);
     for (const s of dg.groups[gi].slices) nodes.add(s.node.name);
-    footprint.set(gi, [...nodes].reduce((sum, n2) => sum + (share[n2] ?? 0), 0));
+    footprint.set(gi, [...nodes].reduce((sum2, n2) => sum2 + (share[n2] ?? 0), 0));
   }
-  const mean = [...footprint.values()].reduce((a, b) => a + b, 0) / (footprint.size || 1);
+  const mean2 = [...footprint.values()].reduce((a, b) => a + b, 0) / (footprint.size || 1);
   const weights = /* @__PURE__ */ new Map();
   for (const [gi, f] of footprint) {
-    weights.set(gi, mean > 0 ? Math.min(TIME_WEIGHT_RANGE[1], Math.max(TIME_WEIGHT_RANGE[0], Math.sqrt(f / mean))) : 1);
+    weights.set(gi, mean2 > 0 ? Math.min(TIME_WEIGHT_RANGE[1], Math.max(TIME_WEIGHT_RANGE[0], Math.sqrt(f / mean2))) : 1);
   }
   return weights;
 }
@@ -29083,7 +29213,7 @@ function decide(dg, candidates, scores, d) {
       const g = dg.groups[gi];
       const n2 = g.channels / g.granule;
       const sc = scores.get(gi);
-      const mean = sc.reduce((a, b) => a + b, 0) / n2 || 1;
+      const mean2 = sc.reduce((a, b) => a + b, 0) / n2 || 1;
       const cost = g.paramsPerChannel * g.granule;
       total += cost * n2;
       const fixed = ratioOf(g);
@@ -29092,7 +29222,7 @@ function decide(dg, candidates, scores, d) {
         continue;
       }
       cap.set(gi, n2 - Math.max(1, Math.ceil(d.minKeep * n2)));
-      for (let u = 0; u < n2; u++) units.push({ gi, u, s: sc[u] / mean, cost });
+      for (let u = 0; u < n2; u++) units.push({ gi, u, s: sc[u] / mean2, cost });
     }
     units.sort((a, b) => a.s - b.s || a.gi - b.gi || a.u - b.u);
     const goal = d.target * total;
@@ -29305,7 +29435,7 @@ async function pruneUnstructured(model, options, ctx) {
     });
   }
   const changed = found.map((l, i2) => ({ name: l.node.name, opType: l.node.opType, change: `${fmtPct(zeroed[i2] / sizes[i2])} of weights zeroed (magnitude)` }));
-  return summarize3("prune-unstructured", work, before, zeroed, changed, skipped, [`magnitude, ${scope}, target ${target}`]);
+  return summarize3("unstructured", work, before, zeroed, changed, skipped, [`magnitude, ${scope}, target ${target}`]);
 }
 async function pruneNM(model, options, ctx) {
   const { n: n2, m } = options;
@@ -29346,7 +29476,7 @@ async function pruneNM(model, options, ctx) {
     changed.push({ name: l.node.name, opType: l.node.opType, change: `${n2}:${m} along the reduction axis (${importance})` });
   }
   writeBack(work, kept, data, options.sparseStorage ?? false);
-  return summarize3("prune-nm", work, before, zeroed, changed, skipped, [`${n2}:${m} sparsity, importance ${importance}`]);
+  return summarize3("n:m", work, before, zeroed, changed, skipped, [`${n2}:${m} sparsity, importance ${importance}`]);
 }
 function reductionView(node, t) {
   if (node.opType === "Conv" && t.dims.length >= 3) {
@@ -29437,7 +29567,7 @@ var SingularValueDecomposition2 = matrix.SingularValueDecomposition;
 var matrix_default = matrix.default.Matrix ? matrix.default.Matrix : matrix.Matrix;
 
 // src/passes/prune/lowrank.ts
-async function factorizeLowRank(model, options, ctx) {
+async function pruneLowRank(model, options, ctx) {
   const energy = options.energy ?? 0.95;
   if (!(energy > 0 && energy <= 1)) throw new InputError(`energy must be in (0, 1], got ${energy}`, "energy");
   checkLayerNames(model, { layers: options.layers, exclude: options.exclude, rank: Object.keys(options.rank ?? {}) });
@@ -29518,7 +29648,7 @@ async function factorizeLowRank(model, options, ctx) {
   const after = await measure(work, ctx.calibration?.[0], ctx.log);
   return {
     model: work,
-    summary: { pass: "factorize-low-rank", paramsBefore: before.params, paramsAfter: after.params, flopsBefore: before.flops, flopsAfter: after.flops, changed, skipped, notes: [`energy ${energy}${options.activationAware ? ", activation-aware" : ""}`] }
+    summary: { pass: "low-rank", paramsBefore: before.params, paramsAfter: after.params, flopsBefore: before.flops, flopsAfter: after.flops, changed, skipped, notes: [`energy ${energy}${options.activationAware ? ", activation-aware" : ""}`] }
   };
 }
 
@@ -29552,34 +29682,6 @@ async function scanLayerSensitivity(model, ratios, evaluate, ctx, options = {}) 
   }
   return rows;
 }
-
-// src/loop/sensitivity-plan.ts
-var SOLO_SHARE = 0.5;
-async function planSensitivity(model, prune, budget, drift, ctx) {
-  const target = prune.target ?? 0;
-  const options = { importance: prune.importance ?? "activation", repair: prune.repair ?? "least-squares", multiple: prune.multiple, layers: prune.layers, exclude: prune.exclude };
-  const limit = budget * SOLO_SHARE;
-  const full = await scanLayerSensitivity(model, [target], drift, ctx, options);
-  let sensitive = full.filter((r) => r.metric > limit);
-  if (sensitive.length === full.length) sensitive = [];
-  const half = sensitive.length ? await scanLayerSensitivity(model, [target / 2], drift, ctx, { ...options, layers: sensitive.map((r) => r.layer) }) : [];
-  const scale = {};
-  const notes = [];
-  for (const r of sensitive) {
-    const h = half.find((x2) => x2.layer === r.layer);
-    const share = h && h.metric <= limit ? 0.5 : 0;
-    scale[r.layer] = share;
-    const halfText = h ? `, to ${pct2(target / 2)} ${fmt3(h.metric)} pt` : "";
-    notes.push(`Sensitivity scan: ${r.layer} cut alone to ${pct2(target)} drifts ${fmt3(r.metric)} pt${halfText} (over ${fmt3(limit)} pt, half the budget): ${share ? `cut to ${pct2(target * share)} at most` : "not cut"}.`);
-  }
-  return { scale, notes, solo: Object.fromEntries(full.map((r) => [r.layer, r.metric])) };
-}
-function stepLayerRatios(plan, goal) {
-  if (!plan || !Object.keys(plan.scale).length) return void 0;
-  return Object.fromEntries(Object.entries(plan.scale).map(([layer, share]) => [layer, Math.round(goal * share * 1e6) / 1e6]));
-}
-var pct2 = (x2) => `${Math.round(x2 * 1e3) / 10} %`;
-var fmt3 = (x2) => (Math.round(x2 * 100) / 100).toString();
 
 // src/passes/quantize/histogram.ts
 var HALF_BINS = 2048;
@@ -29704,14 +29806,14 @@ function klForThreshold(abs, end, levels, total) {
   for (let l = 0; l < levels; l++) {
     const start = Math.floor(l * perLevel);
     const stop = l === levels - 1 ? end : Math.floor((l + 1) * perLevel);
-    let sum = 0;
+    let sum2 = 0;
     let nonZero = 0;
     for (let i2 = start; i2 < stop; i2++) {
-      sum += abs[i2];
+      sum2 += abs[i2];
       if (abs[i2] > 0) nonZero++;
     }
     if (nonZero === 0) continue;
-    const share = sum / nonZero;
+    const share = sum2 / nonZero;
     for (let i2 = start; i2 < stop; i2++) if (abs[i2] > 0) q[i2] = share;
   }
   let qTotal = 0;
@@ -29724,46 +29826,6 @@ function klForThreshold(abs, end, levels, total) {
     kl += pi * Math.log(pi / qi);
   }
   return kl;
-}
-
-// src/passes/quantize/model-utils.ts
-function cloneModel2(model) {
-  return {
-    ...model,
-    opsetImports: model.opsetImports.map((o) => ({ ...o })),
-    metadata: model.metadata.map((m) => ({ ...m })),
-    graph: cloneGraph(model.graph)
-  };
-}
-function cloneGraph(g) {
-  return {
-    ...g,
-    nodes: g.nodes.map(cloneNode),
-    inputs: g.inputs.map((v) => ({ ...v })),
-    outputs: g.outputs.map((v) => ({ ...v })),
-    valueInfo: g.valueInfo.map((v) => ({ ...v })),
-    initializers: [...g.initializers],
-    sparseInitializers: [...g.sparseInitializers]
-  };
-}
-function cloneNode(n2) {
-  const attributes = n2.attributes.map((a) => a.type === "graph" ? { ...a, value: cloneGraph(a.value) } : a.type === "graphs" ? { ...a, value: a.value.map(cloneGraph) } : { ...a });
-  return { ...n2, inputs: [...n2.inputs], outputs: [...n2.outputs], attributes };
-}
-function countParams2(model) {
-  let n2 = 0;
-  for (const t of model.graph.initializers) {
-    if (t.dataType === 7 /* INT64 */) continue;
-    const c = elementCount(t.dims);
-    if (c > 1) n2 += c;
-  }
-  return n2;
-}
-function initializerBytes2(model) {
-  return model.graph.initializers.reduce((a, t) => a + t.raw.byteLength, 0);
-}
-function formatMb(bytes2) {
-  return `${(bytes2 / 1e6).toFixed(2)} MB`;
 }
 
 // src/passes/quantize/calibration.ts
@@ -29789,7 +29851,7 @@ async function calibrateRanges(model, tensors, batches, method, percentile = 99.
 async function forEachCalibrationBatch(model, values, batches, onBatch) {
   const inputNames = new Set(model.graph.inputs.map((i2) => i2.name));
   const fromModel = values.filter((v) => !inputNames.has(v));
-  const large = initializerBytes2(model) > LARGE_MODEL_BYTES;
+  const large = initializerBytes(model) > LARGE_MODEL_BYTES;
   const inPlace = weightsReadInPlace(model);
   const { run, close } = await openSession(withExtraOutputs(model, fromModel), { ...CALIBRATION_SESSION, feedAsInput: (t) => inPlace.has(t.name) });
   try {
@@ -29868,6 +29930,12 @@ function machineQuantDefaults(cpuinfo) {
   return { activationType: "int8", weightBits: 8, note: "non-x86 CPU: int8 activations and weights (MLAS s8s8 path)" };
 }
 
+// src/passes/quantize/size-note.ts
+function sizeChange(beforeBytes, afterBytes) {
+  return `${mb(beforeBytes)} -> ${mb(afterBytes)}`;
+}
+var mb = (bytes2) => `${(bytes2 / 1e6).toFixed(2)} MB`;
+
 // src/passes/quantize/params.ts
 function roundHalfEven(x2) {
   const r = Math.round(x2);
@@ -29941,20 +30009,158 @@ function quantizeBias(bias, xScale, wScales) {
   return { q, scales };
 }
 function sqnrDb(ref, approx) {
-  let s = 0;
-  let n2 = 0;
+  const e = energies(ref, approx);
+  return sqnrFromSums(e.signal, e.noise);
+}
+function energies(ref, approx) {
+  let signal = 0;
+  let noise = 0;
   for (let i2 = 0; i2 < ref.length; i2++) {
-    s += ref[i2] * ref[i2];
+    signal += ref[i2] * ref[i2];
     const d = ref[i2] - approx[i2];
-    n2 += d * d;
+    noise += d * d;
   }
-  return sqnrFromSums(s, n2);
+  return { signal, noise };
 }
 function sqnrFromSums(signal, noise) {
   if (noise === 0) return Infinity;
   if (signal === 0) return -Infinity;
   return 10 * Math.log10(signal / noise);
 }
+
+// src/passes/quantize/qdq-emitter.ts
+var QdqEmitter = class {
+  constructor(index, options) {
+    this.index = index;
+    this.options = options;
+    this.names = new NameGenerator(index.graph);
+    this.zpType = options.activationType === "uint8" ? 2 /* UINT8 */ : 3 /* INT8 */;
+  }
+  index;
+  options;
+  /** New Q/DQ nodes, in the order they were made. */
+  nodes = [];
+  /** New initializers (quantized values, scales, zero points), in the order they were made. */
+  initializers = [];
+  names;
+  zpType;
+  params = /* @__PURE__ */ new Map();
+  /** Tensor -> name of its dequantized (float) version for quantized consumers. */
+  dequantized = /* @__PURE__ */ new Map();
+  /** `weight|axis` -> its DQ. */
+  weights = /* @__PURE__ */ new Map();
+  /** Parameters of activation `tensor`, made (scale and zero point initializers) on first use. */
+  activationParams(tensor) {
+    const known = this.params.get(tensor);
+    if (known) return known;
+    const source = this.options.paramsSource(tensor);
+    const qp = "sameAs" in source ? this.activationParams(source.sameAs) : this.makeParams(tensor, source.lo, source.hi);
+    this.params.set(tensor, qp);
+    return qp;
+  }
+  /** Q -> DQ on a float tensor entering the quantized region; returns the DQ output (made once per tensor). */
+  quantizeDequantize(tensor) {
+    const done = this.dequantized.get(tensor);
+    if (done) return done;
+    const qp = this.activationParams(tensor);
+    const q = this.names.next(`${tensor}_quantized`);
+    const dq = this.names.next(`${tensor}_dequantized`);
+    this.emit("QuantizeLinear", tensor, [tensor, qp.scaleName, qp.zpName], q);
+    this.emit("DequantizeLinear", tensor, [q, qp.scaleName, qp.zpName], dq);
+    this.dequantized.set(tensor, dq);
+    return dq;
+  }
+  /**
+   * A float initializer read as an activation (an Add's constant operand): quantized here with
+   * activation parameters over its own range, so only a DQ is needed. Returns the DQ output.
+   */
+  dequantizeConstant(name) {
+    const done = this.dequantized.get(name);
+    if (done) return done;
+    const t = this.initializer(name);
+    const v = toFloat32(t);
+    let lo = 0;
+    let hi = 0;
+    for (const x2 of v) {
+      if (x2 < lo) lo = x2;
+      if (x2 > hi) hi = x2;
+    }
+    const qp = this.makeParams(name, lo, hi);
+    const u82 = this.zpType === 2 /* UINT8 */;
+    const q = v.map((x2) => Math.min(u82 ? 255 : 127, Math.max(u82 ? 0 : -128, Math.round(x2 / qp.scale) + qp.zeroPoint)));
+    const qName = this.addInitializer(`${name}_quantized`, this.zpType, [...t.dims], u82 ? Uint8Array.from(q) : Int8Array.from(q));
+    const dq = this.names.next(`${name}_dequantized`);
+    this.emit("DequantizeLinear", name, [qName, qp.scaleName, qp.zpName], dq);
+    this.dequantized.set(name, dq);
+    return dq;
+  }
+  /** Symmetric int8 weights along `axis` (per tensor when negative) and their DQ, made once per weight and axis. */
+  dequantizeWeight(name, axis) {
+    const key = `${name}|${axis}`;
+    const done = this.weights.get(key);
+    if (done) return done;
+    const t = this.initializer(name);
+    const cq = quantizeWeightsSymmetric(toFloat32(t), t.dims, axis, this.options.weightBits);
+    const perAxis = axis >= 0;
+    const paramDims = perAxis ? [cq.scales.length] : [];
+    const qName = this.addInitializer(`${name}_quantized`, 3 /* INT8 */, [...t.dims], cq.q);
+    const sName = this.addInitializer(`${name}_scale`, 1 /* FLOAT */, paramDims, cq.scales);
+    const zName = this.addInitializer(`${name}_zero_point`, 3 /* INT8 */, paramDims, new Int8Array(cq.scales.length));
+    const dq = this.names.next(`${name}_dequantized`);
+    this.emit("DequantizeLinear", name, [qName, sName, zName], dq, perAxis ? axis : void 0);
+    const entry = { dq, scales: cq.scales, sqnr: cq.sqnrDb };
+    this.weights.set(key, entry);
+    return entry;
+  }
+  /**
+   * Int32 bias at scale x_scale * w_scale[c], zero point 0, with a DQ along axis 0: the layout
+   * QLinearConv/QGemm take, so ORT folds it into the fused kernel. Returns the DQ output.
+   */
+  dequantizeBias(name, xScale, wScales) {
+    const b = toFloat32(this.initializer(name));
+    const qb = quantizeBias(b, xScale, wScales);
+    const qName = this.addInitializer(`${name}_quantized`, 6 /* INT32 */, [b.length], qb.q);
+    const sName = this.addInitializer(`${name}_scale`, 1 /* FLOAT */, [b.length], qb.scales);
+    const zName = this.addInitializer(`${name}_zero_point`, 6 /* INT32 */, [b.length], new Int32Array(b.length));
+    const dq = this.names.next(`${name}_dequantized`);
+    this.emit("DequantizeLinear", name, [qName, sName, zName], dq, 0);
+    return dq;
+  }
+  /**
+   * Q -> DQ after a quantized node: the DQ writes `tensor` itself, so consumers and graph outputs
+   * keep reading it. Returns the new name the producer must write instead (`tensor_float`).
+   */
+  quantizeOutput(tensor) {
+    const qp = this.activationParams(tensor);
+    const floatOut = this.names.next(`${tensor}_float`);
+    const q = this.names.next(`${tensor}_quantized`);
+    this.emit("QuantizeLinear", tensor, [floatOut, qp.scaleName, qp.zpName], q);
+    this.emit("DequantizeLinear", tensor, [q, qp.scaleName, qp.zpName], tensor);
+    return floatOut;
+  }
+  makeParams(tensor, lo, hi) {
+    const a = activationParams(lo, hi, this.options.activationType, this.options.activationType === "int8");
+    const u82 = this.zpType === 2 /* UINT8 */;
+    const scaleName = this.addInitializer(`${tensor}_scale`, 1 /* FLOAT */, [], Float32Array.of(a.scale));
+    const zpName = this.addInitializer(`${tensor}_zero_point`, this.zpType, [], u82 ? Uint8Array.of(a.zeroPoint) : Int8Array.of(a.zeroPoint));
+    return { ...a, scaleName, zpName };
+  }
+  /** The one place a Q or DQ node is built; it is named after the tensor it serves. */
+  emit(opType, tensor, inputs, output, axis) {
+    const name = this.names.next(`${tensor}_${opType}`);
+    this.nodes.push({ name, opType, domain: "", inputs, outputs: [output], attributes: axis === void 0 ? [] : [intAttr("axis", axis)] });
+  }
+  addInitializer(base, dataType, dims, data) {
+    const name = this.names.next(base);
+    this.initializers.push(fromTypedArray(name, dataType, dims, data));
+    return name;
+  }
+  initializer(name) {
+    const t = this.index.initializer.get(name);
+    if (!t) throw new Error(`internal: ${name} is not an initializer`);
+    return t;
+  }
+};
 
 // src/passes/quantize/qdq-rules.ts
 var first = () => [0];
@@ -30176,7 +30382,7 @@ function foldBatchNorms(model) {
     if (!scaleT || !biasT || !meanT || !varT || !wT || wT.dataType !== 1 /* FLOAT */ || conv2.inputs[2] && !cbT) continue;
     if ([scaleT, biasT, meanT, varT].some((t) => t.dataType !== 1 /* FLOAT */)) continue;
     const eps = getFloat(bn, "epsilon", 1e-5);
-    const [gamma, beta, mean, variance] = [scaleT, biasT, meanT, varT].map(toFloat32);
+    const [gamma, beta, mean2, variance] = [scaleT, biasT, meanT, varT].map(toFloat32);
     const w = toFloat32(wT);
     const cout = wT.dims[0];
     const per = w.length / cout;
@@ -30186,7 +30392,7 @@ function foldBatchNorms(model) {
     for (let c = 0; c < cout; c++) {
       const k = gamma[c] / Math.sqrt(variance[c] + eps);
       for (let i2 = 0; i2 < per; i2++) newW[c * per + i2] = w[c * per + i2] * k;
-      newB[c] = (oldB[c] - mean[c]) * k + beta[c];
+      newB[c] = (oldB[c] - mean2[c]) * k + beta[c];
     }
     const wName = names.next(`${conv2.name || "conv"}_W_bnfolded`);
     const bName = names.next(`${conv2.name || "conv"}_B_bnfolded`);
@@ -30275,7 +30481,7 @@ function ensureOpset(model, min, why) {
 }
 
 // src/passes/quantize/qdq.ts
-async function quantizeStaticInt8(model, options, ctx) {
+async function quantizeInt8Static(model, options, ctx) {
   const pass = "int8-static";
   if (!["minmax", "percentile", "entropy"].includes(options.calibration)) {
     throw new InputError(`${pass}: calibration '${String(options.calibration)}' is not one of minmax, percentile, entropy`, "calibration");
@@ -30286,7 +30492,7 @@ async function quantizeStaticInt8(model, options, ctx) {
   const exclude = checkNodeNames(model, options.nodesToExclude);
   const batches = checkCalibration(model, ctx.calibration, pass);
   const notes = [];
-  const m = cloneModel2(model);
+  const m = cloneModel(model);
   const opsetNote = ensureOpset(m, 13, "per-axis DequantizeLinear");
   if (opsetNote) notes.push(opsetNote);
   const moved = constantsToInitializers(m);
@@ -30299,7 +30505,7 @@ async function quantizeStaticInt8(model, options, ctx) {
   const weightBits = options.weightBits ?? (actType === "uint8" ? machine.weightBits : 8);
   if (actType === "uint8" && weightBits === 7) notes.push(machine.weightBits === 7 ? `weights limited to 7 bits (+-63): ${machine.note}` : "weights limited to 7 bits (+-63) as requested (this CPU has VNNI, where 8 bits do not saturate)");
   else if (actType === "uint8" && machine.weightBits === 7) notes.push(`8-bit weights with uint8 activations on a CPU without VNNI: u8s8 products may saturate (vpmaddubsw); weightBits 7 avoids it`);
-  const floatModel = cloneModel2(m);
+  const floatModel = cloneModel(m);
   const perChannel = options.perChannel ?? true;
   const extraSkips = /* @__PURE__ */ new Map();
   const ranges = /* @__PURE__ */ new Map();
@@ -30321,15 +30527,13 @@ async function quantizeStaticInt8(model, options, ctx) {
   toposort(m.graph);
   cleanup(m.graph);
   const skipped = plan.skipped;
-  const before = initializerBytes2(floatModel);
-  const after = initializerBytes2(m);
-  notes.push(`weights ${formatMb(before)} -> ${formatMb(after)}`);
+  notes.push(`weights ${sizeChange(initializerBytes(floatModel), initializerBytes(m))}`);
   if (actType === "int8") notes.push("int8 activations: ORT 1.30 CPU left Conv/Add unfused in residual blocks in our tests (a quantized tensor feeding two consumers); uint8 fuses fully on x86");
   notes.push(`activations ${actType} (${actType === "uint8" ? "asymmetric" : "symmetric; ReLU outputs use zero point -128"}), calibration ${options.calibration}${options.calibration === "percentile" ? ` ${percentile}` : ""} over ${batches.length} batches`);
   notes.push("run with graph optimization level all: unfused QDQ (level basic) is many times slower than float");
   return {
     model: m,
-    summary: { pass, paramsBefore: countParams2(model), paramsAfter: countParams2(m), changed, skipped, notes }
+    summary: { pass, paramsBefore: countParams(model), paramsAfter: countParams(m), changed, skipped, notes }
   };
 }
 function rangeTensors(nodes, index) {
@@ -30349,95 +30553,19 @@ function rangeTensorsOf(p, index) {
 function rewrite(m, planned, ranges, actType, weightBits) {
   const g = m.graph;
   const index = new GraphIndex(g);
-  const names = new NameGenerator(g);
-  const newNodes = [];
-  const newInits = [];
-  const params2 = /* @__PURE__ */ new Map();
-  const dequantized = /* @__PURE__ */ new Map();
   const producedQuantized = /* @__PURE__ */ new Map();
   for (const p of planned) if (p.quantizeOutput) producedQuantized.set(p.output, p);
-  const zpType = actType === "uint8" ? 2 /* UINT8 */ : 3 /* INT8 */;
-  const makeParams = (tensor, lo, hi) => {
-    const a = activationParams(lo, hi, actType, actType === "int8");
-    const scaleName = names.next(`${tensor}_scale`);
-    const zpName = names.next(`${tensor}_zero_point`);
-    newInits.push(fromTypedArray(scaleName, 1 /* FLOAT */, [], Float32Array.of(a.scale)));
-    newInits.push(fromTypedArray(zpName, zpType, [], zpType === 2 /* UINT8 */ ? Uint8Array.of(a.zeroPoint) : Int8Array.of(a.zeroPoint)));
-    return { ...a, scaleName, zpName };
-  };
-  const paramsFor = (tensor) => {
-    const known = params2.get(tensor);
-    if (known) return known;
-    const p = producedQuantized.get(tensor);
-    let qp;
-    if (p?.rule.kind === "drop") {
-      qp = paramsFor(p.node.inputs[p.activations[0]]);
-    } else {
+  const qdq = new QdqEmitter(index, {
+    activationType: actType,
+    weightBits,
+    paramsSource: (tensor) => {
+      const p = producedQuantized.get(tensor);
+      if (p?.rule.kind === "drop") return { sameAs: p.node.inputs[p.activations[0]] };
       const r = ranges.get(tensor);
-      let lo = r.lo;
-      let hi = r.hi;
-      if (p?.fold) {
-        lo = 0;
-        if (p.fold.max !== void 0) hi = Math.min(Math.max(hi, 0), p.fold.max);
-      }
-      qp = makeParams(tensor, lo, hi);
+      if (p?.fold) return { lo: 0, hi: p.fold.max !== void 0 ? Math.min(Math.max(r.hi, 0), p.fold.max) : r.hi };
+      return r;
     }
-    params2.set(tensor, qp);
-    return qp;
-  };
-  const constantAsActivation = (name) => {
-    const done = dequantized.get(name);
-    if (done) return done;
-    const t = index.initializer.get(name);
-    const v = toFloat32(t);
-    let lo = 0;
-    let hi = 0;
-    for (const x2 of v) {
-      if (x2 < lo) lo = x2;
-      if (x2 > hi) hi = x2;
-    }
-    const qp = makeParams(name, lo, hi);
-    const qName = names.next(`${name}_quantized`);
-    const q = v.map((x2) => Math.min(actType === "uint8" ? 255 : 127, Math.max(actType === "uint8" ? 0 : -128, Math.round(x2 / qp.scale) + qp.zeroPoint)));
-    newInits.push(fromTypedArray(qName, zpType, [...t.dims], zpType === 2 /* UINT8 */ ? Uint8Array.from(q) : Int8Array.from(q)));
-    const dq = names.next(`${name}_dequantized`);
-    newNodes.push({ name: names.next(`${name}_DequantizeLinear`), opType: "DequantizeLinear", domain: "", inputs: [qName, qp.scaleName, qp.zpName], outputs: [dq], attributes: [] });
-    dequantized.set(name, dq);
-    return dq;
-  };
-  const boundary = (tensor) => {
-    const done = dequantized.get(tensor);
-    if (done) return done;
-    const qp = paramsFor(tensor);
-    const q = names.next(`${tensor}_quantized`);
-    const dq = names.next(`${tensor}_dequantized`);
-    newNodes.push({ name: names.next(`${tensor}_QuantizeLinear`), opType: "QuantizeLinear", domain: "", inputs: [tensor, qp.scaleName, qp.zpName], outputs: [q], attributes: [] });
-    newNodes.push({ name: names.next(`${tensor}_DequantizeLinear`), opType: "DequantizeLinear", domain: "", inputs: [q, qp.scaleName, qp.zpName], outputs: [dq], attributes: [] });
-    dequantized.set(tensor, dq);
-    return dq;
-  };
-  const weights = /* @__PURE__ */ new Map();
-  const weightDq = (name, axis) => {
-    const key = `${name}|${axis}`;
-    const done = weights.get(key);
-    if (done) return done;
-    const t = index.initializer.get(name);
-    const w = toFloat32(t);
-    const cq = quantizeWeightsSymmetric(w, t.dims, axis, weightBits);
-    const sqnr = cq.sqnrDb;
-    const qName = names.next(`${name}_quantized`);
-    const sName = names.next(`${name}_scale`);
-    const zName = names.next(`${name}_zero_point`);
-    const perAxis = axis >= 0;
-    newInits.push(fromTypedArray(qName, 3 /* INT8 */, [...t.dims], cq.q));
-    newInits.push(fromTypedArray(sName, 1 /* FLOAT */, perAxis ? [cq.scales.length] : [], cq.scales));
-    newInits.push(fromTypedArray(zName, 3 /* INT8 */, perAxis ? [cq.scales.length] : [], new Int8Array(cq.scales.length)));
-    const dq = names.next(`${name}_dequantized`);
-    newNodes.push({ name: names.next(`${name}_DequantizeLinear`), opType: "DequantizeLinear", domain: "", inputs: [qName, sName, zName], outputs: [dq], attributes: perAxis ? [intAttr("axis", axis)] : [] });
-    const entry = { dq, scales: cq.scales, sqnr };
-    weights.set(key, entry);
-    return entry;
-  };
+  });
   const changed = [];
   const removed = /* @__PURE__ */ new Set();
   for (const p of planned) {
@@ -30445,15 +30573,13 @@ function rewrite(m, planned, ranges, actType, weightBits) {
     const xTensor = p.activations.length ? n2.inputs[p.activations[0]] : void 0;
     for (const i2 of p.activations) {
       const name = n2.inputs[i2];
-      if (index.initializer.has(name)) n2.inputs[i2] = constantAsActivation(name);
-      else if (!producedQuantized.has(name)) n2.inputs[i2] = boundary(name);
+      if (index.initializer.has(name)) n2.inputs[i2] = qdq.dequantizeConstant(name);
+      else if (!producedQuantized.has(name)) n2.inputs[i2] = qdq.quantizeDequantize(name);
     }
     let desc = p.rule.kind === "compute" ? "int8 QDQ" : p.rule.kind === "drop" ? "int8 pass-through (QDQ dropped by ORT)" : `int8 QDQ (QLinear${n2.opType})`;
     let sqnr;
     if (p.weight) {
-      const wName = n2.inputs[p.weight.input];
-      const wt = index.initializer.get(wName);
-      const w = weightDq(wName, p.weight.axis);
+      const w = qdq.dequantizeWeight(n2.inputs[p.weight.input], p.weight.axis);
       n2.inputs[p.weight.input] = w.dq;
       sqnr = w.sqnr;
       desc += `, weights ${p.weight.axis >= 0 ? `per-channel (axis ${p.weight.axis})` : "per-tensor"} ${weightBits}-bit, weight SQNR ${w.sqnr.toFixed(1)} dB`;
@@ -30461,55 +30587,37 @@ function rewrite(m, planned, ranges, actType, weightBits) {
       const bName = bSlot !== void 0 ? n2.inputs[bSlot] : void 0;
       if (bSlot !== void 0 && bName && index.initializer.get(bName)?.dataType === 1 /* FLOAT */) {
         if (xTensor === void 0 || index.initializer.has(xTensor)) throw new Error(`internal: ${n2.name} has a bias but no activation input`);
-        const xParams = paramsFor(xTensor);
-        const channels = p.weight.axis >= 0 ? wt.dims[p.weight.axis] ?? 1 : 1;
-        const b = toFloat32(index.initializer.get(bName));
-        const wScales = w.scales.length === 1 && channels > 1 ? new Float32Array(b.length).fill(w.scales[0]) : w.scales;
-        const qb = quantizeBias(b, xParams.scale, wScales);
-        const qName = names.next(`${bName}_quantized`);
-        const sName = names.next(`${bName}_scale`);
-        const zName = names.next(`${bName}_zero_point`);
-        newInits.push(fromTypedArray(qName, 6 /* INT32 */, [b.length], qb.q));
-        newInits.push(fromTypedArray(sName, 1 /* FLOAT */, [b.length], qb.scales));
-        newInits.push(fromTypedArray(zName, 6 /* INT32 */, [b.length], new Int32Array(b.length)));
-        const dq = names.next(`${bName}_dequantized`);
-        newNodes.push({ name: names.next(`${bName}_DequantizeLinear`), opType: "DequantizeLinear", domain: "", inputs: [qName, sName, zName], outputs: [dq], attributes: [intAttr("axis", 0)] });
-        n2.inputs[bSlot] = dq;
+        n2.inputs[bSlot] = qdq.dequantizeBias(bName, qdq.activationParams(xTensor).scale, w.scales);
         desc += ", bias int32";
       }
     }
     if (p.quantizeOutput) {
-      const qp = paramsFor(p.output);
-      const floatOut = names.next(`${p.output}_float`);
-      const q = names.next(`${p.output}_quantized`);
-      n2.outputs[0] = floatOut;
+      n2.outputs[0] = qdq.quantizeOutput(p.output);
       if (p.fold) {
         removed.add(p.fold.node);
         desc += `, ${p.fold.node.opType} folded into the output quantization`;
       }
-      newNodes.push({ name: names.next(`${p.output}_QuantizeLinear`), opType: "QuantizeLinear", domain: "", inputs: [floatOut, qp.scaleName, qp.zpName], outputs: [q], attributes: [] });
-      newNodes.push({ name: names.next(`${p.output}_DequantizeLinear`), opType: "DequantizeLinear", domain: "", inputs: [q, qp.scaleName, qp.zpName], outputs: [p.output], attributes: [] });
     } else {
       desc += ", float output";
     }
     changed.push({ name: n2.name, opType: n2.opType, change: desc, error: sqnr });
   }
-  g.nodes = g.nodes.filter((n2) => !removed.has(n2)).concat(newNodes);
-  g.initializers.push(...newInits);
+  g.nodes = g.nodes.filter((n2) => !removed.has(n2)).concat(qdq.nodes);
+  g.initializers.push(...qdq.initializers);
   return changed;
 }
 
 // src/passes/quantize/dynamic.ts
-async function quantizeDynamicInt8(model, options, ctx) {
+async function quantizeInt8Dynamic(model, options, ctx) {
   const pass = "int8-dynamic";
   checkFloatModel(model, pass);
   const exclude = checkNodeNames(model, options.nodesToExclude);
   const opTypes = options.opTypesToQuantize ? new Set(options.opTypesToQuantize) : void 0;
-  const m = cloneModel2(model);
+  const m = cloneModel(model);
   const notes = [];
   constantsToInitializers(m);
   const g = m.graph;
-  const before = initializerBytes2(m);
+  const before = initializerBytes(m);
   const index = new GraphIndex(g);
   const names = new NameGenerator(g);
   const machine = machineQuantDefaults();
@@ -30556,9 +30664,9 @@ async function quantizeDynamicInt8(model, options, ctx) {
   requireOpset(m, "com.microsoft", 1);
   toposort(g);
   cleanup(g);
-  notes.push(`weights ${formatMb(before)} -> ${formatMb(initializerBytes2(m))}`);
+  notes.push(`weights ${sizeChange(before, initializerBytes(m))}`);
   ctx.log?.(`${pass}: ${changed.length} nodes quantized`);
-  return { model: m, summary: { pass, paramsBefore: countParams2(model), paramsAfter: countParams2(m), changed, skipped, notes } };
+  return { model: m, summary: { pass, paramsBefore: countParams(model), paramsAfter: countParams(m), changed, skipped, notes } };
 }
 function quantizeMatMul(n2, bt, c) {
   if (bt.dims.length !== 2) return `B has rank ${bt.dims.length}; DynamicQuantizeMatMul takes a 2-D B`;
@@ -30709,10 +30817,10 @@ async function quantizeInt4WeightOnly(model, options, ctx) {
   checkFloatModel(model, pass);
   const exclude = checkNodeNames(model, options.nodesToExclude);
   const batches = options.method === "calibrated" ? checkCalibration(model, ctx.calibration, pass) : void 0;
-  const m = cloneModel2(model);
+  const m = cloneModel(model);
   constantsToInitializers(m);
   const g = m.graph;
-  const before = initializerBytes2(m);
+  const before = initializerBytes(m);
   const index = new GraphIndex(g);
   const skipped = [];
   const candidates = [];
@@ -30802,11 +30910,11 @@ async function quantizeInt4WeightOnly(model, options, ctx) {
   toposort(g);
   cleanup(g);
   const notes = [
-    `weights ${formatMb(before)} -> ${formatMb(initializerBytes2(m))}`,
+    `weights ${sizeChange(before, initializerBytes(m))}`,
     accuracyLevel === 4 ? "accuracy_level 4: A is quantized to int8 inside the kernel (fast on AVX2 at small batch; measured slower than float at batch 32)" : `accuracy_level ${accuracyLevel}: measured slower than accuracy_level 4 on AVX2 almost everywhere`,
     "int4 weight-only helps most when weights exceed the L3 cache and at batch 1"
   ];
-  return { model: m, summary: { pass, paramsBefore: countParams2(model), paramsAfter: countParams2(m), changed, skipped, notes } };
+  return { model: m, summary: { pass, paramsBefore: countParams(model), paramsAfter: countParams(m), changed, skipped, notes } };
 }
 function transpose2(w, rows, cols) {
   const out = new Float32Array(w.length);
@@ -30834,20 +30942,20 @@ async function inputImportance(model, candidates, batches) {
   });
   for (const [name, s] of sums) {
     const c = Math.max(1, counts.get(name) ?? 1);
-    let mean = 0;
-    for (let k = 0; k < s.length; k++) mean += s[k] / c / s.length;
-    for (let k = 0; k < s.length; k++) s[k] = s[k] / c + 1e-3 * mean + 1e-12;
+    let mean2 = 0;
+    for (let k = 0; k < s.length; k++) mean2 += s[k] / c / s.length;
+    for (let k = 0; k < s.length; k++) s[k] = s[k] / c + 1e-3 * mean2 + 1e-12;
   }
   return sums;
 }
 
 // src/passes/quantize/fp16.ts
 var MIN_ELEMENTS = 16;
-async function convertWeightsFloat16(model, options, ctx) {
-  const pass = "fp16-weights";
+async function quantizeFp16(model, options, ctx) {
+  const pass = "fp16";
   checkFloatModel(model, pass);
   const exclude = checkNodeNames(model, options.nodesToExclude);
-  const m = cloneModel2(model);
+  const m = cloneModel(model);
   constantsToInitializers(m);
   const g = m.graph;
   const index = new GraphIndex(g);
@@ -30883,9 +30991,9 @@ async function convertWeightsFloat16(model, options, ctx) {
   cleanup(g);
   ctx.log?.(`${pass}: ${changed.length} initializers stored as float16`);
   const notes = [
-    `fp16 weights save size only: ${formatMb(initializerBytes2(model))} -> ${formatMb(initializerBytes2(m))}; compute stays float32 (ORT folds the Casts at load), so latency and runtime memory do not improve`
+    `fp16 weights save size only: ${sizeChange(initializerBytes(model), initializerBytes(m))}; compute stays float32 (ORT folds the Casts at load), so latency and runtime memory do not improve`
   ];
-  return { model: m, summary: { pass, paramsBefore: countParams2(model), paramsAfter: countParams2(m), changed, skipped, notes } };
+  return { model: m, summary: { pass, paramsBefore: countParams(model), paramsAfter: countParams(m), changed, skipped, notes } };
 }
 
 // src/passes/quantize/sensitivity.ts
@@ -30941,15 +31049,9 @@ async function rankQuantSensitivity(floatModel, quantModel, ctx) {
         const x2 = a[t]?.data;
         const y = b[t]?.data;
         if (!x2 || !y || x2.length !== y.length) continue;
-        let s = 0;
-        let e = 0;
-        for (let i2 = 0; i2 < x2.length; i2++) {
-          s += x2[i2] * x2[i2];
-          const d = x2[i2] - y[i2];
-          e += d * d;
-        }
-        signal.set(t, (signal.get(t) ?? 0) + s);
-        noise.set(t, (noise.get(t) ?? 0) + e);
+        const e = energies(x2, y);
+        signal.set(t, (signal.get(t) ?? 0) + e.signal);
+        noise.set(t, (noise.get(t) ?? 0) + e.noise);
       }
     }
   } finally {
@@ -30968,9 +31070,9 @@ async function quantizeWithFallback(model, quantize, evaluateDrift, budget, ctx,
   const trail = [`all quantized: drift ${drift.toFixed(2)} points (budget ${budget})`];
   if (drift > budget) {
     const ranking = await rankQuantSensitivity(model, result.model, ctx);
-    const max2 = Math.min(options.maxExcluded ?? 10, ranking.length);
+    const max3 = Math.min(options.maxExcluded ?? 10, ranking.length);
     for (const r of ranking) {
-      if (drift <= budget || excluded.length >= max2) break;
+      if (drift <= budget || excluded.length >= max3) break;
       excluded.push(r.node);
       reasons.set(r.node, `fallback: SQNR ${r.sqnrDb.toFixed(1)} dB, among the worst while drift was ${drift.toFixed(2)} > ${budget} points`);
       result = await quantize(model, excluded);
@@ -31010,11 +31112,14 @@ var SLOWER_FACTOR = 1.1;
 var MIN_DIFFERENCE_US = 5;
 var HELPERS = /* @__PURE__ */ new Set(["QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear"]);
 async function slowerQuantizedNodes(float, quant, targets, feeds, options = {}) {
-  const wanted = new Set(targets);
   const profile = (m) => profileModel(encodeModel(m), { feeds, runs: options.runs ?? 20, warmup: 5, threads: 1 });
-  const floatTimes = timePerTarget(await profile(float), (name) => wanted.has(name) ? [name] : []);
+  return slowerInProfiles(await profile(float), await profile(quant), quant, targets);
+}
+function slowerInProfiles(floatProfile, quantProfile, quant, targets) {
+  const wanted = new Set(targets);
+  const floatTimes = timePerTarget(floatProfile, (name) => wanted.has(name) ? [name] : []);
   const owners = helperOwners(quant, wanted);
-  const quantTimes = timePerTarget(await profile(quant), (name) => owners.get(name) ?? []);
+  const quantTimes = timePerTarget(quantProfile, (name) => owners.get(name) ?? []);
   const slower = [];
   for (const node of targets) {
     const floatUs = floatTimes.get(node);
@@ -31071,76 +31176,251 @@ function helperOwners(model, targets) {
   return owners;
 }
 
-// src/loop/stage-runner.ts
-async function runStage(model, input, ctx, fallback) {
-  const { stage } = input;
-  if (stage.stage === "prune") return runPrune(model, stage.prune, input, ctx);
-  return runQuantize(model, stage.quantize, ctx, fallback);
+// src/stages/kinds.ts
+var pct = (x2) => `${Math.round(x2 * 1e3) / 10} %`;
+var scheduledText = (p) => `${p.kind} pruning to ${pct(p.target ?? 0)}${p.step ? ` in steps of ${pct(p.step)}` : ""}`;
+function incrementalTarget(from, to) {
+  return round6(1 - (1 - to) / (1 - from));
 }
-function runPrune(model, p, input, ctx) {
-  switch (p.kind) {
-    case "structured":
-      return pruneStructured(
-        model,
-        {
-          target: input.stepTarget ?? p.target ?? 0,
-          importance: p.importance ?? "activation",
-          repair: p.repair ?? "least-squares",
-          multiple: p.multiple,
-          scope: p.scope,
-          layers: p.layers,
-          exclude: p.exclude,
-          nodeCostShare: input.nodeCostShare,
-          layerRatios: input.layerRatios,
-          stage: input.stageUnits && input.cumulativeTarget !== void 0 ? { cumulativeTarget: input.cumulativeTarget, startUnits: input.stageUnits } : void 0
-        },
-        ctx
-      );
-    case "unstructured":
-      return pruneUnstructured(model, { target: input.cumulativeTarget ?? p.target ?? 0, scope: p.scope, layers: p.layers, exclude: p.exclude }, ctx);
-    case "n:m":
-      return pruneNM(model, { n: p.n ?? 2, m: p.m ?? 4, importance: p.importance === "activation" ? "wanda" : "magnitude", layers: p.layers, exclude: p.exclude }, ctx);
-    case "low-rank":
-      return factorizeLowRank(model, { energy: p.energy, activationAware: p.importance === "activation", layers: p.layers, exclude: p.exclude }, ctx);
+var PRUNE_KINDS = {
+  structured: {
+    family: "prune",
+    scheduled: true,
+    changesLatency: true,
+    defaults: { importance: "activation", repair: "least-squares", scope: "per-layer", sensitivity: true },
+    describe: scheduledText,
+    run: (model, p, step, ctx) => pruneStructured(
+      model,
+      {
+        target: incrementalTarget(step.reached, step.goal),
+        importance: p.importance,
+        repair: p.repair,
+        multiple: p.multiple,
+        scope: p.scope,
+        layers: p.layers,
+        exclude: p.exclude,
+        nodeCostShare: step.nodeCostShare,
+        layerRatios: step.layerRatios,
+        stage: step.stageUnits ? { cumulativeTarget: step.goal, startUnits: step.stageUnits } : void 0
+      },
+      ctx
+    )
+  },
+  unstructured: {
+    family: "prune",
+    scheduled: true,
+    changesLatency: false,
+    defaults: { scope: "per-layer" },
+    describe: scheduledText,
+    // Zeros keep shapes: the step sets the cumulative sparsity, whatever the steps before left.
+    run: (model, p, step, ctx) => pruneUnstructured(model, { target: step.goal, scope: p.scope, layers: p.layers, exclude: p.exclude }, ctx)
+  },
+  "n:m": {
+    family: "prune",
+    scheduled: false,
+    changesLatency: false,
+    defaults: { n: 2, m: 4 },
+    check: (raw) => {
+      const n2 = raw.n ?? 2;
+      const m = raw.m ?? 4;
+      return n2 >= m ? [`/n must be < m (got n=${n2}, m=${m})`] : [];
+    },
+    describe: (p) => `${p.n}:${p.m} sparsity`,
+    run: (model, p, _step, ctx) => pruneNM(model, { n: p.n, m: p.m, importance: p.importance === "activation" ? "wanda" : "magnitude", layers: p.layers, exclude: p.exclude }, ctx)
+  },
+  "low-rank": {
+    family: "prune",
+    scheduled: false,
+    changesLatency: true,
+    defaults: { energy: 0.95 },
+    describe: (p) => `low-rank (energy ${p.energy})`,
+    run: (model, p, _step, ctx) => pruneLowRank(model, { energy: p.energy, activationAware: p.importance === "activation", layers: p.layers, exclude: p.exclude }, ctx)
   }
-}
-async function runQuantize(model, q, ctx, fallback) {
+};
+var QUANTIZE_KINDS = {
+  "int8-static": {
+    family: "quantize",
+    scheduled: false,
+    changesLatency: true,
+    defaults: { calibration: "percentile", fallback: "auto", activationType: "auto" },
+    describe: () => "int8-static quantization",
+    run: (model, q, _step, ctx, fallback) => withFallback(
+      model,
+      q,
+      ctx,
+      fallback,
+      (m, nodesToExclude) => quantizeInt8Static(m, { calibration: q.calibration, percentile: q.percentile, activationType: q.activationType, perChannel: q.perChannel, nodesToExclude, opTypesToQuantize: q.opTypesToQuantize }, ctx)
+    )
+  },
+  "int8-dynamic": {
+    family: "quantize",
+    scheduled: false,
+    changesLatency: true,
+    defaults: { fallback: "auto" },
+    describe: () => "int8-dynamic quantization",
+    run: (model, q, _step, ctx, fallback) => withFallback(model, q, ctx, fallback, (m, nodesToExclude) => quantizeInt8Dynamic(m, { nodesToExclude, opTypesToQuantize: q.opTypesToQuantize }, ctx))
+  },
+  "int4-weight-only": {
+    family: "quantize",
+    scheduled: false,
+    changesLatency: true,
+    defaults: { fallback: "auto", blockSize: 32, symmetric: true, accuracyLevel: 4 },
+    describe: () => "int4-weight-only quantization",
+    run: (model, q, _step, ctx, fallback) => withFallback(
+      model,
+      q,
+      ctx,
+      fallback,
+      (m, nodesToExclude) => quantizeInt4WeightOnly(m, { blockSize: q.blockSize, symmetric: q.symmetric, accuracyLevel: q.accuracyLevel, method: q.calibration ? "calibrated" : "rtn", nodesToExclude }, ctx)
+    )
+  },
+  fp16: {
+    family: "quantize",
+    scheduled: false,
+    // ORT folds the Casts back to float32 at load: size only.
+    changesLatency: false,
+    defaults: {},
+    describe: () => "fp16 quantization",
+    run: (model, q, _step, ctx) => quantizeFp16(model, { nodesToExclude: q.nodesToExclude ?? [] }, ctx)
+  }
+};
+async function withFallback(model, q, ctx, hooks, quantize) {
   const userExcluded = q.nodesToExclude ?? [];
-  const quantize = (m, exclude) => {
-    const nodesToExclude = [...userExcluded, ...exclude];
-    switch (q.kind) {
-      case "int8-static":
-        return quantizeStaticInt8(
-          m,
-          {
-            calibration: q.calibration ?? "percentile",
-            percentile: q.percentile,
-            activationType: q.activationType ?? "auto",
-            perChannel: q.perChannel,
-            nodesToExclude,
-            opTypesToQuantize: q.opTypesToQuantize
-          },
-          ctx
-        );
-      case "int8-dynamic":
-        return quantizeDynamicInt8(m, { nodesToExclude, opTypesToQuantize: q.opTypesToQuantize }, ctx);
-      case "int4-weight-only":
-        return quantizeInt4WeightOnly(
-          m,
-          { blockSize: q.blockSize ?? 32, symmetric: q.symmetric ?? true, accuracyLevel: q.accuracyLevel ?? 4, method: q.calibration ? "calibrated" : "rtn", nodesToExclude },
-          ctx
-        );
-      case "fp16":
-        return convertWeightsFloat16(m, { nodesToExclude }, ctx);
-    }
-  };
-  if ((q.fallback ?? "auto") === "auto" && fallback && q.kind !== "fp16") {
-    const feeds = ctx.calibration?.[0];
-    const latencyCheck = feeds ? (float, quant) => slowerQuantizedNodes(float, quant.model, quant.summary.changed.map((c) => c.name), feeds) : void 0;
-    return quantizeWithFallback(model, quantize, (m) => fallback.drift(m), fallback.budget, ctx, { latencyCheck });
-  }
-  return quantize(model, []);
+  const run = (m, exclude) => quantize(m, [...userExcluded, ...exclude]);
+  if (q.fallback !== "auto" || !hooks) return run(model, []);
+  const feeds = ctx.calibration?.[0];
+  const latencyCheck = feeds ? (float, quant) => slowerQuantizedNodes(float, quant.model, quant.summary.changed.map((c) => c.name), feeds) : void 0;
+  return quantizeWithFallback(model, run, (m) => hooks.drift(m), hooks.budget, ctx, { latencyCheck });
 }
+function kindOf(stage) {
+  return stage.stage === "prune" ? PRUNE_KINDS[stage.prune.kind] : QUANTIZE_KINDS[stage.quantize.kind];
+}
+function paramsOf(stage) {
+  return stage.stage === "prune" ? stage.prune : stage.quantize;
+}
+function withDefaults(stage) {
+  if (stage.stage === "prune") return { stage: "prune", prune: { ...PRUNE_KINDS[stage.prune.kind].defaults, ...definedOnly(stage.prune) } };
+  return { stage: "quantize", quantize: { ...QUANTIZE_KINDS[stage.quantize.kind].defaults, ...definedOnly(stage.quantize) } };
+}
+function definedOnly(o) {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== void 0));
+}
+function describeStage(stage) {
+  const p = paramsOf(stage);
+  return stage.stage === "prune" ? PRUNE_KINDS[stage.prune.kind].describe(p) : QUANTIZE_KINDS[stage.quantize.kind].describe(p);
+}
+function isScheduled(stage) {
+  return kindOf(stage).scheduled;
+}
+function changesLatency(stage) {
+  return kindOf(stage).changesLatency;
+}
+function stageGoals(stage) {
+  if (stage.stage !== "prune" || !isScheduled(stage)) return [1];
+  const { target = 0, step } = stage.prune;
+  if (!step || step >= target) return [target];
+  const out = [];
+  for (let k = 1; k * step < target - 1e-9; k++) out.push(round6(k * step));
+  out.push(target);
+  return out;
+}
+function runStep(model, configured, step, ctx, fallback) {
+  const stage = withDefaults(configured);
+  if (stage.stage === "prune") return PRUNE_KINDS[stage.prune.kind].run(model, stage.prune, step, ctx, fallback);
+  return QUANTIZE_KINDS[stage.quantize.kind].run(model, stage.quantize, step, ctx, fallback);
+}
+function stageProblems(raw, at) {
+  const problems = [];
+  const p = raw.prune;
+  if (p) {
+    const here = `${at}/prune`;
+    const entry = PRUNE_KINDS[p.kind];
+    if (p.target === void 0 && !(p.kind === "low-rank" && p.energy !== void 0)) problems.push(`${here}: missing required key 'target'`);
+    if (p.kind !== "n:m" && (p.n !== void 0 || p.m !== void 0)) problems.push(`${here}: 'n' and 'm' apply only to kind 'n:m' (kind is '${String(p.kind)}')`);
+    if (p.energy !== void 0 && p.kind !== "low-rank") problems.push(`${here}: 'energy' applies only to kind 'low-rank'`);
+    if (typeof p.step === "number" && typeof p.target === "number" && p.step > p.target && p.target > 0) problems.push(`${here}/step must be <= target (got step=${p.step}, target=${p.target})`);
+    problems.push(...(entry?.check?.(p) ?? []).map((m) => `${here}${m}`));
+  }
+  const q = raw.quantize;
+  if (q) {
+    const here = `${at}/quantize`;
+    if (q.percentile !== void 0 && q.calibration !== "percentile") problems.push(`${here}: 'percentile' needs 'calibration: percentile'`);
+    if ((q["block-size"] !== void 0 || q["accuracy-level"] !== void 0) && q.kind !== "int4-weight-only") problems.push(`${here}: 'block-size' and 'accuracy-level' apply only to kind 'int4-weight-only'`);
+    if (q.calibration !== void 0 && q.kind !== "int8-static") problems.push(`${here}: 'calibration' applies only to kind 'int8-static'`);
+    problems.push(...(QUANTIZE_KINDS[q.kind]?.check?.(q) ?? []).map((m) => `${here}${m}`));
+  }
+  return problems;
+}
+var round6 = (x2) => Math.round(x2 * 1e6) / 1e6;
+
+// src/loop/recipe.ts
+function classifyModel(traits) {
+  if (traits.convShare >= 0.6) return "conv-heavy";
+  if (traits.matmulShare >= 0.6) return "matmul-heavy";
+  return "mixed";
+}
+var LARGE_MODEL_PARAMS = 1e8;
+function defaultRecipe(traits) {
+  const kind = classifyModel(traits);
+  const prune = { kind: "structured", target: 0.5, step: 0.1 };
+  const quantize = kind !== "matmul-heavy" ? { kind: "int8-static" } : traits.params >= LARGE_MODEL_PARAMS ? { kind: "int4-weight-only" } : { kind: "int8-dynamic" };
+  const stages = [
+    { stage: "prune", prune: kind === "matmul-heavy" ? { ...prune, target: 0.25, step: 0.125 } : prune },
+    { stage: "quantize", quantize }
+  ];
+  return stages.map(withDefaults);
+}
+
+// src/loop/model-traits.ts
+var CONV_OPS = /* @__PURE__ */ new Set(["Conv", "ConvTranspose", "QLinearConv", "ConvInteger"]);
+var MATMUL_OPS = /* @__PURE__ */ new Set(["MatMul", "Gemm", "MatMulInteger", "QLinearMatMul", "MatMulNBits", "FusedMatMul", "DynamicQuantizeMatMul"]);
+async function modelTraits(model) {
+  let shapes = /* @__PURE__ */ new Map();
+  try {
+    shapes = await probeShapes(model);
+  } catch {
+  }
+  const cost = graphCost(model.graph, shapes);
+  const weight = (n2) => cost.totalFlops > 0 ? n2.flops ?? 0 : n2.params;
+  const total = cost.nodes.reduce((s, n2) => s + weight(n2), 0) || 1;
+  const share = (ops) => cost.nodes.filter((n2) => ops.has(n2.opType)).reduce((s, n2) => s + weight(n2), 0) / total;
+  const hasAttention = model.graph.nodes.some((n2) => n2.opType === "Softmax") && model.graph.nodes.some((n2) => n2.opType === "Transpose");
+  return { traits: { params: cost.totalParams, convShare: share(CONV_OPS), matmulShare: share(MATMUL_OPS), hasAttention }, cost };
+}
+function flopShares(cost) {
+  const out = {};
+  if (cost.totalFlops <= 0) return out;
+  for (const n2 of cost.nodes) if (n2.flops) out[n2.node] = n2.flops / cost.totalFlops;
+  return out;
+}
+
+// src/loop/sensitivity-plan.ts
+var SOLO_SHARE = 0.5;
+async function planSensitivity(model, prune, budget, drift, ctx) {
+  const target = prune.target ?? 0;
+  const options = { importance: prune.importance ?? "activation", repair: prune.repair ?? "least-squares", multiple: prune.multiple, layers: prune.layers, exclude: prune.exclude };
+  const limit = budget * SOLO_SHARE;
+  const full = await scanLayerSensitivity(model, [target], drift, ctx, options);
+  let sensitive = full.filter((r) => r.metric > limit);
+  if (sensitive.length === full.length) sensitive = [];
+  const half = sensitive.length ? await scanLayerSensitivity(model, [target / 2], drift, ctx, { ...options, layers: sensitive.map((r) => r.layer) }) : [];
+  const scale = {};
+  const notes = [];
+  for (const r of sensitive) {
+    const h = half.find((x2) => x2.layer === r.layer);
+    const share = h && h.metric <= limit ? 0.5 : 0;
+    scale[r.layer] = share;
+    const halfText = h ? `, to ${pct2(target / 2)} ${fmt3(h.metric)} pt` : "";
+    notes.push(`Sensitivity scan: ${r.layer} cut alone to ${pct2(target)} drifts ${fmt3(r.metric)} pt${halfText} (over ${fmt3(limit)} pt, half the budget): ${share ? `cut to ${pct2(target * share)} at most` : "not cut"}.`);
+  }
+  return { scale, notes, solo: Object.fromEntries(full.map((r) => [r.layer, r.metric])) };
+}
+function stepLayerRatios(plan, goal) {
+  if (!plan || !Object.keys(plan.scale).length) return void 0;
+  return Object.fromEntries(Object.entries(plan.scale).map(([layer, share]) => [layer, Math.round(goal * share * 1e6) / 1e6]));
+}
+var pct2 = (x2) => `${Math.round(x2 * 1e3) / 10} %`;
+var fmt3 = (x2) => (Math.round(x2 * 100) / 100).toString();
 
 // src/loop/optimize-loop.ts
 var MIN_STEP = 0.025;
@@ -31167,29 +31447,23 @@ async function optimize(model, options) {
   };
   for (const stage of options.recipe) {
     const label = describeStage(stage);
-    const shrinks = stage.stage === "prune" && (stage.prune.kind === "structured" || stage.prune.kind === "unstructured");
-    const target = stage.stage === "prune" ? stage.prune.target ?? 0 : 1;
-    let pending = shrinks ? scheduleTargets(target, stage.prune.step) : [target];
+    const shrinks = isScheduled(stage);
+    let pending = stageGoals(stage);
     let reached = 0;
     let retries = options.maxRetries ?? 2;
     let stageUnits;
-    const plan = shrinks && stage.prune.kind === "structured" ? await scanSensitivity(stage.prune) : void 0;
+    const plan = stage.stage === "prune" && stage.prune.kind === "structured" ? await scanSensitivity(stage.prune) : void 0;
     while (pending.length) {
       if (outOfTime()) {
         notes.push(`The wall-time budget ran out before "${label}" finished; later steps were not tried.`);
         return finish();
       }
       const goal = pending[0];
-      const input = { stage, nodeCostShare: options.nodeCostShare, stageUnits, layerRatios: stepLayerRatios(plan, goal) };
-      if (shrinks) {
-        input.stepTarget = incrementalTarget(reached, goal);
-        input.cumulativeTarget = goal;
-      }
-      const action = shrinks ? `${stage.prune.kind} ${pct3(goal)}` : label;
+      const action = shrinks && stage.stage === "prune" ? `${stage.prune.kind} ${pct3(goal)}` : label;
       const params2 = stageParams(stage, shrinks ? goal : void 0);
       let outcome;
       try {
-        outcome = await runStage(current, input, ctx, {
+        outcome = await runStep(current, stage, { goal, reached, nodeCostShare: options.nodeCostShare, stageUnits, layerRatios: stepLayerRatios(plan, goal) }, ctx, {
           budget,
           drift: async (m) => (await judge2.judge(m)).drift
         });
@@ -31245,10 +31519,6 @@ async function optimize(model, options) {
     if (steps.every((s) => !s.kept) && steps.length) notes.push("No optimization step stayed within the accuracy budget: the candidate is the original model.");
     return { model: current, steps, passes, fallbackNodes, notes, start, final: currentJudgement };
   }
-}
-function changesLatency(stage) {
-  if (stage.stage === "quantize") return stage.quantize.kind !== "fp16";
-  return stage.prune.kind === "structured" || stage.prune.kind === "low-rank";
 }
 function stageParams(stage, goal) {
   const source = stage.stage === "prune" ? stage.prune : stage.quantize;
@@ -31443,6 +31713,7 @@ function niceFloor(x2) {
 
 // src/report/markdown.ts
 var MAX_COMMENT_CHARS = 65e3;
+var UNIT_SUFFIX = { points: " pts", dB: " dB", fraction: "", "label units": "", "output units": "" };
 var MARK = { pass: "\u2705", fail: "\u274C", warn: "\u26A0\uFE0F", info: "" };
 var VERDICT_HEAD = {
   pass: "\u2705 prune-gate: pass",
@@ -31497,7 +31768,7 @@ function metricTable(report) {
   const refName = report.reference === "frozen-baseline" ? "Frozen baseline" : "Original";
   const head = three ? ["Metric", refName, "PR model", "Candidate", "\u0394", "Drift 95 % CI", "McNemar p", ""] : ["Metric", refName, "Candidate", "\u0394", "Drift 95 % CI", "McNemar p", ""];
   const rows = report.metrics.map((m) => {
-    const cells = [metricName(m), f2(m.baseline)];
+    const cells = [metricName(m), f2(m.reference)];
     if (three) cells.push(m.prModel === void 0 ? "" : f2(m.prModel));
     cells.push(f2(m.candidate), signed(m.delta), m.interval ? ci(m.interval) : "", m.mcnemar ? pValue(m.mcnemar.pValue) : "", MARK[m.status]);
     return cells;
@@ -31507,7 +31778,7 @@ function metricTable(report) {
 function metricName(m) {
   const name = `**${escapeText(m.metric)}**`;
   if (!m.rule) return m.gated ? `${name} (gated)` : name;
-  const unit = m.rule.relative ? " %" : m.higherIsBetter ? " pts" : "";
+  const unit = m.rule.relative ? " %" : UNIT_SUFFIX[m.unit];
   const dir = m.higherIsBetter ? "drop" : "rise";
   return `${name} (${dir} \u2264 ${num2(m.rule.maxDrift)}${unit}${m.rule.use === "interval" ? ", interval" : ""})`;
 }
@@ -31516,15 +31787,15 @@ function latencyTable(rows) {
   const title = `**Latency** (ms per batch, reference \u2192 candidate, ratio with 95 % CI${goal !== void 0 ? `; goal: P95 ratio \u2264 ${num2(goal)}\xD7` : ""})`;
   const body = rows.map((r) => [
     String(r.batchSize),
-    `${ms(r.baseline.p50)} \u2192 ${ms(r.candidate.p50)} (${ratio(r.ratios.p50.value)})`,
-    `${ms(r.baseline.p95)} \u2192 ${ms(r.candidate.p95)} (${ratio(r.ratios.p95.value)}, ${ciRatio(r.ratios.p95.interval)})`,
-    `${ms(r.baseline.p99)} \u2192 ${ms(r.candidate.p99)} (${ratio(r.ratios.p99.value)})`,
+    `${ms(r.original.p50)} \u2192 ${ms(r.candidate.p50)} (${ratio(r.ratios.p50.value)})`,
+    `${ms(r.original.p95)} \u2192 ${ms(r.candidate.p95)} (${ratio(r.ratios.p95.value)}, ${ciRatio(r.ratios.p95.interval)})`,
+    `${ms(r.original.p99)} \u2192 ${ms(r.candidate.p99)} (${ratio(r.ratios.p99.value)})`,
     MARK[r.status]
   ]);
   return [title, "", ...table2(["Batch", "P50", "P95", "P99", ""], body, ["r", "r", "r", "r", "c"])];
 }
 function resourceTable(report) {
-  const { baseline: b, candidate: c } = report.resources;
+  const { original: b, candidate: c } = report.resources;
   const row = (label, x2, y) => [label, bytes(x2), bytes(y), x2 > 0 ? ratio(y / x2) : ""];
   return table2(
     ["", "Reference", "Candidate", "Ratio"],
@@ -31707,8 +31978,8 @@ var report_schema_default = {
     resources: {
       type: "object",
       additionalProperties: false,
-      required: ["baseline", "candidate"],
-      properties: { baseline: { $ref: "#/definitions/memory" }, candidate: { $ref: "#/definitions/memory" } }
+      required: ["original", "candidate"],
+      properties: { original: { $ref: "#/definitions/memory" }, candidate: { $ref: "#/definitions/memory" } }
     },
     steps: { type: "array", maxItems: 500, items: { $ref: "#/definitions/step" } },
     passes: { type: "array", maxItems: 100, items: { $ref: "#/definitions/passSummary" } },
@@ -31781,12 +32052,13 @@ var report_schema_default = {
     metricRow: {
       type: "object",
       additionalProperties: false,
-      required: ["metric", "gated", "higherIsBetter", "baseline", "candidate", "delta", "drift", "status"],
+      required: ["metric", "gated", "higherIsBetter", "unit", "reference", "candidate", "delta", "drift", "status"],
       properties: {
         metric: { $ref: "#/definitions/shortText" },
         gated: { type: "boolean" },
         higherIsBetter: { type: "boolean" },
-        baseline: { type: "number" },
+        unit: { enum: ["points", "fraction", "dB", "label units", "output units"] },
+        reference: { type: "number" },
         candidate: { type: "number" },
         prModel: { type: "number" },
         delta: { type: "number" },
@@ -31795,10 +32067,10 @@ var report_schema_default = {
         mcnemar: {
           type: "object",
           additionalProperties: false,
-          required: ["pValue", "baselineOnly", "candidateOnly"],
+          required: ["pValue", "referenceOnly", "candidateOnly"],
           properties: {
             pValue: { type: "number", minimum: 0, maximum: 1 },
-            baselineOnly: { type: "integer", minimum: 0 },
+            referenceOnly: { type: "integer", minimum: 0 },
             candidateOnly: { type: "integer", minimum: 0 }
           }
         },
@@ -31834,10 +32106,10 @@ var report_schema_default = {
     latencyRow: {
       type: "object",
       additionalProperties: false,
-      required: ["batchSize", "baseline", "candidate", "ratios", "status"],
+      required: ["batchSize", "original", "candidate", "ratios", "status"],
       properties: {
         batchSize: { $ref: "#/definitions/positiveInt" },
-        baseline: { $ref: "#/definitions/percentiles" },
+        original: { $ref: "#/definitions/percentiles" },
         candidate: { $ref: "#/definitions/percentiles" },
         ratios: {
           type: "object",
@@ -31947,7 +32219,7 @@ var MAX_REPORT_BYTES = 16 * 1024 * 1024;
 var validator2;
 function reportProblems(data) {
   validator2 ??= compileSchema(report_schema_default);
-  return schemaProblems(validator2, data);
+  return schemaProblems(validator2, data, { max: 10 });
 }
 function validateReport(data, source = "report") {
   const problems = reportProblems(data);
@@ -32021,9 +32293,8 @@ function valueOf(result, metric) {
   return v;
 }
 function driftInterval(metric, sign, reference, candidate, seed) {
-  const stat = sampleStatistic(metric, reference.perSample, candidate.perSample);
-  if (!stat || reference.samples !== candidate.samples) return void 0;
-  const diff = pairedBootstrap2(reference.perSample, candidate.perSample, reference.samples, stat, { seed });
+  if (reference.samples !== candidate.samples) return void 0;
+  const diff = metricDifference(metric, reference.perSample, candidate.perSample, reference.samples, { seed });
   if (!diff || sign > 0) return diff;
   return { low: -diff.high, high: -diff.low, level: diff.level };
 }
@@ -32032,9 +32303,6 @@ function driftInterval(metric, sign, reference, candidate, seed) {
 var import_yaml = __toESM(require_dist(), 1);
 import * as fs13 from "node:fs";
 import * as path11 from "node:path";
-
-// src/config/schema.ts
-var import_ajv2 = __toESM(require_ajv(), 1);
 
 // schemas/config.schema.json
 var config_schema_default = {
@@ -32206,68 +32474,12 @@ var validator3;
 function loadConfigSchema() {
   return config_schema_default;
 }
-function getValidator() {
-  if (!validator3) {
-    const ajv = new import_ajv2.Ajv({ allErrors: true, verbose: true, strict: true });
-    validator3 = ajv.compile(loadConfigSchema());
-  }
-  return validator3;
-}
 function validateConfigObject(obj) {
-  const validate2 = getValidator();
-  if (validate2(obj)) return [];
-  return formatErrors(validate2.errors ?? []);
+  validator3 ??= compileSchema(loadConfigSchema());
+  return schemaProblems(validator3, obj, { special: configWording });
 }
-function formatErrors(errors) {
-  const oneOfPaths = new Set(errors.filter((e) => e.keyword === "oneOf").map((e) => e.instancePath));
-  const out = [];
-  for (const e of errors) {
-    if (e.keyword !== "oneOf" && oneOfPaths.has(e.instancePath)) continue;
-    if (e.keyword === "if") continue;
-    const msg = formatError(e);
-    if (!out.includes(msg)) out.push(msg);
-  }
-  return out;
-}
-function pointer(p) {
-  return p === "" ? "/" : p;
-}
-function got(value) {
-  if (typeof value === "string") return `'${value}'`;
-  if (value === null) return "null";
-  if (Array.isArray(value)) return "a list";
-  if (ArrayBuffer.isView(value)) return "binary data";
-  if (value instanceof Set) return "a set";
-  if (typeof value === "object") return "a map";
-  return String(value);
-}
-var TYPE_WORDS = {
-  object: "a map",
-  array: "a list",
-  string: "a string",
-  number: "a number",
-  integer: "an integer",
-  boolean: "true or false",
-  null: "null"
-};
-function formatError(e) {
-  const at = pointer(e.instancePath);
-  const params2 = e.params;
+function configWording(e, at) {
   switch (e.keyword) {
-    case "additionalProperties": {
-      const key = String(params2.additionalProperty);
-      const allowed = Object.keys(e.parentSchema?.properties ?? {});
-      const suggestion = closest(key, allowed);
-      const where = e.instancePath === "" ? `/${key}` : `${e.instancePath}/${key}`;
-      const hint = suggestion ? `; did you mean '${suggestion}'?` : allowed.length ? `; allowed keys here: ${allowed.join(", ")}` : "";
-      return `${where}: unknown key${hint}`;
-    }
-    case "required":
-      return `${at}: missing required key '${String(params2.missingProperty)}'`;
-    case "type":
-      return `${at} must be ${TYPE_WORDS[String(params2.type)] ?? `of type ${String(params2.type)}`} (got ${got(e.data)})`;
-    case "enum":
-      return `${at} must be one of ${params2.allowedValues.map((v) => String(v)).join(", ")} (got ${got(e.data)})`;
     case "minProperties":
     case "maxProperties":
       if (/\/recipe\/\d+$/.test(e.instancePath)) return `${at}: each recipe stage has exactly one of 'prune:' or 'quantize:'`;
@@ -32279,38 +32491,12 @@ function formatError(e) {
       if (e.instancePath.endsWith("/inputs")) {
         return `${at} must be a map of input name -> .npy file, or one path to an .npz, a .jsonl or a test_data_set folder (got ${got(e.data)})`;
       }
-      return `${at} ${e.message} (got ${got(e.data)})`;
+      return void 0;
     case "propertyNames":
-      return `${at}: key '${String(params2.propertyName)}' is not a metric name`;
-    case "uniqueItems":
-      return `${at} has a duplicate entry (items ${String(params2.j)} and ${String(params2.i)})`;
+      return `${at}: key '${String(e.params.propertyName)}' is not a metric name`;
     default:
-      return `${at} ${e.message ?? "is invalid"} (got ${got(e.data)})`;
+      return void 0;
   }
-}
-function closest(key, candidates) {
-  let best;
-  let bestDistance = Infinity;
-  const normalized = key.toLowerCase().replace(/_/g, "-");
-  for (const c of candidates) {
-    const d = editDistance(normalized, c.toLowerCase().replace(/_/g, "-"));
-    if (d < bestDistance) {
-      bestDistance = d;
-      best = c;
-    }
-  }
-  return best !== void 0 && bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? best : void 0;
-}
-function editDistance(a, b) {
-  const d = Array.from({ length: a.length + 1 }, (_, i2) => Array.from({ length: b.length + 1 }, (_2, j) => i2 === 0 ? j : j === 0 ? i2 : 0));
-  for (let i2 = 1; i2 <= a.length; i2++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i2 - 1] === b[j - 1] ? 0 : 1;
-      d[i2][j] = Math.min(d[i2 - 1][j] + 1, d[i2][j - 1] + 1, d[i2 - 1][j - 1] + cost);
-      if (i2 > 1 && j > 1 && a[i2 - 1] === b[j - 2] && a[i2 - 2] === b[j - 1]) d[i2][j] = Math.min(d[i2][j], d[i2 - 2][j - 2] + 1);
-    }
-  }
-  return d[a.length][b.length];
 }
 
 // src/config/load.ts
@@ -32356,9 +32542,9 @@ function configFromObject(obj, baseDir, label = "<config>") {
   if (!problems.length) problems.push(...crossFieldProblems(raw));
   if (problems.length) throw new InputError(`${label}: ${printable(problems.join("; "))}`, label);
   const resolve6 = (p) => path11.resolve(baseDir, p);
-  const mustExist = (pointer2, p, what, kind = "file") => {
+  const mustExist = (pointer, p, what, kind = "file") => {
     const abs = resolve6(p);
-    const fail = (why) => new InputError(`${label}: ${printable(`${pointer2}: ${what} '${p}' ${why}`)}`, `${label}#${pointer2}`, "config");
+    const fail = (why) => new InputError(`${label}: ${printable(`${pointer}: ${what} '${p}' ${why}`)}`, `${label}#${pointer}`, "config");
     let stat;
     try {
       stat = fs13.statSync(abs);
@@ -32374,8 +32560,8 @@ function configFromObject(obj, baseDir, label = "<config>") {
     const s = data[key];
     if (!s) return void 0;
     const inputs = typeof s.inputs === "string" ? mustExist(`/data/${key}/inputs`, s.inputs, "data file", "path") : Object.fromEntries(Object.entries(s.inputs).map(([k, v]) => [k, mustExist(`/data/${key}/inputs/${pointerToken(k)}`, v, "data file")]));
-    const labels = typeof s.labels === "string" ? mustExist(`/data/${key}/labels`, s.labels, "labels file") : void 0;
-    return { inputs, labels };
+    const labels2 = typeof s.labels === "string" ? mustExist(`/data/${key}/labels`, s.labels, "labels file") : void 0;
+    return { inputs, labels: labels2 };
   };
   const evalSource = source("eval");
   const calibration = source("calibration");
@@ -32384,11 +32570,10 @@ function configFromObject(obj, baseDir, label = "<config>") {
   if (task !== "fidelity" && evalSource && !hasLabels) {
     throw new InputError(`${label}: /data/eval/labels: task '${task}' needs labels; add data.eval.labels or set 'task: fidelity' to compare against the baseline model`, label);
   }
-  const metrics = raw.metrics ?? defaultMetrics(task);
+  const metrics = raw.metrics ?? [...TASKS[task].defaultMetrics];
+  const ofTask = metricsOfTask(task).map((m) => m.name);
   metrics.forEach((m, i2) => {
-    if (!TASK_METRICS[task].includes(m)) {
-      throw new InputError(`${label}: /metrics/${i2}: '${m}' is not a ${task} metric; with task '${task}' use ${TASK_METRICS[task].join(", ")}`, label);
-    }
+    if (!ofTask.includes(m)) throw new InputError(`${label}: /metrics/${i2}: '${m}' is not a ${task} metric; with task '${task}' use ${ofTask.join(", ")}`, label);
   });
   const bench = raw.bench ?? {};
   const gate = raw.gate ?? {};
@@ -32423,16 +32608,6 @@ function configFromObject(obj, baseDir, label = "<config>") {
     }
   };
 }
-var TASK_METRICS = {
-  classification: ["accuracy", "top1", "top3", "top5", "top10", "f1", "worst-class-accuracy"],
-  regression: ["mae", "rmse"],
-  fidelity: ["agreement", "cosine", "sqnr", "max-abs-error"]
-};
-function defaultMetrics(task) {
-  if (task === "regression") return ["mae", "rmse"];
-  if (task === "fidelity") return ["agreement", "cosine"];
-  return ["accuracy"];
-}
 function printable(text) {
   return text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
@@ -32455,48 +32630,20 @@ function parseDuration(value, where = "duration") {
   return ms2;
 }
 function crossFieldProblems(raw) {
-  const problems = [];
   const recipe = Array.isArray(raw.recipe) ? raw.recipe : [];
-  recipe.forEach((stage, i2) => {
-    const p = stage.prune;
-    if (p) {
-      const at = `/recipe/${i2}/prune`;
-      if (p.target === void 0 && !(p.kind === "low-rank" && p.energy !== void 0)) problems.push(`${at}: missing required key 'target'`);
-      if (p.kind === "n:m") {
-        const n2 = p.n ?? 2;
-        const m = p.m ?? 4;
-        if (n2 >= m) problems.push(`${at}/n must be < m (got n=${n2}, m=${m})`);
-      } else if (p.n !== void 0 || p.m !== void 0) {
-        problems.push(`${at}: 'n' and 'm' apply only to kind 'n:m' (kind is '${String(p.kind)}')`);
-      }
-      if (p.energy !== void 0 && p.kind !== "low-rank") problems.push(`${at}: 'energy' applies only to kind 'low-rank'`);
-      if (typeof p.step === "number" && typeof p.target === "number" && p.step > p.target && p.target > 0) {
-        problems.push(`${at}/step must be <= target (got step=${p.step}, target=${p.target})`);
-      }
-    }
-    const q = stage.quantize;
-    if (q) {
-      const at = `/recipe/${i2}/quantize`;
-      if (q.percentile !== void 0 && q.calibration !== "percentile") problems.push(`${at}: 'percentile' needs 'calibration: percentile'`);
-      if ((q["block-size"] !== void 0 || q["accuracy-level"] !== void 0) && q.kind !== "int4-weight-only") {
-        problems.push(`${at}: 'block-size' and 'accuracy-level' apply only to kind 'int4-weight-only'`);
-      }
-      if (q.calibration !== void 0 && q.kind !== "int8-static") problems.push(`${at}: 'calibration' applies only to kind 'int8-static'`);
-    }
-  });
-  return problems;
+  return recipe.flatMap((stage, i2) => stageProblems(stage, `/recipe/${i2}`));
 }
 var camel = (k) => k.replace(/[-_]([a-z])/g, (_, c) => c.toUpperCase());
 function toStage(stage) {
   if (stage.prune) {
-    return { stage: "prune", prune: camelKeys(stage.prune) };
+    return withDefaults({ stage: "prune", prune: camelKeys(stage.prune) });
   }
   const q = stage.quantize;
   const params2 = camelKeys(q);
   const merge = (a, b) => a || b ? [.../* @__PURE__ */ new Set([...a ?? [], ...b ?? []])] : void 0;
   params2.nodesToExclude = merge(q.nodes_to_exclude, q["nodes-to-exclude"]);
   params2.opTypesToQuantize = merge(q.op_types_to_quantize, q["op-types-to-quantize"]);
-  return { stage: "quantize", quantize: params2 };
+  return withDefaults({ stage: "quantize", quantize: params2 });
 }
 function camelKeys(obj) {
   return Object.fromEntries(Object.entries(obj).map(([k, v]) => [camel(k), v]));
@@ -32623,7 +32770,7 @@ var package_default = {
   }
 };
 
-// src/version.ts
+// src/util/version.ts
 var TOOL_VERSION = package_default.version;
 
 // src/pipeline/run.ts
@@ -32648,7 +32795,7 @@ async function runPipeline(options) {
     refuseOverwrite(modelPath, config.model);
     for (const name of ["model.onnx", "report.json", "report.md"]) fs14.rmSync(path12.join(options.outDir, name), { force: true });
     const baseline = config.baseline ? readBaseline(config.baseline) : void 0;
-    const evaluate = { task: config.task, metrics: config.metrics, batchSize: config.data.batchSize };
+    const evaluate = { task: config.task, batchSize: config.data.batchSize };
     log(`evaluating ${config.model} on ${p.evalSet.count} samples`);
     const original = await timed("evaluate-original", () => evaluateModel(config.model, p.evalSet, { ...evaluate, keepOutputs: true, label: config.model }));
     let recipe = config.recipe;
@@ -32734,7 +32881,7 @@ async function runPipeline(options) {
       prModelChanged,
       storedBaseline: baseline,
       machine: machineInfo({ intraOpThreads: bench.intraOpThreads, interOpThreads: bench.interOpThreads }),
-      resources: { baseline: stripExtras(memOriginal), candidate: stripExtras(memCandidate) },
+      resources: { original: stripExtras(memOriginal), candidate: stripExtras(memCandidate) },
       steps: loop.steps,
       passes: loop.passes,
       fallbackNodes: loop.fallbackNodes,
@@ -32771,7 +32918,6 @@ export {
   InputError,
   EXIT_INPUT_ERROR,
   machineInfo,
-  machineFingerprint,
   describeMachine,
   errorReport,
   hasCommentMarker,
@@ -32792,17 +32938,17 @@ export {
   evaluatePair,
   benchLatency,
   measureMemory,
-  BASELINE_SCHEMA_VERSION,
   writeBaseline,
   sha256File,
-  defaultRecipe,
-  scheduleTargets,
-  incrementalTarget,
-  describeStage,
+  baselineFromRun,
+  stableHash,
   probeShapes,
+  describeStage,
+  stageGoals,
+  runStep,
+  defaultRecipe,
   modelTraits,
   flopShares,
-  runStage,
   CONFIG_DEFAULTS,
   loadConfig,
   parseDuration,
