@@ -34,7 +34,7 @@ import {
   stableHash,
   stageGoals,
   writeBaseline
-} from "./chunks/chunk-CKIRMSHZ.js";
+} from "./chunks/chunk-LCDD633N.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({

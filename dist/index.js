@@ -15,7 +15,7 @@ import {
   runPipeline,
   writeFileAtomic,
   writeReportFiles
-} from "./chunks/chunk-CKIRMSHZ.js";
+} from "./chunks/chunk-LCDD633N.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

@@ -85,6 +85,7 @@ export const METRICS = [
     },
     defaultRule: driftLimit(true),
   },
+  topK(2),
   topK(3),
   topK(5),
   topK(10),

@@ -34,6 +34,17 @@ test('top-k counts ties against the label', () => {
   expect(metricDef('top5')!.over({ rank: [1, 2, 3, 4] }, [0, 1, 2, 3])).toBe(100);
 });
 
+test('top-2: the label among the two highest scores, with an interval from the same ranks', () => {
+  // Labels rank 0, 1, 2, 1 among 3 classes: top-2 holds for 3 of 4 samples.
+  const scores = [0.7, 0.2, 0.1, 0.5, 0.4, 0.1, 0.6, 0.3, 0.1, 0.2, 0.5, 0.3];
+  const { metrics, perSample } = scoreOutput('classification', input(scores, 3, { labels: Float64Array.of(0, 1, 2, 2) }));
+  expect(perSample.rank).toEqual([0, 1, 2, 1]);
+  expect(metrics.top2).toBe(75);
+  expect(metricDef('top2')!.over(perSample, [2, 2, 0, 0])).toBe(50);
+  // Two classes: top-2 always holds, so it does not exist.
+  expect(scoreOutput('classification', input([0.4, 0.6], 2, { labels: Float64Array.of(0) })).metrics.top2).toBeUndefined();
+});
+
 test('regression metrics', () => {
   const { metrics, perSample } = scoreOutput('regression', input([1, 2, 3], 1, { labels: Float64Array.of(1.5, 2, 1) }));
   expect(perSample.absError).toEqual([0.5, 0, 2]);

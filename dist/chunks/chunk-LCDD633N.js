@@ -19888,6 +19888,7 @@ var METRICS = [
     },
     defaultRule: driftLimit(true)
   },
+  topK(2),
   topK(3),
   topK(5),
   topK(10),
@@ -32386,7 +32387,7 @@ var config_schema_default = {
       ]
     },
     metricName: {
-      enum: ["accuracy", "top1", "top3", "top5", "top10", "f1", "worst-class-accuracy", "mae", "rmse", "agreement", "cosine", "sqnr", "max-abs-error"]
+      enum: ["accuracy", "top1", "top2", "top3", "top5", "top10", "f1", "worst-class-accuracy", "mae", "rmse", "agreement", "cosine", "sqnr", "max-abs-error"]
     },
     metricRule: {
       type: "object",
