@@ -34,7 +34,7 @@ import {
   stableHash,
   stageGoals,
   writeBaseline
-} from "./chunks/chunk-LCDD633N.js";
+} from "./chunks/chunk-5HO5K44Z.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({

@@ -190,42 +190,36 @@ export function castArray(src: NpyArray, type: ElementType): NpyArray {
   const n = src.length;
   const big = src instanceof BigInt64Array || src instanceof BigUint64Array;
   const num = (k: number) => (big ? Number(src[k]) : (src[k] as number));
-  switch (type) {
-    case 'float32': {
-      const out = new Float32Array(n);
-      for (let k = 0; k < n; k++) out[k] = num(k);
-      return out;
-    }
-    case 'float16': {
-      // ORT takes float16 tensors as their 16-bit patterns.
-      const out = new Uint16Array(n);
-      for (let k = 0; k < n; k++) out[k] = float32ToFloat16(num(k));
-      return out;
-    }
-    case 'float64': {
-      const out = new Float64Array(n);
-      for (let k = 0; k < n; k++) out[k] = num(k);
-      return out;
-    }
-    case 'int64': {
-      const out = new BigInt64Array(n);
-      for (let k = 0; k < n; k++) out[k] = BigInt(Math.trunc(num(k)));
-      return out;
-    }
-    case 'uint64': {
-      const out = new BigUint64Array(n);
-      for (let k = 0; k < n; k++) out[k] = BigInt(Math.trunc(num(k)));
-      return out;
-    }
-    default: {
-      const Ctor = { int8: Int8Array, uint8: Uint8Array, bool: Uint8Array, int16: Int16Array, uint16: Uint16Array, int32: Int32Array, uint32: Uint32Array }[type as 'int8'];
-      if (!Ctor) throw new Error(`cannot cast to ${type}`);
-      const out = new Ctor(n);
-      for (let k = 0; k < n; k++) out[k] = num(k);
-      return out;
-    }
+  if (type === 'float16') {
+    // ORT takes float16 tensors as their 16-bit patterns.
+    const out = new Uint16Array(n);
+    for (let k = 0; k < n; k++) out[k] = float32ToFloat16(num(k));
+    return out;
   }
+  if (type === 'int64' || type === 'uint64') {
+    const out = type === 'int64' ? new BigInt64Array(n) : new BigUint64Array(n);
+    for (let k = 0; k < n; k++) out[k] = BigInt(Math.trunc(num(k)));
+    return out;
+  }
+  const Ctor = NUMBER_ARRAYS[type];
+  if (!Ctor) throw new Error(`cannot cast to ${type}`);
+  const out = new Ctor(n);
+  for (let k = 0; k < n; k++) out[k] = num(k);
+  return out;
 }
+
+/** Typed arrays that hold an element type as plain numbers (bool as 0/1 bytes). */
+const NUMBER_ARRAYS: Partial<Record<ElementType, new (n: number) => Exclude<NpyArray, BigInt64Array | BigUint64Array>>> = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  bool: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array,
+};
 
 /** Reads a config data source: a map of input -> .npy, or one .npz / .jsonl / test_data_set folder. */
 export function loadDataset(source: DataSource): Dataset {

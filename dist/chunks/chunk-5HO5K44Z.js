@@ -25849,41 +25849,33 @@ function castArray(src, type) {
   const n2 = src.length;
   const big = src instanceof BigInt64Array || src instanceof BigUint64Array;
   const num3 = (k) => big ? Number(src[k]) : src[k];
-  switch (type) {
-    case "float32": {
-      const out = new Float32Array(n2);
-      for (let k = 0; k < n2; k++) out[k] = num3(k);
-      return out;
-    }
-    case "float16": {
-      const out = new Uint16Array(n2);
-      for (let k = 0; k < n2; k++) out[k] = float32ToFloat16(num3(k));
-      return out;
-    }
-    case "float64": {
-      const out = new Float64Array(n2);
-      for (let k = 0; k < n2; k++) out[k] = num3(k);
-      return out;
-    }
-    case "int64": {
-      const out = new BigInt64Array(n2);
-      for (let k = 0; k < n2; k++) out[k] = BigInt(Math.trunc(num3(k)));
-      return out;
-    }
-    case "uint64": {
-      const out = new BigUint64Array(n2);
-      for (let k = 0; k < n2; k++) out[k] = BigInt(Math.trunc(num3(k)));
-      return out;
-    }
-    default: {
-      const Ctor = { int8: Int8Array, uint8: Uint8Array, bool: Uint8Array, int16: Int16Array, uint16: Uint16Array, int32: Int32Array, uint32: Uint32Array }[type];
-      if (!Ctor) throw new Error(`cannot cast to ${type}`);
-      const out = new Ctor(n2);
-      for (let k = 0; k < n2; k++) out[k] = num3(k);
-      return out;
-    }
+  if (type === "float16") {
+    const out2 = new Uint16Array(n2);
+    for (let k = 0; k < n2; k++) out2[k] = float32ToFloat16(num3(k));
+    return out2;
   }
+  if (type === "int64" || type === "uint64") {
+    const out2 = type === "int64" ? new BigInt64Array(n2) : new BigUint64Array(n2);
+    for (let k = 0; k < n2; k++) out2[k] = BigInt(Math.trunc(num3(k)));
+    return out2;
+  }
+  const Ctor = NUMBER_ARRAYS[type];
+  if (!Ctor) throw new Error(`cannot cast to ${type}`);
+  const out = new Ctor(n2);
+  for (let k = 0; k < n2; k++) out[k] = num3(k);
+  return out;
 }
+var NUMBER_ARRAYS = {
+  float32: Float32Array,
+  float64: Float64Array,
+  int8: Int8Array,
+  uint8: Uint8Array,
+  bool: Uint8Array,
+  int16: Int16Array,
+  uint16: Uint16Array,
+  int32: Int32Array,
+  uint32: Uint32Array
+};
 function loadDataset(source) {
   for (const f of typeof source.inputs === "string" ? [source.inputs] : Object.values(source.inputs)) {
     if (!fs5.existsSync(f)) throw new InputError(`${f}: no such data file`, f);
