@@ -4,6 +4,7 @@ import {
   CONFIG_DEFAULTS,
   EXIT_INPUT_ERROR,
   InputError,
+  OutputStore,
   TOOL_VERSION,
   __commonJS,
   __require,
@@ -15,6 +16,7 @@ import {
   describeStage,
   evaluateModel,
   evaluatePair,
+  feedsFor,
   flopShares,
   formatInspectReport,
   inspectModel,
@@ -33,8 +35,9 @@ import {
   sha256File,
   stableHash,
   stageGoals,
+  storeReferenceOutputs,
   writeBaseline
-} from "./chunks/chunk-5HO5K44Z.js";
+} from "./chunks/chunk-Y7QP4QGN.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({
@@ -3582,14 +3585,13 @@ function registerEvalCommand(program2) {
   }));
 }
 async function runEval(options) {
-  const config = loadConfig(options.config);
-  const model = options.model ? path2.resolve(options.model) : config.model;
-  if (!fs2.existsSync(model)) throw new InputError(`--model ${options.model}: no such file`, options.model);
-  if (!config.data.eval) throw new InputError(`${config.file}: /data/eval is missing; eval needs evaluation data (data.eval.inputs)`, config.file);
-  const dataset = loadDataset(config.data.eval);
+  const model = options.model ? path2.resolve(options.model) : void 0;
+  if (model && !fs2.existsSync(model)) throw new InputError(`--model ${options.model}: no such file`, options.model);
+  const p = await prepare(options.config, { calibration: false });
+  const { config } = p;
+  const dataset = p.evalSet;
   const common = {
-    task: config.task,
-    batchSize: config.data.batchSize,
+    ...p.evaluate,
     noise: config.data.noiseSigma ? { sigma: config.data.noiseSigma, seed: config.seed } : void 0,
     session: { intraOpThreads: config.bench.threads }
   };
@@ -3597,17 +3599,17 @@ async function runEval(options) {
   let notes;
   let extra = {};
   if (config.task === "fidelity") {
-    const pair = await evaluatePair(config.model, model, dataset, common);
+    const pair = await evaluatePair(config.model, model ?? config.model, dataset, common);
     result = pair.candidate;
     notes = pair.notes;
-    extra = { reference: config.model };
+    extra = { reference: dataset.hasExpectedOutputs ? "the expected outputs in the data" : config.model };
   } else {
-    const r = await evaluateModel(model, dataset, { ...common, label: model });
+    const r = await evaluateModel(model ?? config.model, dataset, { ...common, label: model ?? config.model });
     result = r.result;
     notes = r.notes;
   }
-  if (options.json) return JSON.stringify({ model, config: config.file, ...extra, notes, ...result }, null, 2) + "\n";
-  return formatEval(model, config, result, notes);
+  if (options.json) return JSON.stringify({ model: model ?? config.model, config: config.file, ...extra, gated: config.metrics[0], metricsShown: config.metrics, notes, ...result }, null, 2) + "\n";
+  return formatEval(model ?? config.model, config, result, notes);
 }
 function formatEval(model, config, result, notes) {
   const lines = [];
@@ -3762,7 +3764,15 @@ async function freezeBaseline(options) {
   const { config } = p;
   const file = options.outFile ?? config.baseline ?? "baseline.json";
   log(`evaluating ${config.model} on ${p.evalSet.count} samples`);
-  const { result } = await evaluateModel(config.model, p.evalSet, { task: config.task, batchSize: config.data.batchSize, label: config.model });
+  const keep = config.task === "fidelity" && !p.evalSet.hasExpectedOutputs ? new OutputStore(config.model) : void 0;
+  let result;
+  let referenceOutputs;
+  try {
+    result = (await evaluateModel(config.model, p.evalSet, { ...p.evaluate, label: config.model, ...keep && { reference: "self", keep } })).result;
+    if (keep) referenceOutputs = storeReferenceOutputs(keep, file);
+  } finally {
+    keep?.release();
+  }
   log(`benchmarking (batch sizes ${config.bench.batchSizes.join(", ")})`);
   const bench = await benchLatency({
     models: [{ model: config.model, label: "baseline" }],
@@ -3774,7 +3784,7 @@ async function freezeBaseline(options) {
     inputs: p.evalSet,
     seed: config.seed
   });
-  const memory = await measureMemory(config.model, { batchSize: Math.max(...config.bench.batchSizes) });
+  const memory = await measureMemory(config.model, { feeds: feedsFor(p.modelInputs, config.model, Math.max(...config.bench.batchSizes), { inputs: p.evalSet }) });
   const baseline = baselineFromRun({
     created: (/* @__PURE__ */ new Date()).toISOString(),
     toolVersion: TOOL_VERSION,
@@ -3783,7 +3793,8 @@ async function freezeBaseline(options) {
     eval: result,
     latency: bench.batches.map((b) => b.stats[0]),
     memory: { peakRssBytes: memory.peakRssBytes, fileBytes: memory.fileBytes, gzipBytes: memory.gzipBytes, weightBytesByType: memory.weightBytesByType },
-    machine: machineInfo({ intraOpThreads: bench.intraOpThreads, interOpThreads: bench.interOpThreads })
+    machine: machineInfo({ intraOpThreads: bench.intraOpThreads, interOpThreads: bench.interOpThreads }),
+    referenceOutputs
   });
   writeBaseline(file, baseline);
   return { baseline, file };

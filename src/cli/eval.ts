@@ -3,10 +3,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../util/errors.js';
-import { loadConfig } from '../config/index.js';
 import type { Config } from '../config/types.js';
-import { loadDataset } from '../evaluate/data.js';
-import { evaluateModel, evaluatePair } from '../evaluate/evaluate.js';
+import { evaluateModel, evaluatePair, type EvaluateOptions } from '../evaluate/evaluate.js';
+import { prepare } from '../pipeline/prepare.js';
 import type { EvalResult } from '../evaluate/types.js';
 import { runAction } from './command-runner.js';
 
@@ -30,14 +29,13 @@ export function registerEvalCommand(program: Command): Command {
 }
 
 export async function runEval(options: EvalOptions): Promise<string> {
-  const config = loadConfig(options.config);
-  const model = options.model ? path.resolve(options.model) : config.model;
-  if (!fs.existsSync(model)) throw new InputError(`--model ${options.model}: no such file`, options.model);
-  if (!config.data.eval) throw new InputError(`${config.file}: /data/eval is missing; eval needs evaluation data (data.eval.inputs)`, config.file);
-  const dataset = loadDataset(config.data.eval);
-  const common = {
-    task: config.task,
-    batchSize: config.data.batchSize,
+  const model = options.model ? path.resolve(options.model) : undefined;
+  if (model && !fs.existsSync(model)) throw new InputError(`--model ${options.model}: no such file`, options.model);
+  const p = await prepare(options.config, { calibration: false });
+  const { config } = p;
+  const dataset = p.evalSet;
+  const common: EvaluateOptions = {
+    ...p.evaluate,
     noise: config.data.noiseSigma ? { sigma: config.data.noiseSigma, seed: config.seed } : undefined,
     session: { intraOpThreads: config.bench.threads },
   };
@@ -46,17 +44,17 @@ export async function runEval(options: EvalOptions): Promise<string> {
   let extra: Record<string, unknown> = {};
   if (config.task === 'fidelity') {
     // Label-free: the config's model is the reference the candidate is compared with.
-    const pair = await evaluatePair(config.model, model, dataset, common);
+    const pair = await evaluatePair(config.model, model ?? config.model, dataset, common);
     result = pair.candidate;
     notes = pair.notes;
-    extra = { reference: config.model };
+    extra = { reference: dataset.hasExpectedOutputs ? 'the expected outputs in the data' : config.model };
   } else {
-    const r = await evaluateModel(model, dataset, { ...common, label: model });
+    const r = await evaluateModel(model ?? config.model, dataset, { ...common, label: model ?? config.model });
     result = r.result;
     notes = r.notes;
   }
-  if (options.json) return JSON.stringify({ model, config: config.file, ...extra, notes, ...result }, null, 2) + '\n';
-  return formatEval(model, config, result, notes);
+  if (options.json) return JSON.stringify({ model: model ?? config.model, config: config.file, ...extra, gated: config.metrics[0], metricsShown: config.metrics, notes, ...result }, null, 2) + '\n';
+  return formatEval(model ?? config.model, config, result, notes);
 }
 
 export function formatEval(model: string, config: Config, result: EvalResult, notes: string[]): string {

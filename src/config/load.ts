@@ -9,7 +9,7 @@ import { metricsOfTask, TASKS } from '../metrics/index.js';
 import { stageProblems, withDefaults } from '../stages/kinds.js';
 import { InputError } from '../util/errors.js';
 import { validateConfigObject } from './schema.js';
-import type { BenchConfig, Config, DataSource, GateConfig, MetricName, MetricRule, PruneParams, QuantizeParams, RecipeStage, Task } from './types.js';
+import type { BenchConfig, Config, DataSource, GateConfig, MetricRule, OutputConfig, PruneParams, QuantizeParams, RecipeStage, Task } from './types.js';
 
 type Raw = Record<string, unknown>;
 
@@ -101,11 +101,20 @@ export function configFromObject(obj: unknown, baseDir: string, label = '<config
     throw new InputError(`${label}: /data/eval/labels: task '${task}' needs labels; add data.eval.labels or set 'task: fidelity' to compare against the baseline model`, label);
   }
 
-  const metrics = (raw.metrics as MetricName[] | undefined) ?? [...TASKS[task].defaultMetrics];
+  const metrics = (raw.metrics as string[] | undefined) ?? [...TASKS[task].defaultMetrics];
   const ofTask = metricsOfTask(task).map((m) => m.name);
   metrics.forEach((m, i) => {
-    if (!ofTask.includes(m)) throw new InputError(`${label}: /metrics/${i}: '${m}' is not a ${task} metric; with task '${task}' use ${ofTask.join(', ')}`, label);
+    const [base, output] = m.split(/:(.*)/s);
+    if (!ofTask.includes(base)) throw new InputError(`${label}: /metrics/${i}: '${m}' is not a ${task} metric; with task '${task}' use ${ofTask.join(', ')}`, label);
+    if (output !== undefined && task !== 'fidelity') throw new InputError(`${label}: /metrics/${i}: '${m}' names an output; per-output metrics are for task 'fidelity' (task is '${task}')`, label);
   });
+  const outputs = Object.fromEntries(Object.entries((raw.outputs ?? {}) as Record<string, Raw>).map(([k, v]) => [k, camelKeys(v) as OutputConfig]));
+  if (Object.keys(outputs).length && task !== 'fidelity') throw new InputError(`${label}: /outputs applies to task 'fidelity' (task is '${task}')`, label);
+  for (const [name, o] of Object.entries(outputs)) {
+    (o.metrics ?? []).forEach((m, i) => {
+      if (!ofTask.includes(m)) throw new InputError(`${label}: /outputs/${pointerToken(name)}/metrics/${i}: '${m}' is not a fidelity metric; use ${ofTask.join(', ')}`, label);
+    });
+  }
   const bench = (raw.bench ?? {}) as Raw;
   const gate = (raw.gate ?? {}) as Raw;
   const budget = (raw.budget ?? {}) as Raw;
@@ -122,8 +131,13 @@ export function configFromObject(obj: unknown, baseDir: string, label = '<config
       calibration,
       batchSize: (data['batch-size'] as number | undefined) ?? CONFIG_DEFAULTS.batchSize,
       noiseSigma: data['noise-sigma'] as number | undefined,
+      batchAxes: (data['batch-axis'] ?? {}) as Record<string, number | 'none'>,
+      carry: (data.carry ?? {}) as Record<string, string>,
     },
     metrics,
+    metricsFromShapes: raw.metrics === undefined && task === 'fidelity',
+    outputs,
+    referenceModel: typeof raw['reference-model'] === 'string' ? mustExist('/reference-model', raw['reference-model'], 'reference model') : undefined,
     bench: {
       batchSizes: (bench['batch-sizes'] as number[] | undefined) ?? CONFIG_DEFAULTS.bench.batchSizes,
       timeBudgetMs: bench['time-budget'] !== undefined ? parseDuration(bench['time-budget'] as string | number, `${label}: /bench/time-budget`) : CONFIG_DEFAULTS.bench.timeBudgetMs,

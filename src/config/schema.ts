@@ -20,6 +20,11 @@ export function validateConfigObject(obj: unknown): string[] {
   return schemaProblems(validator, obj, { special: configWording });
 }
 
+function metricNames(): string {
+  const defs = (configSchema as { definitions: { metricName: { enum: string[] } } }).definitions;
+  return defs.metricName.enum.join(', ');
+}
+
 function configWording(e: ErrorObject, at: string): string | undefined {
   switch (e.keyword) {
     case 'minProperties':
@@ -33,6 +38,9 @@ function configWording(e: ErrorObject, at: string): string | undefined {
       if (e.instancePath.endsWith('/inputs')) {
         return `${at} must be a map of input name -> .npy file, or one path to an .npz, a .jsonl or a test_data_set folder (got ${got(e.data)})`;
       }
+      return undefined;
+    case 'anyOf':
+      if (/^\/metrics\/\d+$/.test(e.instancePath)) return `${at} must be a metric name (${metricNames()}) or <metric>:<output> (got ${got(e.data)})`;
       return undefined;
     case 'propertyNames':
       return `${at}: key '${String((e.params as { propertyName: unknown }).propertyName)}' is not a metric name`;

@@ -17,6 +17,17 @@ export interface DataConfig {
   batchSize: number;
   /** Gaussian input noise for the robustness metrics; absent: no robustness run. */
   noiseSigma?: number;
+  /** Input name -> model axis its samples stack along, or 'none' (the file is the whole input). */
+  batchAxes: Record<string, number | 'none'>;
+  /** Recurrent state: input name -> the previous run's output that feeds it. */
+  carry: Record<string, string>;
+}
+
+/** How one model output is compared in the label-free task (`outputs.<name>`). */
+export interface OutputConfig {
+  metrics?: MetricName[];
+  threshold?: number;
+  classAxis?: number;
 }
 
 export interface BenchConfig {
@@ -48,8 +59,18 @@ export interface Config {
   task: Task;
   seed: number;
   data: DataConfig;
-  /** The first one is gated. */
-  metrics: MetricName[];
+  /**
+   * The first one is gated. `<metric>:<output>` names one output of a multi-output model; plain
+   * names are the first output's. For fidelity without `metrics:`, prepare chooses them from the
+   * outputs' shapes (`metricsFromShapes`).
+   */
+  metrics: string[];
+  /** True when the config gives no `metrics:` (the task's defaults stand until the model's outputs are known). */
+  metricsFromShapes: boolean;
+  /** Fidelity: per output name. */
+  outputs: Record<string, OutputConfig>;
+  /** Fidelity with a baseline whose outputs were not stored: the frozen model, to recompute them. */
+  referenceModel?: string;
   bench: BenchConfig;
   /** undefined: the default recipe chosen from the model's profile; []: no change. */
   recipe?: RecipeStage[];

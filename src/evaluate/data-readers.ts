@@ -19,10 +19,11 @@ export interface RawArray extends NpyData {
 }
 
 export interface RawData {
+  /** Arrays whose first axis counts samples (empty for test_data_set folders). */
   inputs: Record<string, RawArray>;
   labels?: RawArray;
-  /** Expected outputs shipped with the data (test_data_set output_K.pb). */
-  outputs?: Record<string, RawArray>;
+  /** test_data_set folders: each set's inputs as they are, and its expected outputs (output_K.pb). */
+  sets?: Array<{ inputs: Record<string, RawArray>; outputs: Record<string, RawArray>; source: string }>;
 }
 
 export function readInputsMap(files: Record<string, string>, labels?: string): RawData {
@@ -144,39 +145,31 @@ function flatten(v: unknown, out: number[], what: string, file: string, depth: n
 }
 
 /**
- * `folder` is one test_data_set_N folder (input_K.pb ...) or a folder holding several; sets are
- * concatenated along the first axis.
+ * `folder` is one test_data_set_N folder (input_K.pb ...) or a folder holding several. Each set
+ * is one run of the model with its tensors as they are; every set names the same tensors.
  */
 export function readTestDataFolder(folder: string): RawData {
-  const sets = fs.existsSync(path.join(folder, 'input_0.pb'))
+  const dirs = fs.existsSync(path.join(folder, 'input_0.pb'))
     ? [folder]
     : fs
         .readdirSync(folder)
         .filter((d) => /^test_data_set_\d+$/.test(d))
         .sort((a, b) => Number(a.split('_').pop()) - Number(b.split('_').pop()))
         .map((d) => path.join(folder, d));
-  if (!sets.length) throw new InputError(`${folder}: no input_0.pb and no test_data_set_N folders inside`, folder);
-  const perSet = sets.map((dir) => ({ inputs: readPbSeries(dir, 'input'), outputs: readPbSeries(dir, 'output') }));
-  perSet.forEach((s, i) => {
-    if (!s.inputs.length) throw new InputError(`${sets[i]}: no input_0.pb; a test_data_set folder holds input_0.pb, input_1.pb, ... (and optionally output_K.pb)`, sets[i]);
+  if (!dirs.length) throw new InputError(`${folder}: no input_0.pb and no test_data_set_N folders inside`, folder);
+  const named = (series: Array<RawArray & { name: string }>) => Object.fromEntries(series.map((a, k) => [a.name || `#${k}`, a as RawArray]));
+  const sets = dirs.map((dir) => {
+    const inputs = readPbSeries(dir, 'input');
+    if (!inputs.length) throw new InputError(`${dir}: no input_0.pb; a test_data_set folder holds input_0.pb, input_1.pb, ... (and optionally output_K.pb)`, dir);
+    return { inputs: named(inputs), outputs: named(readPbSeries(dir, 'output')), source: dir };
   });
-  const concat = (kind: 'inputs' | 'outputs'): Record<string, RawArray> => {
-    const first = perSet[0][kind];
-    const out: Record<string, RawArray> = {};
-    first.forEach((arr, k) => {
-      const parts = perSet.map((s, i) => {
-        const p = s[kind][k];
-        if (!p) throw new InputError(`${sets[i]}: ${kind === 'inputs' ? 'input' : 'output'}_${k}.pb is missing (${sets[0]} has it)`, sets[i]);
-        if (p.type !== arr.type || p.shape.slice(1).join() !== arr.shape.slice(1).join()) {
-          throw new InputError(`${p.source}: ${p.type}[${p.shape}] does not match ${arr.source}: ${arr.type}[${arr.shape}]`, p.source);
-        }
-        return p;
-      });
-      out[arr.name || `#${k}`] = { type: arr.type, shape: [parts.reduce((n, p) => n + (p.shape[0] ?? 1), 0), ...arr.shape.slice(1)], data: concatArrays(parts.map((p) => p.data)), source: parts.length > 1 ? `${folder} (${kind})` : arr.source };
-    });
-    return out;
-  };
-  return { inputs: concat('inputs'), outputs: concat('outputs') };
+  const names = (r: Record<string, RawArray>) => Object.keys(r).join(', ');
+  for (const set of sets.slice(1)) {
+    if (names(set.inputs) !== names(sets[0].inputs) || names(set.outputs) !== names(sets[0].outputs)) {
+      throw new InputError(`${set.source}: holds ${names(set.inputs)} -> ${names(set.outputs)} but ${sets[0].source} holds ${names(sets[0].inputs)} -> ${names(sets[0].outputs)}; every set must name the same tensors`, set.source);
+    }
+  }
+  return { inputs: {}, sets };
 }
 
 function readPbSeries(dir: string, prefix: 'input' | 'output'): Array<RawArray & { name: string }> {
@@ -186,20 +179,7 @@ function readPbSeries(dir: string, prefix: 'input' | 'output'): Array<RawArray &
     const t = decodeTensorFile(fs.readFileSync(file), file);
     const type = dataTypeName(t.dataType) as ElementType;
     if (t.strings) throw new InputError(`${file}: string tensors are not supported as evaluation data`, file);
-    out.push({ name: t.name, type, shape: t.dims.length ? t.dims : [1], data: toTypedArray(t) as NpyArray, source: file });
-  }
-  return out;
-}
-
-function concatArrays(parts: NpyArray[]): NpyArray {
-  if (parts.length === 1) return parts[0];
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const Ctor = parts[0].constructor as new (n: number) => NpyArray;
-  const out = new Ctor(total);
-  let offset = 0;
-  for (const p of parts) {
-    (out as unknown as { set(a: ArrayLike<unknown>, o: number): void }).set(p as ArrayLike<unknown>, offset);
-    offset += p.length;
+    out.push({ name: t.name, type, shape: [...t.dims], data: toTypedArray(t) as NpyArray, source: file });
   }
   return out;
 }

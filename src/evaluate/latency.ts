@@ -6,13 +6,12 @@
  * P95 (ratio) is narrower than `precision`.
  */
 import { InputError } from '../util/errors.js';
-import { Dataset, castArray, datasetFromArrays, sampleSize } from './data.js';
+import { castArray, sampleSize, type Dataset } from './data.js';
 import { RunEnergy, type EnergyPerRequest } from './energy.js';
 import { bitwiseUniform } from './rng.js';
 import { ModelSession, type ElementType, type Feeds, type IoInfo, type SessionOptions } from './session.js';
 import { percentileInterval, percentileRatios, quantileSorted } from './stats.js';
 import type { LatencyComparison, LatencyStats } from './types.js';
-import type { NpyArray } from './npy.js';
 
 export type BenchModel = string | Uint8Array | { model: string | Uint8Array; label?: string };
 
@@ -233,20 +232,8 @@ export function feedsFor(inputs: IoInfo[], label: string, batchSize: number, opt
   return feeds;
 }
 
+/** The first `batchSize` samples as one run (cycling through the data when it has fewer); a test_data_set's first set as it is. */
 function tile(ds: Dataset, batchSize: number): Feeds {
-  if (ds.count >= batchSize) return ds.slice(0, batchSize).batches(batchSize).next().value as Feeds;
-  const arrays: Record<string, { type: ElementType; shape: number[]; data: NpyArray }> = {};
-  for (const input of ds.inputs) {
-    const per = sampleSize(input.sampleShape);
-    const Ctor = input.data.constructor as new (n: number) => NpyArray;
-    const out = new Ctor(per * batchSize);
-    for (let s = 0; s < batchSize; s++) (out as Float32Array).set(input.data.subarray((s % ds.count) * per, ((s % ds.count) + 1) * per) as Float32Array, s * per);
-    arrays[input.name] = { type: input.type, shape: [batchSize, ...input.sampleShape], data: out };
-  }
-  const tiled = datasetFromArrays(arrays);
-  const withTypes = new Dataset(
-    tiled.inputs.map((i, k) => ({ ...i, feedType: ds.inputs[k].feedType })),
-    batchSize,
-  );
-  return withTypes.batches(batchSize).next().value as Feeds;
+  const data = ds.count >= batchSize || ds.sets ? ds : ds.cycled(batchSize);
+  return data.batches(batchSize).next().value as Feeds;
 }

@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import { InputError } from '../util/errors.js';
 import { byteLength, dataTypeName, elementCount, loadModel, type Model } from '../onnx/index.js';
 import type { MemoryStats } from './types.js';
+import type { Feeds } from './session.js';
 
 /**
  * The child is plain CommonJS run with `node -e`, so it works the same from src/ (tsx, jest) and
@@ -31,7 +32,19 @@ const runtimeRss = process.memoryUsage().rss;
   const feeds = {};
   const ctors = { float32: Float32Array, float64: Float64Array, int8: Int8Array, uint8: Uint8Array, int16: Int16Array, uint16: Uint16Array,
     int32: Int32Array, uint32: Uint32Array, int64: BigInt64Array, uint64: BigUint64Array, bool: Uint8Array, float16: Uint16Array };
-  for (const m of s.inputMetadata) {
+  if (process.env.PG_FEEDS) {
+    // Real feeds: a JSON header line [{ name, type, dims, bytes }], then each tensor's bytes.
+    const buf = require('fs').readFileSync(process.env.PG_FEEDS);
+    const nl = buf.indexOf(10);
+    let at = nl + 1;
+    for (const t of JSON.parse(buf.subarray(0, nl).toString())) {
+      const C = ctors[t.type];
+      const bytes = buf.subarray(at, at + t.bytes);
+      at += t.bytes;
+      feeds[t.name] = new ort.Tensor(t.type, new C(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)), t.dims);
+    }
+  }
+  for (const m of process.env.PG_FEEDS ? [] : s.inputMetadata) {
     const dims = (m.shape || []).map((d, k) => (typeof d === 'number' && d > 0 ? d : k === 0 ? batch : 1));
     const n = dims.reduce((a, b) => a * b, 1);
     const C = ctors[m.type];
@@ -57,19 +70,24 @@ export function ortModulePath(): string {
 }
 
 /** Spawns `node -e` to load `model` (a path, or bytes written to a temp file) and run one batch of zeros. */
-export async function measurePeakRss(model: string | Uint8Array, options: { batchSize?: number; threads?: number; timeoutMs?: number; label?: string } = {}): Promise<PeakRss> {
+/**
+ * Spawns `node -e` to load `model` (a path, or bytes written to a temp file) and run one batch: the
+ * given feeds (real data: a model may refuse zeros of size 1, e.g. a reflect Pad), else zeros with
+ * free dimensions of 1 and the batch dimension `batchSize`.
+ */
+export async function measurePeakRss(model: string | Uint8Array, options: { batchSize?: number; threads?: number; timeoutMs?: number; label?: string; feeds?: Feeds } = {}): Promise<PeakRss> {
   let file = typeof model === 'string' ? model : '';
-  let tmp: string | undefined;
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-rss-'));
   if (typeof model !== 'string') {
-    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-rss-'));
     file = path.join(tmp, 'model.onnx');
     fs.writeFileSync(file, model);
   }
+  const feedsFile = options.feeds ? writeFeeds(options.feeds, path.join(tmp, 'feeds.bin')) : undefined;
   const label = options.label ?? (typeof model === 'string' ? model : '<in-memory model>');
   try {
     const out = await new Promise<string>((resolve, reject) => {
       const child = spawn(process.execPath, ['-e', CHILD_SCRIPT], {
-        env: { ...process.env, PG_ORT_PATH: ortModulePath(), PG_MODEL: path.resolve(file), PG_BATCH: String(options.batchSize ?? 1), PG_THREADS: String(options.threads ?? 1) },
+        env: { ...process.env, PG_ORT_PATH: ortModulePath(), PG_MODEL: path.resolve(file), PG_BATCH: String(options.batchSize ?? 1), PG_THREADS: String(options.threads ?? 1), ...(feedsFile && { PG_FEEDS: feedsFile }) },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let stdout = '';
@@ -88,8 +106,19 @@ export async function measurePeakRss(model: string | Uint8Array, options: { batc
     const r = JSON.parse(out) as { maxRssKb: number; runtimeRss: number; loadedRss: number };
     return { peakRssBytes: r.maxRssKb * 1024, runtimeRssBytes: r.runtimeRss, loadedRssBytes: r.loadedRss };
   } finally {
-    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    fs.rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/** Feeds as the probe reads them: a JSON header line, then each tensor's bytes. */
+function writeFeeds(feeds: Feeds, file: string): string {
+  const tensors = Object.entries(feeds).map(([name, t]) => {
+    const data = t.data as ArrayBufferView;
+    return { name, type: t.type, dims: t.dims, bytes: data.byteLength, view: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  });
+  const header = JSON.stringify(tensors.map(({ name, type, dims, bytes }) => ({ name, type, dims, bytes })));
+  fs.writeFileSync(file, Buffer.concat([Buffer.from(`${header}\n`), ...tensors.map((t) => t.view)]));
+  return file;
 }
 
 /** Weight bytes per element type (initializers and sparse initializers, as stored). */
@@ -125,7 +154,7 @@ export function fileSizes(file: string, model?: Model): { fileBytes: number; gzi
 }
 
 /** Everything in MemoryStats for a model file. */
-export async function measureMemory(file: string, options: { batchSize?: number; threads?: number } = {}): Promise<MemoryStats & { runtimeRssBytes: number; loadedRssBytes: number }> {
+export async function measureMemory(file: string, options: { batchSize?: number; threads?: number; feeds?: Feeds } = {}): Promise<MemoryStats & { runtimeRssBytes: number; loadedRssBytes: number }> {
   const model = loadModel(file);
   const sizes = fileSizes(file, model);
   const rss = await measurePeakRss(file, options);

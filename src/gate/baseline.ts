@@ -32,6 +32,26 @@ export interface Baseline {
   latency: LatencyStats[];
   memory?: MemoryStats;
   machine: { fingerprint: string; info: MachineInfo };
+  /** Fidelity: the frozen model's outputs, the reference later runs are compared with. */
+  referenceOutputs?: ReferenceOutputsRecord;
+}
+
+/**
+ * Where a fidelity baseline keeps its reference outputs: a .npz beside baseline.json (float32,
+ * deflated) with its sha256, or, when they were too big to store, why not (later runs recompute
+ * them from the frozen model).
+ */
+export interface ReferenceOutputsRecord {
+  stored: boolean;
+  /** The .npz, relative to baseline.json. */
+  file?: string;
+  sha256?: string;
+  /** Bytes of the outputs as float32. */
+  bytes: number;
+  samples: number;
+  /** Each output: its name, its entry in the .npz and its per-sample shape. */
+  outputs: Array<{ name: string; entry: string; shape: number[] }>;
+  reason?: string;
 }
 
 let validator: ReturnType<typeof compileSchema> | undefined;
@@ -96,6 +116,7 @@ export interface BaselineRun {
   latency: LatencyStats[];
   memory?: MemoryStats;
   machine: MachineInfo;
+  referenceOutputs?: ReferenceOutputsRecord;
 }
 
 /** The baseline record of one measured run of the committed model (keys in the order they are written). */
@@ -114,6 +135,7 @@ export function baselineFromRun(run: BaselineRun): Baseline {
     latency: run.latency.map((l) => ({ ...l })),
     ...(run.memory && { memory: run.memory }),
     machine: { fingerprint: machineFingerprint(run.machine), info: { ...run.machine } },
+    ...(run.referenceOutputs && { referenceOutputs: run.referenceOutputs }),
   };
 }
 

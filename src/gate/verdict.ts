@@ -5,7 +5,7 @@
  * always for latency); a limit inside the interval is a warning, not a failure.
  */
 import type { EvalResult, Interval, LatencyComparison } from '../evaluate/types.js';
-import { canonicalMetric, higherIsBetter, metricDef, metricValue, type MetricRule, type MetricUnit, type MetricValues, type PerSampleResults } from '../metrics/index.js';
+import { canonicalMetric, higherIsBetter, metricColumns, metricDef, metricValue, type MetricRule, type MetricUnit, type MetricValues, type PerSampleResults } from '../metrics/index.js';
 import type { Baseline } from './baseline.js';
 import { mcnemar, metricDifference } from './paired-stats.js';
 import type { LatencyRow, MetricRow, Verdict } from './types.js';
@@ -81,13 +81,21 @@ export function decideVerdict(input: GateInput): GateDecision {
  * lost against it is taken off, so the optimized candidate still passes the gate.
  */
 export function optimizationBudget(gatedMetric: string, rules: GateRules, start: MetricValues, baseline?: MetricValues): number {
-  const rule = ruleFor(gatedMetric, true, rules) as MetricRule & { maxDrift: number };
+  const rule = ruleFor(gatedMetric, true, rules) ?? {};
+  const up = higherIsBetter(gatedMetric);
   const startValue = metricValue(start, gatedMetric);
   const refValue = (baseline && metricValue(baseline, gatedMetric)) ?? startValue;
-  if (startValue === undefined || refValue === undefined) return rule.maxDrift;
-  const limit = rule.relative && refValue !== 0 ? (rule.maxDrift * Math.abs(refValue)) / 100 : rule.maxDrift;
-  const alreadyLost = higherIsBetter(gatedMetric) ? refValue - startValue : startValue - refValue;
-  return Math.max(0, limit - Math.max(0, alreadyLost));
+  if (startValue === undefined || refValue === undefined) return rule.maxDrift ?? 0;
+  let budget = Infinity;
+  if (rule.maxDrift !== undefined) {
+    const limit = rule.relative && refValue !== 0 ? (rule.maxDrift * Math.abs(refValue)) / 100 : rule.maxDrift;
+    const alreadyLost = up ? refValue - startValue : startValue - refValue;
+    budget = limit - Math.max(0, alreadyLost);
+  }
+  // An absolute bound (sqnr at least 20 dB) leaves the room between the start and the bound.
+  if (up && rule.min !== undefined) budget = Math.min(budget, startValue - rule.min);
+  if (!up && rule.max !== undefined) budget = Math.min(budget, rule.max - startValue);
+  return Number.isFinite(budget) ? Math.max(0, budget) : 0;
 }
 
 function ruleFor(name: string, gated: boolean, rules: GateRules): (MetricRule & { maxDrift?: number }) | undefined {
@@ -136,13 +144,25 @@ function metricRow(name: string, isGatedMetric: boolean, input: GateInput, ref: 
     if (pr !== undefined) row.prModel = pr;
   }
   if (interval) row.interval = interval;
-  if (paired && metricDef(name)?.mcnemar && ref.perSample.correct && input.candidate.perSample.correct) {
-    const m = mcnemar(ref.perSample.correct, input.candidate.perSample.correct);
+  const outcomes = paired ? binaryOutcomes(name, ref.perSample, input.candidate.perSample) : undefined;
+  if (outcomes) {
+    const m = mcnemar(outcomes.reference, outcomes.candidate);
     if (m) row.mcnemar = m;
   }
   if (!rule) return row;
   judge(row, rule, paired);
   return row;
+}
+
+/** The 0/1 per-sample outcomes McNemar's test pairs, for metrics whose column holds them (not per-position shares). */
+function binaryOutcomes(metric: string, a: PerSampleResults, b: PerSampleResults): { reference: number[]; candidate: number[] } | undefined {
+  const def = metricDef(metric);
+  const ca = metricColumns(metric, a);
+  const cb = metricColumns(metric, b);
+  if (!def?.mcnemar || !ca || !cb) return undefined;
+  const key = Object.keys(def.perSample)[0];
+  const binary = (c: number[]) => c.every((v) => v === 0 || v === 1);
+  return binary(ca[key]) && binary(cb[key]) ? { reference: ca[key], candidate: cb[key] } : undefined;
 }
 
 /** Sets status and explanation from the rule; the order of checks is the order of severity. */

@@ -10,6 +10,8 @@ import type { MetricDef, MetricRule, MetricValues, PerSampleResults, ScoreInput,
 
 /** SQNR of identical outputs is infinite; reports store this ceiling instead (JSON has no Infinity). */
 export const SQNR_CEILING_DB = 200;
+/** The default floor of a gated SQNR. */
+export const SQNR_FLOOR_DB = 20;
 
 /** A drift limit of `accuracy-drop` in the metric's direction: the rule of a gated metric nobody configured. */
 const driftLimit =
@@ -119,10 +121,35 @@ export const METRICS = [
     tasks: ['fidelity'],
     higherIsBetter: true,
     unit: 'points',
-    meaning: "the share of samples whose top-1 class is the reference model's top-1 class, in points",
-    perSample: { correct: col.agrees, predicted: col.predicted },
+    meaning:
+      "the share of decisions that match the reference model's: the top class of a class vector, of each position of a sequence or map, or the side of the threshold of a single value; in points",
+    perSample: { correct: col.agrees },
     over: (ps, idx) => meanPoints(ps.correct, idx),
     mcnemar: true,
+    defaultRule: driftLimit(true),
+  },
+  {
+    name: 'exact-match',
+    tasks: ['fidelity'],
+    higherIsBetter: true,
+    unit: 'points',
+    meaning: "the share of samples whose every position (a whole decoded sequence) matches the reference model's decisions, in points",
+    perSample: { exact: col.exactMatch },
+    over: (ps, idx) => meanPoints(ps.exact, idx),
+    mcnemar: true,
+    defaultRule: driftLimit(true),
+  },
+  {
+    name: 'mask-iou',
+    tasks: ['fidelity'],
+    higherIsBetter: true,
+    unit: 'points',
+    meaning: "the intersection over union of the output's mask (values above the threshold) with the reference model's, pooled over samples, in points",
+    perSample: { intersection: col.maskIntersection, union: col.maskUnion },
+    over: (ps, idx) => {
+      const union = sum(ps.union, idx);
+      return union === 0 ? 100 : (100 * sum(ps.intersection, idx)) / union;
+    },
     defaultRule: driftLimit(true),
   },
   {
@@ -130,33 +157,37 @@ export const METRICS = [
     tasks: ['fidelity'],
     higherIsBetter: true,
     unit: 'fraction',
-    meaning: "the mean cosine similarity of each sample's output to the reference's (1 = same direction)",
+    meaning: "the mean cosine similarity of each sample's output to the reference model's (1 = same direction)",
     perSample: { cosine: col.cosine },
     over: (ps, idx) => mean(ps.cosine, idx),
-    defaultRule: driftLimit(true),
+    // A fraction: accuracy-drop's points read as hundredths (2 -> a drop of 0.02).
+    defaultRule: (accuracyDrop) => ({ maxDrop: accuracyDrop / 100 }),
   },
   {
     name: 'sqnr',
     tasks: ['fidelity'],
     higherIsBetter: true,
     unit: 'dB',
-    meaning: `the signal-to-noise ratio of the output against the reference, 10 log10(signal energy / error energy), in dB (identical outputs: ${SQNR_CEILING_DB})`,
+    meaning: `the signal-to-noise ratio of the output against the reference model's, 10 log10(signal energy / error energy), in dB (identical outputs: ${SQNR_CEILING_DB})`,
     perSample: { signal: col.signalEnergy, noise: col.noiseEnergy },
     over: (ps, idx) => {
       const noise = sum(ps.noise, idx);
       return noise === 0 ? SQNR_CEILING_DB : Math.min(SQNR_CEILING_DB, 10 * Math.log10(sum(ps.signal, idx) / noise));
     },
-    defaultRule: driftLimit(true),
+    // The reference against itself is the ceiling, so a drift from it means nothing: a floor does.
+    // 20 dB keeps the error energy at 1 % of the signal's.
+    defaultRule: () => ({ min: SQNR_FLOOR_DB }),
   },
   {
     name: 'max-abs-error',
     tasks: ['fidelity'],
     higherIsBetter: false,
     unit: 'output units',
-    meaning: "the largest absolute difference between any output value and the reference's, in the output's units",
+    meaning: "the largest absolute difference between any output value and the reference model's, in the output's units",
     perSample: { maxAbsError: col.maxAbsDifference },
     over: (ps, idx) => max(ps.maxAbsError, idx),
-    defaultRule: driftLimit(false),
+    // A tolerance only the user can know: gating it needs `gate.metrics.max-abs-error.max`.
+    defaultRule: () => undefined,
   },
 ] as const satisfies readonly MetricDef[];
 

@@ -3,28 +3,41 @@
  * computed once each, plus the classification breakdown (per class, confusion matrix).
  */
 import { metricsOfTask } from './registry.js';
-import type { Column, MetricValues, PerSampleResults, ScoreInput, Task } from './types.js';
+import type { Column, MetricDef, MetricValues, PerSampleResults, ScoreInput, Task } from './types.js';
 
-export function scoreOutput(task: Task, s: ScoreInput): { metrics: MetricValues; perSample: PerSampleResults } {
+/** The task's metrics that exist for this output (top-5 needs more than 5 classes). */
+export function applicableMetrics(task: Task, s: ScoreInput): MetricDef[] {
+  return metricsOfTask(task).filter((def) => !def.applies || def.applies(s));
+}
+
+/** The per-sample columns of `defs` for this output, each computed once however many metrics read it. */
+export function scoreColumns(defs: MetricDef[], s: ScoreInput): PerSampleResults {
   const computed = new Map<Column, number[]>();
   const perSample: PerSampleResults = {};
-  const metrics: MetricValues = {};
-  const all = Array.from({ length: s.n }, (_, i) => i);
-  for (const def of metricsOfTask(task)) {
-    if (def.applies && !def.applies(s)) continue;
-    const columns: PerSampleResults = {};
+  for (const def of defs) {
     for (const [key, column] of Object.entries(def.perSample)) {
       let values = computed.get(column);
       if (!values) {
         values = column(s);
         computed.set(column, values);
       }
-      columns[key] = values;
       perSample[key] = values;
     }
-    metrics[def.name] = def.over(columns, all);
   }
-  return { metrics, perSample };
+  return perSample;
+}
+
+/** Each metric over all `n` samples of its columns. */
+export function metricValues(defs: MetricDef[], perSample: PerSampleResults, n: number): MetricValues {
+  const all = Array.from({ length: n }, (_, i) => i);
+  return Object.fromEntries(defs.map((def) => [def.name, def.over(perSample, all)]));
+}
+
+/** Every applicable metric of the task on one output, with the per-sample columns behind them. */
+export function scoreOutput(task: Task, s: ScoreInput): { metrics: MetricValues; perSample: PerSampleResults } {
+  const defs = applicableMetrics(task, s);
+  const perSample = scoreColumns(defs, s);
+  return { metrics: metricValues(defs, perSample, s.n), perSample };
 }
 
 /** Accuracy (recall) per class in points, for classes present in the labels, and confusion[label][predicted]. */

@@ -41,3 +41,22 @@ export const TASKS: Record<Task, TaskDef> = {
     check() {},
   },
 };
+
+/**
+ * The fidelity metrics that mean something for an output of this per-sample shape (the model's
+ * output shape without its batch axis; named dimensions are free):
+ * - a single value (a speech probability): agreement of the decision at the threshold, and the
+ *   largest difference;
+ * - a vector of scores or an embedding: agreement of the top class, cosine;
+ * - a sequence [T, C] (a recognizer's per-timestep characters): agreement per timestep, exact match
+ *   of the whole sequence, cosine;
+ * - a map [1, H, W] (a detector's probability map): mask IoU at the threshold, cosine; a map of
+ *   classes [C, H, W]: agreement per position, cosine.
+ */
+export function fidelityDefaults(shape: ReadonlyArray<number | string>): MetricName[] {
+  const fixedOne = (d: number | string) => d === 1;
+  if (shape.every(fixedOne)) return ['agreement', 'max-abs-error'];
+  if (shape.length <= 1) return ['agreement', 'cosine'];
+  if (shape.length === 2) return ['agreement', 'exact-match', 'cosine'];
+  return shape[0] === 1 ? ['mask-iou', 'cosine'] : ['agreement', 'cosine'];
+}

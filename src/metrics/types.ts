@@ -22,10 +22,22 @@ export interface ScoreInput {
   values: Float32Array;
   /** Values per sample. */
   per: number;
+  /** The shape of one sample's values (their product is `per`); absent: [per]. */
+  shape?: number[];
+  /** Per-output settings of the fidelity metrics. */
+  params?: OutputParams;
   /** One label per sample (classification: class ids; regression: targets). */
   labels?: Float64Array;
   /** The reference model's values for the same output (fidelity), [n, per]. */
   reference?: Float32Array;
+}
+
+/** How a model output is read by the fidelity metrics (config: `outputs.<name>`). */
+export interface OutputParams {
+  /** Axis of the per-sample shape that holds the classes (default: the last; 0 for maps [C, H, W]). */
+  classAxis?: number;
+  /** Decision threshold for single-value outputs and probability maps (mask-iou), default 0.5. */
+  threshold?: number;
 }
 
 /** A per-sample column computed from a ScoreInput (one value per sample). */
@@ -64,8 +76,11 @@ export interface MetricDef {
   over(ps: PerSampleResults, indices: ArrayLike<number>): number;
   /** Whether the metric exists for this output (top-5 needs more than 5 classes). Default: yes. */
   applies?(s: ScoreInput): boolean;
-  /** McNemar's test applies: the `correct` column is 0/1 per sample. */
+  /** McNemar's test applies when its first column is 0/1 per sample (not for per-position shares). */
   mcnemar?: boolean;
-  /** The rule when this metric is gated and the config sets none; `accuracyDrop` is `gate.accuracy-drop`. */
-  defaultRule(accuracyDrop: number): MetricRule;
+  /**
+   * The rule when this metric is gated and the config sets none (`accuracyDrop` is
+   * `gate.accuracy-drop`); undefined when only the user can set one (a tolerance in output units).
+   */
+  defaultRule(accuracyDrop: number): MetricRule | undefined;
 }

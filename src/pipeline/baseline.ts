@@ -4,10 +4,13 @@
  */
 import * as path from 'node:path';
 import { evaluateModel } from '../evaluate/evaluate.js';
-import { benchLatency } from '../evaluate/latency.js';
+import { benchLatency, feedsFor } from '../evaluate/latency.js';
 import { machineInfo } from '../evaluate/machine.js';
 import { measureMemory } from '../evaluate/memory.js';
-import { baselineFromRun, sha256File, stableHash, writeBaseline, type Baseline } from '../gate/baseline.js';
+import { OutputStore } from '../evaluate/output-store.js';
+import type { EvalResult } from '../evaluate/types.js';
+import { baselineFromRun, sha256File, stableHash, writeBaseline, type Baseline, type ReferenceOutputsRecord } from '../gate/baseline.js';
+import { storeReferenceOutputs } from './reference.js';
 import type { Config } from '../config/index.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { prepare } from './prepare.js';
@@ -18,7 +21,17 @@ export async function freezeBaseline(options: { configPath: string; outFile?: st
   const { config } = p;
   const file = options.outFile ?? config.baseline ?? 'baseline.json';
   log(`evaluating ${config.model} on ${p.evalSet.count} samples`);
-  const { result } = await evaluateModel(config.model, p.evalSet, { task: config.task, batchSize: config.data.batchSize, label: config.model });
+  // Label-free: the model is its own reference (or the data's expected outputs are), and its
+  // outputs are frozen beside the baseline for later runs to compare with.
+  const keep = config.task === 'fidelity' && !p.evalSet.hasExpectedOutputs ? new OutputStore(config.model) : undefined;
+  let result: EvalResult;
+  let referenceOutputs: ReferenceOutputsRecord | undefined;
+  try {
+    result = (await evaluateModel(config.model, p.evalSet, { ...p.evaluate, label: config.model, ...(keep && { reference: 'self', keep }) })).result;
+    if (keep) referenceOutputs = storeReferenceOutputs(keep, file);
+  } finally {
+    keep?.release();
+  }
   log(`benchmarking (batch sizes ${config.bench.batchSizes.join(', ')})`);
   const bench = await benchLatency({
     models: [{ model: config.model, label: 'baseline' }],
@@ -30,7 +43,7 @@ export async function freezeBaseline(options: { configPath: string; outFile?: st
     inputs: p.evalSet,
     seed: config.seed,
   });
-  const memory = await measureMemory(config.model, { batchSize: Math.max(...config.bench.batchSizes) });
+  const memory = await measureMemory(config.model, { feeds: feedsFor(p.modelInputs, config.model, Math.max(...config.bench.batchSizes), { inputs: p.evalSet }) });
   const baseline = baselineFromRun({
     created: new Date().toISOString(),
     toolVersion: TOOL_VERSION,
@@ -40,6 +53,7 @@ export async function freezeBaseline(options: { configPath: string; outFile?: st
     latency: bench.batches.map((b) => b.stats[0]),
     memory: { peakRssBytes: memory.peakRssBytes, fileBytes: memory.fileBytes, gzipBytes: memory.gzipBytes, weightBytesByType: memory.weightBytesByType },
     machine: machineInfo({ intraOpThreads: bench.intraOpThreads, interOpThreads: bench.interOpThreads }),
+    referenceOutputs,
   });
   writeBaseline(file, baseline);
   return { baseline, file };

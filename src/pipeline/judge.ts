@@ -4,7 +4,7 @@
  * interval, and a quick P95 for steps that can change latency.
  */
 import type { Dataset } from '../evaluate/data.js';
-import { evaluateModel, type EvaluateOptions, type ModelOutputs } from '../evaluate/evaluate.js';
+import { evaluateModel, type EvaluateOptions } from '../evaluate/evaluate.js';
 import { benchLatency } from '../evaluate/latency.js';
 import type { EvalResult } from '../evaluate/types.js';
 import { metricDifference } from '../gate/paired-stats.js';
@@ -16,10 +16,9 @@ export interface JudgeSetup {
   dataset: Dataset;
   /** The gated metric (the config's first metric). */
   metric: string;
+  /** How candidates are evaluated (fidelity: with the reference outputs in `reference`). */
   evaluate: EvaluateOptions;
   reference: EvalResult;
-  /** The reference model's outputs (fidelity tasks compare against them). */
-  referenceOutputs?: ModelOutputs;
   seed: number;
   /** Quick latency probe: batch size and time budget per model (ms); absent: no latency in the loop. */
   latency?: { batchSize: number; timeBudgetMs: number; threads: number; feeds: Dataset };
@@ -29,7 +28,7 @@ export function buildJudge(setup: JudgeSetup): CandidateJudge {
   const refValue = valueOf(setup.reference, setup.metric);
   const sign = higherIsBetter(setup.metric) ? 1 : -1;
   const judge = async (model: Model): Promise<Judgement> => {
-    const { result } = await evaluateModel(encodeModel(model), setup.dataset, { ...setup.evaluate, reference: setup.referenceOutputs, label: 'candidate' });
+    const { result } = await evaluateModel(encodeModel(model), setup.dataset, { ...setup.evaluate, label: 'candidate' });
     const metric = valueOf(result, setup.metric);
     const drift = sign * (refValue - metric);
     return { metric, drift, interval: driftInterval(setup.metric, sign, setup.reference, result, setup.seed) };

@@ -3,8 +3,11 @@
  * the evaluation set checked against the model's inputs, and calibration batches for the passes.
  */
 import { loadConfig, pointerToken, printable, type Config } from '../config/index.js';
-import { loadDataset, type Dataset } from '../evaluate/data.js';
+import { batchSymbol, inferBatchAxis } from '../evaluate/batch-axes.js';
+import { loadDataset, refuseNonTensors, type Dataset } from '../evaluate/data.js';
+import { feedsAsRun, type EvaluateOptions } from '../evaluate/evaluate.js';
 import { ModelSession, type Feeds, type IoInfo } from '../evaluate/session.js';
+import { canonicalMetric, fidelityDefaults, metricDef, type OutputParams } from '../metrics/index.js';
 import { InputError } from '../util/errors.js';
 import { loadModel, type Model } from '../onnx/index.js';
 
@@ -12,7 +15,10 @@ export interface Prepared {
   config: Config;
   model: Model;
   modelInputs: IoInfo[];
+  modelOutputs: IoInfo[];
   evalSet: Dataset;
+  /** How every evaluation of this config runs (task, batch size, outputs, layout). */
+  evaluate: EvaluateOptions;
   /** Calibration batches for the passes (the calibration set, else the first 256 evaluation samples). */
   calibration: Feeds[];
   notes: string[];
@@ -23,33 +29,90 @@ const FALLBACK_CALIBRATION_SAMPLES = 256;
 /** Calibration batch size: small batches keep activation capture memory bounded. */
 const CALIBRATION_BATCH = 32;
 
-export async function prepare(configPath: string, overrides: { model?: string } = {}): Promise<Prepared> {
+/** `calibration: false` skips the calibration batches (commands that only evaluate). */
+export async function prepare(configPath: string, overrides: { model?: string; calibration?: false } = {}): Promise<Prepared> {
   const config = loadConfig(configPath);
   if (overrides.model) config.model = overrides.model;
   const model = loadModel(config.model);
   const session = await ModelSession.create(config.model);
   const modelInputs = session.inputs;
+  const modelOutputs = session.outputs;
   await session.release();
 
   if (!config.data.eval) {
     throw new InputError(`${config.file}: /data/eval is missing: the gate needs data to measure accuracy (data.eval.inputs, and data.eval.labels unless task is fidelity)`, `${config.file}#/data/eval`, 'config');
   }
+  refuseNonTensors(modelInputs, modelOutputs, config.model);
+  if (config.task === 'fidelity') resolveFidelityMetrics(config, modelInputs, modelOutputs);
+  checkGatedRule(config);
   checkInputNames(config, 'eval', modelInputs);
-  const evalSet = loadDataset(config.data.eval).forModel(modelInputs, config.model);
+  const layout = { batchAxes: config.data.batchAxes, carry: config.data.carry };
+  const constants = Object.entries(config.data.batchAxes).filter(([, a]) => a === 'none').map(([name]) => name);
+  const evalSet = loadDataset(config.data.eval, { constants }).forModel(modelInputs, config.model, layout);
   if (config.task !== 'fidelity' && !evalSet.labels) {
     throw new InputError(`${config.file}: /data/eval/labels: task '${config.task}' needs labels and ${describe(config.data.eval.inputs)} holds none; add data.eval.labels or use task: fidelity`, `${config.file}#/data/eval/labels`, 'config');
   }
   const notes: string[] = [...evalSet.notes];
+  const evaluate: EvaluateOptions = { task: config.task, batchSize: config.data.batchSize, outputs: outputParams(config), layout };
+  if (overrides.calibration === false) return { config, model, modelInputs, modelOutputs, evalSet, calibration: [], evaluate, notes };
   let calibSet: Dataset;
   if (config.data.calibration) {
     checkInputNames(config, 'calibration', modelInputs);
-    calibSet = loadDataset(config.data.calibration).forModel(modelInputs, config.model);
+    calibSet = loadDataset(config.data.calibration, { constants }).forModel(modelInputs, config.model, layout);
   } else {
     calibSet = evalSet.slice(0, Math.min(evalSet.count, FALLBACK_CALIBRATION_SAMPLES));
     notes.push('No calibration set configured: calibration used the first evaluation samples, so the evaluation is not independent of it.');
   }
-  const calibration = [...calibSet.batches(Math.min(CALIBRATION_BATCH, config.data.batchSize))];
-  return { config, model, modelInputs, evalSet, calibration, notes };
+  const calibrationBatch = Math.min(CALIBRATION_BATCH, config.data.batchSize);
+  // A recurrent model's state inputs are calibrated on the states the model itself carries.
+  const calibration = calibSet.carry
+    ? await feedsAsRun(config.model, calibSet, { batchSize: calibrationBatch, limit: FALLBACK_CALIBRATION_SAMPLES, label: config.model })
+    : [...calibSet.batches(calibrationBatch)];
+  return { config, model, modelInputs, modelOutputs, evalSet, calibration, evaluate, notes };
+}
+
+/** How each output is read by the fidelity metrics, from `outputs.<name>`. */
+function outputParams(config: Config): Record<string, OutputParams> {
+  return Object.fromEntries(Object.entries(config.outputs).map(([name, o]) => [name, { threshold: o.threshold, classAxis: o.classAxis }]));
+}
+
+/**
+ * The fidelity metrics, once the model's outputs are known: named outputs must exist; the first
+ * output's metrics go by their plain names, the others' as `<metric>:<output>`; without `metrics:`,
+ * each output gets the metrics its shape calls for (the first output's in full, the others' cosine).
+ */
+function resolveFidelityMetrics(config: Config, inputs: IoInfo[], outputs: IoInfo[]): void {
+  const names = outputs.map((o) => o.name);
+  const primary = names[0];
+  const qualify = (metric: string, output: string) => (output === primary ? metric : `${metric}:${output}`);
+  const unknown = (output: string, at: string) =>
+    new InputError(`${config.file}: ${printable(`${at}: the model has no output '${output}'`)}; ${config.model} has ${names.map((n) => `'${n}'`).join(', ')}`, `${config.file}#${at}`, 'config');
+  const listed = config.metrics.map((m, i) => {
+    const k = m.indexOf(':');
+    if (k < 0) return m;
+    const output = m.slice(k + 1);
+    if (!names.includes(output)) throw unknown(output, `/metrics/${i}`);
+    return qualify(m.slice(0, k), output);
+  });
+  for (const name of Object.keys(config.outputs)) if (!names.includes(name)) throw unknown(name, `/outputs/${pointerToken(name)}`);
+  const symbol = batchSymbol(inputs);
+  const defaults = (o: IoInfo) => {
+    const axis = inferBatchAxis(o, symbol);
+    return fidelityDefaults(o.shape.filter((_, k) => k !== axis));
+  };
+  const chosen = config.metricsFromShapes ? outputs.flatMap((o, i) => (i === 0 ? defaults(o) : ['cosine']).map((m) => qualify(m, o.name))) : listed;
+  const perOutput = Object.entries(config.outputs).flatMap(([name, o]) => (o.metrics ?? []).map((m) => qualify(m, name)));
+  config.metrics = [...new Set([...chosen, ...perOutput])];
+}
+
+/** A gated metric whose limit only the user can know (a tolerance in output units) needs its rule. */
+function checkGatedRule(config: Config): void {
+  const gated = config.metrics[0];
+  const def = metricDef(gated);
+  const own = Object.keys(config.gate.metrics).some((k) => canonicalMetric(k) === canonicalMetric(gated));
+  if (def && !own && def.defaultRule(config.gate.accuracyDrop) === undefined) {
+    throw new InputError(`${config.file}: /metrics/0: '${gated}' is gated but has no default limit (its unit is the output's own); set gate.metrics.${gated}.max, the largest difference you accept`, `${config.file}#/metrics/0`, 'config');
+  }
 }
 
 function describe(inputs: string | Record<string, string>): string {
@@ -74,7 +137,8 @@ function checkInputNames(config: Config, key: 'eval' | 'calibration', modelInput
       throw new InputError(`${config.file}: ${printable(`${at}: the model has no input '${name}'`)}; ${config.model} has ${list}`, `${config.file}#${at}`, 'config');
     }
   }
-  const missing = wanted.filter((n) => !names.includes(n));
+  // A carried state without data starts at zeros.
+  const missing = wanted.filter((n) => !names.includes(n) && !(n in config.data.carry));
   if (missing.length) {
     throw new InputError(`${config.file}: /data/${key}/inputs: no data for the model input${missing.length > 1 ? 's' : ''} ${missing.map((n) => `'${n}'`).join(', ')}; ${config.model} has ${list}`, `${config.file}#/data/${key}/inputs`, 'config');
   }

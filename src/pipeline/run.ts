@@ -7,7 +7,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { RecipeStage } from '../config/index.js';
 import { evaluateModel, type EvaluateOptions } from '../evaluate/evaluate.js';
-import { benchLatency } from '../evaluate/latency.js';
+import type { OutputStore } from '../evaluate/output-store.js';
+import { metricDef } from '../metrics/index.js';
+import { benchLatency, feedsFor } from '../evaluate/latency.js';
 import { machineInfo } from '../evaluate/machine.js';
 import { measureMemory } from '../evaluate/memory.js';
 import { profileModel } from '../evaluate/profile.js';
@@ -26,6 +28,7 @@ import type { Report } from '../report/types.js';
 import { writeReportFiles } from '../report/validate.js';
 import { buildJudge } from './judge.js';
 import { prepare } from './prepare.js';
+import { fidelityReference } from './reference.js';
 import { TOOL_VERSION } from '../util/version.js';
 
 export interface RunOptions {
@@ -58,6 +61,7 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
       timings[name] = Math.round((performance.now() - t0) / 10) / 100;
     }
   };
+  let reference: OutputStore | undefined;
   try {
     const p = await timed('prepare', () => prepare(options.configPath));
     const { config } = p;
@@ -69,12 +73,17 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
 
     // Read first: a missing or broken baseline should fail in a second, not after the search.
     const baseline = config.baseline ? readBaseline(config.baseline) : undefined;
-    const evaluate: EvaluateOptions = { task: config.task, batchSize: config.data.batchSize };
+    // Label-free: the outputs every model is compared with (the data's, a frozen baseline's, or the original's).
+    const source = config.task === 'fidelity' ? await fidelityReference(p, baseline && { data: baseline, file: config.baseline! }) : undefined;
+    reference = source && source.kind !== 'expected' ? source.store : undefined;
+    // Candidates are compared with the reference; the original too, or with itself while its outputs are kept.
+    const evaluate: EvaluateOptions = { ...p.evaluate, reference };
+    const originalOptions: EvaluateOptions = source?.kind === 'original' ? { ...p.evaluate, reference: 'self', keep: source.store } : evaluate;
     log(`evaluating ${config.model} on ${p.evalSet.count} samples`);
-    const original = await timed('evaluate-original', () => evaluateModel(config.model, p.evalSet, { ...evaluate, keepOutputs: true, label: config.model }));
+    const original = await timed('evaluate-original', () => evaluateModel(config.model, p.evalSet, { ...originalOptions, label: config.model }));
 
     let recipe: RecipeStage[] | undefined = config.recipe;
-    const notes = [...p.notes, ...original.notes];
+    const notes = [...p.notes, ...original.notes, ...(source ? [source.note] : [])];
     // Profile first: the static costs (FLOPs, parameters) aim the cuts and pick the default recipe.
     const { traits, cost } = await modelTraits(p.model);
     if (!recipe) {
@@ -92,7 +101,6 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
       metric: config.metrics[0],
       evaluate,
       reference: original.result,
-      referenceOutputs: config.task === 'fidelity' ? original.outputs : undefined,
       seed: config.seed,
       latency: { batchSize: loopBatch, timeBudgetMs: LOOP_BENCH_MS, threads: config.bench.threads, feeds: p.evalSet },
     });
@@ -116,8 +124,8 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
 
     const noise = config.data.noiseSigma ? { sigma: config.data.noiseSigma, seed: config.seed } : undefined;
     const [originalFinal, candidate] = await timed('evaluate', async () => [
-      noise ? (await evaluateModel(config.model, p.evalSet, { ...evaluate, noise, label: config.model })).result : original.result,
-      (await evaluateModel(modelPath, p.evalSet, { ...evaluate, noise, label: modelPath, reference: config.task === 'fidelity' ? original.outputs : undefined })).result,
+      noise ? (await evaluateModel(config.model, p.evalSet, { ...originalOptions, keep: undefined, noise, label: config.model })).result : original.result,
+      (await evaluateModel(modelPath, p.evalSet, { ...evaluate, noise, label: modelPath })).result,
     ]);
 
     log(`benchmarking original vs candidate (batch sizes ${config.bench.batchSizes.join(', ')})`);
@@ -139,7 +147,9 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
     );
     const latency = bench.batches.map((b) => b.comparison).filter((c): c is LatencyComparison => c !== undefined);
 
-    const [memOriginal, memCandidate] = await timed('memory', async () => [await measureMemory(config.model, { batchSize: loopBatch }), await measureMemory(modelPath, { batchSize: loopBatch })]);
+    // One batch of the evaluation data (zeros can be refused: a reflect Pad on a size-1 axis).
+    const memoryFeeds = feedsFor(p.modelInputs, config.model, loopBatch, { inputs: p.evalSet });
+    const [memOriginal, memCandidate] = await timed('memory', async () => [await measureMemory(config.model, { feeds: memoryFeeds }), await measureMemory(modelPath, { feeds: memoryFeeds })]);
     const profile = await timed('profile', () => profileModel(modelPath, { dataset: p.evalSet, batchSize: loopBatch, threads: config.bench.threads, label: modelPath }));
 
     const prModelChanged = baseline ? baseline.modelSha256 !== sha256File(config.model) : undefined;
@@ -156,6 +166,7 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
     const report = buildReport({
       toolVersion: TOOL_VERSION,
       configPath: config.file,
+      gatedMeaning: gatedMeaning(config.metrics[0]),
       models: { original: config.model, candidate: modelPath },
       decision,
       prModelChanged,
@@ -179,6 +190,8 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
     const report = errorReport({ toolVersion: TOOL_VERSION, configPath: options.configPath, error: err, timings });
     const written = writeReportFiles(options.outDir, report, renderMarkdown(report));
     return { report, ...written, exitCode: 2 };
+  } finally {
+    reference?.release();
   }
 }
 
@@ -196,3 +209,10 @@ function stripExtras<T extends { peakRssBytes: number; fileBytes: number; gzipBy
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
 /** Each node's share of the model's FLOPs (empty when shapes were unknown). */
+
+/** One sentence on what the gated number is, from the metric registry. */
+export function gatedMeaning(metric: string): string {
+  const def = metricDef(metric);
+  const output = metric.includes(':') ? ` of output '${metric.slice(metric.indexOf(':') + 1)}'` : '';
+  return def ? `The gated metric, ${metric}, is ${def.meaning}${output}.` : `The gated metric is ${metric}.`;
+}

@@ -16,6 +16,8 @@ import { REPORT_SCHEMA_VERSION, type ProfileRow, type Report, type ReportError }
 export interface ReportInput {
   toolVersion: string;
   configPath: string;
+  /** One sentence on what the gated number is. */
+  gatedMeaning?: string;
   models: { original: string; candidate?: string };
   decision: GateDecision;
   /** True when the PR's model differs from the frozen baseline's. */
@@ -42,6 +44,7 @@ export function buildReport(input: ReportInput): Report {
     configPath: input.configPath,
     models: { ...input.models },
     gatedMetric: d.gatedMetric,
+    ...(input.gatedMeaning && { gatedMeaning: input.gatedMeaning }),
     reference: d.reference,
     metrics: d.metrics,
     latency: d.latency,

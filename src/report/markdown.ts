@@ -49,6 +49,7 @@ export function renderMarkdown(report: Report, options: RenderOptions = {}): str
   const maxRows = options.maxRows ?? 50;
   const out: string[] = [];
   out.push(`### ${VERDICT_HEAD[report.verdict]}`, '', `**${esc(report.reason, 1000)}**`, '');
+  if (report.gatedMeaning) out.push(`<sub>${esc(report.gatedMeaning, 500)}</sub>`, '');
   if (report.error) out.push(...errorSection(report));
   if (report.metrics.length > 0) out.push(...metricTable(report), '');
   if (report.latency.length > 0) out.push(...latencyTable(report.latency), '');

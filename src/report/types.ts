@@ -43,6 +43,8 @@ export interface Report {
   models: { original: string; candidate?: string };
   /** The metric the verdict is about (the first configured metric). */
   gatedMetric: string;
+  /** One sentence on what the gated number is (from the metric registry). */
+  gatedMeaning?: string;
   /** Where the reference numbers come from. */
   reference: 'frozen-baseline' | 'original-model';
   /** Set when the PR's model differs from the frozen baseline's: rows then carry `prModel`. */

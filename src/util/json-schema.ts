@@ -17,11 +17,12 @@ export type SpecialMessage = (e: ErrorObject, at: string) => string | undefined;
 export function schemaProblems(validate: ValidateFunction, data: unknown, options: { max?: number; special?: SpecialMessage } = {}): string[] {
   if (validate(data)) return [];
   const errors = validate.errors ?? [];
-  // A failed oneOf reports every branch's error too; keep only the one message for that path.
-  const oneOfPaths = new Set(errors.filter((e) => e.keyword === 'oneOf').map((e) => e.instancePath));
+  // A failed oneOf/anyOf reports every branch's error too; keep only the one message for that path.
+  const isChoice = (e: ErrorObject) => e.keyword === 'oneOf' || e.keyword === 'anyOf';
+  const choicePaths = new Set(errors.filter(isChoice).map((e) => e.instancePath));
   const out: string[] = [];
   for (const e of errors) {
-    if (e.keyword !== 'oneOf' && oneOfPaths.has(e.instancePath)) continue;
+    if (!isChoice(e) && choicePaths.has(e.instancePath)) continue;
     if (e.keyword === 'if') continue;
     const at = e.instancePath === '' ? '/' : e.instancePath;
     const line = options.special?.(e, at) ?? describe(e, at);

@@ -92,10 +92,15 @@ test('registry entries are complete, and the schemas name exactly the registry\'
     expect(m.tasks.length).toBeGreaterThan(0);
     expect(m.meaning.length).toBeGreaterThan(20);
     expect(Object.keys(m.perSample).length).toBeGreaterThan(0);
+    // Only a tolerance in the output's own units has no default.
     const rule = m.defaultRule(2);
-    expect(Object.keys(rule).length).toBeGreaterThan(0);
+    if (m.unit === 'output units') expect(rule).toBeUndefined();
+    else expect(Object.keys(rule!).length).toBeGreaterThan(0);
   }
   expect([...configSchema.definitions.metricName.enum].sort()).toEqual([...names].sort());
+  // `<metric>:<output>` names: the pattern lists the same metrics.
+  const pattern = configSchema.definitions.metricRef.anyOf[1].pattern!;
+  expect(pattern.slice(2, pattern.indexOf(')')).split('|').sort()).toEqual([...names].sort());
   for (const task of Object.keys(TASKS) as Task[]) for (const d of TASKS[task].defaultMetrics) expect(metricDef(d)!.tasks).toContain(task);
   const units = reportSchema.definitions.metricRow.properties.unit.enum as string[];
   for (const m of METRICS) expect(units).toContain(m.unit);

@@ -37,6 +37,7 @@ function baseReport(rules: GateRules, wrong: number[], n: number, lat: ReturnTyp
   return buildReport({
     toolVersion: '0.1.0',
     configPath: 'models/prune-gate.yml',
+    gatedMeaning: 'The gated metric, accuracy, is the share of samples whose top-1 class is the label, in points.',
     models: { original: 'models/mnist.onnx', candidate: 'out/mnist.optimized.onnx' },
     decision,
     machine,

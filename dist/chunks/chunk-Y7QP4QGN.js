@@ -3264,8 +3264,8 @@ var require_utils = __commonJS({
       }
       return ind;
     }
-    function removeDotSegments(path13) {
-      let input = path13;
+    function removeDotSegments(path15) {
+      let input = path15;
       const output = [];
       let nextSlash = -1;
       let len = 0;
@@ -3339,11 +3339,11 @@ var require_utils = __commonJS({
       }
       return output.join("");
     }
-    function removeDotSegmentsRelative(path13) {
-      if (path13 === "" || path13[0] === "/") {
-        return removeDotSegments(path13);
+    function removeDotSegmentsRelative(path15) {
+      if (path15 === "" || path15[0] === "/") {
+        return removeDotSegments(path15);
       }
-      const segments = path13.split("/");
+      const segments = path15.split("/");
       const last = segments.length - 1;
       const output = [];
       let trailingDirectory = false;
@@ -3706,8 +3706,8 @@ var require_schemes = __commonJS({
       }
       if (wsComponent.resourceName) {
         const queryIndex = wsComponent.resourceName.indexOf("?");
-        const path13 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
-        wsComponent.path = path13 && path13 !== "/" ? path13 : void 0;
+        const path15 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
+        wsComponent.path = path15 && path15 !== "/" ? path15 : void 0;
         wsComponent.query = queryIndex === -1 ? void 0 : wsComponent.resourceName.slice(queryIndex + 1);
         wsComponent.resourceName = void 0;
       }
@@ -12090,17 +12090,17 @@ var require_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    function visit_(key, node, visitor, path13) {
-      const ctrl = callVisitor(key, node, visitor, path13);
+    function visit_(key, node, visitor, path15) {
+      const ctrl = callVisitor(key, node, visitor, path15);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path13, ctrl);
-        return visit_(key, ctrl, visitor, path13);
+        replaceNode(key, path15, ctrl);
+        return visit_(key, ctrl, visitor, path15);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path13 = Object.freeze(path13.concat(node));
+          path15 = Object.freeze(path15.concat(node));
           for (let i2 = 0; i2 < node.items.length; ++i2) {
-            const ci2 = visit_(i2, node.items[i2], visitor, path13);
+            const ci2 = visit_(i2, node.items[i2], visitor, path15);
             if (typeof ci2 === "number")
               i2 = ci2 - 1;
             else if (ci2 === BREAK)
@@ -12111,13 +12111,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path13 = Object.freeze(path13.concat(node));
-          const ck = visit_("key", node.key, visitor, path13);
+          path15 = Object.freeze(path15.concat(node));
+          const ck = visit_("key", node.key, visitor, path15);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path13);
+          const cv = visit_("value", node.value, visitor, path15);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -12138,17 +12138,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node, visitor, path13) {
-      const ctrl = await callVisitor(key, node, visitor, path13);
+    async function visitAsync_(key, node, visitor, path15) {
+      const ctrl = await callVisitor(key, node, visitor, path15);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path13, ctrl);
-        return visitAsync_(key, ctrl, visitor, path13);
+        replaceNode(key, path15, ctrl);
+        return visitAsync_(key, ctrl, visitor, path15);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path13 = Object.freeze(path13.concat(node));
+          path15 = Object.freeze(path15.concat(node));
           for (let i2 = 0; i2 < node.items.length; ++i2) {
-            const ci2 = await visitAsync_(i2, node.items[i2], visitor, path13);
+            const ci2 = await visitAsync_(i2, node.items[i2], visitor, path15);
             if (typeof ci2 === "number")
               i2 = ci2 - 1;
             else if (ci2 === BREAK)
@@ -12159,13 +12159,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path13 = Object.freeze(path13.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path13);
+          path15 = Object.freeze(path15.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path15);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path13);
+          const cv = await visitAsync_("value", node.value, visitor, path15);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -12192,23 +12192,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node, visitor, path13) {
+    function callVisitor(key, node, visitor, path15) {
       if (typeof visitor === "function")
-        return visitor(key, node, path13);
+        return visitor(key, node, path15);
       if (identity.isMap(node))
-        return visitor.Map?.(key, node, path13);
+        return visitor.Map?.(key, node, path15);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key, node, path13);
+        return visitor.Seq?.(key, node, path15);
       if (identity.isPair(node))
-        return visitor.Pair?.(key, node, path13);
+        return visitor.Pair?.(key, node, path15);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key, node, path13);
+        return visitor.Scalar?.(key, node, path15);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key, node, path13);
+        return visitor.Alias?.(key, node, path15);
       return void 0;
     }
-    function replaceNode(key, path13, node) {
-      const parent = path13[path13.length - 1];
+    function replaceNode(key, path15, node) {
+      const parent = path15[path15.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node;
       } else if (identity.isPair(parent)) {
@@ -12820,10 +12820,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path13, value) {
+    function collectionFromPath(schema, path15, value) {
       let v = value;
-      for (let i2 = path13.length - 1; i2 >= 0; --i2) {
-        const k = path13[i2];
+      for (let i2 = path15.length - 1; i2 >= 0; --i2) {
+        const k = path15[i2];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -12842,7 +12842,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path13) => path13 == null || typeof path13 === "object" && !!path13[Symbol.iterator]().next().done;
+    var isEmptyPath = (path15) => path15 == null || typeof path15 === "object" && !!path15[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -12872,11 +12872,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path13, value) {
-        if (isEmptyPath(path13))
+      addIn(path15, value) {
+        if (isEmptyPath(path15))
           this.add(value);
         else {
-          const [key, ...rest] = path13;
+          const [key, ...rest] = path15;
           const node = this.get(key, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -12890,8 +12890,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path13) {
-        const [key, ...rest] = path13;
+      deleteIn(path15) {
+        const [key, ...rest] = path15;
         if (rest.length === 0)
           return this.delete(key);
         const node = this.get(key, true);
@@ -12905,8 +12905,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path13, keepScalar) {
-        const [key, ...rest] = path13;
+      getIn(path15, keepScalar) {
+        const [key, ...rest] = path15;
         const node = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -12924,8 +12924,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path13) {
-        const [key, ...rest] = path13;
+      hasIn(path15) {
+        const [key, ...rest] = path15;
         if (rest.length === 0)
           return this.has(key);
         const node = this.get(key, true);
@@ -12935,8 +12935,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path13, value) {
-        const [key, ...rest] = path13;
+      setIn(path15, value) {
+        const [key, ...rest] = path15;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -15451,9 +15451,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path13, value) {
+      addIn(path15, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path13, value);
+          this.contents.addIn(path15, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -15528,14 +15528,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path13) {
-        if (Collection.isEmptyPath(path13)) {
+      deleteIn(path15) {
+        if (Collection.isEmptyPath(path15)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path13) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path15) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -15550,10 +15550,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path13, keepScalar) {
-        if (Collection.isEmptyPath(path13))
+      getIn(path15, keepScalar) {
+        if (Collection.isEmptyPath(path15))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path13, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path15, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -15564,10 +15564,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path13) {
-        if (Collection.isEmptyPath(path13))
+      hasIn(path15) {
+        if (Collection.isEmptyPath(path15))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path13) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path15) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -15584,13 +15584,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path13, value) {
-        if (Collection.isEmptyPath(path13)) {
+      setIn(path15, value) {
+        if (Collection.isEmptyPath(path15)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path13), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path15), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path13, value);
+          this.contents.setIn(path15, value);
         }
       }
       /**
@@ -15705,14 +15705,14 @@ var require_errors2 = __commonJS({
         super("YAMLWarning", pos, code, message);
       }
     };
-    var prettifyError = (src, lc) => (error) => {
+    var prettifyError = (src, lc2) => (error) => {
       if (error.pos[0] === -1)
         return;
-      error.linePos = error.pos.map((pos) => lc.linePos(pos));
+      error.linePos = error.pos.map((pos) => lc2.linePos(pos));
       const { line, col } = error.linePos[0];
       error.message += ` at line ${line}, column ${col}`;
       let ci2 = col - 1;
-      let lineStr = src.substring(lc.lineStarts[line - 1], lc.lineStarts[line]).replace(/[\n\r]+$/, "");
+      let lineStr = src.substring(lc2.lineStarts[line - 1], lc2.lineStarts[line]).replace(/[\n\r]+$/, "");
       if (ci2 >= 60 && lineStr.length > 80) {
         const trimStart = Math.min(ci2 - 39, lineStr.length - 79);
         lineStr = "\u2026" + lineStr.substring(trimStart);
@@ -15721,7 +15721,7 @@ var require_errors2 = __commonJS({
       if (lineStr.length > 80)
         lineStr = lineStr.substring(0, 79) + "\u2026";
       if (line > 1 && /^ *$/.test(lineStr.substring(0, ci2))) {
-        let prev = src.substring(lc.lineStarts[line - 2], lc.lineStarts[line - 1]);
+        let prev = src.substring(lc2.lineStarts[line - 2], lc2.lineStarts[line - 1]);
         if (prev.length > 80)
           prev = prev.substring(0, 79) + "\u2026\n";
         lineStr = prev + lineStr;
@@ -17551,9 +17551,9 @@ var require_cst_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path13) => {
+    visit.itemAtPath = (cst, path15) => {
       let item = cst;
-      for (const [field2, index] of path13) {
+      for (const [field2, index] of path15) {
         const tok = item?.[field2];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -17562,23 +17562,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path13) => {
-      const parent = visit.itemAtPath(cst, path13.slice(0, -1));
-      const field2 = path13[path13.length - 1][0];
+    visit.parentCollection = (cst, path15) => {
+      const parent = visit.itemAtPath(cst, path15.slice(0, -1));
+      const field2 = path15[path15.length - 1][0];
       const coll = parent?.[field2];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path13, item, visitor) {
-      let ctrl = visitor(item, path13);
+    function _visit(path15, item, visitor) {
+      let ctrl = visitor(item, path15);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field2 of ["key", "value"]) {
         const token = item[field2];
         if (token && "items" in token) {
           for (let i2 = 0; i2 < token.items.length; ++i2) {
-            const ci2 = _visit(Object.freeze(path13.concat([[field2, i2]])), token.items[i2], visitor);
+            const ci2 = _visit(Object.freeze(path15.concat([[field2, i2]])), token.items[i2], visitor);
             if (typeof ci2 === "number")
               i2 = ci2 - 1;
             else if (ci2 === BREAK)
@@ -17589,10 +17589,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field2 === "key")
-            ctrl = ctrl(item, path13);
+            ctrl = ctrl(item, path15);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path13) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path15) : ctrl;
     }
     exports.visit = visit;
   }
@@ -18894,14 +18894,14 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs15 = this.flowScalar(this.type);
+              const fs17 = this.flowScalar(this.type);
               if (atNextItem || it.value) {
-                map.items.push({ start, key: fs15, sep: [] });
+                map.items.push({ start, key: fs17, sep: [] });
                 this.onKeyLine = true;
               } else if (it.sep) {
-                this.stack.push(fs15);
+                this.stack.push(fs17);
               } else {
-                Object.assign(it, { key: fs15, sep: [] });
+                Object.assign(it, { key: fs17, sep: [] });
                 this.onKeyLine = true;
               }
               return;
@@ -19029,13 +19029,13 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs15 = this.flowScalar(this.type);
+              const fs17 = this.flowScalar(this.type);
               if (!it || it.value)
-                fc.items.push({ start: [], key: fs15, sep: [] });
+                fc.items.push({ start: [], key: fs17, sep: [] });
               else if (it.sep)
-                this.stack.push(fs15);
+                this.stack.push(fs17);
               else
-                Object.assign(it, { key: fs15, sep: [] });
+                Object.assign(it, { key: fs17, sep: [] });
               return;
             }
             case "flow-map-end":
@@ -19344,8 +19344,8 @@ var require_dist = __commonJS({
 });
 
 // src/pipeline/run.ts
-import * as fs14 from "node:fs";
-import * as path12 from "node:path";
+import * as fs16 from "node:fs";
+import * as path14 from "node:path";
 
 // src/util/errors.ts
 var InputError = class extends Error {
@@ -19788,7 +19788,71 @@ var labelRank = (s) => perSample(s, (o, i2) => {
   return rank;
 });
 var absError = (s) => perSample(s, (o, i2) => Math.abs(s.values[o] - s.labels[i2]));
-var agrees = (s) => perSample(s, (o) => argmax(s.values, o, s.per) === argmax(s.reference, o, s.per) ? 1 : 0);
+var DEFAULT_THRESHOLD = 0.5;
+function classLayout(s) {
+  const shape = s.shape ?? [s.per];
+  if (shape.length === 0) return { classes: 1, outer: 1, inner: 1 };
+  const axis = s.params?.classAxis ?? defaultClassAxis(shape);
+  const a = axis < 0 ? shape.length + axis : axis;
+  const prod2 = (dims) => dims.reduce((x2, y) => x2 * y, 1);
+  return { classes: shape[a], outer: prod2(shape.slice(0, a)), inner: prod2(shape.slice(a + 1)) };
+}
+function defaultClassAxis(shape) {
+  return shape.length >= 3 ? 0 : Math.max(0, shape.length - 1);
+}
+function positionAgreement(s, sample) {
+  const { classes: classes2, outer, inner } = classLayout(s);
+  const base = sample * s.per;
+  const t = s.params?.threshold ?? DEFAULT_THRESHOLD;
+  let agreeing = 0;
+  for (let o = 0; o < outer; o++) {
+    for (let i2 = 0; i2 < inner; i2++) {
+      const start = base + o * classes2 * inner + i2;
+      if (classes2 === 1) {
+        if (s.values[start] > t === s.reference[start] > t) agreeing++;
+        continue;
+      }
+      let best = 0;
+      let bestRef = 0;
+      for (let c = 1; c < classes2; c++) {
+        if (s.values[start + c * inner] > s.values[start + best * inner]) best = c;
+        if (s.reference[start + c * inner] > s.reference[start + bestRef * inner]) bestRef = c;
+      }
+      if (best === bestRef) agreeing++;
+    }
+  }
+  return { agreeing, positions: outer * inner };
+}
+var agrees = (s) => Array.from({ length: s.n }, (_, i2) => {
+  const a = positionAgreement(s, i2);
+  return a.positions ? a.agreeing / a.positions : 1;
+});
+var exactMatch = (s) => Array.from({ length: s.n }, (_, i2) => {
+  const a = positionAgreement(s, i2);
+  return a.agreeing === a.positions ? 1 : 0;
+});
+var maskIntersection = (s) => maskCounts(s).intersection;
+var maskUnion = (s) => maskCounts(s).union;
+var maskCache = /* @__PURE__ */ new WeakMap();
+function maskCounts(s) {
+  let counts = maskCache.get(s);
+  if (!counts) {
+    const t = s.params?.threshold ?? DEFAULT_THRESHOLD;
+    const intersection = new Array(s.n).fill(0);
+    const union = new Array(s.n).fill(0);
+    for (let i2 = 0; i2 < s.n; i2++) {
+      for (let k = i2 * s.per; k < (i2 + 1) * s.per; k++) {
+        const a = s.values[k] > t;
+        const b = s.reference[k] > t;
+        if (a && b) intersection[i2]++;
+        if (a || b) union[i2]++;
+      }
+    }
+    counts = { intersection, union };
+    maskCache.set(s, counts);
+  }
+  return counts;
+}
 var cosine = (s) => perSample(s, (o) => {
   let dot = 0;
   let nc = 0;
@@ -19823,6 +19887,7 @@ var maxAbsDifference = (s) => perSample(s, (o) => {
 
 // src/metrics/registry.ts
 var SQNR_CEILING_DB = 200;
+var SQNR_FLOOR_DB = 20;
 var driftLimit = (higherIsBetter2) => (accuracyDrop) => higherIsBetter2 ? { maxDrop: accuracyDrop } : { maxIncrease: accuracyDrop };
 function topK(k) {
   return {
@@ -19922,10 +19987,34 @@ var METRICS = [
     tasks: ["fidelity"],
     higherIsBetter: true,
     unit: "points",
-    meaning: "the share of samples whose top-1 class is the reference model's top-1 class, in points",
-    perSample: { correct: agrees, predicted },
+    meaning: "the share of decisions that match the reference model's: the top class of a class vector, of each position of a sequence or map, or the side of the threshold of a single value; in points",
+    perSample: { correct: agrees },
     over: (ps, idx) => meanPoints(ps.correct, idx),
     mcnemar: true,
+    defaultRule: driftLimit(true)
+  },
+  {
+    name: "exact-match",
+    tasks: ["fidelity"],
+    higherIsBetter: true,
+    unit: "points",
+    meaning: "the share of samples whose every position (a whole decoded sequence) matches the reference model's decisions, in points",
+    perSample: { exact: exactMatch },
+    over: (ps, idx) => meanPoints(ps.exact, idx),
+    mcnemar: true,
+    defaultRule: driftLimit(true)
+  },
+  {
+    name: "mask-iou",
+    tasks: ["fidelity"],
+    higherIsBetter: true,
+    unit: "points",
+    meaning: "the intersection over union of the output's mask (values above the threshold) with the reference model's, pooled over samples, in points",
+    perSample: { intersection: maskIntersection, union: maskUnion },
+    over: (ps, idx) => {
+      const union = sum(ps.union, idx);
+      return union === 0 ? 100 : 100 * sum(ps.intersection, idx) / union;
+    },
     defaultRule: driftLimit(true)
   },
   {
@@ -19933,33 +20022,37 @@ var METRICS = [
     tasks: ["fidelity"],
     higherIsBetter: true,
     unit: "fraction",
-    meaning: "the mean cosine similarity of each sample's output to the reference's (1 = same direction)",
+    meaning: "the mean cosine similarity of each sample's output to the reference model's (1 = same direction)",
     perSample: { cosine },
     over: (ps, idx) => mean(ps.cosine, idx),
-    defaultRule: driftLimit(true)
+    // A fraction: accuracy-drop's points read as hundredths (2 -> a drop of 0.02).
+    defaultRule: (accuracyDrop) => ({ maxDrop: accuracyDrop / 100 })
   },
   {
     name: "sqnr",
     tasks: ["fidelity"],
     higherIsBetter: true,
     unit: "dB",
-    meaning: `the signal-to-noise ratio of the output against the reference, 10 log10(signal energy / error energy), in dB (identical outputs: ${SQNR_CEILING_DB})`,
+    meaning: `the signal-to-noise ratio of the output against the reference model's, 10 log10(signal energy / error energy), in dB (identical outputs: ${SQNR_CEILING_DB})`,
     perSample: { signal: signalEnergy, noise: noiseEnergy },
     over: (ps, idx) => {
       const noise = sum(ps.noise, idx);
       return noise === 0 ? SQNR_CEILING_DB : Math.min(SQNR_CEILING_DB, 10 * Math.log10(sum(ps.signal, idx) / noise));
     },
-    defaultRule: driftLimit(true)
+    // The reference against itself is the ceiling, so a drift from it means nothing: a floor does.
+    // 20 dB keeps the error energy at 1 % of the signal's.
+    defaultRule: () => ({ min: SQNR_FLOOR_DB })
   },
   {
     name: "max-abs-error",
     tasks: ["fidelity"],
     higherIsBetter: false,
     unit: "output units",
-    meaning: "the largest absolute difference between any output value and the reference's, in the output's units",
+    meaning: "the largest absolute difference between any output value and the reference model's, in the output's units",
     perSample: { maxAbsError: maxAbsDifference },
     over: (ps, idx) => max(ps.maxAbsError, idx),
-    defaultRule: driftLimit(false)
+    // A tolerance only the user can know: gating it needs `gate.metrics.max-abs-error.max`.
+    defaultRule: () => void 0
   }
 ];
 var BY_NAME = new Map(METRICS.map((m) => [m.name, m]));
@@ -20025,28 +20118,36 @@ var TASKS = {
     }
   }
 };
+function fidelityDefaults(shape) {
+  const fixedOne = (d) => d === 1;
+  if (shape.every(fixedOne)) return ["agreement", "max-abs-error"];
+  if (shape.length <= 1) return ["agreement", "cosine"];
+  if (shape.length === 2) return ["agreement", "exact-match", "cosine"];
+  return shape[0] === 1 ? ["mask-iou", "cosine"] : ["agreement", "cosine"];
+}
 
 // src/metrics/score.ts
-function scoreOutput(task, s) {
+function applicableMetrics(task, s) {
+  return metricsOfTask(task).filter((def) => !def.applies || def.applies(s));
+}
+function scoreColumns(defs, s) {
   const computed = /* @__PURE__ */ new Map();
   const perSample2 = {};
-  const metrics = {};
-  const all = Array.from({ length: s.n }, (_, i2) => i2);
-  for (const def of metricsOfTask(task)) {
-    if (def.applies && !def.applies(s)) continue;
-    const columns = {};
+  for (const def of defs) {
     for (const [key, column] of Object.entries(def.perSample)) {
       let values = computed.get(column);
       if (!values) {
         values = column(s);
         computed.set(column, values);
       }
-      columns[key] = values;
       perSample2[key] = values;
     }
-    metrics[def.name] = def.over(columns, all);
   }
-  return { metrics, perSample: perSample2 };
+  return perSample2;
+}
+function metricValues(defs, perSample2, n2) {
+  const all = Array.from({ length: n2 }, (_, i2) => i2);
+  return Object.fromEntries(defs.map((def) => [def.name, def.over(perSample2, all)]));
 }
 function classBreakdown(labels2, predicted2, classes2) {
   let size = classes2;
@@ -20061,16 +20162,456 @@ function classBreakdown(labels2, predicted2, classes2) {
   return { perClass, confusion };
 }
 
+// src/evaluate/batch-axes.ts
+function batchSymbol(values) {
+  for (const v of values) if (typeof v.shape[0] === "string") return v.shape[0];
+  const counts = /* @__PURE__ */ new Map();
+  for (const v of values) for (const d of new Set(v.shape)) if (typeof d === "string") counts.set(d, (counts.get(d) ?? 0) + 1);
+  let best;
+  for (const [d, n2] of counts) if (best === void 0 || n2 > counts.get(best)) best = d;
+  return best;
+}
+function inferBatchAxis(v, symbol) {
+  if (symbol !== void 0) {
+    const k = v.shape.indexOf(symbol);
+    if (k >= 0) return k;
+  }
+  return v.shape.length ? 0 : null;
+}
+function isFreeAxis(v, axis) {
+  const d = v.shape[axis];
+  return typeof d === "string" || d === -1;
+}
+function moveSampleAxisTo(data, n2, rest, axis) {
+  if (axis === 0 || n2 === 1) return data;
+  const outer = rest.slice(0, axis).reduce((a, b) => a * b, 1);
+  const inner = rest.slice(axis).reduce((a, b) => a * b, 1);
+  const out = new data.constructor(data.length);
+  for (let s = 0; s < n2; s++) {
+    for (let o = 0; o < outer; o++) {
+      out.set(data.subarray((s * outer + o) * inner, (s * outer + o + 1) * inner), (o * n2 + s) * inner);
+    }
+  }
+  return out;
+}
+function moveAxisToFront(data, dims, axis) {
+  const n2 = dims[axis];
+  if (axis === 0 || n2 === 1) return data;
+  const outer = dims.slice(0, axis).reduce((a, b) => a * b, 1);
+  const inner = dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const out = new Float32Array(data.length);
+  for (let o = 0; o < outer; o++) {
+    for (let s = 0; s < n2; s++) out.set(data.subarray((o * n2 + s) * inner, (o * n2 + s + 1) * inner), (s * outer + o) * inner);
+  }
+  return out;
+}
+
+// src/evaluate/output-store.ts
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+var OUTPUT_MEMORY_LIMIT_BYTES = 256 * 1024 * 1024;
+var OutputStore = class {
+  constructor(label, memoryLimit = OUTPUT_MEMORY_LIMIT_BYTES) {
+    this.label = label;
+    this.memoryLimit = memoryLimit;
+  }
+  label;
+  memoryLimit;
+  series = /* @__PURE__ */ new Map();
+  memoryBytes = 0;
+  dir;
+  get names() {
+    return [...this.series.keys()];
+  }
+  /** Samples stored for `name` (0 when none). */
+  count(name) {
+    return this.series.get(name)?.count ?? 0;
+  }
+  /** The per-sample shape of `name`, or undefined when it changes between runs. */
+  shapeOf(name) {
+    const chunks = this.series.get(name)?.chunks ?? [];
+    const first2 = chunks[0]?.shape;
+    return first2 && chunks.every((c) => c.shape.join() === first2.join()) ? [...first2] : void 0;
+  }
+  /** Whether the outputs live on disk. */
+  get spilled() {
+    return this.dir !== void 0;
+  }
+  /** Adds the next `block.n` samples of output `name` (blocks of one output come in sample order). */
+  append(name, block) {
+    let s = this.series.get(name);
+    if (!s) {
+      s = { chunks: [], count: 0, fileBytes: 0 };
+      this.series.set(name, s);
+    }
+    const chunk = { start: s.count, n: block.n, shape: [...block.shape] };
+    s.count += block.n;
+    s.chunks.push(chunk);
+    if (!this.dir && this.memoryBytes + block.values.byteLength > this.memoryLimit) this.spill();
+    if (this.dir) this.writeChunk(name, s, chunk, block.values);
+    else {
+      chunk.values = block.values.slice();
+      this.memoryBytes += block.values.byteLength;
+    }
+  }
+  /** Samples [start, start + n) of output `name`; they must share one shape. */
+  read(name, start, n2) {
+    const s = this.series.get(name);
+    if (!s || start + n2 > s.count) throw new Error(`${this.label}: output '${name}' holds ${s?.count ?? 0} samples, not [${start}, ${start + n2})`);
+    const parts = s.chunks.filter((c) => c.start < start + n2 && c.start + c.n > start);
+    const shape = parts[0].shape;
+    const per = shape.reduce((a, b) => a * b, 1);
+    if (parts.some((c) => c.shape.join() !== shape.join())) throw new Error(`${this.label}: output '${name}' changes shape within samples [${start}, ${start + n2})`);
+    const values = new Float32Array(n2 * per);
+    for (const c of parts) {
+      const from = Math.max(start, c.start);
+      const to = Math.min(start + n2, c.start + c.n);
+      const data = c.values ? c.values.subarray((from - c.start) * per, (to - c.start) * per) : this.readChunk(s, c, from - c.start, to - from, per);
+      values.set(data, (from - start) * per);
+    }
+    return { values, n: n2, shape: [...shape] };
+  }
+  /** Every sample of `name` (they must share one shape). */
+  readAll(name) {
+    return this.read(name, 0, this.count(name));
+  }
+  /** Deletes the spill files. */
+  release() {
+    if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });
+    this.dir = void 0;
+    this.series.clear();
+    this.memoryBytes = 0;
+  }
+  spill() {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "prune-gate-outputs-"));
+    for (const [name, s] of this.series) {
+      for (const c of s.chunks) {
+        if (!c.values) continue;
+        const values = c.values;
+        c.values = void 0;
+        this.writeChunk(name, s, c, values);
+      }
+    }
+    this.memoryBytes = 0;
+  }
+  writeChunk(name, s, c, values) {
+    s.file ??= path.join(this.dir, `${this.names.indexOf(name)}-${name.replace(/[^A-Za-z0-9_.-]/g, "_")}.f32`);
+    fs.appendFileSync(s.file, new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
+    c.offset = s.fileBytes;
+    s.fileBytes += values.byteLength;
+  }
+  readChunk(s, c, first2, count2, per) {
+    const out = new Float32Array(count2 * per);
+    const fd2 = fs.openSync(s.file, "r");
+    try {
+      fs.readSync(fd2, new Uint8Array(out.buffer), 0, out.byteLength, c.offset + first2 * per * 4);
+    } finally {
+      fs.closeSync(fd2);
+    }
+    return out;
+  }
+};
+
+// src/evaluate/session.ts
+import { createRequire } from "node:module";
+var ortModule;
+function loadRuntime() {
+  if (ortModule) return ortModule;
+  try {
+    const require3 = createRequire(import.meta.url);
+    ortModule = require3("onnxruntime-node");
+  } catch (err2) {
+    throw new InputError(
+      `cannot load the ONNX Runtime native binary for ${process.platform}-${process.arch} (${err2.message.split("\n")[0]}). prune-gate supports linux-x64 and linux-arm64 runners (ubuntu-latest) and macOS/Windows from npm; reinstall with \`npm ci\`.`
+    );
+  }
+  return ortModule;
+}
+function runtimeVersion() {
+  return loadRuntime().env.versions?.node ?? "unknown";
+}
+var ModelSession = class _ModelSession {
+  constructor(ort, session, label) {
+    this.ort = ort;
+    this.session = session;
+    this.label = label;
+  }
+  ort;
+  session;
+  label;
+  /** Creates a session from a file path or serialized model bytes. Load failures are InputErrors. */
+  static async create(model, options = {}) {
+    const ort = loadRuntime();
+    const label = options.label ?? (typeof model === "string" ? model : "<in-memory model>");
+    const sessionOptions = {
+      intraOpNumThreads: options.intraOpThreads ?? 1,
+      interOpNumThreads: options.interOpThreads ?? 1,
+      executionMode: "sequential",
+      graphOptimizationLevel: options.graphOptimizationLevel ?? "all",
+      // Spinning thread pools of several sessions fight over 2 cores and wreck latency tails.
+      extra: nestEntries({ "session.intra_op.allow_spinning": "0", "session.inter_op.allow_spinning": "0", ...options.configEntries })
+    };
+    if (options.profileFilePrefix) {
+      sessionOptions.enableProfiling = true;
+      sessionOptions.profileFilePrefix = options.profileFilePrefix;
+    }
+    if (options.optimizedModelFilePath) sessionOptions.optimizedModelFilePath = options.optimizedModelFilePath;
+    if (options.logSeverityLevel !== void 0) sessionOptions.logSeverityLevel = options.logSeverityLevel;
+    try {
+      const session = typeof model === "string" ? await ort.InferenceSession.create(model, sessionOptions) : await ort.InferenceSession.create(model, sessionOptions);
+      return new _ModelSession(ort, session, label);
+    } catch (err2) {
+      throw new InputError(`${label}: ONNX Runtime cannot load the model: ${firstLine(err2)}`, label);
+    }
+  }
+  get inputNames() {
+    return this.session.inputNames;
+  }
+  get outputNames() {
+    return this.session.outputNames;
+  }
+  /** Input and output names with element types and shapes, as ORT reports them. */
+  get inputs() {
+    return ioInfo(this.session.inputMetadata);
+  }
+  get outputs() {
+    return ioInfo(this.session.outputMetadata);
+  }
+  /** Runs the model. Returns every output (or the requested ones) as host tensors. */
+  async run(feeds, outputNames) {
+    const ortFeeds = {};
+    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new this.ort.Tensor(t.type, t.data, t.dims);
+    let results;
+    try {
+      results = outputNames ? await this.session.run(ortFeeds, outputNames) : await this.session.run(ortFeeds);
+    } catch (err2) {
+      throw new InputError(`${this.label}: ONNX Runtime failed to run the model: ${firstLine(err2)}`, this.label);
+    }
+    const out = {};
+    for (const [name, t] of Object.entries(results)) {
+      out[name] = { type: t.type, dims: [...t.dims], data: t.data };
+      t.dispose?.();
+    }
+    return out;
+  }
+  /** Stops profiling (the profile file appears under the prefix given at creation). */
+  endProfiling() {
+    this.session.endProfiling();
+  }
+  async release() {
+    await this.session.release();
+  }
+};
+function ioInfo(meta) {
+  return meta.map((m) => {
+    const t = m;
+    return { name: t.name, type: t.isTensor ? t.type ?? "unknown" : "non-tensor", shape: t.shape ? [...t.shape] : [] };
+  });
+}
+function nestEntries(entries) {
+  const root2 = {};
+  for (const [key, value] of Object.entries(entries)) {
+    const parts = key.split(".");
+    let node = root2;
+    for (const p of parts.slice(0, -1)) node = node[p] ??= {};
+    node[parts[parts.length - 1]] = value;
+  }
+  return root2;
+}
+function firstLine(err2) {
+  return String(err2?.message ?? err2).split("\n")[0];
+}
+
+// src/evaluate/evaluate.ts
+async function evaluateModel(model, dataset, options) {
+  const label = options.label ?? (typeof model === "string" ? model : "<in-memory model>");
+  const session = await ModelSession.create(model, { ...options.session, label });
+  try {
+    const ds = dataset.forModel(session.inputs, label, options.layout);
+    const scored = await scoreRuns(session, ds, options, label);
+    const result = { task: options.task, samples: ds.count, ...scored };
+    if (options.noise && options.noise.sigma > 0) {
+      const noisy = await scoreRuns(session, ds, { ...options, keep: void 0 }, label, options.noise);
+      result.robustness = { sigma: options.noise.sigma, seed: options.noise.seed, metrics: noisy.metrics };
+    }
+    return { result, notes: ds.notes };
+  } finally {
+    await session.release();
+  }
+}
+async function runModel(model, dataset, options = {}) {
+  const label = options.label ?? (typeof model === "string" ? model : "<in-memory model>");
+  const outputs = new OutputStore(label);
+  const { notes } = await evaluateModel(model, dataset, { ...options, task: "fidelity", reference: "self", keep: outputs });
+  return { outputs, notes };
+}
+async function feedsAsRun(model, dataset, options) {
+  const label = options.label ?? (typeof model === "string" ? model : "<in-memory model>");
+  const session = await ModelSession.create(model, { label });
+  try {
+    const ds = dataset.forModel(session.inputs, label, options.layout);
+    const out = [];
+    let carried;
+    for (const run of ds.runs(options.batchSize)) {
+      if (out.length >= options.limit) break;
+      const feeds = { ...run.feeds };
+      if (ds.carry && carried) for (const [input, output] of Object.entries(ds.carry)) feeds[input] = carried[output];
+      out.push(feeds);
+      if (ds.carry) carried = await session.run(feeds);
+    }
+    return out;
+  } finally {
+    await session.release();
+  }
+}
+async function scoreRuns(session, ds, options, label, noise) {
+  const task = TASKS[options.task];
+  const names = [...session.outputNames];
+  const symbol = batchSymbol(session.inputs);
+  const axes = new Map(session.outputs.map((o) => [o.name, inferBatchAxis(o, symbol)]));
+  const acc = { perSample: {}, defs: /* @__PURE__ */ new Map() };
+  let reference = options.reference;
+  if (task.needs === "reference" && !reference && !ds.hasExpectedOutputs) {
+    throw new InputError(`${label}: task 'fidelity' needs the original model's outputs as the reference (or data with expected outputs)`, label);
+  }
+  if (task.needs === "labels" && !ds.labels) throw new InputError(`task '${options.task}' needs labels (data.eval.labels, 'labels' in the .npz or "label" in the .jsonl); without labels use 'task: fidelity'`);
+  const primary = options.outputName ?? names[0];
+  if (task.needs === "labels" && !names.includes(primary)) throw new InputError(`${label}: no output named '${primary}' (outputs: ${names.join(", ")})`, label);
+  let carried;
+  for (const run of ds.runs(options.batchSize ?? 32, { noise })) {
+    const feeds = { ...run.feeds };
+    if (ds.carry && carried) for (const [input, output] of Object.entries(ds.carry)) feeds[input] = carried[output];
+    const out = await session.run(feeds);
+    if (ds.carry) carried = out;
+    const blocks = /* @__PURE__ */ new Map();
+    for (const name of names) {
+      const block = samplesOf(out[name], axes.get(name) ?? null, run.n, `${label}: output '${name}'`);
+      checkFinite(block, run.start, `${label}: output '${name}'`, noise);
+      blocks.set(name, block);
+      options.keep?.append(name, block);
+    }
+    if (task.needs === "labels") {
+      const block = blocks.get(primary);
+      const s = { n: run.n, values: block.values, per: perOf(block), shape: block.shape, labels: ds.labels.values.subarray(run.start, run.start + run.n) };
+      task.check(s, { model: label, output: primary, labelsSource: ds.labels.source, labelsIntegral: ds.labels.integral });
+      accumulate(acc, options.task, "", s);
+      acc.per = s.per;
+      continue;
+    }
+    const refBlocks = referenceBlocks(reference, run, names, blocks, axes, label);
+    names.forEach((name, i2) => {
+      const ref = refBlocks.get(name);
+      if (!ref) return;
+      const block = blocks.get(name);
+      if (ref.shape.join() !== block.shape.join()) {
+        throw new InputError(`${label}: output '${name}' has per-sample shape [${block.shape}] but the reference (${referenceLabel(reference)}) has [${ref.shape}]`, label);
+      }
+      const s = { n: run.n, values: block.values, per: perOf(block), shape: block.shape, reference: ref.values, params: options.outputs?.[name] };
+      if (i2 === 0) accumulate(acc, options.task, "", s);
+      if (names.length > 1) accumulate(acc, options.task, `:${name}`, s);
+    });
+  }
+  if (reference !== "self" && reference !== void 0 && reference.count(names[0]) !== ds.count && task.needs === "reference") {
+    throw new InputError(`${label} has outputs for ${ds.count} samples but the reference ${reference.label} for ${reference.count(names[0])}`, label);
+  }
+  reference = void 0;
+  const metrics = {};
+  for (const [suffix, defs] of acc.defs) {
+    const view = suffixed(acc.perSample, suffix, defs);
+    for (const [k, v] of Object.entries(metricValues(defs, view, ds.count))) metrics[k + suffix] = v;
+  }
+  if (options.task !== "classification") return { metrics, perSample: acc.perSample };
+  return { metrics, perSample: acc.perSample, ...classBreakdown(acc.perSample.labels, acc.perSample.predicted, acc.per ?? 0) };
+}
+function accumulate(acc, task, suffix, s) {
+  let defs = acc.defs.get(suffix);
+  if (!defs) {
+    defs = applicableMetrics(task, s);
+    acc.defs.set(suffix, defs);
+  }
+  for (const [key, values] of Object.entries(scoreColumns(defs, s))) {
+    const column = acc.perSample[key + suffix] ??= [];
+    for (const v of values) column.push(v);
+  }
+}
+function suffixed(perSample2, suffix, defs) {
+  const view = {};
+  for (const def of defs) for (const key of Object.keys(def.perSample)) view[key] = perSample2[key + suffix];
+  return view;
+}
+function referenceBlocks(reference, run, names, blocks, axes, label) {
+  if (reference === "self") return blocks;
+  const out = /* @__PURE__ */ new Map();
+  if (reference) {
+    const refNames2 = names.every((n2) => reference.count(n2) > 0) ? names : reference.names;
+    names.forEach((name, i2) => {
+      const refName = refNames2[i2];
+      if (refName && reference.count(refName) >= run.start + run.n) out.set(name, reference.read(refName, run.start, run.n));
+    });
+    return out;
+  }
+  const expected = run.expected ?? {};
+  const expNames = Object.keys(expected);
+  const refNames = names.every((n2) => expected[n2]) ? names : expNames;
+  names.forEach((name, i2) => {
+    const e = expected[refNames[i2]];
+    if (!e) return;
+    const t = { type: e.type, dims: e.shape, data: e.data };
+    out.set(name, samplesOf(t, axes.get(name) ?? null, run.n, `${label}: expected output '${refNames[i2]}' (${e.source})`));
+  });
+  return out;
+}
+function referenceLabel(reference) {
+  return reference === void 0 ? "the expected outputs" : reference === "self" ? "itself" : reference.label;
+}
+function samplesOf(t, axis, n2, what) {
+  const values = toFloat322(t, what);
+  const dims = t.dims.length ? t.dims : [];
+  if (axis !== null && dims[axis] === n2) return { values: moveAxisToFront(values, dims, axis), n: n2, shape: dims.filter((_, k) => k !== axis) };
+  if (n2 === 1) return { values, n: n2, shape: [...dims] };
+  throw new InputError(`${what} has shape [${dims}], which does not split into the run's ${n2} samples along a batch axis; evaluate one sample per run (data.batch-size: 1)`, what);
+}
+function perOf(block) {
+  return block.shape.reduce((a, b) => a * b, 1);
+}
+function checkFinite(block, start, what, noise) {
+  const per = perOf(block) || 1;
+  for (let k = 0; k < block.values.length; k++) {
+    if (!Number.isFinite(block.values[k])) {
+      throw new InputError(`${what} is ${block.values[k]} for sample ${start + Math.floor(k / per)}${noise ? ` (with input noise sigma=${noise.sigma})` : ""}; the model produced a non-finite value`, what.split(":")[0]);
+    }
+  }
+}
+function toFloat322(t, what) {
+  if (t.type === "string") throw new InputError(`${what} is a string tensor; metrics need numbers`);
+  if (t.data instanceof Float32Array) return t.data;
+  if (t.type === "float16") return Float32Array.from(t.data, float16ToFloat32);
+  return Float32Array.from(t.data, (v) => Number(v));
+}
+async function evaluatePair(reference, candidate, dataset, options) {
+  const refLabel = typeof reference === "string" ? reference : "reference";
+  const fidelity = options.task === "fidelity" && !dataset.hasExpectedOutputs;
+  const store = fidelity ? new OutputStore(refLabel) : void 0;
+  try {
+    const ref = await evaluateModel(reference, dataset, { ...options, label: refLabel, ...store && { reference: "self", keep: store } });
+    const cand = await evaluateModel(candidate, dataset, { ...options, label: typeof candidate === "string" ? candidate : "candidate", ...store && { reference: store } });
+    return { reference: ref.result, candidate: cand.result, notes: [...ref.notes, ...cand.notes] };
+  } finally {
+    store?.release();
+  }
+}
+
 // src/evaluate/data.ts
-import * as fs5 from "node:fs";
+import * as fs6 from "node:fs";
 
 // src/evaluate/data-readers.ts
-import * as fs4 from "node:fs";
-import * as path4 from "node:path";
+import * as fs5 from "node:fs";
+import * as path5 from "node:path";
 
 // node_modules/fflate/esm/index.mjs
-import { createRequire } from "module";
-var require2 = createRequire("/");
+import { createRequire as createRequire2 } from "module";
+var require2 = createRequire2("/");
 var _a;
 var Worker;
 var isMarkedAsUntransferable;
@@ -20235,7 +20776,9 @@ var fdt = new u8(32);
 for (i = 0; i < 32; ++i)
   fdt[i] = 5;
 var i;
+var flm = /* @__PURE__ */ hMap(flt, 9, 0);
 var flrm = /* @__PURE__ */ hMap(flt, 9, 1);
+var fdm = /* @__PURE__ */ hMap(fdt, 5, 0);
 var fdrm = /* @__PURE__ */ hMap(fdt, 5, 1);
 var max2 = function(a) {
   var m = a[0];
@@ -20431,7 +20974,353 @@ var inflt = function(dat, st, buf, dict) {
   } while (!final);
   return bt != buf.length && noBuf ? slc(buf, 0, bt) : buf.subarray(0, bt);
 };
+var wbits = function(d, p, v) {
+  v <<= p & 7;
+  var o = p / 8 | 0;
+  d[o] |= v;
+  d[o + 1] |= v >> 8;
+};
+var wbits16 = function(d, p, v) {
+  v <<= p & 7;
+  var o = p / 8 | 0;
+  d[o] |= v;
+  d[o + 1] |= v >> 8;
+  d[o + 2] |= v >> 16;
+};
+var hTree = function(d, mb2) {
+  var t = [];
+  for (var i2 = 0; i2 < d.length; ++i2) {
+    if (d[i2])
+      t.push({ s: i2, f: d[i2] });
+  }
+  var s = t.length;
+  var t2 = t.slice();
+  if (!s)
+    return { t: et, l: 0 };
+  if (s == 1) {
+    var v = new u8(t[0].s + 1);
+    v[t[0].s] = 1;
+    return { t: v, l: 1 };
+  }
+  t.sort(function(a, b) {
+    return a.f - b.f;
+  });
+  t.push({ s: -1, f: 25001 });
+  var l = t[0], r = t[1], i0 = 0, i1 = 1, i22 = 2;
+  t[0] = { s: -1, f: l.f + r.f, l, r };
+  while (i1 != s - 1) {
+    l = t[t[i0].f < t[i22].f ? i0++ : i22++];
+    r = t[i0 != i1 && t[i0].f < t[i22].f ? i0++ : i22++];
+    t[i1++] = { s: -1, f: l.f + r.f, l, r };
+  }
+  var maxSym = t2[0].s;
+  for (var i2 = 1; i2 < s; ++i2) {
+    if (t2[i2].s > maxSym)
+      maxSym = t2[i2].s;
+  }
+  var tr = new u16(maxSym + 1);
+  var mbt = ln(t[i1 - 1], tr, 0);
+  if (mbt > mb2) {
+    var i2 = 0, dt = 0;
+    var lft = mbt - mb2, cst = 1 << lft;
+    t2.sort(function(a, b) {
+      return tr[b.s] - tr[a.s] || a.f - b.f;
+    });
+    for (; i2 < s; ++i2) {
+      var i2_1 = t2[i2].s;
+      if (tr[i2_1] > mb2) {
+        dt += cst - (1 << mbt - tr[i2_1]);
+        tr[i2_1] = mb2;
+      } else
+        break;
+    }
+    dt >>= lft;
+    while (dt > 0) {
+      var i2_2 = t2[i2].s;
+      if (tr[i2_2] < mb2)
+        dt -= 1 << mb2 - tr[i2_2]++ - 1;
+      else
+        ++i2;
+    }
+    for (; i2 >= 0 && dt; --i2) {
+      var i2_3 = t2[i2].s;
+      if (tr[i2_3] == mb2) {
+        --tr[i2_3];
+        ++dt;
+      }
+    }
+    mbt = mb2;
+  }
+  return { t: new u8(tr), l: mbt };
+};
+var ln = function(n2, l, d) {
+  return n2.s == -1 ? Math.max(ln(n2.l, l, d + 1), ln(n2.r, l, d + 1)) : l[n2.s] = d;
+};
+var lc = function(c) {
+  var s = c.length;
+  while (s && !c[--s])
+    ;
+  var cl = new u16(++s);
+  var cli = 0, cln = c[0], cls = 1;
+  var w = function(v) {
+    cl[cli++] = v;
+  };
+  for (var i2 = 1; i2 <= s; ++i2) {
+    if (c[i2] == cln && i2 != s)
+      ++cls;
+    else {
+      if (!cln && cls > 2) {
+        for (; cls > 138; cls -= 138)
+          w(32754);
+        if (cls > 2) {
+          w(cls > 10 ? cls - 11 << 5 | 28690 : cls - 3 << 5 | 12305);
+          cls = 0;
+        }
+      } else if (cls > 3) {
+        w(cln), --cls;
+        for (; cls > 6; cls -= 6)
+          w(8304);
+        if (cls > 2)
+          w(cls - 3 << 5 | 8208), cls = 0;
+      }
+      while (cls--)
+        w(cln);
+      cls = 1;
+      cln = c[i2];
+    }
+  }
+  return { c: cl.subarray(0, cli), n: s };
+};
+var clen = function(cf, cl) {
+  var l = 0;
+  for (var i2 = 0; i2 < cl.length; ++i2)
+    l += cf[i2] * cl[i2];
+  return l;
+};
+var wfblk = function(out, pos, dat) {
+  var s = dat.length;
+  var o = shft(pos + 2);
+  out[o] = s & 255;
+  out[o + 1] = s >> 8;
+  out[o + 2] = out[o] ^ 255;
+  out[o + 3] = out[o + 1] ^ 255;
+  for (var i2 = 0; i2 < s; ++i2)
+    out[o + i2 + 4] = dat[i2];
+  return (o + 4 + s) * 8;
+};
+var wblk = function(dat, out, final, syms, lf, df, eb, li, bs, bl, p) {
+  wbits(out, p++, final);
+  ++lf[256];
+  var _a2 = hTree(lf, 15), dlt = _a2.t, mlb = _a2.l;
+  var _b2 = hTree(df, 15), ddt = _b2.t, mdb = _b2.l;
+  var _c = lc(dlt), lclt = _c.c, nlc = _c.n;
+  var _d = lc(ddt), lcdt = _d.c, ndc = _d.n;
+  var lcfreq = new u16(19);
+  for (var i2 = 0; i2 < lclt.length; ++i2)
+    ++lcfreq[lclt[i2] & 31];
+  for (var i2 = 0; i2 < lcdt.length; ++i2)
+    ++lcfreq[lcdt[i2] & 31];
+  var _e = hTree(lcfreq, 7), lct = _e.t, mlcb = _e.l;
+  var nlcc = 19;
+  for (; nlcc > 4 && !lct[clim[nlcc - 1]]; --nlcc)
+    ;
+  var flen = bl + 5 << 3;
+  var ftlen = clen(lf, flt) + clen(df, fdt) + eb;
+  var dtlen = clen(lf, dlt) + clen(df, ddt) + eb + 14 + 3 * nlcc + clen(lcfreq, lct) + 2 * lcfreq[16] + 3 * lcfreq[17] + 7 * lcfreq[18];
+  if (bs >= 0 && flen <= ftlen && flen <= dtlen)
+    return wfblk(out, p, dat.subarray(bs, bs + bl));
+  var lm, ll, dm, dl;
+  wbits(out, p, 1 + (dtlen < ftlen)), p += 2;
+  if (dtlen < ftlen) {
+    lm = hMap(dlt, mlb, 0), ll = dlt, dm = hMap(ddt, mdb, 0), dl = ddt;
+    var llm = hMap(lct, mlcb, 0);
+    wbits(out, p, nlc - 257);
+    wbits(out, p + 5, ndc - 1);
+    wbits(out, p + 10, nlcc - 4);
+    p += 14;
+    for (var i2 = 0; i2 < nlcc; ++i2)
+      wbits(out, p + 3 * i2, lct[clim[i2]]);
+    p += 3 * nlcc;
+    var lcts = [lclt, lcdt];
+    for (var it = 0; it < 2; ++it) {
+      var clct = lcts[it];
+      for (var i2 = 0; i2 < clct.length; ++i2) {
+        var len = clct[i2] & 31;
+        wbits(out, p, llm[len]), p += lct[len];
+        if (len > 15)
+          wbits(out, p, clct[i2] >> 5 & 127), p += clct[i2] >> 12;
+      }
+    }
+  } else {
+    lm = flm, ll = flt, dm = fdm, dl = fdt;
+  }
+  for (var i2 = 0; i2 < li; ++i2) {
+    var sym = syms[i2];
+    if (sym > 255) {
+      var len = sym >> 18 & 31;
+      wbits16(out, p, lm[len + 257]), p += ll[len + 257];
+      if (len > 7)
+        wbits(out, p, sym >> 23 & 31), p += fleb[len];
+      var dst = sym & 31;
+      wbits16(out, p, dm[dst]), p += dl[dst];
+      if (dst > 3)
+        wbits16(out, p, sym >> 5 & 8191), p += fdeb[dst];
+    } else {
+      wbits16(out, p, lm[sym]), p += ll[sym];
+    }
+  }
+  wbits16(out, p, lm[256]);
+  return p + ll[256];
+};
+var deo = /* @__PURE__ */ new i32([65540, 131080, 131088, 131104, 262176, 1048704, 1048832, 2114560, 2117632]);
 var et = /* @__PURE__ */ new u8(0);
+var dflt = function(dat, lvl, plvl, pre, post, st) {
+  var s = st.z || dat.length;
+  var o = new u8(pre + s + 5 * (1 + Math.ceil(s / 7e3)) + post);
+  var w = o.subarray(pre, o.length - post);
+  var lst = st.l;
+  var pos = (st.r || 0) & 7;
+  if (lvl) {
+    if (pos)
+      w[0] = st.r >> 3;
+    var opt = deo[lvl - 1];
+    var n2 = opt >> 13, c = opt & 8191;
+    var msk_1 = (1 << plvl) - 1;
+    var prev = st.p || new u16(32768), head = st.h || new u16(msk_1 + 1);
+    var bs1_1 = Math.ceil(plvl / 3), bs2_1 = 2 * bs1_1;
+    var hsh = function(i3) {
+      return (dat[i3] ^ dat[i3 + 1] << bs1_1 ^ dat[i3 + 2] << bs2_1) & msk_1;
+    };
+    var syms = new i32(25e3);
+    var lf = new u16(288), df = new u16(32);
+    var lc_1 = 0, eb = 0, i2 = st.i || 0, li = 0, wi = st.w || 0, bs = 0;
+    for (; i2 + 2 < s; ++i2) {
+      var hv = hsh(i2);
+      var imod = i2 & 32767, pimod = head[hv];
+      prev[imod] = pimod;
+      head[hv] = imod;
+      if (wi <= i2) {
+        var rem = s - i2;
+        if ((lc_1 > 7e3 || li > 24576) && (rem > 423 || !lst)) {
+          pos = wblk(dat, w, 0, syms, lf, df, eb, li, bs, i2 - bs, pos);
+          li = lc_1 = eb = 0, bs = i2;
+          for (var j = 0; j < 286; ++j)
+            lf[j] = 0;
+          for (var j = 0; j < 30; ++j)
+            df[j] = 0;
+        }
+        var l = 2, d = 0, ch_1 = c, dif = imod - pimod & 32767;
+        if (rem > 2 && hv == hsh(i2 - dif)) {
+          var maxn = Math.min(n2, rem) - 1;
+          var maxd = Math.min(32767, i2);
+          var ml = Math.min(258, rem);
+          while (dif <= maxd && --ch_1 && imod != pimod) {
+            if (dat[i2 + l] == dat[i2 + l - dif]) {
+              var nl = 0;
+              for (; nl < ml && dat[i2 + nl] == dat[i2 + nl - dif]; ++nl)
+                ;
+              if (nl > l) {
+                l = nl, d = dif;
+                if (nl > maxn)
+                  break;
+                var mmd = Math.min(dif, nl - 2);
+                var md = 0;
+                for (var j = 0; j < mmd; ++j) {
+                  var ti = i2 - dif + j & 32767;
+                  var pti = prev[ti];
+                  var cd = ti - pti & 32767;
+                  if (cd > md)
+                    md = cd, pimod = ti;
+                }
+              }
+            }
+            imod = pimod, pimod = prev[imod];
+            dif += imod - pimod & 32767;
+          }
+        }
+        if (d) {
+          syms[li++] = 268435456 | revfl[l] << 18 | revfd[d];
+          var lin = revfl[l] & 31, din = revfd[d] & 31;
+          eb += fleb[lin] + fdeb[din];
+          ++lf[257 + lin];
+          ++df[din];
+          wi = i2 + l;
+          ++lc_1;
+        } else {
+          syms[li++] = dat[i2];
+          ++lf[dat[i2]];
+        }
+      }
+    }
+    for (i2 = Math.max(i2, wi); i2 < s; ++i2) {
+      syms[li++] = dat[i2];
+      ++lf[dat[i2]];
+    }
+    pos = wblk(dat, w, lst, syms, lf, df, eb, li, bs, i2 - bs, pos);
+    if (!lst) {
+      st.r = pos & 7 | w[pos / 8 | 0] << 3;
+      pos -= 7;
+      st.h = head, st.p = prev, st.i = i2, st.w = wi;
+    }
+  } else {
+    for (var i2 = st.w || 0; i2 < s + lst; i2 += 65535) {
+      var e = i2 + 65535;
+      if (e >= s) {
+        w[pos / 8 | 0] = lst;
+        e = s;
+      }
+      pos = wfblk(w, pos + 1, dat.subarray(i2, e));
+    }
+    st.i = s;
+  }
+  return slc(o, 0, pre + shft(pos) + post);
+};
+var crct = /* @__PURE__ */ (function() {
+  var t = new Int32Array(256);
+  for (var i2 = 0; i2 < 256; ++i2) {
+    var c = i2, k = 9;
+    while (--k)
+      c = (c & 1 && -306674912) ^ c >>> 1;
+    t[i2] = c;
+  }
+  return t;
+})();
+var crc = function() {
+  var c = -1;
+  return {
+    p: function(d) {
+      var cr = c;
+      for (var i2 = 0; i2 < d.length; ++i2)
+        cr = crct[cr & 255 ^ d[i2]] ^ cr >>> 8;
+      c = cr;
+    },
+    d: function() {
+      return ~c;
+    }
+  };
+};
+var dopt = function(dat, opt, pre, post, st) {
+  if (!st) {
+    st = { l: 1 };
+    if (opt.dictionary) {
+      var dict = opt.dictionary.subarray(-32768);
+      var newDat = new u8(dict.length + dat.length);
+      newDat.set(dict);
+      newDat.set(dat, dict.length);
+      dat = newDat;
+      st.w = dict.length;
+    }
+  }
+  return dflt(dat, opt.level == null ? 6 : opt.level, opt.mem == null ? st.l ? Math.ceil(Math.max(8, Math.min(13, Math.log(dat.length))) * 1.5) : 20 : 12 + opt.mem, pre, post, st);
+};
+var mrg = function(a, b) {
+  var o = {};
+  for (var k in a)
+    o[k] = a[k];
+  for (var k in b)
+    o[k] = b[k];
+  return o;
+};
 var b2 = function(d, b) {
   return d[b] | d[b + 1] << 8;
 };
@@ -20441,9 +21330,30 @@ var b4 = function(d, b) {
 var b8 = function(d, b) {
   return b4(d, b) + b4(d, b + 4) * 4294967296;
 };
+var wbytes = function(d, b, v) {
+  for (; v; ++b)
+    d[b] = v, v >>>= 8;
+};
+function deflateSync(data, opts) {
+  return dopt(data, opts || {}, 0, 0);
+}
 function inflateSync(data, opts) {
   return inflt(data, { i: 2 }, opts && opts.out, opts && opts.dictionary);
 }
+var fltn = function(d, p, t, o) {
+  for (var k in d) {
+    var val = d[k], n2 = p + k, op = o;
+    if (Array.isArray(val))
+      op = mrg(o, val[1]), val = val[0];
+    if (ArrayBuffer.isView(val))
+      t[n2] = [val, op];
+    else {
+      t[n2 += "/"] = [new u8(0), op];
+      fltn(val, n2, t, o);
+    }
+  }
+};
+var te = typeof TextEncoder != "undefined" && /* @__PURE__ */ new TextEncoder();
 var td = typeof TextDecoder != "undefined" && /* @__PURE__ */ new TextDecoder();
 var tds = 0;
 try {
@@ -20467,6 +21377,39 @@ var dutf8 = function(d) {
       r += String.fromCharCode((c & 15) << 12 | (d[i2++] & 63) << 6 | d[i2++] & 63);
   }
 };
+function strToU8(str, latin1) {
+  if (latin1) {
+    var ar_1 = new u8(str.length);
+    for (var i2 = 0; i2 < str.length; ++i2)
+      ar_1[i2] = str.charCodeAt(i2);
+    return ar_1;
+  }
+  if (te)
+    return te.encode(str);
+  var l = str.length;
+  var ar = new u8(str.length + (str.length >> 1));
+  var ai = 0;
+  var w = function(v) {
+    ar[ai++] = v;
+  };
+  for (var i2 = 0; i2 < l; ++i2) {
+    if (ai + 5 > ar.length) {
+      var n2 = new u8(ai + 8 + (l - i2 << 1));
+      n2.set(ar);
+      ar = n2;
+    }
+    var c = str.charCodeAt(i2);
+    if (c < 128 || latin1)
+      w(c);
+    else if (c < 2048)
+      w(192 | c >> 6), w(128 | c & 63);
+    else if (c > 55295 && c < 57344)
+      c = 65536 + (c & 1023 << 10) | str.charCodeAt(++i2) & 1023, w(240 | c >> 18), w(128 | c >> 12 & 63), w(128 | c >> 6 & 63), w(128 | c & 63);
+    else
+      w(224 | c >> 12), w(128 | c >> 6 & 63), w(128 | c & 63);
+  }
+  return slc(ar, 0, ai);
+}
 function strFromU8(dat, latin1) {
   if (latin1) {
     var r = "";
@@ -20509,6 +21452,107 @@ var z64hs = function(d, b, l, z, sc, su, off) {
   }
   return [sc, su, off, 0];
 };
+var exfl = function(ex) {
+  var le = 0;
+  if (ex) {
+    for (var k in ex) {
+      var l = ex[k].length;
+      if (l > 65535)
+        err(9);
+      le += l + 4;
+    }
+  }
+  return le;
+};
+var wzh = function(d, b, f, fn, u, c, ce, co) {
+  var fl2 = fn.length, ex = f.extra, col = co && co.length;
+  var exl = exfl(ex);
+  wbytes(d, b, ce != null ? 33639248 : 67324752), b += 4;
+  if (ce != null)
+    d[b++] = 20, d[b++] = f.os;
+  d[b] = 20, b += 2;
+  d[b++] = f.flag << 1 | (c < 0 && 8), d[b++] = u && 8;
+  d[b++] = f.compression & 255, d[b++] = f.compression >> 8;
+  var dt = new Date(f.mtime == null ? Date.now() : f.mtime), y = dt.getFullYear() - 1980;
+  if (y < 0 || y > 119)
+    err(10);
+  wbytes(d, b, y << 25 | dt.getMonth() + 1 << 21 | dt.getDate() << 16 | dt.getHours() << 11 | dt.getMinutes() << 5 | dt.getSeconds() >> 1), b += 4;
+  if (c != -1) {
+    wbytes(d, b, f.crc);
+    wbytes(d, b + 4, c < 0 ? -c - 2 : c);
+    wbytes(d, b + 8, f.size);
+  }
+  wbytes(d, b + 12, fl2);
+  wbytes(d, b + 14, exl), b += 16;
+  if (ce != null) {
+    wbytes(d, b, col);
+    wbytes(d, b + 6, f.attrs);
+    wbytes(d, b + 10, ce), b += 14;
+  }
+  d.set(fn, b);
+  b += fl2;
+  if (exl) {
+    for (var k in ex) {
+      var exf = ex[k], l = exf.length;
+      wbytes(d, b, +k);
+      wbytes(d, b + 2, l);
+      d.set(exf, b + 4), b += 4 + l;
+    }
+  }
+  if (col)
+    d.set(co, b), b += col;
+  return b;
+};
+var wzf = function(o, b, c, d, e) {
+  wbytes(o, b, 101010256);
+  wbytes(o, b + 8, c);
+  wbytes(o, b + 10, c);
+  wbytes(o, b + 12, d);
+  wbytes(o, b + 16, e);
+};
+function zipSync(data, opts) {
+  if (!opts)
+    opts = {};
+  var r = {};
+  var files = [];
+  fltn(data, "", r, opts);
+  var o = 0;
+  var tot = 0;
+  for (var fn in r) {
+    var _a2 = r[fn], file = _a2[0], p = _a2[1];
+    var compression = p.level == 0 ? 0 : 8;
+    var f = strToU8(fn), s = f.length;
+    var com = p.comment, m = com && strToU8(com), ms2 = m && m.length;
+    var exl = exfl(p.extra);
+    if (s > 65535)
+      err(11);
+    var d = compression ? deflateSync(file, p) : file, l = d.length;
+    var c = crc();
+    c.p(file);
+    files.push(mrg(p, {
+      size: file.length,
+      crc: c.d(),
+      c: d,
+      f,
+      m,
+      u: s != fn.length || m && com.length != ms2,
+      o,
+      compression
+    }));
+    o += 30 + s + exl + l;
+    tot += 76 + 2 * (s + exl) + (ms2 || 0) + l;
+  }
+  var out = new u8(tot + 22), oe = o, cdl = tot - o;
+  for (var i2 = 0; i2 < files.length; ++i2) {
+    var f = files[i2];
+    wzh(out, f.o, f, f.f, f.u, f.c.length);
+    var badd = 30 + f.f.length + exfl(f.extra);
+    out.set(f.c, f.o + badd);
+    wzh(out, o, f, f.f, f.u, f.c.length, f.o, f.m), o += 16 + badd + (f.m ? f.m.length : 0);
+  }
+  wzf(out, o, files.length, cdl, oe);
+  return out;
+}
 function unzipSync(data, opts) {
   var files = {};
   var e = data.length - 22;
@@ -20788,8 +21832,8 @@ function cloneNode(n2) {
 }
 
 // src/onnx/import.ts
-import * as fs from "node:fs";
-import * as path from "node:path";
+import * as fs2 from "node:fs";
+import * as path2 from "node:path";
 
 // node_modules/@bufbuild/protobuf/dist/esm/is-message.js
 function isMessage(arg, schema) {
@@ -21365,13 +22409,13 @@ var FieldError = class extends Error {
 };
 
 // node_modules/@bufbuild/protobuf/dist/esm/wire/text-encoding.js
-var te;
+var te2;
 function configureTextEncoding(textEncoding) {
   var _a2;
-  te = Object.assign(Object.assign({}, textEncoding), { encodeUtf8Into: (_a2 = textEncoding.encodeUtf8Into) !== null && _a2 !== void 0 ? _a2 : emulateEncodeInto(textEncoding.encodeUtf8.bind(textEncoding)) });
+  te2 = Object.assign(Object.assign({}, textEncoding), { encodeUtf8Into: (_a2 = textEncoding.encodeUtf8Into) !== null && _a2 !== void 0 ? _a2 : emulateEncodeInto(textEncoding.encodeUtf8.bind(textEncoding)) });
 }
 function getTextEncoding() {
-  if (!te) {
+  if (!te2) {
     const globals = globalThis;
     if (!globals.TextEncoder || !globals.TextDecoder) {
       throw new Error("encoding API missing: install TextEncoder and TextDecoder on globalThis");
@@ -21417,7 +22461,7 @@ function getTextEncoding() {
     }
     configureTextEncoding(config);
   }
-  return te;
+  return te2;
 }
 function emulateEncodeInto(encodeUtf8) {
   return (text, dest) => {
@@ -23324,17 +24368,17 @@ function bootEnumDescriptorProto(init) {
 }
 
 // node_modules/@bufbuild/protobuf/dist/esm/codegenv2/message.js
-function messageDesc(file, path13, ...paths) {
-  return paths.reduce((acc, cur) => acc.nestedMessages[cur], file.messages[path13]);
+function messageDesc(file, path15, ...paths) {
+  return paths.reduce((acc, cur) => acc.nestedMessages[cur], file.messages[path15]);
 }
 
 // node_modules/@bufbuild/protobuf/dist/esm/codegenv2/enum.js
-function enumDesc(file, path13, ...paths) {
+function enumDesc(file, path15, ...paths) {
   if (paths.length == 0) {
-    return file.enums[path13];
+    return file.enums[path15];
   }
   const e = paths.pop();
-  return paths.reduce((acc, cur) => acc.nestedMessages[cur], file.messages[path13]).nestedEnums[e];
+  return paths.reduce((acc, cur) => acc.nestedMessages[cur], file.messages[path15]).nestedEnums[e];
 }
 function tsEnum(desc) {
   const enumObject = {};
@@ -24225,9 +25269,9 @@ var FunctionProtoSchema = /* @__PURE__ */ messageDesc(file_onnx, 19);
 function loadModel(file, options = {}) {
   let bytes2;
   try {
-    const stat = fs.statSync(file);
+    const stat = fs2.statSync(file);
     if (!stat.isFile()) throw new InputError(`${file}: not a file`, file);
-    bytes2 = fs.readFileSync(file);
+    bytes2 = fs2.readFileSync(file);
   } catch (err2) {
     if (err2 instanceof InputError) throw err2;
     const code = err2.code;
@@ -24237,7 +25281,7 @@ function loadModel(file, options = {}) {
     }
     throw new InputError(`${file}: cannot read (${err2.message})`, file);
   }
-  return decodeModel(bytes2, { baseDir: options.baseDir ?? path.dirname(path.resolve(file)), label: file });
+  return decodeModel(bytes2, { baseDir: options.baseDir ?? path2.dirname(path2.resolve(file)), label: file });
 }
 function decodeModel(bytes2, options = {}) {
   const label = options.label ?? "<model bytes>";
@@ -24271,7 +25315,7 @@ var ImportContext = class {
   fds = /* @__PURE__ */ new Map();
   realBase;
   close() {
-    for (const { fd: fd2 } of this.fds.values()) fs.closeSync(fd2);
+    for (const { fd: fd2 } of this.fds.values()) fs2.closeSync(fd2);
     this.fds.clear();
   }
   model(p) {
@@ -24426,8 +25470,8 @@ var ImportContext = class {
     const file = this.resolveExternal(location, what);
     let handle = this.fds.get(file);
     if (!handle) {
-      const fd2 = fs.openSync(file, "r");
-      handle = { fd: fd2, size: fs.fstatSync(fd2).size };
+      const fd2 = fs2.openSync(file, "r");
+      handle = { fd: fd2, size: fs2.fstatSync(fd2).size };
       this.fds.set(file, handle);
     }
     if (offset + length > handle.size) {
@@ -24436,7 +25480,7 @@ var ImportContext = class {
     const raw = Buffer.allocUnsafe(length);
     let done = 0;
     while (done < length) {
-      const n2 = fs.readSync(handle.fd, raw, done, length - done, offset + done);
+      const n2 = fs2.readSync(handle.fd, raw, done, length - done, offset + done);
       if (n2 === 0) throw new InputError(`${what}: external file '${location}' ended early`, this.label);
       done += n2;
     }
@@ -24445,24 +25489,24 @@ var ImportContext = class {
   /** Refuses absolute paths, '..' escapes, and links whose target leaves the model's folder. */
   resolveExternal(location, what) {
     if (!this.baseDir) throw new InputError(`${what} is stored in external file '${location}', but the model was not loaded from a file`, this.label);
-    if (path.isAbsolute(location) || /^[a-zA-Z]:[\\/]/.test(location) || location.startsWith("\\")) {
+    if (path2.isAbsolute(location) || /^[a-zA-Z]:[\\/]/.test(location) || location.startsWith("\\")) {
       throw new InputError(`${what}: external data location '${location}' is absolute; it must be a path relative to the model's folder`, this.label);
     }
-    this.realBase ??= fs.realpathSync(this.baseDir);
-    const joined = path.resolve(this.realBase, location);
+    this.realBase ??= fs2.realpathSync(this.baseDir);
+    const joined = path2.resolve(this.realBase, location);
     if (!isInside(this.realBase, joined)) {
       throw new InputError(`${what}: external data location '${location}' leaves the model's folder; refused`, this.label);
     }
     let real;
     try {
-      real = fs.realpathSync(joined);
+      real = fs2.realpathSync(joined);
     } catch {
       throw new InputError(`${what}: external data file '${location}' is missing (looked in ${this.realBase})`, this.label);
     }
     if (!isInside(this.realBase, real)) {
       throw new InputError(`${what}: external data file '${location}' is a link pointing outside the model's folder; refused`, this.label);
     }
-    if (!fs.statSync(real).isFile()) throw new InputError(`${what}: external data location '${location}' is not a file`, this.label);
+    if (!fs2.statSync(real).isFile()) throw new InputError(`${what}: external data location '${location}' is not a file`, this.label);
     return real;
   }
 };
@@ -24478,8 +25522,8 @@ function opsetImports(list) {
   return out;
 }
 function isInside(dir, file) {
-  const rel = path.relative(dir, file);
-  return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
+  const rel = path2.relative(dir, file);
+  return rel !== "" && !rel.startsWith("..") && !path2.isAbsolute(rel);
 }
 function parseCount(text, what) {
   if (!/^\d+$/.test(text) || Number(text) > Number.MAX_SAFE_INTEGER) throw new InputError(`${what} '${text}' is not a byte count`);
@@ -24533,36 +25577,36 @@ function bytesOf(a) {
 }
 
 // src/onnx/export.ts
-import * as path3 from "node:path";
+import * as path4 from "node:path";
 
 // src/util/atomic-write.ts
-import * as fs2 from "node:fs";
-import * as path2 from "node:path";
+import * as fs3 from "node:fs";
+import * as path3 from "node:path";
 function writeFileAtomic(file, data) {
-  const dir = path2.dirname(path2.resolve(file));
-  fs2.mkdirSync(dir, { recursive: true });
-  const tmp = path2.join(dir, `.${path2.basename(file)}.tmp-${process.pid}-${Date.now().toString(36)}`);
-  const fd2 = fs2.openSync(tmp, "w");
+  const dir = path3.dirname(path3.resolve(file));
+  fs3.mkdirSync(dir, { recursive: true });
+  const tmp = path3.join(dir, `.${path3.basename(file)}.tmp-${process.pid}-${Date.now().toString(36)}`);
+  const fd2 = fs3.openSync(tmp, "w");
   try {
     if (typeof data === "string" || data instanceof Uint8Array) writeAll(fd2, typeof data === "string" ? Buffer.from(data) : data);
     else for (const chunk of data) writeAll(fd2, chunk);
-    fs2.fsyncSync(fd2);
+    fs3.fsyncSync(fd2);
   } catch (err2) {
-    fs2.closeSync(fd2);
-    fs2.rmSync(tmp, { force: true });
+    fs3.closeSync(fd2);
+    fs3.rmSync(tmp, { force: true });
     throw err2;
   }
-  fs2.closeSync(fd2);
+  fs3.closeSync(fd2);
   try {
-    fs2.renameSync(tmp, file);
+    fs3.renameSync(tmp, file);
   } catch (err2) {
-    fs2.rmSync(tmp, { force: true });
+    fs3.rmSync(tmp, { force: true });
     throw err2;
   }
 }
 function writeAll(fd2, bytes2) {
   let done = 0;
-  while (done < bytes2.byteLength) done += fs2.writeSync(fd2, bytes2, done, bytes2.byteLength - done);
+  while (done < bytes2.byteLength) done += fs3.writeSync(fd2, bytes2, done, bytes2.byteLength - done);
 }
 
 // src/onnx/export.ts
@@ -24576,7 +25620,7 @@ function encodeModel(model) {
 function serializeModel(model, options, fileName) {
   let threshold = options.externalThreshold;
   if (threshold === void 0 && inlineSize(model) > PROTOBUF_LIMIT) threshold = 1024;
-  const writer = new ExportContext(threshold, options.externalLocation ?? `${path3.basename(fileName)}.data`);
+  const writer = new ExportContext(threshold, options.externalLocation ?? `${path4.basename(fileName)}.data`);
   const bytes2 = toBinary(ModelProtoSchema, writer.model(model));
   return { bytes: bytes2, external: writer.chunks.length ? { location: writer.location, chunks: writer.chunks, size: writer.offset } : void 0 };
 }
@@ -24584,7 +25628,7 @@ function saveModel(model, file, options = {}) {
   const out = serializeModel(model, options, file);
   const written = [];
   if (out.external) {
-    const dataFile = path3.join(path3.dirname(file), out.external.location);
+    const dataFile = path4.join(path4.dirname(file), out.external.location);
     writeFileAtomic(dataFile, out.external.chunks);
     written.push(dataFile);
   }
@@ -25429,7 +26473,7 @@ function initializerBytes(model) {
 }
 
 // src/evaluate/npy.ts
-import * as fs3 from "node:fs";
+import * as fs4 from "node:fs";
 var DTYPES = {
   f4: { type: "float32", array: Float32Array },
   f8: { type: "float64", array: Float64Array },
@@ -25447,7 +26491,7 @@ var MAGIC = [147, 78, 85, 77, 80, 89];
 function readNpy(file) {
   let bytes2;
   try {
-    bytes2 = fs3.readFileSync(file);
+    bytes2 = fs4.readFileSync(file);
   } catch (err2) {
     throw new InputError(`${file}: cannot read (${err2.code ?? err2.message})`, file);
   }
@@ -25508,6 +26552,35 @@ function quoteHeader(header) {
 function field(text) {
   return /^[\x20-\x7e]{0,40}$/.test(text) ? text : quoteHeader(text);
 }
+var DESCR = {
+  float32: "<f4",
+  float64: "<f8",
+  int8: "|i1",
+  uint8: "|u1",
+  int16: "<i2",
+  uint16: "<u2",
+  int32: "<i4",
+  uint32: "<u4",
+  int64: "<i8",
+  uint64: "<u8",
+  bool: "|b1"
+};
+function encodeNpy(type, shape, data) {
+  const descr = DESCR[type];
+  if (!descr) throw new Error(`cannot write ${type} to .npy`);
+  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': ${shapeText}, }`;
+  const total = Math.ceil((10 + header.length + 1) / 64) * 64;
+  header = header.padEnd(total - 10 - 1, " ") + "\n";
+  const out = new Uint8Array(total + data.byteLength);
+  out.set(MAGIC, 0);
+  out[6] = 1;
+  out[7] = 0;
+  new DataView(out.buffer).setUint16(8, header.length, true);
+  out.set(new TextEncoder().encode(header), 10);
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), total);
+  return out;
+}
 
 // src/evaluate/data-readers.ts
 function readInputsMap(files, labels2) {
@@ -25521,7 +26594,7 @@ function readLabels(file) {
 }
 function readSinglePath(file, labels2) {
   let data;
-  if (fs4.statSync(file).isDirectory()) data = readTestDataFolder(file);
+  if (fs5.statSync(file).isDirectory()) data = readTestDataFolder(file);
   else if (file.endsWith(".npz")) data = readNpz(file);
   else if (file.endsWith(".jsonl") || file.endsWith(".ndjson")) data = readJsonl(file);
   else if (file.endsWith(".npy")) data = { inputs: { "": { ...readNpy(file), source: file } } };
@@ -25535,7 +26608,7 @@ function readSinglePath(file, labels2) {
 function readNpz(file) {
   let entries;
   try {
-    entries = unzipSync(fs4.readFileSync(file));
+    entries = unzipSync(fs5.readFileSync(file));
   } catch (err2) {
     throw new InputError(`${file}: not a readable .npz (zip) file: ${err2.message}`, file);
   }
@@ -25552,7 +26625,7 @@ function readNpz(file) {
   return { inputs, labels: labels2 };
 }
 function readJsonl(file) {
-  const lines = fs4.readFileSync(file, "utf8").split("\n");
+  const lines = fs5.readFileSync(file, "utf8").split("\n");
   const values = {};
   const shapes = {};
   const labels2 = [];
@@ -25619,50 +26692,30 @@ function flatten(v, out, what, file, depth) {
   return [v.length, ...inner ?? []];
 }
 function readTestDataFolder(folder) {
-  const sets = fs4.existsSync(path4.join(folder, "input_0.pb")) ? [folder] : fs4.readdirSync(folder).filter((d) => /^test_data_set_\d+$/.test(d)).sort((a, b) => Number(a.split("_").pop()) - Number(b.split("_").pop())).map((d) => path4.join(folder, d));
-  if (!sets.length) throw new InputError(`${folder}: no input_0.pb and no test_data_set_N folders inside`, folder);
-  const perSet = sets.map((dir) => ({ inputs: readPbSeries(dir, "input"), outputs: readPbSeries(dir, "output") }));
-  perSet.forEach((s, i2) => {
-    if (!s.inputs.length) throw new InputError(`${sets[i2]}: no input_0.pb; a test_data_set folder holds input_0.pb, input_1.pb, ... (and optionally output_K.pb)`, sets[i2]);
+  const dirs = fs5.existsSync(path5.join(folder, "input_0.pb")) ? [folder] : fs5.readdirSync(folder).filter((d) => /^test_data_set_\d+$/.test(d)).sort((a, b) => Number(a.split("_").pop()) - Number(b.split("_").pop())).map((d) => path5.join(folder, d));
+  if (!dirs.length) throw new InputError(`${folder}: no input_0.pb and no test_data_set_N folders inside`, folder);
+  const named = (series) => Object.fromEntries(series.map((a, k) => [a.name || `#${k}`, a]));
+  const sets = dirs.map((dir) => {
+    const inputs = readPbSeries(dir, "input");
+    if (!inputs.length) throw new InputError(`${dir}: no input_0.pb; a test_data_set folder holds input_0.pb, input_1.pb, ... (and optionally output_K.pb)`, dir);
+    return { inputs: named(inputs), outputs: named(readPbSeries(dir, "output")), source: dir };
   });
-  const concat2 = (kind) => {
-    const first2 = perSet[0][kind];
-    const out = {};
-    first2.forEach((arr, k) => {
-      const parts = perSet.map((s, i2) => {
-        const p = s[kind][k];
-        if (!p) throw new InputError(`${sets[i2]}: ${kind === "inputs" ? "input" : "output"}_${k}.pb is missing (${sets[0]} has it)`, sets[i2]);
-        if (p.type !== arr.type || p.shape.slice(1).join() !== arr.shape.slice(1).join()) {
-          throw new InputError(`${p.source}: ${p.type}[${p.shape}] does not match ${arr.source}: ${arr.type}[${arr.shape}]`, p.source);
-        }
-        return p;
-      });
-      out[arr.name || `#${k}`] = { type: arr.type, shape: [parts.reduce((n2, p) => n2 + (p.shape[0] ?? 1), 0), ...arr.shape.slice(1)], data: concatArrays(parts.map((p) => p.data)), source: parts.length > 1 ? `${folder} (${kind})` : arr.source };
-    });
-    return out;
-  };
-  return { inputs: concat2("inputs"), outputs: concat2("outputs") };
+  const names = (r) => Object.keys(r).join(", ");
+  for (const set of sets.slice(1)) {
+    if (names(set.inputs) !== names(sets[0].inputs) || names(set.outputs) !== names(sets[0].outputs)) {
+      throw new InputError(`${set.source}: holds ${names(set.inputs)} -> ${names(set.outputs)} but ${sets[0].source} holds ${names(sets[0].inputs)} -> ${names(sets[0].outputs)}; every set must name the same tensors`, set.source);
+    }
+  }
+  return { inputs: {}, sets };
 }
 function readPbSeries(dir, prefix) {
   const out = [];
-  for (let k = 0; fs4.existsSync(path4.join(dir, `${prefix}_${k}.pb`)); k++) {
-    const file = path4.join(dir, `${prefix}_${k}.pb`);
-    const t = decodeTensorFile(fs4.readFileSync(file), file);
+  for (let k = 0; fs5.existsSync(path5.join(dir, `${prefix}_${k}.pb`)); k++) {
+    const file = path5.join(dir, `${prefix}_${k}.pb`);
+    const t = decodeTensorFile(fs5.readFileSync(file), file);
     const type = dataTypeName(t.dataType);
     if (t.strings) throw new InputError(`${file}: string tensors are not supported as evaluation data`, file);
-    out.push({ name: t.name, type, shape: t.dims.length ? t.dims : [1], data: toTypedArray(t), source: file });
-  }
-  return out;
-}
-function concatArrays(parts) {
-  if (parts.length === 1) return parts[0];
-  const total = parts.reduce((n2, p) => n2 + p.length, 0);
-  const Ctor = parts[0].constructor;
-  const out = new Ctor(total);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
+    out.push({ name: t.name, type, shape: [...t.dims], data: toTypedArray(t), source: file });
   }
   return out;
 }
@@ -25709,66 +26762,174 @@ function gaussian(seed) {
 var FLOAT_TYPES = /* @__PURE__ */ new Set(["float32", "float64", "float16"]);
 var INT_TYPES = /* @__PURE__ */ new Set(["int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64", "bool"]);
 var Dataset = class _Dataset {
-  constructor(inputs, count2, labels2, expectedOutputs, notes = [], fixedBatch) {
-    this.inputs = inputs;
-    this.count = count2;
-    this.labels = labels2;
-    this.expectedOutputs = expectedOutputs;
-    this.notes = notes;
-    this.fixedBatch = fixedBatch;
-  }
   inputs;
   count;
   labels;
-  expectedOutputs;
+  /** Notes for the user (casts made, layouts inferred). */
   notes;
   fixedBatch;
-  get inputNames() {
-    return this.inputs.map((i2) => i2.name);
+  sets;
+  carry;
+  /** The layout options this set was prepared with (forModel again keeps them). */
+  layout;
+  constructor(parts) {
+    this.inputs = parts.inputs;
+    this.count = parts.count;
+    this.labels = parts.labels;
+    this.notes = parts.notes ?? [];
+    this.fixedBatch = parts.fixedBatch;
+    this.sets = parts.sets;
+    this.carry = parts.carry;
+    this.layout = parts.layout ?? {};
   }
-  /** A dataset holding samples [start, end) (views, no copy). */
+  with(parts) {
+    return new _Dataset({ inputs: this.inputs, count: this.count, labels: this.labels, notes: this.notes, fixedBatch: this.fixedBatch, sets: this.sets, carry: this.carry, layout: this.layout, ...parts });
+  }
+  get inputNames() {
+    return this.sets ? Object.keys(this.sets[0]?.inputs ?? {}) : this.inputs.map((i2) => i2.name);
+  }
+  /** Whether the data carries expected outputs (test_data_set output_K.pb). */
+  get hasExpectedOutputs() {
+    return Boolean(this.sets?.some((s) => Object.keys(s.outputs).length));
+  }
+  /** A dataset holding samples [start, end) (views, no copy); test_data_set sets are kept whole. */
   slice(start, end) {
+    const labels2 = this.labels ? { ...this.labels, values: this.labels.values.subarray(start, end) } : void 0;
+    if (this.sets) {
+      const sets = [];
+      let at = 0;
+      for (const set of this.sets) {
+        if (at >= start && at < end) sets.push(set);
+        at += set.n;
+      }
+      return this.with({ sets, count: sets.reduce((a, s) => a + s.n, 0), labels: labels2 });
+    }
     const cut = (i2) => {
+      if (i2.layout.kind === "constant") return i2;
       const size = sampleSize(i2.sampleShape);
       return { ...i2, data: i2.data.subarray(start * size, end * size) };
     };
-    const labels2 = this.labels ? { ...this.labels, values: this.labels.values.subarray(start, end) } : void 0;
-    return new _Dataset(this.inputs.map(cut), end - start, labels2, this.expectedOutputs?.map(cut), this.notes, this.fixedBatch);
+    return this.with({ inputs: this.inputs.map(cut), count: end - start, labels: labels2 });
+  }
+  /** `count` samples cycling through these (sample i is sample i mod the original count); copies. */
+  cycled(count2) {
+    const repeat = (i2) => {
+      if (i2.layout.kind === "constant") return i2;
+      const per = sampleSize(i2.sampleShape);
+      const out = new i2.data.constructor(per * count2);
+      for (let s = 0; s < count2; s++) out.set(i2.data.subarray(s % this.count * per, (s % this.count + 1) * per), s * per);
+      return { ...i2, data: out };
+    };
+    const labels2 = this.labels ? { ...this.labels, values: Float64Array.from({ length: count2 }, (_, s) => this.labels.values[s % this.count]) } : void 0;
+    return this.with({ inputs: this.inputs.map(repeat), count: count2, labels: labels2 });
+  }
+  /** Feeds of at most `batchSize` samples (see `runs`). */
+  *batches(batchSize, options = {}) {
+    for (const run of this.runs(batchSize, options)) yield run.feeds;
   }
   /**
-   * Feeds of at most `batchSize` samples (exactly `fixedBatch` when the model fixes it). With
-   * `noise`, seeded Gaussian noise is added to float inputs (robustness), deterministically per seed.
+   * The runs over the data in order: at most `batchSize` samples each (exactly `fixedBatch` when
+   * the model fixes it; one test_data_set each). With `noise`, seeded Gaussian noise is added to
+   * float sample inputs (robustness), deterministically per seed.
    */
-  *batches(batchSize, options = {}) {
-    const size = this.fixedBatch ?? Math.max(1, Math.floor(batchSize));
+  *runs(batchSize, options = {}) {
     const next = options.noise ? gaussian(options.noise.seed) : void 0;
+    const addNoise = (data, type, copied) => {
+      if (!next || !options.noise || type !== "float32" && type !== "float64") return data;
+      const noisy = copied ? data : data.slice();
+      for (let k = 0; k < noisy.length; k++) noisy[k] += options.noise.sigma * next();
+      return noisy;
+    };
+    if (this.sets) {
+      let start = 0;
+      for (const set of this.sets) {
+        const feeds = {};
+        for (const input of this.inputs) {
+          const raw = set.inputs[input.name];
+          const cast = input.feedType !== raw.type;
+          const data = addNoise(cast ? castArray(raw.data, input.feedType) : raw.data, input.feedType, cast);
+          feeds[input.name] = { type: input.feedType, dims: [...raw.shape], data };
+        }
+        yield { feeds, start, n: set.n, expected: set.outputs };
+        start += set.n;
+      }
+      return;
+    }
+    const size = this.fixedBatch ?? Math.max(1, Math.floor(batchSize));
     for (let start = 0; start < this.count; start += size) {
       const n2 = Math.min(size, this.count - start);
       const feeds = {};
       for (const input of this.inputs) {
+        const { layout } = input;
+        if (layout.kind === "constant") {
+          const cast2 = input.feedType !== input.type;
+          feeds[input.name] = { type: input.feedType, dims: [...input.sampleShape], data: cast2 ? castArray(input.data, input.feedType) : input.data };
+          continue;
+        }
         const per = sampleSize(input.sampleShape);
         let data = input.data.subarray(start * per, (start + n2) * per);
-        if (input.feedType !== input.type) data = castArray(data, input.feedType);
-        if (next && options.noise && (input.feedType === "float32" || input.feedType === "float64")) {
-          const noisy = input.feedType === input.type ? data.slice() : data;
-          for (let k = 0; k < noisy.length; k++) noisy[k] += options.noise.sigma * next();
-          data = noisy;
+        const cast = input.feedType !== input.type;
+        if (cast) data = castArray(data, input.feedType);
+        data = addNoise(data, input.feedType, cast);
+        if (layout.kind === "single") {
+          feeds[input.name] = { type: input.feedType, dims: [...input.sampleShape], data };
+          continue;
         }
-        feeds[input.name] = { type: input.feedType, dims: [n2, ...input.sampleShape], data };
+        const dims = [...input.sampleShape];
+        dims.splice(layout.axis, 0, n2);
+        feeds[input.name] = { type: input.feedType, dims, data: moveSampleAxisTo(data, n2, input.sampleShape, layout.axis) };
       }
-      yield feeds;
+      yield { feeds, start, n: n2 };
     }
   }
   /**
    * This data set checked against a model's inputs: every input present, shapes compatible,
    * types equal or castable (integer/float64 data to a float32 input is cast with a note; float
-   * data for an integer input is refused), and a fixed batch dimension honoured.
+   * data for an integer input is refused), each input's layout planned, and a fixed batch
+   * dimension honoured.
    */
-  forModel(modelInputs, modelLabel) {
+  forModel(modelInputs, modelLabel, layout = {}) {
+    const options = { ...this.layout, ...layout };
+    const notes = [...this.notes];
+    const byName = this.matchNames(modelInputs);
+    const carry = options.carry && Object.keys(options.carry).length ? options.carry : void 0;
+    for (const state of Object.keys(carry ?? {})) {
+      const m = modelInputs.find((i2) => i2.name === state);
+      if (!m) throw new InputError(`${modelLabel}: data.carry names the input '${state}', which the model does not have (inputs: ${modelInputs.map((i2) => i2.name).join(", ")})`, state);
+      if (!byName.has(state) && !this.sets) byName.set(state, zeroState(m));
+    }
+    if (this.sets) return this.setsForModel(modelInputs, modelLabel, byName, notes, carry).with({ layout: options });
+    const symbol = batchSymbol(modelInputs);
+    let fixedBatch = carry ? 1 : void 0;
+    const fix = (size) => {
+      if (fixedBatch !== void 0 && fixedBatch !== size) throw new InputError(`${modelLabel}: inputs fix different batch sizes (${fixedBatch} and ${size})`, modelLabel);
+      fixedBatch = size;
+    };
+    const prepared = [];
+    for (const m of modelInputs) {
+      const d = this.takeInput(byName, m, modelInputs, modelLabel);
+      const feedType = planCast(d, m, modelLabel, notes);
+      const layout2 = planLayout(d, m, symbol, options.batchAxes?.[m.name], modelLabel);
+      const sampleShape = layout2.kind === "constant" && d.layout.kind !== "constant" ? [d.data.length / sampleSize(d.sampleShape), ...d.sampleShape] : d.sampleShape;
+      if (layout2.kind === "single") {
+        if (fixedBatch !== 1) notes.push(`${d.source}: input '${m.name}' has no batch axis in ${modelLabel}: samples run one at a time`);
+        fix(1);
+      }
+      if (layout2.kind === "stacked" && !isFreeAxis(m, layout2.axis) && typeof m.shape[layout2.axis] === "number") fix(m.shape[layout2.axis]);
+      prepared.push({ ...d, feedType, layout: layout2, sampleShape });
+    }
+    this.refuseLeftovers(byName, modelInputs, modelLabel);
+    if (fixedBatch !== void 0 && fixedBatch > 1 && this.count % fixedBatch !== 0) {
+      throw new InputError(`${modelLabel}: the model's batch dimension is fixed at ${fixedBatch} but the data has ${this.count} samples (not a multiple); export the model with a dynamic batch axis or trim the data`, modelLabel);
+    }
+    return this.with({ inputs: prepared, notes: [...new Set(notes)], fixedBatch, carry, layout: options });
+  }
+  /** Data inputs by model input name: unnamed arrays ('' or '#k', a bare .npy path) feed inputs by position. */
+  matchNames(modelInputs) {
     const byName = new Map(this.inputs.map((i2) => [i2.name, i2]));
     if (modelInputs.length === 1 && this.inputs.length === 1 && (this.inputs[0].name === "" || this.inputs[0].name.startsWith("#"))) {
       byName.clear();
-      byName.set(modelInputs[0].name, { ...this.inputs[0], name: modelInputs[0].name });
+      byName.set(modelInputs[0].name, { ...this.inputs[0], name: modelInputs[0].name, dataName: this.inputs[0].name });
     }
     const unnamed = this.inputs.filter((i2) => i2.name.startsWith("#"));
     if (unnamed.length && modelInputs.length > 1) {
@@ -25776,47 +26937,113 @@ var Dataset = class _Dataset {
         const k = Number(i2.name.slice(1));
         if (modelInputs[k]) {
           byName.delete(i2.name);
-          byName.set(modelInputs[k].name, { ...i2, name: modelInputs[k].name });
+          byName.set(modelInputs[k].name, { ...i2, name: modelInputs[k].name, dataName: i2.name });
         }
       });
     }
-    const notes = [...this.notes];
-    let fixedBatch;
-    const prepared = [];
-    for (const m of modelInputs) {
-      const d = byName.get(m.name);
-      if (!d) {
-        const have = [...byName.keys()].map((k) => `'${k}'`).join(", ");
-        const sources = [...new Set(this.inputs.map((i2) => i2.source))].join(", ");
-        throw new InputError(`${modelLabel}: the model input '${m.name}' has no data (the data provides ${have}); name the data after the model's inputs: ${modelInputs.map((i2) => i2.name).join(", ")} (data: ${sources})`, m.name);
-      }
-      byName.delete(m.name);
-      const feedType = planCast(d, m, modelLabel, notes);
-      const modelRest = m.shape.slice(1);
-      if (m.shape.length && m.shape.length !== d.sampleShape.length + 1) {
-        throw new InputError(`${d.source}: input '${m.name}' has shape [${["N", ...d.sampleShape].join(", ")}] but ${modelLabel} expects [${m.shape.join(", ")}] (rank ${m.shape.length}, got ${d.sampleShape.length + 1})`, d.source);
-      }
-      modelRest.forEach((dim, k) => {
-        if (typeof dim === "number" && dim > 0 && dim !== d.sampleShape[k]) {
-          throw new InputError(`${d.source}: input '${m.name}' has per-sample shape [${d.sampleShape}] but ${modelLabel} expects [${m.shape.slice(1)}] (axis ${k + 1}: ${dim} expected, got ${d.sampleShape[k]})`, d.source);
-        }
-      });
-      const batchDim = m.shape[0];
-      if (typeof batchDim === "number" && batchDim > 0) {
-        if (fixedBatch !== void 0 && fixedBatch !== batchDim) throw new InputError(`${modelLabel}: inputs fix different batch sizes (${fixedBatch} and ${batchDim})`, modelLabel);
-        fixedBatch = batchDim;
-      }
-      prepared.push({ ...d, feedType });
+    return byName;
+  }
+  takeInput(byName, m, modelInputs, modelLabel) {
+    const d = byName.get(m.name);
+    if (!d) {
+      const have = [...byName.keys()].map((k) => `'${k}'`).join(", ");
+      const sources = [...new Set(this.inputs.map((i2) => i2.source))].join(", ");
+      throw new InputError(`${modelLabel}: the model input '${m.name}' has no data (the data provides ${have}); name the data after the model's inputs: ${modelInputs.map((i2) => i2.name).join(", ")} (data: ${sources})`, m.name);
     }
+    byName.delete(m.name);
+    return d;
+  }
+  refuseLeftovers(byName, modelInputs, modelLabel) {
     if (byName.size) {
       throw new InputError(`${[...byName.values()][0].source}: data for '${[...byName.keys()].join("', '")}' matches no model input (${modelLabel} has ${modelInputs.map((i2) => i2.name).join(", ")})`, [...byName.keys()][0]);
     }
-    if (fixedBatch !== void 0 && fixedBatch > 1 && this.count % fixedBatch !== 0) {
-      throw new InputError(`${modelLabel}: the model's batch dimension is fixed at ${fixedBatch} but the data has ${this.count} samples (not a multiple); export the model with a dynamic batch axis or trim the data`, modelLabel);
+  }
+  /**
+   * test_data_set folders: every set's inputs go to the model as they are. The types are checked
+   * (and cast) once; a set holds as many samples as its inputs' batch axis is long (1 when the
+   * model's inputs name no batch axis), so per-sample metrics still pair sample by sample.
+   */
+  setsForModel(modelInputs, modelLabel, byName, notes, carry) {
+    if (carry) throw new InputError(`${modelLabel}: data.carry runs samples in order from arrays; a test_data_set folder holds whole runs, so give their state inputs in each set instead`, modelLabel);
+    const prepared = [];
+    for (const m of modelInputs) {
+      const d = this.takeInput(byName, m, modelInputs, modelLabel);
+      prepared.push({ ...d, feedType: planCast(d, m, modelLabel, notes), layout: { kind: "constant" } });
     }
-    return new _Dataset(prepared, this.count, this.labels, this.expectedOutputs, notes, fixedBatch);
+    this.refuseLeftovers(byName, modelInputs, modelLabel);
+    const symbol = batchSymbol(modelInputs);
+    const dataNames = new Map(prepared.map((d) => [d.name, d.dataName ?? d.name]));
+    const sets = this.sets.map((set) => {
+      const sizes = /* @__PURE__ */ new Set();
+      for (const m of modelInputs) {
+        const raw = set.inputs[m.name] ?? set.inputs[dataNames.get(m.name)];
+        if (!raw) throw new InputError(`${set.source}: no tensor for the model input '${m.name}'`, set.source);
+        if (m.shape.length && raw.shape.length !== m.shape.length) {
+          throw new InputError(`${raw.source}: input '${m.name}' has shape [${raw.shape}] but ${modelLabel} expects [${m.shape.join(", ")}] (rank ${m.shape.length}, got ${raw.shape.length})`, raw.source);
+        }
+        m.shape.forEach((dim, k) => {
+          if (typeof dim === "number" && dim > 0 && dim !== raw.shape[k]) throw new InputError(`${raw.source}: input '${m.name}' has shape [${raw.shape}] but ${modelLabel} expects [${m.shape.join(", ")}] (axis ${k}: ${dim} expected, got ${raw.shape[k]})`, raw.source);
+        });
+        const axis = symbol === void 0 ? -1 : m.shape.indexOf(symbol);
+        if (axis >= 0) sizes.add(raw.shape[axis]);
+      }
+      const n2 = sizes.size === 1 && [...sizes][0] > 0 ? [...sizes][0] : 1;
+      return { ...set, inputs: Object.fromEntries(modelInputs.map((m) => [m.name, set.inputs[m.name] ?? set.inputs[dataNames.get(m.name)]])), n: n2 };
+    });
+    const count2 = sets.reduce((a, s) => a + s.n, 0);
+    if (this.labels && this.labels.values.length !== count2) {
+      throw new InputError(`${this.labels.source}: ${this.labels.values.length} labels for ${count2} samples in ${sets.length} test_data_set folders; each set holds as many samples as its batch axis is long (1 without one)`, this.labels.source);
+    }
+    return this.with({ inputs: prepared, sets, count: count2, notes });
   }
 };
+function refuseNonTensors(modelInputs, modelOutputs, modelLabel) {
+  for (const [kind, values] of [["input", modelInputs], ["output", modelOutputs]]) {
+    const other = values.find((m) => m.type === "non-tensor");
+    if (other) throw new InputError(`${modelLabel}: the model ${kind} '${other.name}' is not a tensor (a sequence, map or optional); prune-gate evaluates models whose inputs and outputs are tensors`, other.name);
+  }
+}
+function zeroState(m) {
+  const shape = m.shape.map((d) => typeof d === "number" && d > 0 ? d : 1);
+  const type = m.type;
+  return { name: m.name, type, feedType: type, sampleShape: shape, data: castArray(new Float64Array(sampleSize(shape)), type), source: `zeros for '${m.name}'`, layout: { kind: "constant" } };
+}
+function planLayout(d, m, symbol, configured, modelLabel) {
+  const fix = `set data.batch-axis.${m.name} to the model axis its samples stack along, or 'none' when the file holds the whole input`;
+  if (d.layout.kind === "constant" || configured === "none") {
+    const shape = d.layout.kind === "constant" ? d.sampleShape : [d.data.length / sampleSize(d.sampleShape), ...d.sampleShape];
+    checkFixedDims(shape, m.shape, `${d.source}: input '${m.name}' (the same for every run)`, modelLabel, fix);
+    return { kind: "constant" };
+  }
+  if (configured !== void 0) {
+    if (configured >= m.shape.length) throw new InputError(`${d.source}: data.batch-axis.${m.name} is ${configured} but the model input has rank ${m.shape.length} in ${modelLabel}`, d.source);
+    checkStacked(d, m, configured, modelLabel, fix);
+    return { kind: "stacked", axis: configured };
+  }
+  const axis = inferBatchAxis(m, symbol);
+  if (axis === null) {
+    if (d.sampleShape.length === 0) return { kind: "single" };
+    throw new InputError(`${d.source}: input '${m.name}' is a scalar in ${modelLabel} but the data holds [${d.sampleShape}] per sample; give one value per sample, or ${fix}`, d.source);
+  }
+  checkStacked(d, m, axis, modelLabel, fix);
+  return { kind: "stacked", axis };
+}
+function checkStacked(d, m, axis, modelLabel, fix) {
+  const rest = m.shape.filter((_, k) => k !== axis);
+  const where = axis === 0 ? "" : ` (samples along axis ${axis})`;
+  if (m.shape.length !== d.sampleShape.length + 1) {
+    throw new InputError(`${d.source}: input '${m.name}' has shape [${["N", ...d.sampleShape].join(", ")}] but ${modelLabel} expects [${m.shape.join(", ")}]${where} (rank ${m.shape.length}, got ${d.sampleShape.length + 1}); ${fix}`, d.source);
+  }
+  rest.forEach((dim, k) => {
+    if (typeof dim === "number" && dim > 0 && dim !== d.sampleShape[k]) {
+      throw new InputError(`${d.source}: input '${m.name}' has per-sample shape [${d.sampleShape}] but ${modelLabel} expects [${rest}]${where} (axis ${k + (k >= axis ? 1 : 0)}: ${dim} expected, got ${d.sampleShape[k]})`, d.source);
+    }
+  });
+}
+function checkFixedDims(shape, model, what, modelLabel, fix) {
+  const bad = shape.length !== model.length || model.some((dim, k) => typeof dim === "number" && dim > 0 && dim !== shape[k]);
+  if (bad) throw new InputError(`${what} has shape [${shape}] but ${modelLabel} expects [${model.join(", ")}]; ${fix}`, what);
+}
 function sampleSize(shape) {
   return shape.reduce((a, b) => a * b, 1);
 }
@@ -25876,324 +27103,75 @@ var NUMBER_ARRAYS = {
   int32: Int32Array,
   uint32: Uint32Array
 };
-function loadDataset(source) {
+function loadDataset(source, options = {}) {
   for (const f of typeof source.inputs === "string" ? [source.inputs] : Object.values(source.inputs)) {
-    if (!fs5.existsSync(f)) throw new InputError(`${f}: no such data file`, f);
+    if (!fs6.existsSync(f)) throw new InputError(`${f}: no such data file`, f);
   }
   const raw = typeof source.inputs === "string" ? readSinglePath(source.inputs, source.labels) : readInputsMap(source.inputs, source.labels);
-  return datasetFromRaw(raw);
+  return datasetFromRaw(raw, options);
 }
-function datasetFromRaw(raw) {
+function datasetFromRaw(raw, options = {}) {
+  const labels2 = raw.labels ? readLabelValues(raw.labels) : void 0;
+  if (raw.sets) {
+    const first2 = raw.sets[0];
+    const inputs2 = Object.entries(first2.inputs).map(([name, a]) => toInput(name, a, true));
+    for (const set of raw.sets) for (const [name, a] of Object.entries(set.inputs)) checkFinite2(toInput(name, a, true));
+    return new Dataset({ inputs: inputs2, count: raw.sets.length, labels: labels2, sets: raw.sets.map((s) => ({ ...s, n: 1 })) });
+  }
   const entries = Object.entries(raw.inputs);
   if (!entries.length) throw new InputError("the data set has no inputs; give one array per model input");
-  const count2 = entries[0][1].shape[0];
-  const inputs = entries.map(([name, a]) => toInput(name, a));
-  for (const i2 of inputs) {
-    const arr = raw.inputs[i2.name];
-    if (arr.shape.length === 0) throw new InputError(`${arr.source}: input '${i2.name}' is a scalar; the first axis must count samples`, arr.source);
-    if (arr.shape[0] !== count2) throw new InputError(`${arr.source}: input '${i2.name}' has ${arr.shape[0]} samples but '${entries[0][0]}' (${entries[0][1].source}) has ${count2}`, arr.source);
-    checkFinite(i2);
+  const isConstant = (name, a) => a.shape.length === 0 || (options.constants ?? []).includes(name);
+  const inputs = entries.map(([name, a]) => toInput(name, a, isConstant(name, a)));
+  const counting = entries.filter(([name, a]) => !isConstant(name, a));
+  if (!counting.length) throw new InputError(`${entries[0][1].source}: every input is a single value; at least one input needs a first axis that counts samples`, entries[0][1].source);
+  const [firstName, firstArray] = counting[0];
+  const count2 = firstArray.shape[0];
+  for (const [name, arr] of counting) {
+    if (arr.shape[0] !== count2) throw new InputError(`${arr.source}: input '${name}' has ${arr.shape[0]} samples but '${firstName}' (${firstArray.source}) has ${count2}`, arr.source);
   }
-  if (count2 === 0) throw new InputError(`${entries[0][1].source}: no samples (shape [${entries[0][1].shape}]); the first axis counts samples`, entries[0][1].source);
-  let labels2;
-  if (raw.labels) {
-    const l = raw.labels;
-    const n2 = l.shape[0] ?? 0;
-    if (n2 !== count2) throw new InputError(`${l.source}: ${n2} labels for ${count2} samples (${entries[0][1].source}); they must match one to one`, l.source);
-    if (sampleSize(l.shape.slice(1)) !== 1) throw new InputError(`${l.source}: labels must be one value per sample (shape [${count2}]), got shape [${l.shape}]; one-hot labels: save argmax(y, axis=1)`, l.source);
-    const values = Float64Array.from(l.data, (v) => Number(v));
-    const bad = values.findIndex((v) => !Number.isFinite(v));
-    if (bad >= 0) throw new InputError(`${l.source}: label of sample ${bad} is ${values[bad]}`, l.source);
-    labels2 = { values, integral: values.every((v) => Number.isInteger(v)), source: l.source };
-  }
-  const outputs = raw.outputs ? Object.entries(raw.outputs).map(([name, a]) => toInput(name, a)) : void 0;
-  return new Dataset(inputs, count2, labels2, outputs?.length ? outputs : void 0);
+  inputs.forEach(checkFinite2);
+  if (count2 === 0) throw new InputError(`${firstArray.source}: no samples (shape [${firstArray.shape}]); the first axis counts samples`, firstArray.source);
+  if (labels2 && labels2.values.length !== count2) throw new InputError(`${labels2.source}: ${labels2.values.length} labels for ${count2} samples (${firstArray.source}); they must match one to one`, labels2.source);
+  return new Dataset({ inputs, count: count2, labels: labels2 });
 }
-function toInput(name, a) {
-  return { name, type: a.type, feedType: a.type, sampleShape: a.shape.slice(1), data: a.data, source: a.source, untyped: a.untyped };
+function readLabelValues(l) {
+  if (sampleSize(l.shape.slice(1)) !== 1) throw new InputError(`${l.source}: labels must be one value per sample (shape [${l.shape[0] ?? 1}]), got shape [${l.shape}]; one-hot labels: save argmax(y, axis=1)`, l.source);
+  const values = Float64Array.from(l.data, (v) => Number(v));
+  const bad = values.findIndex((v) => !Number.isFinite(v));
+  if (bad >= 0) throw new InputError(`${l.source}: label of sample ${bad} is ${values[bad]}`, l.source);
+  return { values, integral: values.every((v) => Number.isInteger(v)), source: l.source };
 }
-function checkFinite(i2) {
+function toInput(name, a, constant) {
+  return { name, type: a.type, feedType: a.type, sampleShape: constant ? [...a.shape] : a.shape.slice(1), data: a.data, source: a.source, untyped: a.untyped, layout: constant ? { kind: "constant" } : { kind: "stacked", axis: 0 } };
+}
+function checkFinite2(i2) {
   if (!(i2.data instanceof Float32Array || i2.data instanceof Float64Array)) return;
-  const per = sampleSize(i2.sampleShape) || 1;
+  const per = i2.layout.kind === "constant" ? i2.data.length || 1 : sampleSize(i2.sampleShape) || 1;
   for (let k = 0; k < i2.data.length; k++) {
     if (!Number.isFinite(i2.data[k])) {
-      throw new InputError(`${i2.source}: input '${i2.name || "(unnamed)"}' sample ${Math.floor(k / per)} holds ${i2.data[k]} (element ${k % per}); clean the data or drop that sample`, i2.source);
+      const where = i2.layout.kind === "constant" ? `element ${k}` : `sample ${Math.floor(k / per)} holds ${i2.data[k]} (element ${k % per})`;
+      throw new InputError(`${i2.source}: input '${i2.name || "(unnamed)"}' ${i2.layout.kind === "constant" ? `${where} is ${i2.data[k]}` : where}; clean the data or drop that sample`, i2.source);
     }
   }
-}
-function datasetFromArrays(inputs, labels2) {
-  const raw = { inputs: {} };
-  for (const [name, a] of Object.entries(inputs)) raw.inputs[name] = { ...a, source: `<${name}>` };
-  if (labels2) raw.labels = { type: "float64", shape: [labels2.length], data: Float64Array.from(labels2), source: "<labels>" };
-  return datasetFromRaw(raw);
-}
-
-// src/evaluate/session.ts
-import { createRequire as createRequire2 } from "node:module";
-var ortModule;
-function loadRuntime() {
-  if (ortModule) return ortModule;
-  try {
-    const require3 = createRequire2(import.meta.url);
-    ortModule = require3("onnxruntime-node");
-  } catch (err2) {
-    throw new InputError(
-      `cannot load the ONNX Runtime native binary for ${process.platform}-${process.arch} (${err2.message.split("\n")[0]}). prune-gate supports linux-x64 and linux-arm64 runners (ubuntu-latest) and macOS/Windows from npm; reinstall with \`npm ci\`.`
-    );
-  }
-  return ortModule;
-}
-function runtimeVersion() {
-  return loadRuntime().env.versions?.node ?? "unknown";
-}
-var ModelSession = class _ModelSession {
-  constructor(ort, session, label) {
-    this.ort = ort;
-    this.session = session;
-    this.label = label;
-  }
-  ort;
-  session;
-  label;
-  /** Creates a session from a file path or serialized model bytes. Load failures are InputErrors. */
-  static async create(model, options = {}) {
-    const ort = loadRuntime();
-    const label = options.label ?? (typeof model === "string" ? model : "<in-memory model>");
-    const sessionOptions = {
-      intraOpNumThreads: options.intraOpThreads ?? 1,
-      interOpNumThreads: options.interOpThreads ?? 1,
-      executionMode: "sequential",
-      graphOptimizationLevel: options.graphOptimizationLevel ?? "all",
-      // Spinning thread pools of several sessions fight over 2 cores and wreck latency tails.
-      extra: nestEntries({ "session.intra_op.allow_spinning": "0", "session.inter_op.allow_spinning": "0", ...options.configEntries })
-    };
-    if (options.profileFilePrefix) {
-      sessionOptions.enableProfiling = true;
-      sessionOptions.profileFilePrefix = options.profileFilePrefix;
-    }
-    if (options.optimizedModelFilePath) sessionOptions.optimizedModelFilePath = options.optimizedModelFilePath;
-    if (options.logSeverityLevel !== void 0) sessionOptions.logSeverityLevel = options.logSeverityLevel;
-    try {
-      const session = typeof model === "string" ? await ort.InferenceSession.create(model, sessionOptions) : await ort.InferenceSession.create(model, sessionOptions);
-      return new _ModelSession(ort, session, label);
-    } catch (err2) {
-      throw new InputError(`${label}: ONNX Runtime cannot load the model: ${firstLine(err2)}`, label);
-    }
-  }
-  get inputNames() {
-    return this.session.inputNames;
-  }
-  get outputNames() {
-    return this.session.outputNames;
-  }
-  /** Input and output names with element types and shapes, as ORT reports them. */
-  get inputs() {
-    return ioInfo(this.session.inputMetadata);
-  }
-  get outputs() {
-    return ioInfo(this.session.outputMetadata);
-  }
-  /** Runs the model. Returns every output (or the requested ones) as host tensors. */
-  async run(feeds, outputNames) {
-    const ortFeeds = {};
-    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new this.ort.Tensor(t.type, t.data, t.dims);
-    let results;
-    try {
-      results = outputNames ? await this.session.run(ortFeeds, outputNames) : await this.session.run(ortFeeds);
-    } catch (err2) {
-      throw new InputError(`${this.label}: ONNX Runtime failed to run the model: ${firstLine(err2)}`, this.label);
-    }
-    const out = {};
-    for (const [name, t] of Object.entries(results)) {
-      out[name] = { type: t.type, dims: [...t.dims], data: t.data };
-      t.dispose?.();
-    }
-    return out;
-  }
-  /** Stops profiling (the profile file appears under the prefix given at creation). */
-  endProfiling() {
-    this.session.endProfiling();
-  }
-  async release() {
-    await this.session.release();
-  }
-};
-function ioInfo(meta) {
-  return meta.map((m) => {
-    const t = m;
-    return { name: t.name, type: t.isTensor ? t.type ?? "unknown" : "non-tensor", shape: t.shape ? [...t.shape] : [] };
-  });
-}
-function nestEntries(entries) {
-  const root2 = {};
-  for (const [key, value] of Object.entries(entries)) {
-    const parts = key.split(".");
-    let node = root2;
-    for (const p of parts.slice(0, -1)) node = node[p] ??= {};
-    node[parts[parts.length - 1]] = value;
-  }
-  return root2;
-}
-function firstLine(err2) {
-  return String(err2?.message ?? err2).split("\n")[0];
-}
-
-// src/evaluate/evaluate.ts
-async function evaluateModel(model, dataset, options) {
-  const label = options.label ?? (typeof model === "string" ? model : "<in-memory model>");
-  const session = await ModelSession.create(model, { ...options.session, label });
-  try {
-    const ds = dataset.forModel(session.inputs, label);
-    const outputs = await collectOutputs(session, ds, options.batchSize ?? 32, label);
-    const scored = score(outputs, ds, options, label);
-    const result = { task: options.task, samples: ds.count, ...scored };
-    if (options.noise && options.noise.sigma > 0) {
-      const noisy = await collectOutputs(session, ds, options.batchSize ?? 32, label, options.noise);
-      result.robustness = { sigma: options.noise.sigma, seed: options.noise.seed, metrics: score(noisy, ds, options, label).metrics };
-    }
-    return { result, outputs: options.keepOutputs ? outputs : void 0, notes: ds.notes };
-  } finally {
-    await session.release();
-  }
-}
-async function runModel(model, dataset, options = {}) {
-  const label = options.label ?? (typeof model === "string" ? model : "<in-memory model>");
-  const session = await ModelSession.create(model, { ...options.session, label });
-  try {
-    const ds = dataset.forModel(session.inputs, label);
-    return { outputs: await collectOutputs(session, ds, options.batchSize ?? 32, label, options.noise), notes: ds.notes };
-  } finally {
-    await session.release();
-  }
-}
-async function collectOutputs(session, ds, batchSize, label, noise) {
-  const names = [...session.outputNames];
-  const chunks = Object.fromEntries(names.map((n2) => [n2, []]));
-  const perSample2 = {};
-  let done = 0;
-  for (const feeds of ds.batches(batchSize, { noise })) {
-    const n2 = Object.values(feeds)[0].dims[0];
-    const out = await session.run(feeds);
-    for (const name of names) {
-      const t = out[name];
-      const values = toFloat322(t, `${label}: output '${name}'`);
-      const per = t.dims.length && t.dims[0] === n2 ? sampleSize(t.dims.slice(1)) : values.length / n2;
-      if (!Number.isInteger(per)) throw new InputError(`${label}: output '${name}' has shape [${t.dims}], which does not split into ${n2} samples`, label);
-      if (perSample2[name] !== void 0 && perSample2[name] !== per) throw new InputError(`${label}: output '${name}' changes size between batches (${perSample2[name]} then ${per} per sample)`, label);
-      perSample2[name] = per;
-      for (let k = 0; k < values.length; k++) {
-        if (!Number.isFinite(values[k])) {
-          throw new InputError(`${label}: output '${name}' is ${values[k]} for sample ${done + Math.floor(k / per)}${noise ? ` (with input noise sigma=${noise.sigma})` : ""}; the model produced a non-finite value`, label);
-        }
-      }
-      chunks[name].push(values);
-    }
-    done += n2;
-  }
-  const data = {};
-  for (const name of names) {
-    const total = chunks[name].reduce((s, c) => s + c.length, 0);
-    const all = new Float32Array(total);
-    let o = 0;
-    for (const c of chunks[name]) {
-      all.set(c, o);
-      o += c.length;
-    }
-    data[name] = all;
-  }
-  return { label, count: done, names, perSample: perSample2, data };
-}
-function toFloat322(t, what) {
-  if (t.type === "string") throw new InputError(`${what} is a string tensor; metrics need numbers`);
-  if (t.data instanceof Float32Array) return t.data.slice();
-  if (t.type === "float16") return Float32Array.from(t.data, float16ToFloat32);
-  return Float32Array.from(t.data, (v) => Number(v));
-}
-function score(outputs, ds, options, label) {
-  const task = TASKS[options.task];
-  if (task.needs === "reference") {
-    const reference = options.reference ?? expectedAsReference(ds);
-    if (!reference) throw new InputError(`${label}: task 'fidelity' needs the original model's outputs as the reference (or data with expected outputs)`, label);
-    return compareToReference(outputs, reference);
-  }
-  const outName = options.outputName ?? outputs.names[0];
-  if (!outputs.data[outName]) throw new InputError(`${label}: no output named '${outName}' (outputs: ${outputs.names.join(", ")})`, label);
-  if (!ds.labels) throw new InputError(`task '${options.task}' needs labels (data.eval.labels, 'labels' in the .npz or "label" in the .jsonl); without labels use 'task: fidelity'`);
-  const s = { n: outputs.count, values: outputs.data[outName], per: outputs.perSample[outName], labels: ds.labels.values };
-  task.check(s, { model: label, output: outName, labelsSource: ds.labels.source, labelsIntegral: ds.labels.integral });
-  const scored = scoreOutput(options.task, s);
-  if (options.task !== "classification") return scored;
-  return { ...scored, ...classBreakdown(scored.perSample.labels, scored.perSample.predicted, s.per) };
-}
-function expectedAsReference(ds) {
-  if (!ds.expectedOutputs) return void 0;
-  const data = {};
-  const perSample2 = {};
-  for (const o of ds.expectedOutputs) {
-    data[o.name] = Float32Array.from(o.data, (v) => Number(v));
-    perSample2[o.name] = sampleSize(o.sampleShape);
-  }
-  return { label: "expected outputs", count: ds.count, names: ds.expectedOutputs.map((o) => o.name), perSample: perSample2, data };
-}
-function compareToReference(candidate, reference) {
-  if (candidate.count !== reference.count) throw new InputError(`${candidate.label} has outputs for ${candidate.count} samples but the reference ${reference.label} for ${reference.count}`);
-  const metrics = {};
-  let perSample2 = {};
-  const refNames = candidate.names.every((n2) => reference.data[n2]) ? candidate.names : reference.names;
-  candidate.names.forEach((name, i2) => {
-    const refName = refNames[i2];
-    if (!refName || !reference.data[refName]) return;
-    if (candidate.perSample[name] !== reference.perSample[refName]) {
-      throw new InputError(`${candidate.label}: output '${name}' has ${candidate.perSample[name]} values per sample but the reference's '${refName}' has ${reference.perSample[refName]}`);
-    }
-    const scored = scoreOutput("fidelity", { n: candidate.count, values: candidate.data[name], per: candidate.perSample[name], reference: reference.data[refName] });
-    for (const [k, v] of Object.entries(scored.metrics)) {
-      if (i2 === 0) metrics[k] = v;
-      if (candidate.names.length > 1) metrics[`${k}:${name}`] = v;
-    }
-    if (i2 === 0) perSample2 = scored.perSample;
-  });
-  return { metrics, perSample: perSample2 };
-}
-async function evaluatePair(reference, candidate, dataset, options) {
-  let ref = options.referenceResult;
-  let refOut = options.referenceOutputs;
-  let notes = [];
-  if (!ref || !refOut) {
-    const refLabel = typeof reference === "string" ? reference : "reference";
-    if (options.task === "fidelity") {
-      const run = await runModel(reference, dataset, { ...options, label: refLabel });
-      refOut = run.outputs;
-      ref = { task: "fidelity", samples: refOut.count, ...compareToReference(refOut, refOut) };
-      notes = run.notes;
-    } else {
-      const r = await evaluateModel(reference, dataset, { ...options, label: refLabel, keepOutputs: true });
-      refOut = r.outputs;
-      ref = r.result;
-      notes = r.notes;
-    }
-  }
-  const cand = await evaluateModel(candidate, dataset, { ...options, label: typeof candidate === "string" ? candidate : "candidate", reference: options.task === "fidelity" ? refOut : options.reference });
-  return { reference: ref, candidate: cand.result, referenceOutputs: refOut, notes: [...notes, ...cand.notes] };
 }
 
 // src/evaluate/energy.ts
-import * as fs6 from "node:fs";
-import * as path5 from "node:path";
+import * as fs7 from "node:fs";
+import * as path6 from "node:path";
 var POWERCAP = "/sys/class/powercap";
 function raplDomains(root2 = POWERCAP) {
   let entries;
   try {
-    entries = fs6.readdirSync(root2);
+    entries = fs7.readdirSync(root2);
   } catch {
     return [];
   }
   const out = [];
   for (const e of entries.filter((d) => /^intel-rapl:\d+$/.test(d)).sort()) {
-    const file = path5.join(root2, e, "energy_uj");
+    const file = path6.join(root2, e, "energy_uj");
     try {
-      Number(fs6.readFileSync(file, "utf8"));
-      const maxUj = Number(fs6.readFileSync(path5.join(root2, e, "max_energy_range_uj"), "utf8")) || Number.MAX_SAFE_INTEGER;
+      Number(fs7.readFileSync(file, "utf8"));
+      const maxUj = Number(fs7.readFileSync(path6.join(root2, e, "max_energy_range_uj"), "utf8")) || Number.MAX_SAFE_INTEGER;
       out.push({ file, maxUj });
     } catch {
     }
@@ -26204,7 +27182,7 @@ function raplAvailable(root2 = POWERCAP) {
   return raplDomains(root2).length > 0;
 }
 function readUj(d) {
-  return Number(fs6.readFileSync(d.file, "utf8"));
+  return Number(fs7.readFileSync(d.file, "utf8"));
 }
 var RunEnergy = class {
   cpuMicros = 0;
@@ -26514,32 +27492,19 @@ function feedsFor(inputs, label, batchSize, options) {
   return feeds;
 }
 function tile(ds, batchSize) {
-  if (ds.count >= batchSize) return ds.slice(0, batchSize).batches(batchSize).next().value;
-  const arrays = {};
-  for (const input of ds.inputs) {
-    const per = sampleSize(input.sampleShape);
-    const Ctor = input.data.constructor;
-    const out = new Ctor(per * batchSize);
-    for (let s = 0; s < batchSize; s++) out.set(input.data.subarray(s % ds.count * per, (s % ds.count + 1) * per), s * per);
-    arrays[input.name] = { type: input.type, shape: [batchSize, ...input.sampleShape], data: out };
-  }
-  const tiled = datasetFromArrays(arrays);
-  const withTypes = new Dataset(
-    tiled.inputs.map((i2, k) => ({ ...i2, feedType: ds.inputs[k].feedType })),
-    batchSize
-  );
-  return withTypes.batches(batchSize).next().value;
+  const data = ds.count >= batchSize || ds.sets ? ds : ds.cycled(batchSize);
+  return data.batches(batchSize).next().value;
 }
 
 // src/evaluate/machine.ts
 import { createHash } from "node:crypto";
-import * as fs7 from "node:fs";
-import * as os from "node:os";
+import * as fs8 from "node:fs";
+import * as os2 from "node:os";
 function cpuFlags(cpuinfo) {
   let text = cpuinfo;
   if (text === void 0) {
     try {
-      text = fs7.readFileSync("/proc/cpuinfo", "utf8");
+      text = fs8.readFileSync("/proc/cpuinfo", "utf8");
     } catch {
       return /* @__PURE__ */ new Set();
     }
@@ -26557,7 +27522,7 @@ function isaFromFlags(flags, arch = process.arch) {
   };
 }
 function machineInfo(options = {}) {
-  const cpus2 = os.cpus();
+  const cpus2 = os2.cpus();
   const text = options.cpuinfo;
   const modelFromProc = text !== void 0 ? /^model name\s*:\s*(.*)$/m.exec(text)?.[1] : void 0;
   const cpuModel = (modelFromProc ?? cpus2[0]?.model ?? "unknown").trim();
@@ -26569,7 +27534,7 @@ function machineInfo(options = {}) {
   }
   const info2 = {
     cpuModel,
-    cores: typeof os.availableParallelism === "function" ? os.availableParallelism() : cpus2.length,
+    cores: typeof os2.availableParallelism === "function" ? os2.availableParallelism() : cpus2.length,
     isa,
     ortVersion,
     nodeVersion: process.version,
@@ -26592,9 +27557,9 @@ function describeMachine(info2) {
 
 // src/evaluate/memory.ts
 import { spawn } from "node:child_process";
-import * as fs8 from "node:fs";
-import * as os2 from "node:os";
-import * as path6 from "node:path";
+import * as fs9 from "node:fs";
+import * as os3 from "node:os";
+import * as path7 from "node:path";
 import { gzipSync } from "node:zlib";
 import { createRequire as createRequire3 } from "node:module";
 var CHILD_SCRIPT = `
@@ -26611,7 +27576,19 @@ const runtimeRss = process.memoryUsage().rss;
   const feeds = {};
   const ctors = { float32: Float32Array, float64: Float64Array, int8: Int8Array, uint8: Uint8Array, int16: Int16Array, uint16: Uint16Array,
     int32: Int32Array, uint32: Uint32Array, int64: BigInt64Array, uint64: BigUint64Array, bool: Uint8Array, float16: Uint16Array };
-  for (const m of s.inputMetadata) {
+  if (process.env.PG_FEEDS) {
+    // Real feeds: a JSON header line [{ name, type, dims, bytes }], then each tensor's bytes.
+    const buf = require('fs').readFileSync(process.env.PG_FEEDS);
+    const nl = buf.indexOf(10);
+    let at = nl + 1;
+    for (const t of JSON.parse(buf.subarray(0, nl).toString())) {
+      const C = ctors[t.type];
+      const bytes = buf.subarray(at, at + t.bytes);
+      at += t.bytes;
+      feeds[t.name] = new ort.Tensor(t.type, new C(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)), t.dims);
+    }
+  }
+  for (const m of process.env.PG_FEEDS ? [] : s.inputMetadata) {
     const dims = (m.shape || []).map((d, k) => (typeof d === 'number' && d > 0 ? d : k === 0 ? batch : 1));
     const n = dims.reduce((a, b) => a * b, 1);
     const C = ctors[m.type];
@@ -26627,17 +27604,17 @@ function ortModulePath() {
 }
 async function measurePeakRss(model, options = {}) {
   let file = typeof model === "string" ? model : "";
-  let tmp;
+  const tmp = fs9.mkdtempSync(path7.join(os3.tmpdir(), "pg-rss-"));
   if (typeof model !== "string") {
-    tmp = fs8.mkdtempSync(path6.join(os2.tmpdir(), "pg-rss-"));
-    file = path6.join(tmp, "model.onnx");
-    fs8.writeFileSync(file, model);
+    file = path7.join(tmp, "model.onnx");
+    fs9.writeFileSync(file, model);
   }
+  const feedsFile = options.feeds ? writeFeeds(options.feeds, path7.join(tmp, "feeds.bin")) : void 0;
   const label = options.label ?? (typeof model === "string" ? model : "<in-memory model>");
   try {
     const out = await new Promise((resolve6, reject) => {
       const child = spawn(process.execPath, ["-e", CHILD_SCRIPT], {
-        env: { ...process.env, PG_ORT_PATH: ortModulePath(), PG_MODEL: path6.resolve(file), PG_BATCH: String(options.batchSize ?? 1), PG_THREADS: String(options.threads ?? 1) },
+        env: { ...process.env, PG_ORT_PATH: ortModulePath(), PG_MODEL: path7.resolve(file), PG_BATCH: String(options.batchSize ?? 1), PG_THREADS: String(options.threads ?? 1), ...feedsFile && { PG_FEEDS: feedsFile } },
         stdio: ["ignore", "pipe", "pipe"]
       });
       let stdout = "";
@@ -26656,8 +27633,18 @@ async function measurePeakRss(model, options = {}) {
     const r = JSON.parse(out);
     return { peakRssBytes: r.maxRssKb * 1024, runtimeRssBytes: r.runtimeRss, loadedRssBytes: r.loadedRss };
   } finally {
-    if (tmp) fs8.rmSync(tmp, { recursive: true, force: true });
+    fs9.rmSync(tmp, { recursive: true, force: true });
   }
+}
+function writeFeeds(feeds, file) {
+  const tensors = Object.entries(feeds).map(([name, t]) => {
+    const data = t.data;
+    return { name, type: t.type, dims: t.dims, bytes: data.byteLength, view: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+  });
+  const header = JSON.stringify(tensors.map(({ name, type, dims, bytes: bytes2 }) => ({ name, type, dims, bytes: bytes2 })));
+  fs9.writeFileSync(file, Buffer.concat([Buffer.from(`${header}
+`), ...tensors.map((t) => t.view)]));
+  return file;
 }
 function weightBytesByType(model) {
   const out = {};
@@ -26674,14 +27661,14 @@ function weightBytesByType(model) {
 }
 function fileSizes(file, model) {
   const m = model ?? loadModel(file);
-  const dir = path6.dirname(path6.resolve(file));
+  const dir = path7.dirname(path7.resolve(file));
   const externals = /* @__PURE__ */ new Set();
-  for (const t of m.graph.initializers) if (t.external) externals.add(path6.join(dir, t.external.location));
-  const files = [path6.resolve(file), ...[...externals].sort()];
+  for (const t of m.graph.initializers) if (t.external) externals.add(path7.join(dir, t.external.location));
+  const files = [path7.resolve(file), ...[...externals].sort()];
   let fileBytes = 0;
   let gzipBytes = 0;
   for (const f of files) {
-    const bytes2 = fs8.readFileSync(f);
+    const bytes2 = fs9.readFileSync(f);
     fileBytes += bytes2.byteLength;
     gzipBytes += gzipSync(bytes2).byteLength;
   }
@@ -26695,9 +27682,9 @@ async function measureMemory(file, options = {}) {
 }
 
 // src/evaluate/profile.ts
-import * as fs9 from "node:fs";
-import * as os3 from "node:os";
-import * as path7 from "node:path";
+import * as fs10 from "node:fs";
+import * as os4 from "node:os";
+import * as path8 from "node:path";
 function aggregateProfile(events, warmupRuns) {
   const runs = events.filter((e) => e.cat === "Session" && e.name === "model_run").sort((a, b) => a.ts - b.ts);
   if (runs.length <= warmupRuns) return { runs: 0, nodes: [] };
@@ -26760,17 +27747,17 @@ function nodeLabel(n2) {
 }
 async function profileModel(model, options = {}) {
   const label = options.label ?? (typeof model === "string" ? model : "<in-memory model>");
-  const dir = options.workDir ?? fs9.mkdtempSync(path7.join(os3.tmpdir(), "pg-profile-"));
-  fs9.mkdirSync(dir, { recursive: true });
+  const dir = options.workDir ?? fs10.mkdtempSync(path8.join(os4.tmpdir(), "pg-profile-"));
+  fs10.mkdirSync(dir, { recursive: true });
   try {
     return await profileIn(dir, model, label, options, options.workDir !== void 0);
   } finally {
-    if (options.workDir === void 0) fs9.rmSync(dir, { recursive: true, force: true });
+    if (options.workDir === void 0) fs10.rmSync(dir, { recursive: true, force: true });
   }
 }
 async function profileIn(dir, model, label, options, keepFiles) {
-  const prefix = path7.join(dir, "profile");
-  const optimizedModelFile = path7.join(dir, "optimized.onnx");
+  const prefix = path8.join(dir, "profile");
+  const optimizedModelFile = path8.join(dir, "optimized.onnx");
   const warmup = options.warmup ?? 5;
   const runs = options.runs ?? 20;
   const started = Date.now();
@@ -26790,10 +27777,10 @@ async function profileIn(dir, model, label, options, keepFiles) {
     await session.release();
   }
   const profileFile = newestProfile(dir, "profile_", started);
-  const events = JSON.parse(fs9.readFileSync(profileFile, "utf8"));
+  const events = JSON.parse(fs10.readFileSync(profileFile, "utf8"));
   const agg = aggregateProfile(events, warmup);
   let names = /* @__PURE__ */ new Map();
-  if (fs9.existsSync(optimizedModelFile)) {
+  if (fs10.existsSync(optimizedModelFile)) {
     try {
       const original = typeof model === "string" ? loadModel(model) : decodeModel(model, { label });
       names = mapOptimizedNames(original, loadModel(optimizedModelFile));
@@ -26822,18 +27809,18 @@ async function profileIn(dir, model, label, options, keepFiles) {
     ops.set(n2.opType, o);
   }
   const byOpType = [...ops.values()].map((o) => ({ ...o, share: totalUs ? o.totalUs / totalUs : 0 })).sort((a, b) => b.totalUs - a.totalUs || a.opType.localeCompare(b.opType));
-  const files = keepFiles ? { profileFile, optimizedModelFile: fs9.existsSync(optimizedModelFile) ? optimizedModelFile : void 0 } : {};
+  const files = keepFiles ? { profileFile, optimizedModelFile: fs10.existsSync(optimizedModelFile) ? optimizedModelFile : void 0 } : {};
   return { runs: agg.runs, totalUs, nodes, byOpType, ...files };
 }
 function newestProfile(dir, prefix, sinceMs) {
-  const candidates = fs9.readdirSync(dir).filter((f) => f.startsWith(prefix) && f.endsWith(".json")).map((f) => ({ f: path7.join(dir, f), t: fs9.statSync(path7.join(dir, f)).mtimeMs })).filter((c) => c.t >= sinceMs - 1e3).sort((a, b) => b.t - a.t);
+  const candidates = fs10.readdirSync(dir).filter((f) => f.startsWith(prefix) && f.endsWith(".json")).map((f) => ({ f: path8.join(dir, f), t: fs10.statSync(path8.join(dir, f)).mtimeMs })).filter((c) => c.t >= sinceMs - 1e3).sort((a, b) => b.t - a.t);
   if (!candidates.length) throw new InputError(`ONNX Runtime wrote no profile under ${dir}; is the folder writable?`, dir);
   return candidates[0].f;
 }
 
 // src/gate/baseline.ts
 import * as crypto from "node:crypto";
-import * as fs10 from "node:fs";
+import * as fs11 from "node:fs";
 
 // schemas/baseline.schema.json
 var baseline_schema_default = {
@@ -26863,6 +27850,9 @@ var baseline_schema_default = {
         labels: { type: "array", items: { type: "integer", minimum: 0 } },
         absError: { type: "array", items: { type: "number", minimum: 0 } },
         cosine: { type: "array", items: { type: "number" } },
+        exact: { type: "array", items: { type: "number", minimum: 0 } },
+        intersection: { type: "array", items: { type: "number", minimum: 0 } },
+        union: { type: "array", items: { type: "number", minimum: 0 } },
         rank: { type: "array", items: { type: "integer", minimum: 0 } },
         signal: { type: "array", items: { type: "number", minimum: 0 } },
         noise: { type: "array", items: { type: "number", minimum: 0 } },
@@ -26898,6 +27888,29 @@ var baseline_schema_default = {
         fileBytes: { type: "number", minimum: 0 },
         gzipBytes: { type: "number", minimum: 0 },
         weightBytesByType: { type: "object", additionalProperties: { type: "number", minimum: 0 } }
+      }
+    },
+    referenceOutputs: {
+      type: "object",
+      additionalProperties: false,
+      required: ["stored", "bytes", "samples", "outputs"],
+      description: "Fidelity: the frozen model's outputs, the reference later runs are compared with: a .npz beside baseline.json, or why they were not stored (later runs then recompute them from the frozen model).",
+      properties: {
+        stored: { type: "boolean" },
+        file: { type: "string", minLength: 1, description: "The .npz, relative to baseline.json." },
+        sha256: { type: "string", pattern: "^[0-9a-f]{64}$" },
+        bytes: { type: "integer", minimum: 0 },
+        samples: { type: "integer", minimum: 0 },
+        outputs: {
+          type: "array",
+          items: {
+            type: "object",
+            additionalProperties: false,
+            required: ["name", "entry", "shape"],
+            properties: { name: { type: "string" }, entry: { type: "string" }, shape: { type: "array", items: { type: "integer", minimum: 0 } } }
+          }
+        },
+        reason: { type: "string" }
       }
     },
     machine: {
@@ -26944,10 +27957,11 @@ function compileSchema(schema) {
 function schemaProblems(validate2, data, options = {}) {
   if (validate2(data)) return [];
   const errors = validate2.errors ?? [];
-  const oneOfPaths = new Set(errors.filter((e) => e.keyword === "oneOf").map((e) => e.instancePath));
+  const isChoice = (e) => e.keyword === "oneOf" || e.keyword === "anyOf";
+  const choicePaths = new Set(errors.filter(isChoice).map((e) => e.instancePath));
   const out = [];
   for (const e of errors) {
-    if (e.keyword !== "oneOf" && oneOfPaths.has(e.instancePath)) continue;
+    if (!isChoice(e) && choicePaths.has(e.instancePath)) continue;
     if (e.keyword === "if") continue;
     const at = e.instancePath === "" ? "/" : e.instancePath;
     const line = options.special?.(e, at) ?? describe(e, at);
@@ -27035,7 +28049,7 @@ function validate(data) {
 function readBaseline(file) {
   let text;
   try {
-    text = fs10.readFileSync(file, "utf8");
+    text = fs11.readFileSync(file, "utf8");
   } catch (err2) {
     throw new InputError(`cannot read baseline ${file}: ${err2.message}. Create it with \`prune-gate baseline\` or remove \`baseline:\` from the config.`, file, "baseline");
   }
@@ -27072,7 +28086,7 @@ function consistencyProblems(b) {
   return out;
 }
 function sha256File(file) {
-  return crypto.createHash("sha256").update(fs10.readFileSync(file)).digest("hex");
+  return crypto.createHash("sha256").update(fs11.readFileSync(file)).digest("hex");
 }
 function baselineFromRun(run) {
   return {
@@ -27088,7 +28102,8 @@ function baselineFromRun(run) {
     perSample: { ...run.eval.perSample },
     latency: run.latency.map((l) => ({ ...l })),
     ...run.memory && { memory: run.memory },
-    machine: { fingerprint: machineFingerprint(run.machine), info: { ...run.machine } }
+    machine: { fingerprint: machineFingerprint(run.machine), info: { ...run.machine } },
+    ...run.referenceOutputs && { referenceOutputs: run.referenceOutputs }
   };
 }
 function stableHash(value) {
@@ -27131,13 +28146,20 @@ function decideVerdict(input) {
   return { verdict, reason, gatedMetric, reference: input.baseline ? "frozen-baseline" : "original-model", metrics: rows, latency };
 }
 function optimizationBudget(gatedMetric, rules, start, baseline) {
-  const rule = ruleFor(gatedMetric, true, rules);
+  const rule = ruleFor(gatedMetric, true, rules) ?? {};
+  const up = higherIsBetter(gatedMetric);
   const startValue = metricValue(start, gatedMetric);
   const refValue = (baseline && metricValue(baseline, gatedMetric)) ?? startValue;
-  if (startValue === void 0 || refValue === void 0) return rule.maxDrift;
-  const limit = rule.relative && refValue !== 0 ? rule.maxDrift * Math.abs(refValue) / 100 : rule.maxDrift;
-  const alreadyLost = higherIsBetter(gatedMetric) ? refValue - startValue : startValue - refValue;
-  return Math.max(0, limit - Math.max(0, alreadyLost));
+  if (startValue === void 0 || refValue === void 0) return rule.maxDrift ?? 0;
+  let budget = Infinity;
+  if (rule.maxDrift !== void 0) {
+    const limit = rule.relative && refValue !== 0 ? rule.maxDrift * Math.abs(refValue) / 100 : rule.maxDrift;
+    const alreadyLost = up ? refValue - startValue : startValue - refValue;
+    budget = limit - Math.max(0, alreadyLost);
+  }
+  if (up && rule.min !== void 0) budget = Math.min(budget, startValue - rule.min);
+  if (!up && rule.max !== void 0) budget = Math.min(budget, rule.max - startValue);
+  return Number.isFinite(budget) ? Math.max(0, budget) : 0;
 }
 function ruleFor(name, gated, rules) {
   const own = Object.entries(rules.metrics ?? {}).find(([k]) => canonicalMetric(k) === canonicalMetric(name))?.[1];
@@ -27180,13 +28202,23 @@ function metricRow(name, isGatedMetric, input, ref) {
     if (pr !== void 0) row.prModel = pr;
   }
   if (interval2) row.interval = interval2;
-  if (paired && metricDef(name)?.mcnemar && ref.perSample.correct && input.candidate.perSample.correct) {
-    const m = mcnemar2(ref.perSample.correct, input.candidate.perSample.correct);
+  const outcomes = paired ? binaryOutcomes(name, ref.perSample, input.candidate.perSample) : void 0;
+  if (outcomes) {
+    const m = mcnemar2(outcomes.reference, outcomes.candidate);
     if (m) row.mcnemar = m;
   }
   if (!rule) return row;
   judge(row, rule, paired);
   return row;
+}
+function binaryOutcomes(metric, a, b) {
+  const def = metricDef(metric);
+  const ca = metricColumns(metric, a);
+  const cb = metricColumns(metric, b);
+  if (!def?.mcnemar || !ca || !cb) return void 0;
+  const key = Object.keys(def.perSample)[0];
+  const binary = (c) => c.every((v) => v === 0 || v === 1);
+  return binary(ca[key]) && binary(cb[key]) ? { reference: ca[key], candidate: cb[key] } : void 0;
 }
 function judge(row, rule, paired) {
   const unit = rule.relative ? "% of the reference" : UNIT_WORDS[row.unit];
@@ -27268,9 +28300,9 @@ function fmt(x2) {
 }
 
 // src/evaluate/activations.ts
-import * as fs11 from "node:fs";
-import * as os4 from "node:os";
-import * as path8 from "node:path";
+import * as fs12 from "node:fs";
+import * as os5 from "node:os";
+import * as path9 from "node:path";
 var LARGE_MODEL_BYTES = 64 * 1024 * 1024;
 function withExtraOutputs(model, values) {
   const existing = new Set(model.graph.outputs.map((o) => o.name));
@@ -27294,14 +28326,14 @@ async function openSession(model, options = {}) {
     const session2 = await ModelSession.create(encodeModel(model), sessionOptions);
     return { session: session2, run: run(session2), close: () => session2.release() };
   }
-  const dir = fs11.mkdtempSync(path8.join(os4.tmpdir(), "pg-session-"));
-  const remove = () => fs11.rmSync(dir, { recursive: true, force: true });
+  const dir = fs12.mkdtempSync(path9.join(os5.tmpdir(), "pg-session-"));
+  const remove = () => fs12.rmSync(dir, { recursive: true, force: true });
   let session;
   try {
-    const file = path8.join(dir, "model.onnx");
+    const file = path9.join(dir, "model.onnx");
     const out = serializeModel(model, { externalThreshold: 1024, externalLocation: "model.onnx.data" }, file);
     writeChunks(file, [out.bytes]);
-    if (out.external) writeChunks(path8.join(dir, out.external.location), out.external.chunks);
+    if (out.external) writeChunks(path9.join(dir, out.external.location), out.external.chunks);
     session = await ModelSession.create(file, sessionOptions);
   } catch (err2) {
     remove();
@@ -27320,14 +28352,14 @@ async function openSession(model, options = {}) {
   };
 }
 function writeChunks(file, chunks) {
-  const fd2 = fs11.openSync(file, "w");
+  const fd2 = fs12.openSync(file, "w");
   try {
     for (const c of chunks) {
       let done = 0;
-      while (done < c.byteLength) done += fs11.writeSync(fd2, c, done, c.byteLength - done);
+      while (done < c.byteLength) done += fs12.writeSync(fd2, c, done, c.byteLength - done);
     }
   } finally {
-    fs11.closeSync(fd2);
+    fs12.closeSync(fd2);
   }
 }
 async function forEachActivationBatch(model, values, feeds, onBatch, options = {}) {
@@ -27383,12 +28415,12 @@ async function collectStats(model, requests, batches) {
     for (const [value, req] of byValue) {
       const t = batch[value];
       if (!t) continue;
-      accumulate(out, value, req, t);
+      accumulate2(out, value, req, t);
     }
   });
   return out;
 }
-function accumulate(out, value, req, t) {
+function accumulate2(out, value, req, t) {
   const data = t.data;
   const dims = t.dims;
   const size = dims[req.axis];
@@ -27877,9 +28909,9 @@ var matmul = (n2, cx) => {
     return [{ ...xa, axis: aligned(xa, ra), rank: outRank }];
   }
   const [l, r, other] = xa ? [xa, ra, n2.inputs[1]] : [xb, rb, n2.inputs[0]];
-  const os5 = cx.shape(other);
-  const j = aligned(l, r) - (outRank - (os5?.length ?? 0));
-  if (!os5 || j >= 0 && os5[j] !== 1) return poisonAll(n2, cx, "the other operand has the channel axis but is not traced");
+  const os6 = cx.shape(other);
+  const j = aligned(l, r) - (outRank - (os6?.length ?? 0));
+  if (!os6 || j >= 0 && os6[j] !== 1) return poisonAll(n2, cx, "the other operand has the channel axis but is not traced");
   return [{ ...l, axis: aligned(l, r), rank: outRank }];
 };
 function broadcast(inputs) {
@@ -29486,15 +30518,15 @@ function reductionView(node, t) {
 }
 function applyNM(d, v, n2, m, xNorm) {
   let zeroed = 0;
-  const score2 = new Float64Array(m);
+  const score = new Float64Array(m);
   const order = Array.from({ length: m }, (_, i2) => i2);
   for (let o = 0; o < v.outputs; o++) {
     for (let r0 = 0; r0 < v.k; r0 += m) {
       for (let j = 0; j < m; j++) {
         const w = Math.abs(d[o * v.oStride + (r0 + j) * v.rStride]);
-        score2[j] = xNorm ? w * (xNorm[v.inChannel(r0 + j)] ?? 1) : w;
+        score[j] = xNorm ? w * (xNorm[v.inChannel(r0 + j)] ?? 1) : w;
       }
-      order.sort((a, b) => score2[b] - score2[a] || a - b);
+      order.sort((a, b) => score[b] - score[a] || a - b);
       for (let j = n2; j < m; j++) {
         const idx = o * v.oStride + (r0 + order[j]) * v.rStride;
         if (d[idx] !== 0) zeroed++;
@@ -31030,13 +32062,13 @@ async function rankQuantSensitivity(floatModel, quantModel, ctx) {
     await float.close();
     throw err2;
   }
-  const fs15 = float.session;
+  const fs17 = float.session;
   const qs = quant.session;
   const signal = /* @__PURE__ */ new Map();
   const noise = /* @__PURE__ */ new Map();
   try {
     for (const batch of batches) {
-      const a = await fs15.run(batch, tensors);
+      const a = await fs17.run(batch, tensors);
       const b = await qs.run(batch, tensors);
       for (const t of tensors) {
         const x2 = a[t]?.data;
@@ -31528,7 +32560,7 @@ var fmt4 = (x2) => (Math.round(x2 * 100) / 100).toString();
 var round62 = (x2) => Math.round(x2 * 1e6) / 1e6;
 
 // src/report/build.ts
-import * as path9 from "node:path";
+import * as path10 from "node:path";
 
 // src/report/types.ts
 var REPORT_SCHEMA_VERSION = 1;
@@ -31544,6 +32576,7 @@ function buildReport(input) {
     configPath: input.configPath,
     models: { ...input.models },
     gatedMetric: d.gatedMetric,
+    ...input.gatedMeaning && { gatedMeaning: input.gatedMeaning },
     reference: d.reference,
     metrics: d.metrics,
     latency: d.latency,
@@ -31601,7 +32634,7 @@ function guessKind(err2, where) {
   if (!(err2 instanceof InputError)) return "internal";
   if (err2.subject) return err2.subject;
   const file = (where ?? "").split("#")[0];
-  const ext = path9.extname(file).toLowerCase();
+  const ext = path10.extname(file).toLowerCase();
   if (ext === ".onnx") return "model";
   if (ext === ".yml" || ext === ".yaml" || file === "") return "config";
   return "data";
@@ -31731,6 +32764,7 @@ function renderMarkdown(report, options = {}) {
   const maxRows = options.maxRows ?? 50;
   const out = [];
   out.push(`### ${VERDICT_HEAD[report.verdict]}`, "", `**${escapeText(report.reason, 1e3)}**`, "");
+  if (report.gatedMeaning) out.push(`<sub>${escapeText(report.gatedMeaning, 500)}</sub>`, "");
   if (report.error) out.push(...errorSection(report));
   if (report.metrics.length > 0) out.push(...metricTable(report), "");
   if (report.latency.length > 0) out.push(...latencyTable(report.latency), "");
@@ -31916,8 +32950,8 @@ function count(n2) {
 }
 
 // src/report/validate.ts
-import * as fs12 from "node:fs";
-import * as path10 from "node:path";
+import * as fs13 from "node:fs";
+import * as path11 from "node:path";
 
 // schemas/report.schema.json
 var report_schema_default = {
@@ -31941,6 +32975,7 @@ var report_schema_default = {
       properties: { original: { $ref: "#/definitions/text" }, candidate: { $ref: "#/definitions/text" } }
     },
     gatedMetric: { $ref: "#/definitions/shortText" },
+    gatedMeaning: { $ref: "#/definitions/text" },
     reference: { enum: ["frozen-baseline", "original-model"] },
     prModelChanged: { type: "boolean" },
     metrics: { type: "array", maxItems: 64, items: { $ref: "#/definitions/metricRow" } },
@@ -32226,8 +33261,8 @@ It must be the report.json written by prune-gate (mode: run or measure) of the s
 function readReport(fileOrDir) {
   let file = fileOrDir;
   try {
-    if (fs12.statSync(file).isDirectory()) file = path10.join(file, "report.json");
-    const size = fs12.statSync(file).size;
+    if (fs13.statSync(file).isDirectory()) file = path11.join(file, "report.json");
+    const size = fs13.statSync(file).size;
     if (size > MAX_REPORT_BYTES) throw new InputError(`${file} is ${size} bytes, too large for a prune-gate report.`, file);
   } catch (err2) {
     if (err2 instanceof InputError) throw err2;
@@ -32235,15 +33270,15 @@ function readReport(fileOrDir) {
   }
   let data;
   try {
-    data = JSON.parse(fs12.readFileSync(file, "utf8"));
+    data = JSON.parse(fs13.readFileSync(file, "utf8"));
   } catch (err2) {
     throw new InputError(`${file} is not valid JSON (${err2.message}).`, file);
   }
   return validateReport(data, file);
 }
 function writeReportFiles(outDir, report, markdown) {
-  const reportPath = path10.join(outDir, "report.json");
-  const markdownPath = path10.join(outDir, "report.md");
+  const reportPath = path11.join(outDir, "report.json");
+  const markdownPath = path11.join(outDir, "report.md");
   const json = JSON.stringify(report, null, 2) + "\n";
   const problems = reportProblems(JSON.parse(json));
   if (problems.length > 0) throw new Error(`internal: the report does not match schemas/report.schema.json:
@@ -32258,7 +33293,7 @@ function buildJudge(setup) {
   const refValue = valueOf(setup.reference, setup.metric);
   const sign = higherIsBetter(setup.metric) ? 1 : -1;
   const judge2 = async (model) => {
-    const { result } = await evaluateModel(encodeModel(model), setup.dataset, { ...setup.evaluate, reference: setup.referenceOutputs, label: "candidate" });
+    const { result } = await evaluateModel(encodeModel(model), setup.dataset, { ...setup.evaluate, label: "candidate" });
     const metric = valueOf(result, setup.metric);
     const drift = sign * (refValue - metric);
     return { metric, drift, interval: driftInterval(setup.metric, sign, setup.reference, result, setup.seed) };
@@ -32294,8 +33329,8 @@ function driftInterval(metric, sign, reference, candidate, seed) {
 
 // src/config/load.ts
 var import_yaml = __toESM(require_dist(), 1);
-import * as fs13 from "node:fs";
-import * as path11 from "node:path";
+import * as fs14 from "node:fs";
+import * as path12 from "node:path";
 
 // schemas/config.schema.json
 var config_schema_default = {
@@ -32309,6 +33344,20 @@ var config_schema_default = {
     model: { type: "string", minLength: 1, description: "The committed ONNX model, relative to the config file." },
     baseline: { type: "string", minLength: 1, description: "The frozen baseline written by `prune-gate baseline`." },
     task: { enum: ["classification", "regression", "fidelity"] },
+    "reference-model": { type: "string", minLength: 1, description: "Fidelity with a frozen baseline whose outputs were too big to store beside it: the frozen model file, whose outputs are recomputed as the reference (its sha256 must be the baseline's)." },
+    outputs: {
+      type: "object",
+      additionalProperties: {
+        type: "object",
+        additionalProperties: false,
+        properties: {
+          metrics: { type: "array", uniqueItems: true, items: { $ref: "#/definitions/metricName" }, description: "Fidelity metrics of this output, reported as <metric>:<output> (default: chosen from the output's shape)." },
+          threshold: { type: "number", description: "Decision threshold of a single-value output or a probability map (agreement, mask-iou); default 0.5." },
+          "class-axis": { type: "integer", description: "Axis of one sample's values that holds the classes (negative counts from the end); default the last, or 0 for maps [C, H, W]." }
+        }
+      },
+      description: "Fidelity: per model output, which metrics and how to read it."
+    },
     seed: { type: "integer", minimum: 0, description: "Seed for bootstrap, noise and sampling (default 0)." },
     data: {
       type: "object",
@@ -32317,15 +33366,25 @@ var config_schema_default = {
         eval: { $ref: "#/definitions/dataSource" },
         calibration: { $ref: "#/definitions/dataSource" },
         "batch-size": { type: "integer", minimum: 1 },
-        "noise-sigma": { type: "number", minimum: 0, description: "Standard deviation of seeded Gaussian input noise for the robustness metrics." }
+        "noise-sigma": { type: "number", minimum: 0, description: "Standard deviation of seeded Gaussian input noise for the robustness metrics." },
+        "batch-axis": {
+          type: "object",
+          additionalProperties: { oneOf: [{ type: "integer", minimum: 0 }, { const: "none" }] },
+          description: "Model input name -> the model axis its samples stack along (the data file holds samples along its first axis), or 'none' when the file holds the whole input, the same for every run (a sample rate). Default: where the model's batch dimension stands."
+        },
+        carry: {
+          type: "object",
+          additionalProperties: { type: "string", minLength: 1 },
+          description: "Recurrent state: model input name -> the output of the previous run that feeds it (Silero VAD: { h: hn, c: cn }). Samples then run one at a time, in order; the state starts at zeros unless the data gives it."
+        }
       }
     },
     metrics: {
       type: "array",
       minItems: 1,
       uniqueItems: true,
-      items: { $ref: "#/definitions/metricName" },
-      description: "The first one is the gated metric."
+      items: { $ref: "#/definitions/metricRef" },
+      description: "The first one is the gated metric. `<metric>:<output>` names a metric of one output of a multi-output model (fidelity)."
     },
     bench: {
       type: "object",
@@ -32354,7 +33413,7 @@ var config_schema_default = {
         relative: { type: "boolean", description: "Read accuracy-drop as percent of the baseline value instead of points." },
         metrics: {
           type: "object",
-          propertyNames: { $ref: "#/definitions/metricName" },
+          propertyNames: { $ref: "#/definitions/metricRef" },
           additionalProperties: { $ref: "#/definitions/metricRule" }
         }
       }
@@ -32379,7 +33438,13 @@ var config_schema_default = {
       ]
     },
     metricName: {
-      enum: ["accuracy", "top1", "top2", "top3", "top5", "top10", "f1", "worst-class-accuracy", "mae", "rmse", "agreement", "cosine", "sqnr", "max-abs-error"]
+      enum: ["accuracy", "top1", "top2", "top3", "top5", "top10", "f1", "worst-class-accuracy", "mae", "rmse", "agreement", "exact-match", "mask-iou", "cosine", "sqnr", "max-abs-error"]
+    },
+    metricRef: {
+      anyOf: [
+        { $ref: "#/definitions/metricName" },
+        { type: "string", pattern: "^(accuracy|top1|top2|top3|top5|top10|f1|worst-class-accuracy|mae|rmse|agreement|exact-match|mask-iou|cosine|sqnr|max-abs-error):.+$" }
+      ]
     },
     metricRule: {
       type: "object",
@@ -32471,6 +33536,10 @@ function validateConfigObject(obj) {
   validator3 ??= compileSchema(loadConfigSchema());
   return schemaProblems(validator3, obj, { special: configWording });
 }
+function metricNames() {
+  const defs = config_schema_default.definitions;
+  return defs.metricName.enum.join(", ");
+}
 function configWording(e, at) {
   switch (e.keyword) {
     case "minProperties":
@@ -32484,6 +33553,9 @@ function configWording(e, at) {
       if (e.instancePath.endsWith("/inputs")) {
         return `${at} must be a map of input name -> .npy file, or one path to an .npz, a .jsonl or a test_data_set folder (got ${got(e.data)})`;
       }
+      return void 0;
+    case "anyOf":
+      if (/^\/metrics\/\d+$/.test(e.instancePath)) return `${at} must be a metric name (${metricNames()}) or <metric>:<output> (got ${got(e.data)})`;
       return void 0;
     case "propertyNames":
       return `${at}: key '${String(e.params.propertyName)}' is not a metric name`;
@@ -32503,7 +33575,7 @@ function loadConfig(file) {
   const label = file;
   let text;
   try {
-    text = fs13.readFileSync(file, "utf8");
+    text = fs14.readFileSync(file, "utf8");
   } catch (err2) {
     const code = err2.code;
     if (code === "ENOENT") throw new InputError(`${label}: no such config file`, label);
@@ -32524,7 +33596,7 @@ function loadConfig(file) {
     throw new InputError(`${label}: YAML error: ${err2.message.split("\n")[0]}`, label);
   }
   if (obj === null || obj === void 0) throw new InputError(`${label}: the config file is empty; it needs at least 'model: <file>.onnx'`, label);
-  return configFromObject(obj, path11.dirname(path11.resolve(file)), label);
+  return configFromObject(obj, path12.dirname(path12.resolve(file)), label);
 }
 function configFromObject(obj, baseDir, label = "<config>") {
   if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
@@ -32534,13 +33606,13 @@ function configFromObject(obj, baseDir, label = "<config>") {
   const raw = obj;
   if (!problems.length) problems.push(...crossFieldProblems(raw));
   if (problems.length) throw new InputError(`${label}: ${printable(problems.join("; "))}`, label);
-  const resolve6 = (p) => path11.resolve(baseDir, p);
+  const resolve6 = (p) => path12.resolve(baseDir, p);
   const mustExist = (pointer, p, what, kind = "file") => {
     const abs = resolve6(p);
     const fail = (why) => new InputError(`${label}: ${printable(`${pointer}: ${what} '${p}' ${why}`)}`, `${label}#${pointer}`, "config");
     let stat;
     try {
-      stat = fs13.statSync(abs);
+      stat = fs14.statSync(abs);
     } catch {
       throw fail(`does not exist (looked for ${abs})`);
     }
@@ -32566,8 +33638,17 @@ function configFromObject(obj, baseDir, label = "<config>") {
   const metrics = raw.metrics ?? [...TASKS[task].defaultMetrics];
   const ofTask = metricsOfTask(task).map((m) => m.name);
   metrics.forEach((m, i2) => {
-    if (!ofTask.includes(m)) throw new InputError(`${label}: /metrics/${i2}: '${m}' is not a ${task} metric; with task '${task}' use ${ofTask.join(", ")}`, label);
+    const [base, output] = m.split(/:(.*)/s);
+    if (!ofTask.includes(base)) throw new InputError(`${label}: /metrics/${i2}: '${m}' is not a ${task} metric; with task '${task}' use ${ofTask.join(", ")}`, label);
+    if (output !== void 0 && task !== "fidelity") throw new InputError(`${label}: /metrics/${i2}: '${m}' names an output; per-output metrics are for task 'fidelity' (task is '${task}')`, label);
   });
+  const outputs = Object.fromEntries(Object.entries(raw.outputs ?? {}).map(([k, v]) => [k, camelKeys(v)]));
+  if (Object.keys(outputs).length && task !== "fidelity") throw new InputError(`${label}: /outputs applies to task 'fidelity' (task is '${task}')`, label);
+  for (const [name, o] of Object.entries(outputs)) {
+    (o.metrics ?? []).forEach((m, i2) => {
+      if (!ofTask.includes(m)) throw new InputError(`${label}: /outputs/${pointerToken(name)}/metrics/${i2}: '${m}' is not a fidelity metric; use ${ofTask.join(", ")}`, label);
+    });
+  }
   const bench = raw.bench ?? {};
   const gate = raw.gate ?? {};
   const budget = raw.budget ?? {};
@@ -32582,9 +33663,14 @@ function configFromObject(obj, baseDir, label = "<config>") {
       eval: evalSource,
       calibration,
       batchSize: data["batch-size"] ?? CONFIG_DEFAULTS.batchSize,
-      noiseSigma: data["noise-sigma"]
+      noiseSigma: data["noise-sigma"],
+      batchAxes: data["batch-axis"] ?? {},
+      carry: data.carry ?? {}
     },
     metrics,
+    metricsFromShapes: raw.metrics === void 0 && task === "fidelity",
+    outputs,
+    referenceModel: typeof raw["reference-model"] === "string" ? mustExist("/reference-model", raw["reference-model"], "reference model") : void 0,
     bench: {
       batchSizes: bench["batch-sizes"] ?? CONFIG_DEFAULTS.bench.batchSizes,
       timeBudgetMs: bench["time-budget"] !== void 0 ? parseDuration(bench["time-budget"], `${label}: /bench/time-budget`) : CONFIG_DEFAULTS.bench.timeBudgetMs,
@@ -32661,26 +33747,68 @@ async function prepare(configPath, overrides = {}) {
   const model = loadModel(config.model);
   const session = await ModelSession.create(config.model);
   const modelInputs = session.inputs;
+  const modelOutputs = session.outputs;
   await session.release();
   if (!config.data.eval) {
     throw new InputError(`${config.file}: /data/eval is missing: the gate needs data to measure accuracy (data.eval.inputs, and data.eval.labels unless task is fidelity)`, `${config.file}#/data/eval`, "config");
   }
+  refuseNonTensors(modelInputs, modelOutputs, config.model);
+  if (config.task === "fidelity") resolveFidelityMetrics(config, modelInputs, modelOutputs);
+  checkGatedRule(config);
   checkInputNames(config, "eval", modelInputs);
-  const evalSet = loadDataset(config.data.eval).forModel(modelInputs, config.model);
+  const layout = { batchAxes: config.data.batchAxes, carry: config.data.carry };
+  const constants = Object.entries(config.data.batchAxes).filter(([, a]) => a === "none").map(([name]) => name);
+  const evalSet = loadDataset(config.data.eval, { constants }).forModel(modelInputs, config.model, layout);
   if (config.task !== "fidelity" && !evalSet.labels) {
     throw new InputError(`${config.file}: /data/eval/labels: task '${config.task}' needs labels and ${describe2(config.data.eval.inputs)} holds none; add data.eval.labels or use task: fidelity`, `${config.file}#/data/eval/labels`, "config");
   }
   const notes = [...evalSet.notes];
+  const evaluate = { task: config.task, batchSize: config.data.batchSize, outputs: outputParams(config), layout };
+  if (overrides.calibration === false) return { config, model, modelInputs, modelOutputs, evalSet, calibration: [], evaluate, notes };
   let calibSet;
   if (config.data.calibration) {
     checkInputNames(config, "calibration", modelInputs);
-    calibSet = loadDataset(config.data.calibration).forModel(modelInputs, config.model);
+    calibSet = loadDataset(config.data.calibration, { constants }).forModel(modelInputs, config.model, layout);
   } else {
     calibSet = evalSet.slice(0, Math.min(evalSet.count, FALLBACK_CALIBRATION_SAMPLES));
     notes.push("No calibration set configured: calibration used the first evaluation samples, so the evaluation is not independent of it.");
   }
-  const calibration = [...calibSet.batches(Math.min(CALIBRATION_BATCH, config.data.batchSize))];
-  return { config, model, modelInputs, evalSet, calibration, notes };
+  const calibrationBatch = Math.min(CALIBRATION_BATCH, config.data.batchSize);
+  const calibration = calibSet.carry ? await feedsAsRun(config.model, calibSet, { batchSize: calibrationBatch, limit: FALLBACK_CALIBRATION_SAMPLES, label: config.model }) : [...calibSet.batches(calibrationBatch)];
+  return { config, model, modelInputs, modelOutputs, evalSet, calibration, evaluate, notes };
+}
+function outputParams(config) {
+  return Object.fromEntries(Object.entries(config.outputs).map(([name, o]) => [name, { threshold: o.threshold, classAxis: o.classAxis }]));
+}
+function resolveFidelityMetrics(config, inputs, outputs) {
+  const names = outputs.map((o) => o.name);
+  const primary = names[0];
+  const qualify = (metric, output) => output === primary ? metric : `${metric}:${output}`;
+  const unknown = (output, at) => new InputError(`${config.file}: ${printable(`${at}: the model has no output '${output}'`)}; ${config.model} has ${names.map((n2) => `'${n2}'`).join(", ")}`, `${config.file}#${at}`, "config");
+  const listed = config.metrics.map((m, i2) => {
+    const k = m.indexOf(":");
+    if (k < 0) return m;
+    const output = m.slice(k + 1);
+    if (!names.includes(output)) throw unknown(output, `/metrics/${i2}`);
+    return qualify(m.slice(0, k), output);
+  });
+  for (const name of Object.keys(config.outputs)) if (!names.includes(name)) throw unknown(name, `/outputs/${pointerToken(name)}`);
+  const symbol = batchSymbol(inputs);
+  const defaults = (o) => {
+    const axis = inferBatchAxis(o, symbol);
+    return fidelityDefaults(o.shape.filter((_, k) => k !== axis));
+  };
+  const chosen = config.metricsFromShapes ? outputs.flatMap((o, i2) => (i2 === 0 ? defaults(o) : ["cosine"]).map((m) => qualify(m, o.name))) : listed;
+  const perOutput = Object.entries(config.outputs).flatMap(([name, o]) => (o.metrics ?? []).map((m) => qualify(m, name)));
+  config.metrics = [.../* @__PURE__ */ new Set([...chosen, ...perOutput])];
+}
+function checkGatedRule(config) {
+  const gated = config.metrics[0];
+  const def = metricDef(gated);
+  const own = Object.keys(config.gate.metrics).some((k) => canonicalMetric(k) === canonicalMetric(gated));
+  if (def && !own && def.defaultRule(config.gate.accuracyDrop) === void 0) {
+    throw new InputError(`${config.file}: /metrics/0: '${gated}' is gated but has no default limit (its unit is the output's own); set gate.metrics.${gated}.max, the largest difference you accept`, `${config.file}#/metrics/0`, "config");
+  }
 }
 function describe2(inputs) {
   return typeof inputs === "string" ? inputs : "the data";
@@ -32698,10 +33826,82 @@ function checkInputNames(config, key, modelInputs) {
       throw new InputError(`${config.file}: ${printable(`${at}: the model has no input '${name}'`)}; ${config.model} has ${list}`, `${config.file}#${at}`, "config");
     }
   }
-  const missing = wanted.filter((n2) => !names.includes(n2));
+  const missing = wanted.filter((n2) => !names.includes(n2) && !(n2 in config.data.carry));
   if (missing.length) {
     throw new InputError(`${config.file}: /data/${key}/inputs: no data for the model input${missing.length > 1 ? "s" : ""} ${missing.map((n2) => `'${n2}'`).join(", ")}; ${config.model} has ${list}`, `${config.file}#/data/${key}/inputs`, "config");
   }
+}
+
+// src/pipeline/reference.ts
+import * as crypto2 from "node:crypto";
+import * as fs15 from "node:fs";
+import * as path13 from "node:path";
+var STORED_OUTPUTS_LIMIT_BYTES = 64 * 1024 * 1024;
+async function fidelityReference(p, baseline) {
+  const { config } = p;
+  if (p.evalSet.hasExpectedOutputs) return { kind: "expected", note: "Fidelity reference: the expected outputs that came with the data (test_data_set output files)." };
+  if (!baseline) return { kind: "original", store: new OutputStore(config.model), note: `Fidelity reference: the original model's outputs (${path13.basename(config.model)}).` };
+  const record = baseline.data.referenceOutputs;
+  if (record?.stored) {
+    return { kind: "frozen", store: loadReferenceOutputs(record, baseline.file), note: `Fidelity reference: the frozen baseline's stored outputs (${record.file}).` };
+  }
+  const frozenModel = sha256File(config.model) === baseline.data.modelSha256 ? config.model : config.referenceModel;
+  if (!frozenModel) {
+    throw new InputError(
+      `${baseline.file}: the frozen baseline's reference outputs are not stored beside it (${record?.reason ?? "it was frozen without them"}) and the PR's model differs from the frozen one, so they cannot be recomputed from it; set 'reference-model:' to the frozen model file, or refreeze the baseline`,
+      baseline.file,
+      "baseline"
+    );
+  }
+  if (frozenModel !== config.model && sha256File(frozenModel) !== baseline.data.modelSha256) {
+    throw new InputError(`${frozenModel}: reference-model is not the model the baseline was frozen from (sha256 differs from ${baseline.file}'s modelSha256)`, frozenModel, "config");
+  }
+  const { outputs } = await runModel(frozenModel, p.evalSet, { ...p.evaluate, label: frozenModel });
+  return { kind: "frozen", store: outputs, note: `Fidelity reference: the frozen model's outputs, recomputed from ${path13.basename(frozenModel)} (${record?.reason ?? "not stored with the baseline"}).` };
+}
+function storeReferenceOutputs(store, baselineFile) {
+  const samples = store.count(store.names[0]);
+  const outputs = store.names.map((name, k) => ({ name, entry: `output_${k}`, shape: store.shapeOf(name) }));
+  const varying = outputs.find((o) => !o.shape);
+  const bytes2 = outputs.reduce((a, o) => a + 4 * store.count(o.name) * (o.shape ?? []).reduce((x2, y) => x2 * y, 1), 0);
+  const notStored = (reason) => ({ stored: false, bytes: bytes2, samples, outputs: [], reason });
+  if (varying) return notStored(`output '${varying.name}' changes shape between runs`);
+  if (bytes2 > STORED_OUTPUTS_LIMIT_BYTES) return notStored(`${(bytes2 / 1024 / 1024).toFixed(1)} MiB of outputs, over the ${STORED_OUTPUTS_LIMIT_BYTES / 1024 / 1024} MiB stored beside a baseline`);
+  const blocks = outputs.map((o) => ({ ...o, block: store.readAll(o.name) }));
+  const file = referenceFile(baselineFile);
+  const zip = zipSync(Object.fromEntries(blocks.map((b) => [`${b.entry}.npy`, encodeNpy("float32", [b.block.n, ...b.block.shape], b.block.values)])), { level: 6 });
+  writeFileAtomic(file, zip);
+  return {
+    stored: true,
+    file: path13.basename(file),
+    sha256: crypto2.createHash("sha256").update(zip).digest("hex"),
+    bytes: bytes2,
+    samples,
+    outputs: blocks.map((b) => ({ name: b.name, entry: b.entry, shape: b.block.shape }))
+  };
+}
+function referenceFile(baselineFile) {
+  return path13.join(path13.dirname(baselineFile), `${path13.basename(baselineFile, path13.extname(baselineFile))}.outputs.npz`);
+}
+function loadReferenceOutputs(record, baselineFile) {
+  const file = path13.join(path13.dirname(baselineFile), record.file);
+  let bytes2;
+  try {
+    bytes2 = fs15.readFileSync(file);
+  } catch {
+    throw new InputError(`${file}: the frozen baseline's reference outputs are missing (${baselineFile} names it); commit it next to the baseline, or refreeze with \`prune-gate baseline\``, file, "baseline");
+  }
+  if (crypto2.createHash("sha256").update(bytes2).digest("hex") !== record.sha256) {
+    throw new InputError(`${file}: does not match the sha256 in ${baselineFile}; it was changed after the baseline was frozen: refreeze with \`prune-gate baseline\``, file, "baseline");
+  }
+  const raw = readNpz(file);
+  const store = new OutputStore(`the frozen baseline's outputs (${path13.basename(file)})`);
+  for (const o of record.outputs) {
+    const a = raw.inputs[o.entry];
+    if (!a) throw new InputError(`${file}: no entry ${o.entry}.npy for output '${o.name}'; refreeze the baseline`, file, "baseline");
+    store.append(o.name, { values: a.data, n: a.shape[0], shape: a.shape.slice(1) });
+  }
+  return store;
 }
 
 // package.json
@@ -32750,12 +33950,14 @@ var package_default = {
     "@tensorflow/tfjs-backend-wasm": "4.22.0",
     "@types/jest": "30.0.0",
     "@types/node": "20.19.25",
+    "dejavu-fonts-ttf": "2.37.3",
     esbuild: "0.28.2",
     eslint: "9.39.1",
     jest: "30.5.2",
     "jest-environment-node": "30.2.0",
     mnist: "1.1.0",
     "openwakeword-js": "0.1.27",
+    pureimage: "0.4.20",
     "ts-jest": "29.4.15",
     tsx: "4.23.15",
     typescript: "5.9.3",
@@ -32781,18 +33983,22 @@ async function runPipeline(options) {
       timings[name] = Math.round((performance.now() - t0) / 10) / 100;
     }
   };
+  let reference;
   try {
     const p = await timed("prepare", () => prepare(options.configPath));
     const { config } = p;
-    const modelPath = path12.join(options.outDir, "model.onnx");
+    const modelPath = path14.join(options.outDir, "model.onnx");
     refuseOverwrite(modelPath, config.model);
-    for (const name of ["model.onnx", "report.json", "report.md"]) fs14.rmSync(path12.join(options.outDir, name), { force: true });
+    for (const name of ["model.onnx", "report.json", "report.md"]) fs16.rmSync(path14.join(options.outDir, name), { force: true });
     const baseline = config.baseline ? readBaseline(config.baseline) : void 0;
-    const evaluate = { task: config.task, batchSize: config.data.batchSize };
+    const source = config.task === "fidelity" ? await fidelityReference(p, baseline && { data: baseline, file: config.baseline }) : void 0;
+    reference = source && source.kind !== "expected" ? source.store : void 0;
+    const evaluate = { ...p.evaluate, reference };
+    const originalOptions = source?.kind === "original" ? { ...p.evaluate, reference: "self", keep: source.store } : evaluate;
     log(`evaluating ${config.model} on ${p.evalSet.count} samples`);
-    const original = await timed("evaluate-original", () => evaluateModel(config.model, p.evalSet, { ...evaluate, keepOutputs: true, label: config.model }));
+    const original = await timed("evaluate-original", () => evaluateModel(config.model, p.evalSet, { ...originalOptions, label: config.model }));
     let recipe = config.recipe;
-    const notes = [...p.notes, ...original.notes];
+    const notes = [...p.notes, ...original.notes, ...source ? [source.note] : []];
     const { traits, cost } = await modelTraits(p.model);
     if (!recipe) {
       recipe = defaultRecipe(traits);
@@ -32807,7 +34013,6 @@ async function runPipeline(options) {
       metric: config.metrics[0],
       evaluate,
       reference: original.result,
-      referenceOutputs: config.task === "fidelity" ? original.outputs : void 0,
       seed: config.seed,
       latency: { batchSize: loopBatch, timeBudgetMs: LOOP_BENCH_MS, threads: config.bench.threads, feeds: p.evalSet }
     });
@@ -32831,8 +34036,8 @@ async function runPipeline(options) {
     log(`wrote ${modelPath}`);
     const noise = config.data.noiseSigma ? { sigma: config.data.noiseSigma, seed: config.seed } : void 0;
     const [originalFinal, candidate] = await timed("evaluate", async () => [
-      noise ? (await evaluateModel(config.model, p.evalSet, { ...evaluate, noise, label: config.model })).result : original.result,
-      (await evaluateModel(modelPath, p.evalSet, { ...evaluate, noise, label: modelPath, reference: config.task === "fidelity" ? original.outputs : void 0 })).result
+      noise ? (await evaluateModel(config.model, p.evalSet, { ...originalOptions, keep: void 0, noise, label: config.model })).result : original.result,
+      (await evaluateModel(modelPath, p.evalSet, { ...evaluate, noise, label: modelPath })).result
     ]);
     log(`benchmarking original vs candidate (batch sizes ${config.bench.batchSizes.join(", ")})`);
     const bench = await timed(
@@ -32853,7 +34058,8 @@ async function runPipeline(options) {
       })
     );
     const latency = bench.batches.map((b) => b.comparison).filter((c) => c !== void 0);
-    const [memOriginal, memCandidate] = await timed("memory", async () => [await measureMemory(config.model, { batchSize: loopBatch }), await measureMemory(modelPath, { batchSize: loopBatch })]);
+    const memoryFeeds = feedsFor(p.modelInputs, config.model, loopBatch, { inputs: p.evalSet });
+    const [memOriginal, memCandidate] = await timed("memory", async () => [await measureMemory(config.model, { feeds: memoryFeeds }), await measureMemory(modelPath, { feeds: memoryFeeds })]);
     const profile = await timed("profile", () => profileModel(modelPath, { dataset: p.evalSet, batchSize: loopBatch, threads: config.bench.threads, label: modelPath }));
     const prModelChanged = baseline ? baseline.modelSha256 !== sha256File(config.model) : void 0;
     const decision = decideVerdict({
@@ -32869,6 +34075,7 @@ async function runPipeline(options) {
     const report = buildReport({
       toolVersion: TOOL_VERSION,
       configPath: config.file,
+      gatedMeaning: gatedMeaning(config.metrics[0]),
       models: { original: config.model, candidate: modelPath },
       decision,
       prModelChanged,
@@ -32892,17 +34099,24 @@ async function runPipeline(options) {
     const report = errorReport({ toolVersion: TOOL_VERSION, configPath: options.configPath, error: err2, timings });
     const written = writeReportFiles(options.outDir, report, renderMarkdown(report));
     return { report, ...written, exitCode: 2 };
+  } finally {
+    reference?.release();
   }
 }
 function refuseOverwrite(output, input) {
-  const resolvedOut = path12.resolve(output);
-  const same = fs14.existsSync(resolvedOut) ? fs14.realpathSync(resolvedOut) === fs14.realpathSync(input) : resolvedOut === path12.resolve(input);
+  const resolvedOut = path14.resolve(output);
+  const same = fs16.existsSync(resolvedOut) ? fs16.realpathSync(resolvedOut) === fs16.realpathSync(input) : resolvedOut === path14.resolve(input);
   if (same) throw new InputError(`--out would overwrite the model ${input}; choose another output folder`, input);
 }
 function stripExtras(m) {
   return { peakRssBytes: m.peakRssBytes, fileBytes: m.fileBytes, gzipBytes: m.gzipBytes, weightBytesByType: m.weightBytesByType };
 }
 var round2 = (x2) => Math.round(x2 * 100) / 100;
+function gatedMeaning(metric) {
+  const def = metricDef(metric);
+  const output = metric.includes(":") ? ` of output '${metric.slice(metric.indexOf(":") + 1)}'` : "";
+  return def ? `The gated metric, ${metric}, is ${def.meaning}${output}.` : `The gated metric is ${metric}.`;
+}
 
 export {
   __require,
@@ -32922,14 +34136,16 @@ export {
   readReport,
   writeReportFiles,
   package_default,
+  OutputStore,
+  evaluateModel,
+  evaluatePair,
   loadModel,
   saveModel,
   inspectModel,
   formatInspectReport,
   loadDataset,
-  evaluateModel,
-  evaluatePair,
   benchLatency,
+  feedsFor,
   measureMemory,
   writeBaseline,
   sha256File,
@@ -32946,6 +34162,7 @@ export {
   loadConfig,
   parseDuration,
   prepare,
+  storeReferenceOutputs,
   TOOL_VERSION,
   runPipeline
 };
