@@ -12,6 +12,8 @@ import { runPruneBench } from './prune.js';
 import { runPruneAccuracyBench } from './prune-accuracy.js';
 import { runQuantizeBench } from './quantize.js';
 import { runQuantizeAccuracyBench } from './quantize-accuracy.js';
+import { runZooSpeedBench } from './zoo-speed.js';
+import { runChannelBlockBench } from './channel-blocks.js';
 import { formatRows } from './table.js';
 import type { BenchRow } from './types.js';
 
@@ -23,6 +25,8 @@ const SUITES: Record<string, (log: (line: string) => void) => Promise<BenchRow[]
   'quantize-accuracy': runQuantizeAccuracyBench,
   example: runExampleBench,
   latency: runLatencyAABench,
+  zoo: runZooSpeedBench,
+  'zoo-blocks': runChannelBlockBench,
 };
 
 const args = process.argv.slice(2);

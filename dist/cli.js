@@ -29,15 +29,16 @@ import {
   parseDuration,
   prepare,
   probeShapes,
+  readReport,
+  replayDecisions,
   runPipeline,
-  runStep,
   saveModel,
   sha256File,
   stableHash,
   stageGoals,
   storeReferenceOutputs,
   writeBaseline
-} from "./chunks/chunk-Y7QP4QGN.js";
+} from "./chunks/chunk-XKYQDVUE.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({
@@ -3705,36 +3706,32 @@ async function optimizeOnly(options) {
     throw new InputError(`--out ${options.out} is the input model; the input is never overwritten`, options.out);
   }
   const { traits, cost } = await modelTraits(p.model);
+  const report = options.replay ? readReport(options.replay) : void 0;
+  if (report && !report.decisions) throw new InputError(`${options.replay}: holds no decisions to replay (it is from a run that did not optimize, or from an older prune-gate)`, options.replay);
   const recipe = config.recipe ?? defaultRecipe(traits);
-  const nodeCostShare = flopShares(cost);
+  const decisions = report?.decisions ?? recipe.flatMap((stage, stageIndex) => stageGoals(stage).map((goal, k, goals) => ({ stageIndex, stage, goal, reached: k ? goals[k - 1] : 0 })));
   const ctx = { calibration: p.calibration, seed: config.seed, log: options.log };
-  let model = p.model;
-  const summaries = [];
-  for (const stage of recipe) {
-    let reached = 0;
-    let stageUnits;
-    for (const goal of stageGoals(stage)) {
-      const result = await runStep(model, stage, { goal, reached, nodeCostShare, stageUnits }, ctx);
-      stageUnits ??= result.unitsBefore;
-      model = result.model;
-      summaries.push(result.summary);
-      reached = goal;
-    }
-  }
+  const { model, summaries } = await replayDecisions(p.model, decisions, ctx, flopShares(cost));
   saveModel(model, out);
-  return { summaries, recipe: recipe.map(describeStage), out };
+  const sha256 = sha256File(out);
+  const stages = report ? [...new Map(decisions.map((d) => [d.stageIndex, d.stage])).values()] : recipe;
+  return { summaries, recipe: stages.map(describeStage), out, sha256, ...report?.models.candidateSha256 && { replayMatches: report.models.candidateSha256 === sha256 } };
 }
 
 // src/cli/optimize.ts
 function registerOptimizeCommand(program2) {
-  program2.command("optimize").description("Apply the recipe's passes as written (no validation loop) and save the model; prints what each pass changed and skipped.").option("-m, --model <file>", "input model (default: the config's `model:`)").option("-c, --config <file>", "configuration file (recipe and calibration data)", "prune-gate.yml").requiredOption("-o, --out <file>", "output model file").option("--json", "print the pass summaries as JSON", false).action(
+  program2.command("optimize").description("Apply the recipe's passes as written (no validation loop) and save the model; prints what each pass changed and skipped.").option("-m, --model <file>", "input model (default: the config's `model:`)").option("-c, --config <file>", "configuration file (recipe and calibration data)", "prune-gate.yml").requiredOption("-o, --out <file>", "output model file").option("--replay <report.json>", "apply the decisions a `run` recorded (no measurement) and rebuild its candidate byte for byte").option("--json", "print the pass summaries as JSON", false).action(
     runAction(async (opts) => {
-      const result = await optimizeOnly({ configPath: opts.config, model: opts.model, out: opts.out, log: (m) => process.stderr.write(`prune-gate: ${m}
+      const result = await optimizeOnly({ configPath: opts.config, model: opts.model, out: opts.out, replay: opts.replay, log: (m) => process.stderr.write(`prune-gate: ${m}
 `) });
       if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}
 `);
-      else process.stdout.write(`${formatSummaries(result.recipe, result.summaries)}wrote ${result.out}
+      else {
+        const check = result.replayMatches === void 0 ? "" : result.replayMatches ? " (sha256 matches the report's candidate)" : " (sha256 DIFFERS from the report's candidate: another config, data or prune-gate version?)";
+        process.stdout.write(`${formatSummaries(result.recipe, result.summaries)}wrote ${result.out}, sha256 ${result.sha256}${check}
 `);
+      }
+      if (result.replayMatches === false) process.exitCode = 1;
     })
   );
 }

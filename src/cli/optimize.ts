@@ -11,12 +11,17 @@ export function registerOptimizeCommand(program: Command): void {
     .option('-m, --model <file>', "input model (default: the config's `model:`)")
     .option('-c, --config <file>', 'configuration file (recipe and calibration data)', 'prune-gate.yml')
     .requiredOption('-o, --out <file>', 'output model file')
+    .option('--replay <report.json>', "apply the decisions a `run` recorded (no measurement) and rebuild its candidate byte for byte")
     .option('--json', 'print the pass summaries as JSON', false)
     .action(
-      runAction(async (opts: { model?: string; config: string; out: string; json: boolean }) => {
-        const result = await optimizeOnly({ configPath: opts.config, model: opts.model, out: opts.out, log: (m) => process.stderr.write(`prune-gate: ${m}\n`) });
+      runAction(async (opts: { model?: string; config: string; out: string; replay?: string; json: boolean }) => {
+        const result = await optimizeOnly({ configPath: opts.config, model: opts.model, out: opts.out, replay: opts.replay, log: (m) => process.stderr.write(`prune-gate: ${m}\n`) });
         if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-        else process.stdout.write(`${formatSummaries(result.recipe, result.summaries)}wrote ${result.out}\n`);
+        else {
+          const check = result.replayMatches === undefined ? '' : result.replayMatches ? " (sha256 matches the report's candidate)" : " (sha256 DIFFERS from the report's candidate: another config, data or prune-gate version?)";
+          process.stdout.write(`${formatSummaries(result.recipe, result.summaries)}wrote ${result.out}, sha256 ${result.sha256}${check}\n`);
+        }
+        if (result.replayMatches === false) process.exitCode = 1;
       }),
     );
 }

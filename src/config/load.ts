@@ -148,6 +148,7 @@ export function configFromObject(obj: unknown, baseDir: string, label = '<config
     },
     recipe: Array.isArray(raw.recipe) ? (raw.recipe as Raw[]).map(toStage) : undefined,
     gate: toGate(gate),
+    objective: (raw.objective as 'latency' | 'size' | undefined) ?? 'latency',
     budget: {
       wallTimeMs: budget['wall-time'] !== undefined ? parseDuration(budget['wall-time'] as string | number, `${label}: /budget/wall-time`) : undefined,
       keep: (budget.keep as 'confident' | 'point' | undefined) ?? 'confident',

@@ -75,5 +75,7 @@ export interface Config {
   /** undefined: the default recipe chosen from the model's profile; []: no change. */
   recipe?: RecipeStage[];
   gate: GateConfig;
+  /** What the optimization is for: a faster model (latency, default; a slower candidate never ships) or a smaller file (size). */
+  objective: 'latency' | 'size';
   budget: { wallTimeMs?: number; keep: 'confident' | 'point' };
 }

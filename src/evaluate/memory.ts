@@ -77,12 +77,13 @@ export function ortModulePath(): string {
  */
 export async function measurePeakRss(model: string | Uint8Array, options: { batchSize?: number; threads?: number; timeoutMs?: number; label?: string; feeds?: Feeds } = {}): Promise<PeakRss> {
   let file = typeof model === 'string' ? model : '';
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-rss-'));
-  if (typeof model !== 'string') {
+  // A temporary folder only for what must be handed over as files (model bytes, feeds).
+  const tmp = typeof model !== 'string' || options.feeds ? fs.mkdtempSync(path.join(os.tmpdir(), 'pg-rss-')) : undefined;
+  if (tmp && typeof model !== 'string') {
     file = path.join(tmp, 'model.onnx');
     fs.writeFileSync(file, model);
   }
-  const feedsFile = options.feeds ? writeFeeds(options.feeds, path.join(tmp, 'feeds.bin')) : undefined;
+  const feedsFile = tmp && options.feeds ? writeFeeds(options.feeds, path.join(tmp, 'feeds.bin')) : undefined;
   const label = options.label ?? (typeof model === 'string' ? model : '<in-memory model>');
   try {
     const out = await new Promise<string>((resolve, reject) => {
@@ -106,7 +107,7 @@ export async function measurePeakRss(model: string | Uint8Array, options: { batc
     const r = JSON.parse(out) as { maxRssKb: number; runtimeRss: number; loadedRss: number };
     return { peakRssBytes: r.maxRssKb * 1024, runtimeRssBytes: r.runtimeRss, loadedRssBytes: r.loadedRss };
   } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
+    if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
   }
 }
 

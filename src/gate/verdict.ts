@@ -33,6 +33,10 @@ export interface GateInput {
   prModelChanged?: boolean;
   /** Seed for the bootstrap. */
   seed?: number;
+  /** latency (default): a candidate slower than the original is marked; size: allowed, and the verdict says so. */
+  objective?: 'latency' | 'size';
+  /** The optimizer found steps, but none made the model faster: the candidate is the original. */
+  candidateIsOriginal?: boolean;
   resamples?: number;
 }
 
@@ -71,7 +75,15 @@ export function decideVerdict(input: GateInput): GateDecision {
     throw new Error(`decideVerdict: the gated metric "${gatedMetric}" is missing from the evaluation results`);
   }
   const latency = input.latency.map((c) => latencyRow(c, input.rules.p95Ratio));
-  const { verdict, reason } = summarize(rows, latency, ref.label);
+  let { verdict, reason } = summarize(rows, latency, ref.label);
+  if (verdict === 'pass' && input.candidateIsOriginal) {
+    verdict = 'warn';
+    reason = sentence(`no optimization step made the model faster on this machine, so the candidate is the original model; ${lowerFirst(reason)}`);
+  }
+  const slower = latency.filter((l) => l.ratios.p95.value > 1);
+  if (verdict !== 'fail' && input.objective === 'size' && slower.length) {
+    reason = sentence(`${reason.replace(/\.$/, '')}; with objective size, the candidate is slower: ${slower.map((l) => `${fmt(l.ratios.p95.value)}× P95 at batch ${l.batchSize}`).join(', ')}`);
+  }
   return { verdict, reason, gatedMetric, reference: input.baseline ? 'frozen-baseline' : 'original-model', metrics: rows, latency };
 }
 
@@ -210,13 +222,20 @@ const UNIT_WORDS: Record<MetricUnit, string> = { points: ' points', dB: ' dB', f
 /** The limit's unit as an adjective ("the 2-point limit", "the 3 dB limit"). */
 const LIMIT_WORDS: Record<MetricUnit, string> = { points: '-point', dB: ' dB', fraction: '', 'label units': '', 'output units': '' };
 
-/** One batch size's latency row; with a goal, 'fail' only when the whole P95-ratio interval is above it. */
+/**
+ * One batch size's latency row. With a goal, 'fail' only when the whole P95-ratio interval is
+ * above it; without, a candidate slower than the original is marked (⚠️ above 1, ❌ when the whole
+ * interval is), which the verdict reports but does not fail on.
+ */
 export function latencyRow(c: LatencyComparison, goal: number | undefined): LatencyRow {
   const pick = (s: LatencyComparison['reference']) => ({ p50: s.p50, p95: s.p95, p99: s.p99 });
   const row: LatencyRow = { batchSize: c.batchSize, original: pick(c.reference), candidate: pick(c.candidate), ratios: c.ratios, status: 'info' };
-  if (goal === undefined) return row;
-  row.goal = goal;
   const r = c.ratios.p95;
+  if (goal === undefined) {
+    if (r.value > 1) row.status = r.interval.low > 1 ? 'fail' : 'warn';
+    return row;
+  }
+  row.goal = goal;
   row.status = r.interval.low > goal ? 'fail' : r.value > goal ? 'warn' : 'pass';
   return row;
 }
@@ -224,11 +243,11 @@ export function latencyRow(c: LatencyComparison, goal: number | undefined): Late
 function summarize(rows: MetricRow[], latency: LatencyRow[], refLabel: string): { verdict: GateDecision['verdict']; reason: string } {
   const failed = rows.find((r) => r.status === 'fail');
   if (failed) return { verdict: 'fail', reason: sentence(`${failed.explanation}, against ${refLabel}`) };
-  const slow = latency.find((l) => l.status === 'fail');
+  const slow = latency.find((l) => l.status === 'fail' && l.goal !== undefined);
   if (slow) return { verdict: 'fail', reason: sentence(`${latencyText(slow)}: the whole interval is above the ${num(slow.goal!)}× goal`) };
   const warned = rows.find((r) => r.status === 'warn');
   if (warned) return { verdict: 'warn', reason: sentence(warned.explanation!) };
-  const slowish = latency.find((l) => l.status === 'warn');
+  const slowish = latency.find((l) => l.status === 'warn' && l.goal !== undefined);
   if (slowish) return { verdict: 'warn', reason: sentence(`${latencyText(slowish)}, above the ${num(slowish.goal!)}× goal, but the interval includes it, so this may be noise`) };
   const gated = rows.find((r) => r.gated)!;
   const lat = latency.filter((l) => l.goal !== undefined);
@@ -239,6 +258,10 @@ function summarize(rows: MetricRow[], latency: LatencyRow[], refLabel: string): 
 function latencyText(l: LatencyRow): string {
   const r = l.ratios.p95;
   return `p95 latency at batch ${l.batchSize} is ${fmt(r.value)}× the reference (95 % CI ${fmt(r.interval.low)}–${fmt(r.interval.high)})`;
+}
+
+function lowerFirst(s: string): string {
+  return s.charAt(0).toLowerCase() + s.slice(1);
 }
 
 function sentence(s: string): string {

@@ -1,28 +1,32 @@
 /**
- * The optimization loop: measure -> cut -> repair -> validate, one scheduled step at a time,
- * rolling back any step that drifts past the budget and retrying it smaller, then moving on to
- * the next stage. Every step is recorded, kept or not.
+ * The optimization loop: measure -> cut -> repair -> validate, one scheduled step at a time, then
+ * the next stage. Every step is recorded, kept or not, and every kept step as a decision that
+ * rebuilds the model without measuring (loop/replay.ts).
  *
- * A step is kept when its drift is confidently inside the budget: the upper end of its paired 95 %
- * interval, not just the point estimate (keep: 'point' relaxes this). A step that is probably
- * fine but could be 2.7 points off on other data is not one a user wants shipped.
- *
- * Decisions depend on accuracy, which is deterministic (single-threaded ORT, fixed data, seeded
- * passes); latency only vetoes a step that is clearly slower (beyond a 10 % dead zone), so timing
- * noise does not change which steps are kept.
+ * A step is kept when two things hold:
+ * - its drift is confidently inside the budget: the upper end of its paired 95 % interval, not just
+ *   the point estimate (keep: 'point' relaxes this). A step that drifts too far is rolled back and
+ *   retried smaller;
+ * - for a step that can change latency, it is faster than the model before it, as measured on this
+ *   machine: the two interleaved, with the same statistics as the final comparison, and the 95 %
+ *   interval of the P95 ratio below 1 at some batch size and above 1 at none (NetAdapt's rule:
+ *   empirical latency, not FLOPs). A pruning step that is not confirmed faster is passed over for
+ *   the next, larger one; a quantization step is rolled back. With `objective: size` latency is
+ *   shown, not required.
+ * Timing decides, so the decisions are recorded: replaying them gives the same bytes.
  */
-import { changesLatency, describeStage, isScheduled, runStep, stageGoals, type StageOutcome } from '../stages/kinds.js';
+import { changesLatency, describeStage, isScheduled, runStep, type StageOutcome, stageGoals } from '../stages/kinds.js';
 import type { PruneParams, RecipeStage } from '../stages/types.js';
 import type { Interval } from '../evaluate/types.js';
 import { encodeModel, type Model } from '../onnx/index.js';
 import type { PassContext, PassSummary, Skipped } from '../passes/types.js';
-import type { StepRow } from './types.js';
+import type { StepDecision, StepLatency, StepRow } from './types.js';
 import { planSensitivity, stepLayerRatios, type SensitivityPlan } from './sensitivity-plan.js';
 
 export interface Judgement {
   /** The gated metric of the candidate. */
   metric: number;
-  /** Reference metric - candidate metric in points (positive = worse), for higher-is-better metrics. */
+  /** Reference metric - candidate metric in the metric's unit (positive = worse). */
   drift: number;
   interval?: Interval;
 }
@@ -30,16 +34,20 @@ export interface Judgement {
 /** How the loop measures candidates; the pipeline builds it from the evaluation engine. */
 export interface CandidateJudge {
   judge(model: Model): Promise<Judgement>;
-  /** Quick P95 (ms) at the loop's batch size; absent: latency is not measured during the loop. */
-  p95?(model: Model): Promise<number>;
+  /** `candidate` against `current`, interleaved: P95 ratio per batch size; absent: latency is not measured. */
+  compare?(current: Model, candidate: Model): Promise<StepLatency[]>;
 }
+
+/** What the optimization is for: a faster model (latency, default) or a smaller file (size). */
+export type Objective = 'latency' | 'size';
 
 export interface LoopOptions {
   recipe: RecipeStage[];
-  /** Drift allowed, in points. */
+  /** Drift allowed, in the gated metric's unit. */
   budget: number;
   /** Which end of the drift decides: the interval's upper bound (default) or the point estimate. */
   keep?: KeepRule;
+  objective?: Objective;
   ctx: PassContext;
   judge: CandidateJudge;
   /** Stop starting new steps after this many milliseconds. */
@@ -55,6 +63,8 @@ export type KeepRule = 'confident' | 'point';
 export interface LoopResult {
   model: Model;
   steps: StepRow[];
+  /** The kept steps, in order: what replay applies to rebuild `model`. */
+  decisions: StepDecision[];
   /** Summaries of the kept steps' passes, in order. */
   passes: PassSummary[];
   fallbackNodes: Skipped[];
@@ -66,16 +76,21 @@ export interface LoopResult {
 
 /** Steps smaller than this are not worth a retry. */
 const MIN_STEP = 0.025;
-/** A step whose P95 exceeds the previous one by more than this factor is rolled back. */
-const SLOWER_VETO = 1.1;
+
+/** Confirmed faster: the interval below 1 at some batch size, above 1 at none. */
+export function confirmedFaster(latency: StepLatency[]): boolean {
+  return latency.some((l) => l.interval.high < 1) && !latency.some((l) => l.interval.low > 1);
+}
 
 export async function optimize(model: Model, options: LoopOptions): Promise<LoopResult> {
   const started = Date.now();
   const { judge, budget, ctx } = options;
   const keepRule = options.keep ?? 'confident';
-  const driftText = (j: Judgement) => (keepRule === 'confident' && j.interval ? `${fmt(j.drift)} pt (95 % CI up to ${fmt(j.interval.high)})` : `${fmt(j.drift)} pt`);
+  const objective = options.objective ?? 'latency';
+  const driftText = (j: Judgement) => (keepRule === 'confident' && j.interval ? `${fmt(j.drift)} (95 % CI up to ${fmt(j.interval.high)})` : fmt(j.drift));
   const log = ctx.log ?? (() => {});
   const steps: StepRow[] = [];
+  const decisions: StepDecision[] = [];
   const passes: PassSummary[] = [];
   const fallbackNodes: Skipped[] = [];
   const notes: string[] = [];
@@ -83,19 +98,20 @@ export async function optimize(model: Model, options: LoopOptions): Promise<Loop
   let current = model;
   const start = await judge.judge(model);
   let currentJudgement = start;
-  let currentP95 = judge.p95 ? await judge.p95(model) : undefined;
   const outOfTime = () => options.wallTimeMs !== undefined && Date.now() - started > options.wallTimeMs;
 
   const record = (row: Omit<StepRow, 'index'>) => {
     steps.push({ index: steps.length + 1, ...row });
-    log(`step ${steps.length}: ${row.action}: ${row.kept ? 'kept' : 'rolled back'} (${row.reason})`);
+    log(`step ${steps.length}: ${row.action}: ${row.kept ? 'kept' : 'not kept'} (${row.reason})`);
   };
 
-  for (const stage of options.recipe) {
+  for (const [stageIndex, stage] of options.recipe.entries()) {
     const label = describeStage(stage);
     const shrinks = isScheduled(stage);
     let pending = stageGoals(stage);
     let reached = 0;
+    // The largest cut found accurate but not faster: a retry after a rollback must cut more than it.
+    let slowUpTo = 0;
     let retries = options.maxRetries ?? 2;
     let stageUnits: Record<string, number> | undefined;
     const plan = stage.stage === 'prune' && stage.prune.kind === 'structured' ? await scanSensitivity(stage.prune) : undefined;
@@ -108,10 +124,11 @@ export async function optimize(model: Model, options: LoopOptions): Promise<Loop
       const goal = pending[0];
       const action = shrinks && stage.stage === 'prune' ? `${stage.prune.kind} ${pct(goal)}` : label;
       const params = stageParams(stage, shrinks ? goal : undefined);
+      const layerRatios = stepLayerRatios(plan, goal);
 
       let outcome: StageOutcome;
       try {
-        outcome = await runStep(current, stage, { goal, reached, nodeCostShare: options.nodeCostShare, stageUnits, layerRatios: stepLayerRatios(plan, goal) }, ctx, {
+        outcome = await runStep(current, stage, { goal, reached, nodeCostShare: options.nodeCostShare, stageUnits, layerRatios }, ctx, {
           budget,
           drift: async (m) => (await judge.judge(m)).drift,
         });
@@ -126,17 +143,19 @@ export async function optimize(model: Model, options: LoopOptions): Promise<Loop
       stageUnits ??= outcome.unitsBefore;
       const judgement = await judge.judge(outcome.model);
       const sizeBytes = encodeModel(outcome.model).byteLength;
-      const p95 = judge.p95 && changesLatency(stage) ? await judge.p95(outcome.model) : undefined;
-      const base = { stage: stage.stage, action, params, metric: judgement.metric, drift: judgement.drift, driftInterval: judgement.interval, p95Ms: p95, sizeBytes };
-
       const decisive = keepRule === 'confident' && judgement.interval ? Math.max(judgement.drift, judgement.interval.high) : judgement.drift;
       const tooMuchDrift = decisive > budget;
-      const slower = p95 !== undefined && currentP95 !== undefined && stage.stage === 'quantize' && p95 > currentP95 * SLOWER_VETO;
-      if (!tooMuchDrift && !slower) {
-        record({ ...base, kept: true, reason: `drift ${driftText(judgement)} within the ${fmt(budget)} pt budget` });
+      // Latency is measured only for steps that pass on accuracy: the expensive check comes second.
+      const latency = !tooMuchDrift && judge.compare && changesLatency(stage) ? await judge.compare(current, outcome.model) : undefined;
+      const base = { stage: stage.stage, action, params, metric: judgement.metric, drift: judgement.drift, driftInterval: judgement.interval, latency, sizeBytes };
+      const faster = !latency || objective === 'size' || confirmedFaster(latency);
+
+      if (!tooMuchDrift && faster) {
+        const speed = latency ? `; P95 ${latencyText(latency)}` : '';
+        record({ ...base, kept: true, reason: `drift ${driftText(judgement)} within the budget of ${fmt(budget)}${speed}` });
+        decisions.push({ stageIndex, stage, goal, reached, ...(layerRatios && { layerRatios }), ...(outcome.excluded?.length && { excluded: outcome.excluded.map((e) => e.what) }) });
         current = outcome.model;
         currentJudgement = judgement;
-        if (p95 !== undefined) currentP95 = p95;
         passes.push(outcome.summary);
         if (outcome.excluded?.length) fallbackNodes.push(...outcome.excluded);
         reached = goal;
@@ -144,11 +163,20 @@ export async function optimize(model: Model, options: LoopOptions): Promise<Loop
         continue;
       }
 
-      const reason = tooMuchDrift
-        ? `drift ${driftText(judgement)} exceeds the ${fmt(budget)} pt budget`
-        : `P95 ${fmt(p95 as number)} ms is slower than ${fmt(currentP95 as number)} ms before this step`;
-      const smaller = shrinks ? round6(reached + (goal - reached) / 2) : undefined;
-      const canRetry = smaller !== undefined && retries > 0 && goal - reached >= 2 * MIN_STEP && tooMuchDrift;
+      if (!tooMuchDrift) {
+        // Accurate enough but not faster: a pruning stage tries its next, larger cut from the same model.
+        const next = shrinks ? pending[1] : undefined;
+        record({ ...base, kept: false, reason: `P95 ${latencyText(latency!)}: not confirmed faster than before this step${next !== undefined ? `; trying ${pct(next)}` : ''}` });
+        if (next === undefined) break;
+        slowUpTo = goal;
+        pending = pending.slice(1);
+        continue;
+      }
+
+      const reason = `drift ${driftText(judgement)} exceeds the budget of ${fmt(budget)}`;
+      const from = Math.max(reached, slowUpTo);
+      const smaller = shrinks ? round6(from + (goal - from) / 2) : undefined;
+      const canRetry = smaller !== undefined && retries > 0 && goal - from >= 2 * MIN_STEP;
       record({ ...base, kept: false, reason: canRetry ? `${reason}; retrying a smaller step to ${pct(smaller as number)}` : reason });
       if (!canRetry) break;
       retries--;
@@ -174,8 +202,8 @@ export async function optimize(model: Model, options: LoopOptions): Promise<Loop
   }
 
   function finish(): LoopResult {
-    if (steps.every((s) => !s.kept) && steps.length) notes.push('No optimization step stayed within the accuracy budget: the candidate is the original model.');
-    return { model: current, steps, passes, fallbackNodes, notes, start, final: currentJudgement };
+    if (steps.every((s) => !s.kept) && steps.length) notes.push('No optimization step stayed within the accuracy budget and made the model faster: the candidate is the original model.');
+    return { model: current, steps, decisions, passes, fallbackNodes, notes, start, final: currentJudgement };
   }
 }
 
@@ -188,6 +216,11 @@ function stageParams(stage: RecipeStage, goal?: number): Record<string, string |
   }
   if (goal !== undefined) out.target = goal;
   return out;
+}
+
+/** "0.82× (95 % CI 0.79–0.85) at batch 32, 0.97× (0.93–1.01) at batch 1". */
+export function latencyText(latency: StepLatency[]): string {
+  return latency.map((l, i) => `${l.ratio.toFixed(2)}× (${i === 0 ? '95 % CI ' : ''}${l.interval.low.toFixed(2)}–${l.interval.high.toFixed(2)}) at batch ${l.batchSize}`).join(', ');
 }
 
 const pct = (x: number) => `${Math.round(x * 1000) / 10} %`;

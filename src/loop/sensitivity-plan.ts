@@ -30,7 +30,7 @@ const SOLO_SHARE = 0.5;
 export async function planSensitivity(model: Model, prune: PruneParams, budget: number, drift: (m: Model) => Promise<number>, ctx: PassContext): Promise<SensitivityPlan> {
   const target = prune.target ?? 0;
   // The same cut the stage will make, channel rounding included.
-  const options = { importance: prune.importance ?? 'activation', repair: prune.repair ?? 'least-squares', multiple: prune.multiple, layers: prune.layers, exclude: prune.exclude } as const;
+  const options = { importance: prune.importance ?? 'activation', repair: prune.repair ?? 'least-squares', multiple: prune.multiple, channelBlock: prune.channelBlock, layers: prune.layers, exclude: prune.exclude } as const;
   const limit = budget * SOLO_SHARE;
   const full = await scanLayerSensitivity(model, [target], drift, ctx, options);
   let sensitive = full.filter((r) => r.metric > limit);

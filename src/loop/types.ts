@@ -1,5 +1,16 @@
-/** What the optimization loop records: one row per step it tried, kept or rolled back. */
+/**
+ * What the optimization loop records: one row per step it tried, kept or rolled back, and the
+ * decisions that rebuild its model without measuring (loop/replay.ts).
+ */
 import type { Interval } from '../evaluate/types.js';
+import type { RecipeStage } from '../stages/types.js';
+
+/** A step's P95 against the model before it, measured interleaved: candidate / current. */
+export interface StepLatency {
+  batchSize: number;
+  ratio: number;
+  interval: Interval;
+}
 
 export interface StepRow {
   index: number;
@@ -13,9 +24,25 @@ export interface StepRow {
   /** Drift of the gated metric vs the reference after this step, in points. */
   drift: number;
   driftInterval?: Interval;
-  p95Ms?: number;
+  /** P95 against the model before the step, per batch size (steps that can change latency). */
+  latency?: StepLatency[];
   sizeBytes?: number;
   kept: boolean;
   reason: string;
 }
 
+/**
+ * One kept step, as needed to apply it again with no measurement: the stage as it ran (defaults
+ * filled), where its schedule stood, the per-layer ratios a sensitivity scan set, and the nodes a
+ * quantization fallback left in float. Same model, data and decisions: the same bytes.
+ */
+export interface StepDecision {
+  /** Index of the stage in the recipe (steps of one stage share its starting units). */
+  stageIndex: number;
+  stage: RecipeStage;
+  goal: number;
+  reached: number;
+  layerRatios?: Record<string, number>;
+  /** Nodes the quantization fallback excluded, in the order it excluded them. */
+  excluded?: string[];
+}

@@ -1,7 +1,7 @@
 /**
  * The loop's judge, built from the evaluation engine: the gated metric of a candidate on the
  * evaluation set, its drift against the reference (the original model) with a paired bootstrap
- * interval, and a quick P95 for steps that can change latency.
+ * interval, and the step's latency against the model before it, measured interleaved.
  */
 import type { Dataset } from '../evaluate/data.js';
 import { evaluateModel, type EvaluateOptions } from '../evaluate/evaluate.js';
@@ -10,6 +10,7 @@ import type { EvalResult } from '../evaluate/types.js';
 import { metricDifference } from '../gate/paired-stats.js';
 import { higherIsBetter, metricValue } from '../metrics/index.js';
 import type { CandidateJudge, Judgement } from '../loop/optimize-loop.js';
+import type { StepLatency } from '../loop/types.js';
 import { encodeModel, type Model } from '../onnx/index.js';
 
 export interface JudgeSetup {
@@ -20,8 +21,12 @@ export interface JudgeSetup {
   evaluate: EvaluateOptions;
   reference: EvalResult;
   seed: number;
-  /** Quick latency probe: batch size and time budget per model (ms); absent: no latency in the loop. */
-  latency?: { batchSize: number; timeBudgetMs: number; threads: number; feeds: Dataset };
+  /**
+   * Step-against-current latency, interleaved at these batch sizes with the final comparison's
+   * statistics (fresh-session rounds as bootstrap clusters) in a shorter budget; absent: latency is
+   * not measured in the loop.
+   */
+  latency?: { batchSizes: number[]; timeBudgetMs: number; threads: number; feeds: Dataset; precision: number; seed: number };
 }
 
 export function buildJudge(setup: JudgeSetup): CandidateJudge {
@@ -37,16 +42,21 @@ export function buildJudge(setup: JudgeSetup): CandidateJudge {
   if (!latency) return { judge };
   return {
     judge,
-    p95: async (model: Model) => {
+    compare: async (current: Model, candidate: Model): Promise<StepLatency[]> => {
       const result = await benchLatency({
-        models: [{ label: 'candidate', model: encodeModel(model) }],
-        batchSizes: [latency.batchSize],
+        models: [
+          { label: 'before the step', model: encodeModel(current) },
+          { label: 'after the step', model: encodeModel(candidate) },
+        ],
+        batchSizes: latency.batchSizes,
         timeBudgetMs: latency.timeBudgetMs,
         threads: latency.threads,
         minRuns: 20,
+        precision: latency.precision,
         inputs: latency.feeds,
+        seed: latency.seed,
       });
-      return result.batches[0].stats[0].p95;
+      return result.batches.map((b) => ({ batchSize: b.batchSize, ratio: b.comparison!.ratios.p95.value, interval: b.comparison!.ratios.p95.interval }));
     },
   };
 }

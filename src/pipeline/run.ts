@@ -13,7 +13,6 @@ import { benchLatency, feedsFor } from '../evaluate/latency.js';
 import { machineInfo } from '../evaluate/machine.js';
 import { measureMemory } from '../evaluate/memory.js';
 import { profileModel } from '../evaluate/profile.js';
-import type { LatencyComparison } from '../evaluate/types.js';
 import { InputError } from '../util/errors.js';
 import { readBaseline, sha256File } from '../gate/baseline.js';
 import { decideVerdict, optimizationBudget } from '../gate/verdict.js';
@@ -21,7 +20,8 @@ import { defaultRecipe } from '../loop/recipe.js';
 import { describeStage } from '../stages/kinds.js';
 import { flopShares, modelTraits } from '../loop/model-traits.js';
 import { optimize } from '../loop/optimize-loop.js';
-import { saveModel } from '../onnx/index.js';
+import { replayDecisions } from '../loop/replay.js';
+import { encodeModel, saveModel } from '../onnx/index.js';
 import { buildReport, errorReport } from '../report/build.js';
 import { renderMarkdown } from '../report/markdown.js';
 import type { Report } from '../report/types.js';
@@ -29,6 +29,7 @@ import { writeReportFiles } from '../report/validate.js';
 import { buildJudge } from './judge.js';
 import { prepare } from './prepare.js';
 import { fidelityReference } from './reference.js';
+import { comparisons, shipFaster } from './ship.js';
 import { TOOL_VERSION } from '../util/version.js';
 
 export interface RunOptions {
@@ -92,7 +93,7 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
     }
 
     const loopBatch = Math.max(...config.bench.batchSizes);
-    // ...and the measured one says where the time goes (shown; not used for decisions, which must not depend on timing noise).
+    // ...and the measured one says where the time goes.
     const before = await timed('profile-original', () => profileModel(config.model, { dataset: p.evalSet, batchSize: loopBatch, threads: config.bench.threads, label: config.model }));
     const hottest = before.nodes[0];
     if (hottest) notes.push(`Profiled first (batch ${loopBatch}): ${hottest.originalNames?.join(', ') || hottest.name} (${hottest.opType}) takes ${Math.round(hottest.share * 100)} % of the time.`);
@@ -102,24 +103,57 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
       evaluate,
       reference: original.result,
       seed: config.seed,
-      latency: { batchSize: loopBatch, timeBudgetMs: LOOP_BENCH_MS, threads: config.bench.threads, feeds: p.evalSet },
+      latency: { batchSizes: config.bench.batchSizes, timeBudgetMs: Math.min(LOOP_BENCH_MS, config.bench.timeBudgetMs), threads: config.bench.threads, feeds: p.evalSet, precision: config.bench.precision, seed: config.seed },
     });
     const budget = optimizationBudget(config.metrics[0], config.gate, original.result.metrics, baseline?.metrics);
     if (baseline && budget < optimizationBudget(config.metrics[0], config.gate, original.result.metrics)) {
       notes.push(`The committed model already scores below the frozen baseline, so the optimizer had only ${round2(budget)} points of drift left to spend.`);
     }
+    const ctx = { calibration: p.calibration, seed: config.seed, log };
+    const nodeCostShare = flopShares(cost);
     const loop = await timed('optimize', () =>
       optimize(p.model, {
         recipe: recipe as RecipeStage[],
         budget,
         keep: config.budget.keep,
-        nodeCostShare: flopShares(cost),
-        ctx: { calibration: p.calibration, seed: config.seed, log },
+        objective: config.objective,
+        nodeCostShare,
+        ctx,
         judge,
         wallTimeMs: config.budget.wallTimeMs,
       }),
     );
-    saveModel(loop.model, modelPath);
+
+    // Never ship a slower model: measured as the gate measures, an earlier kept step or the original otherwise.
+    log(`benchmarking original vs candidate (batch sizes ${config.bench.batchSizes.join(', ')})`);
+    const shipped = await timed('benchmark', () =>
+      shipFaster({
+        original: p.model,
+        candidate: loop.model,
+        decisions: loop.decisions,
+        objective: config.objective,
+        rebuild: async (count) => (await replayDecisions(p.model, loop.decisions.slice(0, count), { ...ctx, log: undefined }, nodeCostShare)).model,
+        measure: (model) =>
+          benchLatency({
+            models: [
+              { model: config.model, label: 'original' },
+              { model: encodeModel(model), label: 'candidate' },
+            ],
+            batchSizes: config.bench.batchSizes,
+            timeBudgetMs: config.bench.timeBudgetMs,
+            minRuns: config.bench.minRuns,
+            warmup: config.bench.warmup,
+            precision: config.bench.precision,
+            threads: config.bench.threads,
+            inputs: p.evalSet,
+            seed: config.seed,
+          }),
+        log,
+      }),
+    );
+    const bench = shipped.bench;
+    const latency = comparisons(bench);
+    saveModel(shipped.model, modelPath);
     log(`wrote ${modelPath}`);
 
     const noise = config.data.noiseSigma ? { sigma: config.data.noiseSigma, seed: config.seed } : undefined;
@@ -128,24 +162,6 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
       (await evaluateModel(modelPath, p.evalSet, { ...evaluate, noise, label: modelPath })).result,
     ]);
 
-    log(`benchmarking original vs candidate (batch sizes ${config.bench.batchSizes.join(', ')})`);
-    const bench = await timed('benchmark', () =>
-      benchLatency({
-        models: [
-          { model: config.model, label: 'original' },
-          { model: modelPath, label: 'candidate' },
-        ],
-        batchSizes: config.bench.batchSizes,
-        timeBudgetMs: config.bench.timeBudgetMs,
-        minRuns: config.bench.minRuns,
-        warmup: config.bench.warmup,
-        precision: config.bench.precision,
-        threads: config.bench.threads,
-        inputs: p.evalSet,
-        seed: config.seed,
-      }),
-    );
-    const latency = bench.batches.map((b) => b.comparison).filter((c): c is LatencyComparison => c !== undefined);
 
     // One batch of the evaluation data (zeros can be refused: a reflect Pad on a size-1 axis).
     const memoryFeeds = feedsFor(p.modelInputs, config.model, loopBatch, { inputs: p.evalSet });
@@ -162,25 +178,28 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
       latency,
       prModelChanged,
       seed: config.seed,
+      objective: config.objective,
+      candidateIsOriginal: shipped.unchanged && loop.decisions.length > 0,
     });
     const report = buildReport({
       toolVersion: TOOL_VERSION,
       configPath: config.file,
       gatedMeaning: gatedMeaning(config.metrics[0]),
-      models: { original: config.model, candidate: modelPath },
+      models: { original: config.model, candidate: modelPath, candidateSha256: sha256File(modelPath) },
       decision,
       prModelChanged,
       storedBaseline: baseline,
       machine: machineInfo({ intraOpThreads: bench.intraOpThreads, interOpThreads: bench.interOpThreads }),
       resources: { original: stripExtras(memOriginal), candidate: stripExtras(memCandidate) },
       steps: loop.steps,
-      passes: loop.passes,
-      fallbackNodes: loop.fallbackNodes,
+      decisions: shipped.decisions,
+      passes: loop.passes.slice(0, shipped.decisions.length),
+      fallbackNodes: loop.fallbackNodes.filter((f) => shipped.decisions.some((d) => d.excluded?.includes(f.what))),
       profile: {
         batchSize: loopBatch,
         top: profile.nodes.slice(0, PROFILE_TOP).map((n) => ({ name: n.originalNames?.join(', ') || n.name, opType: n.opType, ms: n.meanUs / 1000, share: n.share })),
       },
-      notes: [...notes, ...loop.notes],
+      notes: [...notes, ...loop.notes, ...shipped.notes],
       timings,
     });
     const written = writeReportFiles(options.outDir, report, renderMarkdown(report));

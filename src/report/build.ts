@@ -10,7 +10,7 @@ import type { PassSummary, Skipped } from '../passes/types.js';
 import { machineFingerprint } from '../evaluate/machine.js';
 import type { Baseline } from '../gate/baseline.js';
 import type { GateDecision } from '../gate/verdict.js';
-import type { StepRow } from '../loop/types.js';
+import type { StepDecision, StepRow } from '../loop/types.js';
 import { REPORT_SCHEMA_VERSION, type ProfileRow, type Report, type ReportError } from './types.js';
 
 export interface ReportInput {
@@ -18,7 +18,7 @@ export interface ReportInput {
   configPath: string;
   /** One sentence on what the gated number is. */
   gatedMeaning?: string;
-  models: { original: string; candidate?: string };
+  models: { original: string; candidate?: string; candidateSha256?: string };
   decision: GateDecision;
   /** True when the PR's model differs from the frozen baseline's. */
   prModelChanged?: boolean;
@@ -27,6 +27,8 @@ export interface ReportInput {
   machine?: MachineInfo;
   resources?: { original: MemoryStats; candidate: MemoryStats };
   steps?: StepRow[];
+  /** The kept steps as decisions: what `optimize --replay` applies to rebuild the candidate. */
+  decisions?: StepDecision[];
   passes?: PassSummary[];
   fallbackNodes?: Skipped[];
   profile?: { batchSize: number; top: ProfileRow[] };
@@ -49,6 +51,7 @@ export function buildReport(input: ReportInput): Report {
     metrics: d.metrics,
     latency: d.latency,
     steps: input.steps ?? [],
+    ...(input.decisions && { decisions: input.decisions }),
     passes: input.passes ?? [],
     fallbackNodes: input.fallbackNodes ?? [],
     notes: collectNotes(input),

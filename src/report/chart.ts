@@ -1,7 +1,8 @@
 /**
  * Mermaid `xychart-beta` charts of the optimization steps, as GitHub renders them in comments.
- * xychart has one y-axis, so drift (points) and p95 latency (ms) get one chart each over the same
- * steps; the drift chart draws the gate's limit as a line. Only numbers and step indices go into
+ * xychart has one y-axis, so drift and the P95 ratio against the model before each step get one
+ * chart each over the same steps; the drift chart draws the gate's limit as a line, the ratio
+ * chart the line at 1 (a step below it made the model faster). Only numbers and step indices go into
  * the chart source, never user-controlled names.
  */
 import type { Report } from './types.js';
@@ -27,16 +28,19 @@ export function stepCharts(report: Report): string[] {
     ...(limit !== undefined ? [`  line [${steps.map(() => n(limit)).join(', ')}]`] : []),
     '```',
   );
-  if (steps.every((s) => s.p95Ms !== undefined)) {
-    const p95 = steps.map((s) => s.p95Ms!);
+  if (steps.every((s) => s.latency?.length)) {
+    // The largest batch size: where structure pays off first.
+    const ratios = steps.map((s) => s.latency!.reduce((a, b) => (b.batchSize > a.batchSize ? b : a)).ratio);
+    const batch = Math.max(...steps[0].latency!.map((l) => l.batchSize));
     out.push(
       '',
       '```mermaid',
       'xychart-beta',
-      '  title "P95 latency per step (ms)"',
+      `  title "P95 against the model before each step, batch ${batch} (line = 1)"`,
       `  ${x}`,
-      `  y-axis "p95 (ms)" 0 --> ${n(niceCeil(Math.max(...p95)))}`,
-      `  line [${p95.map(n).join(', ')}]`,
+      `  y-axis "ratio" 0 --> ${n(niceCeil(Math.max(1, ...ratios)))}`,
+      `  bar [${ratios.map(n).join(', ')}]`,
+      `  line [${steps.map(() => '1').join(', ')}]`,
       '```',
     );
   }

@@ -140,13 +140,13 @@ function details(report: Report, maxRows: number): string[] {
       esc(params(s.params)),
       f2(s.metric),
       signed(s.drift) + (s.driftInterval ? ` (${ci(s.driftInterval)})` : ''),
-      s.p95Ms === undefined ? '' : ms(s.p95Ms),
+      (s.latency ?? []).map((l) => `${ratio(l.ratio)} b${l.batchSize}`).join(', '),
       s.sizeBytes === undefined ? '' : bytes(s.sizeBytes),
-      s.kept ? 'kept' : 'rolled back',
+      s.kept ? 'kept' : 'not kept',
       esc(s.reason),
     ]);
     fold(`Optimization steps (${report.steps.length}, ${kept} kept)`, [
-      ...capped(table(['#', 'Stage', 'Action', 'Params', esc(report.gatedMetric || 'metric'), 'Drift', 'P95 ms', 'Size', 'Result', 'Why'], rows, ['r', 'l', 'l', 'l', 'r', 'r', 'r', 'r', 'l', 'l']), maxRows),
+      ...capped(table(['#', 'Stage', 'Action', 'Params', esc(report.gatedMetric || 'metric'), 'Drift', 'P95 vs before', 'Size', 'Result', 'Why'], rows, ['r', 'l', 'l', 'l', 'r', 'r', 'r', 'r', 'l', 'l']), maxRows),
       '',
       ...stepCharts(report),
     ]);

@@ -5,7 +5,7 @@
  */
 import type { MachineInfo, MemoryStats } from '../evaluate/types.js';
 import type { LatencyRow, MetricRow, Verdict } from '../gate/types.js';
-import type { StepRow } from '../loop/types.js';
+import type { StepDecision, StepRow } from '../loop/types.js';
 import type { PassSummary, Skipped } from '../passes/types.js';
 
 export const REPORT_SCHEMA_VERSION = 1;
@@ -40,7 +40,7 @@ export interface Report {
   /** One sentence: the verdict and why. */
   reason: string;
   configPath: string;
-  models: { original: string; candidate?: string };
+  models: { original: string; candidate?: string; candidateSha256?: string };
   /** The metric the verdict is about (the first configured metric). */
   gatedMetric: string;
   /** One sentence on what the gated number is (from the metric registry). */
@@ -55,6 +55,8 @@ export interface Report {
   storedBaselineLatency?: { rows: StoredLatency[]; note?: string };
   resources?: { original: MemoryStats; candidate: MemoryStats };
   steps: StepRow[];
+  /** The kept steps as decisions: `prune-gate optimize --replay report.json` rebuilds the candidate from them, byte for byte. */
+  decisions?: StepDecision[];
   passes: PassSummary[];
   /** Nodes a quantization pass left in float, with the reason. */
   fallbackNodes: Skipped[];

@@ -10,6 +10,7 @@ import { quantizeFp16, quantizeInt8Dynamic, quantizeInt4WeightOnly, quantizeInt8
 import { slowerQuantizedNodes } from '../passes/quantize/latency-check.js';
 import type { PassContext, PassResult, Skipped } from '../passes/types.js';
 import type { PruneKind, PruneParams, QuantizeKind, QuantizeParams, RecipeStage } from './types.js';
+import { channelBlock } from './machine.js';
 
 /** One step of a stage: where the stage's schedule is and what the step may use. */
 export interface StepInput {
@@ -66,7 +67,8 @@ export const PRUNE_KINDS: Record<PruneKind, KindEntry<PruneParams>> = {
     family: 'prune',
     scheduled: true,
     changesLatency: true,
-    defaults: { importance: 'activation', repair: 'least-squares', scope: 'per-layer', sensitivity: true },
+    // The runner's kernel block is a default like the others: filled once, recorded, replayed.
+    defaults: { importance: 'activation', repair: 'least-squares', scope: 'per-layer', sensitivity: true, channelBlock: channelBlock() },
     describe: scheduledText,
     run: (model, p, step, ctx) =>
       pruneStructured(
@@ -76,6 +78,7 @@ export const PRUNE_KINDS: Record<PruneKind, KindEntry<PruneParams>> = {
           importance: p.importance!,
           repair: p.repair!,
           multiple: p.multiple,
+          channelBlock: p.channelBlock,
           scope: p.scope,
           layers: p.layers,
           exclude: p.exclude,

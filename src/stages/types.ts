@@ -12,8 +12,10 @@ export interface PruneParams {
   step?: number;
   importance?: 'l1' | 'l2' | 'activation' | 'reconstruction';
   repair?: 'none' | 'least-squares' | 'bias-correction';
-  /** Round kept channel counts to a multiple of this. */
+  /** Round every layer's kept channel count to a multiple of this. */
   multiple?: number;
+  /** Round kept counts of layers with 32 channels or more to this kernel block (default: the runner's, 16 on AVX-512, else 8). */
+  channelBlock?: number;
   n?: number;
   m?: number;
   scope?: 'per-layer' | 'global';

@@ -1,3 +1,4 @@
+import { channelBlock } from '../../src/stages/machine.js';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -49,7 +50,7 @@ test('the example config from shared/ loads with every key as written', () => {
   expect(c.bench).toMatchObject({ batchSizes: [1, 32], timeBudgetMs: 30_000, threads: 1 });
   // As written, with each kind's defaults filled in (stages/kinds.ts).
   expect(c.recipe).toEqual([
-    { stage: 'prune', prune: { kind: 'structured', target: 0.3, step: 0.1, importance: 'activation', repair: 'least-squares', scope: 'per-layer', sensitivity: true } },
+    { stage: 'prune', prune: { kind: 'structured', target: 0.3, step: 0.1, importance: 'activation', repair: 'least-squares', scope: 'per-layer', sensitivity: true, channelBlock: channelBlock() } },
     { stage: 'prune', prune: { kind: 'unstructured', target: 0.3, scope: 'per-layer' } },
     { stage: 'quantize', quantize: { kind: 'int8-static', calibration: 'percentile', fallback: 'auto', activationType: 'auto' } },
   ]);

@@ -189,11 +189,23 @@ describe('latency goal', () => {
   const labels = labelsOf(2000);
   const same = () => gate(classification(labels, []), classification(labels, []), { ...point, p95Ratio: 0.7 }, {});
 
-  test('no goal: latency is informational', () => {
-    const d = gate(classification(labels, []), classification(labels, []), point, { latency: [latency(1, 1.5, 1.4, 1.6)] });
-    expect(d.latency[0].status).toBe('info');
+  test('no goal: a faster candidate is information; a slower one is marked (⚠️ above 1, ❌ when the whole interval is) without failing the verdict', () => {
+    const d = gate(classification(labels, []), classification(labels, []), point, { latency: [latency(1, 0.8, 0.75, 0.85), latency(16, 1.02, 0.98, 1.06), latency(32, 1.5, 1.4, 1.6)] });
+    expect(d.latency.map((l) => l.status)).toEqual(['info', 'warn', 'fail']);
     expect(d.verdict).toBe('pass');
     expect(same().latency).toEqual([]);
+  });
+
+  test('objective size: the verdict states the slowdown it allows', () => {
+    const d = gate(classification(labels, []), classification(labels, []), point, { latency: [latency(1, 1.3, 1.2, 1.4)], objective: 'size' });
+    expect(d.verdict).toBe('pass');
+    expect(d.reason).toMatch(/; with objective size, the candidate is slower: 1\.30× P95 at batch 1\.$/);
+  });
+
+  test('steps were found but none made the model faster: the original ships, and the verdict is a warning that says so', () => {
+    const d = gate(classification(labels, []), classification(labels, []), point, { latency: [latency(1, 1, 0.98, 1.02)], candidateIsOriginal: true });
+    expect(d.verdict).toBe('warn');
+    expect(d.reason).toMatch(/^No optimization step made the model faster on this machine, so the candidate is the original model; accuracy/);
   });
 
   test('fails only when the whole p95-ratio interval is above the goal', () => {

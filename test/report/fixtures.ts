@@ -23,10 +23,10 @@ export const machine: MachineInfo = {
 const mem = (peak: number, file: number, gz: number, types: Record<string, number>): MemoryStats => ({ peakRssBytes: peak, fileBytes: file, gzipBytes: gz, weightBytesByType: types });
 
 const steps: StepRow[] = [
-  { index: 0, stage: 'start', action: 'original', params: {}, metric: 98.2, drift: 0, p95Ms: 1.2, sizeBytes: 1_710_000, kept: true, reason: 'reference' },
-  { index: 1, stage: 'prune', action: 'structured', params: { target: 0.1, importance: 'activation' }, metric: 98.0, drift: 0.2, driftInterval: { low: 0.05, high: 0.35, level: 0.95 }, p95Ms: 1.05, sizeBytes: 1_540_000, kept: true, reason: 'within budget' },
-  { index: 2, stage: 'prune', action: 'structured', params: { target: 0.2, importance: 'activation' }, metric: 96.9, drift: 1.3, driftInterval: { low: 1.0, high: 1.6, level: 0.95 }, p95Ms: 0.95, sizeBytes: 1_370_000, kept: false, reason: 'drift 1.3 > step budget 1 | rolled back' },
-  { index: 3, stage: 'quantize', action: 'int8-static', params: { calibration: 'percentile', fallback: 'auto' }, metric: 97.8, drift: 0.4, driftInterval: { low: 0.2, high: 0.6, level: 0.95 }, p95Ms: 0.55, sizeBytes: 420_000, kept: true, reason: 'within budget' },
+  { index: 0, stage: 'start', action: 'original', params: {}, metric: 98.2, drift: 0, latency: [{ batchSize: 32, ratio: 1, interval: { low: 1, high: 1, level: 0.95 } }], sizeBytes: 1_710_000, kept: true, reason: 'reference' },
+  { index: 1, stage: 'prune', action: 'structured', params: { target: 0.1, importance: 'activation' }, metric: 98.0, drift: 0.2, driftInterval: { low: 0.05, high: 0.35, level: 0.95 }, latency: [{ batchSize: 32, ratio: 0.88, interval: { low: 0.85, high: 0.9, level: 0.95 } }], sizeBytes: 1_540_000, kept: true, reason: 'within budget' },
+  { index: 2, stage: 'prune', action: 'structured', params: { target: 0.2, importance: 'activation' }, metric: 96.9, drift: 1.3, driftInterval: { low: 1.0, high: 1.6, level: 0.95 }, latency: [{ batchSize: 32, ratio: 0.9, interval: { low: 0.87, high: 0.93, level: 0.95 } }], sizeBytes: 1_370_000, kept: false, reason: 'drift 1.3 > step budget 1 | rolled back' },
+  { index: 3, stage: 'quantize', action: 'int8-static', params: { calibration: 'percentile', fallback: 'auto' }, metric: 97.8, drift: 0.4, driftInterval: { low: 0.2, high: 0.6, level: 0.95 }, latency: [{ batchSize: 32, ratio: 0.58, interval: { low: 0.55, high: 0.6, level: 0.95 } }], sizeBytes: 420_000, kept: true, reason: 'within budget' },
 ];
 
 function baseReport(rules: GateRules, wrong: number[], n: number, lat: ReturnType<typeof latency>[]): Report {

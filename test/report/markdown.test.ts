@@ -94,7 +94,7 @@ test('steps produce two xychart-beta charts with one value per step and the limi
   }
   expect(charts[0]).toContain('bar [0, 0.2, 1.3, 0.4]');
   expect(charts[0]).toContain('line [2, 2, 2, 2]');
-  expect(charts[1]).toContain('line [1.2, 1.05, 0.95, 0.55]');
+  expect(charts[1]).toContain('bar [1, 0.88, 0.9, 0.58]');
 });
 
 test('a huge report stays under GitHub\'s comment size limit', () => {

@@ -18,6 +18,7 @@ export interface SensitivityOptions {
   repair?: RepairMode;
   /** Channel-count rounding of each cut (default: structured pruning's own, so the scan cuts what a stage would). */
   multiple?: number;
+  channelBlock?: number;
   layers?: string[];
   exclude?: string[];
 }
@@ -56,7 +57,7 @@ export async function scanLayerSensitivity(
     for (const ratio of ratios) {
       const { model: pruned } = await pruneStructured(
         model,
-        { target: ratio, importance: options.importance ?? 'l1', repair: options.repair ?? 'none', layers: [layer], multiple: options.multiple },
+        { target: ratio, importance: options.importance ?? 'l1', repair: options.repair ?? 'none', layers: [layer], multiple: options.multiple, channelBlock: options.channelBlock },
         quiet,
       );
       rows.push({ layer, ratio, metric: await evaluate(pruned) });

@@ -20,14 +20,16 @@ export interface StructuredOptions {
   target: number;
   importance: Importance;
   repair: RepairMode;
-  /**
-   * Round kept channel counts to a multiple (default 8, or 1 when the layer has < 32 channels,
-   * where 8 would be too coarse a step). ORT's NCHWc convolutions work in blocks of 8 (AVX2) or 16
-   * (AVX-512) channels: on the example CNN a 30 % cut to counts like 22 and 34 took 48 % of the
-   * FLOPs but only 25 % of the batch-32 time, rounded to multiples of 8 it took 44 % (16: 55 %).
-   * 8 rather than the machine's block keeps the output model the same on every machine.
-   */
+  /** Round every layer's kept channel count to this multiple (overrides `channelBlock`). */
   multiple?: number;
+  /**
+   * Round kept counts of layers with 32 channels or more to this block (default 8; layers under
+   * 32 channels are not rounded, the step would be too coarse). ORT's NCHWc convolutions work in
+   * blocks of 8 (AVX2, NEON) or 16 (AVX-512) channels: on the example CNN a 30 % cut to counts like
+   * 22 and 34 took 48 % of the FLOPs but only 25 % of the batch-32 time, rounded to multiples of 8
+   * it took 44 % (16: 55 %). The stage kind picks the runner's block (stages/kinds.ts) and records it.
+   */
+  channelBlock?: number;
   scope?: 'per-layer' | 'global';
   layers?: string[];
   exclude?: string[];
@@ -66,6 +68,9 @@ export async function pruneStructured(model: Model, options: StructuredOptions, 
   if (!(minKeep > 0 && minKeep <= 1)) throw new InputError(`minKeep must be in (0, 1], got ${minKeep}`, 'minKeep');
   if (options.multiple !== undefined && !(Number.isInteger(options.multiple) && options.multiple >= 1)) {
     throw new InputError(`multiple must be a positive integer, got ${options.multiple}`, 'multiple');
+  }
+  if (options.channelBlock !== undefined && !(Number.isInteger(options.channelBlock) && options.channelBlock >= 1)) {
+    throw new InputError(`channel-block must be a positive integer, got ${options.channelBlock}`, 'channel-block');
   }
   for (const [name, r] of Object.entries(options.layerRatios ?? {})) checkTarget(r, `layerRatios.${name}`);
   if (options.stage) checkTarget(options.stage.cumulativeTarget, 'stage.cumulativeTarget');
@@ -205,6 +210,7 @@ interface Decision {
   scope: 'per-layer' | 'global';
   minKeep: number;
   multiple?: number;
+  channelBlock?: number;
   layerRatios?: Record<string, number>;
   nodeCostShare?: Record<string, number>;
   stage?: StructuredOptions['stage'];
@@ -238,7 +244,7 @@ export function groupCostWeights(dg: DepGraph, candidates: number[], share: Reco
 export function decide(dg: DepGraph, candidates: number[], scores: Map<number, Float64Array>, d: Decision): Map<number, Set<number>> {
   const keepCount = new Map<number, number>();
   // `size` is the group's size at the stage start when pruning in steps, so later steps keep its multiple.
-  const multipleOf = (g: PruneGroup, size: number) => (g.granule > 1 ? 1 : (d.multiple ?? (size < 32 ? 1 : 8)));
+  const multipleOf = (g: PruneGroup, size: number) => (g.granule > 1 ? 1 : (d.multiple ?? (size < 32 ? 1 : (d.channelBlock ?? 8))));
   const ratioOf = (g: PruneGroup) => {
     const r = g.producers.map((p) => d.layerRatios?.[p]).find((x) => x !== undefined);
     return r;

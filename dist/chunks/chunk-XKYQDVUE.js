@@ -27604,12 +27604,12 @@ function ortModulePath() {
 }
 async function measurePeakRss(model, options = {}) {
   let file = typeof model === "string" ? model : "";
-  const tmp = fs9.mkdtempSync(path7.join(os3.tmpdir(), "pg-rss-"));
-  if (typeof model !== "string") {
+  const tmp = typeof model !== "string" || options.feeds ? fs9.mkdtempSync(path7.join(os3.tmpdir(), "pg-rss-")) : void 0;
+  if (tmp && typeof model !== "string") {
     file = path7.join(tmp, "model.onnx");
     fs9.writeFileSync(file, model);
   }
-  const feedsFile = options.feeds ? writeFeeds(options.feeds, path7.join(tmp, "feeds.bin")) : void 0;
+  const feedsFile = tmp && options.feeds ? writeFeeds(options.feeds, path7.join(tmp, "feeds.bin")) : void 0;
   const label = options.label ?? (typeof model === "string" ? model : "<in-memory model>");
   try {
     const out = await new Promise((resolve6, reject) => {
@@ -27633,7 +27633,7 @@ async function measurePeakRss(model, options = {}) {
     const r = JSON.parse(out);
     return { peakRssBytes: r.maxRssKb * 1024, runtimeRssBytes: r.runtimeRss, loadedRssBytes: r.loadedRss };
   } finally {
-    fs9.rmSync(tmp, { recursive: true, force: true });
+    if (tmp) fs9.rmSync(tmp, { recursive: true, force: true });
   }
 }
 function writeFeeds(feeds, file) {
@@ -28142,7 +28142,15 @@ function decideVerdict(input) {
     throw new Error(`decideVerdict: the gated metric "${gatedMetric}" is missing from the evaluation results`);
   }
   const latency = input.latency.map((c) => latencyRow(c, input.rules.p95Ratio));
-  const { verdict, reason } = summarize2(rows, latency, ref.label);
+  let { verdict, reason } = summarize2(rows, latency, ref.label);
+  if (verdict === "pass" && input.candidateIsOriginal) {
+    verdict = "warn";
+    reason = sentence(`no optimization step made the model faster on this machine, so the candidate is the original model; ${lowerFirst(reason)}`);
+  }
+  const slower = latency.filter((l) => l.ratios.p95.value > 1);
+  if (verdict !== "fail" && input.objective === "size" && slower.length) {
+    reason = sentence(`${reason.replace(/\.$/, "")}; with objective size, the candidate is slower: ${slower.map((l) => `${fmt(l.ratios.p95.value)}\xD7 P95 at batch ${l.batchSize}`).join(", ")}`);
+  }
   return { verdict, reason, gatedMetric, reference: input.baseline ? "frozen-baseline" : "original-model", metrics: rows, latency };
 }
 function optimizationBudget(gatedMetric, rules, start, baseline) {
@@ -28263,20 +28271,23 @@ var LIMIT_WORDS = { points: "-point", dB: " dB", fraction: "", "label units": ""
 function latencyRow(c, goal) {
   const pick = (s) => ({ p50: s.p50, p95: s.p95, p99: s.p99 });
   const row = { batchSize: c.batchSize, original: pick(c.reference), candidate: pick(c.candidate), ratios: c.ratios, status: "info" };
-  if (goal === void 0) return row;
-  row.goal = goal;
   const r = c.ratios.p95;
+  if (goal === void 0) {
+    if (r.value > 1) row.status = r.interval.low > 1 ? "fail" : "warn";
+    return row;
+  }
+  row.goal = goal;
   row.status = r.interval.low > goal ? "fail" : r.value > goal ? "warn" : "pass";
   return row;
 }
 function summarize2(rows, latency, refLabel) {
   const failed = rows.find((r) => r.status === "fail");
   if (failed) return { verdict: "fail", reason: sentence(`${failed.explanation}, against ${refLabel}`) };
-  const slow = latency.find((l) => l.status === "fail");
+  const slow = latency.find((l) => l.status === "fail" && l.goal !== void 0);
   if (slow) return { verdict: "fail", reason: sentence(`${latencyText(slow)}: the whole interval is above the ${num(slow.goal)}\xD7 goal`) };
   const warned = rows.find((r) => r.status === "warn");
   if (warned) return { verdict: "warn", reason: sentence(warned.explanation) };
-  const slowish = latency.find((l) => l.status === "warn");
+  const slowish = latency.find((l) => l.status === "warn" && l.goal !== void 0);
   if (slowish) return { verdict: "warn", reason: sentence(`${latencyText(slowish)}, above the ${num(slowish.goal)}\xD7 goal, but the interval includes it, so this may be noise`) };
   const gated = rows.find((r) => r.gated);
   const lat = latency.filter((l) => l.goal !== void 0);
@@ -28286,6 +28297,9 @@ function summarize2(rows, latency, refLabel) {
 function latencyText(l) {
   const r = l.ratios.p95;
   return `p95 latency at batch ${l.batchSize} is ${fmt(r.value)}\xD7 the reference (95 % CI ${fmt(r.interval.low)}\u2013${fmt(r.interval.high)})`;
+}
+function lowerFirst(s) {
+  return s.charAt(0).toLowerCase() + s.slice(1);
 }
 function sentence(s) {
   const t = s.trim();
@@ -30083,6 +30097,9 @@ async function pruneStructured(model, options, ctx) {
   if (options.multiple !== void 0 && !(Number.isInteger(options.multiple) && options.multiple >= 1)) {
     throw new InputError(`multiple must be a positive integer, got ${options.multiple}`, "multiple");
   }
+  if (options.channelBlock !== void 0 && !(Number.isInteger(options.channelBlock) && options.channelBlock >= 1)) {
+    throw new InputError(`channel-block must be a positive integer, got ${options.channelBlock}`, "channel-block");
+  }
   for (const [name, r] of Object.entries(options.layerRatios ?? {})) checkTarget(r, `layerRatios.${name}`);
   if (options.stage) checkTarget(options.stage.cumulativeTarget, "stage.cumulativeTarget");
   checkLayerNames(model, { layers: options.layers, exclude: options.exclude, layerRatios: Object.keys(options.layerRatios ?? {}) });
@@ -30215,7 +30232,7 @@ function groupCostWeights(dg, candidates, share) {
 }
 function decide(dg, candidates, scores, d) {
   const keepCount = /* @__PURE__ */ new Map();
-  const multipleOf = (g, size) => g.granule > 1 ? 1 : d.multiple ?? (size < 32 ? 1 : 8);
+  const multipleOf = (g, size) => g.granule > 1 ? 1 : d.multiple ?? (size < 32 ? 1 : d.channelBlock ?? 8);
   const ratioOf = (g) => {
     const r = g.producers.map((p) => d.layerRatios?.[p]).find((x2) => x2 !== void 0);
     return r;
@@ -30698,7 +30715,7 @@ async function scanLayerSensitivity(model, ratios, evaluate, ctx, options = {}) 
     for (const ratio2 of ratios) {
       const { model: pruned } = await pruneStructured(
         model,
-        { target: ratio2, importance: options.importance ?? "l1", repair: options.repair ?? "none", layers: [layer], multiple: options.multiple },
+        { target: ratio2, importance: options.importance ?? "l1", repair: options.repair ?? "none", layers: [layer], multiple: options.multiple, channelBlock: options.channelBlock },
         quiet
       );
       rows.push({ layer, ratio: ratio2, metric: await evaluate(pruned) });
@@ -32201,6 +32218,11 @@ function helperOwners(model, targets) {
   return owners;
 }
 
+// src/stages/machine.ts
+function channelBlock(cpuinfo) {
+  return cpuFlags(cpuinfo).has("avx512f") ? 16 : 8;
+}
+
 // src/stages/kinds.ts
 var pct = (x2) => `${Math.round(x2 * 1e3) / 10} %`;
 var scheduledText = (p) => `${p.kind} pruning to ${pct(p.target ?? 0)}${p.step ? ` in steps of ${pct(p.step)}` : ""}`;
@@ -32212,7 +32234,8 @@ var PRUNE_KINDS = {
     family: "prune",
     scheduled: true,
     changesLatency: true,
-    defaults: { importance: "activation", repair: "least-squares", scope: "per-layer", sensitivity: true },
+    // The runner's kernel block is a default like the others: filled once, recorded, replayed.
+    defaults: { importance: "activation", repair: "least-squares", scope: "per-layer", sensitivity: true, channelBlock: channelBlock() },
     describe: scheduledText,
     run: (model, p, step, ctx) => pruneStructured(
       model,
@@ -32221,6 +32244,7 @@ var PRUNE_KINDS = {
         importance: p.importance,
         repair: p.repair,
         multiple: p.multiple,
+        channelBlock: p.channelBlock,
         scope: p.scope,
         layers: p.layers,
         exclude: p.exclude,
@@ -32423,7 +32447,7 @@ function flopShares(cost) {
 var SOLO_SHARE = 0.5;
 async function planSensitivity(model, prune, budget, drift, ctx) {
   const target = prune.target ?? 0;
-  const options = { importance: prune.importance ?? "activation", repair: prune.repair ?? "least-squares", multiple: prune.multiple, layers: prune.layers, exclude: prune.exclude };
+  const options = { importance: prune.importance ?? "activation", repair: prune.repair ?? "least-squares", multiple: prune.multiple, channelBlock: prune.channelBlock, layers: prune.layers, exclude: prune.exclude };
   const limit = budget * SOLO_SHARE;
   const full = await scanLayerSensitivity(model, [target], drift, ctx, options);
   let sensitive = full.filter((r) => r.metric > limit);
@@ -32449,32 +32473,36 @@ var fmt3 = (x2) => (Math.round(x2 * 100) / 100).toString();
 
 // src/loop/optimize-loop.ts
 var MIN_STEP = 0.025;
-var SLOWER_VETO = 1.1;
+function confirmedFaster(latency) {
+  return latency.some((l) => l.interval.high < 1) && !latency.some((l) => l.interval.low > 1);
+}
 async function optimize(model, options) {
   const started = Date.now();
   const { judge: judge2, budget, ctx } = options;
   const keepRule = options.keep ?? "confident";
-  const driftText = (j) => keepRule === "confident" && j.interval ? `${fmt4(j.drift)} pt (95 % CI up to ${fmt4(j.interval.high)})` : `${fmt4(j.drift)} pt`;
+  const objective = options.objective ?? "latency";
+  const driftText = (j) => keepRule === "confident" && j.interval ? `${fmt4(j.drift)} (95 % CI up to ${fmt4(j.interval.high)})` : fmt4(j.drift);
   const log = ctx.log ?? (() => {
   });
   const steps = [];
+  const decisions = [];
   const passes = [];
   const fallbackNodes = [];
   const notes = [];
   let current = model;
   const start = await judge2.judge(model);
   let currentJudgement = start;
-  let currentP95 = judge2.p95 ? await judge2.p95(model) : void 0;
   const outOfTime = () => options.wallTimeMs !== void 0 && Date.now() - started > options.wallTimeMs;
   const record = (row) => {
     steps.push({ index: steps.length + 1, ...row });
-    log(`step ${steps.length}: ${row.action}: ${row.kept ? "kept" : "rolled back"} (${row.reason})`);
+    log(`step ${steps.length}: ${row.action}: ${row.kept ? "kept" : "not kept"} (${row.reason})`);
   };
-  for (const stage of options.recipe) {
+  for (const [stageIndex, stage] of options.recipe.entries()) {
     const label = describeStage(stage);
     const shrinks = isScheduled(stage);
     let pending = stageGoals(stage);
     let reached = 0;
+    let slowUpTo = 0;
     let retries = options.maxRetries ?? 2;
     let stageUnits;
     const plan = stage.stage === "prune" && stage.prune.kind === "structured" ? await scanSensitivity(stage.prune) : void 0;
@@ -32486,9 +32514,10 @@ async function optimize(model, options) {
       const goal = pending[0];
       const action = shrinks && stage.stage === "prune" ? `${stage.prune.kind} ${pct3(goal)}` : label;
       const params2 = stageParams(stage, shrinks ? goal : void 0);
+      const layerRatios = stepLayerRatios(plan, goal);
       let outcome;
       try {
-        outcome = await runStep(current, stage, { goal, reached, nodeCostShare: options.nodeCostShare, stageUnits, layerRatios: stepLayerRatios(plan, goal) }, ctx, {
+        outcome = await runStep(current, stage, { goal, reached, nodeCostShare: options.nodeCostShare, stageUnits, layerRatios }, ctx, {
           budget,
           drift: async (m) => (await judge2.judge(m)).drift
         });
@@ -32500,25 +32529,35 @@ async function optimize(model, options) {
       stageUnits ??= outcome.unitsBefore;
       const judgement = await judge2.judge(outcome.model);
       const sizeBytes = encodeModel(outcome.model).byteLength;
-      const p95 = judge2.p95 && changesLatency(stage) ? await judge2.p95(outcome.model) : void 0;
-      const base = { stage: stage.stage, action, params: params2, metric: judgement.metric, drift: judgement.drift, driftInterval: judgement.interval, p95Ms: p95, sizeBytes };
       const decisive = keepRule === "confident" && judgement.interval ? Math.max(judgement.drift, judgement.interval.high) : judgement.drift;
       const tooMuchDrift = decisive > budget;
-      const slower = p95 !== void 0 && currentP95 !== void 0 && stage.stage === "quantize" && p95 > currentP95 * SLOWER_VETO;
-      if (!tooMuchDrift && !slower) {
-        record({ ...base, kept: true, reason: `drift ${driftText(judgement)} within the ${fmt4(budget)} pt budget` });
+      const latency = !tooMuchDrift && judge2.compare && changesLatency(stage) ? await judge2.compare(current, outcome.model) : void 0;
+      const base = { stage: stage.stage, action, params: params2, metric: judgement.metric, drift: judgement.drift, driftInterval: judgement.interval, latency, sizeBytes };
+      const faster = !latency || objective === "size" || confirmedFaster(latency);
+      if (!tooMuchDrift && faster) {
+        const speed = latency ? `; P95 ${latencyText2(latency)}` : "";
+        record({ ...base, kept: true, reason: `drift ${driftText(judgement)} within the budget of ${fmt4(budget)}${speed}` });
+        decisions.push({ stageIndex, stage, goal, reached, ...layerRatios && { layerRatios }, ...outcome.excluded?.length && { excluded: outcome.excluded.map((e) => e.what) } });
         current = outcome.model;
         currentJudgement = judgement;
-        if (p95 !== void 0) currentP95 = p95;
         passes.push(outcome.summary);
         if (outcome.excluded?.length) fallbackNodes.push(...outcome.excluded);
         reached = goal;
         pending = pending.slice(1);
         continue;
       }
-      const reason = tooMuchDrift ? `drift ${driftText(judgement)} exceeds the ${fmt4(budget)} pt budget` : `P95 ${fmt4(p95)} ms is slower than ${fmt4(currentP95)} ms before this step`;
-      const smaller = shrinks ? round62(reached + (goal - reached) / 2) : void 0;
-      const canRetry = smaller !== void 0 && retries > 0 && goal - reached >= 2 * MIN_STEP && tooMuchDrift;
+      if (!tooMuchDrift) {
+        const next = shrinks ? pending[1] : void 0;
+        record({ ...base, kept: false, reason: `P95 ${latencyText2(latency)}: not confirmed faster than before this step${next !== void 0 ? `; trying ${pct3(next)}` : ""}` });
+        if (next === void 0) break;
+        slowUpTo = goal;
+        pending = pending.slice(1);
+        continue;
+      }
+      const reason = `drift ${driftText(judgement)} exceeds the budget of ${fmt4(budget)}`;
+      const from = Math.max(reached, slowUpTo);
+      const smaller = shrinks ? round62(from + (goal - from) / 2) : void 0;
+      const canRetry = smaller !== void 0 && retries > 0 && goal - from >= 2 * MIN_STEP;
       record({ ...base, kept: false, reason: canRetry ? `${reason}; retrying a smaller step to ${pct3(smaller)}` : reason });
       if (!canRetry) break;
       retries--;
@@ -32541,8 +32580,8 @@ async function optimize(model, options) {
     }
   }
   function finish() {
-    if (steps.every((s) => !s.kept) && steps.length) notes.push("No optimization step stayed within the accuracy budget: the candidate is the original model.");
-    return { model: current, steps, passes, fallbackNodes, notes, start, final: currentJudgement };
+    if (steps.every((s) => !s.kept) && steps.length) notes.push("No optimization step stayed within the accuracy budget and made the model faster: the candidate is the original model.");
+    return { model: current, steps, decisions, passes, fallbackNodes, notes, start, final: currentJudgement };
   }
 }
 function stageParams(stage, goal) {
@@ -32555,9 +32594,35 @@ function stageParams(stage, goal) {
   if (goal !== void 0) out.target = goal;
   return out;
 }
+function latencyText2(latency) {
+  return latency.map((l, i2) => `${l.ratio.toFixed(2)}\xD7 (${i2 === 0 ? "95 % CI " : ""}${l.interval.low.toFixed(2)}\u2013${l.interval.high.toFixed(2)}) at batch ${l.batchSize}`).join(", ");
+}
 var pct3 = (x2) => `${Math.round(x2 * 1e3) / 10} %`;
 var fmt4 = (x2) => (Math.round(x2 * 100) / 100).toString();
 var round62 = (x2) => Math.round(x2 * 1e6) / 1e6;
+
+// src/loop/replay.ts
+async function replayDecisions(model, decisions, ctx, nodeCostShare) {
+  let current = model;
+  let stageIndex = -1;
+  let stageUnits;
+  const summaries = [];
+  for (const d of decisions) {
+    if (d.stageIndex !== stageIndex) {
+      stageIndex = d.stageIndex;
+      stageUnits = void 0;
+    }
+    const out = await runStep(current, withExclusions(d.stage, d.excluded), { goal: d.goal, reached: d.reached, nodeCostShare, stageUnits, layerRatios: d.layerRatios }, ctx);
+    stageUnits ??= out.unitsBefore;
+    current = out.model;
+    summaries.push(out.summary);
+  }
+  return { model: current, summaries };
+}
+function withExclusions(stage, excluded) {
+  if (stage.stage !== "quantize" || !excluded?.length) return stage;
+  return { stage: "quantize", quantize: { ...stage.quantize, nodesToExclude: [...stage.quantize.nodesToExclude ?? [], ...excluded], fallback: "none" } };
+}
 
 // src/report/build.ts
 import * as path10 from "node:path";
@@ -32581,6 +32646,7 @@ function buildReport(input) {
     metrics: d.metrics,
     latency: d.latency,
     steps: input.steps ?? [],
+    ...input.decisions && { decisions: input.decisions },
     passes: input.passes ?? [],
     fallbackNodes: input.fallbackNodes ?? [],
     notes: collectNotes(input),
@@ -32709,16 +32775,18 @@ function stepCharts(report) {
     ...limit !== void 0 ? [`  line [${steps.map(() => n(limit)).join(", ")}]`] : [],
     "```"
   );
-  if (steps.every((s) => s.p95Ms !== void 0)) {
-    const p95 = steps.map((s) => s.p95Ms);
+  if (steps.every((s) => s.latency?.length)) {
+    const ratios = steps.map((s) => s.latency.reduce((a, b) => b.batchSize > a.batchSize ? b : a).ratio);
+    const batch = Math.max(...steps[0].latency.map((l) => l.batchSize));
     out.push(
       "",
       "```mermaid",
       "xychart-beta",
-      '  title "P95 latency per step (ms)"',
+      `  title "P95 against the model before each step, batch ${batch} (line = 1)"`,
       `  ${x2}`,
-      `  y-axis "p95 (ms)" 0 --> ${n(niceCeil(Math.max(...p95)))}`,
-      `  line [${p95.map(n).join(", ")}]`,
+      `  y-axis "ratio" 0 --> ${n(niceCeil(Math.max(1, ...ratios)))}`,
+      `  bar [${ratios.map(n).join(", ")}]`,
+      `  line [${steps.map(() => "1").join(", ")}]`,
       "```"
     );
   }
@@ -32842,13 +32910,13 @@ function details(report, maxRows) {
       escapeText(params(s.params)),
       f2(s.metric),
       signed(s.drift) + (s.driftInterval ? ` (${ci(s.driftInterval)})` : ""),
-      s.p95Ms === void 0 ? "" : ms(s.p95Ms),
+      (s.latency ?? []).map((l) => `${ratio(l.ratio)} b${l.batchSize}`).join(", "),
       s.sizeBytes === void 0 ? "" : bytes(s.sizeBytes),
-      s.kept ? "kept" : "rolled back",
+      s.kept ? "kept" : "not kept",
       escapeText(s.reason)
     ]);
     fold(`Optimization steps (${report.steps.length}, ${kept} kept)`, [
-      ...capped(table2(["#", "Stage", "Action", "Params", escapeText(report.gatedMetric || "metric"), "Drift", "P95 ms", "Size", "Result", "Why"], rows, ["r", "l", "l", "l", "r", "r", "r", "r", "l", "l"]), maxRows),
+      ...capped(table2(["#", "Stage", "Action", "Params", escapeText(report.gatedMetric || "metric"), "Drift", "P95 vs before", "Size", "Result", "Why"], rows, ["r", "l", "l", "l", "r", "r", "r", "r", "l", "l"]), maxRows),
       "",
       ...stepCharts(report)
     ]);
@@ -32972,7 +33040,11 @@ var report_schema_default = {
       type: "object",
       additionalProperties: false,
       required: ["original"],
-      properties: { original: { $ref: "#/definitions/text" }, candidate: { $ref: "#/definitions/text" } }
+      properties: {
+        original: { $ref: "#/definitions/text" },
+        candidate: { $ref: "#/definitions/text" },
+        candidateSha256: { type: "string", pattern: "^[0-9a-f]{64}$" }
+      }
     },
     gatedMetric: { $ref: "#/definitions/shortText" },
     gatedMeaning: { $ref: "#/definitions/text" },
@@ -33010,6 +33082,28 @@ var report_schema_default = {
       properties: { original: { $ref: "#/definitions/memory" }, candidate: { $ref: "#/definitions/memory" } }
     },
     steps: { type: "array", maxItems: 500, items: { $ref: "#/definitions/step" } },
+    decisions: {
+      type: "array",
+      maxItems: 500,
+      description: "The kept steps, in order: `prune-gate optimize --replay report.json` applies them again to rebuild the candidate without measuring.",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["stageIndex", "stage", "goal", "reached"],
+        properties: {
+          stageIndex: { type: "integer", minimum: 0 },
+          stage: {
+            type: "object",
+            required: ["stage"],
+            properties: { stage: { enum: ["prune", "quantize"] }, prune: { type: "object", required: ["kind"], properties: { kind: { type: "string" } } }, quantize: { type: "object", required: ["kind"], properties: { kind: { type: "string" } } } }
+          },
+          goal: { type: "number", minimum: 0, maximum: 1 },
+          reached: { type: "number", minimum: 0, maximum: 1 },
+          layerRatios: { type: "object", additionalProperties: { type: "number", minimum: 0, maximum: 1 } },
+          excluded: { type: "array", items: { type: "string" } }
+        }
+      }
+    },
     passes: { type: "array", maxItems: 100, items: { $ref: "#/definitions/passSummary" } },
     fallbackNodes: { type: "array", maxItems: 5e3, items: { $ref: "#/definitions/skipped" } },
     profile: {
@@ -33175,7 +33269,16 @@ var report_schema_default = {
         metric: { type: "number" },
         drift: { type: "number" },
         driftInterval: { $ref: "#/definitions/interval" },
-        p95Ms: { $ref: "#/definitions/nonNegative" },
+        latency: {
+          type: "array",
+          maxItems: 64,
+          items: {
+            type: "object",
+            additionalProperties: false,
+            required: ["batchSize", "ratio", "interval"],
+            properties: { batchSize: { $ref: "#/definitions/positiveInt" }, ratio: { $ref: "#/definitions/nonNegative" }, interval: { $ref: "#/definitions/interval" } }
+          }
+        },
         sizeBytes: { $ref: "#/definitions/nonNegative" },
         kept: { type: "boolean" },
         reason: { $ref: "#/definitions/text" }
@@ -33302,16 +33405,21 @@ function buildJudge(setup) {
   if (!latency) return { judge: judge2 };
   return {
     judge: judge2,
-    p95: async (model) => {
+    compare: async (current, candidate) => {
       const result = await benchLatency({
-        models: [{ label: "candidate", model: encodeModel(model) }],
-        batchSizes: [latency.batchSize],
+        models: [
+          { label: "before the step", model: encodeModel(current) },
+          { label: "after the step", model: encodeModel(candidate) }
+        ],
+        batchSizes: latency.batchSizes,
         timeBudgetMs: latency.timeBudgetMs,
         threads: latency.threads,
         minRuns: 20,
-        inputs: latency.feeds
+        precision: latency.precision,
+        inputs: latency.feeds,
+        seed: latency.seed
       });
-      return result.batches[0].stats[0].p95;
+      return result.batches.map((b) => ({ batchSize: b.batchSize, ratio: b.comparison.ratios.p95.value, interval: b.comparison.ratios.p95.interval }));
     }
   };
 }
@@ -33418,6 +33526,10 @@ var config_schema_default = {
         }
       }
     },
+    objective: {
+      enum: ["latency", "size"],
+      description: "latency (default): a candidate ships only when it is faster than the original at every configured batch size; size: for download size (fp16, int4 weights), a slower candidate is allowed and the verdict states the slowdown."
+    },
     budget: {
       type: "object",
       additionalProperties: false,
@@ -33494,7 +33606,8 @@ var config_schema_default = {
         step: { type: "number", exclusiveMinimum: 0, exclusiveMaximum: 1 },
         importance: { enum: ["l1", "l2", "activation", "reconstruction"] },
         repair: { enum: ["none", "least-squares", "bias-correction"] },
-        multiple: { type: "integer", minimum: 1 },
+        multiple: { type: "integer", minimum: 1, description: "Round every layer's kept channel count to a multiple of this." },
+        "channel-block": { type: "integer", minimum: 1, description: "Round kept counts of layers with 32 channels or more to this kernel block (default: 16 on AVX-512, else 8: ORT's NCHWc blocks)." },
         n: { type: "integer", minimum: 1 },
         m: { type: "integer", minimum: 2 },
         scope: { enum: ["per-layer", "global"] },
@@ -33681,6 +33794,7 @@ function configFromObject(obj, baseDir, label = "<config>") {
     },
     recipe: Array.isArray(raw.recipe) ? raw.recipe.map(toStage) : void 0,
     gate: toGate(gate),
+    objective: raw.objective ?? "latency",
     budget: {
       wallTimeMs: budget["wall-time"] !== void 0 ? parseDuration(budget["wall-time"], `${label}: /budget/wall-time`) : void 0,
       keep: budget.keep ?? "confident"
@@ -33904,6 +34018,36 @@ function loadReferenceOutputs(record, baselineFile) {
   return store;
 }
 
+// src/pipeline/ship.ts
+var MAX_FALLBACKS = 1;
+async function shipFaster(input) {
+  const notes = [];
+  let count2 = input.decisions.length;
+  let model = input.candidate;
+  for (let tries = 0; count2 > 0; tries++) {
+    const bench2 = await input.measure(model);
+    const slow = notFaster(comparisons(bench2));
+    if (input.objective === "size" || slow.length === 0) return { model, decisions: input.decisions.slice(0, count2), bench: bench2, unchanged: false, notes };
+    notes.push(`The candidate after ${count2} kept step${count2 > 1 ? "s" : ""} was not confirmed faster than the original (P95 ${slow.map(ratioText).join(", ")}), so it was not shipped.`);
+    input.log?.(notes[notes.length - 1]);
+    count2 = tries < MAX_FALLBACKS ? count2 - 1 : 0;
+    if (count2 > 0) model = await input.rebuild(count2);
+  }
+  const bench = await input.measure(input.original);
+  if (input.decisions.length) notes.push("No candidate was confirmed faster than the original on this machine: the original model ships unchanged.");
+  return { model: input.original, decisions: [], bench, unchanged: true, notes };
+}
+function comparisons(bench) {
+  return bench.batches.map((b) => b.comparison).filter((c) => c !== void 0);
+}
+function notFaster(latency) {
+  return latency.filter((c) => !(c.ratios.p95.interval.high < 1));
+}
+function ratioText(c) {
+  const r = c.ratios.p95;
+  return `${r.value.toFixed(2)}\xD7 (95 % CI ${r.interval.low.toFixed(2)}\u2013${r.interval.high.toFixed(2)}) at batch ${c.batchSize}`;
+}
+
 // package.json
 var package_default = {
   name: "prune-gate",
@@ -34014,50 +34158,62 @@ async function runPipeline(options) {
       evaluate,
       reference: original.result,
       seed: config.seed,
-      latency: { batchSize: loopBatch, timeBudgetMs: LOOP_BENCH_MS, threads: config.bench.threads, feeds: p.evalSet }
+      latency: { batchSizes: config.bench.batchSizes, timeBudgetMs: Math.min(LOOP_BENCH_MS, config.bench.timeBudgetMs), threads: config.bench.threads, feeds: p.evalSet, precision: config.bench.precision, seed: config.seed }
     });
     const budget = optimizationBudget(config.metrics[0], config.gate, original.result.metrics, baseline?.metrics);
     if (baseline && budget < optimizationBudget(config.metrics[0], config.gate, original.result.metrics)) {
       notes.push(`The committed model already scores below the frozen baseline, so the optimizer had only ${round2(budget)} points of drift left to spend.`);
     }
+    const ctx = { calibration: p.calibration, seed: config.seed, log };
+    const nodeCostShare = flopShares(cost);
     const loop = await timed(
       "optimize",
       () => optimize(p.model, {
         recipe,
         budget,
         keep: config.budget.keep,
-        nodeCostShare: flopShares(cost),
-        ctx: { calibration: p.calibration, seed: config.seed, log },
+        objective: config.objective,
+        nodeCostShare,
+        ctx,
         judge: judge2,
         wallTimeMs: config.budget.wallTimeMs
       })
     );
-    saveModel(loop.model, modelPath);
+    log(`benchmarking original vs candidate (batch sizes ${config.bench.batchSizes.join(", ")})`);
+    const shipped = await timed(
+      "benchmark",
+      () => shipFaster({
+        original: p.model,
+        candidate: loop.model,
+        decisions: loop.decisions,
+        objective: config.objective,
+        rebuild: async (count2) => (await replayDecisions(p.model, loop.decisions.slice(0, count2), { ...ctx, log: void 0 }, nodeCostShare)).model,
+        measure: (model) => benchLatency({
+          models: [
+            { model: config.model, label: "original" },
+            { model: encodeModel(model), label: "candidate" }
+          ],
+          batchSizes: config.bench.batchSizes,
+          timeBudgetMs: config.bench.timeBudgetMs,
+          minRuns: config.bench.minRuns,
+          warmup: config.bench.warmup,
+          precision: config.bench.precision,
+          threads: config.bench.threads,
+          inputs: p.evalSet,
+          seed: config.seed
+        }),
+        log
+      })
+    );
+    const bench = shipped.bench;
+    const latency = comparisons(bench);
+    saveModel(shipped.model, modelPath);
     log(`wrote ${modelPath}`);
     const noise = config.data.noiseSigma ? { sigma: config.data.noiseSigma, seed: config.seed } : void 0;
     const [originalFinal, candidate] = await timed("evaluate", async () => [
       noise ? (await evaluateModel(config.model, p.evalSet, { ...originalOptions, keep: void 0, noise, label: config.model })).result : original.result,
       (await evaluateModel(modelPath, p.evalSet, { ...evaluate, noise, label: modelPath })).result
     ]);
-    log(`benchmarking original vs candidate (batch sizes ${config.bench.batchSizes.join(", ")})`);
-    const bench = await timed(
-      "benchmark",
-      () => benchLatency({
-        models: [
-          { model: config.model, label: "original" },
-          { model: modelPath, label: "candidate" }
-        ],
-        batchSizes: config.bench.batchSizes,
-        timeBudgetMs: config.bench.timeBudgetMs,
-        minRuns: config.bench.minRuns,
-        warmup: config.bench.warmup,
-        precision: config.bench.precision,
-        threads: config.bench.threads,
-        inputs: p.evalSet,
-        seed: config.seed
-      })
-    );
-    const latency = bench.batches.map((b) => b.comparison).filter((c) => c !== void 0);
     const memoryFeeds = feedsFor(p.modelInputs, config.model, loopBatch, { inputs: p.evalSet });
     const [memOriginal, memCandidate] = await timed("memory", async () => [await measureMemory(config.model, { feeds: memoryFeeds }), await measureMemory(modelPath, { feeds: memoryFeeds })]);
     const profile = await timed("profile", () => profileModel(modelPath, { dataset: p.evalSet, batchSize: loopBatch, threads: config.bench.threads, label: modelPath }));
@@ -34070,26 +34226,29 @@ async function runPipeline(options) {
       candidate,
       latency,
       prModelChanged,
-      seed: config.seed
+      seed: config.seed,
+      objective: config.objective,
+      candidateIsOriginal: shipped.unchanged && loop.decisions.length > 0
     });
     const report = buildReport({
       toolVersion: TOOL_VERSION,
       configPath: config.file,
       gatedMeaning: gatedMeaning(config.metrics[0]),
-      models: { original: config.model, candidate: modelPath },
+      models: { original: config.model, candidate: modelPath, candidateSha256: sha256File(modelPath) },
       decision,
       prModelChanged,
       storedBaseline: baseline,
       machine: machineInfo({ intraOpThreads: bench.intraOpThreads, interOpThreads: bench.interOpThreads }),
       resources: { original: stripExtras(memOriginal), candidate: stripExtras(memCandidate) },
       steps: loop.steps,
-      passes: loop.passes,
-      fallbackNodes: loop.fallbackNodes,
+      decisions: shipped.decisions,
+      passes: loop.passes.slice(0, shipped.decisions.length),
+      fallbackNodes: loop.fallbackNodes.filter((f) => shipped.decisions.some((d) => d.excluded?.includes(f.what))),
       profile: {
         batchSize: loopBatch,
         top: profile.nodes.slice(0, PROFILE_TOP).map((n2) => ({ name: n2.originalNames?.join(", ") || n2.name, opType: n2.opType, ms: n2.meanUs / 1e3, share: n2.share }))
       },
-      notes: [...notes, ...loop.notes],
+      notes: [...notes, ...loop.notes, ...shipped.notes],
       timings
     });
     const written = writeReportFiles(options.outDir, report, renderMarkdown(report));
@@ -34154,10 +34313,10 @@ export {
   probeShapes,
   describeStage,
   stageGoals,
-  runStep,
   defaultRecipe,
   modelTraits,
   flopShares,
+  replayDecisions,
   CONFIG_DEFAULTS,
   loadConfig,
   parseDuration,

@@ -1,0 +1,70 @@
+/**
+ * Never ship a slower model. The loop's candidate is measured against the original as the gate
+ * measures it (interleaved, every configured batch size, the config's budget); it ships when the
+ * 95 % interval of its P95 ratio is below 1 at every batch size. Otherwise the candidate of the
+ * previous kept step is rebuilt from the decisions (no measurement) and measured in turn, and after
+ * a few tries the original model ships unchanged, with the reason. With `objective: size`, the
+ * loop's candidate ships whatever its speed, and the verdict states any slowdown.
+ */
+import type { BenchResult } from '../evaluate/latency.js';
+import type { LatencyComparison } from '../evaluate/types.js';
+import type { Objective } from '../loop/optimize-loop.js';
+import type { StepDecision } from '../loop/types.js';
+import type { Model } from '../onnx/index.js';
+
+export interface ShipInput {
+  original: Model;
+  candidate: Model;
+  decisions: StepDecision[];
+  objective: Objective;
+  /** The candidate after the first `count` decisions. */
+  rebuild(count: number): Promise<Model>;
+  /** Original against `model`, with the final comparison's statistics. */
+  measure(model: Model): Promise<BenchResult>;
+  log?(message: string): void;
+}
+
+export interface Shipped {
+  model: Model;
+  /** The decisions that build `model` (a prefix of the loop's). */
+  decisions: StepDecision[];
+  bench: BenchResult;
+  /** True when the model is the original, unchanged. */
+  unchanged: boolean;
+  notes: string[];
+}
+
+/** Earlier candidates tried before shipping the original. */
+const MAX_FALLBACKS = 1;
+
+export async function shipFaster(input: ShipInput): Promise<Shipped> {
+  const notes: string[] = [];
+  let count = input.decisions.length;
+  let model = input.candidate;
+  for (let tries = 0; count > 0; tries++) {
+    const bench = await input.measure(model);
+    const slow = notFaster(comparisons(bench));
+    if (input.objective === 'size' || slow.length === 0) return { model, decisions: input.decisions.slice(0, count), bench, unchanged: false, notes };
+    notes.push(`The candidate after ${count} kept step${count > 1 ? 's' : ''} was not confirmed faster than the original (P95 ${slow.map(ratioText).join(', ')}), so it was not shipped.`);
+    input.log?.(notes[notes.length - 1]);
+    count = tries < MAX_FALLBACKS ? count - 1 : 0;
+    if (count > 0) model = await input.rebuild(count);
+  }
+  const bench = await input.measure(input.original);
+  if (input.decisions.length) notes.push('No candidate was confirmed faster than the original on this machine: the original model ships unchanged.');
+  return { model: input.original, decisions: [], bench, unchanged: true, notes };
+}
+
+export function comparisons(bench: BenchResult): LatencyComparison[] {
+  return bench.batches.map((b) => b.comparison).filter((c): c is LatencyComparison => c !== undefined);
+}
+
+/** Batch sizes where the P95 ratio's interval is not wholly below 1. */
+export function notFaster(latency: LatencyComparison[]): LatencyComparison[] {
+  return latency.filter((c) => !(c.ratios.p95.interval.high < 1));
+}
+
+function ratioText(c: LatencyComparison): string {
+  const r = c.ratios.p95;
+  return `${r.value.toFixed(2)}× (95 % CI ${r.interval.low.toFixed(2)}–${r.interval.high.toFixed(2)}) at batch ${c.batchSize}`;
+}
