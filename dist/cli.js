@@ -38,7 +38,7 @@ import {
   stageGoals,
   storeReferenceOutputs,
   writeBaseline
-} from "./chunks/chunk-XKYQDVUE.js";
+} from "./chunks/chunk-LJBBWTDQ.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({

@@ -15,7 +15,7 @@ import {
   runPipeline,
   writeFileAtomic,
   writeReportFiles
-} from "./chunks/chunk-XKYQDVUE.js";
+} from "./chunks/chunk-LJBBWTDQ.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

@@ -129,10 +129,6 @@ export class Dataset {
     return new Dataset({ inputs: this.inputs, count: this.count, labels: this.labels, notes: this.notes, fixedBatch: this.fixedBatch, sets: this.sets, carry: this.carry, layout: this.layout, ...parts });
   }
 
-  get inputNames(): string[] {
-    return this.sets ? Object.keys(this.sets[0]?.inputs ?? {}) : this.inputs.map((i) => i.name);
-  }
-
   /** Whether the data carries expected outputs (test_data_set output_K.pb). */
   get hasExpectedOutputs(): boolean {
     return Boolean(this.sets?.some((s) => Object.keys(s.outputs).length));

@@ -212,7 +212,7 @@ function referenceLabel(reference: OutputStore | 'self' | undefined): string {
  * A run's output as `n` samples: split along its batch axis, or whole when the run holds one sample
  * and the output has no batch axis (a test_data_set's fixed shapes).
  */
-export function samplesOf(t: HostTensor, axis: number | null, n: number, what: string): SampleBlock {
+function samplesOf(t: HostTensor, axis: number | null, n: number, what: string): SampleBlock {
   const values = toFloat32(t, what);
   const dims = t.dims.length ? t.dims : [];
   if (axis !== null && dims[axis] === n) return { values: moveAxisToFront(values, dims, axis), n, shape: dims.filter((_, k) => k !== axis) };

@@ -78,7 +78,7 @@ export interface LoopResult {
 const MIN_STEP = 0.025;
 
 /** Confirmed faster: the interval below 1 at some batch size, above 1 at none. */
-export function confirmedFaster(latency: StepLatency[]): boolean {
+function confirmedFaster(latency: StepLatency[]): boolean {
   return latency.some((l) => l.interval.high < 1) && !latency.some((l) => l.interval.low > 1);
 }
 

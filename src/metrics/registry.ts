@@ -239,7 +239,7 @@ export function metricColumns(metric: string, ps: PerSampleResults): PerSampleRe
 }
 
 /** `:output` of a per-output metric name, or ''. */
-export function outputSuffix(metric: string): string {
+function outputSuffix(metric: string): string {
   const i = metric.indexOf(':');
   return i < 0 ? '' : metric.slice(i);
 }

@@ -83,7 +83,7 @@ export function storeReferenceOutputs(store: OutputStore, baselineFile: string):
 }
 
 /** The .npz that goes with a baseline file: `baseline.json` -> `baseline.outputs.npz`. */
-export function referenceFile(baselineFile: string): string {
+function referenceFile(baselineFile: string): string {
   return path.join(path.dirname(baselineFile), `${path.basename(baselineFile, path.extname(baselineFile))}.outputs.npz`);
 }
 

@@ -60,7 +60,7 @@ export function comparisons(bench: BenchResult): LatencyComparison[] {
 }
 
 /** Batch sizes where the P95 ratio's interval is not wholly below 1. */
-export function notFaster(latency: LatencyComparison[]): LatencyComparison[] {
+function notFaster(latency: LatencyComparison[]): LatencyComparison[] {
   return latency.filter((c) => !(c.ratios.p95.interval.high < 1));
 }
 

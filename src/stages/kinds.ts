@@ -178,7 +178,7 @@ async function withFallback(model: Model, q: QuantizeParams, ctx: PassContext, h
 }
 
 /** The table entry of a stage. */
-export function kindOf(stage: RecipeStage): KindEntry<PruneParams> | KindEntry<QuantizeParams> {
+function kindOf(stage: RecipeStage): KindEntry<PruneParams> | KindEntry<QuantizeParams> {
   return stage.stage === 'prune' ? PRUNE_KINDS[stage.prune.kind] : QUANTIZE_KINDS[stage.quantize.kind];
 }
 

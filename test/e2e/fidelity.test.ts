@@ -14,6 +14,7 @@ import { stringify } from 'yaml';
 import { readBaseline } from '../../src/gate/baseline.js';
 import { encodeNpy, readNpy } from '../../src/evaluate/npy.js';
 import { loadModel, saveModel, toFloat32, fromFloat32 } from '../../src/onnx/index.js';
+import type { Report } from '../../src/report/types.js';
 import { readReport } from '../../src/report/validate.js';
 import { renderPages, renderTextLines, TEXT_SAMPLES } from '../helpers/render-text.js';
 
@@ -40,6 +41,15 @@ function cli(args: string[]): { status: number | null; stdout: string; stderr: s
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** `prune-gate run` into `dir`/out: the exit code expected, no internal error, the report read back. */
+function runGate(config: string, dir: string, status: number): { out: string; report: Report } {
+  const out = path.join(dir, 'out');
+  const run = cli(['run', '--config', config, '--out', out]);
+  expect(run.stderr).not.toMatch(/internal error/);
+  expect(run.status).toBe(status);
+  return { out, report: readReport(out) };
+}
+
 const fastBench = { 'batch-sizes': [1], 'time-budget': '300ms', 'min-runs': 10 };
 
 test('PaddleOCR detector on rendered pages: baseline stores the maps, run gates mask IoU against them', () => {
@@ -61,11 +71,7 @@ test('PaddleOCR detector on rendered pages: baseline stores the maps, run gates 
   expect(baseline.referenceOutputs).toMatchObject({ stored: true, file: 'baseline.outputs.npz', samples: 6, outputs: [{ name: 'sigmoid_0.tmp_0', shape: [1, 320, 320] }] });
   expect(fs.existsSync(path.join(p.dir, 'baseline.outputs.npz'))).toBe(true);
 
-  const out = path.join(p.dir, 'out');
-  const run = cli(['run', '--config', p.config, '--out', out]);
-  expect(run.stderr).not.toMatch(/internal error/);
-  expect(run.status).toBe(0);
-  const report = readReport(out);
+  const { report } = runGate(p.config, p.dir, 0);
   expect(report.gatedMetric).toBe('mask-iou');
   expect(report.gatedMeaning).toMatch(/intersection over union/);
   expect(report.metrics.map((m) => m.metric)).toEqual(['mask-iou', 'cosine']);
@@ -87,11 +93,7 @@ test('PaddleOCR recognizer on rendered lines: agreement per timestep and exact m
     recipe: [{ quantize: { kind: 'int8-dynamic', fallback: 'none' } }],
   });
   expect(cli(['baseline', '--config', p.config, '--quiet']).status).toBe(0);
-  const out = path.join(p.dir, 'out');
-  const run = cli(['run', '--config', p.config, '--out', out]);
-  expect(run.stderr).not.toMatch(/internal error/);
-  expect(run.status).toBe(0);
-  const report = readReport(out);
+  const { out, report } = runGate(p.config, p.dir, 0);
   expect(report.metrics.map((m) => m.metric)).toEqual(['agreement', 'exact-match', 'cosine']);
   expect(report.gatedMeaning).toMatch(/each position of a sequence/);
   const [agreement, exact] = report.metrics;
@@ -127,11 +129,7 @@ test('Silero VAD on recorded speech: state carried window to window, the speech 
   const frozen = cli(['baseline', '--config', p.config, '--quiet']);
   expect(frozen.stderr).toBe('');
   expect(frozen.status).toBe(0);
-  const out = path.join(p.dir, 'out');
-  const run = cli(['run', '--config', p.config, '--out', out]);
-  expect(run.stderr).not.toMatch(/internal error/);
-  expect(run.status).toBe(0);
-  const report = readReport(out);
+  const { report } = runGate(p.config, p.dir, 0);
   // output [batch, 1]: the decision at 0.5 and the largest difference; the states compared by cosine.
   expect(report.metrics.map((m) => m.metric)).toEqual(['agreement', 'max-abs-error', 'cosine:hn', 'cosine:cn']);
   expect(report.metrics[0]).toMatchObject({ gated: true, reference: 100, candidate: 100, status: 'pass' });
@@ -167,10 +165,7 @@ test('a damaged model fails against the frozen baseline with the sentence that s
   attr.value = fromFloat32(attr.value.name, attr.value.dataType, attr.value.dims, scrambled);
   saveModel(model, path.join(p.dir, 'model.onnx'));
 
-  const out = path.join(p.dir, 'out');
-  const run = cli(['run', '--config', p.config, '--out', out]);
-  expect(run.status).toBe(1);
-  const report = readReport(out);
+  const { report } = runGate(p.config, p.dir, 1);
   expect(report.verdict).toBe('fail');
   expect(report.prModelChanged).toBe(true);
   expect(report.reason).toMatch(/^Agreement dropped \d+\.\d\d points \(95 % CI -?\d+\.\d\d to \d+\.\d\d\), above the 2-point limit, against the frozen baseline\.$/);
@@ -181,11 +176,7 @@ test('a test_data_set folder with expected outputs: the model and the candidate 
   // ONNX's backend suite (libonnx-testdata): a Conv2d exported from PyTorch, its test_data_set_0 as stored.
   const suite = '/usr/share/libonnx-testdata/data/pytorch-converted/test_Conv2d';
   const p = project(path.join(suite, 'model.onnx'), {}, { baseline: undefined, data: { eval: { inputs: suite } }, bench: fastBench, objective: 'size', recipe: [{ quantize: { kind: 'fp16' } }] });
-  const out = path.join(p.dir, 'out');
-  const run = cli(['run', '--config', p.config, '--out', out]);
-  expect(run.stderr).not.toMatch(/internal error/);
-  expect(run.status).toBe(0);
-  const report = readReport(out);
+  const { report } = runGate(p.config, p.dir, 0);
   expect(report.notes).toContain('Fidelity reference: the expected outputs that came with the data (test_data_set output files).');
   // Conv2d's output [N, C, H, W] is a map of classes: agreement per position, then cosine.
   expect(report.metrics.map((m) => m.metric)).toEqual(['agreement', 'cosine']);
@@ -212,10 +203,7 @@ test("the README's fidelity example runs as written: baseline, then run, on a CN
   const config = path.join(dir, 'prune-gate.yml');
   fs.writeFileSync(config, yamlBlock);
   expect(cli(['baseline', '--config', config, '--quiet']).status).toBe(0);
-  const run = cli(['run', '--config', config, '--out', path.join(dir, 'out')]);
-  expect(run.stderr).not.toMatch(/internal error/);
-  expect(run.status).toBe(0);
-  const report = readReport(path.join(dir, 'out'));
+  const { report } = runGate(config, dir, 0);
   expect(report.reference).toBe('frozen-baseline');
   expect(report.metrics.map((m) => m.metric)).toEqual(['agreement', 'cosine']);
   // The default recipe ran: steps were tried and judged by agreement with the frozen outputs (and by speed).
@@ -232,11 +220,7 @@ test('a PyTorch MNIST CNN (torch.onnx, opset 11) with no labels: default recipe,
     bench: fastBench,
   });
   expect(cli(['baseline', '--config', p.config, '--quiet']).status).toBe(0);
-  const out = path.join(p.dir, 'out');
-  const run = cli(['run', '--config', p.config, '--out', out]);
-  expect(run.stderr).not.toMatch(/internal error/);
-  expect(run.status).toBe(0);
-  const report = readReport(out);
+  const { report } = runGate(p.config, p.dir, 0);
   expect(report.metrics.map((m) => m.metric)).toEqual(['agreement', 'cosine']);
   expect(report.notes.join(' ')).toMatch(/Default recipe for this model: structured pruning/);
   const gated = report.metrics[0];

@@ -64,3 +64,16 @@ test('carried state: samples run one at a time, each state input fed by the prev
   await expect(runModel(accumulator(), ds)).rejects.toThrow(/the model input 'h' has no data/);
   await expect(runModel(accumulator(), ds, { layout: { carry: { state: 'hn' } } })).rejects.toThrow(/data.carry names the input 'state', which the model does not have/);
 });
+
+test("a model that fixes its batch at 1 (openWakeWord's classifier head [1, 25, 96]) runs its samples one at a time", async () => {
+  // openwakeword-js ships the head only (its speech-embedding model is not in the package), so the
+  // frames here are seeded values in the embedding's range: this checks the layout, not wake words.
+  const model = path.resolve(import.meta.dirname, '../../node_modules/openwakeword-js/models/hello_deepa.onnx');
+  let seed = 7;
+  const frames = Float32Array.from({ length: 6 * 25 * 96 }, () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1);
+  const ds = datasetFromArrays({ 'onnx::Flatten_0': { type: 'float32', shape: [6, 25, 96], data: frames } });
+  const { outputs } = await runModel(model, ds, { batchSize: 32 });
+  const [name] = outputs.names;
+  expect(outputs.count(name)).toBe(6);
+  expect(outputs.readAll(name).shape).toEqual([1]);
+});

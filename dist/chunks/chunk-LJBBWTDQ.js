@@ -26785,9 +26785,6 @@ var Dataset = class _Dataset {
   with(parts) {
     return new _Dataset({ inputs: this.inputs, count: this.count, labels: this.labels, notes: this.notes, fixedBatch: this.fixedBatch, sets: this.sets, carry: this.carry, layout: this.layout, ...parts });
   }
-  get inputNames() {
-    return this.sets ? Object.keys(this.sets[0]?.inputs ?? {}) : this.inputs.map((i2) => i2.name);
-  }
   /** Whether the data carries expected outputs (test_data_set output_K.pb). */
   get hasExpectedOutputs() {
     return Boolean(this.sets?.some((s) => Object.keys(s.outputs).length));
