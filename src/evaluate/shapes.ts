@@ -15,8 +15,10 @@ import { uniform } from './rng.js';
 export interface ProbeOptions {
   /** Seed for generated inputs (default 1). */
   seed?: number;
-  /** Sizes for symbolic dimensions by name (default 1 for every symbolic or unknown dimension). */
+  /** Sizes for symbolic dimensions by name (default `otherDims` for every symbolic or unknown dimension). */
   dimValues?: Record<string, number>;
+  /** Size of every symbolic or unknown dimension not in `dimValues` (default 1). */
+  otherDims?: number;
   /** Label for error messages (usually the model's path). */
   label?: string;
 }
@@ -134,7 +136,7 @@ async function probeByShapeNodes(model: Model, values: string[], inputs: Feeds):
 }
 
 /** Seeded random inputs from the declared input shapes; symbolic dims from `dimValues`, else 1. */
-export function randomFeeds(model: Model, options: Pick<ProbeOptions, 'seed' | 'dimValues'> = {}): Feeds {
+export function randomFeeds(model: Model, options: Pick<ProbeOptions, 'seed' | 'dimValues' | 'otherDims'> = {}): Feeds {
   const rand = uniform(options.seed ?? 1);
   const initializerNames = new Set(model.graph.initializers.map((t) => t.name));
   const feeds: Feeds = {};
@@ -142,16 +144,16 @@ export function randomFeeds(model: Model, options: Pick<ProbeOptions, 'seed' | '
     if (initializerNames.has(input.name)) continue;
     const t = input.type;
     if (t?.kind !== 'tensor') throw new Error(`input '${input.name}' is not a tensor; pass feeds explicitly`);
-    const dims = (t.shape ?? []).map((d) => concreteDim(d, options.dimValues));
+    const dims = (t.shape ?? []).map((d) => concreteDim(d, options.dimValues, options.otherDims));
     feeds[input.name] = randomTensor(t.elemType, dims, rand, input.name);
   }
   return feeds;
 }
 
-function concreteDim(d: Dim, dimValues: Record<string, number> = {}): number {
+function concreteDim(d: Dim, dimValues: Record<string, number> = {}, otherDims = 1): number {
   if (typeof d === 'number' && d >= 0) return d;
   if (typeof d === 'string' && dimValues[d] !== undefined) return dimValues[d];
-  return 1;
+  return otherDims;
 }
 
 function randomTensor(dataType: DataType, dims: number[], rand: () => number, name: string): HostTensor {
@@ -198,5 +200,12 @@ const HOST_TYPES: Partial<Record<DataType, ElementType>> = {
 /** The ORT element type for an ONNX data type, when ORT's JS API has one. */
 export function hostType(dataType: DataType): ElementType | undefined {
   return HOST_TYPES[dataType];
+}
+
+/** The ONNX data type of an ORT element type. */
+export function dataTypeOfHost(type: ElementType): DataType {
+  const found = Object.entries(HOST_TYPES).find(([, t]) => t === type);
+  if (!found) throw new Error(`no ONNX data type for ORT element type '${type}'`);
+  return Number(found[0]) as DataType;
 }
 

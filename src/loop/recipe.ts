@@ -44,7 +44,10 @@ export function defaultRecipe(traits: ModelTraits): RecipeStage[] {
   const quantize: QuantizeParams =
     kind !== 'matmul-heavy' ? { kind: 'int8-static' } : traits.params >= LARGE_MODEL_PARAMS ? { kind: 'int4-weight-only' } : { kind: 'int8-dynamic' };
   const stages: RecipeStage[] = [
-    { stage: 'prune', prune: kind === 'matmul-heavy' ? { ...prune, target: 0.25, step: 0.125 } : prune },
+    // Matmul-heavy models prune in eighths: attention heads come in fours and eights, and a step
+    // of an eighth is the smallest that removes whole heads of a 4- or 8-head layer (one every
+    // other step of 4 heads) without rounding them all to nothing.
+    { stage: 'prune', prune: kind === 'matmul-heavy' ? { ...prune, step: 0.125 } : prune },
     { stage: 'quantize', quantize },
   ];
   return stages.map(withDefaults);

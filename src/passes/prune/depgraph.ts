@@ -157,7 +157,8 @@ export function traceDependencies(model: Model, probed?: Map<string, number[]>):
     bySpaceRoot.set(r, [...(bySpaceRoot.get(r) ?? []), i]);
   });
   for (const [r, members] of bySpaceRoot) {
-    const producers = members.map((m) => spaces[m].node.name);
+    // A packed projection's parts are separate spaces of one node: name it once.
+    const producers = [...new Set(members.map((m) => spaces[m].node.name))];
     const id = producers.join('+');
     const root = spaces[r];
     if (root.poison.length) {

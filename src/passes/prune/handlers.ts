@@ -4,7 +4,7 @@
  * skipped with the reason), which is the safe default.
  */
 import { getInt, getInts, type Node } from '../../onnx/index.js';
-import { clipSegments, wholeSpace, type Layout } from './layout.js';
+import { clipSegments, wholeSpace, type Layout, type Segment } from './layout.js';
 import { intValues, isFloatTensor } from './tensors.js';
 import type { Handler, TraceCtx } from './trace.js';
 
@@ -34,12 +34,52 @@ function poisonAll(n: Node, cx: TraceCtx, reason: string): Array<Layout | undefi
   return [];
 }
 
-/** Output channels of a weight-bearing node become a new space; `axes` say where they sit in each constant. */
+/**
+ * Output channels of a weight-bearing node become a new space; `axes` say where they sit in each
+ * constant. A projection whose output is cut into parts by Slices (torch's packed Q/K/V in_proj)
+ * gets one space per part, so each part can couple with what it meets (Q with K in the scores).
+ */
 function root(n: Node, cx: TraceCtx, channels: number, outAxis: number, outRank: number, slices: Array<[input: number, axis: number]>): Layout {
-  const space = cx.newSpace(n, channels);
-  const seg = wholeSpace(space, channels);
-  for (const [input, axis] of slices) cx.param({ node: n, input, axis, seg, role: input === 1 ? 'out' : 'aux' });
-  return { axis: outAxis, rank: outRank, size: channels, segments: [seg] };
+  const parts = slicedParts(n.outputs[0], cx, outAxis, outRank, channels) ?? [channels];
+  const segments: Segment[] = [];
+  let offset = 0;
+  for (const size of parts) {
+    segments.push({ ...wholeSpace(cx.newSpace(n, size), size), offset });
+    offset += size;
+  }
+  for (const seg of segments) for (const [input, axis] of slices) cx.param({ node: n, input, axis, seg, role: input === 1 ? 'out' : 'aux' });
+  return { axis: outAxis, rank: outRank, size: channels, segments };
+}
+
+/**
+ * Sizes of the parts when every reader of `value` (after an optional bias Add with a constant) is a
+ * Slice with constant bounds along `axis` and the slices cover the channels exactly once; else undefined.
+ */
+function slicedParts(value: string, cx: TraceCtx, axis: number, rank: number, channels: number): number[] | undefined {
+  let readers = cx.consumers(value);
+  if (readers.length === 1 && readers[0].opType === 'Add') {
+    const other = readers[0].inputs.find((v) => v !== value);
+    if (!other || !cx.constant(other)) return undefined;
+    readers = cx.consumers(readers[0].outputs[0]);
+  }
+  if (readers.length < 2 || readers.some((r) => r.opType !== 'Slice')) return undefined;
+  const ranges: Array<[number, number]> = [];
+  for (const r of readers) {
+    const [starts, ends, axes, steps] = [1, 2, 3, 4].map((i) => (r.inputs[i] ? cx.constant(r.inputs[i]) : undefined));
+    if (!starts || !ends || (r.inputs[3] && !axes) || (r.inputs[4] && !steps)) return undefined;
+    const axisList = axes ? intValues(axes).map((a) => norm(a, rank)) : intValues(starts).map((_, i) => i);
+    const j = axisList.indexOf(axis);
+    if (j < 0 || axisList.length !== 1 || (steps && intValues(steps)[j] !== 1)) return undefined;
+    const clamp = (v: number) => Math.min(channels, Math.max(0, v < 0 ? v + channels : v));
+    ranges.push([clamp(intValues(starts)[j]), clamp(intValues(ends)[j])]);
+  }
+  ranges.sort((p, q) => p[0] - q[0]);
+  let next = 0;
+  for (const [s, e] of ranges) {
+    if (s !== next || e <= s) return undefined;
+    next = e;
+  }
+  return next === channels ? ranges.map(([s, e]) => e - s) : undefined;
 }
 
 const conv: Handler = (n, cx) => {

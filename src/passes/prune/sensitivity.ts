@@ -3,15 +3,12 @@
  * metric. The optimization loop turns the table into per-layer ratios (layerRatios).
  */
 import { InputError } from '../../util/errors.js';
-import { cloneModel, type Model } from '../../onnx/index.js';
+import type { Model } from '../../onnx/index.js';
 import type { PassContext } from '../types.js';
-import { probeAllShapes } from '../../evaluate/shapes.js';
 import { checkLayerNames, checkTarget, selected } from './common.js';
-import { traceDependencies } from './depgraph.js';
 import type { Importance } from './importance.js';
 import type { RepairMode } from './repair.js';
-import { pruneStructured } from './structured.js';
-import { materializeConstants } from './tensors.js';
+import { pruneStructured, traceForPruning } from './structured.js';
 
 export interface SensitivityOptions {
   importance?: Importance;
@@ -40,15 +37,9 @@ export async function scanLayerSensitivity(
   if (!ratios.length) throw new InputError('ratios must list at least one fraction in [0, 1)', 'ratios');
   ratios.forEach((r, i) => checkTarget(r, `ratios[${i}]`));
   checkLayerNames(model, { layers: options.layers, exclude: options.exclude });
-  const probe = cloneModel(model);
-  materializeConstants(probe.graph);
-  let shapes: Map<string, number[]> | undefined;
-  try {
-    shapes = (await probeAllShapes(probe, ctx.calibration?.[0])).shapes;
-  } catch {
-    shapes = undefined;
-  }
-  const groups = traceDependencies(probe, shapes).groups.filter((g) => selected(g.producers, options.layers, options.exclude));
+  // The groups a stage would find: traced as pruneStructured traces them (folded shape arithmetic included).
+  const { dg } = await traceForPruning(model, ctx.calibration?.[0]);
+  const groups = dg.groups.filter((g) => selected(g.producers, options.layers, options.exclude));
   const rows: SensitivityRow[] = [];
   // One line per measurement below; the passes' own summaries would repeat it for every group.
   const quiet = { ...ctx, log: undefined };

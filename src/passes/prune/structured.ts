@@ -13,7 +13,9 @@ import { applyRemoval, removedPositions, traceDependencies, type DepGraph, type 
 import { channelScores, lowest, unitScores, type Importance } from './importance.js';
 import { repairConsumer, type RepairMode, type RepairOutcome } from './repair.js';
 import { shapesAfterRemoval } from './shapes-after.js';
-import { materializeConstants, withValues } from './tensors.js';
+import { intValues, materializeConstants, withValues } from './tensors.js';
+import { foldShapeArithmetic, type FoldResult } from '../simplify/fold-shapes.js';
+import { probeAllShapes, randomFeeds } from '../../evaluate/shapes.js';
 
 export interface StructuredOptions {
   /** Fraction of prunable channels (per-layer) or parameters (global) to remove, in [0, 1). */
@@ -78,12 +80,8 @@ export async function pruneStructured(model: Model, options: StructuredOptions, 
   const needsData = importance === 'activation' || importance === 'reconstruction' || repair !== 'none';
   const batches = needsData || ctx.calibration?.length ? validateCalibration(model, ctx.calibration, `importance '${importance}' / repair '${repair}'`) : undefined;
 
-  const work = cloneModel(model);
-  materializeConstants(work.graph);
-  if (repair !== 'none') addZeroBiases(work.graph);
-  const before = await measure(work, batches?.[0], ctx.log);
+  const { work, fold, before, traceShapes, dg } = await traceForPruning(model, batches?.[0], ctx.log, repair !== 'none' ? addZeroBiases : undefined);
   const initializersBefore = new Map(work.graph.initializers.map((t) => [t.name, t]));
-  const dg = traceDependencies(work, before.shapes);
   const skipped: Skipped[] = [...dg.unprunable];
   const candidates: number[] = [];
   dg.groups.forEach((g, i) => {
@@ -130,7 +128,8 @@ export async function pruneStructured(model: Model, options: StructuredOptions, 
   cleanup(work.graph);
   toposort(work.graph);
   const reestimated = batches ? await reestimateBatchNorms(work, dg, removed, batchNorms, stats, batches) : [];
-  const after = await measureAfter(work, dg, removed, before, initializersBefore, batches?.[0], ctx.log);
+  // Shapes after removal follow from the traced shapes; when those are not the cost probe's, probe again.
+  const after = await measureAfter(work, dg, removed, traceShapes === before ? before : { ...before, complete: false }, initializersBefore, batches?.[0], ctx.log);
 
   const changed: LayerChange[] = [];
   for (const [gi, channels] of removed) {
@@ -162,6 +161,7 @@ export async function pruneStructured(model: Model, options: StructuredOptions, 
       skipped,
       notes: [
         `importance ${importance}, ${scope} target ${target}${options.nodeCostShare && scope === 'per-layer' ? ' (per-layer ratios weighted by FLOPs)' : ''}, repair ${repair}`,
+        ...foldNotes(fold),
         ...(reestimated.length ? [`${reestimated.length} BatchNormalization node(s) after repaired layers re-estimated on calibration data`] : []),
       ],
     },
@@ -191,6 +191,67 @@ async function reestimateBatchNorms(work: Model, dg: DepGraph, removed: Map<numb
     if (change) changes.push(change);
   }
   return changes;
+}
+
+export interface Traced {
+  /** A copy of the model, constants materialized and shape arithmetic folded: the one to cut. */
+  work: Model;
+  fold: FoldResult;
+  /** Parameters and FLOPs of `work` on the cost probe's feeds. */
+  before: Cost;
+  /** The shapes the trace read (`before` unless the fold asked for size one). */
+  traceShapes: Cost;
+  dg: DepGraph;
+}
+
+/**
+ * Everything before a cut: copy, materialize constants, fold shape arithmetic (so that counts
+ * computed at run time can be cut), measure, and trace the dependency groups. `prepare` edits the
+ * copy before it is measured (zero biases for repair).
+ */
+export async function traceForPruning(model: Model, feeds: Feeds | undefined, log?: (m: string) => void, prepare?: (g: Graph) => void): Promise<Traced> {
+  const copy = cloneModel(model);
+  materializeConstants(copy.graph);
+  const fold = await foldShapeArithmetic(copy);
+  const work = fold.model;
+  prepare?.(work.graph);
+  const before = await measure(work, feeds, log);
+  const traceShapes = leavesDimensionsToReshape(work) ? await shapesAtSizeOne(work, before) : before;
+  return { work, fold, before, traceShapes, dg: traceDependencies(work, traceShapes.shapes) };
+}
+
+/** Whether the model has symbolic input dimensions and a constant Reshape target that leaves a dimension to -1 or 0. */
+function leavesDimensionsToReshape(model: Model): boolean {
+  const g = model.graph;
+  const symbolic = g.inputs.some((v) => v.type?.kind === 'tensor' && v.type.shape?.some((d) => typeof d !== 'number' || d < 0));
+  if (!symbolic) return false;
+  const constants = new Map(g.initializers.map((t) => [t.name, t]));
+  return g.nodes.some((n) => {
+    const target = n.opType === 'Reshape' ? constants.get(n.inputs[1]) : undefined;
+    return target !== undefined && intValues(target).some((v) => v <= 0);
+  });
+}
+
+/**
+ * Shapes for the dependency trace of a model whose Reshape targets say -1 or 0 (folded ones too): with every
+ * symbolic dimension at 1, a dimension that a -1 merges with a dynamic axis (torch's heads into the
+ * batch axis: [seq, batch, heads*dim] -> [seq, batch*heads, dim]) is seen as the dimension alone,
+ * and the cut stays right at every size because the -1 absorbs the dynamic factor. Falls back to
+ * the calibration shapes when the model does not run on generated inputs.
+ */
+async function shapesAtSizeOne(work: Model, before: Cost): Promise<Cost> {
+  try {
+    const { shapes, complete } = await probeAllShapes(work, randomFeeds(work, { otherDims: 1 }));
+    return { ...before, shapes, complete };
+  } catch {
+    return before;
+  }
+}
+
+function foldNotes(fold: FoldResult): string[] {
+  if (fold.note) return [fold.note];
+  if (!fold.folded && !fold.reshapeTargets) return [];
+  return [`shape arithmetic folded before tracing: ${fold.folded} value(s) became constants, ${fold.reshapeTargets} Reshape target(s) written with 0/-1, ${fold.nodesRemoved} node(s) removed; outputs checked against the original`];
 }
 
 /**
