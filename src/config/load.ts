@@ -151,7 +151,7 @@ export function configFromObject(obj: unknown, baseDir: string, label = '<config
     objective: (raw.objective as 'latency' | 'size' | undefined) ?? 'latency',
     budget: {
       wallTimeMs: budget['wall-time'] !== undefined ? parseDuration(budget['wall-time'] as string | number, `${label}: /budget/wall-time`) : undefined,
-      keep: (budget.keep as 'confident' | 'point' | undefined) ?? 'confident',
+      keep: (budget.keep as 'confident' | 'point' | 'auto' | undefined) ?? 'auto',
     },
   };
 }

@@ -77,5 +77,5 @@ export interface Config {
   gate: GateConfig;
   /** What the optimization is for: a faster model (latency, default; a slower candidate never ships) or a smaller file (size). */
   objective: 'latency' | 'size';
-  budget: { wallTimeMs?: number; keep: 'confident' | 'point' };
+  budget: { wallTimeMs?: number; keep: 'confident' | 'point' | 'auto' };
 }

@@ -22,6 +22,7 @@ import { encodeModel, type Model } from '../onnx/index.js';
 import type { PassContext, PassSummary, Skipped } from '../passes/types.js';
 import type { StepDecision, StepLatency, StepRow } from './types.js';
 import { planSensitivity, stepLayerRatios, type SensitivityPlan } from './sensitivity-plan.js';
+import type { KeepRule } from '../gate/resolution.js';
 
 export interface Judgement {
   /** The gated metric of the candidate. */
@@ -58,7 +59,6 @@ export interface LoopOptions {
   maxRetries?: number;
 }
 
-export type KeepRule = 'confident' | 'point';
 
 export interface LoopResult {
   model: Model;

@@ -16,6 +16,7 @@ import { profileModel } from '../evaluate/profile.js';
 import { InputError } from '../util/errors.js';
 import { readBaseline, sha256File } from '../gate/baseline.js';
 import { decideVerdict, optimizationBudget } from '../gate/verdict.js';
+import { chooseKeepRule, metricResolution } from '../gate/resolution.js';
 import { defaultRecipe } from '../loop/recipe.js';
 import { describeStage } from '../stages/kinds.js';
 import { flopShares, modelTraits } from '../loop/model-traits.js';
@@ -111,11 +112,17 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
     }
     const ctx = { calibration: p.calibration, seed: config.seed, log };
     const nodeCostShare = flopShares(cost);
+    // What this many samples can confirm, said before the loop spends it (gate/resolution.ts).
+    const { keep, note: keepNote } = chooseKeepRule(config.budget.keep, metricResolution(config.metrics[0], p.evalSet.count, budget), budget);
+    if (keepNote) {
+      notes.push(keepNote);
+      log(keepNote);
+    }
     const loop = await timed('optimize', () =>
       optimize(p.model, {
         recipe: recipe as RecipeStage[],
         budget,
-        keep: config.budget.keep,
+        keep,
         objective: config.objective,
         nodeCostShare,
         ctx,

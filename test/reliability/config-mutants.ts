@@ -71,7 +71,7 @@ export const FIELDS: Field[] = [
   { ptr: '/gate/relative', kind: 'bool' },
   { ptr: '/gate/metrics/accuracy/max-drop', kind: 'num' },
   { ptr: '/budget/wall-time', kind: 'duration' },
-  { ptr: '/budget/keep', kind: 'enum', values: ['confident', 'point'] },
+  { ptr: '/budget/keep', kind: 'enum', values: ['auto', 'confident', 'point'] },
 ];
 
 /** Maps the mutations add keys to or replace; the allowed keys come from the schema. */
