@@ -7,7 +7,7 @@
 import type { Model } from '../onnx/index.js';
 import { pruneLowRank, pruneNM, pruneStructured, pruneUnstructured } from '../passes/prune/index.js';
 import { quantizeFp16, quantizeInt8Dynamic, quantizeInt4WeightOnly, quantizeInt8Static, quantizeWithFallback } from '../passes/quantize/index.js';
-import { slowerQuantizedNodes } from '../passes/quantize/latency-check.js';
+import { slowerQuantizedRegions } from '../passes/quantize/latency-check.js';
 import type { PassContext, PassResult, Skipped } from '../passes/types.js';
 import type { PruneKind, PruneParams, QuantizeKind, QuantizeParams, RecipeStage } from './types.js';
 import { channelBlock } from './machine.js';
@@ -173,7 +173,7 @@ async function withFallback(model: Model, q: QuantizeParams, ctx: PassContext, h
   const run = (m: Model, exclude: string[]) => quantize(m, [...userExcluded, ...exclude]);
   if (q.fallback !== 'auto' || !hooks) return run(model, []);
   const feeds = ctx.calibration?.[0];
-  const latencyCheck = feeds ? (float: Model, quant: PassResult) => slowerQuantizedNodes(float, quant.model, quant.summary.changed.map((c) => c.name), feeds) : undefined;
+  const latencyCheck = feeds ? (float: Model, quant: PassResult) => slowerQuantizedRegions(float, quant.model, quant.summary.changed.map((c) => c.name), feeds) : undefined;
   return quantizeWithFallback(model, run, (m) => hooks.drift(m), hooks.budget, ctx, { latencyCheck });
 }
 

@@ -1,17 +1,17 @@
 /**
  * Automatic fallback: quantize everything, and while the accuracy drift is over budget exclude the
- * node with the worst SQNR and try again; then leave in float every node the latency check says is
- * slower quantized (shared README: a 1-input-channel Conv got 3.6x slower quantized).
+ * node with the worst SQNR and try again; then leave in float every region the latency check says
+ * is slower quantized (latency-check.ts: a region goes whole, so no new Q/DQ boundary is made).
  */
 import type { Model } from '../../onnx/index.js';
 import type { PassContext, PassResult, Skipped } from '../types.js';
-import type { SlowerNode } from './latency-check.js';
+import type { SlowerRegion } from './latency-check.js';
 import { rankQuantSensitivity } from './sensitivity.js';
 
 export interface FallbackOptions {
   maxExcluded?: number;
-  /** Quantized nodes of `quant` that run slower than in `float` (latency-check.ts). */
-  latencyCheck?: (float: Model, quant: PassResult) => Promise<SlowerNode[]>;
+  /** Quantized regions of `quant` that run slower than in `float` (latency-check.ts). */
+  latencyCheck?: (float: Model, quant: PassResult) => Promise<SlowerRegion[]>;
 }
 
 export async function quantizeWithFallback(
@@ -41,16 +41,19 @@ export async function quantizeWithFallback(
     }
   }
   if (options.latencyCheck) {
-    const slower = (await options.latencyCheck(model, result)).filter((s) => !excluded.includes(s.node));
+    const slower = (await options.latencyCheck(model, result)).map((r) => ({ ...r, nodes: r.nodes.filter((n) => !excluded.includes(n)) })).filter((r) => r.nodes.length);
     if (slower.length) {
-      for (const s of slower) {
-        excluded.push(s.node);
-        reasons.set(s.node, `fallback: slower quantized (${s.quantUs.toFixed(0)} us) than float (${s.floatUs.toFixed(0)} us) in the profile`);
-        ctx.log?.(`fallback: ${s.node} is slower quantized (${s.quantUs.toFixed(0)} us) than float (${s.floatUs.toFixed(0)} us): left in float`);
+      for (const r of slower) {
+        const times = `(${r.quantUs.toFixed(0)} us) than float (${r.floatUs.toFixed(0)} us)`;
+        const what = r.nodes.length === 1 ? r.nodes[0] : `the region ${r.nodes.join(', ')}`;
+        for (const node of r.nodes) reasons.set(node, r.nodes.length === 1 ? `fallback: slower quantized ${times} in the profile` : `fallback: its region (${r.nodes.join(', ')}) ran slower quantized ${times} in the profile`);
+        excluded.push(...r.nodes);
+        ctx.log?.(`fallback: ${what} is slower quantized ${times}: left in float`);
       }
       const candidate = await quantize(model, excluded);
       const candidateDrift = await evaluateDrift(candidate.model);
-      trail.push(`left ${slower.length} node(s) that ran slower quantized in float (${slower.map((s) => s.node).join(', ')}): drift ${candidateDrift.toFixed(2)}`);
+      const left = slower.flatMap((r) => r.nodes);
+      trail.push(`left ${left.length} node(s) in ${slower.length} region(s) that ran slower quantized in float (${left.join(', ')}): drift ${candidateDrift.toFixed(2)}`);
       result = candidate;
       drift = candidateDrift;
     }

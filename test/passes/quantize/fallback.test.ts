@@ -59,7 +59,7 @@ test('fallback excludes the worst nodes until the drift budget holds, then drops
     },
     1,
     ctx,
-    { latencyCheck: async () => [{ node: 'gap', floatUs: 10, quantUs: 30 }] },
+    { latencyCheck: async () => [{ nodes: ['gap'], floatUs: 10, quantUs: 30 }] },
   );
   expect(seen[0]).toEqual([]);
   const excluded = result.excluded.map((e) => e.what);
