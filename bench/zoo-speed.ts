@@ -1,7 +1,8 @@
 /**
  * Speed on models this repository did not write: `prune-gate run` with the default recipe on each
  * generated zoo model (torch.onnx exports: a PyTorch MNIST CNN, ResNet-18, MobileNetV2, a
- * TransformerEncoder; bench/zoo/README.md), then `optimize --replay` of its report. Per model:
+ * TransformerEncoder; bench/zoo/README.md) and on PaddleOCR's direction classifier (paddle2onnx,
+ * labelled by rendering, bench/zoo/paddle-cls.ts), then `optimize --replay` of its report. Per model:
  * the gated drift, the candidate's P95 against the original at batch 1 and 32 (interleaved, with
  * the 95 % interval), and whether the replay rebuilt the same bytes.
  *
@@ -15,14 +16,16 @@ import { optimizeOnly } from '../src/pipeline/optimize.js';
 import { runPipeline } from '../src/pipeline/run.js';
 import type { BenchRow } from './types.js';
 import { ensureZoo } from './zoo/index.js';
+import { ensurePaddleCls } from './zoo/paddle-cls.js';
 
 const TARGET = { 1: 0.75, 32: 0.6 } as Record<number, number>;
 
 export async function runZooSpeedBench(log: (line: string) => void = () => {}): Promise<BenchRow[]> {
   const only = process.env.ZOO_ONLY?.split(',');
   const rows: BenchRow[] = [];
-  for (const z of ensureZoo(log)) {
-    if (!z.generated || !z.config || (only && !only.includes(z.name))) continue;
+  const members = [...ensureZoo(log).flatMap((z) => (z.generated && z.config ? [{ name: z.name, config: z.config }] : [])), ...[ensurePaddleCls(log) ?? []].flat()];
+  for (const z of members) {
+    if (only && !only.includes(z.name)) continue;
     const out = fs.mkdtempSync(path.join(os.tmpdir(), `pg-zoo-${z.name}-`));
     log(`== zoo: ${z.name}`);
     const t0 = performance.now();
