@@ -38,7 +38,7 @@ import {
   stageGoals,
   storeReferenceOutputs,
   writeBaseline
-} from "./chunks/chunk-LJBBWTDQ.js";
+} from "./chunks/chunk-UWRDMBRE.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({

@@ -28310,6 +28310,37 @@ function fmt(x2) {
   return s === "-0.00" ? "0.00" : s;
 }
 
+// src/gate/resolution.ts
+var CHURN_TO_CONFIRM = 0.1;
+var Z95_POINTS = 196;
+function metricResolution(metric, samples, budgetPoints) {
+  const def = metricDef(metric);
+  return def?.mcnemar && def.unit === "points" && samples > 0 ? setResolution(samples, budgetPoints) : void 0;
+}
+function setResolution(samples, budgetPoints) {
+  const limit = (budgetPoints * samples / Z95_POINTS) ** 2;
+  const samplesNeeded = Math.ceil(CHURN_TO_CONFIRM * (Z95_POINTS / budgetPoints) ** 2);
+  return {
+    samples,
+    pointsPerSample: 100 / samples,
+    confirmableChanges: Math.min(samples, Math.floor(limit)),
+    small: limit < CHURN_TO_CONFIRM * samples,
+    samplesNeeded
+  };
+}
+function chooseKeepRule(configured, r, budgetPoints) {
+  if (!r) return { keep: configured === "auto" ? "confident" : configured };
+  const pct4 = (x2) => `${Math.round(x2 * 1e3) / 10} %`;
+  const pts = (x2) => `${Number(x2.toPrecision(2))}`;
+  const stated = `Evaluation set: ${r.samples} samples (one is ${pts(r.pointsPerSample)} pt). A step is confirmed inside the ${pts(budgetPoints)}-point budget only while it changes at most ${r.confirmableChanges} predictions (${pct4(r.confirmableChanges / r.samples)}) with no net effect`;
+  if (configured === "point") return { keep: "point", note: `${stated}; steps are kept on the point estimate of their drift (budget.keep: point).` };
+  if (configured === "confident" || !r.small) return { keep: "confident", note: r.small ? `${stated}: steps that change more are rolled back even when accuracy holds (budget.keep: confident).` : void 0 };
+  return {
+    keep: "point",
+    note: `\u26A0\uFE0F ${stated}, fewer than the ${pct4(CHURN_TO_CONFIRM)} a pruning step typically changes, so steps are kept on the point estimate of their drift (budget.keep: auto). The verdict still uses the interval; about ${r.samplesNeeded} labelled samples would make step decisions confident.`
+  };
+}
+
 // src/evaluate/activations.ts
 import * as fs12 from "node:fs";
 import * as os5 from "node:os";
@@ -28494,8 +28525,8 @@ async function probeAllShapes(model, feeds, label = "shape probe") {
   for (const [k, extra] of attempts.entries()) {
     let opened;
     try {
-      const probe = { ...model, graph: { ...g, outputs: [...g.outputs, ...extra] } };
-      opened = await openSession(probe, { label, graphOptimizationLevel: "disabled" });
+      const probe2 = { ...model, graph: { ...g, outputs: [...g.outputs, ...extra] } };
+      opened = await openSession(probe2, { label, graphOptimizationLevel: "disabled" });
     } catch (err2) {
       lastError = err2;
       continue;
@@ -28531,10 +28562,10 @@ async function probeByShapeNodes(model, values, inputs) {
     }
   }
   const outputs = watch.map((w) => ({ name: w.output, type: { kind: "tensor", elemType: 7 /* INT64 */, shape: [null] } }));
-  const probe = { ...model, graph: { ...g, nodes, outputs } };
+  const probe2 = { ...model, graph: { ...g, nodes, outputs } };
   let opened;
   try {
-    opened = await openSession(probe, { label: "shape probe", graphOptimizationLevel: "disabled", feedAsInput: () => true });
+    opened = await openSession(probe2, { label: "shape probe", graphOptimizationLevel: "disabled", feedAsInput: () => true });
   } catch {
     return void 0;
   }
@@ -28561,15 +28592,15 @@ function randomFeeds(model, options = {}) {
     if (initializerNames.has(input.name)) continue;
     const t = input.type;
     if (t?.kind !== "tensor") throw new Error(`input '${input.name}' is not a tensor; pass feeds explicitly`);
-    const dims = (t.shape ?? []).map((d) => concreteDim(d, options.dimValues));
+    const dims = (t.shape ?? []).map((d) => concreteDim(d, options.dimValues, options.otherDims));
     feeds[input.name] = randomTensor(t.elemType, dims, rand, input.name);
   }
   return feeds;
 }
-function concreteDim(d, dimValues = {}) {
+function concreteDim(d, dimValues = {}, otherDims = 1) {
   if (typeof d === "number" && d >= 0) return d;
   if (typeof d === "string" && dimValues[d] !== void 0) return dimValues[d];
-  return 1;
+  return otherDims;
 }
 function randomTensor(dataType, dims, rand, name) {
   const n2 = dims.reduce((a, b) => a * b, 1);
@@ -28611,6 +28642,11 @@ var HOST_TYPES = {
 };
 function hostType(dataType) {
   return HOST_TYPES[dataType];
+}
+function dataTypeOfHost(type) {
+  const found = Object.entries(HOST_TYPES).find(([, t]) => t === type);
+  if (!found) throw new Error(`no ONNX data type for ORT element type '${type}'`);
+  return Number(found[0]);
 }
 
 // src/passes/prune/common.ts
@@ -28810,10 +28846,41 @@ function poisonAll(n2, cx, reason) {
   return [];
 }
 function root(n2, cx, channels, outAxis, outRank, slices) {
-  const space = cx.newSpace(n2, channels);
-  const seg = wholeSpace(space, channels);
-  for (const [input, axis] of slices) cx.param({ node: n2, input, axis, seg, role: input === 1 ? "out" : "aux" });
-  return { axis: outAxis, rank: outRank, size: channels, segments: [seg] };
+  const parts = slicedParts(n2.outputs[0], cx, outAxis, outRank, channels) ?? [channels];
+  const segments = [];
+  let offset = 0;
+  for (const size of parts) {
+    segments.push({ ...wholeSpace(cx.newSpace(n2, size), size), offset });
+    offset += size;
+  }
+  for (const seg of segments) for (const [input, axis] of slices) cx.param({ node: n2, input, axis, seg, role: input === 1 ? "out" : "aux" });
+  return { axis: outAxis, rank: outRank, size: channels, segments };
+}
+function slicedParts(value, cx, axis, rank, channels) {
+  let readers = cx.consumers(value);
+  if (readers.length === 1 && readers[0].opType === "Add") {
+    const other = readers[0].inputs.find((v) => v !== value);
+    if (!other || !cx.constant(other)) return void 0;
+    readers = cx.consumers(readers[0].outputs[0]);
+  }
+  if (readers.length < 2 || readers.some((r) => r.opType !== "Slice")) return void 0;
+  const ranges = [];
+  for (const r of readers) {
+    const [starts, ends, axes, steps] = [1, 2, 3, 4].map((i2) => r.inputs[i2] ? cx.constant(r.inputs[i2]) : void 0);
+    if (!starts || !ends || r.inputs[3] && !axes || r.inputs[4] && !steps) return void 0;
+    const axisList = axes ? intValues(axes).map((a) => norm(a, rank)) : intValues(starts).map((_, i2) => i2);
+    const j = axisList.indexOf(axis);
+    if (j < 0 || axisList.length !== 1 || steps && intValues(steps)[j] !== 1) return void 0;
+    const clamp = (v) => Math.min(channels, Math.max(0, v < 0 ? v + channels : v));
+    ranges.push([clamp(intValues(starts)[j]), clamp(intValues(ends)[j])]);
+  }
+  ranges.sort((p, q) => p[0] - q[0]);
+  let next = 0;
+  for (const [s, e] of ranges) {
+    if (s !== next || e <= s) return void 0;
+    next = e;
+  }
+  return next === channels ? ranges.map(([s, e]) => e - s) : void 0;
 }
 var conv = (n2, cx) => {
   const w = cx.constant(n2.inputs[1]);
@@ -29340,7 +29407,7 @@ function traceDependencies(model, probed) {
     bySpaceRoot.set(r, [...bySpaceRoot.get(r) ?? [], i2]);
   });
   for (const [r, members] of bySpaceRoot) {
-    const producers = members.map((m) => spaces[m].node.name);
+    const producers = [...new Set(members.map((m) => spaces[m].node.name))];
     const id = producers.join("+");
     const root2 = spaces[r];
     if (root2.poison.length) {
@@ -30083,6 +30150,207 @@ function shapesAfterRemoval(model, dg, removed, probed, initializersThen) {
   return out;
 }
 
+// src/passes/simplify/fold-shapes.ts
+var SHAPE_ARITHMETIC = /* @__PURE__ */ new Set([
+  "Gather",
+  "Slice",
+  "Concat",
+  "Unsqueeze",
+  "Squeeze",
+  "Cast",
+  "Identity",
+  "Reshape",
+  "Add",
+  "Sub",
+  "Mul",
+  "Div",
+  "Mod",
+  "Neg",
+  "Abs",
+  "Floor",
+  "Ceil",
+  "Sqrt",
+  "Min",
+  "Max",
+  "Equal",
+  "Less",
+  "Greater",
+  "Not",
+  "Where",
+  "Range",
+  "ReduceProd",
+  "ReduceSum"
+]);
+var FOLDABLE_TYPES = /* @__PURE__ */ new Set(["int64", "int32", "float32", "float64"]);
+var MAX_ELEMENTS = 64;
+var PROBE_SIZES = [
+  [2, 5, 7, 11],
+  [17, 13, 19, 23]
+];
+var LARGE_PROBE_SIZES = [
+  [64, 96, 128, 160],
+  [96, 128, 192, 224]
+];
+var OUTPUT_TOLERANCE = 1e-5;
+function shapeArithmetic(model) {
+  const g = model.graph;
+  const constants = new Set(g.initializers.filter((t) => elementCount(t.dims) <= MAX_ELEMENTS).map((t) => t.name));
+  for (const n2 of g.nodes) if (n2.opType === "Constant" && n2.domain === "") n2.outputs.forEach((o) => constants.add(o));
+  const derived = /* @__PURE__ */ new Set();
+  for (const n2 of g.nodes) {
+    if (n2.domain !== "") continue;
+    const fromShape = n2.opType === "Shape" || n2.opType === "Size";
+    const computed = SHAPE_ARITHMETIC.has(n2.opType) && n2.inputs.filter(Boolean).every((v) => constants.has(v) || derived.has(v));
+    if (fromShape || computed) n2.outputs.forEach((o) => o && derived.add(o));
+  }
+  return derived;
+}
+function frontier(model, derived) {
+  const g = model.graph;
+  const outputs = new Set(g.outputs.map((o) => o.name));
+  const readers = /* @__PURE__ */ new Map();
+  const inSubgraph = /* @__PURE__ */ new Set();
+  for (const n2 of g.nodes) {
+    for (const v of n2.inputs) if (v && derived.has(v)) readers.set(v, [...readers.get(v) ?? [], n2]);
+    if (subgraphsOf(n2).length) for (const v of nodeInputsWithSubgraphs(n2)) inSubgraph.add(v);
+  }
+  const values = [...readers.keys()].filter((v) => {
+    const users = readers.get(v);
+    return !outputs.has(v) && !inSubgraph.has(v) && users.some((u) => !u.outputs.some((o) => derived.has(o)));
+  });
+  return { values, readers };
+}
+function namedDims(inputs) {
+  const names = /* @__PURE__ */ new Set();
+  const named = inputs.map((v) => {
+    if (v.type?.kind !== "tensor" || !v.type.shape) return v;
+    const shape = v.type.shape.map((d, axis) => {
+      if (typeof d === "number" && d >= 0) return d;
+      const name = typeof d === "string" ? d : `${v.name}:${axis}`;
+      names.add(name);
+      return name;
+    });
+    return { ...v, type: { ...v.type, shape } };
+  });
+  return { inputs: named, names: [...names] };
+}
+async function probe(model, extra, shapeOf, sizeSets) {
+  const names = new NameGenerator(model.graph);
+  const shapeOutput = new Map(shapeOf.map((v) => [v, names.next(`${v}/probed_shape`)]));
+  const shapeNodes = shapeOf.map((v) => ({ name: names.next(`${v}/shape_probe`), opType: "Shape", domain: "", inputs: [v], outputs: [shapeOutput.get(v)], attributes: [] }));
+  const exposed = [...extra, ...shapeOutput.values()];
+  const g = model.graph;
+  const { inputs, names: dimNames } = namedDims(g.inputs);
+  const probeModel = { ...model, graph: { ...g, inputs, nodes: [...g.nodes, ...shapeNodes], outputs: [...g.outputs, ...exposed.map((name) => ({ name }))] } };
+  const open = await openSession(probeModel);
+  try {
+    const probes = [];
+    for (const sizes of sizeSets) {
+      const dimValues = Object.fromEntries(dimNames.map((name, k) => [name, sizes[k % sizes.length] + Math.floor(k / sizes.length) * 17]));
+      const feeds = randomFeeds(probeModel, { dimValues, seed: 7 });
+      probes.push({ feeds, values: await open.run(feeds) });
+    }
+    return { probes, shapeOutput };
+  } finally {
+    await open.close();
+  }
+}
+function sameTensor(a, b) {
+  return a.type === b.type && a.dims.length === b.dims.length && a.dims.every((d, i2) => d === b.dims[i2]) && a.data.length === b.data.length && Array.prototype.every.call(a.data, (x2, i2) => x2 === b.data[i2]);
+}
+var asNumbers = (t) => Array.from(t.data, Number);
+function reshapeTarget(targets, inputShapes) {
+  const [a, b] = targets.map(asNumbers);
+  const [sa, sb] = inputShapes.map(asNumbers);
+  if (a.length !== b.length) return void 0;
+  const out = [];
+  let inferred = a.includes(-1) ? 1 : 0;
+  for (let i2 = 0; i2 < a.length; i2++) {
+    if (a[i2] === b[i2]) out.push(a[i2]);
+    else if (a[i2] === sa[i2] && b[i2] === sb[i2]) out.push(0);
+    else if (inferred++ === 0) out.push(-1);
+    else return void 0;
+  }
+  return out;
+}
+function outputsMatch(expected, actual, names) {
+  return names.every((name) => {
+    const e = expected[name];
+    const a = actual[name];
+    if (!e || !a || e.type !== a.type || e.dims.join() !== a.dims.join()) return false;
+    if (e.type === "string" || typeof e.data[0] === "bigint" || e.type === "bool") return sameTensor(e, a);
+    const ev = e.data;
+    const av = a.data;
+    for (let i2 = 0; i2 < ev.length; i2++) {
+      if (Number.isNaN(ev[i2]) && Number.isNaN(av[i2])) continue;
+      if (!(Math.abs(ev[i2] - av[i2]) <= OUTPUT_TOLERANCE * (1 + Math.abs(ev[i2])))) return false;
+    }
+    return true;
+  });
+}
+async function foldShapeArithmetic(model) {
+  const unchanged = (note) => ({ model, folded: 0, reshapeTargets: 0, nodesRemoved: 0, note });
+  const derived = shapeArithmetic(model);
+  const { values, readers } = frontier(model, derived);
+  if (!values.length) return unchanged();
+  const reshapeData = /* @__PURE__ */ new Map();
+  for (const v of values) {
+    const users = readers.get(v);
+    const onlyTarget = users.every((u) => u.opType === "Reshape" && u.inputs[1] === v && u.inputs[0] !== v && getInt(u, "allowzero", 0) === 0);
+    if (onlyTarget && new Set(users.map((u) => u.inputs[0])).size === 1) reshapeData.set(v, users[0].inputs[0]);
+  }
+  let probed;
+  let failure = "";
+  for (const sizeSets of [PROBE_SIZES, LARGE_PROBE_SIZES]) {
+    try {
+      probed = await probe(model, values, [...new Set(reshapeData.values())], sizeSets);
+      break;
+    } catch (err2) {
+      failure = err2.message.split("\n")[0];
+    }
+  }
+  if (!probed) return unchanged(`shape arithmetic not folded: the model did not run with its symbolic dimensions at sizes other than 1 (${failure})`);
+  const { probes } = probed;
+  const work = { ...model, graph: { ...model.graph, nodes: model.graph.nodes.map((n2) => ({ ...n2, inputs: [...n2.inputs] })), initializers: [...model.graph.initializers] } };
+  const names = new NameGenerator(work.graph);
+  const replacement = /* @__PURE__ */ new Map();
+  let reshapeTargets = 0;
+  for (const v of values) {
+    const [a, b] = probes.map((p) => p.values[v]);
+    if (!a || !b || !FOLDABLE_TYPES.has(a.type) || a.data.length > MAX_ELEMENTS) continue;
+    let tensor;
+    const name = names.next(`${v}/folded`);
+    if (sameTensor(a, b)) tensor = fromTypedArray(name, dataTypeOfHost(a.type), [...a.dims], a.data);
+    else if (reshapeData.has(v) && a.type === "int64" && a.dims.length === 1) {
+      const data = reshapeData.get(v);
+      const shape = probed.shapeOutput.get(data);
+      const target = reshapeTarget([a, b], probes.map((p) => p.values[shape]));
+      if (target) {
+        tensor = int64Tensor(name, [target.length], target);
+        reshapeTargets++;
+      }
+    }
+    if (!tensor) continue;
+    work.graph.initializers.push(tensor);
+    replacement.set(v, name);
+  }
+  if (!replacement.size) return unchanged();
+  for (const n2 of work.graph.nodes) n2.inputs = n2.inputs.map((v) => replacement.get(v) ?? v);
+  const { nodesRemoved } = cleanup(work.graph);
+  const outputs = model.graph.outputs.map((o) => o.name);
+  const open = await openSession(work);
+  try {
+    for (const p of probes) {
+      if (!outputsMatch(p.values, await open.run(p.feeds, outputs), outputs)) {
+        return unchanged("shape arithmetic not folded: the folded model did not reproduce the original outputs");
+      }
+    }
+  } finally {
+    await open.close();
+  }
+  return { model: work, folded: replacement.size - reshapeTargets, reshapeTargets, nodesRemoved };
+}
+
 // src/passes/prune/structured.ts
 async function pruneStructured(model, options, ctx) {
   const target = checkTarget(options.target);
@@ -30102,12 +30370,8 @@ async function pruneStructured(model, options, ctx) {
   checkLayerNames(model, { layers: options.layers, exclude: options.exclude, layerRatios: Object.keys(options.layerRatios ?? {}) });
   const needsData = importance === "activation" || importance === "reconstruction" || repair !== "none";
   const batches = needsData || ctx.calibration?.length ? validateCalibration(model, ctx.calibration, `importance '${importance}' / repair '${repair}'`) : void 0;
-  const work = cloneModel(model);
-  materializeConstants(work.graph);
-  if (repair !== "none") addZeroBiases(work.graph);
-  const before = await measure(work, batches?.[0], ctx.log);
+  const { work, fold, before, traceShapes, dg } = await traceForPruning(model, batches?.[0], ctx.log, repair !== "none" ? addZeroBiases : void 0);
   const initializersBefore = new Map(work.graph.initializers.map((t) => [t.name, t]));
-  const dg = traceDependencies(work, before.shapes);
   const skipped = [...dg.unprunable];
   const candidates = [];
   dg.groups.forEach((g, i2) => {
@@ -30149,7 +30413,7 @@ async function pruneStructured(model, options, ctx) {
   cleanup(work.graph);
   toposort(work.graph);
   const reestimated = batches ? await reestimateBatchNorms(work, dg, removed, batchNorms, stats, batches) : [];
-  const after = await measureAfter(work, dg, removed, before, initializersBefore, batches?.[0], ctx.log);
+  const after = await measureAfter(work, dg, removed, traceShapes === before ? before : { ...before, complete: false }, initializersBefore, batches?.[0], ctx.log);
   const changed = [];
   for (const [gi, channels] of removed) {
     const g = dg.groups[gi];
@@ -30180,6 +30444,7 @@ async function pruneStructured(model, options, ctx) {
       skipped,
       notes: [
         `importance ${importance}, ${scope} target ${target}${options.nodeCostShare && scope === "per-layer" ? " (per-layer ratios weighted by FLOPs)" : ""}, repair ${repair}`,
+        ...foldNotes(fold),
         ...reestimated.length ? [`${reestimated.length} BatchNormalization node(s) after repaired layers re-estimated on calibration data`] : []
       ]
     }
@@ -30204,6 +30469,39 @@ async function reestimateBatchNorms(work, dg, removed, batchNorms, before, batch
     if (change) changes.push(change);
   }
   return changes;
+}
+async function traceForPruning(model, feeds, log, prepare2) {
+  const copy = cloneModel(model);
+  materializeConstants(copy.graph);
+  const fold = await foldShapeArithmetic(copy);
+  const work = fold.model;
+  prepare2?.(work.graph);
+  const before = await measure(work, feeds, log);
+  const traceShapes = leavesDimensionsToReshape(work) ? await shapesAtSizeOne(work, before) : before;
+  return { work, fold, before, traceShapes, dg: traceDependencies(work, traceShapes.shapes) };
+}
+function leavesDimensionsToReshape(model) {
+  const g = model.graph;
+  const symbolic = g.inputs.some((v) => v.type?.kind === "tensor" && v.type.shape?.some((d) => typeof d !== "number" || d < 0));
+  if (!symbolic) return false;
+  const constants = new Map(g.initializers.map((t) => [t.name, t]));
+  return g.nodes.some((n2) => {
+    const target = n2.opType === "Reshape" ? constants.get(n2.inputs[1]) : void 0;
+    return target !== void 0 && intValues(target).some((v) => v <= 0);
+  });
+}
+async function shapesAtSizeOne(work, before) {
+  try {
+    const { shapes, complete } = await probeAllShapes(work, randomFeeds(work, { otherDims: 1 }));
+    return { ...before, shapes, complete };
+  } catch {
+    return before;
+  }
+}
+function foldNotes(fold) {
+  if (fold.note) return [fold.note];
+  if (!fold.folded && !fold.reshapeTargets) return [];
+  return [`shape arithmetic folded before tracing: ${fold.folded} value(s) became constants, ${fold.reshapeTargets} Reshape target(s) written with 0/-1, ${fold.nodesRemoved} node(s) removed; outputs checked against the original`];
 }
 async function measureAfter(work, dg, removed, before, initializersBefore, feeds, log) {
   const shapes = before.shapes && before.complete ? shapesAfterRemoval(work, dg, removed, before.shapes, initializersBefore) : void 0;
@@ -30696,15 +30994,8 @@ async function scanLayerSensitivity(model, ratios, evaluate, ctx, options = {}) 
   if (!ratios.length) throw new InputError("ratios must list at least one fraction in [0, 1)", "ratios");
   ratios.forEach((r, i2) => checkTarget(r, `ratios[${i2}]`));
   checkLayerNames(model, { layers: options.layers, exclude: options.exclude });
-  const probe = cloneModel(model);
-  materializeConstants(probe.graph);
-  let shapes;
-  try {
-    shapes = (await probeAllShapes(probe, ctx.calibration?.[0])).shapes;
-  } catch {
-    shapes = void 0;
-  }
-  const groups = traceDependencies(probe, shapes).groups.filter((g) => selected(g.producers, options.layers, options.exclude));
+  const { dg } = await traceForPruning(model, ctx.calibration?.[0]);
+  const groups = dg.groups.filter((g) => selected(g.producers, options.layers, options.exclude));
   const rows = [];
   const quiet = { ...ctx, log: void 0 };
   for (const g of groups) {
@@ -32121,16 +32412,19 @@ async function quantizeWithFallback(model, quantize, evaluateDrift, budget, ctx,
     }
   }
   if (options.latencyCheck) {
-    const slower = (await options.latencyCheck(model, result)).filter((s) => !excluded.includes(s.node));
+    const slower = (await options.latencyCheck(model, result)).map((r) => ({ ...r, nodes: r.nodes.filter((n2) => !excluded.includes(n2)) })).filter((r) => r.nodes.length);
     if (slower.length) {
-      for (const s of slower) {
-        excluded.push(s.node);
-        reasons.set(s.node, `fallback: slower quantized (${s.quantUs.toFixed(0)} us) than float (${s.floatUs.toFixed(0)} us) in the profile`);
-        ctx.log?.(`fallback: ${s.node} is slower quantized (${s.quantUs.toFixed(0)} us) than float (${s.floatUs.toFixed(0)} us): left in float`);
+      for (const r of slower) {
+        const times = `(${r.quantUs.toFixed(0)} us) than float (${r.floatUs.toFixed(0)} us)`;
+        const what = r.nodes.length === 1 ? r.nodes[0] : `the region ${r.nodes.join(", ")}`;
+        for (const node of r.nodes) reasons.set(node, r.nodes.length === 1 ? `fallback: slower quantized ${times} in the profile` : `fallback: its region (${r.nodes.join(", ")}) ran slower quantized ${times} in the profile`);
+        excluded.push(...r.nodes);
+        ctx.log?.(`fallback: ${what} is slower quantized ${times}: left in float`);
       }
       const candidate = await quantize(model, excluded);
       const candidateDrift = await evaluateDrift(candidate.model);
-      trail.push(`left ${slower.length} node(s) that ran slower quantized in float (${slower.map((s) => s.node).join(", ")}): drift ${candidateDrift.toFixed(2)}`);
+      const left = slower.flatMap((r) => r.nodes);
+      trail.push(`left ${left.length} node(s) in ${slower.length} region(s) that ran slower quantized in float (${left.join(", ")}): drift ${candidateDrift.toFixed(2)}`);
       result = candidate;
       drift = candidateDrift;
     }
@@ -32150,25 +32444,91 @@ async function quantizeWithFallback(model, quantize, evaluateDrift, budget, ctx,
 var SLOWER_FACTOR = 1.1;
 var MIN_DIFFERENCE_US = 5;
 var HELPERS = /* @__PURE__ */ new Set(["QuantizeLinear", "DequantizeLinear", "DynamicQuantizeLinear"]);
-async function slowerQuantizedNodes(float, quant, targets, feeds, options = {}) {
+var DATA_MOVEMENT = /* @__PURE__ */ new Set([
+  "MaxPool",
+  "GlobalMaxPool",
+  "Relu",
+  "Clip",
+  "Reshape",
+  "Transpose",
+  "Flatten",
+  "Squeeze",
+  "Unsqueeze",
+  "Identity",
+  "Slice",
+  "Split",
+  "Gather",
+  "Pad",
+  "Resize"
+]);
+async function slowerQuantizedRegions(float, quant, targets, feeds, options = {}) {
   const profile = (m) => profileModel(encodeModel(m), { feeds, runs: options.runs ?? 20, warmup: 5, threads: 1 });
   return slowerInProfiles(await profile(float), await profile(quant), quant, targets);
 }
 function slowerInProfiles(floatProfile, quantProfile, quant, targets) {
   const wanted = new Set(targets);
-  const floatTimes = timePerTarget(floatProfile, (name) => wanted.has(name) ? [name] : []);
+  const { regionOf, members } = quantizedRegions(quant, wanted);
   const owners = helperOwners(quant, wanted);
-  const quantTimes = timePerTarget(quantProfile, (name) => owners.get(name) ?? []);
+  const regionsOf = (name) => [.../* @__PURE__ */ new Set([...(owners.get(name) ?? []).map((t) => regionOf.get(t)), ...regionOf.has(name) && !wanted.has(name) ? [regionOf.get(name)] : []])];
+  const floatTimes = timePerOwner(floatProfile, (name) => regionOf.has(name) ? [regionOf.get(name)] : []);
+  const quantTimes = timePerOwner(quantProfile, regionsOf);
   const slower = [];
-  for (const node of targets) {
-    const floatUs = floatTimes.get(node);
-    const quantUs = quantTimes.get(node);
+  for (const [root2, nodes] of members) {
+    const floatUs = floatTimes.get(root2);
+    const quantUs = quantTimes.get(root2);
     if (floatUs === void 0 || quantUs === void 0) continue;
-    if (quantUs > floatUs * SLOWER_FACTOR && quantUs - floatUs > MIN_DIFFERENCE_US) slower.push({ node, floatUs, quantUs });
+    if (quantUs > floatUs * SLOWER_FACTOR && quantUs - floatUs > MIN_DIFFERENCE_US) slower.push({ nodes, floatUs, quantUs });
   }
   return slower;
 }
-function timePerTarget(profile, ownersOf) {
+function quantizedRegions(model, targets) {
+  const consumers = consumerMap(model);
+  const parent = new Map([...targets].map((t) => [t, t]));
+  const find = (t) => {
+    while (parent.get(t) !== t) t = parent.get(t);
+    return t;
+  };
+  const movementOf = /* @__PURE__ */ new Map();
+  for (const n2 of model.graph.nodes) {
+    if (!targets.has(n2.name)) continue;
+    const queue = n2.outputs.map((value) => ({ value, quantized: false }));
+    const seen = /* @__PURE__ */ new Set();
+    const moved = [];
+    while (queue.length) {
+      const { value, quantized } = queue.pop();
+      if (seen.has(value)) continue;
+      seen.add(value);
+      for (const c of consumers.get(value) ?? []) {
+        if (targets.has(c.name)) {
+          if (quantized) parent.set(find(c.name), find(n2.name));
+        } else if (HELPERS.has(c.opType)) {
+          queue.push(...c.outputs.map((v) => ({ value: v, quantized: quantized || c.opType === "QuantizeLinear" })));
+        } else if (DATA_MOVEMENT.has(c.opType)) {
+          moved.push(c.name);
+          queue.push(...c.outputs.map((v) => ({ value: v, quantized })));
+        }
+      }
+    }
+    for (const m of moved) movementOf.set(m, /* @__PURE__ */ new Set([...movementOf.get(m) ?? [], n2.name]));
+  }
+  const order = model.graph.nodes.map((n2) => n2.name);
+  const members = /* @__PURE__ */ new Map();
+  for (const t of order.filter((name) => targets.has(name))) members.set(find(t), [...members.get(find(t)) ?? [], t]);
+  const nameOf = new Map([...members].map(([root2, nodes]) => [root2, nodes[0]]));
+  const regionOf = /* @__PURE__ */ new Map();
+  for (const t of targets) regionOf.set(t, nameOf.get(find(t)));
+  for (const [m, from] of movementOf) {
+    const regions = new Set([...from].map((t) => regionOf.get(t)));
+    if (regions.size === 1) regionOf.set(m, [...regions][0]);
+  }
+  return { regionOf, members: new Map([...members].map(([root2, nodes]) => [nameOf.get(root2), nodes])) };
+}
+function consumerMap(model) {
+  const consumers = /* @__PURE__ */ new Map();
+  for (const n2 of model.graph.nodes) for (const i2 of n2.inputs) if (i2) consumers.set(i2, [...consumers.get(i2) ?? [], n2]);
+  return consumers;
+}
+function timePerOwner(profile, ownersOf) {
   const times = /* @__PURE__ */ new Map();
   for (const p of profile.nodes) {
     const names = /* @__PURE__ */ new Set([...p.originalNames ?? [], baseName(p.name)]);
@@ -32188,8 +32548,7 @@ function baseName(name) {
   return s;
 }
 function helperOwners(model, targets) {
-  const consumers = /* @__PURE__ */ new Map();
-  for (const n2 of model.graph.nodes) for (const i2 of n2.inputs) if (i2) consumers.set(i2, [...consumers.get(i2) ?? [], n2]);
+  const consumers = consumerMap(model);
   const owners = /* @__PURE__ */ new Map();
   for (const n2 of model.graph.nodes) {
     if (targets.has(n2.name)) owners.set(n2.name, [n2.name]);
@@ -32335,7 +32694,7 @@ async function withFallback(model, q, ctx, hooks, quantize) {
   const run = (m, exclude) => quantize(m, [...userExcluded, ...exclude]);
   if (q.fallback !== "auto" || !hooks) return run(model, []);
   const feeds = ctx.calibration?.[0];
-  const latencyCheck = feeds ? (float, quant) => slowerQuantizedNodes(float, quant.model, quant.summary.changed.map((c) => c.name), feeds) : void 0;
+  const latencyCheck = feeds ? (float, quant) => slowerQuantizedRegions(float, quant.model, quant.summary.changed.map((c) => c.name), feeds) : void 0;
   return quantizeWithFallback(model, run, (m) => hooks.drift(m), hooks.budget, ctx, { latencyCheck });
 }
 function kindOf(stage) {
@@ -32411,7 +32770,10 @@ function defaultRecipe(traits) {
   const prune = { kind: "structured", target: 0.5, step: 0.1 };
   const quantize = kind !== "matmul-heavy" ? { kind: "int8-static" } : traits.params >= LARGE_MODEL_PARAMS ? { kind: "int4-weight-only" } : { kind: "int8-dynamic" };
   const stages = [
-    { stage: "prune", prune: kind === "matmul-heavy" ? { ...prune, target: 0.25, step: 0.125 } : prune },
+    // Matmul-heavy models prune in eighths: attention heads come in fours and eights, and a step
+    // of an eighth is the smallest that removes whole heads of a 4- or 8-head layer (one every
+    // other step of 4 heads) without rounding them all to nothing.
+    { stage: "prune", prune: kind === "matmul-heavy" ? { ...prune, step: 0.125 } : prune },
     { stage: "quantize", quantize }
   ];
   return stages.map(withDefaults);
@@ -33533,8 +33895,8 @@ var config_schema_default = {
       properties: {
         "wall-time": { $ref: "#/definitions/duration" },
         keep: {
-          enum: ["confident", "point"],
-          description: "A step is kept when the upper end of its drift interval is within the budget (confident, default) or its point estimate is (point)."
+          enum: ["auto", "confident", "point"],
+          description: "A step is kept when the upper end of its drift interval is within the budget (confident) or its point estimate is (point); auto (default) is confident unless the evaluation set is too small to confirm a step that changes 10 % of the predictions, then point, with a warning in the report."
         }
       }
     }
@@ -33794,7 +34156,7 @@ function configFromObject(obj, baseDir, label = "<config>") {
     objective: raw.objective ?? "latency",
     budget: {
       wallTimeMs: budget["wall-time"] !== void 0 ? parseDuration(budget["wall-time"], `${label}: /budget/wall-time`) : void 0,
-      keep: budget.keep ?? "confident"
+      keep: budget.keep ?? "auto"
     }
   };
 }
@@ -34163,12 +34525,17 @@ async function runPipeline(options) {
     }
     const ctx = { calibration: p.calibration, seed: config.seed, log };
     const nodeCostShare = flopShares(cost);
+    const { keep, note: keepNote } = chooseKeepRule(config.budget.keep, metricResolution(config.metrics[0], p.evalSet.count, budget), budget);
+    if (keepNote) {
+      notes.push(keepNote);
+      log(keepNote);
+    }
     const loop = await timed(
       "optimize",
       () => optimize(p.model, {
         recipe,
         budget,
-        keep: config.budget.keep,
+        keep,
         objective: config.objective,
         nodeCostShare,
         ctx,
