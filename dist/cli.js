@@ -47,7 +47,7 @@ import {
   trendFor,
   writeBaseline,
   writeFileAtomic
-} from "./chunks/chunk-R7IOVA2Y.js";
+} from "./chunks/chunk-W4C7Y3NI.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({

@@ -22,7 +22,7 @@ import {
   trendFor,
   writeFileAtomic,
   writeReportFiles
-} from "./chunks/chunk-R7IOVA2Y.js";
+} from "./chunks/chunk-W4C7Y3NI.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

@@ -47,13 +47,13 @@ export function readStoreFile(file: string, options: { missingIsEmpty?: boolean 
 export type AppendResult = { store: HistoryStore; appended: true; dropped: number } | { store: HistoryStore; appended: false; reason: string };
 
 /**
- * The store with `entry` after the existing entries. An entry for the same commit and run is
- * already there when a write was retried after it landed: nothing is appended then.
+ * The store with `entry` after the existing entries. One entry per commit: the first measurement
+ * recorded stays (a re-run, or a write retried after it landed, appends nothing).
  */
 export function appendEntry(store: HistoryStore, entry: HistoryEntry, cap = HISTORY_CAP): AppendResult {
   if (!Number.isSafeInteger(cap) || cap < 1) throw new InputError(`the history cap must be a whole number of entries >= 1 (got ${cap}).`, 'cap');
-  const same = store.entries.find((e) => e.commit === entry.commit && e.run?.id === entry.run?.id && e.run?.attempt === entry.run?.attempt);
-  if (same) return { store, appended: false, reason: `commit ${entry.commit.slice(0, 12)}${entry.run ? ` (run ${entry.run.id}.${entry.run.attempt})` : ''} is already recorded` };
+  const same = store.entries.find((e) => e.commit === entry.commit);
+  if (same) return { store, appended: false, reason: `commit ${entry.commit.slice(0, 12)} is already recorded (${same.time})` };
   const entries = [...store.entries, entry];
   const dropped = Math.max(0, entries.length - cap);
   return { store: { schemaVersion: HISTORY_SCHEMA_VERSION, entries: entries.slice(dropped) }, appended: true, dropped };

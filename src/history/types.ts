@@ -61,7 +61,7 @@ export interface HistoryEntry {
   /** ISO 8601: the commit's time when known, else the time the entry was made. */
   time: string;
   branch?: string;
-  /** The workflow run that measured it; with the commit, it makes an append idempotent. */
+  /** The workflow run that measured it. */
   run?: { id: number; attempt: number };
   toolVersion: string;
   verdict: Verdict;

@@ -34467,8 +34467,8 @@ function readStoreFile(file, options = {}) {
 }
 function appendEntry(store, entry, cap = HISTORY_CAP) {
   if (!Number.isSafeInteger(cap) || cap < 1) throw new InputError(`the history cap must be a whole number of entries >= 1 (got ${cap}).`, "cap");
-  const same = store.entries.find((e) => e.commit === entry.commit && e.run?.id === entry.run?.id && e.run?.attempt === entry.run?.attempt);
-  if (same) return { store, appended: false, reason: `commit ${entry.commit.slice(0, 12)}${entry.run ? ` (run ${entry.run.id}.${entry.run.attempt})` : ""} is already recorded` };
+  const same = store.entries.find((e) => e.commit === entry.commit);
+  if (same) return { store, appended: false, reason: `commit ${entry.commit.slice(0, 12)} is already recorded (${same.time})` };
   const entries = [...store.entries, entry];
   const dropped = Math.max(0, entries.length - cap);
   return { store: { schemaVersion: HISTORY_SCHEMA_VERSION, entries: entries.slice(dropped) }, appended: true, dropped };
