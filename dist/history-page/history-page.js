@@ -108,6 +108,18 @@
     return td;
   }
 
+  /** Kept steps, consecutive steps of one kind as the last one reached: "structured 30 %, int8-static". */
+  function recipeText(recipe) {
+    const steps = [];
+    for (const s of recipe) {
+      const text = s.stage === 'prune' ? s.kind + ' ' + Math.round(100 * s.goal) + ' %' : s.kind;
+      const last = steps[steps.length - 1];
+      if (last && last.kind === s.kind) last.text = text;
+      else steps.push({ kind: s.kind, text: text });
+    }
+    return steps.map((s) => s.text).join(', ');
+  }
+
   function table(el) {
     const sizes = batchSizes();
     const head = el.createTHead().insertRow();
@@ -135,7 +147,7 @@
         cell(row, p ? ms(p.original) + ' → ' + ms(p.candidate) + ' (' + p.ratio.toFixed(2) + '×)' : '–');
       }
       cell(row, e.size ? kib(e.size.original.fileBytes) + ' → ' + kib(e.size.candidate.fileBytes) : '–');
-      cell(row, e.recipe.length ? e.recipe.map((s) => (s.stage === 'prune' ? s.kind + ' ' + Math.round(100 * s.goal) + ' %' : s.kind)).join(', ') : 'none (original shipped)');
+      cell(row, e.recipe.length ? recipeText(e.recipe) : 'none (original shipped)');
     }
   }
 
