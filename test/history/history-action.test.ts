@@ -155,6 +155,26 @@ describe('mode: history on pushes to main, then the page in Chromium', () => {
     gh.contents.writeFile(OWNER, NAME, BRANCH, FILE, good);
   });
 
+  test('a PR run given the history file posts the comment with the trend of main; a broken file costs only the trend', async () => {
+    const file = path.join(os.tmpdir(), `pg-history-${process.pid}.json`);
+    fs.writeFileSync(file, stored()!);
+    try {
+      const pr = { pullRequest: { number: 8, headSha: 'f'.repeat(40) }, inputs: { mode: 'run', history: file } };
+      const outcome = await runPush(pr, reportOfCommit(2));
+      expect(outcome).toMatchObject({ mode: 'run', comment: { posted: true } });
+      const body = gh.list(OWNER, NAME, 8)[0].body;
+      const values = parseStore(stored()!, FILE).entries.map((e) => e.metrics[0].candidate.toFixed(2));
+      expect(body).toContain(`**Trend on \`main\`** (last 4 commits, oldest first): accuracy ${values.join(' → ')} (this run 97.90)`);
+      fs.writeFileSync(file, '{"schemaVersion":1}');
+      const again = await runPush({ ...pr, pullRequest: { number: 8, headSha: 'e'.repeat(40) } }, reportOfCommit(2));
+      expect(again.comment).toMatchObject({ posted: true, action: 'updated' });
+      expect(gh.list(OWNER, NAME, 8)[0].body).not.toContain('**Trend on');
+      expect(stdout.join('')).toContain("::warning::No trend line: ");
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  });
+
   describe('the rendered page', () => {
     let browser: Browser;
     let dir: string;
