@@ -47,7 +47,7 @@ import {
   trendFor,
   writeBaseline,
   writeFileAtomic
-} from "./chunks/chunk-W4C7Y3NI.js";
+} from "./chunks/chunk-6ETEYFCX.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({

@@ -22,7 +22,7 @@ import {
   trendFor,
   writeFileAtomic,
   writeReportFiles
-} from "./chunks/chunk-W4C7Y3NI.js";
+} from "./chunks/chunk-6ETEYFCX.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -26535,7 +26535,7 @@ async function recordHistory(report, inputs, ctx, client = {}) {
   if (!ctx.sha) throw new InputError("GITHUB_SHA is not set: mode: history records the commit the workflow runs on.", "GITHUB_SHA");
   const entry = entryWithModelHash(report, {
     commit: ctx.sha,
-    ...ctx.headCommitTime ? { time: new Date(ctx.headCommitTime).toISOString() } : {},
+    ...ctx.headCommitTime && !Number.isNaN(Date.parse(ctx.headCommitTime)) ? { time: new Date(ctx.headCommitTime).toISOString() } : {},
     ...ctx.defaultBranch ? { branch: ctx.defaultBranch } : {},
     ...ctx.runId ? { run: { id: ctx.runId, attempt: ctx.runAttempt ?? 1 } } : {},
     runner: runnerOf(process.env)

@@ -25,7 +25,7 @@ export async function recordHistory(report: Report, inputs: ActionInputs, ctx: R
   if (!ctx.sha) throw new InputError('GITHUB_SHA is not set: mode: history records the commit the workflow runs on.', 'GITHUB_SHA');
   const entry = entryWithModelHash(report, {
     commit: ctx.sha,
-    ...(ctx.headCommitTime ? { time: new Date(ctx.headCommitTime).toISOString() } : {}),
+    ...(ctx.headCommitTime && !Number.isNaN(Date.parse(ctx.headCommitTime)) ? { time: new Date(ctx.headCommitTime).toISOString() } : {}),
     ...(ctx.defaultBranch ? { branch: ctx.defaultBranch } : {}),
     ...(ctx.runId ? { run: { id: ctx.runId, attempt: ctx.runAttempt ?? 1 } } : {}),
     runner: runnerOf(process.env),

@@ -52,6 +52,8 @@ export type AppendResult = { store: HistoryStore; appended: true; dropped: numbe
  */
 export function appendEntry(store: HistoryStore, entry: HistoryEntry, cap = HISTORY_CAP): AppendResult {
   if (!Number.isSafeInteger(cap) || cap < 1) throw new InputError(`the history cap must be a whole number of entries >= 1 (got ${cap}).`, 'cap');
+  const problems = historyProblems({ schemaVersion: HISTORY_SCHEMA_VERSION, entries: [entry] }).map((p) => p.replace(/^\/entries\/0/, ''));
+  if (problems.length > 0) throw new InputError(`the new history entry is not valid (schemas/history.schema.json):\n  ${problems.join('\n  ')}`, 'entry');
   const same = store.entries.find((e) => e.commit === entry.commit);
   if (same) return { store, appended: false, reason: `commit ${entry.commit.slice(0, 12)} is already recorded (${same.time})` };
   const entries = [...store.entries, entry];

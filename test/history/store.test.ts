@@ -99,5 +99,9 @@ describe('prune-gate history add', () => {
     expect(await main(['history', 'render', '--store', path.join(dir, 'missing.json'), '--out', dir])).toBe(2);
     expect(stderr.join('')).toContain('missing.json does not exist');
     expect(await main(['history', 'add', FIXTURE, '--store', store, '--cap', '0'])).toBe(2);
+    const fresh = path.join(dir, 'fresh.json');
+    expect(await main(['history', 'add', FIXTURE, '--store', fresh, '--commit', sha('a'), '--time', 'yesterday'])).toBe(2);
+    expect(stderr.join('')).toContain('the new history entry is not valid (schemas/history.schema.json):\n  /time must match pattern');
+    expect(fs.existsSync(fresh)).toBe(false);
   });
 });

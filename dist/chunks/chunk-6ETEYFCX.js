@@ -34333,7 +34333,7 @@ var history_schema_default = {
       required: ["commit", "time", "toolVersion", "verdict", "reference", "models", "gatedMetric", "metrics", "p95", "recipe"],
       properties: {
         commit: { type: "string", pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$", description: "The commit measured (40 or 64 hex digits)." },
-        time: { type: "string", maxLength: 40, pattern: "^\\d{4}-\\d{2}-\\d{2}T" },
+        time: { type: "string", maxLength: 40, pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$", description: "ISO 8601 date and time with its zone." },
         branch: { $ref: "#/definitions/shortText" },
         run: {
           type: "object",
@@ -34467,6 +34467,9 @@ function readStoreFile(file, options = {}) {
 }
 function appendEntry(store, entry, cap = HISTORY_CAP) {
   if (!Number.isSafeInteger(cap) || cap < 1) throw new InputError(`the history cap must be a whole number of entries >= 1 (got ${cap}).`, "cap");
+  const problems = historyProblems({ schemaVersion: HISTORY_SCHEMA_VERSION, entries: [entry] }).map((p) => p.replace(/^\/entries\/0/, ""));
+  if (problems.length > 0) throw new InputError(`the new history entry is not valid (schemas/history.schema.json):
+  ${problems.join("\n  ")}`, "entry");
   const same = store.entries.find((e) => e.commit === entry.commit);
   if (same) return { store, appended: false, reason: `commit ${entry.commit.slice(0, 12)} is already recorded (${same.time})` };
   const entries = [...store.entries, entry];
