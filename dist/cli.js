@@ -3,22 +3,26 @@ import { createRequire as __pgCreateRequire } from 'node:module'; const require 
 import {
   CONFIG_DEFAULTS,
   EXIT_INPUT_ERROR,
+  HISTORY_CAP,
   InputError,
   OutputStore,
   TOOL_VERSION,
   __commonJS,
   __require,
   __toESM,
+  appendToStoreFile,
   baselineFromRun,
   benchLatency,
   defaultRecipe,
   describeMachine,
   describeStage,
+  entryWithModelHash,
   evaluateModel,
   evaluatePair,
   feedsFor,
   flopShares,
   formatInspectReport,
+  headCommit,
   inspectModel,
   loadConfig,
   loadDataset,
@@ -30,6 +34,9 @@ import {
   prepare,
   probeShapes,
   readReport,
+  readStoreFile,
+  renderHistoryPage,
+  renderMarkdown,
   replayDecisions,
   runPipeline,
   saveModel,
@@ -37,8 +44,10 @@ import {
   stableHash,
   stageGoals,
   storeReferenceOutputs,
-  writeBaseline
-} from "./chunks/chunk-UWRDMBRE.js";
+  trendFor,
+  writeBaseline,
+  writeFileAtomic
+} from "./chunks/chunk-ZN76QT3J.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({
@@ -3637,6 +3646,38 @@ function fmt(v) {
   return Math.abs(v) >= 1 || v === 0 ? v.toFixed(2) : v.toPrecision(4);
 }
 
+// src/cli/history.ts
+function registerHistoryCommand(program2) {
+  const history = program2.command("history").description("The default branch's performance history: a JSON store of one entry per commit, and a static page of charts.");
+  history.command("add").description("Append the run in REPORT (a report.json, or the folder holding it) to the store; earlier entries are never changed.").argument("<report>", "report.json, or the folder holding it").requiredOption("-s, --store <file>", "history store (JSON; created when missing)").option("--commit <sha>", "commit the report measured (default: git HEAD)").option("--time <iso>", "commit time, ISO 8601 (default: HEAD's committer time)").option("--branch <name>", "branch the commit is on (default: the current branch)").option("--cap <n>", `entries kept; beyond it the oldest are dropped (default ${HISTORY_CAP})`, positiveInt2, HISTORY_CAP).action(
+    runAction((reportPath, opts) => {
+      const report = readReport(reportPath);
+      const git = opts.commit ? void 0 : headCommit();
+      const time = opts.time ?? git?.time;
+      const branch = opts.branch ?? git?.branch;
+      const entry = entryWithModelHash(report, { commit: opts.commit ?? git.commit, ...time ? { time } : {}, ...branch ? { branch } : {} });
+      const result = appendToStoreFile(opts.store, entry, opts.cap);
+      if (!result.appended) process.stdout.write(`${opts.store}: not appended: ${result.reason}
+`);
+      else process.stdout.write(`${opts.store}: appended ${entry.commit.slice(0, 12)} (${result.store.entries.length} entries${result.dropped ? `, ${result.dropped} oldest dropped at the cap of ${opts.cap}` : ""})
+`);
+    })
+  );
+  history.command("render").description("Write a static page of the history (index.html, its data and the chart library) into a folder; open it from disk or publish it with GitHub Pages.").requiredOption("-s, --store <file>", "history store (JSON)").requiredOption("-o, --out <dir>", "folder to write the page into").action(
+    runAction((opts) => {
+      const store = readStoreFile(opts.store);
+      renderHistoryPage(store, opts.out);
+      process.stdout.write(`wrote ${opts.out}/index.html: ${store.entries.length} entries
+`);
+    })
+  );
+}
+function positiveInt2(value) {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1) throw new InvalidArgumentError("expected a whole number >= 1.");
+  return n;
+}
+
 // src/cli/inspect.ts
 import * as fs3 from "node:fs";
 import * as path3 from "node:path";
@@ -3808,9 +3849,12 @@ var progress = (quiet) => (message) => {
 `);
 };
 function registerRunCommand(program2) {
-  program2.command("run").description("Optimize the model by the recipe, measure it against the baseline, and print the verdict (exit 0 pass, 1 gate failed, 2 input error).").option("-c, --config <file>", "configuration file", "prune-gate.yml").option("-o, --out <dir>", "output folder for model.onnx, report.json and report.md", "prune-gate-out").option("-q, --quiet", "no progress messages on stderr", false).action(
+  program2.command("run").description("Optimize the model by the recipe, measure it against the baseline, and print the verdict (exit 0 pass, 1 gate failed, 2 input error).").option("-c, --config <file>", "configuration file", "prune-gate.yml").option("-o, --out <dir>", "output folder for model.onnx, report.json and report.md", "prune-gate-out").option("--history <file>", "history store of the default branch: report.md gets a one-line trend of its last values").option("-q, --quiet", "no progress messages on stderr", false).action(
     runAction(async (opts) => {
+      const store = opts.history ? readStoreFile(opts.history) : void 0;
       const outcome = await runPipeline({ configPath: opts.config, outDir: opts.out, log: progress(opts.quiet) });
+      const trend = store && trendFor(outcome.report, store);
+      if (trend) writeFileAtomic(outcome.markdownPath, renderMarkdown(outcome.report, { trend }));
       process.stdout.write(`${fs5.readFileSync(outcome.markdownPath, "utf8").trimEnd()}
 `);
       progress(opts.quiet)(`report: ${outcome.reportPath}${outcome.modelPath ? `, model: ${outcome.modelPath}` : ""}`);
@@ -3840,6 +3884,7 @@ function buildProgram() {
   registerOptimizeCommand(program2);
   registerBaselineCommand(program2);
   registerRunCommand(program2);
+  registerHistoryCommand(program2);
   return program2;
 }
 async function main(argv) {

@@ -4,18 +4,25 @@ import {
   __commonJS,
   __require,
   __toESM,
+  appendEntry,
+  emptyStore,
+  entryWithModelHash,
   errorReport,
   hasCommentMarker,
   package_default,
   parseMarkers,
+  parseStore,
   readReport,
+  readStoreFile,
   renderComment,
   renderJobSummary,
   renderMarkdown,
   runPipeline,
+  serializeStore,
+  trendFor,
   writeFileAtomic,
   writeReportFiles
-} from "./chunks/chunk-UWRDMBRE.js";
+} from "./chunks/chunk-ZN76QT3J.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -21744,6 +21751,12 @@ function readRunContext(env = process.env) {
   }
   const [owner, repo] = (env.GITHUB_REPOSITORY ?? str(obj(payload.repository)?.full_name) ?? "/").split("/");
   const ctx = { eventName: env.GITHUB_EVENT_NAME ?? "", owner, repo, runId: int(env.GITHUB_RUN_ID), runAttempt: int(env.GITHUB_RUN_ATTEMPT) };
+  if (env.GITHUB_SHA) ctx.sha = env.GITHUB_SHA;
+  if (env.GITHUB_REF) ctx.ref = env.GITHUB_REF;
+  const defaultBranch = str(obj(payload.repository)?.default_branch);
+  if (defaultBranch) ctx.defaultBranch = defaultBranch;
+  const headCommitTime = str(obj(payload.head_commit)?.timestamp);
+  if (headCommitTime) ctx.headCommitTime = headCommitTime;
   const pr = obj(payload.pull_request);
   if (pr && int(pr.number) !== void 0) {
     const headRepo = str(obj(obj(pr.head)?.repo)?.full_name);
@@ -26271,8 +26284,9 @@ function createGitHubClient(options) {
     {
       baseUrl: options.baseUrl ?? process.env.GITHUB_API_URL ?? "https://api.github.com",
       // 429 is left to the throttling plugin, which honours retry-after / x-ratelimit-reset;
-      // plugin-retry would retry it on its own fixed schedule first.
-      retry: { retries, retryAfterBaseValue: base, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
+      // plugin-retry would retry it on its own fixed schedule first. A 409 (a stale sha in a
+      // contents write) is a conflict the caller resolves by reading again, not by repeating.
+      retry: { retries, retryAfterBaseValue: base, doNotRetry: [400, 401, 403, 404, 409, 410, 422, 429, 451] },
       // The write groups are duck-typed stand-ins when spacing is off, so the typed option does not fit.
       throttle
     },
@@ -26388,7 +26402,7 @@ async function postReportComment(report, target, settings) {
       owner: target.owner,
       repo: target.repo,
       issueNumber: target.issueNumber,
-      body: renderComment(report, target.meta),
+      body: renderComment(report, target.meta, settings.trend ? { trend: settings.trend } : {}),
       meta: target.meta,
       expectedAuthor: settings.expectedAuthor
     });
@@ -26411,12 +26425,13 @@ async function postReportComment(report, target, settings) {
 var DEFAULT_REPORT_PATH = "prune-gate-report";
 function parseInputs() {
   const mode = (getInput("mode") || "run").toLowerCase();
-  if (mode !== "run" && mode !== "measure" && mode !== "comment") {
-    throw new InputError(`input "mode" must be run, measure or comment (got "${mode}").`, "mode");
+  if (mode !== "run" && mode !== "measure" && mode !== "comment" && mode !== "history") {
+    throw new InputError(`input "mode" must be run, measure, comment or history (got "${mode}").`, "mode");
   }
   const token = getInput("token");
   if (token) setSecret(token);
   const author = getInput("comment-author");
+  const historyFile = getInput("history");
   return {
     configPath: getInput("config") || "prune-gate.yml",
     token,
@@ -26424,7 +26439,10 @@ function parseInputs() {
     failOnGate: bool("fail-on-gate", true),
     mode,
     reportPath: getInput("report-path") || DEFAULT_REPORT_PATH,
-    ...author ? { commentAuthor: author } : {}
+    ...author ? { commentAuthor: author } : {},
+    historyBranch: getInput("history-branch") || "prune-gate-history",
+    historyPath: getInput("history-path") || "history.json",
+    ...historyFile ? { historyFile } : {}
   };
 }
 function bool(name, fallback) {
@@ -26433,6 +26451,118 @@ function bool(name, fallback) {
   if (["true", "yes", "on", "1"].includes(v)) return true;
   if (["false", "no", "off", "0"].includes(v)) return false;
   throw new InputError(`input "${name}" must be true or false (got "${v}").`, name);
+}
+
+// src/github/history-store.ts
+async function appendToRemoteStore(octokit, opts) {
+  const maxAttempts = opts.maxAttempts ?? 5;
+  const log = opts.log ?? (() => {
+  });
+  const where = `${opts.branch}:${opts.path}`;
+  for (let attempt = 1; ; attempt++) {
+    const current = await readRemoteStore(octokit, opts);
+    const result = appendEntry(current.store, opts.entry, opts.cap);
+    if (!result.appended) return { appended: false, attempts: attempt, entries: current.store.entries.length, dropped: 0, createdBranch: false, reason: result.reason };
+    const content = serializeStore(result.store);
+    const message = `prune-gate history: ${opts.entry.commit.slice(0, 12)} (${result.store.entries.length} entries)`;
+    try {
+      const written = current.branchExists ? await writeFile2(octokit, opts, content, message, current.sha) : await createOrphanBranch(octokit, opts, content, message);
+      return { appended: true, attempts: attempt, entries: result.store.entries.length, dropped: result.dropped, commitSha: written, createdBranch: !current.branchExists };
+    } catch (err) {
+      const status = statusOf(err);
+      if ((status === 409 || status === 422) && attempt < maxAttempts) {
+        const delay = (opts.retryDelayMs ?? 1e3) * 2 ** (attempt - 1);
+        log(`${where} changed while we wrote (HTTP ${status}): reading it again and re-appending (attempt ${attempt + 1} of ${maxAttempts}).`);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        continue;
+      }
+      if (status === 409 || status === 422) throw new Error(`${where} kept changing under us: gave up after ${attempt} attempts (${err.message}).`);
+      throw err;
+    }
+  }
+}
+async function readRemoteStore(octokit, opts) {
+  const where = `${opts.branch}:${opts.path}`;
+  try {
+    const { data } = await octokit.rest.repos.getContent({ owner: opts.owner, repo: opts.repo, path: opts.path, ref: opts.branch });
+    if (Array.isArray(data) || data.type !== "file") throw new InputError(`${where} is a ${Array.isArray(data) ? "folder" : data.type}, not the history file; set history-path to a file.`, "history-path");
+    if (!("content" in data) || data.encoding !== "base64") {
+      throw new InputError(`${where} is ${data.size} bytes, above the 1 MB the contents API returns; lower the history cap or start a new file.`, "history-path");
+    }
+    return { store: parseStore(Buffer.from(data.content, "base64").toString("utf8"), where), sha: data.sha, branchExists: true };
+  } catch (err) {
+    if (statusOf(err) !== 404) throw err;
+  }
+  return { store: emptyStore(), branchExists: await branchExists(octokit, opts) };
+}
+async function branchExists(octokit, opts) {
+  try {
+    await octokit.rest.repos.getBranch({ owner: opts.owner, repo: opts.repo, branch: opts.branch });
+    return true;
+  } catch (err) {
+    if (statusOf(err) === 404) return false;
+    throw err;
+  }
+}
+async function writeFile2(octokit, opts, content, message, sha) {
+  const { data } = await octokit.rest.repos.createOrUpdateFileContents({
+    owner: opts.owner,
+    repo: opts.repo,
+    path: opts.path,
+    branch: opts.branch,
+    message,
+    content: Buffer.from(content, "utf8").toString("base64"),
+    ...sha ? { sha } : {}
+  });
+  return data.commit.sha;
+}
+async function createOrphanBranch(octokit, opts, content, message) {
+  const { owner, repo } = opts;
+  const tree = await octokit.rest.git.createTree({ owner, repo, tree: [{ path: opts.path, mode: "100644", type: "blob", content }] });
+  const commit = await octokit.rest.git.createCommit({ owner, repo, message, tree: tree.data.sha, parents: [] });
+  await octokit.rest.git.createRef({ owner, repo, ref: `refs/heads/${opts.branch}`, sha: commit.data.sha });
+  return commit.data.sha;
+}
+
+// src/action/history.ts
+async function recordHistory(report, inputs, ctx, client = {}) {
+  const onDefault = ctx.defaultBranch === void 0 || ctx.ref === void 0 || ctx.ref === `refs/heads/${ctx.defaultBranch}`;
+  if (ctx.eventName.startsWith("pull_request") || !onDefault) {
+    return skip("not-default-branch", `mode: history records pushes to the default branch${ctx.defaultBranch ? ` (${ctx.defaultBranch})` : ""}; this run is ${ctx.eventName || "no event"} on ${ctx.ref ?? "no ref"}: nothing recorded.`);
+  }
+  if (report.verdict === "error") return skip("error-report", "The run measured nothing (error report): nothing recorded in the history.");
+  if (!inputs.token) return skip("no-token", "No token: the history was not recorded. mode: history needs `permissions: contents: write`.");
+  if (!ctx.sha) throw new InputError("GITHUB_SHA is not set: mode: history records the commit the workflow runs on.", "GITHUB_SHA");
+  const entry = entryWithModelHash(report, {
+    commit: ctx.sha,
+    ...ctx.headCommitTime && !Number.isNaN(Date.parse(ctx.headCommitTime)) ? { time: new Date(ctx.headCommitTime).toISOString() } : {},
+    ...ctx.defaultBranch ? { branch: ctx.defaultBranch } : {},
+    ...ctx.runId ? { run: { id: ctx.runId, attempt: ctx.runAttempt ?? 1 } } : {},
+    runner: runnerOf(process.env)
+  });
+  const octokit = createGitHubClient({ token: inputs.token, log: (m) => info(m), ...client });
+  const r = await appendToRemoteStore(octokit, { owner: ctx.owner, repo: ctx.repo, branch: inputs.historyBranch, path: inputs.historyPath, entry, log: (m) => info(m), retryDelayMs: client.retryBaseMs });
+  if (!r.appended) return skip("already-recorded", `${inputs.historyBranch}:${inputs.historyPath}: ${r.reason}.`);
+  info(`History: ${entry.commit.slice(0, 12)} appended to ${inputs.historyBranch}:${inputs.historyPath} (${r.entries} entries${r.createdBranch ? ", branch created" : ""}${r.attempts > 1 ? `, after ${r.attempts - 1} conflict(s)` : ""}).`);
+  return { recorded: true, entries: r.entries, attempts: r.attempts, ...r.commitSha ? { commitSha: r.commitSha } : {} };
+}
+function trendFromInput(report, inputs) {
+  if (!inputs.historyFile) return void 0;
+  try {
+    return trendFor(report, readStoreFile(inputs.historyFile));
+  } catch (err) {
+    warning(`No trend line: ${err.message}`);
+    return void 0;
+  }
+}
+function runnerOf(env) {
+  const pick = (v) => v ? v.slice(0, 200) : void 0;
+  const r = { environment: pick(env.RUNNER_ENVIRONMENT), os: pick(env.RUNNER_OS), arch: pick(env.RUNNER_ARCH), name: pick(env.RUNNER_NAME) };
+  return Object.fromEntries(Object.entries(r).filter(([, v]) => v !== void 0));
+}
+function skip(skipped, message) {
+  notice(message);
+  return { recorded: false, skipped, message };
 }
 
 // src/action/run.ts
@@ -26474,7 +26604,10 @@ async function measureMode(inputs, ctx, deps) {
   }
   publish(result.report, { reportPath: result.reportPath, modelPath: result.modelPath });
   let comment = { posted: false, skipped: "disabled" };
-  if (inputs.mode === "measure") {
+  let history;
+  if (inputs.mode === "history") {
+    history = await recordHistory(result.report, inputs, ctx, deps.client);
+  } else if (inputs.mode === "measure") {
     info(`mode: measure: report written to ${result.reportPath} for a later \`mode: comment\` run; no comment posted.`);
   } else if (!inputs.comment) {
     comment = { posted: false, skipped: "disabled" };
@@ -26486,10 +26619,10 @@ async function measureMode(inputs, ctx, deps) {
     comment = { posted: false, skipped: "fork" };
   } else {
     const target = { owner: ctx.owner, repo: ctx.repo, issueNumber: pr.number, meta: { headSha: pr.headSha, runId: ctx.runId, runAttempt: ctx.runAttempt } };
-    comment = await postReportComment(result.report, target, { token: inputs.token, expectedAuthor: inputs.commentAuthor, client: deps.client });
+    comment = await postReportComment(result.report, target, { token: inputs.token, expectedAuthor: inputs.commentAuthor, client: deps.client, trend: trendFromInput(result.report, inputs) });
   }
   fail(result.report, inputs, exitCode);
-  return { mode: inputs.mode, verdict: result.report.verdict, exitCode, comment, reportPath: result.reportPath };
+  return { mode: inputs.mode, verdict: result.report.verdict, exitCode, comment, reportPath: result.reportPath, ...history ? { history } : {} };
 }
 async function commentMode(inputs, ctx, deps) {
   let report;
@@ -26505,7 +26638,7 @@ async function commentMode(inputs, ctx, deps) {
   const target = await commentTarget(report, ctx, inputs, deps);
   if ("skipped" in target) comment = target;
   else if (!inputs.comment) comment = { posted: false, skipped: "disabled" };
-  else comment = await postReportComment(report, target, { token: inputs.token, expectedAuthor: inputs.commentAuthor, client: deps.client });
+  else comment = await postReportComment(report, target, { token: inputs.token, expectedAuthor: inputs.commentAuthor, client: deps.client, trend: trendFromInput(report, inputs) });
   fail(report, inputs, report.verdict === "error" ? 2 : report.verdict === "fail" ? 1 : 0);
   return { mode: "comment", verdict: report.verdict, exitCode: report.verdict === "fail" ? 1 : report.verdict === "error" ? 2 : 0, comment, reportPath };
 }

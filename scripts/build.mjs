@@ -1,6 +1,6 @@
 // Bundles the two entry points (the Action and the CLI) into dist/.
 // onnxruntime-node stays external: it is a native addon and ships beside dist/ (see docs/releasing.md).
-import { rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import { thirdPartyNotices } from './licenses.mjs';
 
@@ -19,5 +19,9 @@ const shared = {
 // Start clean: chunk names carry a content hash, so an old chunk would linger beside the new one.
 rmSync('dist', { recursive: true, force: true });
 const result = await build({ ...shared, metafile: true, entryPoints: { index: 'src/index.ts', cli: 'src/cli.ts' }, outdir: 'dist', splitting: true, chunkNames: 'chunks/[name]-[hash]' });
+// The history page's static files (src/history/assets.ts finds them here): a release has no node_modules.
+mkdirSync('dist/history-page');
+for (const f of ['index.html', 'history-page.js', 'history-page.css']) copyFileSync(`src/history/page/${f}`, `dist/history-page/${f}`);
+for (const f of ['uPlot.iife.min.js', 'uPlot.min.css']) copyFileSync(`node_modules/uplot/dist/${f}`, `dist/history-page/${f}`);
 // legalComments are dropped from the bundle; the licences are collected here instead.
-writeFileSync('dist/THIRD_PARTY_NOTICES.md', thirdPartyNotices(result.metafile, ['node_modules/onnxruntime-node', 'node_modules/onnxruntime-common']));
+writeFileSync('dist/THIRD_PARTY_NOTICES.md', thirdPartyNotices(result.metafile, ['node_modules/onnxruntime-node', 'node_modules/onnxruntime-common', 'node_modules/uplot']));

@@ -8,7 +8,7 @@ import { createGitHubClient, type ClientOptions } from '../github/client.js';
 import { statusOf, upsertStickyComment } from '../github/sticky-comment.js';
 import { renderComment } from '../report/markdown.js';
 import type { CommentMeta } from '../report/markers.js';
-import type { Report } from '../report/types.js';
+import type { Report, Trend } from '../report/types.js';
 
 export interface CommentTarget {
   owner: string;
@@ -30,7 +30,7 @@ export const FORK_NOTICE =
 export async function postReportComment(
   report: Report,
   target: CommentTarget,
-  settings: { token: string; expectedAuthor?: string; client?: Partial<Omit<ClientOptions, 'token'>> },
+  settings: { token: string; expectedAuthor?: string; client?: Partial<Omit<ClientOptions, 'token'>>; trend?: Trend },
 ): Promise<CommentOutcome> {
   if (!settings.token) {
     core.warning('No token: the PR comment was skipped. Pass `token: ${{ github.token }}` (the default) or a token with pull-requests: write.');
@@ -42,7 +42,7 @@ export async function postReportComment(
       owner: target.owner,
       repo: target.repo,
       issueNumber: target.issueNumber,
-      body: renderComment(report, target.meta),
+      body: renderComment(report, target.meta, settings.trend ? { trend: settings.trend } : {}),
       meta: target.meta,
       expectedAuthor: settings.expectedAuthor,
     });

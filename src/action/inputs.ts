@@ -6,7 +6,7 @@
 import * as core from '@actions/core';
 import { InputError } from '../util/errors.js';
 
-export type ActionMode = 'run' | 'measure' | 'comment';
+export type ActionMode = 'run' | 'measure' | 'comment' | 'history';
 
 export interface ActionInputs {
   configPath: string;
@@ -18,18 +18,24 @@ export interface ActionInputs {
   reportPath: string;
   /** Login our comments are written by; empty: any bot (github-actions[bot] for GITHUB_TOKEN). */
   commentAuthor?: string;
+  /** mode: history: the branch and path of the store the run is appended to. */
+  historyBranch: string;
+  historyPath: string;
+  /** A local history store file: the PR comment gets a one-line trend from it. */
+  historyFile?: string;
 }
 
 export const DEFAULT_REPORT_PATH = 'prune-gate-report';
 
 export function parseInputs(): ActionInputs {
   const mode = (core.getInput('mode') || 'run').toLowerCase();
-  if (mode !== 'run' && mode !== 'measure' && mode !== 'comment') {
-    throw new InputError(`input "mode" must be run, measure or comment (got "${mode}").`, 'mode');
+  if (mode !== 'run' && mode !== 'measure' && mode !== 'comment' && mode !== 'history') {
+    throw new InputError(`input "mode" must be run, measure, comment or history (got "${mode}").`, 'mode');
   }
   const token = core.getInput('token');
   if (token) core.setSecret(token);
   const author = core.getInput('comment-author');
+  const historyFile = core.getInput('history');
   return {
     configPath: core.getInput('config') || 'prune-gate.yml',
     token,
@@ -38,6 +44,9 @@ export function parseInputs(): ActionInputs {
     mode,
     reportPath: core.getInput('report-path') || DEFAULT_REPORT_PATH,
     ...(author ? { commentAuthor: author } : {}),
+    historyBranch: core.getInput('history-branch') || 'prune-gate-history',
+    historyPath: core.getInput('history-path') || 'history.json',
+    ...(historyFile ? { historyFile } : {}),
   };
 }
 

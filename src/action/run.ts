@@ -6,6 +6,8 @@
  * measure: the same without the comment; report.json records the PR so a later `comment` run
  *   can post it (the fork-safe pattern: upload the report folder as an artifact).
  * comment: read a downloaded report, validate it against the schema, post it.
+ * history: measure as in `measure`, then append the run to the history store on a branch
+ *   (for pushes to the default branch). With a `history` store file, comments carry a trend line.
  *
  * It never rejects: every failure becomes setFailed/warning and an exit code in the outcome.
  */
@@ -24,6 +26,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import pkg from '../../package.json' with { type: 'json' };
 import { postReportComment, FORK_NOTICE, type CommentOutcome, type CommentTarget } from './comment.js';
 import { parseInputs, type ActionInputs, type ActionMode } from './inputs.js';
+import { recordHistory, trendFromInput, type HistoryOutcome } from './history.js';
 
 export interface PipelineResult {
   report: Report;
@@ -49,6 +52,7 @@ export interface ActionOutcome {
   exitCode: number;
   comment: CommentOutcome;
   reportPath?: string;
+  history?: HistoryOutcome;
 }
 
 export async function runActionWith(deps: ActionDeps): Promise<ActionOutcome> {
@@ -95,7 +99,10 @@ async function measureMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDe
   publish(result.report, { reportPath: result.reportPath, modelPath: result.modelPath });
 
   let comment: CommentOutcome = { posted: false, skipped: 'disabled' };
-  if (inputs.mode === 'measure') {
+  let history: HistoryOutcome | undefined;
+  if (inputs.mode === 'history') {
+    history = await recordHistory(result.report, inputs, ctx, deps.client);
+  } else if (inputs.mode === 'measure') {
     core.info(`mode: measure: report written to ${result.reportPath} for a later \`mode: comment\` run; no comment posted.`);
   } else if (!inputs.comment) {
     comment = { posted: false, skipped: 'disabled' };
@@ -107,10 +114,10 @@ async function measureMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDe
     comment = { posted: false, skipped: 'fork' };
   } else {
     const target: CommentTarget = { owner: ctx.owner, repo: ctx.repo, issueNumber: pr.number, meta: { headSha: pr.headSha, runId: ctx.runId, runAttempt: ctx.runAttempt } };
-    comment = await postReportComment(result.report, target, { token: inputs.token, expectedAuthor: inputs.commentAuthor, client: deps.client });
+    comment = await postReportComment(result.report, target, { token: inputs.token, expectedAuthor: inputs.commentAuthor, client: deps.client, trend: trendFromInput(result.report, inputs) });
   }
   fail(result.report, inputs, exitCode);
-  return { mode: inputs.mode, verdict: result.report.verdict, exitCode, comment, reportPath: result.reportPath };
+  return { mode: inputs.mode, verdict: result.report.verdict, exitCode, comment, reportPath: result.reportPath, ...(history ? { history } : {}) };
 }
 
 async function commentMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDeps): Promise<ActionOutcome> {
@@ -127,7 +134,7 @@ async function commentMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDe
   const target = await commentTarget(report, ctx, inputs, deps);
   if ('skipped' in target) comment = target;
   else if (!inputs.comment) comment = { posted: false, skipped: 'disabled' };
-  else comment = await postReportComment(report, target, { token: inputs.token, expectedAuthor: inputs.commentAuthor, client: deps.client });
+  else comment = await postReportComment(report, target, { token: inputs.token, expectedAuthor: inputs.commentAuthor, client: deps.client, trend: trendFromInput(report, inputs) });
   fail(report, inputs, report.verdict === 'error' ? 2 : report.verdict === 'fail' ? 1 : 0);
   return { mode: 'comment', verdict: report.verdict, exitCode: report.verdict === 'fail' ? 1 : report.verdict === 'error' ? 2 : 0, comment, reportPath };
 }

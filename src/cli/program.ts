@@ -4,6 +4,7 @@ import { EXIT_INPUT_ERROR } from '../util/errors.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { registerBenchCommand } from './bench.js';
 import { registerEvalCommand } from './eval.js';
+import { registerHistoryCommand } from './history.js';
 import { registerInspectCommand } from './inspect.js';
 import { registerOptimizeCommand } from './optimize.js';
 import { registerBaselineCommand, registerRunCommand } from './run.js';
@@ -15,13 +16,14 @@ export function buildProgram(): Command {
     .version(TOOL_VERSION)
     .showHelpAfterError()
     .exitOverride();
-  // In pipeline order: look at the model, measure it, optimize it, freeze a baseline, gate.
+  // In pipeline order: look at the model, measure it, optimize it, freeze a baseline, gate, record.
   registerInspectCommand(program);
   registerEvalCommand(program);
   registerBenchCommand(program);
   registerOptimizeCommand(program);
   registerBaselineCommand(program);
   registerRunCommand(program);
+  registerHistoryCommand(program);
   return program;
 }
 

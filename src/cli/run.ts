@@ -3,6 +3,9 @@ import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { freezeBaseline } from '../pipeline/baseline.js';
 import { runPipeline } from '../pipeline/run.js';
+import { readStoreFile, trendFor } from '../history/index.js';
+import { renderMarkdown } from '../report/markdown.js';
+import { writeFileAtomic } from '../util/atomic-write.js';
 import { runAction } from './command-runner.js';
 
 const progress = (quiet: boolean) => (message: string) => {
@@ -15,10 +18,14 @@ export function registerRunCommand(program: Command): void {
     .description('Optimize the model by the recipe, measure it against the baseline, and print the verdict (exit 0 pass, 1 gate failed, 2 input error).')
     .option('-c, --config <file>', 'configuration file', 'prune-gate.yml')
     .option('-o, --out <dir>', 'output folder for model.onnx, report.json and report.md', 'prune-gate-out')
+    .option('--history <file>', "history store of the default branch: report.md gets a one-line trend of its last values")
     .option('-q, --quiet', 'no progress messages on stderr', false)
     .action(
-      runAction(async (opts: { config: string; out: string; quiet: boolean }) => {
+      runAction(async (opts: { config: string; out: string; history?: string; quiet: boolean }) => {
+        const store = opts.history ? readStoreFile(opts.history) : undefined;
         const outcome = await runPipeline({ configPath: opts.config, outDir: opts.out, log: progress(opts.quiet) });
+        const trend = store && trendFor(outcome.report, store);
+        if (trend) writeFileAtomic(outcome.markdownPath, renderMarkdown(outcome.report, { trend }));
         process.stdout.write(`${fs.readFileSync(outcome.markdownPath, 'utf8').trimEnd()}\n`);
         progress(opts.quiet)(`report: ${outcome.reportPath}${outcome.modelPath ? `, model: ${outcome.modelPath}` : ''}`);
         if (outcome.exitCode === 2 && outcome.report.error) process.stderr.write(`prune-gate: error: ${outcome.report.error.message}\n`);

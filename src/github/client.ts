@@ -57,8 +57,9 @@ export function createGitHubClient(options: ClientOptions): GitHubClient {
     {
       baseUrl: options.baseUrl ?? process.env.GITHUB_API_URL ?? 'https://api.github.com',
       // 429 is left to the throttling plugin, which honours retry-after / x-ratelimit-reset;
-      // plugin-retry would retry it on its own fixed schedule first.
-      retry: { retries, retryAfterBaseValue: base, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451] },
+      // plugin-retry would retry it on its own fixed schedule first. A 409 (a stale sha in a
+      // contents write) is a conflict the caller resolves by reading again, not by repeating.
+      retry: { retries, retryAfterBaseValue: base, doNotRetry: [400, 401, 403, 404, 409, 410, 422, 429, 451] },
       // The write groups are duck-typed stand-ins when spacing is off, so the typed option does not fit.
       throttle: throttle as never,
     },

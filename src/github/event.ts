@@ -32,6 +32,13 @@ export interface RunContext {
   repo: string;
   runId?: number;
   runAttempt?: number;
+  /** The commit the workflow runs on (GITHUB_SHA) and its ref, e.g. refs/heads/main. */
+  sha?: string;
+  ref?: string;
+  /** The repository's default branch, from the event payload. */
+  defaultBranch?: string;
+  /** A push event's head commit time (ISO 8601). */
+  headCommitTime?: string;
   pullRequest?: PullRequestInfo;
   workflowRun?: WorkflowRunInfo;
 }
@@ -53,6 +60,12 @@ export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext
   }
   const [owner, repo] = (env.GITHUB_REPOSITORY ?? str(obj(payload.repository)?.full_name) ?? '/').split('/');
   const ctx: RunContext = { eventName: env.GITHUB_EVENT_NAME ?? '', owner, repo, runId: int(env.GITHUB_RUN_ID), runAttempt: int(env.GITHUB_RUN_ATTEMPT) };
+  if (env.GITHUB_SHA) ctx.sha = env.GITHUB_SHA;
+  if (env.GITHUB_REF) ctx.ref = env.GITHUB_REF;
+  const defaultBranch = str(obj(payload.repository)?.default_branch);
+  if (defaultBranch) ctx.defaultBranch = defaultBranch;
+  const headCommitTime = str(obj(payload.head_commit)?.timestamp);
+  if (headCommitTime) ctx.headCommitTime = headCommitTime;
   const pr = obj(payload.pull_request);
   if (pr && int(pr.number) !== undefined) {
     const headRepo = str(obj(obj(pr.head)?.repo)?.full_name);

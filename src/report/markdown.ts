@@ -8,7 +8,7 @@ import { escapeText as esc } from './escape.js';
 import { markerBlock, type CommentMeta } from './markers.js';
 import { stepCharts } from './chart.js';
 import type { LatencyRow, MetricRow, RowStatus } from '../gate/types.js';
-import type { Report } from './types.js';
+import type { Report, Trend } from './types.js';
 
 /** GitHub rejects comment bodies above 65,536 characters; stay under with room for markers. */
 export const MAX_COMMENT_CHARS = 65_000;
@@ -16,6 +16,8 @@ export const MAX_COMMENT_CHARS = 65_000;
 export interface RenderOptions {
   /** Rows per folded table before "… and N more". */
   maxRows?: number;
+  /** The default branch's recent values: adds the one-line trend under the tables. */
+  trend?: Trend;
 }
 
 /** A limit's unit after its number in the metric column ("drop ≤ 2 pts", "drop ≤ 3 dB"). */
@@ -53,6 +55,7 @@ export function renderMarkdown(report: Report, options: RenderOptions = {}): str
   if (report.error) out.push(...errorSection(report));
   if (report.metrics.length > 0) out.push(...metricTable(report), '');
   if (report.latency.length > 0) out.push(...latencyTable(report.latency), '');
+  if (options.trend && options.trend.values.length > 0) out.push(trendLine(report, options.trend), '');
   if (report.resources) out.push(...resourceTable(report), '');
   out.push(...details(report, maxRows));
   out.push(footer(report));
@@ -116,6 +119,19 @@ function latencyTable(rows: LatencyRow[]): string[] {
     MARK[r.status],
   ]);
   return [title, '', ...table(['Batch', 'P50', 'P95', 'P99', ''], body, ['r', 'r', 'r', 'r', 'c'])];
+}
+
+/** One line: the last values on the default branch, oldest first, then this run's. */
+function trendLine(report: Report, trend: Trend): string {
+  const n = trend.values.length;
+  const series = (values: (number | null)[], format: (x: number) => string) => values.map((v) => (v === null ? '–' : format(v))).join(' → ');
+  const current = report.metrics.find((m) => m.metric === trend.metric)?.candidate;
+  const parts = [`${esc(trend.metric)} ${series(trend.values, f2)}${current === undefined ? '' : ` (this run ${f2(current)})`}`];
+  for (const p of trend.p95) {
+    const now = report.latency.find((l) => l.batchSize === p.batchSize)?.candidate.p95;
+    parts.push(`P95 batch ${p.batchSize} ${series(p.values, ms)} ms${now === undefined ? '' : ` (this run ${ms(now)})`}`);
+  }
+  return `**Trend on \`${esc(trend.branch)}\`** (last ${n} commit${n === 1 ? '' : 's'}, oldest first): ${parts.join(' · ')}`;
 }
 
 function resourceTable(report: Report): string[] {

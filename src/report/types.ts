@@ -69,3 +69,17 @@ export interface Report {
   /** The pull request the run measured; `mode: measure` fills it for the comment workflow. */
   pullRequest?: { number: number; headSha: string; runId?: number; runAttempt?: number };
 }
+
+/**
+ * The default branch's recent values, for the PR comment's trend line. Computed by src/history
+ * from a history store and handed to the renderer as data.
+ */
+export interface Trend {
+  /** The branch the values come from, e.g. main. */
+  branch: string;
+  metric: string;
+  /** The optimized model's value of `metric` per recorded commit, oldest first. */
+  values: number[];
+  /** The optimized model's P95 in ms per batch, per batch size, over the same commits (null: not measured then). */
+  p95: { batchSize: number; values: (number | null)[] }[];
+}

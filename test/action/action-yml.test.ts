@@ -53,3 +53,18 @@ test('CI runs lint, typecheck, test, check-dist and the action itself via uses: 
   expect(steps.some((s: { run?: string }) => s.run === 'npm run build')).toBe(true);
   expect(steps.some((s: { run?: string }) => s.run?.includes('git diff --exit-code') && s.run.includes('dist/'))).toBe(true);
 });
+
+test('the history example records pushes to main with contents write, and publishes the page from the history branch', () => {
+  const wf = load('examples/workflows/prune-gate-history.yml');
+  expect(wf.on.push.branches).toEqual(['main']);
+  expect(wf.permissions).toEqual({ contents: 'read' });
+  expect(wf.jobs.record.permissions).toEqual({ contents: 'write' });
+  const record = wf.jobs.record.steps.find((s: { with?: { mode?: string } }) => s.with?.mode === 'history');
+  const a = load('action.yml');
+  expect(record.with['history-branch']).toBe(a.inputs['history-branch'].default);
+  expect(record.with['history-path']).toBe(a.inputs['history-path'].default);
+  const pages = wf.jobs.pages.steps;
+  expect(pages[0].with.ref).toBe(record.with['history-branch']);
+  expect(pages.some((s: { run?: string }) => s.run?.includes(`history render --store ${pages[0].with.path}/${record.with['history-path']} --out site`))).toBe(true);
+  expect(pages.find((s: { uses?: string }) => s.uses?.startsWith('actions/upload-pages-artifact')).with.path).toBe('site');
+});

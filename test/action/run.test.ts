@@ -231,5 +231,5 @@ test('a bad input value fails with exit code 2 before running anything', async (
   const outcome = await runActionWith({ runPipeline: pipeline, ...fast });
   expect(outcome).toMatchObject({ verdict: 'error', exitCode: 2 });
   expect(pipeline.calls).toHaveLength(0);
-  expect(out()).toContain('::error::input "mode" must be run, measure or comment (got "deploy").');
+  expect(out()).toContain('::error::input "mode" must be run, measure, comment or history (got "deploy").');
 });

@@ -61,6 +61,10 @@ test('the layers keep their borders: onnx knows nothing of passes or GitHub, pas
   expect(importsOf('metrics')).toEqual(['util']);
   for (const f of ['passes', 'stages', 'evaluate']) expect(importsOf(f)).not.toEqual(expect.arrayContaining(['report']));
   for (const [from, to] of edges) if (to.has('cli') || to.has('action')) expect(from).toBe('');
+  // history sits after report and before github/pipeline: it reads reports, GitHub writes its store.
+  expect(importsOf('history')).not.toEqual(expect.arrayContaining(['github']));
+  expect(importsOf('history')).not.toEqual(expect.arrayContaining(['pipeline']));
+  expect(importsOf('report')).not.toContain('history');
   // The runtime border: only evaluate/session.ts imports onnxruntime-node.
   const ortImporters = sourceFiles(SRC).filter((f) => /from\s+['"]onnxruntime-node['"]/.test(fs.readFileSync(f, 'utf8')));
   expect(ortImporters.map((f) => path.relative(SRC, f))).toEqual(['evaluate/session.ts']);

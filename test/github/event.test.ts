@@ -15,6 +15,8 @@ test('a same-repo pull_request event', () => {
     repo: 'models',
     runId: 10,
     runAttempt: 2,
+    sha: SHA,
+    defaultBranch: 'main',
     pullRequest: { number: 3, headSha: SHA, headRepo: 'acme/models', baseRepo: 'acme/models', isFork: false },
   });
 });

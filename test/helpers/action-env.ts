@@ -38,6 +38,8 @@ export interface ActionEnvOptions {
   runAttempt?: number;
   /** Working directory for the run; defaults to the temp folder. */
   workspace?: string;
+  /** A push: the commit (GITHUB_SHA), its time in the payload, and the ref (GITHUB_REF, default refs/heads/main). */
+  push?: { sha: string; time?: string; ref?: string };
 }
 
 export interface ActionEnv {
@@ -114,7 +116,9 @@ export function buildActionEnv(options: ActionEnvOptions = {}): ActionEnv {
     ? workflowRunEvent(repository, options.workflowRun)
     : options.pullRequest
       ? pullRequestEvent(repository, options.pullRequest)
-      : { ref: 'refs/heads/main', repository: { full_name: repository } };
+      : options.push
+        ? { ref: options.push.ref ?? 'refs/heads/main', after: options.push.sha, head_commit: { id: options.push.sha, timestamp: options.push.time }, repository: { full_name: repository, default_branch: 'main' } }
+        : { ref: 'refs/heads/main', repository: { full_name: repository } };
   const eventName = options.eventName ?? (options.workflowRun ? 'workflow_run' : options.pullRequest ? 'pull_request' : 'push');
   const eventPath = path.join(dir, 'event.json');
   const summaryFile = path.join(dir, 'step_summary.md');
@@ -128,7 +132,8 @@ export function buildActionEnv(options: ActionEnvOptions = {}): ActionEnv {
     GITHUB_EVENT_NAME: eventName,
     GITHUB_EVENT_PATH: eventPath,
     GITHUB_REPOSITORY: repository,
-    GITHUB_SHA: options.pullRequest?.headSha ?? options.workflowRun?.headSha ?? '3'.repeat(40),
+    GITHUB_SHA: options.pullRequest?.headSha ?? options.workflowRun?.headSha ?? options.push?.sha ?? '3'.repeat(40),
+    ...(options.push ? { GITHUB_REF: options.push.ref ?? 'refs/heads/main' } : {}),
     GITHUB_RUN_ID: String(options.runId ?? 4242),
     GITHUB_RUN_ATTEMPT: String(options.runAttempt ?? 1),
     GITHUB_STEP_SUMMARY: summaryFile,

@@ -1,11 +1,12 @@
 /**
  * A small, real HTTP server on 127.0.0.1 that speaks the part of the GitHub REST API prune-gate
  * uses: issue comments (list with Link-header pagination, create, update, delete), one pull
- * request, and /user. Tokens decide who you are; faults can be queued per route to exercise
+ * request, /user, and files on branches (FakeContents: the contents API and orphan branches). Tokens decide who you are; faults can be queued per route to exercise
  * retries, rate limits and read-only tokens. Octokit is pointed at it through baseUrl.
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { FakeContents } from './fake-github-contents.js';
 
 export interface FakeUser {
   login: string;
@@ -42,6 +43,7 @@ export class FakeGitHub {
   readonly comments = new Map<string, FakeComment[]>();
   readonly pulls = new Map<string, { number: number; headSha: string; headRepo: string; baseRepo: string }>();
   readonly requests: RequestRecord[] = [];
+  readonly contents = new FakeContents();
   /** token -> user; a token listed in readOnly gets 403 on every write. */
   readonly tokens = new Map<string, FakeUser>([
     ['bot-token', BOT],
@@ -185,6 +187,7 @@ export class FakeGitHub {
       if (!pr) return send(404, { message: 'Not Found' });
       return send(200, { number: pr.number, head: { sha: pr.headSha, repo: { full_name: pr.headRepo } }, base: { repo: { full_name: pr.baseRepo } } });
     }
+    if (this.contents.handle(method, url, raw, send)) return;
     return send(404, { message: `fake GitHub does not implement ${method} ${url.pathname}` });
   }
 }

@@ -2986,7 +2986,7 @@ var require_compile = __commonJS({
       const schOrFunc = root2.refs[ref];
       if (schOrFunc)
         return schOrFunc;
-      let _sch = resolve6.call(this, root2, ref);
+      let _sch = resolve7.call(this, root2, ref);
       if (_sch === void 0) {
         const schema = (_a2 = root2.localRefs) === null || _a2 === void 0 ? void 0 : _a2[ref];
         const { schemaId } = this.opts;
@@ -3013,7 +3013,7 @@ var require_compile = __commonJS({
     function sameSchemaEnv(s1, s2) {
       return s1.schema === s2.schema && s1.root === s2.root && s1.baseId === s2.baseId;
     }
-    function resolve6(root2, ref) {
+    function resolve7(root2, ref) {
       let sch;
       while (typeof (sch = this.refs[ref]) == "string")
         ref = sch;
@@ -3264,8 +3264,8 @@ var require_utils = __commonJS({
       }
       return ind;
     }
-    function removeDotSegments(path15) {
-      let input = path15;
+    function removeDotSegments(path18) {
+      let input = path18;
       const output = [];
       let nextSlash = -1;
       let len = 0;
@@ -3339,11 +3339,11 @@ var require_utils = __commonJS({
       }
       return output.join("");
     }
-    function removeDotSegmentsRelative(path15) {
-      if (path15 === "" || path15[0] === "/") {
-        return removeDotSegments(path15);
+    function removeDotSegmentsRelative(path18) {
+      if (path18 === "" || path18[0] === "/") {
+        return removeDotSegments(path18);
       }
-      const segments = path15.split("/");
+      const segments = path18.split("/");
       const last = segments.length - 1;
       const output = [];
       let trailingDirectory = false;
@@ -3706,8 +3706,8 @@ var require_schemes = __commonJS({
       }
       if (wsComponent.resourceName) {
         const queryIndex = wsComponent.resourceName.indexOf("?");
-        const path15 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
-        wsComponent.path = path15 && path15 !== "/" ? path15 : void 0;
+        const path18 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
+        wsComponent.path = path18 && path18 !== "/" ? path18 : void 0;
         wsComponent.query = queryIndex === -1 ? void 0 : wsComponent.resourceName.slice(queryIndex + 1);
         wsComponent.resourceName = void 0;
       }
@@ -3877,7 +3877,7 @@ var require_fast_uri = __commonJS({
       }
       return uri;
     }
-    function resolve6(baseURI, relativeURI, options) {
+    function resolve7(baseURI, relativeURI, options) {
       const schemelessOptions = options ? Object.assign({ scheme: "null" }, options) : { scheme: "null" };
       const {
         parsed: baseParsed,
@@ -4268,7 +4268,7 @@ var require_fast_uri = __commonJS({
     var fastUri = {
       SCHEMES,
       normalize,
-      resolve: resolve6,
+      resolve: resolve7,
       resolveComponent,
       equal,
       serialize,
@@ -7674,7 +7674,7 @@ ${indentData}`);
         const newMatrix = new Matrix4(matrix2);
         return newMatrix.log2();
       };
-      AbstractMatrix3.prototype.round = function round() {
+      AbstractMatrix3.prototype.round = function round3() {
         for (let i2 = 0; i2 < this.rows; i2++) {
           for (let j = 0; j < this.columns; j++) {
             this.set(i2, j, Math.round(this.get(i2, j)));
@@ -7682,7 +7682,7 @@ ${indentData}`);
         }
         return this;
       };
-      AbstractMatrix3.round = function round(matrix2) {
+      AbstractMatrix3.round = function round3(matrix2) {
         const newMatrix = new Matrix4(matrix2);
         return newMatrix.round();
       };
@@ -8125,11 +8125,11 @@ ${indentData}`);
         if (!Number.isInteger(min2)) throw new TypeError("min must be an integer");
         if (!Number.isInteger(max4)) throw new TypeError("max must be an integer");
         if (min2 >= max4) throw new RangeError("min must be smaller than max");
-        let interval2 = max4 - min2;
+        let interval3 = max4 - min2;
         let matrix2 = new Matrix3(rows, columns);
         for (let i2 = 0; i2 < rows; i2++) {
           for (let j = 0; j < columns; j++) {
-            let value = min2 + Math.round(random() * interval2);
+            let value = min2 + Math.round(random() * interval3);
             matrix2.set(i2, j, value);
           }
         }
@@ -12090,17 +12090,17 @@ var require_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    function visit_(key, node, visitor, path15) {
-      const ctrl = callVisitor(key, node, visitor, path15);
+    function visit_(key, node, visitor, path18) {
+      const ctrl = callVisitor(key, node, visitor, path18);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path15, ctrl);
-        return visit_(key, ctrl, visitor, path15);
+        replaceNode(key, path18, ctrl);
+        return visit_(key, ctrl, visitor, path18);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path15 = Object.freeze(path15.concat(node));
+          path18 = Object.freeze(path18.concat(node));
           for (let i2 = 0; i2 < node.items.length; ++i2) {
-            const ci2 = visit_(i2, node.items[i2], visitor, path15);
+            const ci2 = visit_(i2, node.items[i2], visitor, path18);
             if (typeof ci2 === "number")
               i2 = ci2 - 1;
             else if (ci2 === BREAK)
@@ -12111,13 +12111,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path15 = Object.freeze(path15.concat(node));
-          const ck = visit_("key", node.key, visitor, path15);
+          path18 = Object.freeze(path18.concat(node));
+          const ck = visit_("key", node.key, visitor, path18);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path15);
+          const cv = visit_("value", node.value, visitor, path18);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -12138,17 +12138,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node, visitor, path15) {
-      const ctrl = await callVisitor(key, node, visitor, path15);
+    async function visitAsync_(key, node, visitor, path18) {
+      const ctrl = await callVisitor(key, node, visitor, path18);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path15, ctrl);
-        return visitAsync_(key, ctrl, visitor, path15);
+        replaceNode(key, path18, ctrl);
+        return visitAsync_(key, ctrl, visitor, path18);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path15 = Object.freeze(path15.concat(node));
+          path18 = Object.freeze(path18.concat(node));
           for (let i2 = 0; i2 < node.items.length; ++i2) {
-            const ci2 = await visitAsync_(i2, node.items[i2], visitor, path15);
+            const ci2 = await visitAsync_(i2, node.items[i2], visitor, path18);
             if (typeof ci2 === "number")
               i2 = ci2 - 1;
             else if (ci2 === BREAK)
@@ -12159,13 +12159,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path15 = Object.freeze(path15.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path15);
+          path18 = Object.freeze(path18.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path18);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path15);
+          const cv = await visitAsync_("value", node.value, visitor, path18);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -12192,23 +12192,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node, visitor, path15) {
+    function callVisitor(key, node, visitor, path18) {
       if (typeof visitor === "function")
-        return visitor(key, node, path15);
+        return visitor(key, node, path18);
       if (identity.isMap(node))
-        return visitor.Map?.(key, node, path15);
+        return visitor.Map?.(key, node, path18);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key, node, path15);
+        return visitor.Seq?.(key, node, path18);
       if (identity.isPair(node))
-        return visitor.Pair?.(key, node, path15);
+        return visitor.Pair?.(key, node, path18);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key, node, path15);
+        return visitor.Scalar?.(key, node, path18);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key, node, path15);
+        return visitor.Alias?.(key, node, path18);
       return void 0;
     }
-    function replaceNode(key, path15, node) {
-      const parent = path15[path15.length - 1];
+    function replaceNode(key, path18, node) {
+      const parent = path18[path18.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node;
       } else if (identity.isPair(parent)) {
@@ -12820,10 +12820,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path15, value) {
+    function collectionFromPath(schema, path18, value) {
       let v = value;
-      for (let i2 = path15.length - 1; i2 >= 0; --i2) {
-        const k = path15[i2];
+      for (let i2 = path18.length - 1; i2 >= 0; --i2) {
+        const k = path18[i2];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -12842,7 +12842,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path15) => path15 == null || typeof path15 === "object" && !!path15[Symbol.iterator]().next().done;
+    var isEmptyPath = (path18) => path18 == null || typeof path18 === "object" && !!path18[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -12872,11 +12872,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path15, value) {
-        if (isEmptyPath(path15))
+      addIn(path18, value) {
+        if (isEmptyPath(path18))
           this.add(value);
         else {
-          const [key, ...rest] = path15;
+          const [key, ...rest] = path18;
           const node = this.get(key, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -12890,8 +12890,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path15) {
-        const [key, ...rest] = path15;
+      deleteIn(path18) {
+        const [key, ...rest] = path18;
         if (rest.length === 0)
           return this.delete(key);
         const node = this.get(key, true);
@@ -12905,8 +12905,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path15, keepScalar) {
-        const [key, ...rest] = path15;
+      getIn(path18, keepScalar) {
+        const [key, ...rest] = path18;
         const node = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -12924,8 +12924,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path15) {
-        const [key, ...rest] = path15;
+      hasIn(path18) {
+        const [key, ...rest] = path18;
         if (rest.length === 0)
           return this.has(key);
         const node = this.get(key, true);
@@ -12935,8 +12935,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path15, value) {
-        const [key, ...rest] = path15;
+      setIn(path18, value) {
+        const [key, ...rest] = path18;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -15451,9 +15451,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path15, value) {
+      addIn(path18, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path15, value);
+          this.contents.addIn(path18, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -15528,14 +15528,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path15) {
-        if (Collection.isEmptyPath(path15)) {
+      deleteIn(path18) {
+        if (Collection.isEmptyPath(path18)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path15) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path18) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -15550,10 +15550,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path15, keepScalar) {
-        if (Collection.isEmptyPath(path15))
+      getIn(path18, keepScalar) {
+        if (Collection.isEmptyPath(path18))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path15, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path18, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -15564,10 +15564,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path15) {
-        if (Collection.isEmptyPath(path15))
+      hasIn(path18) {
+        if (Collection.isEmptyPath(path18))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path15) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path18) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -15584,13 +15584,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path15, value) {
-        if (Collection.isEmptyPath(path15)) {
+      setIn(path18, value) {
+        if (Collection.isEmptyPath(path18)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path15), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path18), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path15, value);
+          this.contents.setIn(path18, value);
         }
       }
       /**
@@ -17551,9 +17551,9 @@ var require_cst_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path15) => {
+    visit.itemAtPath = (cst, path18) => {
       let item = cst;
-      for (const [field2, index] of path15) {
+      for (const [field2, index] of path18) {
         const tok = item?.[field2];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -17562,23 +17562,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path15) => {
-      const parent = visit.itemAtPath(cst, path15.slice(0, -1));
-      const field2 = path15[path15.length - 1][0];
+    visit.parentCollection = (cst, path18) => {
+      const parent = visit.itemAtPath(cst, path18.slice(0, -1));
+      const field2 = path18[path18.length - 1][0];
       const coll = parent?.[field2];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path15, item, visitor) {
-      let ctrl = visitor(item, path15);
+    function _visit(path18, item, visitor) {
+      let ctrl = visitor(item, path18);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field2 of ["key", "value"]) {
         const token = item[field2];
         if (token && "items" in token) {
           for (let i2 = 0; i2 < token.items.length; ++i2) {
-            const ci2 = _visit(Object.freeze(path15.concat([[field2, i2]])), token.items[i2], visitor);
+            const ci2 = _visit(Object.freeze(path18.concat([[field2, i2]])), token.items[i2], visitor);
             if (typeof ci2 === "number")
               i2 = ci2 - 1;
             else if (ci2 === BREAK)
@@ -17589,10 +17589,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field2 === "key")
-            ctrl = ctrl(item, path15);
+            ctrl = ctrl(item, path18);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path15) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path18) : ctrl;
     }
     exports.visit = visit;
   }
@@ -18894,14 +18894,14 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs17 = this.flowScalar(this.type);
+              const fs21 = this.flowScalar(this.type);
               if (atNextItem || it.value) {
-                map.items.push({ start, key: fs17, sep: [] });
+                map.items.push({ start, key: fs21, sep: [] });
                 this.onKeyLine = true;
               } else if (it.sep) {
-                this.stack.push(fs17);
+                this.stack.push(fs21);
               } else {
-                Object.assign(it, { key: fs17, sep: [] });
+                Object.assign(it, { key: fs21, sep: [] });
                 this.onKeyLine = true;
               }
               return;
@@ -19029,13 +19029,13 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs17 = this.flowScalar(this.type);
+              const fs21 = this.flowScalar(this.type);
               if (!it || it.value)
-                fc.items.push({ start: [], key: fs17, sep: [] });
+                fc.items.push({ start: [], key: fs21, sep: [] });
               else if (it.sep)
-                this.stack.push(fs17);
+                this.stack.push(fs21);
               else
-                Object.assign(it, { key: fs17, sep: [] });
+                Object.assign(it, { key: fs21, sep: [] });
               return;
             }
             case "flow-map-end":
@@ -23497,8 +23497,8 @@ function* nestedTypes(desc) {
 }
 
 // node_modules/@bufbuild/protobuf/dist/esm/registry.js
-function createEmbeddedFileRegistry(fileDescriptorProto, resolve6) {
-  return buildFileRegistry([fileDescriptorProto, resolve6]);
+function createEmbeddedFileRegistry(fileDescriptorProto, resolve7) {
+  return buildFileRegistry([fileDescriptorProto, resolve7]);
 }
 function buildFileRegistry(args, check) {
   const registry = createBaseRegistry();
@@ -23522,7 +23522,7 @@ function buildFileRegistry(args, check) {
         if (seen.has(protoFileName)) {
           continue;
         }
-        const dep = resolve6(protoFileName);
+        const dep = resolve7(protoFileName);
         if (!dep) {
           throw new Error(`Unable to resolve ${protoFileName}, imported by ${file.name}`);
         }
@@ -23536,7 +23536,7 @@ function buildFileRegistry(args, check) {
       return deps.concat(...deps.map(recurseDeps));
     };
     const input = args[0];
-    const resolve6 = args[1];
+    const resolve7 = args[1];
     const seen = /* @__PURE__ */ new Set();
     for (const file of [input, ...recurseDeps(input)].reverse()) {
       check === null || check === void 0 ? void 0 : check(file);
@@ -24368,17 +24368,17 @@ function bootEnumDescriptorProto(init) {
 }
 
 // node_modules/@bufbuild/protobuf/dist/esm/codegenv2/message.js
-function messageDesc(file, path15, ...paths) {
-  return paths.reduce((acc, cur) => acc.nestedMessages[cur], file.messages[path15]);
+function messageDesc(file, path18, ...paths) {
+  return paths.reduce((acc, cur) => acc.nestedMessages[cur], file.messages[path18]);
 }
 
 // node_modules/@bufbuild/protobuf/dist/esm/codegenv2/enum.js
-function enumDesc(file, path15, ...paths) {
+function enumDesc(file, path18, ...paths) {
   if (paths.length == 0) {
-    return file.enums[path15];
+    return file.enums[path18];
   }
   const e = paths.pop();
-  return paths.reduce((acc, cur) => acc.nestedMessages[cur], file.messages[path15]).nestedEnums[e];
+  return paths.reduce((acc, cur) => acc.nestedMessages[cur], file.messages[path18]).nestedEnums[e];
 }
 function tsEnum(desc) {
   const enumObject = {};
@@ -27265,22 +27265,22 @@ function sortWithOrder(values) {
 }
 function resampleQuantiles(s, counts, total, qs, out) {
   const n2 = s.sorted.length;
-  const need = [];
+  const need2 = [];
   qs.forEach((q, k) => {
     const pos = (total - 1) * q;
-    need.push({ rank: Math.floor(pos), k, hi: false }, { rank: Math.min(total - 1, Math.floor(pos) + 1), k, hi: true });
+    need2.push({ rank: Math.floor(pos), k, hi: false }, { rank: Math.min(total - 1, Math.floor(pos) + 1), k, hi: true });
   });
-  need.sort((x2, y) => x2.rank - y.rank);
+  need2.sort((x2, y) => x2.rank - y.rank);
   const lo = new Float64Array(qs.length);
   const hi = new Float64Array(qs.length);
   let t = 0;
   let cum = 0;
-  for (let p = 0; p < n2 && t < need.length; p++) {
+  for (let p = 0; p < n2 && t < need2.length; p++) {
     const c = counts[s.order[p]];
     if (c === 0) continue;
     cum += c;
-    while (t < need.length && need[t].rank < cum) {
-      (need[t].hi ? hi : lo)[need[t].k] = s.sorted[p];
+    while (t < need2.length && need2[t].rank < cum) {
+      (need2[t].hi ? hi : lo)[need2[t].k] = s.sorted[p];
       t++;
     }
   }
@@ -27609,7 +27609,7 @@ async function measurePeakRss(model, options = {}) {
   const feedsFile = tmp && options.feeds ? writeFeeds(options.feeds, path7.join(tmp, "feeds.bin")) : void 0;
   const label = options.label ?? (typeof model === "string" ? model : "<in-memory model>");
   try {
-    const out = await new Promise((resolve6, reject) => {
+    const out = await new Promise((resolve7, reject) => {
       const child = spawn(process.execPath, ["-e", CHILD_SCRIPT], {
         env: { ...process.env, PG_ORT_PATH: ortModulePath(), PG_MODEL: path7.resolve(file), PG_BATCH: String(options.batchSize ?? 1), PG_THREADS: String(options.threads ?? 1), ...feedsFile && { PG_FEEDS: feedsFile } },
         stdio: ["ignore", "pipe", "pipe"]
@@ -27622,7 +27622,7 @@ async function measurePeakRss(model, options = {}) {
       child.on("error", reject);
       child.on("close", (code, signal) => {
         clearTimeout(timer);
-        if (code === 0) resolve6(stdout);
+        if (code === 0) resolve7(stdout);
         else if (signal) reject(new InputError(`${label}: the memory probe was killed (${signal}); the model may need more memory or time than allowed`, label));
         else reject(new InputError(`${label}: the memory probe could not run the model: ${stderr.trim().split("\n")[0]}`, label));
       });
@@ -28183,13 +28183,13 @@ function metricRow(name, isGatedMetric, input, ref) {
   const relative2 = rule?.relative ?? false;
   const scale = relative2 ? 100 / Math.abs(base) : 1;
   const worse = (up ? base - cand : cand - base) * scale;
-  let interval2;
+  let interval3;
   const paired = ref.samples === input.candidate.samples;
   const raw = paired ? metricDifference(name, ref.perSample, input.candidate.perSample, ref.samples, { seed: input.seed, resamples: input.resamples }) : void 0;
   if (raw) {
     const lo = (up ? raw.low : -raw.high) * scale;
     const hi = (up ? raw.high : -raw.low) * scale;
-    interval2 = { low: lo, high: hi, level: raw.level };
+    interval3 = { low: lo, high: hi, level: raw.level };
   }
   const row = {
     metric: name,
@@ -28206,7 +28206,7 @@ function metricRow(name, isGatedMetric, input, ref) {
     const pr = metricValue(input.original.metrics, name);
     if (pr !== void 0) row.prModel = pr;
   }
-  if (interval2) row.interval = interval2;
+  if (interval3) row.interval = interval3;
   const outcomes = paired ? binaryOutcomes(name, ref.perSample, input.candidate.perSample) : void 0;
   if (outcomes) {
     const m = mcnemar2(outcomes.reference, outcomes.candidate);
@@ -31840,11 +31840,11 @@ async function quantizeInt8Static(model, options, ctx) {
   const extraSkips = /* @__PURE__ */ new Map();
   const ranges = /* @__PURE__ */ new Map();
   let plan = planQdq(m, new GraphIndex(m.graph), { exclude, opTypes: options.opTypesToQuantize ? new Set(options.opTypesToQuantize) : void 0, perChannel, extraSkips });
-  for (let round = 0; round < 4; round++) {
-    const need = [...rangeTensors(plan.nodes, new GraphIndex(m.graph))].filter((t) => !ranges.has(t));
-    if (need.length) {
-      ctx.log?.(`${pass}: calibrating ${need.length} tensors over ${batches.length} batches (${options.calibration})`);
-      const got2 = await calibrateRanges(floatModel, need, batches, options.calibration, percentile);
+  for (let round3 = 0; round3 < 4; round3++) {
+    const need2 = [...rangeTensors(plan.nodes, new GraphIndex(m.graph))].filter((t) => !ranges.has(t));
+    if (need2.length) {
+      ctx.log?.(`${pass}: calibrating ${need2.length} tensors over ${batches.length} batches (${options.calibration})`);
+      const got2 = await calibrateRanges(floatModel, need2, batches, options.calibration, percentile);
       for (const [k, v] of got2) ranges.set(k, v);
     }
     const index = new GraphIndex(m.graph);
@@ -32367,13 +32367,13 @@ async function rankQuantSensitivity(floatModel, quantModel, ctx) {
     await float.close();
     throw err2;
   }
-  const fs17 = float.session;
+  const fs21 = float.session;
   const qs = quant.session;
   const signal = /* @__PURE__ */ new Map();
   const noise = /* @__PURE__ */ new Map();
   try {
     for (const batch of batches) {
-      const a = await fs17.run(batch, tensors);
+      const a = await fs21.run(batch, tensors);
       const b = await qs.run(batch, tensors);
       for (const t of tensors) {
         const x2 = a[t]?.data;
@@ -33195,6 +33195,7 @@ function renderMarkdown(report, options = {}) {
   if (report.error) out.push(...errorSection(report));
   if (report.metrics.length > 0) out.push(...metricTable(report), "");
   if (report.latency.length > 0) out.push(...latencyTable(report.latency), "");
+  if (options.trend && options.trend.values.length > 0) out.push(trendLine(report, options.trend), "");
   if (report.resources) out.push(...resourceTable(report), "");
   out.push(...details(report, maxRows));
   out.push(footer(report));
@@ -33247,6 +33248,17 @@ function latencyTable(rows) {
     MARK[r.status]
   ]);
   return [title, "", ...table2(["Batch", "P50", "P95", "P99", ""], body, ["r", "r", "r", "r", "c"])];
+}
+function trendLine(report, trend) {
+  const n2 = trend.values.length;
+  const series = (values, format) => values.map((v) => v === null ? "\u2013" : format(v)).join(" \u2192 ");
+  const current = report.metrics.find((m) => m.metric === trend.metric)?.candidate;
+  const parts = [`${escapeText(trend.metric)} ${series(trend.values, f2)}${current === void 0 ? "" : ` (this run ${f2(current)})`}`];
+  for (const p of trend.p95) {
+    const now = report.latency.find((l) => l.batchSize === p.batchSize)?.candidate.p95;
+    parts.push(`P95 batch ${p.batchSize} ${series(p.values, ms)} ms${now === void 0 ? "" : ` (this run ${ms(now)})`}`);
+  }
+  return `**Trend on \`${escapeText(trend.branch)}\`** (last ${n2} commit${n2 === 1 ? "" : "s"}, oldest first): ${parts.join(" \xB7 ")}`;
 }
 function resourceTable(report) {
   const { original: b, candidate: c } = report.resources;
@@ -34078,9 +34090,9 @@ function configFromObject(obj, baseDir, label = "<config>") {
   const raw = obj;
   if (!problems.length) problems.push(...crossFieldProblems(raw));
   if (problems.length) throw new InputError(`${label}: ${printable(problems.join("; "))}`, label);
-  const resolve6 = (p) => path12.resolve(baseDir, p);
+  const resolve7 = (p) => path12.resolve(baseDir, p);
   const mustExist = (pointer, p, what, kind = "file") => {
-    const abs = resolve6(p);
+    const abs = resolve7(p);
     const fail = (why) => new InputError(`${label}: ${printable(`${pointer}: ${what} '${p}' ${why}`)}`, `${label}#${pointer}`, "config");
     let stat;
     try {
@@ -34128,7 +34140,7 @@ function configFromObject(obj, baseDir, label = "<config>") {
     file: label,
     baseDir,
     model: mustExist("/model", raw.model, "model"),
-    baseline: typeof raw.baseline === "string" ? resolve6(raw.baseline) : void 0,
+    baseline: typeof raw.baseline === "string" ? resolve7(raw.baseline) : void 0,
     task,
     seed: raw.seed ?? CONFIG_DEFAULTS.seed,
     data: {
@@ -34443,6 +34455,7 @@ var package_default = {
     "onnx-buf": "1.20.0-1",
     "onnxruntime-node": "1.30.0",
     "simple-statistics": "7.12.1",
+    uplot: "1.6.32",
     yaml: "2.9.1"
   },
   devDependencies: {
@@ -34453,6 +34466,7 @@ var package_default = {
     "@tensorflow/tfjs-backend-wasm": "4.22.0",
     "@types/jest": "30.0.0",
     "@types/node": "20.19.25",
+    "@types/pngjs": "6.0.5",
     "dejavu-fonts-ttf": "2.37.3",
     esbuild: "0.28.2",
     eslint: "9.39.1",
@@ -34460,6 +34474,8 @@ var package_default = {
     "jest-environment-node": "30.2.0",
     mnist: "1.1.0",
     "openwakeword-js": "0.1.27",
+    "playwright-core": "1.65.1",
+    pngjs: "7.0.0",
     pureimage: "0.4.20",
     "ts-jest": "29.4.15",
     tsx: "4.23.15",
@@ -34641,6 +34657,359 @@ function gatedMeaning(metric) {
   return def ? `The gated metric, ${metric}, is ${def.meaning}${output}.` : `The gated metric is ${metric}.`;
 }
 
+// src/history/types.ts
+var HISTORY_SCHEMA_VERSION = 1;
+var HISTORY_CAP = 500;
+
+// src/history/store.ts
+import * as fs17 from "node:fs";
+
+// schemas/history.schema.json
+var history_schema_default = {
+  $schema: "http://json-schema.org/draft-07/schema#",
+  $id: "https://prune-gate.dev/schemas/history.schema.json",
+  title: "prune-gate history",
+  description: "The performance history of the default branch: one entry per measured commit, oldest first, appended by `prune-gate history add` or the Action's `mode: history` and never rewritten; beyond the cap (500 entries by default) the oldest are dropped. Read back from a branch, so it is validated strictly.",
+  type: "object",
+  additionalProperties: false,
+  required: ["schemaVersion", "entries"],
+  properties: {
+    schemaVersion: { const: 1 },
+    entries: { type: "array", maxItems: 1e5, items: { $ref: "#/definitions/entry" } }
+  },
+  definitions: {
+    shortText: { type: "string", maxLength: 200 },
+    sha256: { type: "string", pattern: "^[0-9a-f]{64}$" },
+    nonNegative: { type: "number", minimum: 0 },
+    positiveInt: { type: "integer", minimum: 1 },
+    interval: {
+      type: "object",
+      additionalProperties: false,
+      required: ["low", "high"],
+      properties: { low: { type: "number" }, high: { type: "number" } }
+    },
+    size: {
+      type: "object",
+      additionalProperties: false,
+      required: ["fileBytes", "gzipBytes"],
+      properties: { fileBytes: { type: "integer", minimum: 0 }, gzipBytes: { type: "integer", minimum: 0 } }
+    },
+    entry: {
+      type: "object",
+      additionalProperties: false,
+      required: ["commit", "time", "toolVersion", "verdict", "reference", "models", "gatedMetric", "metrics", "p95", "recipe"],
+      properties: {
+        commit: { type: "string", pattern: "^[0-9a-f]{40}([0-9a-f]{24})?$", description: "The commit measured (40 or 64 hex digits)." },
+        time: { type: "string", maxLength: 40, pattern: "^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?(Z|[+-]\\d{2}:\\d{2})$", description: "ISO 8601 date and time with its zone." },
+        branch: { $ref: "#/definitions/shortText" },
+        run: {
+          type: "object",
+          additionalProperties: false,
+          required: ["id", "attempt"],
+          properties: { id: { $ref: "#/definitions/positiveInt" }, attempt: { $ref: "#/definitions/positiveInt" } }
+        },
+        toolVersion: { $ref: "#/definitions/shortText" },
+        verdict: { enum: ["pass", "fail", "warn", "error"] },
+        reference: { enum: ["frozen-baseline", "original-model"] },
+        models: {
+          type: "object",
+          additionalProperties: false,
+          properties: { originalSha256: { $ref: "#/definitions/sha256" }, candidateSha256: { $ref: "#/definitions/sha256" } }
+        },
+        gatedMetric: { $ref: "#/definitions/shortText" },
+        metrics: {
+          type: "array",
+          maxItems: 64,
+          items: {
+            type: "object",
+            additionalProperties: false,
+            required: ["metric", "unit", "higherIsBetter", "gated", "reference", "candidate", "drift"],
+            properties: {
+              metric: { $ref: "#/definitions/shortText" },
+              unit: { enum: ["points", "fraction", "dB", "label units", "output units"] },
+              higherIsBetter: { type: "boolean" },
+              gated: { type: "boolean" },
+              reference: { type: "number" },
+              candidate: { type: "number" },
+              drift: { type: "number" },
+              interval: { $ref: "#/definitions/interval" }
+            }
+          }
+        },
+        p95: {
+          type: "array",
+          maxItems: 64,
+          description: "P95 latency in milliseconds per batch, per batch size, of the original and the optimized model, with the ratio's 95 % interval.",
+          items: {
+            type: "object",
+            additionalProperties: false,
+            required: ["batchSize", "original", "candidate", "ratio", "interval"],
+            properties: {
+              batchSize: { $ref: "#/definitions/positiveInt" },
+              original: { $ref: "#/definitions/nonNegative" },
+              candidate: { $ref: "#/definitions/nonNegative" },
+              ratio: { $ref: "#/definitions/nonNegative" },
+              interval: { $ref: "#/definitions/interval" }
+            }
+          }
+        },
+        size: {
+          type: "object",
+          additionalProperties: false,
+          required: ["original", "candidate"],
+          properties: { original: { $ref: "#/definitions/size" }, candidate: { $ref: "#/definitions/size" } }
+        },
+        recipe: {
+          type: "array",
+          maxItems: 500,
+          description: "The kept steps of the recipe, in order.",
+          items: {
+            type: "object",
+            additionalProperties: false,
+            required: ["stage", "kind", "goal", "reached"],
+            properties: {
+              stage: { enum: ["prune", "quantize"] },
+              kind: { $ref: "#/definitions/shortText" },
+              goal: { type: "number", minimum: 0, maximum: 1 },
+              reached: { type: "number", minimum: 0, maximum: 1 }
+            }
+          }
+        },
+        runner: {
+          type: "object",
+          additionalProperties: false,
+          properties: {
+            environment: { $ref: "#/definitions/shortText", description: "github-hosted or self-hosted (RUNNER_ENVIRONMENT)." },
+            os: { $ref: "#/definitions/shortText" },
+            arch: { $ref: "#/definitions/shortText" },
+            name: { $ref: "#/definitions/shortText" }
+          }
+        },
+        machine: {
+          type: "object",
+          additionalProperties: false,
+          required: ["cpuModel", "cores", "platform"],
+          properties: {
+            cpuModel: { $ref: "#/definitions/shortText" },
+            cores: { $ref: "#/definitions/positiveInt" },
+            platform: { $ref: "#/definitions/shortText" },
+            fingerprint: { $ref: "#/definitions/shortText" }
+          }
+        }
+      }
+    }
+  }
+};
+
+// src/history/store.ts
+var validator4;
+function emptyStore() {
+  return { schemaVersion: HISTORY_SCHEMA_VERSION, entries: [] };
+}
+function historyProblems(data) {
+  validator4 ??= compileSchema(history_schema_default);
+  return schemaProblems(validator4, data, { max: 10 });
+}
+function parseStore(text, source) {
+  let data;
+  try {
+    data = JSON.parse(text);
+  } catch (err2) {
+    throw new InputError(`${source} is not valid JSON (${err2.message}); it must be a history file written by prune-gate.`, source);
+  }
+  const problems = historyProblems(data);
+  if (problems.length > 0) {
+    throw new InputError(`${source} does not match schemas/history.schema.json:
+  ${problems.join("\n  ")}
+Fix or remove the entry named; prune-gate only appends to a valid history.`, source);
+  }
+  return data;
+}
+function readStoreFile(file, options = {}) {
+  if (!fs17.existsSync(file)) {
+    if (options.missingIsEmpty) return emptyStore();
+    throw new InputError(`history file ${file} does not exist; create it with \`prune-gate history add REPORT --store ${file}\`.`, file);
+  }
+  return parseStore(fs17.readFileSync(file, "utf8"), file);
+}
+function appendEntry(store, entry, cap = HISTORY_CAP) {
+  if (!Number.isSafeInteger(cap) || cap < 1) throw new InputError(`the history cap must be a whole number of entries >= 1 (got ${cap}).`, "cap");
+  const problems = historyProblems({ schemaVersion: HISTORY_SCHEMA_VERSION, entries: [entry] }).map((p) => p.replace(/^\/entries\/0/, ""));
+  if (problems.length > 0) throw new InputError(`the new history entry is not valid (schemas/history.schema.json):
+  ${problems.join("\n  ")}`, "entry");
+  const same = store.entries.find((e) => e.commit === entry.commit);
+  if (same) return { store, appended: false, reason: `commit ${entry.commit.slice(0, 12)} is already recorded (${same.time})` };
+  const entries = [...store.entries, entry];
+  const dropped = Math.max(0, entries.length - cap);
+  return { store: { schemaVersion: HISTORY_SCHEMA_VERSION, entries: entries.slice(dropped) }, appended: true, dropped };
+}
+function serializeStore(store) {
+  const lines = store.entries.map((e, i2) => JSON.stringify(e) + (i2 < store.entries.length - 1 ? "," : ""));
+  return `{"schemaVersion":${store.schemaVersion},"entries":[
+${lines.join("\n")}${lines.length ? "\n" : ""}]}
+`;
+}
+
+// src/history/add.ts
+import * as fs18 from "node:fs";
+import * as path15 from "node:path";
+
+// src/history/entry.ts
+var COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+function entryFromReport(report, context) {
+  if (!COMMIT.test(context.commit)) throw new InputError(`commit must be a full 40-hex-digit SHA (got "${context.commit}"); pass --commit or run inside a git checkout.`, "commit");
+  if (report.verdict === "error") throw new InputError(`the report is an error report (${report.error?.message ?? report.reason}): it measured nothing to record in the history.`, "report");
+  const runner = context.runner && Object.keys(context.runner).length > 0 ? context.runner : void 0;
+  return {
+    commit: context.commit,
+    time: context.time ?? (/* @__PURE__ */ new Date()).toISOString(),
+    ...context.branch ? { branch: context.branch } : {},
+    ...context.run ? { run: context.run } : {},
+    toolVersion: report.toolVersion,
+    verdict: report.verdict,
+    reference: report.reference,
+    models: {
+      ...context.originalSha256 ? { originalSha256: context.originalSha256 } : {},
+      ...report.models.candidateSha256 ? { candidateSha256: report.models.candidateSha256 } : {}
+    },
+    gatedMetric: report.gatedMetric,
+    metrics: report.metrics.map((m) => ({
+      metric: m.metric,
+      unit: m.unit,
+      higherIsBetter: m.higherIsBetter,
+      gated: m.gated,
+      reference: round(m.reference),
+      candidate: round(m.candidate),
+      drift: round(m.drift),
+      ...m.interval ? { interval: interval2(m.interval) } : {}
+    })),
+    p95: report.latency.map((l) => ({
+      batchSize: l.batchSize,
+      original: round(l.original.p95),
+      candidate: round(l.candidate.p95),
+      ratio: round(l.ratios.p95.value),
+      interval: interval2(l.ratios.p95.interval)
+    })),
+    ...report.resources ? {
+      size: {
+        original: { fileBytes: report.resources.original.fileBytes, gzipBytes: report.resources.original.gzipBytes },
+        candidate: { fileBytes: report.resources.candidate.fileBytes, gzipBytes: report.resources.candidate.gzipBytes }
+      }
+    } : {},
+    recipe: (report.decisions ?? []).map((d) => ({
+      stage: d.stage.stage,
+      kind: stageKind(d.stage),
+      goal: round(d.goal),
+      reached: round(d.reached)
+    })),
+    ...runner ? { runner } : {},
+    ...report.machine ? { machine: { cpuModel: report.machine.cpuModel, cores: report.machine.cores, platform: report.machine.platform, ...report.machine.fingerprint ? { fingerprint: report.machine.fingerprint } : {} } } : {}
+  };
+}
+function stageKind(stage) {
+  return (stage.stage === "prune" ? stage.prune?.kind : stage.quantize?.kind) ?? stage.stage;
+}
+function interval2(i2) {
+  return { low: round(i2.low), high: round(i2.high) };
+}
+function round(x2) {
+  return Number(x2.toPrecision(6));
+}
+
+// src/history/add.ts
+function entryWithModelHash(report, context, baseDir = process.cwd()) {
+  const original = report.models.original ? path15.resolve(baseDir, report.models.original) : void 0;
+  const originalSha256 = context.originalSha256 ?? (original && fs18.existsSync(original) && fs18.statSync(original).isFile() ? sha256File(original) : void 0);
+  return entryFromReport(report, { ...context, ...originalSha256 ? { originalSha256 } : {} });
+}
+function appendToStoreFile(storeFile, entry, cap) {
+  const result = appendEntry(readStoreFile(storeFile, { missingIsEmpty: true }), entry, cap);
+  if (result.appended) writeFileAtomic(storeFile, serializeStore(result.store));
+  return result;
+}
+
+// src/history/git.ts
+import { execFileSync } from "node:child_process";
+function headCommit(cwd = process.cwd()) {
+  const git = (...args) => execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+  let commit;
+  try {
+    commit = git("rev-parse", "HEAD");
+  } catch (err2) {
+    throw new InputError(`cannot read the commit from git in ${cwd} (${err2.message.split("\n")[0]}); pass --commit SHA.`, "commit");
+  }
+  const time = new Date(git("show", "-s", "--format=%cI", "HEAD")).toISOString();
+  const branch = git("rev-parse", "--abbrev-ref", "HEAD");
+  return { commit, time, ...branch && branch !== "HEAD" ? { branch } : {} };
+}
+
+// src/history/trend.ts
+var TREND_LENGTH = 5;
+function trendFor(report, store, count2 = TREND_LENGTH) {
+  const recent = store.entries.filter((e) => e.metrics.some((m) => m.metric === report.gatedMetric)).slice(-count2);
+  if (recent.length === 0) return void 0;
+  return {
+    branch: recent[recent.length - 1].branch ?? "the default branch",
+    metric: report.gatedMetric,
+    values: recent.map((e) => e.metrics.find((m) => m.metric === report.gatedMetric).candidate),
+    p95: report.latency.map((l) => ({ batchSize: l.batchSize, values: recent.map((e) => e.p95.find((p) => p.batchSize === l.batchSize)?.candidate ?? null) }))
+  };
+}
+
+// src/history/render.ts
+import * as fs20 from "node:fs";
+import * as path17 from "node:path";
+
+// src/history/assets.ts
+import * as fs19 from "node:fs";
+import * as path16 from "node:path";
+import { createRequire as createRequire4 } from "node:module";
+import { fileURLToPath } from "node:url";
+var PAGE_FILES = ["index.html", "history-page.js", "history-page.css"];
+var UPLOT_FILES = { "uPlot.iife.min.js": "uplot/dist/uPlot.iife.min.js", "uPlot.min.css": "uplot/dist/uPlot.min.css" };
+function pageAssets() {
+  const here = path16.dirname(fileURLToPath(import.meta.url));
+  const dirs = [path16.join(here, "page"), path16.join(here, "history-page"), path16.join(here, "..", "history-page")];
+  const find = (name) => dirs.map((d) => path16.join(d, name)).find((f) => fs19.existsSync(f));
+  const require3 = createRequire4(import.meta.url);
+  const resolveModule = (spec) => {
+    try {
+      return require3.resolve(spec);
+    } catch {
+      return void 0;
+    }
+  };
+  const assets = [];
+  for (const name of PAGE_FILES) assets.push({ name, source: need(find(name), name) });
+  for (const [name, spec] of Object.entries(UPLOT_FILES)) assets.push({ name, source: need(find(name) ?? resolveModule(spec), name) });
+  return assets;
+}
+function need(file, name) {
+  if (!file) throw new Error(`internal: the history page's ${name} is missing from this installation (expected in dist/history-page/ or src/history/page/); rebuild with npm run build.`);
+  return file;
+}
+
+// src/history/render.ts
+var DATA_FILE = "history-data.js";
+function renderHistoryPage(store, outDir) {
+  const written = [];
+  for (const asset of pageAssets()) {
+    const target = path17.join(outDir, asset.name);
+    writeFileAtomic(target, fs20.readFileSync(asset.source));
+    written.push(target);
+  }
+  const data = path17.join(outDir, DATA_FILE);
+  writeFileAtomic(data, dataScript(store));
+  written.push(data);
+  return written;
+}
+function dataScript(store) {
+  const json = JSON.stringify(store).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+  return `// Written by prune-gate history render: the history store the page draws.
+window.PRUNE_GATE_HISTORY = ${json};
+`;
+}
+
 export {
   __require,
   __commonJS,
@@ -34659,6 +35028,21 @@ export {
   readReport,
   writeReportFiles,
   package_default,
+  HISTORY_CAP,
+  emptyStore,
+  parseStore,
+  readStoreFile,
+  appendEntry,
+  serializeStore,
+  writeBaseline,
+  sha256File,
+  baselineFromRun,
+  stableHash,
+  entryWithModelHash,
+  appendToStoreFile,
+  headCommit,
+  trendFor,
+  renderHistoryPage,
   OutputStore,
   evaluateModel,
   evaluatePair,
@@ -34670,10 +35054,6 @@ export {
   benchLatency,
   feedsFor,
   measureMemory,
-  writeBaseline,
-  sha256File,
-  baselineFromRun,
-  stableHash,
   probeShapes,
   describeStage,
   stageGoals,
