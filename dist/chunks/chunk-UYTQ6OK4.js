@@ -29075,8 +29075,8 @@ var split = (n2, cx) => {
   if (axis !== l.axis) return n2.outputs.map(() => l);
   const fromInput = n2.inputs[1] ? cx.constant(n2.inputs[1]) : void 0;
   if (n2.inputs[1] && !fromInput) return poisonAll(n2, cx, "split sizes computed at run time");
-  const listed = fromInput ? intValues(fromInput) : getInts(n2, "split");
-  const sizes = listed ?? n2.outputs.map((o) => cx.shape(o)?.[axis] ?? -1);
+  const listed2 = fromInput ? intValues(fromInput) : getInts(n2, "split");
+  const sizes = listed2 ?? n2.outputs.map((o) => cx.shape(o)?.[axis] ?? -1);
   if (sizes.some((s) => s < 0)) return poisonAll(n2, cx, "split sizes unknown");
   const outs = [];
   let lo = 0;
@@ -29087,7 +29087,7 @@ var split = (n2, cx) => {
     lo += size;
   }
   outs.forEach(
-    (out, k) => cx.intEdit({ node: n2, target: fromInput || !listed && cx.opset >= 13 ? { input: 1 } : { attr: "split" }, element: k, layout: out, materializeSplit: listed ? void 0 : sizes })
+    (out, k) => cx.intEdit({ node: n2, target: fromInput || !listed2 && cx.opset >= 13 ? { input: 1 } : { attr: "split" }, element: k, layout: out, materializeSplit: listed2 ? void 0 : sizes })
   );
   return outs;
 };
@@ -32221,6 +32221,7 @@ function channelBlock(cpuinfo) {
 }
 
 // src/stages/kinds.ts
+var listed = (reasons) => reasons.filter(Boolean).join(", ") || void 0;
 var pct = (x2) => `${Math.round(x2 * 1e3) / 10} %`;
 var scheduledText = (p) => `${p.kind} pruning to ${pct(p.target ?? 0)}${p.step ? ` in steps of ${pct(p.step)}` : ""}`;
 function incrementalTarget(from, to) {
@@ -32233,6 +32234,7 @@ var PRUNE_KINDS = {
     changesLatency: true,
     // The runner's kernel block is a default like the others: filled once, recorded, replayed.
     defaults: { importance: "activation", repair: "least-squares", scope: "per-layer", sensitivity: true, channelBlock: channelBlock() },
+    needsCalibration: (p) => listed([p.importance === "activation" || p.importance === "reconstruction" ? `importance '${p.importance}'` : void 0, p.repair !== "none" ? `repair '${p.repair}'` : void 0]),
     describe: scheduledText,
     run: (model, p, step, ctx) => pruneStructured(
       model,
@@ -32257,6 +32259,8 @@ var PRUNE_KINDS = {
     scheduled: true,
     changesLatency: false,
     defaults: { scope: "per-layer" },
+    // Magnitude only: the weights decide.
+    needsCalibration: () => void 0,
     describe: scheduledText,
     // Zeros keep shapes: the step sets the cumulative sparsity, whatever the steps before left.
     run: (model, p, step, ctx) => pruneUnstructured(model, { target: step.goal, scope: p.scope, layers: p.layers, exclude: p.exclude }, ctx)
@@ -32271,6 +32275,7 @@ var PRUNE_KINDS = {
       const m = raw.m ?? 4;
       return n2 >= m ? [`/n must be < m (got n=${n2}, m=${m})`] : [];
     },
+    needsCalibration: (p) => p.importance === "activation" ? "importance 'activation'" : void 0,
     describe: (p) => `${p.n}:${p.m} sparsity`,
     run: (model, p, _step, ctx) => pruneNM(model, { n: p.n, m: p.m, importance: p.importance === "activation" ? "wanda" : "magnitude", layers: p.layers, exclude: p.exclude }, ctx)
   },
@@ -32279,6 +32284,7 @@ var PRUNE_KINDS = {
     scheduled: false,
     changesLatency: true,
     defaults: { energy: 0.95 },
+    needsCalibration: (p) => p.importance === "activation" ? "importance 'activation'" : void 0,
     describe: (p) => `low-rank (energy ${p.energy})`,
     run: (model, p, _step, ctx) => pruneLowRank(model, { energy: p.energy, activationAware: p.importance === "activation", layers: p.layers, exclude: p.exclude }, ctx)
   }
@@ -32289,6 +32295,7 @@ var QUANTIZE_KINDS = {
     scheduled: false,
     changesLatency: true,
     defaults: { calibration: "percentile", fallback: "auto", activationType: "auto" },
+    needsCalibration: () => "activation ranges",
     describe: () => "int8-static quantization",
     run: (model, q, _step, ctx, fallback) => withFallback(
       model,
@@ -32303,6 +32310,8 @@ var QUANTIZE_KINDS = {
     scheduled: false,
     changesLatency: true,
     defaults: { fallback: "auto" },
+    // Ranges are computed at run time; `run`'s fallback measures on the evaluation set, which `run` always has.
+    needsCalibration: () => void 0,
     describe: () => "int8-dynamic quantization",
     run: (model, q, _step, ctx, fallback) => withFallback(model, q, ctx, fallback, (m, nodesToExclude) => quantizeInt8Dynamic(m, { nodesToExclude, opTypesToQuantize: q.opTypesToQuantize }, ctx))
   },
@@ -32311,6 +32320,7 @@ var QUANTIZE_KINDS = {
     scheduled: false,
     changesLatency: true,
     defaults: { fallback: "auto", blockSize: 32, symmetric: true, accuracyLevel: 4 },
+    needsCalibration: (q) => q.calibration ? `calibration '${q.calibration}'` : void 0,
     describe: () => "int4-weight-only quantization",
     run: (model, q, _step, ctx, fallback) => withFallback(
       model,
@@ -32326,6 +32336,7 @@ var QUANTIZE_KINDS = {
     // ORT folds the Casts back to float32 at load: size only.
     changesLatency: false,
     defaults: {},
+    needsCalibration: () => void 0,
     describe: () => "fp16 quantization",
     run: (model, q, _step, ctx) => quantizeFp16(model, { nodesToExclude: q.nodesToExclude ?? [] }, ctx)
   }
@@ -32350,6 +32361,10 @@ function withDefaults(stage) {
 }
 function definedOnly(o) {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== void 0));
+}
+function calibrationNeed(configured) {
+  const stage = withDefaults(configured);
+  return stage.stage === "prune" ? PRUNE_KINDS[stage.prune.kind].needsCalibration(stage.prune) : QUANTIZE_KINDS[stage.quantize.kind].needsCalibration(stage.quantize);
 }
 function describeStage(stage) {
   const p = paramsOf(stage);
@@ -33681,7 +33696,7 @@ var CONFIG_DEFAULTS = {
   bench: { batchSizes: [1], timeBudgetMs: 1e4, threads: 1, minRuns: 30, precision: 0.02, warmup: 10 },
   gate: { accuracyDrop: 2, use: "point", relative: false }
 };
-function loadConfig(file) {
+function loadConfig(file, overrides = {}) {
   const label = file;
   let text;
   try {
@@ -33704,6 +33719,12 @@ function loadConfig(file) {
     obj = doc.toJS();
   } catch (err2) {
     throw new InputError(`${label}: YAML error: ${err2.message.split("\n")[0]}`, label);
+  }
+  if (overrides.model !== void 0) {
+    const model = path12.resolve(overrides.model);
+    if (!fs14.existsSync(model) || !fs14.statSync(model).isFile()) throw new InputError(`--model ${overrides.model}: no such file (looked for ${model})`, overrides.model, "model");
+    obj ??= {};
+    if (typeof obj === "object" && !Array.isArray(obj)) obj = { ...obj, model };
   }
   if (obj === null || obj === void 0) throw new InputError(`${label}: the config file is empty; it needs at least 'model: <file>.onnx'`, label);
   return configFromObject(obj, path12.dirname(path12.resolve(file)), label);
@@ -33852,41 +33873,55 @@ function toGate(gate) {
 // src/pipeline/prepare.ts
 var FALLBACK_CALIBRATION_SAMPLES = 256;
 var CALIBRATION_BATCH = 32;
+function loadConfigAndModel(configPath, modelOverride) {
+  const config = loadConfig(configPath, { model: modelOverride });
+  return { config, model: loadModel(config.model) };
+}
 async function prepare(configPath, overrides = {}) {
-  const config = loadConfig(configPath);
-  if (overrides.model) config.model = overrides.model;
-  const model = loadModel(config.model);
-  const session = await ModelSession.create(config.model);
-  const modelInputs = session.inputs;
-  const modelOutputs = session.outputs;
-  await session.release();
+  const { config, model } = loadConfigAndModel(configPath, overrides.model);
+  const { inputs: modelInputs, outputs: modelOutputs } = await modelIo(config.model);
   if (!config.data.eval) {
     throw new InputError(`${config.file}: /data/eval is missing: the gate needs data to measure accuracy (data.eval.inputs, and data.eval.labels unless task is fidelity)`, `${config.file}#/data/eval`, "config");
   }
   refuseNonTensors(modelInputs, modelOutputs, config.model);
   if (config.task === "fidelity") resolveFidelityMetrics(config, modelInputs, modelOutputs);
   checkGatedRule(config);
-  checkInputNames(config, "eval", modelInputs);
-  const layout = { batchAxes: config.data.batchAxes, carry: config.data.carry };
-  const constants = Object.entries(config.data.batchAxes).filter(([, a]) => a === "none").map(([name]) => name);
-  const evalSet = loadDataset(config.data.eval, { constants }).forModel(modelInputs, config.model, layout);
+  const evalSet = loadSet(config, "eval", modelInputs);
   if (config.task !== "fidelity" && !evalSet.labels) {
     throw new InputError(`${config.file}: /data/eval/labels: task '${config.task}' needs labels and ${describe2(config.data.eval.inputs)} holds none; add data.eval.labels or use task: fidelity`, `${config.file}#/data/eval/labels`, "config");
   }
   const notes = [...evalSet.notes];
-  const evaluate = { task: config.task, batchSize: config.data.batchSize, outputs: outputParams(config), layout };
+  const evaluate = { task: config.task, batchSize: config.data.batchSize, outputs: outputParams(config), layout: layoutOf(config) };
   if (overrides.calibration === false) return { config, model, modelInputs, modelOutputs, evalSet, calibration: [], evaluate, notes };
+  const calibration = await calibrationBatches(config, modelInputs, evalSet, notes) ?? [];
+  return { config, model, modelInputs, modelOutputs, evalSet, calibration, evaluate, notes };
+}
+async function calibrationBatches(config, modelInputs, evalSet, notes) {
   let calibSet;
   if (config.data.calibration) {
-    checkInputNames(config, "calibration", modelInputs);
-    calibSet = loadDataset(config.data.calibration, { constants }).forModel(modelInputs, config.model, layout);
+    calibSet = loadSet(config, "calibration", modelInputs);
   } else {
-    calibSet = evalSet.slice(0, Math.min(evalSet.count, FALLBACK_CALIBRATION_SAMPLES));
+    const fallback = evalSet ?? (config.data.eval ? loadSet(config, "eval", modelInputs) : void 0);
+    if (!fallback) return void 0;
+    calibSet = fallback.slice(0, Math.min(fallback.count, FALLBACK_CALIBRATION_SAMPLES));
     notes.push("No calibration set configured: calibration used the first evaluation samples, so the evaluation is not independent of it.");
   }
   const calibrationBatch = Math.min(CALIBRATION_BATCH, config.data.batchSize);
-  const calibration = calibSet.carry ? await feedsAsRun(config.model, calibSet, { batchSize: calibrationBatch, limit: FALLBACK_CALIBRATION_SAMPLES, label: config.model }) : [...calibSet.batches(calibrationBatch)];
-  return { config, model, modelInputs, modelOutputs, evalSet, calibration, evaluate, notes };
+  return calibSet.carry ? await feedsAsRun(config.model, calibSet, { batchSize: calibrationBatch, limit: FALLBACK_CALIBRATION_SAMPLES, label: config.model }) : [...calibSet.batches(calibrationBatch)];
+}
+async function modelIo(file) {
+  const session = await ModelSession.create(file);
+  const io = { inputs: session.inputs, outputs: session.outputs };
+  await session.release();
+  return io;
+}
+function layoutOf(config) {
+  return { batchAxes: config.data.batchAxes, carry: config.data.carry };
+}
+function loadSet(config, key, modelInputs) {
+  checkInputNames(config, key, modelInputs);
+  const constants = Object.entries(config.data.batchAxes).filter(([, a]) => a === "none").map(([name]) => name);
+  return loadDataset(config.data[key], { constants }).forModel(modelInputs, config.model, layoutOf(config));
 }
 function outputParams(config) {
   return Object.fromEntries(Object.entries(config.outputs).map(([name, o]) => [name, { threshold: o.threshold, classAxis: o.classAxis }]));
@@ -33896,7 +33931,7 @@ function resolveFidelityMetrics(config, inputs, outputs) {
   const primary = names[0];
   const qualify = (metric, output) => output === primary ? metric : `${metric}:${output}`;
   const unknown = (output, at) => new InputError(`${config.file}: ${printable(`${at}: the model has no output '${output}'`)}; ${config.model} has ${names.map((n2) => `'${n2}'`).join(", ")}`, `${config.file}#${at}`, "config");
-  const listed = config.metrics.map((m, i2) => {
+  const listed2 = config.metrics.map((m, i2) => {
     const k = m.indexOf(":");
     if (k < 0) return m;
     const output = m.slice(k + 1);
@@ -33909,7 +33944,7 @@ function resolveFidelityMetrics(config, inputs, outputs) {
     const axis = inferBatchAxis(o, symbol);
     return fidelityDefaults(o.shape.filter((_, k) => k !== axis));
   };
-  const chosen = config.metricsFromShapes ? outputs.flatMap((o, i2) => (i2 === 0 ? defaults(o) : ["cosine"]).map((m) => qualify(m, o.name))) : listed;
+  const chosen = config.metricsFromShapes ? outputs.flatMap((o, i2) => (i2 === 0 ? defaults(o) : ["cosine"]).map((m) => qualify(m, o.name))) : listed2;
   const perOutput = Object.entries(config.outputs).flatMap(([name, o]) => (o.metrics ?? []).map((m) => qualify(m, name)));
   config.metrics = [.../* @__PURE__ */ new Set([...chosen, ...perOutput])];
 }
@@ -34308,6 +34343,7 @@ export {
   baselineFromRun,
   stableHash,
   probeShapes,
+  calibrationNeed,
   describeStage,
   stageGoals,
   defaultRecipe,
@@ -34317,7 +34353,10 @@ export {
   CONFIG_DEFAULTS,
   loadConfig,
   parseDuration,
+  loadConfigAndModel,
   prepare,
+  calibrationBatches,
+  modelIo,
   storeReferenceOutputs,
   TOOL_VERSION,
   runPipeline
