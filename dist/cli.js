@@ -42,7 +42,7 @@ import {
   stageGoals,
   storeReferenceOutputs,
   writeBaseline
-} from "./chunks/chunk-UYTQ6OK4.js";
+} from "./chunks/chunk-ZNLXYJDV.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({

