@@ -1,5 +1,6 @@
 import { createRequire as __pgCreateRequire } from 'node:module'; const require = __pgCreateRequire(import.meta.url);
 import {
+  GATE_ID_PATTERN,
   InputError,
   TOOL_VERSION,
   __commonJS,
@@ -15,7 +16,7 @@ import {
   runPipeline,
   writeFileAtomic,
   writeReportFiles
-} from "./chunks/chunk-ZNLXYJDV.js";
+} from "./chunks/chunk-77E6AG6W.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -26329,7 +26330,7 @@ async function listOurs(octokit, opts) {
     issue_number: opts.issueNumber,
     per_page: opts.perPage ?? 100
   });
-  return all.filter((c) => hasCommentMarker(c.body) && isOurAuthor(c.user, opts.expectedAuthor));
+  return all.filter((c) => hasCommentMarker(c.body, opts.meta.gate, opts.adoptLegacy) && isOurAuthor(c.user, opts.expectedAuthor));
 }
 function isOurAuthor(user, expected) {
   if (!user) return false;
@@ -26375,6 +26376,48 @@ function statusOf(err) {
   return typeof s === "number" ? s : void 0;
 }
 
+// src/action/inputs.ts
+var DEFAULT_REPORT_PATH = "prune-gate-report";
+var DEFAULT_GATE_ID = "prune-gate";
+function parseInputs() {
+  const mode = (getInput("mode") || "run").toLowerCase();
+  if (mode !== "run" && mode !== "measure" && mode !== "comment") {
+    throw new InputError(`input "mode" must be run, measure or comment (got "${mode}").`, "mode");
+  }
+  const token = getInput("token");
+  if (token) setSecret(token);
+  const author = getInput("comment-author");
+  const configPath = getInput("config") || "prune-gate.yml";
+  const givenId = getInput("id");
+  if (givenId && !GATE_ID_PATTERN.test(givenId)) {
+    throw new InputError(`input "id" must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit (got "${givenId}").`, "id");
+  }
+  const gateId = givenId || gateIdOf(configPath);
+  return {
+    configPath,
+    gateId,
+    gateIdGiven: Boolean(givenId),
+    token,
+    comment: bool("comment", true),
+    failOnGate: bool("fail-on-gate", true),
+    mode,
+    reportPath: getInput("report-path") || (gateId === DEFAULT_GATE_ID ? DEFAULT_REPORT_PATH : `${DEFAULT_REPORT_PATH}-${gateId}`),
+    ...author ? { commentAuthor: author } : {}
+  };
+}
+function gateIdOf(configPath) {
+  const slug = configPath.replace(/\\/g, "/").replace(/^(\.\/)+/, "").replace(/\.(ya?ml|json)$/i, "").toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[^a-z0-9]+|-+$/g, "");
+  const id = slug.length > 64 ? slug.slice(-64).replace(/^[^a-z0-9]+/, "") : slug;
+  return id || DEFAULT_GATE_ID;
+}
+function bool(name, fallback) {
+  const v = getInput(name).toLowerCase();
+  if (v === "") return fallback;
+  if (["true", "yes", "on", "1"].includes(v)) return true;
+  if (["false", "no", "off", "0"].includes(v)) return false;
+  throw new InputError(`input "${name}" must be true or false (got "${v}").`, name);
+}
+
 // src/action/comment.ts
 var FORK_NOTICE = "This pull request comes from a fork, so its GITHUB_TOKEN is read-only and prune-gate cannot post the PR comment. The verdict and the job summary are unaffected. To get the comment on fork PRs, use the two-workflow pattern: run prune-gate with `mode: measure` on pull_request and upload the report as an artifact, then post it with `mode: comment` from a workflow_run workflow (see examples/workflows/prune-gate-measure.yml and prune-gate-comment.yml).";
 async function postReportComment(report, target, settings) {
@@ -26388,8 +26431,9 @@ async function postReportComment(report, target, settings) {
       owner: target.owner,
       repo: target.repo,
       issueNumber: target.issueNumber,
-      body: renderComment(report, target.meta),
+      body: renderComment(report, target.meta, { gate: shownGate(target.meta.gate) }),
       meta: target.meta,
+      adoptLegacy: target.adoptLegacy,
       expectedAuthor: settings.expectedAuthor
     });
     if (r.action === "skipped-older") info(`A newer run already commented on #${target.issueNumber}; left its comment in place.`);
@@ -26424,33 +26468,8 @@ function missingPermission(target, answer) {
     "It is needed wherever the default workflow permissions are read-only (the repository or organization setting). With your own token in the `token` input, give that token write access to pull requests. The verdict and the job summary are unaffected."
   ].join("\n");
 }
-
-// src/action/inputs.ts
-var DEFAULT_REPORT_PATH = "prune-gate-report";
-function parseInputs() {
-  const mode = (getInput("mode") || "run").toLowerCase();
-  if (mode !== "run" && mode !== "measure" && mode !== "comment") {
-    throw new InputError(`input "mode" must be run, measure or comment (got "${mode}").`, "mode");
-  }
-  const token = getInput("token");
-  if (token) setSecret(token);
-  const author = getInput("comment-author");
-  return {
-    configPath: getInput("config") || "prune-gate.yml",
-    token,
-    comment: bool("comment", true),
-    failOnGate: bool("fail-on-gate", true),
-    mode,
-    reportPath: getInput("report-path") || DEFAULT_REPORT_PATH,
-    ...author ? { commentAuthor: author } : {}
-  };
-}
-function bool(name, fallback) {
-  const v = getInput(name).toLowerCase();
-  if (v === "") return fallback;
-  if (["true", "yes", "on", "1"].includes(v)) return true;
-  if (["false", "no", "off", "0"].includes(v)) return false;
-  throw new InputError(`input "${name}" must be true or false (got "${v}").`, name);
+function shownGate(gate) {
+  return gate === DEFAULT_GATE_ID ? void 0 : gate;
 }
 
 // src/action/run.ts
@@ -26486,11 +26505,12 @@ async function measureMode(inputs, ctx, deps) {
     if (exitCode === 3) error(`prune-gate internal error: ${err.stack ?? err.message}`);
   }
   const pr = ctx.pullRequest;
+  result.report.gate = inputs.gateId;
   if (pr && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(pr.headSha)) {
     result.report.pullRequest = { number: pr.number, headSha: pr.headSha, ...ctx.runId ? { runId: ctx.runId, runAttempt: ctx.runAttempt ?? 1 } : {} };
-    writeFileAtomic(result.reportPath, JSON.stringify(result.report, null, 2) + "\n");
   }
-  publish(result.report, { reportPath: result.reportPath, modelPath: result.modelPath });
+  writeFileAtomic(result.reportPath, JSON.stringify(result.report, null, 2) + "\n");
+  publish(result.report, { reportPath: result.reportPath, modelPath: result.modelPath, gate: inputs.gateId });
   let comment = { posted: false, skipped: "disabled" };
   if (inputs.mode === "measure") {
     info(`mode: measure: report written to ${result.reportPath} for a later \`mode: comment\` run; no comment posted.`);
@@ -26503,7 +26523,8 @@ async function measureMode(inputs, ctx, deps) {
     notice(FORK_NOTICE);
     comment = { posted: false, skipped: "fork" };
   } else {
-    const target = { owner: ctx.owner, repo: ctx.repo, issueNumber: pr.number, meta: { headSha: pr.headSha, runId: ctx.runId, runAttempt: ctx.runAttempt }, event: ctx.eventName };
+    const meta = { gate: inputs.gateId, headSha: pr.headSha, runId: ctx.runId, runAttempt: ctx.runAttempt };
+    const target = { owner: ctx.owner, repo: ctx.repo, issueNumber: pr.number, meta, event: ctx.eventName, adoptLegacy: !inputs.gateIdGiven };
     comment = await postReportComment(result.report, target, { token: inputs.token, expectedAuthor: inputs.commentAuthor, client: deps.client });
   }
   fail(result.report, inputs, exitCode);
@@ -26518,9 +26539,11 @@ async function commentMode(inputs, ctx, deps) {
     return { mode: "comment", verdict: "error", exitCode: 2, comment: { posted: false, skipped: "error" } };
   }
   const reportPath = fs4.existsSync(inputs.reportPath) && fs4.statSync(inputs.reportPath).isDirectory() ? path.join(inputs.reportPath, "report.json") : inputs.reportPath;
-  publish(report, { reportPath, modelPath: report.models.candidate });
+  const gate = inputs.gateIdGiven ? inputs.gateId : report.gate ?? inputs.gateId;
+  publish(report, { reportPath, modelPath: report.models.candidate, gate });
   let comment;
-  const target = await commentTarget(report, ctx, inputs, deps);
+  const found = await commentTarget(report, ctx, inputs, deps);
+  const target = "skipped" in found ? found : { ...found, meta: { ...found.meta, gate }, adoptLegacy: !inputs.gateIdGiven };
   if ("skipped" in target) comment = target;
   else if (!inputs.comment) comment = { posted: false, skipped: "disabled" };
   else comment = await postReportComment(report, target, { token: inputs.token, expectedAuthor: inputs.commentAuthor, client: deps.client });
@@ -26569,7 +26592,7 @@ function publish(report, paths) {
   const summaryFile = process.env.GITHUB_STEP_SUMMARY;
   if (summaryFile) {
     try {
-      fs4.appendFileSync(summaryFile, renderJobSummary(report));
+      fs4.appendFileSync(summaryFile, renderJobSummary(report, { gate: shownGate(paths.gate) }));
     } catch (err) {
       warning(`Could not write the job summary: ${err.message}`);
     }
@@ -26593,6 +26616,7 @@ function publish(report, paths) {
   }
   const gated = report.metrics.find((m) => m.metric === report.gatedMetric);
   const worstP95 = report.latency.length > 0 ? Math.max(...report.latency.map((l) => l.ratios.p95.value)) : void 0;
+  setOutput("id", paths.gate);
   setOutput("verdict", report.verdict);
   setOutput("accuracy-drift", gated ? round(gated.drift) : "");
   setOutput("p95-ratio", worstP95 === void 0 ? "" : round(worstP95));

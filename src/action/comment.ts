@@ -11,6 +11,7 @@ import { statusOf, upsertStickyComment } from '../github/sticky-comment.js';
 import { renderComment } from '../report/markdown.js';
 import type { CommentMeta } from '../report/markers.js';
 import type { Report } from '../report/types.js';
+import { DEFAULT_GATE_ID } from './inputs.js';
 
 export interface CommentTarget {
   owner: string;
@@ -24,6 +25,8 @@ export interface CommentTarget {
   readOnlyFork?: boolean;
   /** The event this step runs on, to say which workflow needs the permission. */
   event?: string;
+  /** Take over a comment written before gates had ids (the gate's id was not given). */
+  adoptLegacy?: boolean;
 }
 
 export type CommentOutcome =
@@ -51,8 +54,9 @@ export async function postReportComment(
       owner: target.owner,
       repo: target.repo,
       issueNumber: target.issueNumber,
-      body: renderComment(report, target.meta),
+      body: renderComment(report, target.meta, { gate: shownGate(target.meta.gate) }),
       meta: target.meta,
+      adoptLegacy: target.adoptLegacy,
       expectedAuthor: settings.expectedAuthor,
     });
     if (r.action === 'skipped-older') core.info(`A newer run already commented on #${target.issueNumber}; left its comment in place.`);
@@ -88,4 +92,9 @@ export function missingPermission(target: CommentTarget, answer: string): string
     '',
     'It is needed wherever the default workflow permissions are read-only (the repository or organization setting). With your own token in the `token` input, give that token write access to pull requests. The verdict and the job summary are unaffected.',
   ].join('\n');
+}
+
+/** The gate's name for headings: none for the default gate, whose heading stays as it was before ids. */
+export function shownGate(gate: string | undefined): string | undefined {
+  return gate === DEFAULT_GATE_ID ? undefined : gate;
 }

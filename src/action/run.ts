@@ -22,7 +22,7 @@ import type { Report } from '../report/types.js';
 import { readReport, writeReportFiles } from '../report/validate.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { TOOL_VERSION } from '../util/version.js';
-import { postReportComment, FORK_NOTICE, type CommentOutcome, type CommentTarget } from './comment.js';
+import { postReportComment, shownGate, FORK_NOTICE, type CommentOutcome, type CommentTarget } from './comment.js';
 import { parseInputs, type ActionInputs, type ActionMode } from './inputs.js';
 
 export interface PipelineResult {
@@ -87,12 +87,13 @@ async function measureMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDe
     if (exitCode === 3) core.error(`prune-gate internal error: ${(err as Error).stack ?? (err as Error).message}`);
   }
   const pr = ctx.pullRequest;
+  // Recorded for `mode: comment`, which runs later in another workflow without this context.
+  result.report.gate = inputs.gateId;
   if (pr && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(pr.headSha)) {
-    // Recorded for `mode: comment`, which runs later in another workflow without this context.
     result.report.pullRequest = { number: pr.number, headSha: pr.headSha, ...(ctx.runId ? { runId: ctx.runId, runAttempt: ctx.runAttempt ?? 1 } : {}) };
-    writeFileAtomic(result.reportPath, JSON.stringify(result.report, null, 2) + '\n');
   }
-  publish(result.report, { reportPath: result.reportPath, modelPath: result.modelPath });
+  writeFileAtomic(result.reportPath, JSON.stringify(result.report, null, 2) + '\n');
+  publish(result.report, { reportPath: result.reportPath, modelPath: result.modelPath, gate: inputs.gateId });
 
   let comment: CommentOutcome = { posted: false, skipped: 'disabled' };
   if (inputs.mode === 'measure') {
@@ -106,7 +107,8 @@ async function measureMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDe
     core.notice(FORK_NOTICE);
     comment = { posted: false, skipped: 'fork' };
   } else {
-    const target: CommentTarget = { owner: ctx.owner, repo: ctx.repo, issueNumber: pr.number, meta: { headSha: pr.headSha, runId: ctx.runId, runAttempt: ctx.runAttempt }, event: ctx.eventName };
+    const meta = { gate: inputs.gateId, headSha: pr.headSha, runId: ctx.runId, runAttempt: ctx.runAttempt };
+    const target: CommentTarget = { owner: ctx.owner, repo: ctx.repo, issueNumber: pr.number, meta, event: ctx.eventName, adoptLegacy: !inputs.gateIdGiven };
     comment = await postReportComment(result.report, target, { token: inputs.token, expectedAuthor: inputs.commentAuthor, client: deps.client });
   }
   fail(result.report, inputs, exitCode);
@@ -122,9 +124,12 @@ async function commentMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDe
     return { mode: 'comment', verdict: 'error', exitCode: 2, comment: { posted: false, skipped: 'error' } };
   }
   const reportPath = fs.existsSync(inputs.reportPath) && fs.statSync(inputs.reportPath).isDirectory() ? path.join(inputs.reportPath, 'report.json') : inputs.reportPath;
-  publish(report, { reportPath, modelPath: report.models.candidate });
+  // The measuring step's id, unless this step names one.
+  const gate = inputs.gateIdGiven ? inputs.gateId : (report.gate ?? inputs.gateId);
+  publish(report, { reportPath, modelPath: report.models.candidate, gate });
   let comment: CommentOutcome;
-  const target = await commentTarget(report, ctx, inputs, deps);
+  const found = await commentTarget(report, ctx, inputs, deps);
+  const target = 'skipped' in found ? found : { ...found, meta: { ...found.meta, gate }, adoptLegacy: !inputs.gateIdGiven };
   if ('skipped' in target) comment = target;
   else if (!inputs.comment) comment = { posted: false, skipped: 'disabled' };
   else comment = await postReportComment(report, target, { token: inputs.token, expectedAuthor: inputs.commentAuthor, client: deps.client });
@@ -176,14 +181,14 @@ async function commentTarget(report: Report, ctx: RunContext, inputs: ActionInpu
   return { owner: ctx.owner, repo: ctx.repo, issueNumber: claimed, meta, ...where };
 }
 
-/** Job summary, annotations and outputs: the same in every mode. */
-function publish(report: Report, paths: { reportPath: string; modelPath?: string }): void {
+/** Job summary (a section headed with the gate's id when it is not the default), annotations and outputs: the same in every mode. */
+function publish(report: Report, paths: { reportPath: string; modelPath?: string; gate: string }): void {
   const summaryFile = process.env.GITHUB_STEP_SUMMARY;
   if (summaryFile) {
     // Appended directly rather than through core.summary, which caches the file path of the first
     // call for the life of the process.
     try {
-      fs.appendFileSync(summaryFile, renderJobSummary(report));
+      fs.appendFileSync(summaryFile, renderJobSummary(report, { gate: shownGate(paths.gate) }));
     } catch (err) {
       core.warning(`Could not write the job summary: ${(err as Error).message}`);
     }
@@ -208,6 +213,7 @@ function publish(report: Report, paths: { reportPath: string; modelPath?: string
   }
   const gated = report.metrics.find((m) => m.metric === report.gatedMetric);
   const worstP95 = report.latency.length > 0 ? Math.max(...report.latency.map((l) => l.ratios.p95.value)) : undefined;
+  core.setOutput('id', paths.gate);
   core.setOutput('verdict', report.verdict);
   core.setOutput('accuracy-drift', gated ? round(gated.drift) : '');
   core.setOutput('p95-ratio', worstP95 === undefined ? '' : round(worstP95));

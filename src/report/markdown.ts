@@ -16,6 +16,8 @@ export const MAX_COMMENT_CHARS = 65_000;
 export interface RenderOptions {
   /** Rows per folded table before "… and N more". */
   maxRows?: number;
+  /** The gate's name in the heading, when the PR has several (absent: the heading as with one gate). */
+  gate?: string;
 }
 
 /** A limit's unit after its number in the metric column ("drop ≤ 2 pts", "drop ≤ 3 dB"). */
@@ -48,7 +50,8 @@ export function renderJobSummary(report: Report, options: RenderOptions = {}): s
 export function renderMarkdown(report: Report, options: RenderOptions = {}): string {
   const maxRows = options.maxRows ?? 50;
   const out: string[] = [];
-  out.push(`### ${VERDICT_HEAD[report.verdict]}`, '', `**${esc(report.reason, 1000)}**`, '');
+  const head = options.gate ? VERDICT_HEAD[report.verdict].replace('prune-gate:', `prune-gate (${esc(options.gate, 64)}):`) : VERDICT_HEAD[report.verdict];
+  out.push(`### ${head}`, '', `**${esc(report.reason, 1000)}**`, '');
   if (report.gatedMeaning) out.push(`<sub>${esc(report.gatedMeaning, 500)}</sub>`, '');
   if (report.error) out.push(...errorSection(report));
   if (report.metrics.length > 0) out.push(...metricTable(report), '');

@@ -68,4 +68,6 @@ export interface Report {
   error?: ReportError;
   /** The pull request the run measured; `mode: measure` fills it for the comment workflow. */
   pullRequest?: { number: number; headSha: string; runId?: number; runAttempt?: number };
+  /** The Action's gate id, recorded so a later `mode: comment` run posts to this gate's comment. */
+  gate?: string;
 }

@@ -126,3 +126,34 @@ test('without ONNX Runtime beside dist/ (a branch such as @main) the step says w
   expect(comment).toContain('use prune-gate\'s release tag');
   expect(comment).not.toMatch(/config is invalid/);
 });
+
+test('two gates on one pull request: two comments, each updated in place on the next run, two summary sections and report folders', async () => {
+  const p = makeProject({ recipe: [], objective: 'size' });
+  cleanups.push(p.cleanup);
+  // A second model's config beside the first (the same files will do): its id comes from its path.
+  fs.copyFileSync(p.config, path.join(p.dir, 'speech.yml'));
+  const gate = async (config: string, runId: number) => {
+    const env = buildActionEnv({ apiUrl: gh.baseUrl, workspace: p.dir, runId, pullRequest: { number: 5, headSha: SHA }, inputs: { token: 'bot-token', config } });
+    cleanups.push(env.cleanup);
+    const r = await runAction(env);
+    expect(r.code).toBe(0);
+    return env;
+  };
+  const first = [await gate('prune-gate.yml', 100), await gate('speech.yml', 101)];
+  expect(first.map((e) => e.readOutputs().id)).toEqual(['prune-gate', 'speech']);
+  expect(first.map((e) => e.readOutputs()['report-path'])).toEqual([path.join('prune-gate-report', 'report.json'), path.join('prune-gate-report-speech', 'report.json')]);
+  expect(first[0].readSummary()).toMatch(/^### ✅ prune-gate: pass/m);
+  expect(first[1].readSummary()).toMatch(/^### ✅ prune-gate \(speech\): pass/m);
+  const comments = gh.list('acme', 'models', 5);
+  expect(comments.map((c) => parseMarkers(c.body).gate)).toEqual(['prune-gate', 'speech']);
+  const ids = comments.map((c) => c.id);
+
+  await gate('speech.yml', 102);
+  await gate('prune-gate.yml', 103);
+  const after = gh.list('acme', 'models', 5);
+  expect(after.map((c) => c.id)).toEqual(ids);
+  expect(after.map((c) => parseMarkers(c.body))).toEqual([
+    { gate: 'prune-gate', headSha: SHA, runId: 103, runAttempt: 1 },
+    { gate: 'speech', headSha: SHA, runId: 102, runAttempt: 1 },
+  ]);
+});

@@ -32815,17 +32815,24 @@ function escapeText(text, maxLength = 300) {
 
 // src/report/markers.ts
 var COMMENT_MARKER = "<!-- prune-gate:comment -->";
+var GATE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+function commentMarker(gate) {
+  return gate === void 0 ? COMMENT_MARKER : `<!-- prune-gate:comment id=${gate} -->`;
+}
 function markerBlock(meta) {
-  const lines = [COMMENT_MARKER];
+  const lines = [commentMarker(meta.gate !== void 0 && GATE_ID_PATTERN.test(meta.gate) ? meta.gate : void 0)];
   if (meta.headSha && /^[0-9a-f]{7,64}$/i.test(meta.headSha)) lines.push(`<!-- prune-gate:sha=${meta.headSha.toLowerCase()} -->`);
   if (meta.runId !== void 0 && Number.isSafeInteger(meta.runId)) lines.push(`<!-- prune-gate:run=${meta.runId}.${meta.runAttempt ?? 1} -->`);
   return lines.join("\n");
 }
-function hasCommentMarker(body) {
-  return typeof body === "string" && body.includes(COMMENT_MARKER);
+function hasCommentMarker(body, gate, legacyToo = false) {
+  if (typeof body !== "string") return false;
+  return body.includes(commentMarker(gate)) || legacyToo && body.includes(COMMENT_MARKER);
 }
 function parseMarkers(body) {
   const meta = {};
+  const gate = /<!-- prune-gate:comment id=([A-Za-z0-9._-]{1,64}) -->/.exec(body);
+  if (gate) meta.gate = gate[1];
   const sha = /<!-- prune-gate:sha=([0-9a-f]{7,64}) -->/.exec(body);
   if (sha) meta.headSha = sha[1];
   const run = /<!-- prune-gate:run=(\d+)\.(\d+) -->/.exec(body);
@@ -32913,7 +32920,8 @@ function renderJobSummary(report, options = {}) {
 function renderMarkdown(report, options = {}) {
   const maxRows = options.maxRows ?? 50;
   const out = [];
-  out.push(`### ${VERDICT_HEAD[report.verdict]}`, "", `**${escapeText(report.reason, 1e3)}**`, "");
+  const head = options.gate ? VERDICT_HEAD[report.verdict].replace("prune-gate:", `prune-gate (${escapeText(options.gate, 64)}):`) : VERDICT_HEAD[report.verdict];
+  out.push(`### ${head}`, "", `**${escapeText(report.reason, 1e3)}**`, "");
   if (report.gatedMeaning) out.push(`<sub>${escapeText(report.gatedMeaning, 500)}</sub>`, "");
   if (report.error) out.push(...errorSection(report));
   if (report.metrics.length > 0) out.push(...metricTable(report), "");
@@ -33225,6 +33233,7 @@ var report_schema_default = {
         where: { $ref: "#/definitions/text" }
       }
     },
+    gate: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", description: "The Action's gate id (input `id`); keys the sticky comment a later `mode: comment` run posts to." },
     pullRequest: {
       type: "object",
       additionalProperties: false,
@@ -34326,6 +34335,7 @@ export {
   machineInfo,
   describeMachine,
   errorReport,
+  GATE_ID_PATTERN,
   hasCommentMarker,
   parseMarkers,
   renderComment,
