@@ -42,7 +42,7 @@ import {
   stageGoals,
   storeReferenceOutputs,
   writeBaseline
-} from "./chunks/chunk-L72UD6KE.js";
+} from "./chunks/chunk-DXQATLHL.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({

@@ -16,7 +16,7 @@ import {
   runPipeline,
   writeFileAtomic,
   writeReportFiles
-} from "./chunks/chunk-L72UD6KE.js";
+} from "./chunks/chunk-DXQATLHL.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -21254,6 +21254,9 @@ function issueCommand(command, properties, message) {
   const cmd = new Command(command, properties, message);
   process.stdout.write(cmd.toString() + os.EOL);
 }
+function issue(name, message = "") {
+  issueCommand(name, {}, message);
+}
 var CMD_STRING = "::";
 var Command = class {
   constructor(command, properties, message) {
@@ -21722,6 +21725,12 @@ function notice(message, properties = {}) {
 }
 function info(message) {
   process.stdout.write(message + os4.EOL);
+}
+function startGroup(name) {
+  issue("group", name);
+}
+function endGroup() {
+  issue("endgroup");
 }
 
 // src/action/run.ts
@@ -26472,6 +26481,32 @@ function shownGate(gate) {
   return gate === DEFAULT_GATE_ID ? void 0 : gate;
 }
 
+// src/action/log-groups.ts
+var TITLES = {
+  prepare: "prepare: config, model and data",
+  "evaluate-original": "evaluate the original model",
+  "profile-original": "profile the original model",
+  optimize: "optimize: the recipe, step by step",
+  benchmark: "benchmark: original and candidate, interleaved",
+  evaluate: "evaluate the candidate",
+  memory: "memory",
+  profile: "profile the candidate",
+  comment: "the PR comment"
+};
+var LogGroups = class {
+  open = false;
+  /** Ends the open group, if any, and starts one titled for `phase`. */
+  start(phase) {
+    this.end();
+    startGroup(`prune-gate: ${TITLES[phase] ?? phase}`);
+    this.open = true;
+  }
+  end() {
+    if (this.open) endGroup();
+    this.open = false;
+  }
+};
+
 // src/action/run.ts
 async function runActionWith(deps) {
   let inputs;
@@ -26494,8 +26529,9 @@ async function measureMode(inputs, ctx, deps) {
   const outDir = inputs.reportPath;
   let result;
   let exitCode;
+  const groups2 = new LogGroups();
   try {
-    result = await deps.runPipeline({ configPath: inputs.configPath, outDir });
+    result = await deps.runPipeline({ configPath: inputs.configPath, outDir, phase: (name) => groups2.start(name) });
     exitCode = result.exitCode;
   } catch (err) {
     const report = errorReport({ toolVersion: deps.toolVersion ?? TOOL_VERSION, configPath: inputs.configPath, error: err });
@@ -26503,6 +26539,8 @@ async function measureMode(inputs, ctx, deps) {
     result = { report, ...written, exitCode: 2 };
     exitCode = err instanceof InputError ? 2 : 3;
     if (exitCode === 3) error(`prune-gate internal error: ${err.stack ?? err.message}`);
+  } finally {
+    groups2.end();
   }
   const pr = ctx.pullRequest;
   result.report.gate = inputs.gateId;
@@ -26512,6 +26550,7 @@ async function measureMode(inputs, ctx, deps) {
   writeFileAtomic(result.reportPath, JSON.stringify(result.report, null, 2) + "\n");
   publish(result.report, { reportPath: result.reportPath, modelPath: result.modelPath, gate: inputs.gateId });
   let comment = { posted: false, skipped: "disabled" };
+  groups2.start("comment");
   if (inputs.mode === "measure") {
     info(`mode: measure: report written to ${result.reportPath} for a later \`mode: comment\` run; no comment posted.`);
   } else if (!inputs.comment) {
@@ -26527,6 +26566,7 @@ async function measureMode(inputs, ctx, deps) {
     const target = { owner: ctx.owner, repo: ctx.repo, issueNumber: pr.number, meta, event: ctx.eventName, adoptLegacy: !inputs.gateIdGiven };
     comment = await postReportComment(result.report, target, { token: inputs.token, expectedAuthor: inputs.commentAuthor, client: deps.client });
   }
+  groups2.end();
   fail(result.report, inputs, exitCode);
   return { mode: inputs.mode, verdict: result.report.verdict, exitCode, comment, reportPath: result.reportPath };
 }
@@ -26542,11 +26582,14 @@ async function commentMode(inputs, ctx, deps) {
   const gate = inputs.gateIdGiven ? inputs.gateId : report.gate ?? inputs.gateId;
   publish(report, { reportPath, modelPath: report.models.candidate, gate });
   let comment;
+  const groups2 = new LogGroups();
+  groups2.start("comment");
   const found = await commentTarget(report, ctx, inputs, deps);
   const target = "skipped" in found ? found : { ...found, meta: { ...found.meta, gate }, adoptLegacy: !inputs.gateIdGiven };
   if ("skipped" in target) comment = target;
   else if (!inputs.comment) comment = { posted: false, skipped: "disabled" };
   else comment = await postReportComment(report, target, { token: inputs.token, expectedAuthor: inputs.commentAuthor, client: deps.client });
+  groups2.end();
   fail(report, inputs, report.verdict === "error" ? 2 : report.verdict === "fail" ? 1 : 0);
   return { mode: "comment", verdict: report.verdict, exitCode: report.verdict === "fail" ? 1 : report.verdict === "error" ? 2 : 0, comment, reportPath };
 }

@@ -24,6 +24,7 @@ import { writeFileAtomic } from '../util/atomic-write.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { postReportComment, shownGate, FORK_NOTICE, type CommentOutcome, type CommentTarget } from './comment.js';
 import { parseInputs, type ActionInputs, type ActionMode } from './inputs.js';
+import { LogGroups } from './log-groups.js';
 
 export interface PipelineResult {
   report: Report;
@@ -33,7 +34,7 @@ export interface PipelineResult {
   exitCode: 0 | 1 | 2;
 }
 
-export type RunPipeline = (options: { configPath: string; outDir: string }) => Promise<PipelineResult>;
+export type RunPipeline = (options: { configPath: string; outDir: string; phase?: (name: string) => void }) => Promise<PipelineResult>;
 
 export interface ActionDeps {
   runPipeline: RunPipeline;
@@ -74,8 +75,9 @@ async function measureMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDe
   const outDir = inputs.reportPath;
   let result: PipelineResult;
   let exitCode: number;
+  const groups = new LogGroups();
   try {
-    result = await deps.runPipeline({ configPath: inputs.configPath, outDir });
+    result = await deps.runPipeline({ configPath: inputs.configPath, outDir, phase: (name) => groups.start(name) });
     exitCode = result.exitCode;
   } catch (err) {
     // The pipeline should turn input errors into an error report itself; if it threw, do it here
@@ -85,6 +87,9 @@ async function measureMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDe
     result = { report, ...written, exitCode: 2 };
     exitCode = err instanceof InputError ? 2 : 3;
     if (exitCode === 3) core.error(`prune-gate internal error: ${(err as Error).stack ?? (err as Error).message}`);
+  } finally {
+    // The verdict's annotations and outputs come after, outside any group.
+    groups.end();
   }
   const pr = ctx.pullRequest;
   // Recorded for `mode: comment`, which runs later in another workflow without this context.
@@ -96,6 +101,7 @@ async function measureMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDe
   publish(result.report, { reportPath: result.reportPath, modelPath: result.modelPath, gate: inputs.gateId });
 
   let comment: CommentOutcome = { posted: false, skipped: 'disabled' };
+  groups.start('comment');
   if (inputs.mode === 'measure') {
     core.info(`mode: measure: report written to ${result.reportPath} for a later \`mode: comment\` run; no comment posted.`);
   } else if (!inputs.comment) {
@@ -111,6 +117,7 @@ async function measureMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDe
     const target: CommentTarget = { owner: ctx.owner, repo: ctx.repo, issueNumber: pr.number, meta, event: ctx.eventName, adoptLegacy: !inputs.gateIdGiven };
     comment = await postReportComment(result.report, target, { token: inputs.token, expectedAuthor: inputs.commentAuthor, client: deps.client });
   }
+  groups.end();
   fail(result.report, inputs, exitCode);
   return { mode: inputs.mode, verdict: result.report.verdict, exitCode, comment, reportPath: result.reportPath };
 }
@@ -128,11 +135,14 @@ async function commentMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDe
   const gate = inputs.gateIdGiven ? inputs.gateId : (report.gate ?? inputs.gateId);
   publish(report, { reportPath, modelPath: report.models.candidate, gate });
   let comment: CommentOutcome;
+  const groups = new LogGroups();
+  groups.start('comment');
   const found = await commentTarget(report, ctx, inputs, deps);
   const target = 'skipped' in found ? found : { ...found, meta: { ...found.meta, gate }, adoptLegacy: !inputs.gateIdGiven };
   if ('skipped' in target) comment = target;
   else if (!inputs.comment) comment = { posted: false, skipped: 'disabled' };
   else comment = await postReportComment(report, target, { token: inputs.token, expectedAuthor: inputs.commentAuthor, client: deps.client });
+  groups.end();
   fail(report, inputs, report.verdict === 'error' ? 2 : report.verdict === 'fail' ? 1 : 0);
   return { mode: 'comment', verdict: report.verdict, exitCode: report.verdict === 'fail' ? 1 : report.verdict === 'error' ? 2 : 0, comment, reportPath };
 }

@@ -68,7 +68,7 @@ test('run mode on a same-repo PR: outputs, job summary, sticky comment, no failu
   setInput('report-path', path.join(e.dir, 'report'));
   const pipeline = pipelineWriting(passReport());
   const outcome = await runActionWith({ runPipeline: pipeline, ...fast });
-  expect(pipeline.calls).toEqual([{ configPath: 'models/prune-gate.yml', outDir: path.join(e.dir, 'report') }]);
+  expect(pipeline.calls).toEqual([{ configPath: 'models/prune-gate.yml', outDir: path.join(e.dir, 'report'), phase: expect.any(Function) }]);
   expect(outcome).toMatchObject({ mode: 'run', verdict: 'pass', exitCode: 0, comment: { posted: true, action: 'created' } });
   expect(process.exitCode).toBeUndefined();
   const outputs = e.readOutputs();
@@ -331,4 +331,37 @@ describe('several gates on one pull request', () => {
     expect(prComments(12).map((c) => parseMarkers(c.body).gate)).toEqual(['prune-gate', 'vision']);
     expect(prComments(12)[1].body).toContain('### ✅ prune-gate (vision): pass');
   });
+});
+
+test('the log is one group per phase: each pipeline phase, then the PR comment; never nested, the verdict outside', async () => {
+  const e = setup({ pullRequest: { number: 7, headSha: SHA } });
+  setInput('report-path', path.join(e.dir, 'r'));
+  const write = pipelineWriting(failReport());
+  const outcome = await runActionWith({
+    runPipeline: async (options) => {
+      options.phase?.('prepare');
+      process.stdout.write('reading the config\n');
+      options.phase?.('optimize');
+      process.stdout.write('step 1\n');
+      return write(options);
+    },
+    ...fast,
+  });
+  expect(outcome.verdict).toBe('fail');
+  const lines = out().split('\n');
+  const groups = lines.filter((l) => l.startsWith('::group::') || l === '::endgroup::');
+  expect(groups).toEqual([
+    '::group::prune-gate: prepare: config, model and data',
+    '::endgroup::',
+    '::group::prune-gate: optimize: the recipe, step by step',
+    '::endgroup::',
+    '::group::prune-gate: the PR comment',
+    '::endgroup::',
+  ]);
+  const at = (text: string) => lines.findIndex((l) => l.startsWith(text));
+  expect(at('reading the config')).toBeLessThan(at('::group::prune-gate: optimize'));
+  // The failed metric's annotation sits between the groups, where the reader sees it.
+  expect(at('::error title=prune-gate%3A accuracy')).toBeGreaterThan(at('::group::prune-gate: optimize'));
+  expect(at('::error title=prune-gate%3A accuracy')).toBeLessThan(at('::group::prune-gate: the PR comment'));
+  expect(at('PR comment created')).toBeGreaterThan(at('::group::prune-gate: the PR comment'));
 });

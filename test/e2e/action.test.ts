@@ -57,6 +57,12 @@ test('on a pull request: measures, gates, posts one comment, writes the summary 
   expect(report.verdict).toBe('pass');
   expect(fs.existsSync(path.resolve(p.dir, outputs['model-path']))).toBe(true);
   expect(env.readSummary()).toMatch(/prune-gate: pass/);
+  // The job log: one group per phase of the real pipeline, balanced and never nested.
+  const groups = first.stdout.split('\n').filter((l) => l.startsWith('::group::') || l === '::endgroup::');
+  expect(groups.filter((_, i) => i % 2 === 1).every((l) => l === '::endgroup::')).toBe(true);
+  expect(groups.filter((_, i) => i % 2 === 0).map((l) => l.replace('::group::prune-gate: ', '').split(':')[0])).toEqual(
+    expect.arrayContaining(['prepare', 'evaluate the original model', 'optimize', 'benchmark', 'evaluate the candidate', 'the PR comment']),
+  );
 
   const comments = gh.list('acme', 'models', 3);
   expect(comments).toHaveLength(1);

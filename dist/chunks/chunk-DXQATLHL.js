@@ -20384,12 +20384,14 @@ var package_default = {
 var TOOL_VERSION = package_default.version;
 
 // src/evaluate/session.ts
+var DEFAULT_LOG_SEVERITY = 3;
 var ortModule;
 function loadRuntime() {
   if (ortModule) return ortModule;
   try {
     const require3 = createRequire(import.meta.url);
     ortModule = require3("onnxruntime-node");
+    ortModule.env.logLevel = "error";
   } catch (err2) {
     const missing = err2.code === "MODULE_NOT_FOUND" && /'onnxruntime-node'/.test(err2.message);
     const what = missing ? "the onnxruntime-node package is not installed beside prune-gate" : `its native binary for ${process.platform}-${process.arch} does not load`;
@@ -20430,7 +20432,7 @@ var ModelSession = class _ModelSession {
       sessionOptions.profileFilePrefix = options.profileFilePrefix;
     }
     if (options.optimizedModelFilePath) sessionOptions.optimizedModelFilePath = options.optimizedModelFilePath;
-    if (options.logSeverityLevel !== void 0) sessionOptions.logSeverityLevel = options.logSeverityLevel;
+    sessionOptions.logSeverityLevel = options.logSeverityLevel ?? DEFAULT_LOG_SEVERITY;
     try {
       const session = typeof model === "string" ? await ort.InferenceSession.create(model, sessionOptions) : await ort.InferenceSession.create(model, sessionOptions);
       return new _ModelSession(ort, session, label);
@@ -34171,6 +34173,7 @@ async function runPipeline(options) {
   });
   const timings = {};
   const timed = async (name, work) => {
+    options.phase?.(name);
     const t0 = performance.now();
     try {
       return await work();
