@@ -254,13 +254,18 @@ describe('fork-safe pair: measure, then comment from workflow_run', () => {
   });
 });
 
-test('a bad input value fails with exit code 2 before running anything', async () => {
-  setup({ pullRequest: { number: 7, headSha: SHA }, inputs: { mode: 'deploy' } });
+/** A bad input value fails with exit code 2 and one error line, before running anything. */
+async function expectRefused(inputs: Record<string, string>, message: string): Promise<void> {
+  setup({ pullRequest: { number: 7, headSha: SHA }, inputs });
   const pipeline = pipelineWriting(passReport());
   const outcome = await runActionWith({ runPipeline: pipeline, ...fast });
   expect(outcome).toMatchObject({ verdict: 'error', exitCode: 2 });
   expect(pipeline.calls).toHaveLength(0);
-  expect(out()).toContain('::error::input "mode" must be run, measure or comment (got "deploy").');
+  expect(out()).toContain(`::error::${message}`);
+}
+
+test('a bad input value fails with exit code 2 before running anything', async () => {
+  await expectRefused({ mode: 'deploy' }, 'input "mode" must be run, measure or comment (got "deploy").');
 });
 
 describe('several gates on one pull request', () => {
@@ -269,12 +274,7 @@ describe('several gates on one pull request', () => {
     expect(gateIdOf('./models/Vision/prune-gate.yaml')).toBe('models-vision-prune-gate');
     expect(gateIdOf('a b/c.json')).toBe('a-b-c');
     expect(gateIdOf('x/'.repeat(40) + 'end.yml')).toMatch(/^[a-z0-9][a-z0-9._-]{0,63}$/);
-    setup({ pullRequest: { number: 7, headSha: SHA }, inputs: { id: 'bad id -->' } });
-    const pipeline = pipelineWriting(passReport());
-    const outcome = await runActionWith({ runPipeline: pipeline, ...fast });
-    expect(outcome).toMatchObject({ verdict: 'error', exitCode: 2 });
-    expect(pipeline.calls).toHaveLength(0);
-    expect(out()).toContain('::error::input "id" must be 1-64 letters');
+    await expectRefused({ id: 'bad id -->' }, 'input "id" must be 1-64 letters');
   });
 
   test('each id keeps its own comment, summary heading, output and report folder', async () => {
