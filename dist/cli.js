@@ -13,6 +13,8 @@ import {
   appendToStoreFile,
   baselineFromRun,
   benchLatency,
+  calibrationBatches,
+  calibrationNeed,
   defaultRecipe,
   describeMachine,
   describeStage,
@@ -25,10 +27,12 @@ import {
   headCommit,
   inspectModel,
   loadConfig,
+  loadConfigAndModel,
   loadDataset,
   loadModel,
   machineInfo,
   measureMemory,
+  modelIo,
   modelTraits,
   parseDuration,
   prepare,
@@ -47,7 +51,7 @@ import {
   trendFor,
   writeBaseline,
   writeFileAtomic
-} from "./chunks/chunk-ZN76QT3J.js";
+} from "./chunks/chunk-X65HBCLX.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({
@@ -3740,28 +3744,48 @@ function parseDims(specs) {
 import * as fs4 from "node:fs";
 import * as path4 from "node:path";
 async function optimizeOnly(options) {
-  const p = await prepare(options.configPath, { model: options.model });
-  const { config } = p;
+  const { config, model: input } = loadConfigAndModel(options.configPath, options.model);
   const out = path4.resolve(options.out);
   if (fs4.existsSync(out) && fs4.realpathSync(out) === fs4.realpathSync(config.model)) {
     throw new InputError(`--out ${options.out} is the input model; the input is never overwritten`, options.out);
   }
-  const { traits, cost } = await modelTraits(p.model);
+  const { traits, cost } = await modelTraits(input);
   const report = options.replay ? readReport(options.replay) : void 0;
   if (report && !report.decisions) throw new InputError(`${options.replay}: holds no decisions to replay (it is from a run that did not optimize, or from an older prune-gate)`, options.replay);
   const recipe = config.recipe ?? defaultRecipe(traits);
   const decisions = report?.decisions ?? recipe.flatMap((stage, stageIndex) => stageGoals(stage).map((goal, k, goals) => ({ stageIndex, stage, goal, reached: k ? goals[k - 1] : 0 })));
-  const ctx = { calibration: p.calibration, seed: config.seed, log: options.log };
-  const { model, summaries } = await replayDecisions(p.model, decisions, ctx, flopShares(cost));
+  const stages = report ? new Map(decisions.map((d) => [d.stageIndex, d.stage])) : new Map(recipe.entries());
+  const origin = report ? { replay: options.replay } : config.recipe ? "config" : "default";
+  const ctx = { calibration: await calibrationFor(config, stages, origin, options.log), seed: config.seed, log: options.log };
+  const { model, summaries } = await replayDecisions(input, decisions, ctx, flopShares(cost));
   saveModel(model, out);
   const sha256 = sha256File(out);
-  const stages = report ? [...new Map(decisions.map((d) => [d.stageIndex, d.stage])).values()] : recipe;
-  return { summaries, recipe: stages.map(describeStage), out, sha256, ...report?.models.candidateSha256 && { replayMatches: report.models.candidateSha256 === sha256 } };
+  return { summaries, recipe: [...stages.values()].map(describeStage), out, sha256, ...report?.models.candidateSha256 && { replayMatches: report.models.candidateSha256 === sha256 } };
+}
+async function calibrationFor(config, stages, origin, log) {
+  const needing = [...stages].map(([i, stage2]) => ({ stage: stage2, i, why: calibrationNeed(stage2) })).find((s) => s.why !== void 0);
+  if (!needing && !config.data.calibration && !config.data.eval) return void 0;
+  const notes = [];
+  const batches = await calibrationBatches(config, (await modelIo(config.model)).inputs, void 0, notes);
+  notes.forEach((n) => log?.(n));
+  if (batches || !needing) return batches;
+  const stage = `${whichStage(origin, needing.i)} (${describeStage(needing.stage)})`;
+  const instead = origin === "default" ? "; or write a recipe whose stages need no data (e.g. '- prune: { kind: unstructured, target: 0.3 }'; 'recipe: []' applies none)" : "";
+  throw new InputError(
+    `${config.file}: /data/calibration is missing: ${stage} needs calibration data for its ${needing.why}; add data.calibration.inputs (model input name -> .npy file)${instead}`,
+    `${config.file}#/data/calibration`,
+    "config"
+  );
+}
+function whichStage(origin, index) {
+  if (origin === "config") return `/recipe/${index}`;
+  if (origin === "default") return `stage ${index + 1} of the default recipe (the config has no 'recipe:')`;
+  return `stage ${index + 1} replayed from ${origin.replay}`;
 }
 
 // src/cli/optimize.ts
 function registerOptimizeCommand(program2) {
-  program2.command("optimize").description("Apply the recipe's passes as written (no validation loop) and save the model; prints what each pass changed and skipped.").option("-m, --model <file>", "input model (default: the config's `model:`)").option("-c, --config <file>", "configuration file (recipe and calibration data)", "prune-gate.yml").requiredOption("-o, --out <file>", "output model file").option("--replay <report.json>", "apply the decisions a `run` recorded (no measurement) and rebuild its candidate byte for byte").option("--json", "print the pass summaries as JSON", false).action(
+  program2.command("optimize").description("Apply the recipe's passes as written (no validation loop) and save the model; prints what each pass changed and skipped.").option("-m, --model <file>", "input model, in place of the config's `model:` (which may then be absent)").option("-c, --config <file>", "configuration file (recipe; data.calibration only when a stage needs it)", "prune-gate.yml").requiredOption("-o, --out <file>", "output model file").option("--replay <report.json>", "apply the decisions a `run` recorded (no measurement) and rebuild its candidate byte for byte").option("--json", "print the pass summaries as JSON", false).action(
     runAction(async (opts) => {
       const result = await optimizeOnly({ configPath: opts.config, model: opts.model, out: opts.out, replay: opts.replay, log: (m) => process.stderr.write(`prune-gate: ${m}
 `) });
@@ -3777,7 +3801,7 @@ function registerOptimizeCommand(program2) {
   );
 }
 function formatSummaries(recipe, summaries) {
-  const lines = [`recipe: ${recipe.join(" -> ")}`, ""];
+  const lines = [`recipe: ${recipe.join(" -> ") || "none (recipe: [])"}`, ""];
   const count = (n) => n.toLocaleString("en-US");
   for (const s of summaries) {
     const flops = s.flopsBefore !== void 0 && s.flopsAfter !== void 0 ? `, FLOPs ${count(s.flopsBefore)} -> ${count(s.flopsAfter)}` : "";

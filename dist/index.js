@@ -1,6 +1,8 @@
 import { createRequire as __pgCreateRequire } from 'node:module'; const require = __pgCreateRequire(import.meta.url);
 import {
+  GATE_ID_PATTERN,
   InputError,
+  TOOL_VERSION,
   __commonJS,
   __require,
   __toESM,
@@ -9,7 +11,6 @@ import {
   entryWithModelHash,
   errorReport,
   hasCommentMarker,
-  package_default,
   parseMarkers,
   parseStore,
   readReport,
@@ -22,7 +23,7 @@ import {
   trendFor,
   writeFileAtomic,
   writeReportFiles
-} from "./chunks/chunk-ZN76QT3J.js";
+} from "./chunks/chunk-X65HBCLX.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -21260,6 +21261,9 @@ function issueCommand(command, properties, message) {
   const cmd = new Command(command, properties, message);
   process.stdout.write(cmd.toString() + os.EOL);
 }
+function issue(name, message = "") {
+  issueCommand(name, {}, message);
+}
 var CMD_STRING = "::";
 var Command = class {
   constructor(command, properties, message) {
@@ -21728,6 +21732,12 @@ function notice(message, properties = {}) {
 }
 function info(message) {
   process.stdout.write(message + os4.EOL);
+}
+function startGroup(name) {
+  issue("group", name);
+}
+function endGroup() {
+  issue("endgroup");
 }
 
 // src/action/run.ts
@@ -26343,7 +26353,7 @@ async function listOurs(octokit, opts) {
     issue_number: opts.issueNumber,
     per_page: opts.perPage ?? 100
   });
-  return all.filter((c) => hasCommentMarker(c.body) && isOurAuthor(c.user, opts.expectedAuthor));
+  return all.filter((c) => hasCommentMarker(c.body, opts.meta.gate, opts.adoptLegacy) && isOurAuthor(c.user, opts.expectedAuthor));
 }
 function isOurAuthor(user, expected) {
   if (!user) return false;
@@ -26389,6 +26399,52 @@ function statusOf(err) {
   return typeof s === "number" ? s : void 0;
 }
 
+// src/action/inputs.ts
+var DEFAULT_REPORT_PATH = "prune-gate-report";
+var DEFAULT_GATE_ID = "prune-gate";
+function parseInputs() {
+  const mode = (getInput("mode") || "run").toLowerCase();
+  if (mode !== "run" && mode !== "measure" && mode !== "comment" && mode !== "history") {
+    throw new InputError(`input "mode" must be run, measure, comment or history (got "${mode}").`, "mode");
+  }
+  const token = getInput("token");
+  if (token) setSecret(token);
+  const author = getInput("comment-author");
+  const historyFile = getInput("history");
+  const configPath = getInput("config") || "prune-gate.yml";
+  const givenId = getInput("id");
+  if (givenId && !GATE_ID_PATTERN.test(givenId)) {
+    throw new InputError(`input "id" must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit (got "${givenId}").`, "id");
+  }
+  const gateId = givenId || gateIdOf(configPath);
+  return {
+    configPath,
+    gateId,
+    gateIdGiven: Boolean(givenId),
+    token,
+    comment: bool("comment", true),
+    failOnGate: bool("fail-on-gate", true),
+    mode,
+    reportPath: getInput("report-path") || (gateId === DEFAULT_GATE_ID ? DEFAULT_REPORT_PATH : `${DEFAULT_REPORT_PATH}-${gateId}`),
+    ...author ? { commentAuthor: author } : {},
+    historyBranch: getInput("history-branch") || "prune-gate-history",
+    historyPath: getInput("history-path") || "history.json",
+    ...historyFile ? { historyFile } : {}
+  };
+}
+function gateIdOf(configPath) {
+  const slug = configPath.replace(/\\/g, "/").replace(/^(\.\/)+/, "").replace(/\.(ya?ml|json)$/i, "").toLowerCase().replace(/[^a-z0-9._-]+/g, "-").replace(/^[^a-z0-9]+|-+$/g, "");
+  const id = slug.length > 64 ? slug.slice(-64).replace(/^[^a-z0-9]+/, "") : slug;
+  return id || DEFAULT_GATE_ID;
+}
+function bool(name, fallback) {
+  const v = getInput(name).toLowerCase();
+  if (v === "") return fallback;
+  if (["true", "yes", "on", "1"].includes(v)) return true;
+  if (["false", "no", "off", "0"].includes(v)) return false;
+  throw new InputError(`input "${name}" must be true or false (got "${v}").`, name);
+}
+
 // src/action/comment.ts
 var FORK_NOTICE = "This pull request comes from a fork, so its GITHUB_TOKEN is read-only and prune-gate cannot post the PR comment. The verdict and the job summary are unaffected. To get the comment on fork PRs, use the two-workflow pattern: run prune-gate with `mode: measure` on pull_request and upload the report as an artifact, then post it with `mode: comment` from a workflow_run workflow (see examples/workflows/prune-gate-measure.yml and prune-gate-comment.yml).";
 async function postReportComment(report, target, settings) {
@@ -26402,8 +26458,9 @@ async function postReportComment(report, target, settings) {
       owner: target.owner,
       repo: target.repo,
       issueNumber: target.issueNumber,
-      body: renderComment(report, target.meta, settings.trend ? { trend: settings.trend } : {}),
+      body: renderComment(report, target.meta, { gate: shownGate(target.meta.gate), ...settings.trend ? { trend: settings.trend } : {} }),
       meta: target.meta,
+      adoptLegacy: target.adoptLegacy,
       expectedAuthor: settings.expectedAuthor
     });
     if (r.action === "skipped-older") info(`A newer run already commented on #${target.issueNumber}; left its comment in place.`);
@@ -26412,7 +26469,12 @@ async function postReportComment(report, target, settings) {
     return { posted: true, action: r.action, commentId: r.commentId, url: r.url };
   } catch (err) {
     if (statusOf(err) === 403) {
-      notice(`${FORK_NOTICE} (GitHub answered 403: ${err.message})`);
+      const answer = `GitHub answered 403: ${err.message}`;
+      if (target.readOnlyFork) {
+        notice(`${FORK_NOTICE} (${answer})`);
+        return { posted: false, skipped: "fork", message: err.message };
+      }
+      warning(missingPermission(target, answer));
       return { posted: false, skipped: "read-only", message: err.message };
     }
     const message = `Could not post the PR comment (${err.message}); the verdict is unchanged and the report is in the job summary.`;
@@ -26420,37 +26482,21 @@ async function postReportComment(report, target, settings) {
     return { posted: false, skipped: "error", message };
   }
 }
-
-// src/action/inputs.ts
-var DEFAULT_REPORT_PATH = "prune-gate-report";
-function parseInputs() {
-  const mode = (getInput("mode") || "run").toLowerCase();
-  if (mode !== "run" && mode !== "measure" && mode !== "comment" && mode !== "history") {
-    throw new InputError(`input "mode" must be run, measure, comment or history (got "${mode}").`, "mode");
-  }
-  const token = getInput("token");
-  if (token) setSecret(token);
-  const author = getInput("comment-author");
-  const historyFile = getInput("history");
-  return {
-    configPath: getInput("config") || "prune-gate.yml",
-    token,
-    comment: bool("comment", true),
-    failOnGate: bool("fail-on-gate", true),
-    mode,
-    reportPath: getInput("report-path") || DEFAULT_REPORT_PATH,
-    ...author ? { commentAuthor: author } : {},
-    historyBranch: getInput("history-branch") || "prune-gate-history",
-    historyPath: getInput("history-path") || "history.json",
-    ...historyFile ? { historyFile } : {}
-  };
+function missingPermission(target, answer) {
+  const workflow = target.event === "workflow_run" ? "the workflow that runs `mode: comment`" : "this workflow";
+  return [
+    `prune-gate could not post the PR comment: the token lacks the \`pull-requests: write\` permission (${answer}).`,
+    `Add it to ${workflow} (or to its job):`,
+    "",
+    "permissions:",
+    "  contents: read",
+    "  pull-requests: write",
+    "",
+    "It is needed wherever the default workflow permissions are read-only (the repository or organization setting). With your own token in the `token` input, give that token write access to pull requests. The verdict and the job summary are unaffected."
+  ].join("\n");
 }
-function bool(name, fallback) {
-  const v = getInput(name).toLowerCase();
-  if (v === "") return fallback;
-  if (["true", "yes", "on", "1"].includes(v)) return true;
-  if (["false", "no", "off", "0"].includes(v)) return false;
-  throw new InputError(`input "${name}" must be true or false (got "${v}").`, name);
+function shownGate(gate) {
+  return gate === DEFAULT_GATE_ID ? void 0 : gate;
 }
 
 // src/github/history-store.ts
@@ -26565,6 +26611,32 @@ function skip(skipped, message) {
   return { recorded: false, skipped, message };
 }
 
+// src/action/log-groups.ts
+var TITLES = {
+  prepare: "prepare: config, model and data",
+  "evaluate-original": "evaluate the original model",
+  "profile-original": "profile the original model",
+  optimize: "optimize: the recipe, step by step",
+  benchmark: "benchmark: original and candidate, interleaved",
+  evaluate: "evaluate the candidate",
+  memory: "memory",
+  profile: "profile the candidate",
+  comment: "the PR comment"
+};
+var LogGroups = class {
+  open = false;
+  /** Ends the open group, if any, and starts one titled for `phase`. */
+  start(phase) {
+    this.end();
+    startGroup(`prune-gate: ${TITLES[phase] ?? phase}`);
+    this.open = true;
+  }
+  end() {
+    if (this.open) endGroup();
+    this.open = false;
+  }
+};
+
 // src/action/run.ts
 async function runActionWith(deps) {
   let inputs;
@@ -26587,24 +26659,29 @@ async function measureMode(inputs, ctx, deps) {
   const outDir = inputs.reportPath;
   let result;
   let exitCode;
+  const groups2 = new LogGroups();
   try {
-    result = await deps.runPipeline({ configPath: inputs.configPath, outDir });
+    result = await deps.runPipeline({ configPath: inputs.configPath, outDir, phase: (name) => groups2.start(name) });
     exitCode = result.exitCode;
   } catch (err) {
-    const report = errorReport({ toolVersion: deps.toolVersion ?? package_default.version, configPath: inputs.configPath, error: err });
+    const report = errorReport({ toolVersion: deps.toolVersion ?? TOOL_VERSION, configPath: inputs.configPath, error: err });
     const written = writeReportFiles(outDir, report, renderMarkdown(report));
     result = { report, ...written, exitCode: 2 };
     exitCode = err instanceof InputError ? 2 : 3;
     if (exitCode === 3) error(`prune-gate internal error: ${err.stack ?? err.message}`);
+  } finally {
+    groups2.end();
   }
   const pr = ctx.pullRequest;
+  result.report.gate = inputs.gateId;
   if (pr && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(pr.headSha)) {
     result.report.pullRequest = { number: pr.number, headSha: pr.headSha, ...ctx.runId ? { runId: ctx.runId, runAttempt: ctx.runAttempt ?? 1 } : {} };
-    writeFileAtomic(result.reportPath, JSON.stringify(result.report, null, 2) + "\n");
   }
-  publish(result.report, { reportPath: result.reportPath, modelPath: result.modelPath });
+  writeFileAtomic(result.reportPath, JSON.stringify(result.report, null, 2) + "\n");
+  publish(result.report, { reportPath: result.reportPath, modelPath: result.modelPath, gate: inputs.gateId });
   let comment = { posted: false, skipped: "disabled" };
   let history;
+  groups2.start(inputs.mode === "history" ? "history" : "comment");
   if (inputs.mode === "history") {
     history = await recordHistory(result.report, inputs, ctx, deps.client);
   } else if (inputs.mode === "measure") {
@@ -26618,9 +26695,11 @@ async function measureMode(inputs, ctx, deps) {
     notice(FORK_NOTICE);
     comment = { posted: false, skipped: "fork" };
   } else {
-    const target = { owner: ctx.owner, repo: ctx.repo, issueNumber: pr.number, meta: { headSha: pr.headSha, runId: ctx.runId, runAttempt: ctx.runAttempt } };
+    const meta = { gate: inputs.gateId, headSha: pr.headSha, runId: ctx.runId, runAttempt: ctx.runAttempt };
+    const target = { owner: ctx.owner, repo: ctx.repo, issueNumber: pr.number, meta, event: ctx.eventName, adoptLegacy: !inputs.gateIdGiven };
     comment = await postReportComment(result.report, target, { token: inputs.token, expectedAuthor: inputs.commentAuthor, client: deps.client, trend: trendFromInput(result.report, inputs) });
   }
+  groups2.end();
   fail(result.report, inputs, exitCode);
   return { mode: inputs.mode, verdict: result.report.verdict, exitCode, comment, reportPath: result.reportPath, ...history ? { history } : {} };
 }
@@ -26633,12 +26712,17 @@ async function commentMode(inputs, ctx, deps) {
     return { mode: "comment", verdict: "error", exitCode: 2, comment: { posted: false, skipped: "error" } };
   }
   const reportPath = fs4.existsSync(inputs.reportPath) && fs4.statSync(inputs.reportPath).isDirectory() ? path.join(inputs.reportPath, "report.json") : inputs.reportPath;
-  publish(report, { reportPath, modelPath: report.models.candidate });
+  const gate = inputs.gateIdGiven ? inputs.gateId : report.gate ?? inputs.gateId;
+  publish(report, { reportPath, modelPath: report.models.candidate, gate });
   let comment;
-  const target = await commentTarget(report, ctx, inputs, deps);
+  const groups2 = new LogGroups();
+  groups2.start("comment");
+  const found = await commentTarget(report, ctx, inputs, deps);
+  const target = "skipped" in found ? found : { ...found, meta: { ...found.meta, gate }, adoptLegacy: !inputs.gateIdGiven };
   if ("skipped" in target) comment = target;
   else if (!inputs.comment) comment = { posted: false, skipped: "disabled" };
   else comment = await postReportComment(report, target, { token: inputs.token, expectedAuthor: inputs.commentAuthor, client: deps.client, trend: trendFromInput(report, inputs) });
+  groups2.end();
   fail(report, inputs, report.verdict === "error" ? 2 : report.verdict === "fail" ? 1 : 0);
   return { mode: "comment", verdict: report.verdict, exitCode: report.verdict === "fail" ? 1 : report.verdict === "error" ? 2 : 0, comment, reportPath };
 }
@@ -26646,16 +26730,19 @@ async function commentTarget(report, ctx, inputs, deps) {
   const wr = ctx.workflowRun;
   if (!wr) {
     if (!ctx.pullRequest) return { posted: false, skipped: "not-a-pr", message: "mode: comment runs on workflow_run (or pull_request) events" };
-    return { owner: ctx.owner, repo: ctx.repo, issueNumber: ctx.pullRequest.number, meta: { headSha: ctx.pullRequest.headSha, runId: ctx.runId, runAttempt: ctx.runAttempt } };
+    const pr = ctx.pullRequest;
+    const readOnlyFork = pr.isFork && ctx.eventName === "pull_request";
+    return { owner: ctx.owner, repo: ctx.repo, issueNumber: pr.number, meta: { headSha: pr.headSha, runId: ctx.runId, runAttempt: ctx.runAttempt }, readOnlyFork, event: ctx.eventName };
   }
   const meta = { headSha: wr.headSha, runId: wr.id, runAttempt: wr.runAttempt };
+  const where = { event: ctx.eventName };
   if (report.pullRequest && report.pullRequest.headSha !== wr.headSha) {
     const message = `The report is for commit ${report.pullRequest.headSha}, but the triggering run measured ${wr.headSha}: not commenting (stale or foreign artifact).`;
     warning(message);
     return { posted: false, skipped: "stale-artifact", message };
   }
   const listed = wr.pullRequests.find((p) => !p.headSha || p.headSha === wr.headSha);
-  if (listed) return { owner: ctx.owner, repo: ctx.repo, issueNumber: listed.number, meta };
+  if (listed) return { owner: ctx.owner, repo: ctx.repo, issueNumber: listed.number, meta, ...where };
   const claimed = report.pullRequest?.number;
   if (!claimed) {
     const message = "The triggering run lists no pull request and the report records none: nothing to comment on.";
@@ -26675,13 +26762,13 @@ async function commentTarget(report, ctx, inputs, deps) {
     warning(message);
     return { posted: false, skipped: "error", message };
   }
-  return { owner: ctx.owner, repo: ctx.repo, issueNumber: claimed, meta };
+  return { owner: ctx.owner, repo: ctx.repo, issueNumber: claimed, meta, ...where };
 }
 function publish(report, paths) {
   const summaryFile = process.env.GITHUB_STEP_SUMMARY;
   if (summaryFile) {
     try {
-      fs4.appendFileSync(summaryFile, renderJobSummary(report));
+      fs4.appendFileSync(summaryFile, renderJobSummary(report, { gate: shownGate(paths.gate) }));
     } catch (err) {
       warning(`Could not write the job summary: ${err.message}`);
     }
@@ -26697,9 +26784,15 @@ function publish(report, paths) {
     if (l.status === "fail") error(text, { title: "prune-gate: latency", file });
     else if (l.status === "warn") warning(`${text}; the interval includes the goal, so this may be noise`, { title: "prune-gate: latency", file });
   }
-  if (report.error) error(report.error.message, { title: `prune-gate: ${report.error.kind} error`, file: report.error.where?.split("#")[0] || file });
+  if (report.error?.kind === "runtime") {
+    error(report.error.message, { title: "prune-gate: runtime error" });
+    error(releaseTagAdvice(), { title: "prune-gate: use the release tag" });
+  } else if (report.error) {
+    error(report.error.message, { title: `prune-gate: ${report.error.kind} error`, file: report.error.where?.split("#")[0] || file });
+  }
   const gated = report.metrics.find((m) => m.metric === report.gatedMetric);
   const worstP95 = report.latency.length > 0 ? Math.max(...report.latency.map((l) => l.ratios.p95.value)) : void 0;
+  setOutput("id", paths.gate);
   setOutput("verdict", report.verdict);
   setOutput("accuracy-drift", gated ? round(gated.drift) : "");
   setOutput("p95-ratio", worstP95 === void 0 ? "" : round(worstP95));
@@ -26710,6 +26803,13 @@ function fail(report, inputs, exitCode) {
   if (report.verdict === "error" || exitCode >= 2) setFailed(`prune-gate: ${report.reason}${report.error ? ` ${report.error.message}` : ""}`);
   else if (report.verdict === "fail" && inputs.failOnGate) setFailed(`prune-gate: ${report.reason}`);
   else if (report.verdict === "fail") warning(`prune-gate: ${report.reason} (fail-on-gate is off, so the step passes)`);
+}
+function releaseTagAdvice() {
+  const repo = process.env.GITHUB_ACTION_REPOSITORY || "<owner>/prune-gate";
+  const ref = process.env.GITHUB_ACTION_REF;
+  const tag = `v${TOOL_VERSION.split(".")[0]}`;
+  const now = ref ? `This step runs \`uses: ${repo}@${ref}\`, a tree without ONNX Runtime's native binaries. ` : "";
+  return `${now}Use the release tag, \`uses: ${repo}@${tag}\`: release trees carry dist/ and ONNX Runtime's Linux binaries, so no install step is needed.`;
 }
 function capitalize(s) {
   return s.charAt(0).toUpperCase() + s.slice(1);

@@ -1,10 +1,15 @@
 #!/usr/bin/env node
-// Builds the release tree that `uses: <owner>/prune-gate@v1` runs with no install step, checks
-// it, smoke-tests it, and commits it to the release branch with the version tags.
+// Sets the version, builds the release tree that `uses: <owner>/prune-gate@v1` runs with no
+// install step, checks it, smoke-tests it, and commits it to the release branch with the tags.
 //
-//   node scripts/release.mjs 1.2.3            # build release/v1.2.3/, check, smoke-test, commit + tag locally
-//   node scripts/release.mjs 1.2.3 --dry-run  # build, check and smoke-test only
-//   node scripts/release.mjs 1.2.3 --push     # ... and push the branch and both tags to origin
+//   node scripts/release.mjs 1.2.3            # bump, build release/v1.2.3/, check, smoke-test, commit + tag locally
+//   node scripts/release.mjs 1.2.3 --dry-run  # the same with nothing committed; package.json is put back after
+//   node scripts/release.mjs 2.0.0 --push     # ... and push the branch and both tags to origin
+//
+// The version (any MAJOR >= 1, with or without a leading v) goes into package.json and
+// package-lock.json and, through the build, into dist/ (the CLI's --version and the comment's
+// footer); that change is committed on the current branch before the release tree is cut, so the
+// package, the footer and the tag always say the same version.
 //
 // The tree: action.yml, dist/, LICENSE, README.md, and node_modules/ with onnxruntime-node trimmed
 // to the Linux binaries (x64 and arm64) plus onnxruntime-common, its only runtime dependency.
@@ -21,20 +26,29 @@ const PLATFORMS = ['linux/x64', 'linux/arm64'];
 const RUNTIME_PACKAGES = ['onnxruntime-node', 'onnxruntime-common'];
 
 const args = process.argv.slice(2);
-const version = args.find((a) => !a.startsWith('--'));
+const version = args.find((a) => !a.startsWith('--'))?.replace(/^v/, '');
 const dryRun = args.includes('--dry-run');
 const push = args.includes('--push');
-if (!version || !/^1\.\d+\.\d+$/.test(version)) fail('usage: node scripts/release.mjs 1.MINOR.PATCH [--dry-run | --push]', 2);
+if (!version || !/^[1-9]\d*\.\d+\.\d+$/.test(version)) fail('usage: node scripts/release.mjs MAJOR.MINOR.PATCH [--dry-run | --push]  (MAJOR >= 1)', 2);
 const tag = `v${version}`;
 const major = `v${version.split('.')[0]}`;
 const branch = `releases/${major}`;
 
 const git = (...a) => execFileSync('git', a, { cwd: ROOT, encoding: 'utf8' }).trim();
+const VERSIONED = ['package.json', 'package-lock.json'];
+const saved = Object.fromEntries(VERSIONED.map((f) => [f, fs.readFileSync(path.join(ROOT, f), 'utf8')]));
+const current = JSON.parse(saved['package.json']).version;
+if (compareVersions(version, current) < 0) fail(`${version} is lower than package.json's version ${current}`, 2);
 if (!dryRun && git('status', '--porcelain')) fail('the working tree has changes: commit or stash them first', 2);
 if (!dryRun && git('tag', '--list', tag)) fail(`tag ${tag} already exists`, 2);
 
-step('build');
+step(`version ${current} -> ${version} in ${VERSIONED.join(' and ')}; build`);
+execFileSync('npm', ['version', version, '--no-git-tag-version', '--allow-same-version'], { cwd: ROOT, stdio: 'ignore' });
 execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+if (!dryRun && git('status', '--porcelain')) {
+  git('add', '--all', '--', ...VERSIONED, 'dist');
+  git('commit', '--quiet', '-m', `Release ${tag}: version ${version} in package.json and dist/`);
+}
 
 const tree = path.join(ROOT, 'release', tag);
 step(`assemble ${path.relative(ROOT, tree)}`);
@@ -72,6 +86,11 @@ step('smoke test: the Action entry on the bundled example, from the release tree
 smokeTest();
 
 if (dryRun) {
+  if (version !== current) {
+    // Put the version back, and dist/ with it.
+    for (const f of VERSIONED) fs.writeFileSync(path.join(ROOT, f), saved[f]);
+    execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+  }
   console.log(`\ndry run: ${path.relative(ROOT, tree)} is ready; nothing committed.`);
   process.exit(0);
 }
@@ -96,16 +115,21 @@ try {
   git('worktree', 'remove', '--force', worktree);
 }
 if (push) {
+  // The version bump on the source branch first: the tag's tree names that commit.
+  git('push', 'origin', 'HEAD');
   git('push', 'origin', branch);
   git('push', 'origin', tag);
   git('push', '--force', 'origin', major);
 }
-console.log(`\nreleased ${tag} on ${branch}${push ? ' and pushed' : `; push with: git push origin ${branch} ${tag} && git push --force origin ${major}`}`);
+console.log(`\nreleased ${tag} on ${branch}${push ? ' and pushed' : `; push with: git push origin HEAD ${branch} ${tag} && git push --force origin ${major}`}`);
 
 function smokeTest() {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-smoke-'));
   try {
     fs.cpSync(path.join(ROOT, 'examples', 'mnist'), path.join(work, 'mnist'), { recursive: true });
+    // The smoke test asks whether the tree runs, not how fast the model is: a short benchmark will do.
+    const config = path.join(work, 'mnist', 'prune-gate.yml');
+    fs.writeFileSync(config, fs.readFileSync(config, 'utf8').replace(/time-budget: \S+/, 'time-budget: 1s'));
     const out = path.join(work, 'outputs.txt');
     fs.writeFileSync(out, '');
     const env = {
@@ -133,10 +157,20 @@ function smokeTest() {
       fail(`smoke test failed (exit ${r.status}, verdict ${verdict}):\n${r.stdout}\n${r.stderr}`, 1);
     }
     if (!fs.existsSync(path.join(work, 'report', 'report.json'))) fail('smoke test wrote no report.json', 1);
-    console.log(`  exit 0, verdict ${verdict}`);
+    const reported = JSON.parse(fs.readFileSync(path.join(work, 'report', 'report.json'), 'utf8')).toolVersion;
+    const cli = spawnSync(process.execPath, [path.join(isolated, 'dist', 'cli.js'), '--version'], { encoding: 'utf8' }).stdout.trim();
+    if (reported !== version || cli !== version) fail(`the tree is not version ${version}: the report says ${reported}, the CLI ${cli}`, 1);
+    console.log(`  exit 0, verdict ${verdict}, version ${version} in the report and the CLI`);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** -1, 0 or 1 as MAJOR.MINOR.PATCH a is below, equal to or above b. */
+function compareVersions(a, b) {
+  const [x, y] = [a, b].map((v) => v.split(/[.-]/).slice(0, 3).map(Number));
+  for (let i = 0; i < 3; i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
+  return 0;
 }
 
 function walk(dir) {

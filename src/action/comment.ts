@@ -1,7 +1,9 @@
 /**
  * Posting the report as the sticky PR comment from inside the Action. Nothing here can change the
- * verdict: a failure to post is a warning, and a read-only token (a PR from a fork) is a notice
- * that points to the two-workflow pattern.
+ * verdict: a failure to post is a warning. A 403 names its cause: on a PR from a fork under
+ * `pull_request` the token is read-only whatever the workflow grants (a notice pointing to the
+ * two-workflow pattern); anywhere else the token lacks `pull-requests: write` (a warning with
+ * the `permissions:` lines to add).
  */
 import * as core from '@actions/core';
 import { createGitHubClient, type ClientOptions } from '../github/client.js';
@@ -9,12 +11,22 @@ import { statusOf, upsertStickyComment } from '../github/sticky-comment.js';
 import { renderComment } from '../report/markdown.js';
 import type { CommentMeta } from '../report/markers.js';
 import type { Report, Trend } from '../report/types.js';
+import { DEFAULT_GATE_ID } from './inputs.js';
 
 export interface CommentTarget {
   owner: string;
   repo: string;
   issueNumber: number;
   meta: CommentMeta;
+  /**
+   * The event's token is read-only because the PR comes from another repository (a fork) and the
+   * event is `pull_request`: no permission in the workflow can change that.
+   */
+  readOnlyFork?: boolean;
+  /** The event this step runs on, to say which workflow needs the permission. */
+  event?: string;
+  /** Take over a comment written before gates had ids (the gate's id was not given). */
+  adoptLegacy?: boolean;
 }
 
 export type CommentOutcome =
@@ -42,8 +54,9 @@ export async function postReportComment(
       owner: target.owner,
       repo: target.repo,
       issueNumber: target.issueNumber,
-      body: renderComment(report, target.meta, settings.trend ? { trend: settings.trend } : {}),
+      body: renderComment(report, target.meta, { gate: shownGate(target.meta.gate), ...(settings.trend ? { trend: settings.trend } : {}) }),
       meta: target.meta,
+      adoptLegacy: target.adoptLegacy,
       expectedAuthor: settings.expectedAuthor,
     });
     if (r.action === 'skipped-older') core.info(`A newer run already commented on #${target.issueNumber}; left its comment in place.`);
@@ -52,11 +65,36 @@ export async function postReportComment(
     return { posted: true, action: r.action, commentId: r.commentId, url: r.url };
   } catch (err) {
     if (statusOf(err) === 403) {
-      core.notice(`${FORK_NOTICE} (GitHub answered 403: ${(err as Error).message})`);
+      const answer = `GitHub answered 403: ${(err as Error).message}`;
+      if (target.readOnlyFork) {
+        core.notice(`${FORK_NOTICE} (${answer})`);
+        return { posted: false, skipped: 'fork', message: (err as Error).message };
+      }
+      core.warning(missingPermission(target, answer));
       return { posted: false, skipped: 'read-only', message: (err as Error).message };
     }
     const message = `Could not post the PR comment (${(err as Error).message}); the verdict is unchanged and the report is in the job summary.`;
     core.warning(message);
     return { posted: false, skipped: 'error', message };
   }
+}
+
+/** A 403 on a token that could be granted the permission: say which one, and where to grant it. */
+export function missingPermission(target: CommentTarget, answer: string): string {
+  const workflow = target.event === 'workflow_run' ? 'the workflow that runs `mode: comment`' : 'this workflow';
+  return [
+    `prune-gate could not post the PR comment: the token lacks the \`pull-requests: write\` permission (${answer}).`,
+    `Add it to ${workflow} (or to its job):`,
+    '',
+    'permissions:',
+    '  contents: read',
+    '  pull-requests: write',
+    '',
+    'It is needed wherever the default workflow permissions are read-only (the repository or organization setting). With your own token in the `token` input, give that token write access to pull requests. The verdict and the job summary are unaffected.',
+  ].join('\n');
+}
+
+/** The gate's name for headings: none for the default gate, whose heading stays as it was before ids. */
+export function shownGate(gate: string | undefined): string | undefined {
+  return gate === DEFAULT_GATE_ID ? undefined : gate;
 }

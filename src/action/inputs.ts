@@ -4,12 +4,17 @@
  * run outside the runner with only some INPUT_* variables set.
  */
 import * as core from '@actions/core';
+import { GATE_ID_PATTERN } from '../report/markers.js';
 import { InputError } from '../util/errors.js';
 
 export type ActionMode = 'run' | 'measure' | 'comment' | 'history';
 
 export interface ActionInputs {
   configPath: string;
+  /** The gate's id (input `id`, else from the config path): keys its comment, summary section, outputs and default report folder. */
+  gateId: string;
+  /** Whether `id` was given; a derived id also takes over a comment written before ids existed. */
+  gateIdGiven: boolean;
   token: string;
   comment: boolean;
   failOnGate: boolean;
@@ -26,6 +31,8 @@ export interface ActionInputs {
 }
 
 export const DEFAULT_REPORT_PATH = 'prune-gate-report';
+/** The id of the gate whose config is the default `prune-gate.yml`: its report folder and heading stay as before ids. */
+export const DEFAULT_GATE_ID = 'prune-gate';
 
 export function parseInputs(): ActionInputs {
   const mode = (core.getInput('mode') || 'run').toLowerCase();
@@ -36,18 +43,40 @@ export function parseInputs(): ActionInputs {
   if (token) core.setSecret(token);
   const author = core.getInput('comment-author');
   const historyFile = core.getInput('history');
+  const configPath = core.getInput('config') || 'prune-gate.yml';
+  const givenId = core.getInput('id');
+  if (givenId && !GATE_ID_PATTERN.test(givenId)) {
+    throw new InputError(`input "id" must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit (got "${givenId}").`, 'id');
+  }
+  const gateId = givenId || gateIdOf(configPath);
   return {
-    configPath: core.getInput('config') || 'prune-gate.yml',
+    configPath,
+    gateId,
+    gateIdGiven: Boolean(givenId),
     token,
     comment: bool('comment', true),
     failOnGate: bool('fail-on-gate', true),
     mode,
-    reportPath: core.getInput('report-path') || DEFAULT_REPORT_PATH,
+    reportPath: core.getInput('report-path') || (gateId === DEFAULT_GATE_ID ? DEFAULT_REPORT_PATH : `${DEFAULT_REPORT_PATH}-${gateId}`),
     ...(author ? { commentAuthor: author } : {}),
     historyBranch: core.getInput('history-branch') || 'prune-gate-history',
     historyPath: core.getInput('history-path') || 'history.json',
     ...(historyFile ? { historyFile } : {}),
   };
+}
+
+/** A gate id from a config path: `prune-gate.yml` -> `prune-gate`, `models/vision/prune-gate.yml` -> `models-vision-prune-gate`. */
+export function gateIdOf(configPath: string): string {
+  const slug = configPath
+    .replace(/\\/g, '/')
+    .replace(/^(\.\/)+/, '')
+    .replace(/\.(ya?ml|json)$/i, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[^a-z0-9]+|-+$/g, '');
+  // Long paths keep their end, the part that tells two configs apart.
+  const id = slug.length > 64 ? slug.slice(-64).replace(/^[^a-z0-9]+/, '') : slug;
+  return id || DEFAULT_GATE_ID;
 }
 
 function bool(name: string, fallback: boolean): boolean {

@@ -23,10 +23,11 @@ import type { Verdict } from '../gate/types.js';
 import type { Report } from '../report/types.js';
 import { readReport, writeReportFiles } from '../report/validate.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
-import pkg from '../../package.json' with { type: 'json' };
-import { postReportComment, FORK_NOTICE, type CommentOutcome, type CommentTarget } from './comment.js';
+import { TOOL_VERSION } from '../util/version.js';
+import { postReportComment, shownGate, FORK_NOTICE, type CommentOutcome, type CommentTarget } from './comment.js';
 import { parseInputs, type ActionInputs, type ActionMode } from './inputs.js';
 import { recordHistory, trendFromInput, type HistoryOutcome } from './history.js';
+import { LogGroups } from './log-groups.js';
 
 export interface PipelineResult {
   report: Report;
@@ -36,7 +37,7 @@ export interface PipelineResult {
   exitCode: 0 | 1 | 2;
 }
 
-export type RunPipeline = (options: { configPath: string; outDir: string }) => Promise<PipelineResult>;
+export type RunPipeline = (options: { configPath: string; outDir: string; phase?: (name: string) => void }) => Promise<PipelineResult>;
 
 export interface ActionDeps {
   runPipeline: RunPipeline;
@@ -78,28 +79,34 @@ async function measureMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDe
   const outDir = inputs.reportPath;
   let result: PipelineResult;
   let exitCode: number;
+  const groups = new LogGroups();
   try {
-    result = await deps.runPipeline({ configPath: inputs.configPath, outDir });
+    result = await deps.runPipeline({ configPath: inputs.configPath, outDir, phase: (name) => groups.start(name) });
     exitCode = result.exitCode;
   } catch (err) {
     // The pipeline should turn input errors into an error report itself; if it threw, do it here
     // so the PR still gets a comment that says what to fix.
-    const report = errorReport({ toolVersion: deps.toolVersion ?? pkg.version, configPath: inputs.configPath, error: err });
+    const report = errorReport({ toolVersion: deps.toolVersion ?? TOOL_VERSION, configPath: inputs.configPath, error: err });
     const written = writeReportFiles(outDir, report, renderMarkdown(report));
     result = { report, ...written, exitCode: 2 };
     exitCode = err instanceof InputError ? 2 : 3;
     if (exitCode === 3) core.error(`prune-gate internal error: ${(err as Error).stack ?? (err as Error).message}`);
+  } finally {
+    // The verdict's annotations and outputs come after, outside any group.
+    groups.end();
   }
   const pr = ctx.pullRequest;
+  // Recorded for `mode: comment`, which runs later in another workflow without this context.
+  result.report.gate = inputs.gateId;
   if (pr && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(pr.headSha)) {
-    // Recorded for `mode: comment`, which runs later in another workflow without this context.
     result.report.pullRequest = { number: pr.number, headSha: pr.headSha, ...(ctx.runId ? { runId: ctx.runId, runAttempt: ctx.runAttempt ?? 1 } : {}) };
-    writeFileAtomic(result.reportPath, JSON.stringify(result.report, null, 2) + '\n');
   }
-  publish(result.report, { reportPath: result.reportPath, modelPath: result.modelPath });
+  writeFileAtomic(result.reportPath, JSON.stringify(result.report, null, 2) + '\n');
+  publish(result.report, { reportPath: result.reportPath, modelPath: result.modelPath, gate: inputs.gateId });
 
   let comment: CommentOutcome = { posted: false, skipped: 'disabled' };
   let history: HistoryOutcome | undefined;
+  groups.start(inputs.mode === 'history' ? 'history' : 'comment');
   if (inputs.mode === 'history') {
     history = await recordHistory(result.report, inputs, ctx, deps.client);
   } else if (inputs.mode === 'measure') {
@@ -113,9 +120,11 @@ async function measureMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDe
     core.notice(FORK_NOTICE);
     comment = { posted: false, skipped: 'fork' };
   } else {
-    const target: CommentTarget = { owner: ctx.owner, repo: ctx.repo, issueNumber: pr.number, meta: { headSha: pr.headSha, runId: ctx.runId, runAttempt: ctx.runAttempt } };
+    const meta = { gate: inputs.gateId, headSha: pr.headSha, runId: ctx.runId, runAttempt: ctx.runAttempt };
+    const target: CommentTarget = { owner: ctx.owner, repo: ctx.repo, issueNumber: pr.number, meta, event: ctx.eventName, adoptLegacy: !inputs.gateIdGiven };
     comment = await postReportComment(result.report, target, { token: inputs.token, expectedAuthor: inputs.commentAuthor, client: deps.client, trend: trendFromInput(result.report, inputs) });
   }
+  groups.end();
   fail(result.report, inputs, exitCode);
   return { mode: inputs.mode, verdict: result.report.verdict, exitCode, comment, reportPath: result.reportPath, ...(history ? { history } : {}) };
 }
@@ -129,12 +138,18 @@ async function commentMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDe
     return { mode: 'comment', verdict: 'error', exitCode: 2, comment: { posted: false, skipped: 'error' } };
   }
   const reportPath = fs.existsSync(inputs.reportPath) && fs.statSync(inputs.reportPath).isDirectory() ? path.join(inputs.reportPath, 'report.json') : inputs.reportPath;
-  publish(report, { reportPath, modelPath: report.models.candidate });
+  // The measuring step's id, unless this step names one.
+  const gate = inputs.gateIdGiven ? inputs.gateId : (report.gate ?? inputs.gateId);
+  publish(report, { reportPath, modelPath: report.models.candidate, gate });
   let comment: CommentOutcome;
-  const target = await commentTarget(report, ctx, inputs, deps);
+  const groups = new LogGroups();
+  groups.start('comment');
+  const found = await commentTarget(report, ctx, inputs, deps);
+  const target = 'skipped' in found ? found : { ...found, meta: { ...found.meta, gate }, adoptLegacy: !inputs.gateIdGiven };
   if ('skipped' in target) comment = target;
   else if (!inputs.comment) comment = { posted: false, skipped: 'disabled' };
   else comment = await postReportComment(report, target, { token: inputs.token, expectedAuthor: inputs.commentAuthor, client: deps.client, trend: trendFromInput(report, inputs) });
+  groups.end();
   fail(report, inputs, report.verdict === 'error' ? 2 : report.verdict === 'fail' ? 1 : 0);
   return { mode: 'comment', verdict: report.verdict, exitCode: report.verdict === 'fail' ? 1 : report.verdict === 'error' ? 2 : 0, comment, reportPath };
 }
@@ -148,16 +163,19 @@ async function commentTarget(report: Report, ctx: RunContext, inputs: ActionInpu
   const wr = ctx.workflowRun;
   if (!wr) {
     if (!ctx.pullRequest) return { posted: false, skipped: 'not-a-pr', message: 'mode: comment runs on workflow_run (or pull_request) events' };
-    return { owner: ctx.owner, repo: ctx.repo, issueNumber: ctx.pullRequest.number, meta: { headSha: ctx.pullRequest.headSha, runId: ctx.runId, runAttempt: ctx.runAttempt } };
+    const pr = ctx.pullRequest;
+    const readOnlyFork = pr.isFork && ctx.eventName === 'pull_request';
+    return { owner: ctx.owner, repo: ctx.repo, issueNumber: pr.number, meta: { headSha: pr.headSha, runId: ctx.runId, runAttempt: ctx.runAttempt }, readOnlyFork, event: ctx.eventName };
   }
   const meta = { headSha: wr.headSha, runId: wr.id, runAttempt: wr.runAttempt };
+  const where = { event: ctx.eventName };
   if (report.pullRequest && report.pullRequest.headSha !== wr.headSha) {
     const message = `The report is for commit ${report.pullRequest.headSha}, but the triggering run measured ${wr.headSha}: not commenting (stale or foreign artifact).`;
     core.warning(message);
     return { posted: false, skipped: 'stale-artifact', message };
   }
   const listed = wr.pullRequests.find((p) => !p.headSha || p.headSha === wr.headSha);
-  if (listed) return { owner: ctx.owner, repo: ctx.repo, issueNumber: listed.number, meta };
+  if (listed) return { owner: ctx.owner, repo: ctx.repo, issueNumber: listed.number, meta, ...where };
   const claimed = report.pullRequest?.number;
   if (!claimed) {
     const message = 'The triggering run lists no pull request and the report records none: nothing to comment on.';
@@ -177,17 +195,17 @@ async function commentTarget(report: Report, ctx: RunContext, inputs: ActionInpu
     core.warning(message);
     return { posted: false, skipped: 'error', message };
   }
-  return { owner: ctx.owner, repo: ctx.repo, issueNumber: claimed, meta };
+  return { owner: ctx.owner, repo: ctx.repo, issueNumber: claimed, meta, ...where };
 }
 
-/** Job summary, annotations and outputs: the same in every mode. */
-function publish(report: Report, paths: { reportPath: string; modelPath?: string }): void {
+/** Job summary (a section headed with the gate's id when it is not the default), annotations and outputs: the same in every mode. */
+function publish(report: Report, paths: { reportPath: string; modelPath?: string; gate: string }): void {
   const summaryFile = process.env.GITHUB_STEP_SUMMARY;
   if (summaryFile) {
     // Appended directly rather than through core.summary, which caches the file path of the first
     // call for the life of the process.
     try {
-      fs.appendFileSync(summaryFile, renderJobSummary(report));
+      fs.appendFileSync(summaryFile, renderJobSummary(report, { gate: shownGate(paths.gate) }));
     } catch (err) {
       core.warning(`Could not write the job summary: ${(err as Error).message}`);
     }
@@ -203,9 +221,16 @@ function publish(report: Report, paths: { reportPath: string; modelPath?: string
     if (l.status === 'fail') core.error(text, { title: 'prune-gate: latency', file });
     else if (l.status === 'warn') core.warning(`${text}; the interval includes the goal, so this may be noise`, { title: 'prune-gate: latency', file });
   }
-  if (report.error) core.error(report.error.message, { title: `prune-gate: ${report.error.kind} error`, file: report.error.where?.split('#')[0] || file });
+  if (report.error?.kind === 'runtime') {
+    // Nothing in the repository to point at: the step's `uses:` line is the cause.
+    core.error(report.error.message, { title: 'prune-gate: runtime error' });
+    core.error(releaseTagAdvice(), { title: 'prune-gate: use the release tag' });
+  } else if (report.error) {
+    core.error(report.error.message, { title: `prune-gate: ${report.error.kind} error`, file: report.error.where?.split('#')[0] || file });
+  }
   const gated = report.metrics.find((m) => m.metric === report.gatedMetric);
   const worstP95 = report.latency.length > 0 ? Math.max(...report.latency.map((l) => l.ratios.p95.value)) : undefined;
+  core.setOutput('id', paths.gate);
   core.setOutput('verdict', report.verdict);
   core.setOutput('accuracy-drift', gated ? round(gated.drift) : '');
   core.setOutput('p95-ratio', worstP95 === undefined ? '' : round(worstP95));
@@ -217,6 +242,18 @@ function fail(report: Report, inputs: ActionInputs, exitCode: number): void {
   if (report.verdict === 'error' || exitCode >= 2) core.setFailed(`prune-gate: ${report.reason}${report.error ? ` ${report.error.message}` : ''}`);
   else if (report.verdict === 'fail' && inputs.failOnGate) core.setFailed(`prune-gate: ${report.reason}`);
   else if (report.verdict === 'fail') core.warning(`prune-gate: ${report.reason} (fail-on-gate is off, so the step passes)`);
+}
+
+/**
+ * The step's own `uses:` line, when the runner says it (GITHUB_ACTION_REPOSITORY and
+ * GITHUB_ACTION_REF), and the one to write instead.
+ */
+function releaseTagAdvice(): string {
+  const repo = process.env.GITHUB_ACTION_REPOSITORY || '<owner>/prune-gate';
+  const ref = process.env.GITHUB_ACTION_REF;
+  const tag = `v${TOOL_VERSION.split('.')[0]}`;
+  const now = ref ? `This step runs \`uses: ${repo}@${ref}\`, a tree without ONNX Runtime's native binaries. ` : '';
+  return `${now}Use the release tag, \`uses: ${repo}@${tag}\`: release trees carry dist/ and ONNX Runtime's Linux binaries, so no install step is needed.`;
 }
 
 function capitalize(s: string): string {

@@ -8,8 +8,8 @@ export function registerOptimizeCommand(program: Command): void {
   program
     .command('optimize')
     .description("Apply the recipe's passes as written (no validation loop) and save the model; prints what each pass changed and skipped.")
-    .option('-m, --model <file>', "input model (default: the config's `model:`)")
-    .option('-c, --config <file>', 'configuration file (recipe and calibration data)', 'prune-gate.yml')
+    .option('-m, --model <file>', "input model, in place of the config's `model:` (which may then be absent)")
+    .option('-c, --config <file>', 'configuration file (recipe; data.calibration only when a stage needs it)', 'prune-gate.yml')
     .requiredOption('-o, --out <file>', 'output model file')
     .option('--replay <report.json>', "apply the decisions a `run` recorded (no measurement) and rebuild its candidate byte for byte")
     .option('--json', 'print the pass summaries as JSON', false)
@@ -27,7 +27,7 @@ export function registerOptimizeCommand(program: Command): void {
 }
 
 export function formatSummaries(recipe: string[], summaries: PassSummary[]): string {
-  const lines = [`recipe: ${recipe.join(' -> ')}`, ''];
+  const lines = [`recipe: ${recipe.join(' -> ') || 'none (recipe: [])'}`, ''];
   const count = (n: number) => n.toLocaleString('en-US');
   for (const s of summaries) {
     const flops = s.flopsBefore !== undefined && s.flopsAfter !== undefined ? `, FLOPs ${count(s.flopsBefore)} -> ${count(s.flopsAfter)}` : '';

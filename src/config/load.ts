@@ -20,8 +20,11 @@ export const CONFIG_DEFAULTS = {
   gate: { accuracyDrop: 2, use: 'point' as const, relative: false },
 };
 
-/** Reads, validates and resolves a config file. */
-export function loadConfig(file: string): Config {
+/**
+ * Reads, validates and resolves a config file. `overrides.model` (the CLI's `--model`, relative to
+ * the working folder) stands in for the config's `model:`, which may then be absent.
+ */
+export function loadConfig(file: string, overrides: { model?: string } = {}): Config {
   const label = file;
   let text: string;
   try {
@@ -50,6 +53,12 @@ export function loadConfig(file: string): Config {
   } catch (err) {
     // Aliases are resolved here: an unresolved one, or an alias bomb (yaml's maxAliasCount), throws a ReferenceError.
     throw new InputError(`${label}: YAML error: ${(err as Error).message.split('\n')[0]}`, label);
+  }
+  if (overrides.model !== undefined) {
+    const model = path.resolve(overrides.model);
+    if (!fs.existsSync(model) || !fs.statSync(model).isFile()) throw new InputError(`--model ${overrides.model}: no such file (looked for ${model})`, overrides.model, 'model');
+    obj ??= {};
+    if (typeof obj === 'object' && !Array.isArray(obj)) obj = { ...obj, model };
   }
   if (obj === null || obj === undefined) throw new InputError(`${label}: the config file is empty; it needs at least 'model: <file>.onnx'`, label);
   return configFromObject(obj, path.dirname(path.resolve(file)), label);

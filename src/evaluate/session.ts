@@ -8,6 +8,7 @@
 import { createRequire } from 'node:module';
 import type * as OrtTypes from 'onnxruntime-node';
 import { InputError } from '../util/errors.js';
+import { TOOL_VERSION } from '../util/version.js';
 
 export type ElementType = 'float32' | 'float64' | 'float16' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'bool' | 'string';
 
@@ -34,7 +35,11 @@ export interface SessionOptions {
   configEntries?: Record<string, string>;
   /** Label for error messages (usually the model's path). */
   label?: string;
-  /** ORT log severity (0 verbose .. 4 fatal); default ORT's (2, warnings). */
+  /**
+   * ORT log severity (0 verbose .. 4 fatal); default 3, errors: ORT's own warnings ("Removing
+   * initializer ...", hundreds of lines on some exported models) say nothing the user can act on
+   * in prune-gate's log, and a failure to load or run still comes back as an exception.
+   */
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
 }
 
@@ -46,6 +51,8 @@ export interface IoInfo {
 }
 
 type OrtModule = typeof OrtTypes;
+/** Errors and fatal errors only. */
+const DEFAULT_LOG_SEVERITY = 3;
 let ortModule: OrtModule | undefined;
 
 /** Loads onnxruntime-node once; a missing or broken native binary is an InputError with advice. */
@@ -54,10 +61,17 @@ export function loadRuntime(): OrtModule {
   try {
     const require = createRequire(import.meta.url);
     ortModule = require('onnxruntime-node') as OrtModule;
+    // The process-wide logger, set before the first session initializes it: errors only (see SessionOptions.logSeverityLevel).
+    ortModule.env.logLevel = 'error';
   } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && /'onnxruntime-node'/.test((err as Error).message);
+    const what = missing ? 'the onnxruntime-node package is not installed beside prune-gate' : `its native binary for ${process.platform}-${process.arch} does not load`;
     throw new InputError(
-      `cannot load the ONNX Runtime native binary for ${process.platform}-${process.arch} (${(err as Error).message.split('\n')[0]}). ` +
-        'prune-gate supports linux-x64 and linux-arm64 runners (ubuntu-latest) and macOS/Windows from npm; reinstall with `npm ci`.',
+      `ONNX Runtime is missing: ${what} (${firstLine(err)}). ` +
+        `In a workflow, use prune-gate's release tag (\`uses: <owner>/prune-gate@v${TOOL_VERSION.split('.')[0]}\`), whose tree carries ONNX Runtime's binaries for linux-x64 and linux-arm64 (ubuntu-latest); a branch such as \`@main\` holds dist/ only. ` +
+        'On a machine (any platform npm serves), `npm install` or `npm ci` installs onnxruntime-node with prune-gate.',
+      undefined,
+      'runtime',
     );
   }
   return ortModule;
@@ -91,7 +105,7 @@ export class ModelSession {
       sessionOptions.profileFilePrefix = options.profileFilePrefix;
     }
     if (options.optimizedModelFilePath) sessionOptions.optimizedModelFilePath = options.optimizedModelFilePath;
-    if (options.logSeverityLevel !== undefined) sessionOptions.logSeverityLevel = options.logSeverityLevel;
+    sessionOptions.logSeverityLevel = options.logSeverityLevel ?? DEFAULT_LOG_SEVERITY;
     try {
       const session =
         typeof model === 'string'

@@ -1,8 +1,9 @@
 /**
- * One PR comment per pull request, updated in place.
+ * One PR comment per pull request and gate, updated in place.
  *
  * Finding it: every comment page is read (a busy PR has hundreds of comments); ours carries the
- * hidden marker AND was written by the expected author (the token's login, `github-actions[bot]`
+ * hidden marker of this gate (`meta.gate`; with `adoptLegacy`, also the marker of comments written
+ * before gates had ids) AND was written by the expected author (the token's login, `github-actions[bot]`
  * for GITHUB_TOKEN); when the caller does not know the login, any Bot-typed author with the marker
  * counts, never a human who quoted our comment.
  *
@@ -33,6 +34,8 @@ export interface StickyCommentOptions {
   meta: CommentMeta;
   /** Login our comments are written by; undefined: any Bot author. */
   expectedAuthor?: string;
+  /** Also take over a comment with the id-less marker of older versions (the gate has no explicit id). */
+  adoptLegacy?: boolean;
   perPage?: number;
 }
 
@@ -111,7 +114,7 @@ async function listOurs(octokit: GitHubClient, opts: StickyCommentOptions): Prom
     issue_number: opts.issueNumber,
     per_page: opts.perPage ?? 100,
   })) as ListedComment[];
-  return all.filter((c) => hasCommentMarker(c.body) && isOurAuthor(c.user, opts.expectedAuthor));
+  return all.filter((c) => hasCommentMarker(c.body, opts.meta.gate, opts.adoptLegacy) && isOurAuthor(c.user, opts.expectedAuthor));
 }
 
 function isOurAuthor(user: ListedComment['user'], expected: string | undefined): boolean {

@@ -29,15 +29,16 @@ const FALLBACK_CALIBRATION_SAMPLES = 256;
 /** Calibration batch size: small batches keep activation capture memory bounded. */
 const CALIBRATION_BATCH = 32;
 
+/** The config (with `--model` in place of its `model:`) and the model's IR, before any data is read. */
+export function loadConfigAndModel(configPath: string, modelOverride?: string): { config: Config; model: Model } {
+  const config = loadConfig(configPath, { model: modelOverride });
+  return { config, model: loadModel(config.model) };
+}
+
 /** `calibration: false` skips the calibration batches (commands that only evaluate). */
 export async function prepare(configPath: string, overrides: { model?: string; calibration?: false } = {}): Promise<Prepared> {
-  const config = loadConfig(configPath);
-  if (overrides.model) config.model = overrides.model;
-  const model = loadModel(config.model);
-  const session = await ModelSession.create(config.model);
-  const modelInputs = session.inputs;
-  const modelOutputs = session.outputs;
-  await session.release();
+  const { config, model } = loadConfigAndModel(configPath, overrides.model);
+  const { inputs: modelInputs, outputs: modelOutputs } = await modelIo(config.model);
 
   if (!config.data.eval) {
     throw new InputError(`${config.file}: /data/eval is missing: the gate needs data to measure accuracy (data.eval.inputs, and data.eval.labels unless task is fidelity)`, `${config.file}#/data/eval`, 'config');
@@ -45,30 +46,56 @@ export async function prepare(configPath: string, overrides: { model?: string; c
   refuseNonTensors(modelInputs, modelOutputs, config.model);
   if (config.task === 'fidelity') resolveFidelityMetrics(config, modelInputs, modelOutputs);
   checkGatedRule(config);
-  checkInputNames(config, 'eval', modelInputs);
-  const layout = { batchAxes: config.data.batchAxes, carry: config.data.carry };
-  const constants = Object.entries(config.data.batchAxes).filter(([, a]) => a === 'none').map(([name]) => name);
-  const evalSet = loadDataset(config.data.eval, { constants }).forModel(modelInputs, config.model, layout);
+  const evalSet = loadSet(config, 'eval', modelInputs);
   if (config.task !== 'fidelity' && !evalSet.labels) {
     throw new InputError(`${config.file}: /data/eval/labels: task '${config.task}' needs labels and ${describe(config.data.eval.inputs)} holds none; add data.eval.labels or use task: fidelity`, `${config.file}#/data/eval/labels`, 'config');
   }
   const notes: string[] = [...evalSet.notes];
-  const evaluate: EvaluateOptions = { task: config.task, batchSize: config.data.batchSize, outputs: outputParams(config), layout };
+  const evaluate: EvaluateOptions = { task: config.task, batchSize: config.data.batchSize, outputs: outputParams(config), layout: layoutOf(config) };
   if (overrides.calibration === false) return { config, model, modelInputs, modelOutputs, evalSet, calibration: [], evaluate, notes };
+  // Never undefined here: the evaluation set is the fallback.
+  const calibration = (await calibrationBatches(config, modelInputs, evalSet, notes)) ?? [];
+  return { config, model, modelInputs, modelOutputs, evalSet, calibration, evaluate, notes };
+}
+
+/**
+ * Calibration batches for the passes: data.calibration, else the first evaluation samples (with a
+ * note); undefined when the config has neither. `evalSet` is read from data.eval when not given.
+ */
+export async function calibrationBatches(config: Config, modelInputs: IoInfo[], evalSet: Dataset | undefined, notes: string[]): Promise<Feeds[] | undefined> {
   let calibSet: Dataset;
   if (config.data.calibration) {
-    checkInputNames(config, 'calibration', modelInputs);
-    calibSet = loadDataset(config.data.calibration, { constants }).forModel(modelInputs, config.model, layout);
+    calibSet = loadSet(config, 'calibration', modelInputs);
   } else {
-    calibSet = evalSet.slice(0, Math.min(evalSet.count, FALLBACK_CALIBRATION_SAMPLES));
+    const fallback = evalSet ?? (config.data.eval ? loadSet(config, 'eval', modelInputs) : undefined);
+    if (!fallback) return undefined;
+    calibSet = fallback.slice(0, Math.min(fallback.count, FALLBACK_CALIBRATION_SAMPLES));
     notes.push('No calibration set configured: calibration used the first evaluation samples, so the evaluation is not independent of it.');
   }
   const calibrationBatch = Math.min(CALIBRATION_BATCH, config.data.batchSize);
   // A recurrent model's state inputs are calibrated on the states the model itself carries.
-  const calibration = calibSet.carry
+  return calibSet.carry
     ? await feedsAsRun(config.model, calibSet, { batchSize: calibrationBatch, limit: FALLBACK_CALIBRATION_SAMPLES, label: config.model })
     : [...calibSet.batches(calibrationBatch)];
-  return { config, model, modelInputs, modelOutputs, evalSet, calibration, evaluate, notes };
+}
+
+/** The model's inputs and outputs as ONNX Runtime reports them. */
+export async function modelIo(file: string): Promise<{ inputs: IoInfo[]; outputs: IoInfo[] }> {
+  const session = await ModelSession.create(file);
+  const io = { inputs: session.inputs, outputs: session.outputs };
+  await session.release();
+  return io;
+}
+
+function layoutOf(config: Config) {
+  return { batchAxes: config.data.batchAxes, carry: config.data.carry };
+}
+
+/** data.eval or data.calibration, its input names checked against the model's and laid out for it. */
+function loadSet(config: Config, key: 'eval' | 'calibration', modelInputs: IoInfo[]): Dataset {
+  checkInputNames(config, key, modelInputs);
+  const constants = Object.entries(config.data.batchAxes).filter(([, a]) => a === 'none').map(([name]) => name);
+  return loadDataset(config.data[key]!, { constants }).forModel(modelInputs, config.model, layoutOf(config));
 }
 
 /** How each output is read by the fidelity metrics, from `outputs.<name>`. */

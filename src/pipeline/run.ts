@@ -37,6 +37,8 @@ export interface RunOptions {
   configPath: string;
   outDir: string;
   log?: (message: string) => void;
+  /** Called as each timed phase starts (prepare, optimize, benchmark, ...): the Action groups its log by them. */
+  phase?: (name: string) => void;
 }
 
 export interface RunOutcome {
@@ -56,6 +58,7 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
   const log = options.log ?? (() => {});
   const timings: Record<string, number> = {};
   const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    options.phase?.(name);
     const t0 = performance.now();
     try {
       return await work();

@@ -18,6 +18,8 @@ export interface RenderOptions {
   maxRows?: number;
   /** The default branch's recent values: adds the one-line trend under the tables. */
   trend?: Trend;
+  /** The gate's name in the heading, when the PR has several (absent: the heading as with one gate). */
+  gate?: string;
 }
 
 /** A limit's unit after its number in the metric column ("drop ≤ 2 pts", "drop ≤ 3 dB"). */
@@ -50,7 +52,8 @@ export function renderJobSummary(report: Report, options: RenderOptions = {}): s
 export function renderMarkdown(report: Report, options: RenderOptions = {}): string {
   const maxRows = options.maxRows ?? 50;
   const out: string[] = [];
-  out.push(`### ${VERDICT_HEAD[report.verdict]}`, '', `**${esc(report.reason, 1000)}**`, '');
+  const head = options.gate ? VERDICT_HEAD[report.verdict].replace('prune-gate:', `prune-gate (${esc(options.gate, 64)}):`) : VERDICT_HEAD[report.verdict];
+  out.push(`### ${head}`, '', `**${esc(report.reason, 1000)}**`, '');
   if (report.gatedMeaning) out.push(`<sub>${esc(report.gatedMeaning, 500)}</sub>`, '');
   if (report.error) out.push(...errorSection(report));
   if (report.metrics.length > 0) out.push(...metricTable(report), '');
@@ -70,6 +73,7 @@ function errorSection(report: Report): string[] {
     model: 'Check that the model file is committed (not a Git LFS pointer) and loads in ONNX Runtime.',
     data: 'Check the evaluation data paths and shapes in the config.',
     baseline: `Freeze one with \`npx prune-gate baseline --config ${esc(report.configPath)}\` and commit it, or remove \`baseline:\` from the config.`,
+    runtime: `In a workflow, use prune-gate's release tag (\`uses: <owner>/prune-gate@v${report.toolVersion.split('.')[0]}\`): its tree carries ONNX Runtime's Linux binaries, a branch such as \`@main\` holds \`dist/\` only. On a machine, \`npm install\` (or \`npm ci\`) installs onnxruntime-node.`,
     internal: 'This is a bug in prune-gate; please open an issue with this comment.',
   };
   lines.push(fix[e.kind], '');

@@ -27,7 +27,7 @@ export interface ProfileRow {
 }
 
 export interface ReportError {
-  kind: 'config' | 'model' | 'data' | 'baseline' | 'internal';
+  kind: 'config' | 'model' | 'data' | 'baseline' | 'runtime' | 'internal';
   message: string;
   /** File, field or node the message is about. */
   where?: string;
@@ -68,6 +68,8 @@ export interface Report {
   error?: ReportError;
   /** The pull request the run measured; `mode: measure` fills it for the comment workflow. */
   pullRequest?: { number: number; headSha: string; runId?: number; runAttempt?: number };
+  /** The Action's gate id, recorded so a later `mode: comment` run posts to this gate's comment. */
+  gate?: string;
 }
 
 /**

@@ -50,10 +50,16 @@ interface KindEntry<P> {
   defaults: Partial<P>;
   /** Problems with the raw YAML params beyond the schema (keys as written, kebab-case). */
   check?(raw: Record<string, unknown>): string[];
+  /**
+   * Why the pass reads calibration batches with these params (e.g. "importance 'activation'"), or
+   * undefined when it needs no data at all: `optimize` asks for data.calibration only then.
+   */
+  needsCalibration(p: P): string | undefined;
   describe(p: P): string;
   run(model: Model, p: P, step: StepInput, ctx: PassContext, fallback?: FallbackHooks): Promise<StageOutcome>;
 }
 
+const listed = (reasons: (string | undefined)[]) => reasons.filter(Boolean).join(', ') || undefined;
 const pct = (x: number) => `${Math.round(x * 1000) / 10} %`;
 const scheduledText = (p: PruneParams) => `${p.kind} pruning to ${pct(p.target ?? 0)}${p.step ? ` in steps of ${pct(p.step)}` : ''}`;
 
@@ -69,6 +75,7 @@ export const PRUNE_KINDS: Record<PruneKind, KindEntry<PruneParams>> = {
     changesLatency: true,
     // The runner's kernel block is a default like the others: filled once, recorded, replayed.
     defaults: { importance: 'activation', repair: 'least-squares', scope: 'per-layer', sensitivity: true, channelBlock: channelBlock() },
+    needsCalibration: (p) => listed([p.importance === 'activation' || p.importance === 'reconstruction' ? `importance '${p.importance}'` : undefined, p.repair !== 'none' ? `repair '${p.repair}'` : undefined]),
     describe: scheduledText,
     run: (model, p, step, ctx) =>
       pruneStructured(
@@ -94,6 +101,8 @@ export const PRUNE_KINDS: Record<PruneKind, KindEntry<PruneParams>> = {
     scheduled: true,
     changesLatency: false,
     defaults: { scope: 'per-layer' },
+    // Magnitude only: the weights decide.
+    needsCalibration: () => undefined,
     describe: scheduledText,
     // Zeros keep shapes: the step sets the cumulative sparsity, whatever the steps before left.
     run: (model, p, step, ctx) => pruneUnstructured(model, { target: step.goal, scope: p.scope, layers: p.layers, exclude: p.exclude }, ctx),
@@ -108,6 +117,7 @@ export const PRUNE_KINDS: Record<PruneKind, KindEntry<PruneParams>> = {
       const m = (raw.m as number | undefined) ?? 4;
       return n >= m ? [`/n must be < m (got n=${n}, m=${m})`] : [];
     },
+    needsCalibration: (p) => (p.importance === 'activation' ? "importance 'activation'" : undefined),
     describe: (p) => `${p.n}:${p.m} sparsity`,
     run: (model, p, _step, ctx) => pruneNM(model, { n: p.n!, m: p.m!, importance: p.importance === 'activation' ? 'wanda' : 'magnitude', layers: p.layers, exclude: p.exclude }, ctx),
   },
@@ -116,6 +126,7 @@ export const PRUNE_KINDS: Record<PruneKind, KindEntry<PruneParams>> = {
     scheduled: false,
     changesLatency: true,
     defaults: { energy: 0.95 },
+    needsCalibration: (p) => (p.importance === 'activation' ? "importance 'activation'" : undefined),
     describe: (p) => `low-rank (energy ${p.energy})`,
     run: (model, p, _step, ctx) => pruneLowRank(model, { energy: p.energy, activationAware: p.importance === 'activation', layers: p.layers, exclude: p.exclude }, ctx),
   },
@@ -127,6 +138,7 @@ export const QUANTIZE_KINDS: Record<QuantizeKind, KindEntry<QuantizeParams>> = {
     scheduled: false,
     changesLatency: true,
     defaults: { calibration: 'percentile', fallback: 'auto', activationType: 'auto' },
+    needsCalibration: () => 'activation ranges',
     describe: () => 'int8-static quantization',
     run: (model, q, _step, ctx, fallback) =>
       withFallback(model, q, ctx, fallback, (m, nodesToExclude) =>
@@ -138,6 +150,8 @@ export const QUANTIZE_KINDS: Record<QuantizeKind, KindEntry<QuantizeParams>> = {
     scheduled: false,
     changesLatency: true,
     defaults: { fallback: 'auto' },
+    // Ranges are computed at run time; `run`'s fallback measures on the evaluation set, which `run` always has.
+    needsCalibration: () => undefined,
     describe: () => 'int8-dynamic quantization',
     run: (model, q, _step, ctx, fallback) => withFallback(model, q, ctx, fallback, (m, nodesToExclude) => quantizeInt8Dynamic(m, { nodesToExclude, opTypesToQuantize: q.opTypesToQuantize }, ctx)),
   },
@@ -146,6 +160,7 @@ export const QUANTIZE_KINDS: Record<QuantizeKind, KindEntry<QuantizeParams>> = {
     scheduled: false,
     changesLatency: true,
     defaults: { fallback: 'auto', blockSize: 32, symmetric: true, accuracyLevel: 4 },
+    needsCalibration: (q) => (q.calibration ? `calibration '${q.calibration}'` : undefined),
     describe: () => 'int4-weight-only quantization',
     run: (model, q, _step, ctx, fallback) =>
       withFallback(model, q, ctx, fallback, (m, nodesToExclude) =>
@@ -158,6 +173,7 @@ export const QUANTIZE_KINDS: Record<QuantizeKind, KindEntry<QuantizeParams>> = {
     // ORT folds the Casts back to float32 at load: size only.
     changesLatency: false,
     defaults: {},
+    needsCalibration: () => undefined,
     describe: () => 'fp16 quantization',
     run: (model, q, _step, ctx) => quantizeFp16(model, { nodesToExclude: q.nodesToExclude ?? [] }, ctx),
   },
@@ -194,6 +210,12 @@ export function withDefaults(stage: RecipeStage): RecipeStage {
 
 function definedOnly<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** Why the stage's pass reads calibration data, or undefined when it needs none (magnitude pruning, int8-dynamic, fp16). */
+export function calibrationNeed(configured: RecipeStage): string | undefined {
+  const stage = withDefaults(configured);
+  return stage.stage === 'prune' ? PRUNE_KINDS[stage.prune.kind].needsCalibration(stage.prune) : QUANTIZE_KINDS[stage.quantize.kind].needsCalibration(stage.quantize);
 }
 
 export function describeStage(stage: RecipeStage): string {

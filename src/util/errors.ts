@@ -7,8 +7,8 @@ export class InputError extends Error {
     message: string,
     /** The file, field or node the message is about, for tools that want it separately. */
     readonly where?: string,
-    /** What the user has to fix, when the file's extension does not say it (a baseline is JSON too). */
-    readonly subject?: 'config' | 'model' | 'data' | 'baseline',
+    /** What the user has to fix, when the file's extension does not say it (a baseline is JSON too; the runtime is no file of theirs). */
+    readonly subject?: 'config' | 'model' | 'data' | 'baseline' | 'runtime',
   ) {
     super(message);
     this.name = 'InputError';

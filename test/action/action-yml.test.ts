@@ -18,10 +18,13 @@ test('action.yml declares exactly the inputs the code reads and the outputs it s
   expect(a.inputs.comment.default).toBe('true');
   expect(a.inputs['fail-on-gate'].default).toBe('true');
   expect(a.inputs.mode.default).toBe('run');
+  // Empty: the code derives them from the config path (the gate id) and the id (the report folder).
+  expect(a.inputs.id.default).toBe('');
+  expect(a.inputs['report-path'].default).toBe('');
   const runSrc = fs.readFileSync(path.join(root, 'src/action/run.ts'), 'utf8');
   const set = new Set([...runSrc.matchAll(/setOutput\('([a-z0-9-]+)'/g)].map((m) => m[1]));
   expect(new Set(Object.keys(a.outputs))).toEqual(set);
-  expect(set).toEqual(new Set(['verdict', 'accuracy-drift', 'p95-ratio', 'report-path', 'model-path']));
+  expect(set).toEqual(new Set(['id', 'verdict', 'accuracy-drift', 'p95-ratio', 'report-path', 'model-path']));
 });
 
 test('the fork-safe example pair hands the report over by artifact and only the comment side can write', () => {

@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { runActionWith, type RunPipeline } from '../../src/action/run.js';
 import { InputError } from '../../src/util/errors.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
-import { parseMarkers } from '../../src/report/markers.js';
+import { COMMENT_MARKER, markerBlock, parseMarkers } from '../../src/report/markers.js';
+import { gateIdOf } from '../../src/action/inputs.js';
 import { reportProblems, writeReportFiles } from '../../src/report/validate.js';
 import type { Report } from '../../src/report/types.js';
 import { applyEnv, buildActionEnv, setInput, type ActionEnv, type ActionEnvOptions } from '../helpers/action-env.js';
@@ -67,30 +68,32 @@ test('run mode on a same-repo PR: outputs, job summary, sticky comment, no failu
   setInput('report-path', path.join(e.dir, 'report'));
   const pipeline = pipelineWriting(passReport());
   const outcome = await runActionWith({ runPipeline: pipeline, ...fast });
-  expect(pipeline.calls).toEqual([{ configPath: 'models/prune-gate.yml', outDir: path.join(e.dir, 'report') }]);
+  expect(pipeline.calls).toEqual([{ configPath: 'models/prune-gate.yml', outDir: path.join(e.dir, 'report'), phase: expect.any(Function) }]);
   expect(outcome).toMatchObject({ mode: 'run', verdict: 'pass', exitCode: 0, comment: { posted: true, action: 'created' } });
   expect(process.exitCode).toBeUndefined();
   const outputs = e.readOutputs();
   expect(outputs.verdict).toBe('pass');
+  // The gate's id comes from the config path; its heading names it (only the default prune-gate.yml's does not).
+  expect(outputs.id).toBe('models-prune-gate');
   expect(Number(outputs['accuracy-drift'])).toBeCloseTo(0.7, 4);
   expect(Number(outputs['p95-ratio'])).toBeCloseTo(0.52, 4);
   expect(outputs['report-path']).toBe(path.join(e.dir, 'report', 'report.json'));
   expect(outputs['model-path']).toBe(path.join(e.dir, 'report', 'model.optimized.onnx'));
-  expect(e.readSummary()).toContain('### ✅ prune-gate: pass');
+  expect(e.readSummary()).toContain('### ✅ prune-gate (models-prune-gate): pass');
   expect(prComments()).toHaveLength(1);
   const c = prComments()[0];
   expect(c.user).toEqual(BOT);
-  expect(parseMarkers(c.body)).toEqual({ headSha: SHA, runId: 555, runAttempt: 1 });
+  expect(parseMarkers(c.body)).toEqual({ gate: 'models-prune-gate', headSha: SHA, runId: 555, runAttempt: 1 });
   expect(c.body).toContain('| **accuracy** (drop ≤ 2 pts) |');
   // The same report is in the summary and the comment.
   expect(c.body.endsWith(e.readSummary())).toBe(true);
 
   // A later run of the same PR updates the comment in place.
-  const e2 = setup({ pullRequest: { number: 7, headSha: 'd'.repeat(40) }, runId: 556, inputs: { 'report-path': path.join(e.dir, 'report2') } });
+  const e2 = setup({ pullRequest: { number: 7, headSha: 'd'.repeat(40) }, runId: 556, inputs: { config: 'models/prune-gate.yml', 'report-path': path.join(e.dir, 'report2') } });
   const again = await runActionWith({ runPipeline: pipelineWriting(failReport()), ...fast });
   expect(again.comment).toMatchObject({ posted: true, action: 'updated', commentId: c.id });
   expect(prComments()).toHaveLength(1);
-  expect(prComments()[0].body).toContain('❌ prune-gate: fail');
+  expect(prComments()[0].body).toContain('❌ prune-gate (models-prune-gate): fail');
   expect(e2.readOutputs().verdict).toBe('fail');
 });
 
@@ -125,13 +128,39 @@ test('a PR from a fork: no API call, a notice pointing to the two-workflow patte
   expect(process.exitCode).toBe(1);
 });
 
-test('a read-only token (403 on write): notice, the passing verdict stays a pass', async () => {
+test('a 403 on a same-repository PR names the missing permission, not a fork; the passing verdict stays a pass', async () => {
   const e = setup({ pullRequest: { number: 7, headSha: SHA }, inputs: { token: 'readonly-token' } });
   setInput('report-path', path.join(e.dir, 'r'));
   const outcome = await runActionWith({ runPipeline: pipelineWriting(passReport()), ...fast });
   expect(outcome).toMatchObject({ verdict: 'pass', exitCode: 0, comment: { posted: false, skipped: 'read-only' } });
-  expect(out()).toMatch(/::notice::This pull request comes from a fork.*GitHub answered 403/);
+  expect(out()).toMatch(/::warning::prune-gate could not post the PR comment: the token lacks the `pull-requests: write` permission \(GitHub answered 403: Resource not accessible by integration\)\.%0AAdd it to this workflow/);
+  expect(out()).toContain('%0Apermissions:%0A  contents: read%0A  pull-requests: write%0A');
+  expect(out()).not.toMatch(/fork/i);
   expect(process.exitCode).toBeUndefined();
+});
+
+test('a 403 when `mode: comment` posts from workflow_run names the commenting workflow', async () => {
+  const e = setup({ pullRequest: { number: 12, headSha: SHA }, inputs: { mode: 'measure' } });
+  const artifact = path.join(e.dir, 'artifact');
+  setInput('report-path', artifact);
+  await runActionWith({ runPipeline: pipelineWriting(passReport()), ...fast });
+  setup({ workflowRun: { id: 777, headSha: SHA, headRepo: 'mallory/models', pullRequests: [{ number: 12, headSha: SHA }] }, inputs: { mode: 'comment', 'report-path': artifact, token: 'readonly-token' } });
+  const outcome = await runActionWith({ runPipeline: pipelineWriting(passReport()), ...fast });
+  expect(outcome.comment).toMatchObject({ posted: false, skipped: 'read-only' });
+  expect(out()).toMatch(/::warning::prune-gate could not post the PR comment: the token lacks the `pull-requests: write` permission .*Add it to the workflow that runs `mode: comment`/);
+});
+
+test('a 403 on a PR from a fork under pull_request points to the two-workflow pattern', async () => {
+  const e = setup({ pullRequest: { number: 9, headSha: SHA, headRepo: 'mallory/models' }, inputs: { mode: 'measure' } });
+  const artifact = path.join(e.dir, 'artifact');
+  setInput('report-path', artifact);
+  await runActionWith({ runPipeline: pipelineWriting(passReport()), ...fast });
+  // `mode: comment` run on the fork's own pull_request event: the token is read-only whatever the workflow grants.
+  setup({ pullRequest: { number: 9, headSha: SHA, headRepo: 'mallory/models' }, inputs: { mode: 'comment', 'report-path': artifact, token: 'readonly-token' } });
+  const outcome = await runActionWith({ runPipeline: pipelineWriting(passReport()), ...fast });
+  expect(outcome.comment).toMatchObject({ posted: false, skipped: 'fork' });
+  expect(out()).toMatch(/::notice::This pull request comes from a fork.*two-workflow pattern.*GitHub answered 403/);
+  expect(out()).not.toContain('pull-requests: write');
 });
 
 test('the GitHub API failing for good is a warning, never a change of verdict', async () => {
@@ -186,7 +215,7 @@ describe('fork-safe pair: measure, then comment from workflow_run', () => {
     const c = prComments(12);
     expect(c).toHaveLength(1);
     // Ordered by the measuring run, not the commenting one.
-    expect(parseMarkers(c[0].body)).toEqual({ headSha: SHA, runId: 777, runAttempt: 1 });
+    expect(parseMarkers(c[0].body)).toEqual({ gate: 'prune-gate', headSha: SHA, runId: 777, runAttempt: 1 });
     expect(e.readOutputs().verdict).toBe('pass');
     expect(e.readSummary()).toContain('prune-gate: pass');
   });
@@ -225,11 +254,114 @@ describe('fork-safe pair: measure, then comment from workflow_run', () => {
   });
 });
 
-test('a bad input value fails with exit code 2 before running anything', async () => {
-  setup({ pullRequest: { number: 7, headSha: SHA }, inputs: { mode: 'deploy' } });
+/** A bad input value fails with exit code 2 and one error line, before running anything. */
+async function expectRefused(inputs: Record<string, string>, message: string): Promise<void> {
+  setup({ pullRequest: { number: 7, headSha: SHA }, inputs });
   const pipeline = pipelineWriting(passReport());
   const outcome = await runActionWith({ runPipeline: pipeline, ...fast });
   expect(outcome).toMatchObject({ verdict: 'error', exitCode: 2 });
   expect(pipeline.calls).toHaveLength(0);
-  expect(out()).toContain('::error::input "mode" must be run, measure, comment or history (got "deploy").');
+  expect(out()).toContain(`::error::${message}`);
+}
+
+test('a bad input value fails with exit code 2 before running anything', async () => {
+  await expectRefused({ mode: 'deploy' }, 'input "mode" must be run, measure, comment or history (got "deploy").');
+});
+
+describe('several gates on one pull request', () => {
+  test('ids derive from the config path; a bad explicit id is refused before running anything', async () => {
+    expect(gateIdOf('prune-gate.yml')).toBe('prune-gate');
+    expect(gateIdOf('./models/Vision/prune-gate.yaml')).toBe('models-vision-prune-gate');
+    expect(gateIdOf('a b/c.json')).toBe('a-b-c');
+    expect(gateIdOf('x/'.repeat(40) + 'end.yml')).toMatch(/^[a-z0-9][a-z0-9._-]{0,63}$/);
+    await expectRefused({ id: 'bad id -->' }, 'input "id" must be 1-64 letters');
+  });
+
+  test('each id keeps its own comment, summary heading, output and report folder', async () => {
+    const runGate = async (inputs: Record<string, string>, runId: number) => {
+      const e = setup({ pullRequest: { number: 7, headSha: SHA }, runId, inputs });
+      process.chdir(e.dir);
+      const pipeline = pipelineWriting(passReport());
+      const outcome = await runActionWith({ runPipeline: pipeline, ...fast });
+      return { e, outcome, outDir: pipeline.calls[0].outDir };
+    };
+    const cwd = process.cwd();
+    try {
+      const a = await runGate({}, 600);
+      const b = await runGate({ id: 'speech' }, 601);
+      expect(a.outDir).toBe('prune-gate-report');
+      expect(b.outDir).toBe('prune-gate-report-speech');
+      expect([a.e.readOutputs().id, b.e.readOutputs().id]).toEqual(['prune-gate', 'speech']);
+      expect(a.e.readSummary()).toContain('### ✅ prune-gate: pass');
+      expect(b.e.readSummary()).toContain('### ✅ prune-gate (speech): pass');
+      expect(prComments().map((c) => parseMarkers(c.body).gate)).toEqual(['prune-gate', 'speech']);
+      const again = await runGate({ id: 'speech' }, 602);
+      expect(again.outcome.comment).toMatchObject({ action: 'updated', commentId: prComments()[1].id });
+      expect(prComments()).toHaveLength(2);
+    } finally {
+      process.chdir(cwd);
+    }
+  });
+
+  test('a comment written before ids existed is taken over by a gate without an explicit id, not by one with an id', async () => {
+    const legacy = gh.seedComment('acme', 'models', 7, `${COMMENT_MARKER}\n<!-- prune-gate:run=500.1 -->\n### ✅ prune-gate: pass\nold\n`, BOT);
+    const e = setup({ pullRequest: { number: 7, headSha: SHA }, runId: 700, inputs: { id: 'other' } });
+    setInput('report-path', path.join(e.dir, 'r1'));
+    const named = await runActionWith({ runPipeline: pipelineWriting(passReport()), ...fast });
+    expect(named.comment).toMatchObject({ action: 'created' });
+    expect(prComments().find((c) => c.id === legacy.id)!.body).toContain('old');
+    const d = setup({ pullRequest: { number: 7, headSha: SHA }, runId: 701, inputs: { config: 'models/prune-gate.yml' } });
+    setInput('report-path', path.join(d.dir, 'r2'));
+    const derived = await runActionWith({ runPipeline: pipelineWriting(failReport()), ...fast });
+    expect(derived.comment).toMatchObject({ action: 'updated', commentId: legacy.id });
+    expect(prComments()).toHaveLength(2);
+    expect(parseMarkers(prComments().find((c) => c.id === legacy.id)!.body)).toMatchObject({ gate: 'models-prune-gate', runId: 701 });
+  });
+
+  test('mode: comment posts to the gate the measuring step recorded', async () => {
+    const e = setup({ pullRequest: { number: 12, headSha: SHA }, runId: 800, inputs: { mode: 'measure', id: 'vision' } });
+    const artifact = path.join(e.dir, 'artifact');
+    setInput('report-path', artifact);
+    await runActionWith({ runPipeline: pipelineWriting(passReport()), ...fast });
+    expect(JSON.parse(fs.readFileSync(path.join(artifact, 'report.json'), 'utf8')).gate).toBe('vision');
+    gh.seedComment('acme', 'models', 12, `${markerBlock({ gate: 'prune-gate', runId: 1 })}\nthe other gate\n`, BOT);
+    setup({ workflowRun: { id: 800, headSha: SHA, pullRequests: [{ number: 12, headSha: SHA }] }, inputs: { mode: 'comment', 'report-path': artifact } });
+    const outcome = await runActionWith({ runPipeline: pipelineWriting(passReport()), ...fast });
+    expect(outcome.comment).toMatchObject({ posted: true, action: 'created' });
+    expect(prComments(12).map((c) => parseMarkers(c.body).gate)).toEqual(['prune-gate', 'vision']);
+    expect(prComments(12)[1].body).toContain('### ✅ prune-gate (vision): pass');
+  });
+});
+
+test('the log is one group per phase: each pipeline phase, then the PR comment; never nested, the verdict outside', async () => {
+  const e = setup({ pullRequest: { number: 7, headSha: SHA } });
+  setInput('report-path', path.join(e.dir, 'r'));
+  const write = pipelineWriting(failReport());
+  const outcome = await runActionWith({
+    runPipeline: async (options) => {
+      options.phase?.('prepare');
+      process.stdout.write('reading the config\n');
+      options.phase?.('optimize');
+      process.stdout.write('step 1\n');
+      return write(options);
+    },
+    ...fast,
+  });
+  expect(outcome.verdict).toBe('fail');
+  const lines = out().split('\n');
+  const groups = lines.filter((l) => l.startsWith('::group::') || l === '::endgroup::');
+  expect(groups).toEqual([
+    '::group::prune-gate: prepare: config, model and data',
+    '::endgroup::',
+    '::group::prune-gate: optimize: the recipe, step by step',
+    '::endgroup::',
+    '::group::prune-gate: the PR comment',
+    '::endgroup::',
+  ]);
+  const at = (text: string) => lines.findIndex((l) => l.startsWith(text));
+  expect(at('reading the config')).toBeLessThan(at('::group::prune-gate: optimize'));
+  // The failed metric's annotation sits between the groups, where the reader sees it.
+  expect(at('::error title=prune-gate%3A accuracy')).toBeGreaterThan(at('::group::prune-gate: optimize'));
+  expect(at('::error title=prune-gate%3A accuracy')).toBeLessThan(at('::group::prune-gate: the PR comment'));
+  expect(at('PR comment created')).toBeGreaterThan(at('::group::prune-gate: the PR comment'));
 });

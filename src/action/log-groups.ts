@@ -1,0 +1,34 @@
+/**
+ * The job log folded into one group per phase (`::group::` ... `::endgroup::`). GitHub does not
+ * nest groups, so starting one ends the one before; annotations inside a group still show.
+ */
+import * as core from '@actions/core';
+
+/** How the pipeline's phases read in the log; others go by their own name. */
+const TITLES: Record<string, string> = {
+  prepare: 'prepare: config, model and data',
+  'evaluate-original': 'evaluate the original model',
+  'profile-original': 'profile the original model',
+  optimize: 'optimize: the recipe, step by step',
+  benchmark: 'benchmark: original and candidate, interleaved',
+  evaluate: 'evaluate the candidate',
+  memory: 'memory',
+  profile: 'profile the candidate',
+  comment: 'the PR comment',
+};
+
+export class LogGroups {
+  private open = false;
+
+  /** Ends the open group, if any, and starts one titled for `phase`. */
+  start(phase: string): void {
+    this.end();
+    core.startGroup(`prune-gate: ${TITLES[phase] ?? phase}`);
+    this.open = true;
+  }
+
+  end(): void {
+    if (this.open) core.endGroup();
+    this.open = false;
+  }
+}
