@@ -67,7 +67,9 @@ export interface FoldResult {
 function shapeArithmetic(model: Model): Set<string> {
   const g = model.graph;
   // Small constants take part (paddle2onnx casts a constant 200 before concatenating it with a shape).
-  const constants = new Set(g.initializers.filter((t) => elementCount(t.dims) <= MAX_ELEMENTS).map((t) => t.name));
+  // An initializer that is also a graph input can be overridden at run time: not a constant.
+  const inputs = new Set(g.inputs.map((v) => v.name));
+  const constants = new Set(g.initializers.filter((t) => elementCount(t.dims) <= MAX_ELEMENTS && !inputs.has(t.name)).map((t) => t.name));
   for (const n of g.nodes) if (n.opType === 'Constant' && n.domain === '') n.outputs.forEach((o) => constants.add(o));
   const derived = new Set<string>();
   for (const n of g.nodes) {
