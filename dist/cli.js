@@ -51,7 +51,7 @@ import {
   trendFor,
   writeBaseline,
   writeFileAtomic
-} from "./chunks/chunk-X65HBCLX.js";
+} from "./chunks/chunk-4ZTGKE4Z.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({

@@ -23,7 +23,7 @@ import {
   trendFor,
   writeFileAtomic,
   writeReportFiles
-} from "./chunks/chunk-X65HBCLX.js";
+} from "./chunks/chunk-4ZTGKE4Z.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

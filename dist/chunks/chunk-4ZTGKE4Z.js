@@ -30273,7 +30273,8 @@ var LARGE_PROBE_SIZES = [
 var OUTPUT_TOLERANCE = 1e-5;
 function shapeArithmetic(model) {
   const g = model.graph;
-  const constants = new Set(g.initializers.filter((t) => elementCount(t.dims) <= MAX_ELEMENTS).map((t) => t.name));
+  const inputs = new Set(g.inputs.map((v) => v.name));
+  const constants = new Set(g.initializers.filter((t) => elementCount(t.dims) <= MAX_ELEMENTS && !inputs.has(t.name)).map((t) => t.name));
   for (const n2 of g.nodes) if (n2.opType === "Constant" && n2.domain === "") n2.outputs.forEach((o) => constants.add(o));
   const derived = /* @__PURE__ */ new Set();
   for (const n2 of g.nodes) {
