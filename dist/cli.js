@@ -51,7 +51,7 @@ import {
   trendFor,
   writeBaseline,
   writeFileAtomic
-} from "./chunks/chunk-4ZTGKE4Z.js";
+} from "./chunks/chunk-7FFRO4F7.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({

@@ -15,6 +15,7 @@ import { repairConsumer, type RepairMode, type RepairOutcome } from './repair.js
 import { shapesAfterRemoval } from './shapes-after.js';
 import { intValues, materializeConstants, withValues } from './tensors.js';
 import { foldShapeArithmetic, type FoldResult } from '../simplify/fold-shapes.js';
+import { rewriteHardSwish } from '../simplify/hard-swish.js';
 import { probeAllShapes, randomFeeds } from '../../evaluate/shapes.js';
 
 export interface StructuredOptions {
@@ -80,7 +81,7 @@ export async function pruneStructured(model: Model, options: StructuredOptions, 
   const needsData = importance === 'activation' || importance === 'reconstruction' || repair !== 'none';
   const batches = needsData || ctx.calibration?.length ? validateCalibration(model, ctx.calibration, `importance '${importance}' / repair '${repair}'`) : undefined;
 
-  const { work, fold, before, traceShapes, dg } = await traceForPruning(model, batches?.[0], ctx.log, repair !== 'none' ? addZeroBiases : undefined);
+  const { work, fold, hardSwish, before, traceShapes, dg } = await traceForPruning(model, batches?.[0], ctx.log, repair !== 'none' ? addZeroBiases : undefined);
   const initializersBefore = new Map(work.graph.initializers.map((t) => [t.name, t]));
   const skipped: Skipped[] = [...dg.unprunable];
   const candidates: number[] = [];
@@ -161,7 +162,7 @@ export async function pruneStructured(model: Model, options: StructuredOptions, 
       skipped,
       notes: [
         `importance ${importance}, ${scope} target ${target}${options.nodeCostShare && scope === 'per-layer' ? ' (per-layer ratios weighted by FLOPs)' : ''}, repair ${repair}`,
-        ...foldNotes(fold),
+        ...simplifyNotes(fold, hardSwish),
         ...(reestimated.length ? [`${reestimated.length} BatchNormalization node(s) after repaired layers re-estimated on calibration data`] : []),
       ],
     },
@@ -197,6 +198,8 @@ export interface Traced {
   /** A copy of the model, constants materialized and shape arithmetic folded: the one to cut. */
   work: Model;
   fold: FoldResult;
+  /** Spelled-out HardSwish activations rewritten (simplify/hard-swish.ts). */
+  hardSwish: number;
   /** Parameters and FLOPs of `work` on the cost probe's feeds. */
   before: Cost;
   /** The shapes the trace read (`before` unless the fold asked for size one). */
@@ -205,19 +208,21 @@ export interface Traced {
 }
 
 /**
- * Everything before a cut: copy, materialize constants, fold shape arithmetic (so that counts
- * computed at run time can be cut), measure, and trace the dependency groups. `prepare` edits the
+ * Everything before a cut: copy, materialize constants, simplify (spelled-out HardSwish as two ops
+ * ORT fuses; shape arithmetic folded, so that counts computed at run time can be cut), measure, and
+ * trace the dependency groups. `prepare` edits the
  * copy before it is measured (zero biases for repair).
  */
 export async function traceForPruning(model: Model, feeds: Feeds | undefined, log?: (m: string) => void, prepare?: (g: Graph) => void): Promise<Traced> {
   const copy = cloneModel(model);
   materializeConstants(copy.graph);
-  const fold = await foldShapeArithmetic(copy);
+  const hardSwish = rewriteHardSwish(copy);
+  const fold = await foldShapeArithmetic(hardSwish.model);
   const work = fold.model;
   prepare?.(work.graph);
   const before = await measure(work, feeds, log);
   const traceShapes = leavesDimensionsToReshape(work) ? await shapesAtSizeOne(work, before) : before;
-  return { work, fold, before, traceShapes, dg: traceDependencies(work, traceShapes.shapes) };
+  return { work, fold, hardSwish: hardSwish.rewritten, before, traceShapes, dg: traceDependencies(work, traceShapes.shapes) };
 }
 
 /** Whether the model has symbolic input dimensions and a constant Reshape target that leaves a dimension to -1 or 0. */
@@ -248,10 +253,11 @@ async function shapesAtSizeOne(work: Model, before: Cost): Promise<Cost> {
   }
 }
 
-function foldNotes(fold: FoldResult): string[] {
-  if (fold.note) return [fold.note];
-  if (!fold.folded && !fold.reshapeTargets) return [];
-  return [`shape arithmetic folded before tracing: ${fold.folded} value(s) became constants, ${fold.reshapeTargets} Reshape target(s) written with 0/-1, ${fold.nodesRemoved} node(s) removed; outputs checked against the original`];
+function simplifyNotes(fold: FoldResult, hardSwish: number): string[] {
+  const notes = hardSwish ? [`${hardSwish} HardSwish activation(s) spelled out as x * Clip(x + 3, 0, 6) / 6 rewritten as x * HardSigmoid(x), which ONNX Runtime fuses into the convolution`] : [];
+  if (fold.note) return [...notes, fold.note];
+  if (!fold.folded && !fold.reshapeTargets) return notes;
+  return [...notes, `shape arithmetic folded before tracing: ${fold.folded} value(s) became constants, ${fold.reshapeTargets} Reshape target(s) written with 0/-1, ${fold.nodesRemoved} node(s) removed; outputs checked against the original`];
 }
 
 /**

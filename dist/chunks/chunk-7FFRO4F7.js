@@ -30431,6 +30431,68 @@ async function foldShapeArithmetic(model) {
   return { model: work, folded: replacement.size - reshapeTargets, reshapeTargets, nodesRemoved };
 }
 
+// src/passes/simplify/hard-swish.ts
+function rewriteHardSwish(model) {
+  if ((opsetVersion(model, "") ?? 1) < 6) return { model, rewritten: 0 };
+  const g = model.graph;
+  const constants = new Map(g.initializers.map((t) => [t.name, t]));
+  const scalar = (v, x2) => {
+    const t = v === void 0 ? void 0 : constants.get(v);
+    if (!t || t.dims.reduce((a, b) => a * b, 1) !== 1) return false;
+    const value = toFloat32(t)[0];
+    return Math.abs(value - x2) <= 1e-6 * Math.max(1, Math.abs(x2));
+  };
+  const producer = /* @__PURE__ */ new Map();
+  const readers = /* @__PURE__ */ new Map();
+  for (const n2 of g.nodes) {
+    for (const o of n2.outputs) producer.set(o, n2);
+    for (const i2 of n2.inputs) if (i2) readers.set(i2, (readers.get(i2) ?? 0) + 1);
+  }
+  for (const o of g.outputs) readers.set(o.name, (readers.get(o.name) ?? 0) + 1);
+  const only = (v, opType) => {
+    const n2 = producer.get(v);
+    return n2 && n2.opType === opType && n2.domain === "" && readers.get(v) === 1 ? n2 : void 0;
+  };
+  const clipBounds = (c) => {
+    const attr = (name) => {
+      const a = getAttr(c, name);
+      return a?.type === "float" ? a.value : void 0;
+    };
+    if (c.inputs.length > 1) return scalar(c.inputs[1], 0) && scalar(c.inputs[2], 6);
+    return attr("min") === 0 && attr("max") === 6;
+  };
+  const matches = [];
+  for (const last of g.nodes) {
+    const divides = last.opType === "Div" && scalar(last.inputs[1], 6);
+    const scales = last.opType === "Mul" && (scalar(last.inputs[1], 1 / 6) || scalar(last.inputs[0], 1 / 6));
+    if (last.domain !== "" || !(divides || scales)) continue;
+    const product = only(divides || scalar(last.inputs[1], 1 / 6) ? last.inputs[0] : last.inputs[1], "Mul");
+    if (!product) continue;
+    for (const [x2, clipped] of [product.inputs, [...product.inputs].reverse()]) {
+      const clip = only(clipped, "Clip");
+      const add = clip && clipBounds(clip) ? only(clip.inputs[0], "Add") : void 0;
+      if (!clip || !add || !add.inputs.includes(x2)) continue;
+      const three = add.inputs[0] === x2 ? add.inputs[1] : add.inputs[0];
+      if (!scalar(three, 3)) continue;
+      matches.push({ last, x: x2, dead: [product, clip, add] });
+      break;
+    }
+  }
+  if (!matches.length) return { model, rewritten: 0 };
+  const names = new NameGenerator(g);
+  const dead = new Set(matches.flatMap((m) => m.dead));
+  const replacement = /* @__PURE__ */ new Map();
+  for (const { last, x: x2 } of matches) {
+    const gate = names.next(`${last.name || x2}/hard_sigmoid_out`);
+    replacement.set(last, [
+      { name: names.next(`${last.name || x2}/hard_sigmoid`), opType: "HardSigmoid", domain: "", inputs: [x2], outputs: [gate], attributes: [{ name: "alpha", type: "float", value: 1 / 6 }, { name: "beta", type: "float", value: 0.5 }] },
+      { name: last.name, opType: "Mul", domain: "", inputs: [x2, gate], outputs: [...last.outputs], attributes: [] }
+    ]);
+  }
+  const nodes = g.nodes.flatMap((n2) => replacement.get(n2) ?? (dead.has(n2) ? [] : [n2]));
+  return { model: { ...model, graph: { ...g, nodes } }, rewritten: matches.length };
+}
+
 // src/passes/prune/structured.ts
 async function pruneStructured(model, options, ctx) {
   const target = checkTarget(options.target);
@@ -30450,7 +30512,7 @@ async function pruneStructured(model, options, ctx) {
   checkLayerNames(model, { layers: options.layers, exclude: options.exclude, layerRatios: Object.keys(options.layerRatios ?? {}) });
   const needsData = importance === "activation" || importance === "reconstruction" || repair !== "none";
   const batches = needsData || ctx.calibration?.length ? validateCalibration(model, ctx.calibration, `importance '${importance}' / repair '${repair}'`) : void 0;
-  const { work, fold, before, traceShapes, dg } = await traceForPruning(model, batches?.[0], ctx.log, repair !== "none" ? addZeroBiases : void 0);
+  const { work, fold, hardSwish, before, traceShapes, dg } = await traceForPruning(model, batches?.[0], ctx.log, repair !== "none" ? addZeroBiases : void 0);
   const initializersBefore = new Map(work.graph.initializers.map((t) => [t.name, t]));
   const skipped = [...dg.unprunable];
   const candidates = [];
@@ -30524,7 +30586,7 @@ async function pruneStructured(model, options, ctx) {
       skipped,
       notes: [
         `importance ${importance}, ${scope} target ${target}${options.nodeCostShare && scope === "per-layer" ? " (per-layer ratios weighted by FLOPs)" : ""}, repair ${repair}`,
-        ...foldNotes(fold),
+        ...simplifyNotes(fold, hardSwish),
         ...reestimated.length ? [`${reestimated.length} BatchNormalization node(s) after repaired layers re-estimated on calibration data`] : []
       ]
     }
@@ -30553,12 +30615,13 @@ async function reestimateBatchNorms(work, dg, removed, batchNorms, before, batch
 async function traceForPruning(model, feeds, log, prepare2) {
   const copy = cloneModel(model);
   materializeConstants(copy.graph);
-  const fold = await foldShapeArithmetic(copy);
+  const hardSwish = rewriteHardSwish(copy);
+  const fold = await foldShapeArithmetic(hardSwish.model);
   const work = fold.model;
   prepare2?.(work.graph);
   const before = await measure(work, feeds, log);
   const traceShapes = leavesDimensionsToReshape(work) ? await shapesAtSizeOne(work, before) : before;
-  return { work, fold, before, traceShapes, dg: traceDependencies(work, traceShapes.shapes) };
+  return { work, fold, hardSwish: hardSwish.rewritten, before, traceShapes, dg: traceDependencies(work, traceShapes.shapes) };
 }
 function leavesDimensionsToReshape(model) {
   const g = model.graph;
@@ -30578,10 +30641,11 @@ async function shapesAtSizeOne(work, before) {
     return before;
   }
 }
-function foldNotes(fold) {
-  if (fold.note) return [fold.note];
-  if (!fold.folded && !fold.reshapeTargets) return [];
-  return [`shape arithmetic folded before tracing: ${fold.folded} value(s) became constants, ${fold.reshapeTargets} Reshape target(s) written with 0/-1, ${fold.nodesRemoved} node(s) removed; outputs checked against the original`];
+function simplifyNotes(fold, hardSwish) {
+  const notes = hardSwish ? [`${hardSwish} HardSwish activation(s) spelled out as x * Clip(x + 3, 0, 6) / 6 rewritten as x * HardSigmoid(x), which ONNX Runtime fuses into the convolution`] : [];
+  if (fold.note) return [...notes, fold.note];
+  if (!fold.folded && !fold.reshapeTargets) return notes;
+  return [...notes, `shape arithmetic folded before tracing: ${fold.folded} value(s) became constants, ${fold.reshapeTargets} Reshape target(s) written with 0/-1, ${fold.nodesRemoved} node(s) removed; outputs checked against the original`];
 }
 async function measureAfter(work, dg, removed, before, initializersBefore, feeds, log) {
   const shapes = before.shapes && before.complete ? shapesAfterRemoval(work, dg, removed, before.shapes, initializersBefore) : void 0;
