@@ -51,7 +51,7 @@ import {
   trendFor,
   writeBaseline,
   writeFileAtomic
-} from "./chunks/chunk-7FFRO4F7.js";
+} from "./chunks/chunk-4BGYBU7K.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({

@@ -23,7 +23,7 @@ import {
   trendFor,
   writeFileAtomic,
   writeReportFiles
-} from "./chunks/chunk-7FFRO4F7.js";
+} from "./chunks/chunk-4BGYBU7K.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

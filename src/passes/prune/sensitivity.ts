@@ -8,7 +8,8 @@ import type { PassContext } from '../types.js';
 import { checkLayerNames, checkTarget, selected } from './common.js';
 import type { Importance } from './importance.js';
 import type { RepairMode } from './repair.js';
-import { pruneStructured, traceForPruning } from './structured.js';
+import { pruneStructured } from './structured.js';
+import { traceForPruning } from './traced.js';
 
 export interface SensitivityOptions {
   importance?: Importance;

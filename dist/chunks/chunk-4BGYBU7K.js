@@ -30493,6 +30493,43 @@ function rewriteHardSwish(model) {
   return { model: { ...model, graph: { ...g, nodes } }, rewritten: matches.length };
 }
 
+// src/passes/prune/traced.ts
+async function traceForPruning(model, feeds, log, prepare2) {
+  const copy = cloneModel(model);
+  materializeConstants(copy.graph);
+  const hardSwish = rewriteHardSwish(copy);
+  const fold = await foldShapeArithmetic(hardSwish.model);
+  const work = fold.model;
+  prepare2?.(work.graph);
+  const before = await measure(work, feeds, log);
+  const traceShapes = leavesDimensionsToReshape(work) ? await shapesAtSizeOne(work, before) : before;
+  return { work, fold, hardSwish: hardSwish.rewritten, before, traceShapes, dg: traceDependencies(work, traceShapes.shapes) };
+}
+function leavesDimensionsToReshape(model) {
+  const g = model.graph;
+  const symbolic = g.inputs.some((v) => v.type?.kind === "tensor" && v.type.shape?.some((d) => typeof d !== "number" || d < 0));
+  if (!symbolic) return false;
+  const constants = new Map(g.initializers.map((t) => [t.name, t]));
+  return g.nodes.some((n2) => {
+    const target = n2.opType === "Reshape" ? constants.get(n2.inputs[1]) : void 0;
+    return target !== void 0 && intValues(target).some((v) => v <= 0);
+  });
+}
+async function shapesAtSizeOne(work, before) {
+  try {
+    const { shapes, complete } = await probeAllShapes(work, randomFeeds(work, { otherDims: 1 }));
+    return { ...before, shapes, complete };
+  } catch {
+    return before;
+  }
+}
+function simplifyNotes(fold, hardSwish) {
+  const notes = hardSwish ? [`${hardSwish} HardSwish activation(s) spelled out as x * Clip(x + 3, 0, 6) / 6 rewritten as x * HardSigmoid(x), which ONNX Runtime fuses into the convolution`] : [];
+  if (fold.note) return [...notes, fold.note];
+  if (!fold.folded && !fold.reshapeTargets) return notes;
+  return [...notes, `shape arithmetic folded before tracing: ${fold.folded} value(s) became constants, ${fold.reshapeTargets} Reshape target(s) written with 0/-1, ${fold.nodesRemoved} node(s) removed; outputs checked against the original`];
+}
+
 // src/passes/prune/structured.ts
 async function pruneStructured(model, options, ctx) {
   const target = checkTarget(options.target);
@@ -30611,41 +30648,6 @@ async function reestimateBatchNorms(work, dg, removed, batchNorms, before, batch
     if (change) changes.push(change);
   }
   return changes;
-}
-async function traceForPruning(model, feeds, log, prepare2) {
-  const copy = cloneModel(model);
-  materializeConstants(copy.graph);
-  const hardSwish = rewriteHardSwish(copy);
-  const fold = await foldShapeArithmetic(hardSwish.model);
-  const work = fold.model;
-  prepare2?.(work.graph);
-  const before = await measure(work, feeds, log);
-  const traceShapes = leavesDimensionsToReshape(work) ? await shapesAtSizeOne(work, before) : before;
-  return { work, fold, hardSwish: hardSwish.rewritten, before, traceShapes, dg: traceDependencies(work, traceShapes.shapes) };
-}
-function leavesDimensionsToReshape(model) {
-  const g = model.graph;
-  const symbolic = g.inputs.some((v) => v.type?.kind === "tensor" && v.type.shape?.some((d) => typeof d !== "number" || d < 0));
-  if (!symbolic) return false;
-  const constants = new Map(g.initializers.map((t) => [t.name, t]));
-  return g.nodes.some((n2) => {
-    const target = n2.opType === "Reshape" ? constants.get(n2.inputs[1]) : void 0;
-    return target !== void 0 && intValues(target).some((v) => v <= 0);
-  });
-}
-async function shapesAtSizeOne(work, before) {
-  try {
-    const { shapes, complete } = await probeAllShapes(work, randomFeeds(work, { otherDims: 1 }));
-    return { ...before, shapes, complete };
-  } catch {
-    return before;
-  }
-}
-function simplifyNotes(fold, hardSwish) {
-  const notes = hardSwish ? [`${hardSwish} HardSwish activation(s) spelled out as x * Clip(x + 3, 0, 6) / 6 rewritten as x * HardSigmoid(x), which ONNX Runtime fuses into the convolution`] : [];
-  if (fold.note) return [...notes, fold.note];
-  if (!fold.folded && !fold.reshapeTargets) return notes;
-  return [...notes, `shape arithmetic folded before tracing: ${fold.folded} value(s) became constants, ${fold.reshapeTargets} Reshape target(s) written with 0/-1, ${fold.nodesRemoved} node(s) removed; outputs checked against the original`];
 }
 async function measureAfter(work, dg, removed, before, initializersBefore, feeds, log) {
   const shapes = before.shapes && before.complete ? shapesAfterRemoval(work, dg, removed, before.shapes, initializersBefore) : void 0;
