@@ -51,7 +51,7 @@ import {
   trendFor,
   writeBaseline,
   writeFileAtomic
-} from "./chunks/chunk-X65HBCLX.js";
+} from "./chunks/chunk-OA3UPAXM.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({
@@ -3873,10 +3873,11 @@ var progress = (quiet) => (message) => {
 `);
 };
 function registerRunCommand(program2) {
-  program2.command("run").description("Optimize the model by the recipe, measure it against the baseline, and print the verdict (exit 0 pass, 1 gate failed, 2 input error).").option("-c, --config <file>", "configuration file", "prune-gate.yml").option("-o, --out <dir>", "output folder for model.onnx, report.json and report.md", "prune-gate-out").option("--history <file>", "history store of the default branch: report.md gets a one-line trend of its last values").option("-q, --quiet", "no progress messages on stderr", false).action(
+  program2.command("run").description("Optimize the model by the recipe, measure it against the baseline, and print the verdict (exit 0 pass, 1 gate failed, 2 input error).").option("-c, --config <file>", "configuration file", "prune-gate.yml").option("-o, --out <dir>", "output folder for model.onnx, report.json and report.md", "prune-gate-out").option("--history <file>", "history store of the default branch: report.md gets a one-line trend of its last values").option("--base-model <file>", "the base branch's model (e.g. `git show main:model.onnx > base.onnx`): benchmarked interleaved with the PR model and the candidate, the PR model gated by gate.p95-regression").option("--base-commit <sha>", "the commit --base-model comes from, named in the report").option("-q, --quiet", "no progress messages on stderr", false).action(
     runAction(async (opts) => {
       const store = opts.history ? readStoreFile(opts.history) : void 0;
-      const outcome = await runPipeline({ configPath: opts.config, outDir: opts.out, log: progress(opts.quiet) });
+      const baseModel = opts.baseModel ? { file: opts.baseModel, ...opts.baseCommit && { commit: opts.baseCommit } } : void 0;
+      const outcome = await runPipeline({ configPath: opts.config, outDir: opts.out, log: progress(opts.quiet), baseModel });
       const trend = store && trendFor(outcome.report, store);
       if (trend) writeFileAtomic(outcome.markdownPath, renderMarkdown(outcome.report, { trend }));
       process.stdout.write(`${fs5.readFileSync(outcome.markdownPath, "utf8").trimEnd()}

@@ -28,6 +28,8 @@ export interface ActionInputs {
   historyPath: string;
   /** A local history store file: the PR comment gets a one-line trend from it. */
   historyFile?: string;
+  /** On a PR: read the base commit's model with git and benchmark it beside the PR model and the candidate. */
+  compareBase: boolean;
 }
 
 export const DEFAULT_REPORT_PATH = 'prune-gate-report';
@@ -62,6 +64,7 @@ export function parseInputs(): ActionInputs {
     historyBranch: core.getInput('history-branch') || 'prune-gate-history',
     historyPath: core.getInput('history-path') || 'history.json',
     ...(historyFile ? { historyFile } : {}),
+    compareBase: bool('compare-base', true),
   };
 }
 

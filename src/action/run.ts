@@ -28,6 +28,8 @@ import { postReportComment, shownGate, FORK_NOTICE, type CommentOutcome, type Co
 import { parseInputs, type ActionInputs, type ActionMode } from './inputs.js';
 import { recordHistory, trendFromInput, type HistoryOutcome } from './history.js';
 import { LogGroups } from './log-groups.js';
+import { baseModelFromGit } from './base-model.js';
+import { loadConfig } from '../config/index.js';
 
 export interface PipelineResult {
   report: Report;
@@ -37,7 +39,7 @@ export interface PipelineResult {
   exitCode: 0 | 1 | 2;
 }
 
-export type RunPipeline = (options: { configPath: string; outDir: string; phase?: (name: string) => void }) => Promise<PipelineResult>;
+export type RunPipeline = (options: { configPath: string; outDir: string; phase?: (name: string) => void; baseModel?: { file: string; commit?: string; name?: string } }) => Promise<PipelineResult>;
 
 export interface ActionDeps {
   runPipeline: RunPipeline;
@@ -81,7 +83,8 @@ async function measureMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDe
   let exitCode: number;
   const groups = new LogGroups();
   try {
-    result = await deps.runPipeline({ configPath: inputs.configPath, outDir, phase: (name) => groups.start(name) });
+    const baseModel = inputs.compareBase ? baseBranchModel(inputs, ctx) : undefined;
+    result = await deps.runPipeline({ configPath: inputs.configPath, outDir, phase: (name) => groups.start(name), ...(baseModel && { baseModel }) });
     exitCode = result.exitCode;
   } catch (err) {
     // The pipeline should turn input errors into an error report itself; if it threw, do it here
@@ -196,6 +199,28 @@ async function commentTarget(report: Report, ctx: RunContext, inputs: ActionInpu
     return { posted: false, skipped: 'error', message };
   }
   return { owner: ctx.owner, repo: ctx.repo, issueNumber: claimed, meta, ...where };
+}
+
+/**
+ * The PR base commit's model, for the latency column of the base branch; any reason it cannot be
+ * read (a bad config, a new model, no git) is logged and the run goes on without it.
+ */
+function baseBranchModel(inputs: ActionInputs, ctx: RunContext): { file: string; commit: string; name: string } | undefined {
+  const baseSha = ctx.pullRequest?.baseSha;
+  if (!baseSha) return undefined;
+  let model: string;
+  try {
+    model = loadConfig(inputs.configPath).model;
+  } catch {
+    return undefined; // the pipeline reports the config's problem
+  }
+  const found = baseModelFromGit({ commit: baseSha, model, cwd: process.env.GITHUB_WORKSPACE || process.cwd(), tempDir: process.env.RUNNER_TEMP || undefined, log: (m) => core.info(m) });
+  if (!found.found) {
+    core.info(`No base branch latency: ${found.reason}.`);
+    return undefined;
+  }
+  core.info(`Base branch: ${found.path} at ${found.commit.slice(0, 12)}${found.fetched ? ' (fetched)' : ''}, benchmarked beside the PR model and the candidate.`);
+  return { file: found.file, commit: found.commit, name: found.path };
 }
 
 /** Job summary (a section headed with the gate's id when it is not the default), annotations and outputs: the same in every mode. */

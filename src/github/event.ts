@@ -9,6 +9,8 @@ import { InputError } from '../util/errors.js';
 export interface PullRequestInfo {
   number: number;
   headSha: string;
+  /** The base branch's commit the PR was opened against (pull_request.base.sha). */
+  baseSha?: string;
   /** owner/name of the head and base repositories; they differ for a PR from a fork. */
   headRepo?: string;
   baseRepo?: string;
@@ -70,9 +72,11 @@ export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext
   if (pr && int(pr.number) !== undefined) {
     const headRepo = str(obj(obj(pr.head)?.repo)?.full_name);
     const baseRepo = str(obj(obj(pr.base)?.repo)?.full_name);
+    const baseSha = str(obj(pr.base)?.sha);
     ctx.pullRequest = {
       number: int(pr.number)!,
       headSha: str(obj(pr.head)?.sha) ?? env.GITHUB_SHA ?? '',
+      ...(baseSha && { baseSha }),
       headRepo,
       baseRepo,
       // A deleted fork has head.repo null: treat it as a fork, its token is read-only too.

@@ -57,7 +57,7 @@ export function renderMarkdown(report: Report, options: RenderOptions = {}): str
   if (report.gatedMeaning) out.push(`<sub>${esc(report.gatedMeaning, 500)}</sub>`, '');
   if (report.error) out.push(...errorSection(report));
   if (report.metrics.length > 0) out.push(...metricTable(report), '');
-  if (report.latency.length > 0) out.push(...latencyTable(report.latency), '');
+  if (report.latency.length > 0) out.push(...(report.baseBranch && report.latency.some((l) => l.base) ? threeWayLatency(report) : latencyTable(report.latency)), '');
   if (options.trend && options.trend.values.length > 0) out.push(trendLine(report, options.trend), '');
   if (report.resources) out.push(...resourceTable(report), '');
   out.push(...details(report, maxRows));
@@ -91,7 +91,7 @@ function escPre(text: string): string {
 
 function metricTable(report: Report): string[] {
   const three = report.prModelChanged === true;
-  const refName = report.reference === 'frozen-baseline' ? 'Frozen baseline' : 'Original';
+  const refName = report.reference === 'frozen-baseline' ? 'Frozen baseline' : 'PR model';
   const head = three
     ? ['Metric', refName, 'PR model', 'Candidate', 'Δ', 'Drift 95 % CI', 'McNemar p', '']
     : ['Metric', refName, 'Candidate', 'Δ', 'Drift 95 % CI', 'McNemar p', ''];
@@ -112,17 +112,58 @@ function metricName(m: MetricRow): string {
   return `${name} (${dir} ≤ ${num(m.rule.maxDrift)}${unit}${m.rule.use === 'interval' ? ', interval' : ''})`;
 }
 
+/** A P99 over fewer runs than this rests on the slowest one: its cell says so. */
+const NOISY_P99_RUNS = 100;
+
 function latencyTable(rows: LatencyRow[]): string[] {
   const goal = rows.find((r) => r.goal !== undefined)?.goal;
-  const title = `**Latency** (ms per batch, reference → candidate, ratio with 95 % CI${goal !== undefined ? `; goal: P95 ratio ≤ ${num(goal)}×` : ''})`;
+  const title = `**Latency** (ms per batch, PR model → candidate, ratio with 95 % CI${goal !== undefined ? `; goal: P95 ratio ≤ ${num(goal)}×` : ''})`;
+  return [title, '', ...percentileTable(rows)];
+}
+
+function percentileTable(rows: LatencyRow[]): string[] {
   const body = rows.map((r) => [
     String(r.batchSize),
     `${ms(r.original.p50)} → ${ms(r.candidate.p50)} (${ratio(r.ratios.p50.value)})`,
     `${ms(r.original.p95)} → ${ms(r.candidate.p95)} (${ratio(r.ratios.p95.value)}, ${ciRatio(r.ratios.p95.interval)})`,
-    `${ms(r.original.p99)} → ${ms(r.candidate.p99)} (${ratio(r.ratios.p99.value)})`,
+    `${ms(r.original.p99)} → ${ms(r.candidate.p99)} (${ratio(r.ratios.p99.value)}, ${ciRatio(r.ratios.p99.interval)}${r.runs !== undefined && r.runs < NOISY_P99_RUNS ? `; noisy: ${r.runs} runs` : ''})`,
     MARK[r.status],
   ]);
-  return [title, '', ...table(['Batch', 'P50', 'P95', 'P99', ''], body, ['r', 'r', 'r', 'r', 'c'])];
+  return table(['Batch', 'P50', 'P95', 'P99', ''], body, ['r', 'r', 'r', 'r', 'c']);
+}
+
+/**
+ * With the base branch measured: P95 of the three models side by side, each ratio with its 95 %
+ * interval and mark; the candidate's P50/P99 against the PR model are folded under it.
+ */
+function threeWayLatency(report: Report): string[] {
+  const rows = report.latency;
+  const goal = rows.find((r) => r.goal !== undefined)?.goal;
+  const limit = rows.find((r) => r.vsBase?.limit !== undefined)?.vsBase?.limit;
+  const base = report.baseBranch!;
+  const limits = [limit !== undefined ? `PR model ÷ base branch ≤ ${num(limit)}×` : 'PR model ÷ base branch not gated (gate.p95-regression)', ...(goal !== undefined ? [`candidate ÷ PR model ≤ ${num(goal)}×`] : [])];
+  const title = `**Latency** (P95 ms per batch, measured interleaved in this run; base branch: \`${esc(base.model)}\`${base.commit ? ` at ${base.commit.slice(0, 12)}` : ''}; ${limits.join(', ')})`;
+  const ratioCell = (r: { value: number; interval: Interval }, status: RowStatus) => `${ratio(r.value)} (${ciRatio(r.interval)}) ${MARK[status]}`.trimEnd();
+  const body = rows.map((r) => [
+    String(r.batchSize),
+    r.base ? ms(r.base.p95) : '',
+    ms(r.original.p95),
+    ms(r.candidate.p95),
+    r.vsBase ? ratioCell(r.vsBase.ratios.p95, r.vsBase.status) : '',
+    ratioCell(r.ratios.p95, r.status),
+  ]);
+  return [
+    title,
+    '',
+    ...table(['Batch', 'Base branch', 'PR model', 'Candidate', 'PR model ÷ base branch', 'Candidate ÷ PR model'], body, ['r', 'r', 'r', 'r', 'r', 'r']),
+    '',
+    '<details>',
+    '<summary>PR model → candidate: P50, P95, P99</summary>',
+    '',
+    ...percentileTable(rows),
+    '',
+    '</details>',
+  ];
 }
 
 /** One line: the last values on the default branch, oldest first, then this run's. */
@@ -142,7 +183,7 @@ function resourceTable(report: Report): string[] {
   const { original: b, candidate: c } = report.resources!;
   const row = (label: string, x: number, y: number) => [label, bytes(x), bytes(y), x > 0 ? ratio(y / x) : ''];
   return table(
-    ['', 'Reference', 'Candidate', 'Ratio'],
+    ['', 'PR model', 'Candidate', 'Ratio'],
     [row('File size', b.fileBytes, c.fileBytes), row('gzip size', b.gzipBytes, c.gzipBytes), row('Peak memory (RSS)', b.peakRssBytes, c.peakRssBytes)],
     ['l', 'r', 'r', 'r'],
   );

@@ -2986,7 +2986,7 @@ var require_compile = __commonJS({
       const schOrFunc = root2.refs[ref];
       if (schOrFunc)
         return schOrFunc;
-      let _sch = resolve7.call(this, root2, ref);
+      let _sch = resolve8.call(this, root2, ref);
       if (_sch === void 0) {
         const schema = (_a2 = root2.localRefs) === null || _a2 === void 0 ? void 0 : _a2[ref];
         const { schemaId } = this.opts;
@@ -3013,7 +3013,7 @@ var require_compile = __commonJS({
     function sameSchemaEnv(s1, s2) {
       return s1.schema === s2.schema && s1.root === s2.root && s1.baseId === s2.baseId;
     }
-    function resolve7(root2, ref) {
+    function resolve8(root2, ref) {
       let sch;
       while (typeof (sch = this.refs[ref]) == "string")
         ref = sch;
@@ -3264,8 +3264,8 @@ var require_utils = __commonJS({
       }
       return ind;
     }
-    function removeDotSegments(path18) {
-      let input = path18;
+    function removeDotSegments(path19) {
+      let input = path19;
       const output = [];
       let nextSlash = -1;
       let len = 0;
@@ -3339,11 +3339,11 @@ var require_utils = __commonJS({
       }
       return output.join("");
     }
-    function removeDotSegmentsRelative(path18) {
-      if (path18 === "" || path18[0] === "/") {
-        return removeDotSegments(path18);
+    function removeDotSegmentsRelative(path19) {
+      if (path19 === "" || path19[0] === "/") {
+        return removeDotSegments(path19);
       }
-      const segments = path18.split("/");
+      const segments = path19.split("/");
       const last = segments.length - 1;
       const output = [];
       let trailingDirectory = false;
@@ -3706,8 +3706,8 @@ var require_schemes = __commonJS({
       }
       if (wsComponent.resourceName) {
         const queryIndex = wsComponent.resourceName.indexOf("?");
-        const path18 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
-        wsComponent.path = path18 && path18 !== "/" ? path18 : void 0;
+        const path19 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
+        wsComponent.path = path19 && path19 !== "/" ? path19 : void 0;
         wsComponent.query = queryIndex === -1 ? void 0 : wsComponent.resourceName.slice(queryIndex + 1);
         wsComponent.resourceName = void 0;
       }
@@ -3877,7 +3877,7 @@ var require_fast_uri = __commonJS({
       }
       return uri;
     }
-    function resolve7(baseURI, relativeURI, options) {
+    function resolve8(baseURI, relativeURI, options) {
       const schemelessOptions = options ? Object.assign({ scheme: "null" }, options) : { scheme: "null" };
       const {
         parsed: baseParsed,
@@ -3913,50 +3913,50 @@ var require_fast_uri = __commonJS({
       schemelessOptions.skipEscape = true;
       return serialize(resolved, schemelessOptions);
     }
-    function resolveComponent(base, relative2, options, skipNormalization) {
+    function resolveComponent(base, relative3, options, skipNormalization) {
       const target = {};
       if (!skipNormalization) {
         base = parse(serialize(base, options), options);
-        relative2 = parse(serialize(relative2, options), options);
+        relative3 = parse(serialize(relative3, options), options);
       }
       options = options || {};
-      if (!options.tolerant && relative2.scheme) {
-        target.scheme = relative2.scheme;
-        target.userinfo = relative2.userinfo;
-        target.host = relative2.host;
-        target.port = relative2.port;
-        target.path = removeDotSegments(relative2.path || "");
-        target.query = relative2.query;
+      if (!options.tolerant && relative3.scheme) {
+        target.scheme = relative3.scheme;
+        target.userinfo = relative3.userinfo;
+        target.host = relative3.host;
+        target.port = relative3.port;
+        target.path = removeDotSegments(relative3.path || "");
+        target.query = relative3.query;
       } else {
-        if (relative2.userinfo !== void 0 || relative2.host !== void 0 || relative2.port !== void 0) {
-          target.userinfo = relative2.userinfo;
-          target.host = relative2.host;
-          target.port = relative2.port;
-          target.path = removeDotSegments(relative2.path || "");
-          target.query = relative2.query;
+        if (relative3.userinfo !== void 0 || relative3.host !== void 0 || relative3.port !== void 0) {
+          target.userinfo = relative3.userinfo;
+          target.host = relative3.host;
+          target.port = relative3.port;
+          target.path = removeDotSegments(relative3.path || "");
+          target.query = relative3.query;
         } else {
-          if (!relative2.path) {
+          if (!relative3.path) {
             target.path = base.path;
-            if (relative2.query !== void 0) {
-              target.query = relative2.query;
+            if (relative3.query !== void 0) {
+              target.query = relative3.query;
             } else {
               target.query = base.query;
             }
           } else {
-            if (relative2.path[0] === "/") {
-              target.path = removeDotSegments(relative2.path);
+            if (relative3.path[0] === "/") {
+              target.path = removeDotSegments(relative3.path);
             } else {
               const baseHasAuthority = base.userinfo !== void 0 || base.host !== void 0 || base.port !== void 0;
               if (baseHasAuthority && !base.path) {
-                target.path = "/" + relative2.path;
+                target.path = "/" + relative3.path;
               } else if (!base.path) {
-                target.path = relative2.path;
+                target.path = relative3.path;
               } else {
-                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative2.path;
+                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative3.path;
               }
               target.path = base.scheme === void 0 && !baseHasAuthority && target.path[0] !== "/" ? removeDotSegmentsRelative(target.path) : removeDotSegments(target.path);
             }
-            target.query = relative2.query;
+            target.query = relative3.query;
           }
           target.userinfo = base.userinfo;
           target.host = base.host;
@@ -3964,7 +3964,7 @@ var require_fast_uri = __commonJS({
         }
         target.scheme = base.scheme;
       }
-      target.fragment = relative2.fragment;
+      target.fragment = relative3.fragment;
       return target;
     }
     function equal(uriA, uriB, options) {
@@ -4268,7 +4268,7 @@ var require_fast_uri = __commonJS({
     var fastUri = {
       SCHEMES,
       normalize,
-      resolve: resolve7,
+      resolve: resolve8,
       resolveComponent,
       equal,
       serialize,
@@ -12090,17 +12090,17 @@ var require_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    function visit_(key, node, visitor, path18) {
-      const ctrl = callVisitor(key, node, visitor, path18);
+    function visit_(key, node, visitor, path19) {
+      const ctrl = callVisitor(key, node, visitor, path19);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path18, ctrl);
-        return visit_(key, ctrl, visitor, path18);
+        replaceNode(key, path19, ctrl);
+        return visit_(key, ctrl, visitor, path19);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path18 = Object.freeze(path18.concat(node));
+          path19 = Object.freeze(path19.concat(node));
           for (let i2 = 0; i2 < node.items.length; ++i2) {
-            const ci2 = visit_(i2, node.items[i2], visitor, path18);
+            const ci2 = visit_(i2, node.items[i2], visitor, path19);
             if (typeof ci2 === "number")
               i2 = ci2 - 1;
             else if (ci2 === BREAK)
@@ -12111,13 +12111,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path18 = Object.freeze(path18.concat(node));
-          const ck = visit_("key", node.key, visitor, path18);
+          path19 = Object.freeze(path19.concat(node));
+          const ck = visit_("key", node.key, visitor, path19);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path18);
+          const cv = visit_("value", node.value, visitor, path19);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -12138,17 +12138,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node, visitor, path18) {
-      const ctrl = await callVisitor(key, node, visitor, path18);
+    async function visitAsync_(key, node, visitor, path19) {
+      const ctrl = await callVisitor(key, node, visitor, path19);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path18, ctrl);
-        return visitAsync_(key, ctrl, visitor, path18);
+        replaceNode(key, path19, ctrl);
+        return visitAsync_(key, ctrl, visitor, path19);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path18 = Object.freeze(path18.concat(node));
+          path19 = Object.freeze(path19.concat(node));
           for (let i2 = 0; i2 < node.items.length; ++i2) {
-            const ci2 = await visitAsync_(i2, node.items[i2], visitor, path18);
+            const ci2 = await visitAsync_(i2, node.items[i2], visitor, path19);
             if (typeof ci2 === "number")
               i2 = ci2 - 1;
             else if (ci2 === BREAK)
@@ -12159,13 +12159,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path18 = Object.freeze(path18.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path18);
+          path19 = Object.freeze(path19.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path19);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path18);
+          const cv = await visitAsync_("value", node.value, visitor, path19);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -12192,23 +12192,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node, visitor, path18) {
+    function callVisitor(key, node, visitor, path19) {
       if (typeof visitor === "function")
-        return visitor(key, node, path18);
+        return visitor(key, node, path19);
       if (identity.isMap(node))
-        return visitor.Map?.(key, node, path18);
+        return visitor.Map?.(key, node, path19);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key, node, path18);
+        return visitor.Seq?.(key, node, path19);
       if (identity.isPair(node))
-        return visitor.Pair?.(key, node, path18);
+        return visitor.Pair?.(key, node, path19);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key, node, path18);
+        return visitor.Scalar?.(key, node, path19);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key, node, path18);
+        return visitor.Alias?.(key, node, path19);
       return void 0;
     }
-    function replaceNode(key, path18, node) {
-      const parent = path18[path18.length - 1];
+    function replaceNode(key, path19, node) {
+      const parent = path19[path19.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node;
       } else if (identity.isPair(parent)) {
@@ -12820,10 +12820,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path18, value) {
+    function collectionFromPath(schema, path19, value) {
       let v = value;
-      for (let i2 = path18.length - 1; i2 >= 0; --i2) {
-        const k = path18[i2];
+      for (let i2 = path19.length - 1; i2 >= 0; --i2) {
+        const k = path19[i2];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -12842,7 +12842,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path18) => path18 == null || typeof path18 === "object" && !!path18[Symbol.iterator]().next().done;
+    var isEmptyPath = (path19) => path19 == null || typeof path19 === "object" && !!path19[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -12872,11 +12872,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path18, value) {
-        if (isEmptyPath(path18))
+      addIn(path19, value) {
+        if (isEmptyPath(path19))
           this.add(value);
         else {
-          const [key, ...rest] = path18;
+          const [key, ...rest] = path19;
           const node = this.get(key, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -12890,8 +12890,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path18) {
-        const [key, ...rest] = path18;
+      deleteIn(path19) {
+        const [key, ...rest] = path19;
         if (rest.length === 0)
           return this.delete(key);
         const node = this.get(key, true);
@@ -12905,8 +12905,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path18, keepScalar) {
-        const [key, ...rest] = path18;
+      getIn(path19, keepScalar) {
+        const [key, ...rest] = path19;
         const node = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -12924,8 +12924,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path18) {
-        const [key, ...rest] = path18;
+      hasIn(path19) {
+        const [key, ...rest] = path19;
         if (rest.length === 0)
           return this.has(key);
         const node = this.get(key, true);
@@ -12935,8 +12935,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path18, value) {
-        const [key, ...rest] = path18;
+      setIn(path19, value) {
+        const [key, ...rest] = path19;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -15451,9 +15451,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path18, value) {
+      addIn(path19, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path18, value);
+          this.contents.addIn(path19, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -15528,14 +15528,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path18) {
-        if (Collection.isEmptyPath(path18)) {
+      deleteIn(path19) {
+        if (Collection.isEmptyPath(path19)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path18) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path19) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -15550,10 +15550,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path18, keepScalar) {
-        if (Collection.isEmptyPath(path18))
+      getIn(path19, keepScalar) {
+        if (Collection.isEmptyPath(path19))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path18, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path19, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -15564,10 +15564,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path18) {
-        if (Collection.isEmptyPath(path18))
+      hasIn(path19) {
+        if (Collection.isEmptyPath(path19))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path18) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path19) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -15584,13 +15584,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path18, value) {
-        if (Collection.isEmptyPath(path18)) {
+      setIn(path19, value) {
+        if (Collection.isEmptyPath(path19)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path18), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path19), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path18, value);
+          this.contents.setIn(path19, value);
         }
       }
       /**
@@ -15976,10 +15976,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key, sep, value } = collItem;
+        const { start, key, sep: sep2, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key ?? sep?.[0],
+          next: key ?? sep2?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -15993,7 +15993,7 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key && key.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep) {
+          if (!keyProps.anchor && !keyProps.tag && !sep2) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map.comment)
@@ -16017,7 +16017,7 @@ var require_resolve_block_map = __commonJS({
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep ?? [], {
+        const valueProps = resolveProps.resolveProps(sep2 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
@@ -16033,7 +16033,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep2, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -16124,7 +16124,7 @@ var require_resolve_end = __commonJS({
       let comment = "";
       if (end) {
         let hasSpace = false;
-        let sep = "";
+        let sep2 = "";
         for (const token of end) {
           const { source, type } = token;
           switch (type) {
@@ -16138,13 +16138,13 @@ var require_resolve_end = __commonJS({
               if (!comment)
                 comment = cb;
               else
-                comment += sep + cb;
-              sep = "";
+                comment += sep2 + cb;
+              sep2 = "";
               break;
             }
             case "newline":
               if (comment)
-                sep += source;
+                sep2 += source;
               hasSpace = true;
               break;
             default:
@@ -16187,18 +16187,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i2 = 0; i2 < fc.items.length; ++i2) {
         const collItem = fc.items[i2];
-        const { start, key, sep, value } = collItem;
+        const { start, key, sep: sep2, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key ?? sep?.[0],
+          next: key ?? sep2?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep && !value) {
+          if (!props.anchor && !props.tag && !sep2 && !value) {
             if (i2 === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i2 < fc.items.length - 1)
@@ -16252,8 +16252,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap && !sep && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep, null, props, onError);
+        if (!isMap && !sep2 && !props.found) {
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep2, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -16265,7 +16265,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep ?? [], {
+          const valueProps = resolveProps.resolveProps(sep2 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -16276,8 +16276,8 @@ var require_resolve_flow_collection = __commonJS({
           });
           if (valueProps.found) {
             if (!isMap && !props.found && ctx.options.strict) {
-              if (sep)
-                for (const st of sep) {
+              if (sep2)
+                for (const st of sep2) {
                   if (st === valueProps.found)
                     break;
                   if (st.type === "newline") {
@@ -16294,7 +16294,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep2, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -16474,7 +16474,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i2 + 1;
       }
       let value = "";
-      let sep = "";
+      let sep2 = "";
       let prevMoreIndented = false;
       for (let i2 = 0; i2 < contentStart; ++i2)
         value += lines[i2][0].slice(trimIndent) + "\n";
@@ -16491,24 +16491,24 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type === Scalar.Scalar.BLOCK_LITERAL) {
-          value += sep + indent.slice(trimIndent) + content;
-          sep = "\n";
+          value += sep2 + indent.slice(trimIndent) + content;
+          sep2 = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
-          if (sep === " ")
-            sep = "\n";
-          else if (!prevMoreIndented && sep === "\n")
-            sep = "\n\n";
-          value += sep + indent.slice(trimIndent) + content;
-          sep = "\n";
+          if (sep2 === " ")
+            sep2 = "\n";
+          else if (!prevMoreIndented && sep2 === "\n")
+            sep2 = "\n\n";
+          value += sep2 + indent.slice(trimIndent) + content;
+          sep2 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep === "\n")
+          if (sep2 === "\n")
             value += "\n";
           else
-            sep = "\n";
+            sep2 = "\n";
         } else {
-          value += sep + content;
-          sep = " ";
+          value += sep2 + content;
+          sep2 = " ";
           prevMoreIndented = false;
         }
       }
@@ -16691,25 +16691,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd2, "");
-      let sep = " ";
+      let sep2 = " ";
       let pos = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep === "\n")
-            res += sep;
+          if (sep2 === "\n")
+            res += sep2;
           else
-            sep = "\n";
+            sep2 = "\n";
         } else {
-          res += sep + lm;
-          sep = " ";
+          res += sep2 + lm;
+          sep2 = " ";
         }
         pos = line.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep + (match?.[1] ?? "");
+      return res + sep2 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -17519,14 +17519,14 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key, sep, value }) {
+    function stringifyItem({ start, key, sep: sep2, value }) {
       let res = "";
       for (const st of start)
         res += st.source;
       if (key)
         res += stringifyToken(key);
-      if (sep)
-        for (const st of sep)
+      if (sep2)
+        for (const st of sep2)
           res += st.source;
       if (value)
         res += stringifyToken(value);
@@ -17551,9 +17551,9 @@ var require_cst_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path18) => {
+    visit.itemAtPath = (cst, path19) => {
       let item = cst;
-      for (const [field2, index] of path18) {
+      for (const [field2, index] of path19) {
         const tok = item?.[field2];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -17562,23 +17562,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path18) => {
-      const parent = visit.itemAtPath(cst, path18.slice(0, -1));
-      const field2 = path18[path18.length - 1][0];
+    visit.parentCollection = (cst, path19) => {
+      const parent = visit.itemAtPath(cst, path19.slice(0, -1));
+      const field2 = path19[path19.length - 1][0];
       const coll = parent?.[field2];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path18, item, visitor) {
-      let ctrl = visitor(item, path18);
+    function _visit(path19, item, visitor) {
+      let ctrl = visitor(item, path19);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field2 of ["key", "value"]) {
         const token = item[field2];
         if (token && "items" in token) {
           for (let i2 = 0; i2 < token.items.length; ++i2) {
-            const ci2 = _visit(Object.freeze(path18.concat([[field2, i2]])), token.items[i2], visitor);
+            const ci2 = _visit(Object.freeze(path19.concat([[field2, i2]])), token.items[i2], visitor);
             if (typeof ci2 === "number")
               i2 = ci2 - 1;
             else if (ci2 === BREAK)
@@ -17589,10 +17589,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field2 === "key")
-            ctrl = ctrl(item, path18);
+            ctrl = ctrl(item, path19);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path18) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path19) : ctrl;
     }
     exports.visit = visit;
   }
@@ -18693,18 +18693,18 @@ var require_parser = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep;
+          let sep2;
           if (scalar.end) {
-            sep = scalar.end;
-            sep.push(this.sourceToken);
+            sep2 = scalar.end;
+            sep2.push(this.sourceToken);
             delete scalar.end;
           } else
-            sep = [this.sourceToken];
+            sep2 = [this.sourceToken];
           const map = {
             type: "block-map",
             offset: scalar.offset,
             indent: scalar.indent,
-            items: [{ start, key: scalar, sep }]
+            items: [{ start, key: scalar, sep: sep2 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map;
@@ -18857,15 +18857,15 @@ var require_parser = __commonJS({
                 } else if (isFlowToken(it.key) && !includesToken(it.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it.start);
                   const key = it.key;
-                  const sep = it.sep;
-                  sep.push(this.sourceToken);
+                  const sep2 = it.sep;
+                  sep2.push(this.sourceToken);
                   delete it.key;
                   delete it.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key, sep }]
+                    items: [{ start: start2, key, sep: sep2 }]
                   });
                 } else if (start.length > 0) {
                   it.sep = it.sep.concat(start, this.sourceToken);
@@ -19059,13 +19059,13 @@ var require_parser = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep = fc.end.splice(1, fc.end.length);
-            sep.push(this.sourceToken);
+            const sep2 = fc.end.splice(1, fc.end.length);
+            sep2.push(this.sourceToken);
             const map = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep }]
+              items: [{ start, key: fc, sep: sep2 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map;
@@ -19345,7 +19345,7 @@ var require_dist = __commonJS({
 
 // src/pipeline/run.ts
 import * as fs16 from "node:fs";
-import * as path14 from "node:path";
+import * as path15 from "node:path";
 
 // src/util/errors.ts
 var InputError = class extends Error {
@@ -23576,8 +23576,8 @@ function* nestedTypes(desc) {
 }
 
 // node_modules/@bufbuild/protobuf/dist/esm/registry.js
-function createEmbeddedFileRegistry(fileDescriptorProto, resolve7) {
-  return buildFileRegistry([fileDescriptorProto, resolve7]);
+function createEmbeddedFileRegistry(fileDescriptorProto, resolve8) {
+  return buildFileRegistry([fileDescriptorProto, resolve8]);
 }
 function buildFileRegistry(args, check) {
   const registry = createBaseRegistry();
@@ -23601,7 +23601,7 @@ function buildFileRegistry(args, check) {
         if (seen.has(protoFileName)) {
           continue;
         }
-        const dep = resolve7(protoFileName);
+        const dep = resolve8(protoFileName);
         if (!dep) {
           throw new Error(`Unable to resolve ${protoFileName}, imported by ${file.name}`);
         }
@@ -23615,7 +23615,7 @@ function buildFileRegistry(args, check) {
       return deps.concat(...deps.map(recurseDeps));
     };
     const input = args[0];
-    const resolve7 = args[1];
+    const resolve8 = args[1];
     const seen = /* @__PURE__ */ new Set();
     for (const file of [input, ...recurseDeps(input)].reverse()) {
       check === null || check === void 0 ? void 0 : check(file);
@@ -24447,17 +24447,17 @@ function bootEnumDescriptorProto(init) {
 }
 
 // node_modules/@bufbuild/protobuf/dist/esm/codegenv2/message.js
-function messageDesc(file, path18, ...paths) {
-  return paths.reduce((acc, cur) => acc.nestedMessages[cur], file.messages[path18]);
+function messageDesc(file, path19, ...paths) {
+  return paths.reduce((acc, cur) => acc.nestedMessages[cur], file.messages[path19]);
 }
 
 // node_modules/@bufbuild/protobuf/dist/esm/codegenv2/enum.js
-function enumDesc(file, path18, ...paths) {
+function enumDesc(file, path19, ...paths) {
   if (paths.length == 0) {
-    return file.enums[path18];
+    return file.enums[path19];
   }
   const e = paths.pop();
-  return paths.reduce((acc, cur) => acc.nestedMessages[cur], file.messages[path18]).nestedEnums[e];
+  return paths.reduce((acc, cur) => acc.nestedMessages[cur], file.messages[path19]).nestedEnums[e];
 }
 function tsEnum(desc) {
   const enumObject = {};
@@ -27440,7 +27440,7 @@ var COMPARISON_ROUNDS = 8;
 async function benchLatency(options) {
   const threads = options.threads ?? 1;
   const specs = options.models.map((m, i2) => typeof m === "string" || m instanceof Uint8Array ? { model: m, label: typeof m === "string" ? m : `model ${String.fromCharCode(65 + i2)}` } : { model: m.model, label: m.label ?? `model ${String.fromCharCode(65 + i2)}` });
-  const rounds = Math.max(1, options.rounds ?? (specs.length === 2 ? COMPARISON_ROUNDS : 1));
+  const rounds = Math.max(1, options.rounds ?? (specs.length >= 2 ? COMPARISON_ROUNDS : 1));
   const acc = options.batchSizes.map(() => ({ samples: specs.map(() => []), roundStarts: [], energy: specs.map(() => new RunEnergy()), stoppedBy: "budget" }));
   for (let r = 0; r < rounds; r++) {
     const creation = r % 2 === 1 ? specs.map((_, k) => specs.length - 1 - k) : specs.map((_, k) => k);
@@ -27483,7 +27483,7 @@ async function measureRound(sessions, feeds, acc, options, rounds, last) {
   const start = process.hrtime.bigint();
   let nextCheck = minRuns;
   for (let i2 = 0; ; i2++) {
-    const order = sessions.length === 2 && i2 % 2 === 1 ? [1, 0] : sessions.map((_, k) => k);
+    const order = i2 % 2 === 1 ? sessions.map((_, k) => sessions.length - 1 - k) : sessions.map((_, k) => k);
     for (const m of order) samples[m].push(await timeRun(sessions[m], feeds[m], acc.energy[m]));
     const runs = i2 + 1;
     const elapsed = process.hrtime.bigint() - start;
@@ -27510,20 +27510,23 @@ async function measureRound(sessions, feeds, acc, options, rounds, last) {
 function summarize(acc, batchSize, seed) {
   const samples = acc.samples;
   const stats = samples.map((s) => latencyStats(s, batchSize));
-  let comparison;
-  if (samples.length === 2) {
-    const [p50, p95, p99] = percentileRatios(samples[0], samples[1], [0.5, 0.95, 0.99], { seed, resamples: 2e3, blockLength: blockLength(samples[0].length), clusters: acc.roundStarts });
-    comparison = { batchSize, reference: stats[0], candidate: stats[1], ratios: { p50, p95, p99 } };
-  }
-  return { batchSize, stats, comparison, stoppedBy: acc.stoppedBy, samplesMs: samples, energy: acc.energy.map((e) => e.result()) };
+  const compare = (ref, other) => {
+    const [p50, p95, p99] = percentileRatios(samples[ref], samples[other], [0.5, 0.95, 0.99], { seed, resamples: 2e3, blockLength: blockLength(samples[0].length), clusters: acc.roundStarts });
+    return { batchSize, reference: stats[ref], candidate: stats[other], ratios: { p50, p95, p99 } };
+  };
+  const comparison = samples.length >= 2 ? compare(0, 1) : void 0;
+  const firstVsThird = samples.length === 3 ? compare(2, 0) : void 0;
+  return { batchSize, stats, comparison, ...firstVsThird && { firstVsThird }, stoppedBy: acc.stoppedBy, samplesMs: samples, energy: acc.energy.map((e) => e.result()) };
 }
 function blockLength(n2) {
   return Math.max(1, Math.round(Math.sqrt(n2)));
 }
 function relativeHalfWidth(samples, clusters, seed) {
   const options = { seed, resamples: 200, blockLength: blockLength(samples[0].length), clusters };
-  const r = samples.length === 2 ? percentileRatios(samples[0], samples[1], [0.95], options)[0] : percentileInterval(samples[0], 0.95, options);
-  return (r.interval.high - r.interval.low) / 2 / r.value;
+  const half = (r) => (r.interval.high - r.interval.low) / 2 / r.value;
+  if (samples.length === 1) return half(percentileInterval(samples[0], 0.95, options));
+  const pairs = samples.length === 3 ? [[0, 1], [2, 0]] : [[0, 1]];
+  return Math.max(...pairs.map(([a, b]) => half(percentileRatios(samples[a], samples[b], [0.95], options)[0])));
 }
 function latencyStats(samplesMs, batchSize) {
   const sorted = Float64Array.from(samplesMs).sort();
@@ -27688,7 +27691,7 @@ async function measurePeakRss(model, options = {}) {
   const feedsFile = tmp && options.feeds ? writeFeeds(options.feeds, path7.join(tmp, "feeds.bin")) : void 0;
   const label = options.label ?? (typeof model === "string" ? model : "<in-memory model>");
   try {
-    const out = await new Promise((resolve7, reject) => {
+    const out = await new Promise((resolve8, reject) => {
       const child = spawn(process.execPath, ["-e", CHILD_SCRIPT], {
         env: { ...process.env, PG_ORT_PATH: ortModulePath(), PG_MODEL: path7.resolve(file), PG_BATCH: String(options.batchSize ?? 1), PG_THREADS: String(options.threads ?? 1), ...feedsFile && { PG_FEEDS: feedsFile } },
         stdio: ["ignore", "pipe", "pipe"]
@@ -27701,7 +27704,7 @@ async function measurePeakRss(model, options = {}) {
       child.on("error", reject);
       child.on("close", (code, signal) => {
         clearTimeout(timer);
-        if (code === 0) resolve7(stdout);
+        if (code === 0) resolve8(stdout);
         else if (signal) reject(new InputError(`${label}: the memory probe was killed (${signal}); the model may need more memory or time than allowed`, label));
         else reject(new InputError(`${label}: the memory probe could not run the model: ${stderr.trim().split("\n")[0]}`, label));
       });
@@ -28217,7 +28220,11 @@ function decideVerdict(input) {
   if (!rows.some((r) => r.metric === gatedMetric)) {
     throw new Error(`decideVerdict: the gated metric "${gatedMetric}" is missing from the evaluation results`);
   }
-  const latency = input.latency.map((c) => latencyRow(c, input.rules.p95Ratio));
+  const latency = input.latency.map((c) => {
+    const row = latencyRow(c, input.rules.p95Ratio);
+    const base = input.baseLatency?.find((b) => b.batchSize === c.batchSize);
+    return base ? withBase(row, base, input.rules.p95Regression) : row;
+  });
   let { verdict, reason } = summarize2(rows, latency, ref.label);
   if (verdict === "pass" && input.candidateIsOriginal) {
     verdict = "warn";
@@ -28259,8 +28266,8 @@ function metricRow(name, isGatedMetric, input, ref) {
   const up = higherIsBetter(name);
   const configured = ruleFor(name, isGatedMetric, input.rules);
   const rule = configured && configured.relative && base === 0 ? { ...configured, relative: false } : configured;
-  const relative2 = rule?.relative ?? false;
-  const scale = relative2 ? 100 / Math.abs(base) : 1;
+  const relative3 = rule?.relative ?? false;
+  const scale = relative3 ? 100 / Math.abs(base) : 1;
   const worse = (up ? base - cand : cand - base) * scale;
   let interval3;
   const paired = ref.samples === input.candidate.samples;
@@ -28345,8 +28352,7 @@ function judge(row, rule, paired) {
 var UNIT_WORDS = { points: " points", dB: " dB", fraction: "", "label units": "", "output units": "" };
 var LIMIT_WORDS = { points: "-point", dB: " dB", fraction: "", "label units": "", "output units": "" };
 function latencyRow(c, goal) {
-  const pick = (s) => ({ p50: s.p50, p95: s.p95, p99: s.p99 });
-  const row = { batchSize: c.batchSize, original: pick(c.reference), candidate: pick(c.candidate), ratios: c.ratios, status: "info" };
+  const row = { batchSize: c.batchSize, original: pick(c.reference), candidate: pick(c.candidate), ratios: c.ratios, status: "info", runs: Math.min(c.reference.runs, c.candidate.runs) };
   const r = c.ratios.p95;
   if (goal === void 0) {
     if (r.value > 1) row.status = r.interval.low > 1 ? "fail" : "warn";
@@ -28356,23 +28362,37 @@ function latencyRow(c, goal) {
   row.status = r.interval.low > goal ? "fail" : r.value > goal ? "warn" : "pass";
   return row;
 }
+var pick = (s) => ({ p50: s.p50, p95: s.p95, p99: s.p99 });
+function withBase(row, base, limit) {
+  const r = base.ratios.p95;
+  const status = limit === void 0 ? "info" : r.interval.low > limit ? "fail" : r.value > limit ? "warn" : "pass";
+  return { ...row, base: pick(base.reference), vsBase: { ratios: base.ratios, ...limit !== void 0 && { limit }, status } };
+}
 function summarize2(rows, latency, refLabel) {
   const failed = rows.find((r) => r.status === "fail");
   if (failed) return { verdict: "fail", reason: sentence(`${failed.explanation}, against ${refLabel}`) };
   const slow = latency.find((l) => l.status === "fail" && l.goal !== void 0);
   if (slow) return { verdict: "fail", reason: sentence(`${latencyText(slow)}: the whole interval is above the ${num(slow.goal)}\xD7 goal`) };
+  const regressed = latency.find((l) => l.vsBase?.status === "fail");
+  if (regressed) return { verdict: "fail", reason: sentence(`${regressionText(regressed)}: the whole interval is above the ${num(regressed.vsBase.limit)}\xD7 limit (gate.p95-regression)`) };
   const warned = rows.find((r) => r.status === "warn");
   if (warned) return { verdict: "warn", reason: sentence(warned.explanation) };
   const slowish = latency.find((l) => l.status === "warn" && l.goal !== void 0);
   if (slowish) return { verdict: "warn", reason: sentence(`${latencyText(slowish)}, above the ${num(slowish.goal)}\xD7 goal, but the interval includes it, so this may be noise`) };
+  const regressish = latency.find((l) => l.vsBase?.status === "warn");
+  if (regressish) return { verdict: "warn", reason: sentence(`${regressionText(regressish)}, above the ${num(regressish.vsBase.limit)}\xD7 limit (gate.p95-regression), but the interval includes it, so this may be noise`) };
   const gated = rows.find((r) => r.gated);
   const lat = latency.filter((l) => l.goal !== void 0);
   const latText = lat.length > 0 ? ` and p95 latency meets the ${num(lat[0].goal)}\xD7 goal at ${lat.map((l) => `batch ${l.batchSize} (${fmt(l.ratios.p95.value)}\xD7)`).join(", ")}` : "";
   return { verdict: "pass", reason: sentence(`${gated.explanation} against ${refLabel}${latText}`) };
 }
+function regressionText(l) {
+  const r = l.vsBase.ratios.p95;
+  return `the PR model's P95 latency at batch ${l.batchSize} is ${fmt(r.value)}\xD7 the base branch's (95 % CI ${fmt(r.interval.low)}\u2013${fmt(r.interval.high)})`;
+}
 function latencyText(l) {
   const r = l.ratios.p95;
-  return `p95 latency at batch ${l.batchSize} is ${fmt(r.value)}\xD7 the reference (95 % CI ${fmt(r.interval.low)}\u2013${fmt(r.interval.high)})`;
+  return `the candidate's P95 latency at batch ${l.batchSize} is ${fmt(r.value)}\xD7 the PR model's (95 % CI ${fmt(r.interval.low)}\u2013${fmt(r.interval.high)})`;
 }
 function lowerFirst(s) {
   return s.charAt(0).toLowerCase() + s.slice(1);
@@ -33106,6 +33126,8 @@ function buildReport(input) {
     timings: input.timings ?? {}
   };
   if (input.prModelChanged !== void 0 && d.reference === "frozen-baseline") report.prModelChanged = input.prModelChanged;
+  if (input.baseBranch) report.baseBranch = input.baseBranch;
+  if (input.created) report.created = input.created;
   const fingerprint = input.machine ? machineFingerprint(input.machine) : void 0;
   if (input.storedBaseline && input.storedBaseline.latency.length > 0) {
     const stored = input.storedBaseline.machine.fingerprint;
@@ -33296,7 +33318,7 @@ function renderMarkdown(report, options = {}) {
   if (report.gatedMeaning) out.push(`<sub>${escapeText(report.gatedMeaning, 500)}</sub>`, "");
   if (report.error) out.push(...errorSection(report));
   if (report.metrics.length > 0) out.push(...metricTable(report), "");
-  if (report.latency.length > 0) out.push(...latencyTable(report.latency), "");
+  if (report.latency.length > 0) out.push(...report.baseBranch && report.latency.some((l) => l.base) ? threeWayLatency(report) : latencyTable(report.latency), "");
   if (options.trend && options.trend.values.length > 0) out.push(trendLine(report, options.trend), "");
   if (report.resources) out.push(...resourceTable(report), "");
   out.push(...details(report, maxRows));
@@ -33323,7 +33345,7 @@ function escPre(text) {
 }
 function metricTable(report) {
   const three = report.prModelChanged === true;
-  const refName = report.reference === "frozen-baseline" ? "Frozen baseline" : "Original";
+  const refName = report.reference === "frozen-baseline" ? "Frozen baseline" : "PR model";
   const head = three ? ["Metric", refName, "PR model", "Candidate", "\u0394", "Drift 95 % CI", "McNemar p", ""] : ["Metric", refName, "Candidate", "\u0394", "Drift 95 % CI", "McNemar p", ""];
   const rows = report.metrics.map((m) => {
     const cells = [metricName(m), f2(m.reference)];
@@ -33340,17 +33362,50 @@ function metricName(m) {
   const dir = m.higherIsBetter ? "drop" : "rise";
   return `${name} (${dir} \u2264 ${num2(m.rule.maxDrift)}${unit}${m.rule.use === "interval" ? ", interval" : ""})`;
 }
+var NOISY_P99_RUNS = 100;
 function latencyTable(rows) {
   const goal = rows.find((r) => r.goal !== void 0)?.goal;
-  const title = `**Latency** (ms per batch, reference \u2192 candidate, ratio with 95 % CI${goal !== void 0 ? `; goal: P95 ratio \u2264 ${num2(goal)}\xD7` : ""})`;
+  const title = `**Latency** (ms per batch, PR model \u2192 candidate, ratio with 95 % CI${goal !== void 0 ? `; goal: P95 ratio \u2264 ${num2(goal)}\xD7` : ""})`;
+  return [title, "", ...percentileTable(rows)];
+}
+function percentileTable(rows) {
   const body = rows.map((r) => [
     String(r.batchSize),
     `${ms(r.original.p50)} \u2192 ${ms(r.candidate.p50)} (${ratio(r.ratios.p50.value)})`,
     `${ms(r.original.p95)} \u2192 ${ms(r.candidate.p95)} (${ratio(r.ratios.p95.value)}, ${ciRatio(r.ratios.p95.interval)})`,
-    `${ms(r.original.p99)} \u2192 ${ms(r.candidate.p99)} (${ratio(r.ratios.p99.value)})`,
+    `${ms(r.original.p99)} \u2192 ${ms(r.candidate.p99)} (${ratio(r.ratios.p99.value)}, ${ciRatio(r.ratios.p99.interval)}${r.runs !== void 0 && r.runs < NOISY_P99_RUNS ? `; noisy: ${r.runs} runs` : ""})`,
     MARK[r.status]
   ]);
-  return [title, "", ...table2(["Batch", "P50", "P95", "P99", ""], body, ["r", "r", "r", "r", "c"])];
+  return table2(["Batch", "P50", "P95", "P99", ""], body, ["r", "r", "r", "r", "c"]);
+}
+function threeWayLatency(report) {
+  const rows = report.latency;
+  const goal = rows.find((r) => r.goal !== void 0)?.goal;
+  const limit = rows.find((r) => r.vsBase?.limit !== void 0)?.vsBase?.limit;
+  const base = report.baseBranch;
+  const limits = [limit !== void 0 ? `PR model \xF7 base branch \u2264 ${num2(limit)}\xD7` : "PR model \xF7 base branch not gated (gate.p95-regression)", ...goal !== void 0 ? [`candidate \xF7 PR model \u2264 ${num2(goal)}\xD7`] : []];
+  const title = `**Latency** (P95 ms per batch, measured interleaved in this run; base branch: \`${escapeText(base.model)}\`${base.commit ? ` at ${base.commit.slice(0, 12)}` : ""}; ${limits.join(", ")})`;
+  const ratioCell = (r, status) => `${ratio(r.value)} (${ciRatio(r.interval)}) ${MARK[status]}`.trimEnd();
+  const body = rows.map((r) => [
+    String(r.batchSize),
+    r.base ? ms(r.base.p95) : "",
+    ms(r.original.p95),
+    ms(r.candidate.p95),
+    r.vsBase ? ratioCell(r.vsBase.ratios.p95, r.vsBase.status) : "",
+    ratioCell(r.ratios.p95, r.status)
+  ]);
+  return [
+    title,
+    "",
+    ...table2(["Batch", "Base branch", "PR model", "Candidate", "PR model \xF7 base branch", "Candidate \xF7 PR model"], body, ["r", "r", "r", "r", "r", "r"]),
+    "",
+    "<details>",
+    "<summary>PR model \u2192 candidate: P50, P95, P99</summary>",
+    "",
+    ...percentileTable(rows),
+    "",
+    "</details>"
+  ];
 }
 function trendLine(report, trend) {
   const n2 = trend.values.length;
@@ -33367,7 +33422,7 @@ function resourceTable(report) {
   const { original: b, candidate: c } = report.resources;
   const row = (label, x2, y) => [label, bytes(x2), bytes(y), x2 > 0 ? ratio(y / x2) : ""];
   return table2(
-    ["", "Reference", "Candidate", "Ratio"],
+    ["", "PR model", "Candidate", "Ratio"],
     [row("File size", b.fileBytes, c.fileBytes), row("gzip size", b.gzipBytes, c.gzipBytes), row("Peak memory (RSS)", b.peakRssBytes, c.peakRssBytes)],
     ["l", "r", "r", "r"]
   );
@@ -33436,8 +33491,8 @@ function footer(report) {
   return `<sub>prune-gate ${escapeText(report.toolVersion)} \xB7 config \`${escapeText(report.configPath)}\`${models}${times ? ` \xB7 ${times}` : ""}</sub>`;
 }
 function table2(head, rows, align) {
-  const sep = align.map((a) => a === "r" ? "---:" : a === "c" ? ":-:" : "---");
-  return [`| ${head.join(" | ")} |`, `| ${sep.join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)];
+  const sep2 = align.map((a) => a === "r" ? "---:" : a === "c" ? ":-:" : "---");
+  return [`| ${head.join(" | ")} |`, `| ${sep2.join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)];
 }
 function capped(lines, maxRows) {
   if (lines.length - 2 <= maxRows) return lines;
@@ -33524,6 +33579,27 @@ var report_schema_default = {
     gatedMeaning: { $ref: "#/definitions/text" },
     reference: { enum: ["frozen-baseline", "original-model"] },
     prModelChanged: { type: "boolean" },
+    baseBranch: {
+      type: "object",
+      additionalProperties: false,
+      required: ["model"],
+      description: "The base branch's model measured in this run: the file (as committed at the base commit) and the commit.",
+      properties: {
+        model: { $ref: "#/definitions/text" },
+        commit: { type: "string", pattern: "^[0-9a-f]{7,64}$" }
+      }
+    },
+    created: { type: "string", pattern: "^\\d{4}-\\d{2}-\\d{2}T", maxLength: 40, description: "When the run finished measuring (ISO 8601)." },
+    run: {
+      type: "object",
+      additionalProperties: false,
+      required: ["url"],
+      description: "The workflow run that measured it, and the artifact that holds the report and model (when the workflow uploads one).",
+      properties: {
+        url: { type: "string", pattern: "^https?://", maxLength: 1e3 },
+        artifact: { $ref: "#/definitions/shortText" }
+      }
+    },
     metrics: { type: "array", maxItems: 64, items: { $ref: "#/definitions/metricRow" } },
     latency: { type: "array", maxItems: 64, items: { $ref: "#/definitions/latencyRow" } },
     storedBaselineLatency: {
@@ -33715,7 +33791,25 @@ var report_schema_default = {
           properties: { p50: { $ref: "#/definitions/ratio" }, p95: { $ref: "#/definitions/ratio" }, p99: { $ref: "#/definitions/ratio" } }
         },
         goal: { type: "number", exclusiveMinimum: 0 },
-        status: { $ref: "#/definitions/status" }
+        status: { $ref: "#/definitions/status" },
+        runs: { $ref: "#/definitions/positiveInt", description: "Runs per model behind the numbers (a P99 over few runs rests on one or two of them)." },
+        base: { $ref: "#/definitions/percentiles", description: "The base branch's model, measured interleaved in this run." },
+        vsBase: {
+          type: "object",
+          additionalProperties: false,
+          required: ["ratios", "status"],
+          description: "PR model / base branch, with the gate.p95-regression limit when configured.",
+          properties: {
+            ratios: {
+              type: "object",
+              additionalProperties: false,
+              required: ["p50", "p95", "p99"],
+              properties: { p50: { $ref: "#/definitions/ratio" }, p95: { $ref: "#/definitions/ratio" }, p99: { $ref: "#/definitions/ratio" } }
+            },
+            limit: { type: "number", exclusiveMinimum: 0 },
+            status: { $ref: "#/definitions/status" }
+          }
+        }
       }
     },
     memory: {
@@ -33992,7 +34086,8 @@ var config_schema_default = {
       properties: {
         "accuracy-drop": { type: "number", minimum: 0, description: "Points; the build fails above it." },
         use: { enum: ["point", "interval"] },
-        "p95-ratio": { type: "number", exclusiveMinimum: 0 },
+        "p95-ratio": { type: "number", exclusiveMinimum: 0, description: "The candidate's P95 over the PR model's at most this (the whole 95 % interval above it fails)." },
+        "p95-regression": { type: "number", exclusiveMinimum: 0, description: "The PR model's P95 over the base branch's model at most this, both measured in the same job (the action reads the base commit's model; the CLI takes --base-model). Absent: the base branch is shown, not gated." },
         relative: { type: "boolean", description: "Read accuracy-drop as percent of the baseline value instead of points." },
         metrics: {
           type: "object",
@@ -34200,9 +34295,9 @@ function configFromObject(obj, baseDir, label = "<config>") {
   const raw = obj;
   if (!problems.length) problems.push(...crossFieldProblems(raw));
   if (problems.length) throw new InputError(`${label}: ${printable(problems.join("; "))}`, label);
-  const resolve7 = (p) => path12.resolve(baseDir, p);
+  const resolve8 = (p) => path12.resolve(baseDir, p);
   const mustExist = (pointer, p, what, kind = "file") => {
-    const abs = resolve7(p);
+    const abs = resolve8(p);
     const fail = (why) => new InputError(`${label}: ${printable(`${pointer}: ${what} '${p}' ${why}`)}`, `${label}#${pointer}`, "config");
     let stat;
     try {
@@ -34250,7 +34345,7 @@ function configFromObject(obj, baseDir, label = "<config>") {
     file: label,
     baseDir,
     model: mustExist("/model", raw.model, "model"),
-    baseline: typeof raw.baseline === "string" ? resolve7(raw.baseline) : void 0,
+    baseline: typeof raw.baseline === "string" ? resolve8(raw.baseline) : void 0,
     task,
     seed: raw.seed ?? CONFIG_DEFAULTS.seed,
     data: {
@@ -34328,6 +34423,7 @@ function toGate(gate) {
     accuracyDrop: gate["accuracy-drop"] ?? CONFIG_DEFAULTS.gate.accuracyDrop,
     use: gate.use ?? CONFIG_DEFAULTS.gate.use,
     p95Ratio: gate["p95-ratio"],
+    p95Regression: gate["p95-regression"],
     relative: gate.relative ?? CONFIG_DEFAULTS.gate.relative,
     metrics: Object.fromEntries(Object.entries(rules).map(([k, v]) => [k, camelKeys(v)]))
   };
@@ -34543,6 +34639,14 @@ function ratioText(c) {
   return `${r.value.toFixed(2)}\xD7 (95 % CI ${r.interval.low.toFixed(2)}\u2013${r.interval.high.toFixed(2)}) at batch ${c.batchSize}`;
 }
 
+// src/util/display-path.ts
+import * as path14 from "node:path";
+function displayPath(file, root2 = process.cwd()) {
+  if (!file) return file;
+  const rel = path14.relative(root2, path14.resolve(root2, file));
+  return rel === "" || rel.startsWith("..") || path14.isAbsolute(rel) ? file : rel.split(path14.sep).join("/");
+}
+
 // src/pipeline/run.ts
 var PROFILE_TOP = 12;
 var LOOP_BENCH_MS = 1500;
@@ -34563,9 +34667,10 @@ async function runPipeline(options) {
   try {
     const p = await timed("prepare", () => prepare(options.configPath));
     const { config } = p;
-    const modelPath = path14.join(options.outDir, "model.onnx");
+    checkBaseModel(options.baseModel);
+    const modelPath = path15.join(options.outDir, "model.onnx");
     refuseOverwrite(modelPath, config.model);
-    for (const name of ["model.onnx", "report.json", "report.md"]) fs16.rmSync(path14.join(options.outDir, name), { force: true });
+    for (const name of ["model.onnx", "report.json", "report.md"]) fs16.rmSync(path15.join(options.outDir, name), { force: true });
     const baseline = config.baseline ? readBaseline(config.baseline) : void 0;
     const source = config.task === "fidelity" ? await fidelityReference(p, baseline && { data: baseline, file: config.baseline }) : void 0;
     reference = source && source.kind !== "expected" ? source.store : void 0;
@@ -34616,7 +34721,8 @@ async function runPipeline(options) {
         wallTimeMs: config.budget.wallTimeMs
       })
     );
-    log(`benchmarking original vs candidate (batch sizes ${config.bench.batchSizes.join(", ")})`);
+    const base = options.baseModel;
+    log(`benchmarking the PR model vs the candidate${base ? " and the base branch" : ""} (batch sizes ${config.bench.batchSizes.join(", ")})`);
     const shipped = await timed(
       "benchmark",
       () => shipFaster({
@@ -34627,8 +34733,9 @@ async function runPipeline(options) {
         rebuild: async (count2) => (await replayDecisions(p.model, loop.decisions.slice(0, count2), { ...ctx, log: void 0 }, nodeCostShare)).model,
         measure: (model) => benchLatency({
           models: [
-            { model: config.model, label: "original" },
-            { model: encodeModel(model), label: "candidate" }
+            { model: config.model, label: "PR model" },
+            { model: encodeModel(model), label: "candidate" },
+            ...base ? [{ model: base.file, label: `base branch (${base.file})` }] : []
           ],
           batchSizes: config.bench.batchSizes,
           timeBudgetMs: config.bench.timeBudgetMs,
@@ -34662,6 +34769,7 @@ async function runPipeline(options) {
       original: originalFinal,
       candidate,
       latency,
+      baseLatency: base && bench.batches.flatMap((b) => b.firstVsThird ?? []),
       prModelChanged,
       seed: config.seed,
       objective: config.objective,
@@ -34669,9 +34777,11 @@ async function runPipeline(options) {
     });
     const report = buildReport({
       toolVersion: TOOL_VERSION,
-      configPath: config.file,
+      configPath: displayPath(config.file),
       gatedMeaning: gatedMeaning(config.metrics[0]),
-      models: { original: config.model, candidate: modelPath, candidateSha256: sha256File(modelPath) },
+      models: { original: displayPath(config.model), candidate: displayPath(modelPath), candidateSha256: sha256File(modelPath) },
+      ...base && { baseBranch: { model: base.name ?? displayPath(base.file), ...base.commit && { commit: base.commit.toLowerCase() } } },
+      created: (/* @__PURE__ */ new Date()).toISOString(),
       decision,
       prModelChanged,
       storedBaseline: baseline,
@@ -34699,9 +34809,14 @@ async function runPipeline(options) {
     reference?.release();
   }
 }
+function checkBaseModel(base) {
+  if (!base) return;
+  if (!fs16.existsSync(base.file) || !fs16.statSync(base.file).isFile()) throw new InputError(`--base-model ${base.file}: no such file; give the base branch's model (e.g. \`git show origin/main:model.onnx > base.onnx\`)`, base.file, "model");
+  if (base.commit !== void 0 && !/^[0-9a-f]{7,64}$/i.test(base.commit)) throw new InputError(`--base-commit must be a commit SHA (7-64 hex digits), got "${base.commit}"`, "base-commit", "config");
+}
 function refuseOverwrite(output, input) {
-  const resolvedOut = path14.resolve(output);
-  const same = fs16.existsSync(resolvedOut) ? fs16.realpathSync(resolvedOut) === fs16.realpathSync(input) : resolvedOut === path14.resolve(input);
+  const resolvedOut = path15.resolve(output);
+  const same = fs16.existsSync(resolvedOut) ? fs16.realpathSync(resolvedOut) === fs16.realpathSync(input) : resolvedOut === path15.resolve(input);
   if (same) throw new InputError(`--out would overwrite the model ${input}; choose another output folder`, input);
 }
 function stripExtras(m) {
@@ -34909,7 +35024,7 @@ ${lines.join("\n")}${lines.length ? "\n" : ""}]}
 
 // src/history/add.ts
 import * as fs18 from "node:fs";
-import * as path15 from "node:path";
+import * as path16 from "node:path";
 
 // src/history/entry.ts
 var COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
@@ -34975,7 +35090,7 @@ function round(x2) {
 
 // src/history/add.ts
 function entryWithModelHash(report, context, baseDir = process.cwd()) {
-  const original = report.models.original ? path15.resolve(baseDir, report.models.original) : void 0;
+  const original = report.models.original ? path16.resolve(baseDir, report.models.original) : void 0;
   const originalSha256 = context.originalSha256 ?? (original && fs18.existsSync(original) && fs18.statSync(original).isFile() ? sha256File(original) : void 0);
   return entryFromReport(report, { ...context, ...originalSha256 ? { originalSha256 } : {} });
 }
@@ -35015,19 +35130,19 @@ function trendFor(report, store, count2 = TREND_LENGTH) {
 
 // src/history/render.ts
 import * as fs20 from "node:fs";
-import * as path17 from "node:path";
+import * as path18 from "node:path";
 
 // src/history/assets.ts
 import * as fs19 from "node:fs";
-import * as path16 from "node:path";
+import * as path17 from "node:path";
 import { createRequire as createRequire4 } from "node:module";
 import { fileURLToPath } from "node:url";
 var PAGE_FILES = ["index.html", "history-page.js", "history-page.css"];
 var UPLOT_FILES = { "uPlot.iife.min.js": "uplot/dist/uPlot.iife.min.js", "uPlot.min.css": "uplot/dist/uPlot.min.css" };
 function pageAssets() {
-  const here = path16.dirname(fileURLToPath(import.meta.url));
-  const dirs = [path16.join(here, "page"), path16.join(here, "history-page"), path16.join(here, "..", "history-page")];
-  const find = (name) => dirs.map((d) => path16.join(d, name)).find((f) => fs19.existsSync(f));
+  const here = path17.dirname(fileURLToPath(import.meta.url));
+  const dirs = [path17.join(here, "page"), path17.join(here, "history-page"), path17.join(here, "..", "history-page")];
+  const find = (name) => dirs.map((d) => path17.join(d, name)).find((f) => fs19.existsSync(f));
   const require3 = createRequire4(import.meta.url);
   const resolveModule = (spec) => {
     try {
@@ -35051,11 +35166,11 @@ var DATA_FILE = "history-data.js";
 function renderHistoryPage(store, outDir) {
   const written = [];
   for (const asset of pageAssets()) {
-    const target = path17.join(outDir, asset.name);
+    const target = path18.join(outDir, asset.name);
     writeFileAtomic(target, fs20.readFileSync(asset.source));
     written.push(target);
   }
-  const data = path17.join(outDir, DATA_FILE);
+  const data = path18.join(outDir, DATA_FILE);
   writeFileAtomic(data, dataScript(store));
   written.push(data);
   return written;
@@ -35101,28 +35216,28 @@ export {
   headCommit,
   trendFor,
   renderHistoryPage,
-  OutputStore,
-  evaluateModel,
-  evaluatePair,
   loadModel,
   saveModel,
   inspectModel,
   formatInspectReport,
+  probeShapes,
   loadDataset,
   benchLatency,
   feedsFor,
-  measureMemory,
-  probeShapes,
   calibrationNeed,
   describeStage,
   stageGoals,
+  CONFIG_DEFAULTS,
+  loadConfig,
+  parseDuration,
+  OutputStore,
+  evaluateModel,
+  evaluatePair,
+  measureMemory,
   defaultRecipe,
   modelTraits,
   flopShares,
   replayDecisions,
-  CONFIG_DEFAULTS,
-  loadConfig,
-  parseDuration,
   loadConfigAndModel,
   prepare,
   calibrationBatches,
