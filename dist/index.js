@@ -7,9 +7,13 @@ import {
   __require,
   __toESM,
   appendEntry,
+  baselineStatus,
+  displayPath,
   emptyStore,
   entryWithModelHash,
   errorReport,
+  escapeText,
+  freezeBaseline,
   hasCommentMarker,
   loadConfig,
   parseMarkers,
@@ -24,7 +28,7 @@ import {
   trendFor,
   writeFileAtomic,
   writeReportFiles
-} from "./chunks/chunk-OA3UPAXM.js";
+} from "./chunks/chunk-CKFTQSZM.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -1065,14 +1069,14 @@ var require_util = __commonJS({
         }
         const port = url.port != null ? url.port : url.protocol === "https:" ? 443 : 80;
         let origin = url.origin != null ? url.origin : `${url.protocol || ""}//${url.hostname || ""}:${port}`;
-        let path3 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
+        let path4 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path3 && path3[0] !== "/") {
-          path3 = `/${path3}`;
+        if (path4 && path4[0] !== "/") {
+          path4 = `/${path4}`;
         }
-        return new URL(`${origin}${path3}`);
+        return new URL(`${origin}${path4}`);
       }
       if (!isHttpOrHttpsPrefixed(url.origin || url.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1523,39 +1527,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path3, origin }
+          request: { method, path: path4, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path3);
+        debuglog("sending request to %s %s/%s", method, origin, path4);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path3, origin },
+          request: { method, path: path4, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path3,
+          path4,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path3, origin }
+          request: { method, path: path4, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path3);
+        debuglog("trailers received from %s %s/%s", method, origin, path4);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path3, origin },
+          request: { method, path: path4, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path3,
+          path4,
           error2.message
         );
       });
@@ -1604,9 +1608,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path3, origin }
+            request: { method, path: path4, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path3);
+          debuglog("sending request to %s %s/%s", method, origin, path4);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1669,7 +1673,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path3,
+        path: path4,
         method,
         body,
         headers,
@@ -1684,11 +1688,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path3 !== "string") {
+        if (typeof path4 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path3[0] !== "/" && !(path3.startsWith("http://") || path3.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path4[0] !== "/" && !(path4.startsWith("http://") || path4.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path3)) {
+        } else if (invalidPathRegex.test(path4)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1754,7 +1758,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path3, query) : path3;
+        this.path = query ? buildURL(path4, query) : path4;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6447,7 +6451,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path3, host, upgrade, blocking, reset } = request2;
+      const { method, path: path4, host, upgrade, blocking, reset } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6528,7 +6532,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path3} HTTP/1.1\r
+      let header = `${method} ${path4} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7057,7 +7061,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path3, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path4, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -7154,7 +7158,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path3;
+      headers[HTTP2_HEADER_PATH] = path4;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7507,9 +7511,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path3 = search ? `${pathname}${search}` : pathname;
+        const path4 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path3;
+        this.opts.path = path4;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8748,10 +8752,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path3 = "/",
+          path: path4 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path3;
+        opts.path = origin + path4;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -10723,20 +10727,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path3) {
-      if (typeof path3 !== "string") {
-        return path3;
+    function safeUrl(path4) {
+      if (typeof path4 !== "string") {
+        return path4;
       }
-      const pathSegments = path3.split("?");
+      const pathSegments = path4.split("?");
       if (pathSegments.length !== 2) {
-        return path3;
+        return path4;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path3, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path3);
+    function matchKey(mockDispatch2, { path: path4, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path4);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10758,7 +10762,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path3 }) => matchValue(safeUrl(path3), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path4 }) => matchValue(safeUrl(path4), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10796,9 +10800,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path3, method, body, headers, query } = opts;
+      const { path: path4, method, body, headers, query } = opts;
       return {
-        path: path3,
+        path: path4,
         method,
         body,
         headers,
@@ -11261,10 +11265,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path3, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path4, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path3,
+            Path: path4,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16143,9 +16147,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path3) {
-      for (let i = 0; i < path3.length; ++i) {
-        const code = path3.charCodeAt(i);
+    function validateCookiePath(path4) {
+      for (let i = 0; i < path4.length; ++i) {
+        const code = path4.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19065,11 +19069,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path3 = opts.path;
+          let path4 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path3 = `/${path3}`;
+            path4 = `/${path4}`;
           }
-          url = new URL(util.parseOrigin(url).origin + path3);
+          url = new URL(util.parseOrigin(url).origin + path4);
         } else {
           if (!opts) {
             opts = typeof url === "object" ? url : {};
@@ -21742,11 +21746,16 @@ function endGroup() {
 }
 
 // src/action/run.ts
-import * as fs5 from "node:fs";
-import * as path2 from "node:path";
+import * as fs6 from "node:fs";
+import * as path3 from "node:path";
 
 // src/github/event.ts
 import * as fs3 from "node:fs";
+function runUrl(ctx, runId = ctx.runId, attempt) {
+  if (!runId || !ctx.owner || !ctx.repo) return void 0;
+  const base = (ctx.serverUrl ?? "https://github.com").replace(/\/+$/, "");
+  return `${base}/${ctx.owner}/${ctx.repo}/actions/runs/${runId}${attempt && attempt > 1 ? `/attempts/${attempt}` : ""}`;
+}
 var obj = (v) => v && typeof v === "object" ? v : void 0;
 var str = (v) => typeof v === "string" ? v : void 0;
 var int = (v) => typeof v === "number" && Number.isSafeInteger(v) ? v : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : void 0;
@@ -21763,6 +21772,7 @@ function readRunContext(env = process.env) {
   const [owner, repo] = (env.GITHUB_REPOSITORY ?? str(obj(payload.repository)?.full_name) ?? "/").split("/");
   const ctx = { eventName: env.GITHUB_EVENT_NAME ?? "", owner, repo, runId: int(env.GITHUB_RUN_ID), runAttempt: int(env.GITHUB_RUN_ATTEMPT) };
   if (env.GITHUB_SHA) ctx.sha = env.GITHUB_SHA;
+  if (env.GITHUB_SERVER_URL && /^https?:\/\//.test(env.GITHUB_SERVER_URL)) ctx.serverUrl = env.GITHUB_SERVER_URL;
   if (env.GITHUB_REF) ctx.ref = env.GITHUB_REF;
   const defaultBranch = str(obj(payload.repository)?.default_branch);
   if (defaultBranch) ctx.defaultBranch = defaultBranch;
@@ -21812,8 +21822,8 @@ var Context = class {
       if (existsSync3(process.env.GITHUB_EVENT_PATH)) {
         this.payload = JSON.parse(readFileSync2(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
-        const path3 = process.env.GITHUB_EVENT_PATH;
-        process.stdout.write(`GITHUB_EVENT_PATH ${path3} does not exist${EOL5}`);
+        const path4 = process.env.GITHUB_EVENT_PATH;
+        process.stdout.write(`GITHUB_EVENT_PATH ${path4} does not exist${EOL5}`);
       }
     }
     this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -26107,7 +26117,7 @@ var triggers_notification_paths_default = [
 ];
 function routeMatcher(paths) {
   const regexes = paths.map(
-    (path3) => path3.split("/").map((c) => c.startsWith("{") ? "(?:.+?)" : c).join("/")
+    (path4) => path4.split("/").map((c) => c.startsWith("{") ? "(?:.+?)" : c).join("/")
   );
   const regex2 = `^(?:${regexes.map((r) => `(?:${r})`).join("|")})[^/]*$`;
   return new RegExp(regex2, "i");
@@ -26407,8 +26417,8 @@ var DEFAULT_REPORT_PATH = "prune-gate-report";
 var DEFAULT_GATE_ID = "prune-gate";
 function parseInputs() {
   const mode = (getInput("mode") || "run").toLowerCase();
-  if (mode !== "run" && mode !== "measure" && mode !== "comment" && mode !== "history") {
-    throw new InputError(`input "mode" must be run, measure, comment or history (got "${mode}").`, "mode");
+  if (mode !== "run" && mode !== "measure" && mode !== "comment" && mode !== "history" && mode !== "baseline") {
+    throw new InputError(`input "mode" must be run, measure, comment, history or baseline (got "${mode}").`, "mode");
   }
   const token = getInput("token");
   if (token) setSecret(token);
@@ -26699,6 +26709,85 @@ function firstLine(err) {
   return (e.stderr?.toString().trim() || e.message || String(err)).split("\n")[0];
 }
 
+// src/action/baseline-mode.ts
+import * as fs5 from "node:fs";
+import * as path2 from "node:path";
+async function baselineMode(inputs, ctx, deps) {
+  const onDefault = ctx.defaultBranch === void 0 || ctx.ref === void 0 || ctx.ref === `refs/heads/${ctx.defaultBranch}`;
+  const manual = ctx.eventName === "workflow_dispatch";
+  if (ctx.eventName.startsWith("pull_request") || !manual && !onDefault) {
+    const message = `mode: baseline freezes the default branch's model (a push to ${ctx.defaultBranch ?? "it"}, or workflow_dispatch); this run is ${ctx.eventName || "no event"} on ${ctx.ref ?? "no ref"}: nothing frozen.`;
+    notice(message);
+    return { frozen: false, skipped: "not-default-branch", message };
+  }
+  const status = deps.status(inputs.configPath);
+  if (status.current && !manual) {
+    const message = `The frozen baseline is current: ${status.why}. Nothing to refreeze (run the workflow by hand to refreeze anyway).`;
+    info(message);
+    appendSummary(`### prune-gate${shownId(inputs)}: baseline current
+
+${escapeText(message, 1e3)}
+`);
+    return { frozen: false, skipped: "current", message };
+  }
+  const why = manual && status.current ? "refrozen on request (workflow_dispatch)" : status.why;
+  info(`Freezing the baseline: ${why}.`);
+  const { baseline, file } = await deps.freeze({ configPath: inputs.configPath, log: (m) => info(m) });
+  const stored = baseline.referenceOutputs?.stored ? [path2.join(path2.dirname(file), baseline.referenceOutputs.file)] : [];
+  const files = [file, ...stored].map((f) => displayPath(f));
+  const artifact = inputs.gateId === DEFAULT_GATE_ID ? "prune-gate-baseline" : `prune-gate-baseline-${inputs.gateId}`;
+  const command = adoptCommand(ctx, { files, artifact, configPath: inputs.configPath, named: status.named });
+  appendSummary(summary2(inputs, ctx, { baseline, files, artifact, why, command, named: status.named }));
+  setOutput("id", inputs.gateId);
+  setOutput("baseline-files", files.join("\n"));
+  setOutput("artifact-name", artifact);
+  return { frozen: true, files, artifact, why, command };
+}
+function adoptCommand(ctx, a) {
+  const dir = path2.posix.dirname(a.files[0]);
+  const sha = ctx.sha ? ` at ${ctx.sha.slice(0, 12)}` : "";
+  const download = ctx.runId ? `gh run download ${ctx.runId} --repo ${ctx.owner}/${ctx.repo} --name ${a.artifact} --dir ${dir}` : `# download the artifact ${a.artifact} of this run into ${dir}/`;
+  const lines = [download];
+  if (!a.named) lines.push(`printf 'baseline: ${path2.posix.relative(path2.posix.dirname(displayPath(a.configPath)), a.files[0])}\\n' >> ${displayPath(a.configPath)}`);
+  lines.push(`git add ${[...a.files, ...a.named ? [] : [displayPath(a.configPath)]].join(" ")}`, `git commit -m "prune-gate: refreeze the baseline (frozen in CI${sha})"`);
+  return lines.join("\n");
+}
+function summary2(inputs, ctx, s) {
+  const b = s.baseline;
+  const metrics = Object.entries(b.metrics).map(([k, v]) => `${escapeText(k)} ${v.toFixed(2)}`).join(", ");
+  const p95 = b.latency.map((l) => `batch ${l.batchSize} ${l.p95.toFixed(3)} ms`).join(", ");
+  const link = runUrl(ctx);
+  return [
+    `### \u{1F9CA} prune-gate${shownId(inputs)}: baseline frozen`,
+    "",
+    `Why: ${escapeText(s.why, 500)}.`,
+    "",
+    `Frozen from the model at ${ctx.sha ? `\`${ctx.sha.slice(0, 12)}\`` : "this commit"}${link ? ` in [run ${ctx.runId}](${link})` : ""}: ${b.samples} samples; ${metrics}${p95 ? `; P95 ${p95}` : ""}. Machine \`${escapeText(b.machine.fingerprint)}\`.`,
+    "",
+    `The files (${s.files.map((f) => `\`${escapeText(f)}\``).join(", ")}) are in the artifact **${escapeText(s.artifact)}** when the workflow uploads \`steps.<id>.outputs.baseline-files\` under \`steps.<id>.outputs.artifact-name\`. To adopt them, from a clone of the repository at this commit:`,
+    "",
+    "```sh",
+    s.command,
+    "git push   # or push a branch and open a pull request",
+    "```",
+    "",
+    `Until it is committed, pull requests are gated against the baseline committed now; a PR that changes the model shows three columns (frozen baseline, PR model, candidate) and a callout.`,
+    ""
+  ].join("\n");
+}
+function shownId(inputs) {
+  return inputs.gateId === DEFAULT_GATE_ID ? "" : ` (${escapeText(inputs.gateId, 64)})`;
+}
+function appendSummary(markdown) {
+  const file = process.env.GITHUB_STEP_SUMMARY;
+  if (!file) return;
+  try {
+    fs5.appendFileSync(file, markdown);
+  } catch (err) {
+    warning(`Could not write the job summary: ${err.message}`);
+  }
+}
+
 // src/action/run.ts
 async function runActionWith(deps) {
   let inputs;
@@ -26711,6 +26800,7 @@ async function runActionWith(deps) {
     return { verdict: "error", exitCode: err instanceof InputError ? 2 : 3, comment: { posted: false, skipped: "error" } };
   }
   try {
+    if (inputs.mode === "baseline") return await freezeMode(inputs, ctx, deps);
     return inputs.mode === "comment" ? await commentMode(inputs, ctx, deps) : await measureMode(inputs, ctx, deps);
   } catch (err) {
     setFailed(`prune-gate: ${err.message}`);
@@ -26766,6 +26856,18 @@ async function measureMode(inputs, ctx, deps) {
   fail(result.report, inputs, exitCode);
   return { mode: inputs.mode, verdict: result.report.verdict, exitCode, comment, reportPath: result.reportPath, ...history ? { history } : {} };
 }
+async function freezeMode(inputs, ctx, deps) {
+  const none = { posted: false, skipped: "disabled" };
+  if (!deps.baseline) throw new Error("mode: baseline is not wired in this entry point");
+  try {
+    const baseline = await baselineMode(inputs, ctx, deps.baseline);
+    return { mode: "baseline", verdict: "pass", exitCode: 0, comment: none, baseline };
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    setFailed(`prune-gate (mode: baseline): ${err.message}`);
+    return { mode: "baseline", verdict: "error", exitCode: 2, comment: none };
+  }
+}
 async function commentMode(inputs, ctx, deps) {
   let report;
   try {
@@ -26774,7 +26876,7 @@ async function commentMode(inputs, ctx, deps) {
     setFailed(`prune-gate (mode: comment): ${err.message}`);
     return { mode: "comment", verdict: "error", exitCode: 2, comment: { posted: false, skipped: "error" } };
   }
-  const reportPath = fs5.existsSync(inputs.reportPath) && fs5.statSync(inputs.reportPath).isDirectory() ? path2.join(inputs.reportPath, "report.json") : inputs.reportPath;
+  const reportPath = fs6.existsSync(inputs.reportPath) && fs6.statSync(inputs.reportPath).isDirectory() ? path3.join(inputs.reportPath, "report.json") : inputs.reportPath;
   const gate = inputs.gateIdGiven ? inputs.gateId : report.gate ?? inputs.gateId;
   publish(report, { reportPath, modelPath: report.models.candidate, gate });
   let comment;
@@ -26848,7 +26950,7 @@ function publish(report, paths) {
   const summaryFile = process.env.GITHUB_STEP_SUMMARY;
   if (summaryFile) {
     try {
-      fs5.appendFileSync(summaryFile, renderJobSummary(report, { gate: shownGate(paths.gate) }));
+      fs6.appendFileSync(summaryFile, renderJobSummary(report, { gate: shownGate(paths.gate) }));
     } catch (err) {
       warning(`Could not write the job summary: ${err.message}`);
     }
@@ -26909,4 +27011,4 @@ async function main(runPipeline2, extra = {}) {
 }
 
 // src/index.ts
-void main((options) => runPipeline({ ...options, log: (message) => console.log(message) }));
+void main((options) => runPipeline({ ...options, log: (message) => console.log(message) }), { baseline: { freeze: freezeBaseline, status: baselineStatus } });

@@ -7,7 +7,7 @@ import * as core from '@actions/core';
 import { GATE_ID_PATTERN } from '../report/markers.js';
 import { InputError } from '../util/errors.js';
 
-export type ActionMode = 'run' | 'measure' | 'comment' | 'history';
+export type ActionMode = 'run' | 'measure' | 'comment' | 'history' | 'baseline';
 
 export interface ActionInputs {
   configPath: string;
@@ -38,8 +38,8 @@ export const DEFAULT_GATE_ID = 'prune-gate';
 
 export function parseInputs(): ActionInputs {
   const mode = (core.getInput('mode') || 'run').toLowerCase();
-  if (mode !== 'run' && mode !== 'measure' && mode !== 'comment' && mode !== 'history') {
-    throw new InputError(`input "mode" must be run, measure, comment or history (got "${mode}").`, 'mode');
+  if (mode !== 'run' && mode !== 'measure' && mode !== 'comment' && mode !== 'history' && mode !== 'baseline') {
+    throw new InputError(`input "mode" must be run, measure, comment, history or baseline (got "${mode}").`, 'mode');
   }
   const token = core.getInput('token');
   if (token) core.setSecret(token);

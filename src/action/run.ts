@@ -29,6 +29,7 @@ import { parseInputs, type ActionInputs, type ActionMode } from './inputs.js';
 import { recordHistory, trendFromInput, type HistoryOutcome } from './history.js';
 import { LogGroups } from './log-groups.js';
 import { baseModelFromGit } from './base-model.js';
+import { baselineMode, type BaselineDeps, type BaselineOutcome } from './baseline-mode.js';
 import { loadConfig } from '../config/index.js';
 
 export interface PipelineResult {
@@ -43,6 +44,8 @@ export type RunPipeline = (options: { configPath: string; outDir: string; phase?
 
 export interface ActionDeps {
   runPipeline: RunPipeline;
+  /** mode: baseline: freezing and the committed baseline's status (src/pipeline/baseline.ts, wired by src/index.ts). */
+  baseline?: BaselineDeps;
   /** GitHub client settings other than the token (tests shorten delays and turn off write spacing). */
   client?: Partial<Omit<ClientOptions, 'token'>>;
   toolVersion?: string;
@@ -56,6 +59,7 @@ export interface ActionOutcome {
   comment: CommentOutcome;
   reportPath?: string;
   history?: HistoryOutcome;
+  baseline?: BaselineOutcome;
 }
 
 export async function runActionWith(deps: ActionDeps): Promise<ActionOutcome> {
@@ -69,6 +73,7 @@ export async function runActionWith(deps: ActionDeps): Promise<ActionOutcome> {
     return { verdict: 'error', exitCode: err instanceof InputError ? 2 : 3, comment: { posted: false, skipped: 'error' } };
   }
   try {
+    if (inputs.mode === 'baseline') return await freezeMode(inputs, ctx, deps);
     return inputs.mode === 'comment' ? await commentMode(inputs, ctx, deps) : await measureMode(inputs, ctx, deps);
   } catch (err) {
     // Publishing itself failed (e.g. the report folder is not writable): still say why, once.
@@ -130,6 +135,19 @@ async function measureMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDe
   groups.end();
   fail(result.report, inputs, exitCode);
   return { mode: inputs.mode, verdict: result.report.verdict, exitCode, comment, reportPath: result.reportPath, ...(history ? { history } : {}) };
+}
+
+async function freezeMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDeps): Promise<ActionOutcome> {
+  const none = { posted: false, skipped: 'disabled' } as const;
+  if (!deps.baseline) throw new Error('mode: baseline is not wired in this entry point');
+  try {
+    const baseline = await baselineMode(inputs, ctx, deps.baseline);
+    return { mode: 'baseline', verdict: 'pass', exitCode: 0, comment: none, baseline };
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    core.setFailed(`prune-gate (mode: baseline): ${err.message}`);
+    return { mode: 'baseline', verdict: 'error', exitCode: 2, comment: none };
+  }
 }
 
 async function commentMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDeps): Promise<ActionOutcome> {

@@ -43,6 +43,15 @@ export interface RunContext {
   headCommitTime?: string;
   pullRequest?: PullRequestInfo;
   workflowRun?: WorkflowRunInfo;
+  /** GITHUB_SERVER_URL, e.g. https://github.com (GitHub Enterprise: its own host). */
+  serverUrl?: string;
+}
+
+/** The page of a workflow run (this one by default), for links in the comment and the job summary. */
+export function runUrl(ctx: RunContext, runId = ctx.runId, attempt?: number): string | undefined {
+  if (!runId || !ctx.owner || !ctx.repo) return undefined;
+  const base = (ctx.serverUrl ?? 'https://github.com').replace(/\/+$/, '');
+  return `${base}/${ctx.owner}/${ctx.repo}/actions/runs/${runId}${attempt && attempt > 1 ? `/attempts/${attempt}` : ''}`;
 }
 
 type Json = Record<string, unknown>;
@@ -63,6 +72,7 @@ export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext
   const [owner, repo] = (env.GITHUB_REPOSITORY ?? str(obj(payload.repository)?.full_name) ?? '/').split('/');
   const ctx: RunContext = { eventName: env.GITHUB_EVENT_NAME ?? '', owner, repo, runId: int(env.GITHUB_RUN_ID), runAttempt: int(env.GITHUB_RUN_ATTEMPT) };
   if (env.GITHUB_SHA) ctx.sha = env.GITHUB_SHA;
+  if (env.GITHUB_SERVER_URL && /^https?:\/\//.test(env.GITHUB_SERVER_URL)) ctx.serverUrl = env.GITHUB_SERVER_URL;
   if (env.GITHUB_REF) ctx.ref = env.GITHUB_REF;
   const defaultBranch = str(obj(payload.repository)?.default_branch);
   if (defaultBranch) ctx.defaultBranch = defaultBranch;
