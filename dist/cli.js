@@ -45,7 +45,7 @@ import {
   stageGoals,
   trendFor,
   writeFileAtomic
-} from "./chunks/chunk-CKFTQSZM.js";
+} from "./chunks/chunk-JK2HAJGF.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({

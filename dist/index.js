@@ -28,7 +28,7 @@ import {
   trendFor,
   writeFileAtomic,
   writeReportFiles
-} from "./chunks/chunk-CKFTQSZM.js";
+} from "./chunks/chunk-JK2HAJGF.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -1069,14 +1069,14 @@ var require_util = __commonJS({
         }
         const port = url.port != null ? url.port : url.protocol === "https:" ? 443 : 80;
         let origin = url.origin != null ? url.origin : `${url.protocol || ""}//${url.hostname || ""}:${port}`;
-        let path4 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
+        let path5 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path4 && path4[0] !== "/") {
-          path4 = `/${path4}`;
+        if (path5 && path5[0] !== "/") {
+          path5 = `/${path5}`;
         }
-        return new URL(`${origin}${path4}`);
+        return new URL(`${origin}${path5}`);
       }
       if (!isHttpOrHttpsPrefixed(url.origin || url.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1527,39 +1527,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path4, origin }
+          request: { method, path: path5, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path4);
+        debuglog("sending request to %s %s/%s", method, origin, path5);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path4, origin },
+          request: { method, path: path5, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path4,
+          path5,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path4, origin }
+          request: { method, path: path5, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path4);
+        debuglog("trailers received from %s %s/%s", method, origin, path5);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path4, origin },
+          request: { method, path: path5, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path4,
+          path5,
           error2.message
         );
       });
@@ -1608,9 +1608,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path4, origin }
+            request: { method, path: path5, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path4);
+          debuglog("sending request to %s %s/%s", method, origin, path5);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1673,7 +1673,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path4,
+        path: path5,
         method,
         body,
         headers,
@@ -1688,11 +1688,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path4 !== "string") {
+        if (typeof path5 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path4[0] !== "/" && !(path4.startsWith("http://") || path4.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path5[0] !== "/" && !(path5.startsWith("http://") || path5.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path4)) {
+        } else if (invalidPathRegex.test(path5)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1758,7 +1758,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path4, query) : path4;
+        this.path = query ? buildURL(path5, query) : path5;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -6451,7 +6451,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path4, host, upgrade, blocking, reset } = request2;
+      const { method, path: path5, host, upgrade, blocking, reset } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6532,7 +6532,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path4} HTTP/1.1\r
+      let header = `${method} ${path5} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -7061,7 +7061,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path4, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path5, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -7158,7 +7158,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path4;
+      headers[HTTP2_HEADER_PATH] = path5;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7511,9 +7511,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path4 = search ? `${pathname}${search}` : pathname;
+        const path5 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path4;
+        this.opts.path = path5;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -8752,10 +8752,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path4 = "/",
+          path: path5 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path4;
+        opts.path = origin + path5;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -10727,20 +10727,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path4) {
-      if (typeof path4 !== "string") {
-        return path4;
+    function safeUrl(path5) {
+      if (typeof path5 !== "string") {
+        return path5;
       }
-      const pathSegments = path4.split("?");
+      const pathSegments = path5.split("?");
       if (pathSegments.length !== 2) {
-        return path4;
+        return path5;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path4, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path4);
+    function matchKey(mockDispatch2, { path: path5, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path5);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10762,7 +10762,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path4 }) => matchValue(safeUrl(path4), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path5 }) => matchValue(safeUrl(path5), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10800,9 +10800,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path4, method, body, headers, query } = opts;
+      const { path: path5, method, body, headers, query } = opts;
       return {
-        path: path4,
+        path: path5,
         method,
         body,
         headers,
@@ -11265,10 +11265,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path4, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path5, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path4,
+            Path: path5,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -16147,9 +16147,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path4) {
-      for (let i = 0; i < path4.length; ++i) {
-        const code = path4.charCodeAt(i);
+    function validateCookiePath(path5) {
+      for (let i = 0; i < path5.length; ++i) {
+        const code = path5.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -19069,11 +19069,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path4 = opts.path;
+          let path5 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path4 = `/${path4}`;
+            path5 = `/${path5}`;
           }
-          url = new URL(util.parseOrigin(url).origin + path4);
+          url = new URL(util.parseOrigin(url).origin + path5);
         } else {
           if (!opts) {
             opts = typeof url === "object" ? url : {};
@@ -21747,7 +21747,7 @@ function endGroup() {
 
 // src/action/run.ts
 import * as fs6 from "node:fs";
-import * as path3 from "node:path";
+import * as path4 from "node:path";
 
 // src/github/event.ts
 import * as fs3 from "node:fs";
@@ -21822,8 +21822,8 @@ var Context = class {
       if (existsSync3(process.env.GITHUB_EVENT_PATH)) {
         this.payload = JSON.parse(readFileSync2(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
-        const path4 = process.env.GITHUB_EVENT_PATH;
-        process.stdout.write(`GITHUB_EVENT_PATH ${path4} does not exist${EOL5}`);
+        const path5 = process.env.GITHUB_EVENT_PATH;
+        process.stdout.write(`GITHUB_EVENT_PATH ${path5} does not exist${EOL5}`);
       }
     }
     this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -26117,7 +26117,7 @@ var triggers_notification_paths_default = [
 ];
 function routeMatcher(paths) {
   const regexes = paths.map(
-    (path4) => path4.split("/").map((c) => c.startsWith("{") ? "(?:.+?)" : c).join("/")
+    (path5) => path5.split("/").map((c) => c.startsWith("{") ? "(?:.+?)" : c).join("/")
   );
   const regex2 = `^(?:${regexes.map((r) => `(?:${r})`).join("|")})[^/]*$`;
   return new RegExp(regex2, "i");
@@ -26413,6 +26413,7 @@ function statusOf(err) {
 }
 
 // src/action/inputs.ts
+import * as path from "node:path";
 var DEFAULT_REPORT_PATH = "prune-gate-report";
 var DEFAULT_GATE_ID = "prune-gate";
 function parseInputs() {
@@ -26443,7 +26444,8 @@ function parseInputs() {
     historyBranch: getInput("history-branch") || "prune-gate-history",
     historyPath: getInput("history-path") || "history.json",
     ...historyFile ? { historyFile } : {},
-    compareBase: bool("compare-base", true)
+    compareBase: bool("compare-base", true),
+    artifact: getInput("artifact") || path.basename(getInput("report-path") || (gateId === DEFAULT_GATE_ID ? DEFAULT_REPORT_PATH : `${DEFAULT_REPORT_PATH}-${gateId}`))
   };
 }
 function gateIdOf(configPath) {
@@ -26655,7 +26657,7 @@ var LogGroups = class {
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs4 from "node:fs";
 import * as os5 from "node:os";
-import * as path from "node:path";
+import * as path2 from "node:path";
 function baseModelFromGit(request2) {
   const { commit, cwd } = request2;
   if (!/^[0-9a-f]{7,64}$/i.test(commit)) return { found: false, reason: `the base commit "${commit}" is not a SHA` };
@@ -26666,8 +26668,8 @@ function baseModelFromGit(request2) {
   } catch (err) {
     return { found: false, reason: `${cwd} is not a git checkout (${firstLine(err)})` };
   }
-  const modelFile = path.resolve(cwd, request2.model);
-  const rel = path.relative(top, fs4.existsSync(modelFile) ? fs4.realpathSync(modelFile) : modelFile).split(path.sep).join("/");
+  const modelFile = path2.resolve(cwd, request2.model);
+  const rel = path2.relative(top, fs4.existsSync(modelFile) ? fs4.realpathSync(modelFile) : modelFile).split(path2.sep).join("/");
   if (rel.startsWith("..")) return { found: false, reason: `the model ${request2.model} is outside the repository` };
   let fetched = false;
   if (!has(git, `${commit}^{commit}`)) {
@@ -26680,8 +26682,8 @@ function baseModelFromGit(request2) {
     }
   }
   if (!has(git, `${commit}:${rel}`)) return { found: false, reason: `${rel} does not exist at the base commit ${commit.slice(0, 12)} (a new model): nothing to compare with` };
-  const dir = fs4.mkdtempSync(path.join(request2.tempDir ?? os5.tmpdir(), "prune-gate-base-"));
-  const file = path.join(dir, path.basename(rel));
+  const dir = fs4.mkdtempSync(path2.join(request2.tempDir ?? os5.tmpdir(), "prune-gate-base-"));
+  const file = path2.join(dir, path2.basename(rel));
   const fd = fs4.openSync(file, "w");
   try {
     const r = spawnSync("git", ["cat-file", "blob", `${commit}:${rel}`], { cwd, stdio: ["ignore", fd, "pipe"] });
@@ -26711,7 +26713,7 @@ function firstLine(err) {
 
 // src/action/baseline-mode.ts
 import * as fs5 from "node:fs";
-import * as path2 from "node:path";
+import * as path3 from "node:path";
 async function baselineMode(inputs, ctx, deps) {
   const onDefault = ctx.defaultBranch === void 0 || ctx.ref === void 0 || ctx.ref === `refs/heads/${ctx.defaultBranch}`;
   const manual = ctx.eventName === "workflow_dispatch";
@@ -26733,7 +26735,7 @@ ${escapeText(message, 1e3)}
   const why = manual && status.current ? "refrozen on request (workflow_dispatch)" : status.why;
   info(`Freezing the baseline: ${why}.`);
   const { baseline, file } = await deps.freeze({ configPath: inputs.configPath, log: (m) => info(m) });
-  const stored = baseline.referenceOutputs?.stored ? [path2.join(path2.dirname(file), baseline.referenceOutputs.file)] : [];
+  const stored = baseline.referenceOutputs?.stored ? [path3.join(path3.dirname(file), baseline.referenceOutputs.file)] : [];
   const files = [file, ...stored].map((f) => displayPath(f));
   const artifact = inputs.gateId === DEFAULT_GATE_ID ? "prune-gate-baseline" : `prune-gate-baseline-${inputs.gateId}`;
   const command = adoptCommand(ctx, { files, artifact, configPath: inputs.configPath, named: status.named });
@@ -26744,11 +26746,11 @@ ${escapeText(message, 1e3)}
   return { frozen: true, files, artifact, why, command };
 }
 function adoptCommand(ctx, a) {
-  const dir = path2.posix.dirname(a.files[0]);
+  const dir = path3.posix.dirname(a.files[0]);
   const sha = ctx.sha ? ` at ${ctx.sha.slice(0, 12)}` : "";
   const download = ctx.runId ? `gh run download ${ctx.runId} --repo ${ctx.owner}/${ctx.repo} --name ${a.artifact} --dir ${dir}` : `# download the artifact ${a.artifact} of this run into ${dir}/`;
   const lines = [download];
-  if (!a.named) lines.push(`printf 'baseline: ${path2.posix.relative(path2.posix.dirname(displayPath(a.configPath)), a.files[0])}\\n' >> ${displayPath(a.configPath)}`);
+  if (!a.named) lines.push(`printf 'baseline: ${path3.posix.relative(path3.posix.dirname(displayPath(a.configPath)), a.files[0])}\\n' >> ${displayPath(a.configPath)}`);
   lines.push(`git add ${[...a.files, ...a.named ? [] : [displayPath(a.configPath)]].join(" ")}`, `git commit -m "prune-gate: refreeze the baseline (frozen in CI${sha})"`);
   return lines.join("\n");
 }
@@ -26827,11 +26829,14 @@ async function measureMode(inputs, ctx, deps) {
   }
   const pr = ctx.pullRequest;
   result.report.gate = inputs.gateId;
+  const link = runUrl(ctx, ctx.runId, ctx.runAttempt);
+  if (link) result.report.run = { url: link, artifact: inputs.artifact };
   if (pr && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(pr.headSha)) {
     result.report.pullRequest = { number: pr.number, headSha: pr.headSha, ...ctx.runId ? { runId: ctx.runId, runAttempt: ctx.runAttempt ?? 1 } : {} };
   }
   writeFileAtomic(result.reportPath, JSON.stringify(result.report, null, 2) + "\n");
   publish(result.report, { reportPath: result.reportPath, modelPath: result.modelPath, gate: inputs.gateId });
+  setOutput("artifact-name", inputs.artifact);
   let comment = { posted: false, skipped: "disabled" };
   let history;
   groups2.start(inputs.mode === "history" ? "history" : "comment");
@@ -26876,7 +26881,7 @@ async function commentMode(inputs, ctx, deps) {
     setFailed(`prune-gate (mode: comment): ${err.message}`);
     return { mode: "comment", verdict: "error", exitCode: 2, comment: { posted: false, skipped: "error" } };
   }
-  const reportPath = fs6.existsSync(inputs.reportPath) && fs6.statSync(inputs.reportPath).isDirectory() ? path3.join(inputs.reportPath, "report.json") : inputs.reportPath;
+  const reportPath = fs6.existsSync(inputs.reportPath) && fs6.statSync(inputs.reportPath).isDirectory() ? path4.join(inputs.reportPath, "report.json") : inputs.reportPath;
   const gate = inputs.gateIdGiven ? inputs.gateId : report.gate ?? inputs.gateId;
   publish(report, { reportPath, modelPath: report.models.candidate, gate });
   let comment;

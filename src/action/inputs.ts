@@ -3,6 +3,7 @@
  * (true/false/yes/no/on/off); an empty value means the default, so the module also works when
  * run outside the runner with only some INPUT_* variables set.
  */
+import * as path from 'node:path';
 import * as core from '@actions/core';
 import { GATE_ID_PATTERN } from '../report/markers.js';
 import { InputError } from '../util/errors.js';
@@ -28,6 +29,8 @@ export interface ActionInputs {
   historyPath: string;
   /** A local history store file: the PR comment gets a one-line trend from it. */
   historyFile?: string;
+  /** The artifact name the workflow uploads the report folder under (named in the comment with the run's link). */
+  artifact: string;
   /** On a PR: read the base commit's model with git and benchmark it beside the PR model and the candidate. */
   compareBase: boolean;
 }
@@ -65,6 +68,7 @@ export function parseInputs(): ActionInputs {
     historyPath: core.getInput('history-path') || 'history.json',
     ...(historyFile ? { historyFile } : {}),
     compareBase: bool('compare-base', true),
+    artifact: core.getInput('artifact') || path.basename(core.getInput('report-path') || (gateId === DEFAULT_GATE_ID ? DEFAULT_REPORT_PATH : `${DEFAULT_REPORT_PATH}-${gateId}`)),
   };
 }
 

@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as core from '@actions/core';
 import { InputError } from '../util/errors.js';
-import { readRunContext, type RunContext } from '../github/event.js';
+import { readRunContext, runUrl, type RunContext } from '../github/event.js';
 import { createGitHubClient, type ClientOptions } from '../github/client.js';
 import { errorReport } from '../report/build.js';
 import { renderJobSummary, renderMarkdown } from '../report/markdown.js';
@@ -106,11 +106,14 @@ async function measureMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDe
   const pr = ctx.pullRequest;
   // Recorded for `mode: comment`, which runs later in another workflow without this context.
   result.report.gate = inputs.gateId;
+  const link = runUrl(ctx, ctx.runId, ctx.runAttempt);
+  if (link) result.report.run = { url: link, artifact: inputs.artifact };
   if (pr && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(pr.headSha)) {
     result.report.pullRequest = { number: pr.number, headSha: pr.headSha, ...(ctx.runId ? { runId: ctx.runId, runAttempt: ctx.runAttempt ?? 1 } : {}) };
   }
   writeFileAtomic(result.reportPath, JSON.stringify(result.report, null, 2) + '\n');
   publish(result.report, { reportPath: result.reportPath, modelPath: result.modelPath, gate: inputs.gateId });
+  core.setOutput('artifact-name', inputs.artifact);
 
   let comment: CommentOutcome = { posted: false, skipped: 'disabled' };
   let history: HistoryOutcome | undefined;

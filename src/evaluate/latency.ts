@@ -51,7 +51,7 @@ export interface BenchOptions {
   dims?: Record<string, number>;
   seed?: number;
   session?: Omit<SessionOptions, 'intraOpThreads' | 'interOpThreads'>;
-  /** Called after each batch size (progress). */
+  /** Progress: after each round (elapsed, and an estimate of what is left), then each batch size's P50s. */
   onProgress?: (message: string) => void;
 }
 
@@ -89,6 +89,7 @@ export async function benchLatency(options: BenchOptions): Promise<BenchResult> 
   const specs = options.models.map((m, i) => (typeof m === 'string' || m instanceof Uint8Array ? { model: m, label: typeof m === 'string' ? m : `model ${String.fromCharCode(65 + i)}` } : { model: m.model, label: m.label ?? `model ${String.fromCharCode(65 + i)}` }));
   const rounds = Math.max(1, options.rounds ?? (specs.length >= 2 ? COMPARISON_ROUNDS : 1));
   const acc: Accumulator[] = options.batchSizes.map(() => ({ samples: specs.map(() => []), roundStarts: [], energy: specs.map(() => new RunEnergy()), stoppedBy: 'budget' }));
+  const started = performance.now();
   for (let r = 0; r < rounds; r++) {
     // The session created second ran 1-3% faster than an identical one created first (measured,
     // order-independent): alternate the creation order between rounds so that bias cancels.
@@ -104,6 +105,8 @@ export async function benchLatency(options: BenchOptions): Promise<BenchResult> 
     } finally {
       for (const s of sessions) await s?.release();
     }
+    const elapsed = (performance.now() - started) / 1000;
+    if (rounds > 1) options.onProgress?.(`benchmark round ${r + 1}/${rounds} (${specs.length} models, ${options.batchSizes.length} batch size${options.batchSizes.length > 1 ? 's' : ''}): ${elapsed.toFixed(1)} s, about ${((elapsed / (r + 1)) * (rounds - r - 1)).toFixed(1)} s left`);
   }
   const batches = options.batchSizes.map((batchSize, b) => summarize(acc[b], batchSize, options.seed ?? 0));
   for (const b of batches) options.onProgress?.(`batch ${b.batchSize}: ${b.stats.map((st) => `${st.p50.toFixed(3)} ms`).join(' vs ')}`);

@@ -65,7 +65,7 @@ export function decideVerdict(input: GateInput): GateDecision {
   const gatedMetric = input.metrics[0];
   const ref: Reference = input.baseline
     ? { metrics: input.baseline.metrics, perSample: input.baseline.perSample, samples: input.baseline.samples, label: 'the frozen baseline' }
-    : { metrics: input.original.metrics, perSample: input.original.perSample, samples: input.original.samples, label: 'the original model' };
+    : { metrics: input.original.metrics, perSample: input.original.perSample, samples: input.original.samples, label: 'the PR model' };
 
   const names = [...input.metrics];
   for (const m of Object.keys(input.rules.metrics ?? {})) if (!names.some((n) => canonicalMetric(n) === canonicalMetric(m))) names.push(m);

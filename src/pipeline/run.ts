@@ -33,6 +33,7 @@ import { fidelityReference } from './reference.js';
 import { comparisons, shipFaster } from './ship.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { displayPath } from '../util/display-path.js';
+import { progressLog } from './progress.js';
 
 export interface RunOptions {
   configPath: string;
@@ -62,10 +63,12 @@ const PROFILE_TOP = 12;
 const LOOP_BENCH_MS = 1500;
 
 export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
-  const log = options.log ?? (() => {});
+  const progress = progressLog(options.log ?? (() => {}));
+  const log = progress.log;
   const timings: Record<string, number> = {};
-  const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+  const timed = async <T>(name: string, work: () => Promise<T>, budgetMs?: number): Promise<T> => {
     options.phase?.(name);
+    progress.phase(name, budgetMs);
     const t0 = performance.now();
     try {
       return await work();
@@ -140,6 +143,7 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
         judge,
         wallTimeMs: config.budget.wallTimeMs,
       }),
+      config.budget.wallTimeMs,
     );
 
     // Never ship a slower model: measured as the gate measures, an earlier kept step or the original otherwise.
@@ -167,6 +171,7 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
             threads: config.bench.threads,
             inputs: p.evalSet,
             seed: config.seed,
+            onProgress: log,
           }),
         log,
       }),
@@ -207,7 +212,7 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
       configPath: displayPath(config.file),
       gatedMeaning: gatedMeaning(config.metrics[0]),
       models: { original: displayPath(config.model), candidate: displayPath(modelPath), candidateSha256: sha256File(modelPath) },
-      ...(base && { baseBranch: { model: base.name ?? displayPath(base.file), ...(base.commit && { commit: base.commit.toLowerCase() }) } }),
+      ...(base && { baseBranch: { model: base.name ?? displayPath(base.file), ...(base.commit && { commit: base.commit.toLowerCase() }), changed: sha256File(base.file) !== sha256File(config.model) } }),
       created: new Date().toISOString(),
       decision,
       prModelChanged,

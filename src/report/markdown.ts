@@ -53,7 +53,10 @@ export function renderMarkdown(report: Report, options: RenderOptions = {}): str
   const maxRows = options.maxRows ?? 50;
   const out: string[] = [];
   const head = options.gate ? VERDICT_HEAD[report.verdict].replace('prune-gate:', `prune-gate (${esc(options.gate, 64)}):`) : VERDICT_HEAD[report.verdict];
-  out.push(`### ${head}`, '', `**${esc(report.reason, 1000)}**`, '');
+  out.push(`### ${head}${sizeHeadline(report)}`, '', `**${esc(report.reason, 1000)}**`, '');
+  const context = contextLine(report);
+  if (context) out.push(context, '');
+  out.push(...modelChangedCallout(report));
   if (report.gatedMeaning) out.push(`<sub>${esc(report.gatedMeaning, 500)}</sub>`, '');
   if (report.error) out.push(...errorSection(report));
   if (report.metrics.length > 0) out.push(...metricTable(report), '');
@@ -63,6 +66,61 @@ export function renderMarkdown(report: Report, options: RenderOptions = {}): str
   out.push(...details(report, maxRows));
   out.push(footer(report));
   return out.join('\n') + '\n';
+}
+
+/** The candidate's file size against the PR model's, in the heading: the first number people look for. */
+function sizeHeadline(report: Report): string {
+  const r = report.resources;
+  if (!r || report.verdict === 'error' || r.original.fileBytes <= 0) return '';
+  return ` · model ${ratio(r.candidate.fileBytes / r.original.fileBytes)} the size`;
+}
+
+/** Which PR, which commit, when, and where the run and its artifact are. */
+function contextLine(report: Report): string {
+  const pr = report.pullRequest;
+  const parts = [
+    ...(pr ? [`PR #${pr.number} at \`${pr.headSha.slice(0, 12)}\``] : []),
+    ...(report.created && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(report.created) ? [`measured ${report.created.slice(0, 10)} ${report.created.slice(11, 16)} UTC`] : []),
+    ...(report.run ? [`[workflow run](${encodeURI(report.run.url)})${report.run.artifact ? `, artifact \`${esc(report.run.artifact, 100)}\`` : ''}`] : []),
+  ];
+  return parts.length ? `<sub>${parts.join(' · ')}</sub>` : '';
+}
+
+/** A PR that changed the model is compared with what it replaced: say so before any table. */
+function modelChangedCallout(report: Report): string[] {
+  const base = report.baseBranch;
+  const lines: string[] = [];
+  if (report.prModelChanged) {
+    lines.push(
+      "It is not the model the frozen baseline was frozen from (sha256 differs): the metrics are gated against the frozen baseline, with the PR model's own numbers in their own column. Once it is merged, refreeze the baseline (`mode: baseline`, or `npx prune-gate baseline`).",
+    );
+  }
+  if (base?.changed) lines.push(`It differs from the base branch's model (\`${esc(base.model)}\`${base.commit ? ` at ${base.commit.slice(0, 12)}` : ''}), measured beside it in the latency table.`);
+  if (lines.length === 0) return [];
+  return ['> [!NOTE]', `> **This PR changes the model.** ${lines.join(' ')}`, ''];
+}
+
+/** The commands that rerun this on a laptop, and rebuild the candidate from the recorded decisions. */
+function reproduce(report: Report): string[] {
+  const version = /^\d+\.\d+\.\d+/.test(report.toolVersion) ? `@${report.toolVersion}` : '';
+  const config = shellArg(report.configPath);
+  const base = report.baseBranch;
+  const lines: string[] = [];
+  if (base?.commit) lines.push(`git show ${base.commit}:${shellArg(base.model)} > base.onnx`);
+  lines.push(`npx prune-gate${version} run --config ${config}${base?.commit ? ` --base-model base.onnx --base-commit ${base.commit}` : ''}`);
+  if (report.decisions?.length) {
+    const run = report.run && /\/([^/]+)\/([^/]+)\/actions\/runs\/(\d+)/.exec(report.run.url);
+    const dir = report.run?.artifact ? shellArg(report.run.artifact) : 'prune-gate-report';
+    lines.push('', "# this run's candidate, byte for byte, from its recorded decisions");
+    if (run && report.run?.artifact) lines.push(`gh run download ${run[3]} --repo ${run[1]}/${run[2]} --name ${dir} --dir ${dir}`);
+    lines.push(`npx prune-gate${version} optimize --config ${config} --replay ${dir}/report.json --out model.optimized.onnx`);
+  }
+  return ['<details>', '<summary>Reproduce locally</summary>', '', '```sh', ...lines, '```', '', '</details>', ''];
+}
+
+/** A path or name as one shell word; anything beyond plain path characters is single-quoted (quotes and backticks dropped). */
+function shellArg(s: string): string {
+  return /^[\w./@:+-]+$/.test(s) ? s : `'${s.replace(/[`'\n\r]/g, '')}'`;
 }
 
 function errorSection(report: Report): string[] {
@@ -247,6 +305,7 @@ function details(report: Report, maxRows: number): string[] {
       ...(m.fingerprint ? [`- Fingerprint: \`${esc(m.fingerprint)}\``] : []),
     ]);
   }
+  if (report.verdict !== 'error') out.push(...reproduce(report));
   if (report.notes.length > 0) out.push('**Notes**', '', ...report.notes.slice(0, maxRows).map((n) => `- ${esc(n, 500)}`), '');
   return out;
 }

@@ -50,7 +50,7 @@ export interface Report {
   /** Set when the PR's model differs from the frozen baseline's: rows then carry `prModel`. */
   prModelChanged?: boolean;
   /** The base branch's model measured in this run (latency rows then carry `base` and `vsBase`). */
-  baseBranch?: { model: string; commit?: string };
+  baseBranch?: { model: string; commit?: string; /** The PR's model differs from the base branch's (sha256). */ changed?: boolean };
   /** When the run finished measuring (ISO 8601). */
   created?: string;
   /** The workflow run that measured it and the artifact holding report and model (set by the Action). */

@@ -83,3 +83,16 @@ test('the baseline example freezes on pushes to main and by hand, read-only, and
   expect(upload.if).toBe(`steps.${freeze.id}.outputs.artifact-name != ''`);
   expect(upload.with).toEqual({ name: `\${{ steps.${freeze.id}.outputs.artifact-name }}`, path: `\${{ steps.${freeze.id}.outputs.baseline-files }}` });
 });
+
+test("the README's pattern for a required check runs on every PR and skips the gate job by its if: (a paths: filter would leave the check pending)", () => {
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### Required checks and the `paths:` filter'));
+  const wf = parse(/```yaml\n([\s\S]*?)```/.exec(section)![1]);
+  expect(wf.on).toBe('pull_request');
+  const diff = wf.jobs.changes.steps.find((s: { id?: string }) => s.id === 'diff');
+  expect(wf.jobs.changes.outputs.model).toBe('${{ steps.diff.outputs.model }}');
+  expect(diff.run).toContain('echo model=true >> "$GITHUB_OUTPUT"');
+  expect(wf.jobs.gate.needs).toBe('changes');
+  expect(wf.jobs.gate.if).toBe("needs.changes.outputs.model == 'true'");
+  for (const f of ['prune-gate.yml', 'prune-gate-measure.yml']) expect(fs.readFileSync(path.join(root, 'examples/workflows', f), 'utf8')).toContain('"Required checks and the paths: filter"');
+});

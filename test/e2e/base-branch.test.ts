@@ -50,7 +50,7 @@ test('a PR that replaced the model: the base commit is fetched, measured beside 
   expect(stdout).toContain(`Base branch: model.onnx at ${base.slice(0, 12)} (fetched), benchmarked beside the PR model and the candidate.`);
 
   const report = readReport(path.join(clone, 'prune-gate-report'));
-  expect(report.baseBranch).toEqual({ model: 'model.onnx', commit: base });
+  expect(report.baseBranch).toEqual({ model: 'model.onnx', commit: base, changed: true });
   expect(report.prModelChanged).toBe(true);
   expect(report.latency.map((l) => l.batchSize)).toEqual([1, 16]);
   for (const row of report.latency) {
@@ -62,5 +62,13 @@ test('a PR that replaced the model: the base commit is fetched, measured beside 
   const comment = gh.list('acme', 'models', 9)[0].body;
   expect(comment).toContain('| Batch | Base branch | PR model | Candidate | PR model ÷ base branch | Candidate ÷ PR model |');
   expect(comment).toContain(`base branch: \`model.onnx\` at ${base.slice(0, 12)}; PR model ÷ base branch ≤ 1.1×`);
+  // The comment's context and callout, and the job log's progress with elapsed time and what is left.
+  expect(comment).toContain(`<sub>PR #9 at \`${head.slice(0, 12)}\` · measured `);
+  expect(comment).toContain('[workflow run](https://github.com/acme/models/actions/runs/4242), artifact `prune-gate-report`');
+  expect(comment).toContain(`> **This PR changes the model.** It is not the model the frozen baseline was frozen from (sha256 differs)`);
+  expect(comment).toContain(`It differs from the base branch's model (\`model.onnx\` at ${base.slice(0, 12)})`);
+  expect(comment).toMatch(/^### (✅|❌) prune-gate: (pass|fail) · model 0\.\d\d× the size$/m);
+  expect(stdout).toMatch(/^\[[\d.]+ s\] benchmark round 8\/8 \(3 models, 2 batch sizes\): [\d.]+ s, about 0\.0 s left$/m);
+  expect(stdout).toMatch(/^\[[\d.]+ s\] step 1: /m);
   if (process.env.PRUNE_GATE_SHOW_COMMENT) fs.writeFileSync(process.env.PRUNE_GATE_SHOW_COMMENT, comment);
 });

@@ -110,7 +110,7 @@ test('--base-model: the base branch is measured in the same run and named in the
   expect(r.stderr).toContain('benchmarking the PR model vs the candidate and the base branch');
   const report = readReport(out);
   // Paths relative to the working directory (the repository), not absolute.
-  expect(report.baseBranch).toEqual({ model: half, commit: 'abcdef1' });
+  expect(report.baseBranch).toEqual({ model: half, commit: 'abcdef1', changed: true });
   expect(report.latency[0].base).toEqual({ p50: expect.any(Number), p95: expect.any(Number), p99: expect.any(Number) });
   // No gate.p95-regression: shown, not judged.
   expect(report.latency[0].vsBase).toMatchObject({ status: 'info' });

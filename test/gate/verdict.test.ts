@@ -21,7 +21,7 @@ describe('accuracy rule', () => {
     expect(row.interval!.low).toBeGreaterThan(0);
     expect(row.interval!.high).toBeLessThan(2);
     expect(row.status).toBe('pass');
-    expect(d.reason).toMatch(/^Accuracy dropped 0\.50 points .*within the 2-point limit against the original model\.$/);
+    expect(d.reason).toMatch(/^Accuracy dropped 0\.50 points .*within the 2-point limit against the PR model\.$/);
     expect(d.reference).toBe('original-model');
   });
 

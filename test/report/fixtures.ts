@@ -142,17 +142,22 @@ export function baseBranchReport(): Report {
     seed: 1,
     resamples: 1000,
   });
-  return buildReport({
+  const report = buildReport({
     toolVersion: '0.1.0',
     configPath: 'prune-gate.yml',
     models: { original: 'model.onnx', candidate: 'prune-gate-report/model.onnx' },
-    baseBranch: { model: 'model.onnx', commit: '2222222222222222222222222222222222222222' },
+    baseBranch: { model: 'model.onnx', commit: '2222222222222222222222222222222222222222', changed: true },
     created: '2026-12-02T12:00:00.000Z',
     decision,
     prModelChanged: true,
     machine,
     resources: { original: mem(88_000_000, 941_184, 870_000, { float32: 940_000 }), candidate: mem(80_000_000, 286_778, 265_000, { float32: 286_000 }) },
+    decisions: [{ stageIndex: 0, stage: { stage: 'prune', prune: { kind: 'structured', target: 0.5 } }, goal: 0.5, reached: 0.5 }],
   });
+  // What the Action adds: the pull request, and the run with the artifact holding report and model.
+  report.pullRequest = { number: 7, headSha: '0123456789abcdef0123456789abcdef01234567', runId: 987654321, runAttempt: 2 };
+  report.run = { url: 'https://github.com/acme/models/actions/runs/987654321/attempts/2', artifact: 'prune-gate-report' };
+  return report;
 }
 
 /** The PR model (the `latency` fixture's reference: P50 1, P95 1.2, P99 1.5 ms) against a base branch `ratio` times faster. */

@@ -27441,6 +27441,7 @@ async function benchLatency(options) {
   const specs = options.models.map((m, i2) => typeof m === "string" || m instanceof Uint8Array ? { model: m, label: typeof m === "string" ? m : `model ${String.fromCharCode(65 + i2)}` } : { model: m.model, label: m.label ?? `model ${String.fromCharCode(65 + i2)}` });
   const rounds = Math.max(1, options.rounds ?? (specs.length >= 2 ? COMPARISON_ROUNDS : 1));
   const acc = options.batchSizes.map(() => ({ samples: specs.map(() => []), roundStarts: [], energy: specs.map(() => new RunEnergy()), stoppedBy: "budget" }));
+  const started = performance.now();
   for (let r = 0; r < rounds; r++) {
     const creation = r % 2 === 1 ? specs.map((_, k) => specs.length - 1 - k) : specs.map((_, k) => k);
     const sessions = new Array(specs.length);
@@ -27454,6 +27455,8 @@ async function benchLatency(options) {
     } finally {
       for (const s of sessions) await s?.release();
     }
+    const elapsed = (performance.now() - started) / 1e3;
+    if (rounds > 1) options.onProgress?.(`benchmark round ${r + 1}/${rounds} (${specs.length} models, ${options.batchSizes.length} batch size${options.batchSizes.length > 1 ? "s" : ""}): ${elapsed.toFixed(1)} s, about ${(elapsed / (r + 1) * (rounds - r - 1)).toFixed(1)} s left`);
   }
   const batches = options.batchSizes.map((batchSize, b) => summarize(acc[b], batchSize, options.seed ?? 0));
   for (const b of batches) options.onProgress?.(`batch ${b.batchSize}: ${b.stats.map((st) => `${st.p50.toFixed(3)} ms`).join(" vs ")}`);
@@ -33318,7 +33321,7 @@ function mcnemar2(referenceCorrect, candidateCorrect) {
 function decideVerdict(input) {
   if (input.metrics.length === 0) throw new Error("decideVerdict: no metrics configured");
   const gatedMetric = input.metrics[0];
-  const ref = input.baseline ? { metrics: input.baseline.metrics, perSample: input.baseline.perSample, samples: input.baseline.samples, label: "the frozen baseline" } : { metrics: input.original.metrics, perSample: input.original.perSample, samples: input.original.samples, label: "the original model" };
+  const ref = input.baseline ? { metrics: input.baseline.metrics, perSample: input.baseline.perSample, samples: input.baseline.samples, label: "the frozen baseline" } : { metrics: input.original.metrics, perSample: input.original.perSample, samples: input.original.samples, label: "the PR model" };
   const names = [...input.metrics];
   for (const m of Object.keys(input.rules.metrics ?? {})) if (!names.some((n2) => canonicalMetric(n2) === canonicalMetric(m))) names.push(m);
   const rows = [];
@@ -33991,7 +33994,10 @@ function renderMarkdown(report, options = {}) {
   const maxRows = options.maxRows ?? 50;
   const out = [];
   const head = options.gate ? VERDICT_HEAD[report.verdict].replace("prune-gate:", `prune-gate (${escapeText(options.gate, 64)}):`) : VERDICT_HEAD[report.verdict];
-  out.push(`### ${head}`, "", `**${escapeText(report.reason, 1e3)}**`, "");
+  out.push(`### ${head}${sizeHeadline(report)}`, "", `**${escapeText(report.reason, 1e3)}**`, "");
+  const context = contextLine(report);
+  if (context) out.push(context, "");
+  out.push(...modelChangedCallout(report));
   if (report.gatedMeaning) out.push(`<sub>${escapeText(report.gatedMeaning, 500)}</sub>`, "");
   if (report.error) out.push(...errorSection(report));
   if (report.metrics.length > 0) out.push(...metricTable(report), "");
@@ -34001,6 +34007,51 @@ function renderMarkdown(report, options = {}) {
   out.push(...details(report, maxRows));
   out.push(footer(report));
   return out.join("\n") + "\n";
+}
+function sizeHeadline(report) {
+  const r = report.resources;
+  if (!r || report.verdict === "error" || r.original.fileBytes <= 0) return "";
+  return ` \xB7 model ${ratio(r.candidate.fileBytes / r.original.fileBytes)} the size`;
+}
+function contextLine(report) {
+  const pr = report.pullRequest;
+  const parts = [
+    ...pr ? [`PR #${pr.number} at \`${pr.headSha.slice(0, 12)}\``] : [],
+    ...report.created && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(report.created) ? [`measured ${report.created.slice(0, 10)} ${report.created.slice(11, 16)} UTC`] : [],
+    ...report.run ? [`[workflow run](${encodeURI(report.run.url)})${report.run.artifact ? `, artifact \`${escapeText(report.run.artifact, 100)}\`` : ""}`] : []
+  ];
+  return parts.length ? `<sub>${parts.join(" \xB7 ")}</sub>` : "";
+}
+function modelChangedCallout(report) {
+  const base = report.baseBranch;
+  const lines = [];
+  if (report.prModelChanged) {
+    lines.push(
+      "It is not the model the frozen baseline was frozen from (sha256 differs): the metrics are gated against the frozen baseline, with the PR model's own numbers in their own column. Once it is merged, refreeze the baseline (`mode: baseline`, or `npx prune-gate baseline`)."
+    );
+  }
+  if (base?.changed) lines.push(`It differs from the base branch's model (\`${escapeText(base.model)}\`${base.commit ? ` at ${base.commit.slice(0, 12)}` : ""}), measured beside it in the latency table.`);
+  if (lines.length === 0) return [];
+  return ["> [!NOTE]", `> **This PR changes the model.** ${lines.join(" ")}`, ""];
+}
+function reproduce(report) {
+  const version = /^\d+\.\d+\.\d+/.test(report.toolVersion) ? `@${report.toolVersion}` : "";
+  const config = shellArg(report.configPath);
+  const base = report.baseBranch;
+  const lines = [];
+  if (base?.commit) lines.push(`git show ${base.commit}:${shellArg(base.model)} > base.onnx`);
+  lines.push(`npx prune-gate${version} run --config ${config}${base?.commit ? ` --base-model base.onnx --base-commit ${base.commit}` : ""}`);
+  if (report.decisions?.length) {
+    const run = report.run && /\/([^/]+)\/([^/]+)\/actions\/runs\/(\d+)/.exec(report.run.url);
+    const dir = report.run?.artifact ? shellArg(report.run.artifact) : "prune-gate-report";
+    lines.push("", "# this run's candidate, byte for byte, from its recorded decisions");
+    if (run && report.run?.artifact) lines.push(`gh run download ${run[3]} --repo ${run[1]}/${run[2]} --name ${dir} --dir ${dir}`);
+    lines.push(`npx prune-gate${version} optimize --config ${config} --replay ${dir}/report.json --out model.optimized.onnx`);
+  }
+  return ["<details>", "<summary>Reproduce locally</summary>", "", "```sh", ...lines, "```", "", "</details>", ""];
+}
+function shellArg(s) {
+  return /^[\w./@:+-]+$/.test(s) ? s : `'${s.replace(/[`'\n\r]/g, "")}'`;
 }
 function errorSection(report) {
   const e = report.error;
@@ -34159,6 +34210,7 @@ function details(report, maxRows) {
       ...m.fingerprint ? [`- Fingerprint: \`${escapeText(m.fingerprint)}\``] : []
     ]);
   }
+  if (report.verdict !== "error") out.push(...reproduce(report));
   if (report.notes.length > 0) out.push("**Notes**", "", ...report.notes.slice(0, maxRows).map((n2) => `- ${escapeText(n2, 500)}`), "");
   return out;
 }
@@ -34263,7 +34315,8 @@ var report_schema_default = {
       description: "The base branch's model measured in this run: the file (as committed at the base commit) and the commit.",
       properties: {
         model: { $ref: "#/definitions/text" },
-        commit: { type: "string", pattern: "^[0-9a-f]{7,64}$" }
+        commit: { type: "string", pattern: "^[0-9a-f]{7,64}$" },
+        changed: { type: "boolean", description: "The PR's model differs from the base branch's (sha256)." }
       }
     },
     created: { type: "string", pattern: "^\\d{4}-\\d{2}-\\d{2}T", maxLength: 40, description: "When the run finished measuring (ISO 8601)." },
@@ -34719,15 +34772,39 @@ function displayPath(file, root2 = process.cwd()) {
   return rel === "" || rel.startsWith("..") || path15.isAbsolute(rel) ? file : rel.split(path15.sep).join("/");
 }
 
+// src/pipeline/progress.ts
+function progressLog(sink, now = () => performance.now()) {
+  const started = now();
+  let phase;
+  return {
+    phase(_name, budgetMs) {
+      phase = { start: now(), budgetMs };
+    },
+    log(message) {
+      const t = now();
+      const left = phase?.budgetMs !== void 0 ? ` (about ${seconds(Math.max(0, phase.budgetMs - (t - phase.start)))} left of the wall-time budget)` : "";
+      sink(`[${seconds(t - started)}] ${message}${left}`);
+    }
+  };
+}
+function seconds(ms2) {
+  const s = ms2 / 1e3;
+  if (s < 10) return `${s.toFixed(1)} s`;
+  if (s < 600) return `${Math.round(s)} s`;
+  return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
+}
+
 // src/pipeline/run.ts
 var PROFILE_TOP = 12;
 var LOOP_BENCH_MS = 1500;
 async function runPipeline(options) {
-  const log = options.log ?? (() => {
-  });
+  const progress = progressLog(options.log ?? (() => {
+  }));
+  const log = progress.log;
   const timings = {};
-  const timed = async (name, work) => {
+  const timed = async (name, work, budgetMs) => {
     options.phase?.(name);
+    progress.phase(name, budgetMs);
     const t0 = performance.now();
     try {
       return await work();
@@ -34791,7 +34868,8 @@ async function runPipeline(options) {
         ctx,
         judge: judge2,
         wallTimeMs: config.budget.wallTimeMs
-      })
+      }),
+      config.budget.wallTimeMs
     );
     const base = options.baseModel;
     log(`benchmarking the PR model vs the candidate${base ? " and the base branch" : ""} (batch sizes ${config.bench.batchSizes.join(", ")})`);
@@ -34816,7 +34894,8 @@ async function runPipeline(options) {
           precision: config.bench.precision,
           threads: config.bench.threads,
           inputs: p.evalSet,
-          seed: config.seed
+          seed: config.seed,
+          onProgress: log
         }),
         log
       })
@@ -34852,7 +34931,7 @@ async function runPipeline(options) {
       configPath: displayPath(config.file),
       gatedMeaning: gatedMeaning(config.metrics[0]),
       models: { original: displayPath(config.model), candidate: displayPath(modelPath), candidateSha256: sha256File(modelPath) },
-      ...base && { baseBranch: { model: base.name ?? displayPath(base.file), ...base.commit && { commit: base.commit.toLowerCase() } } },
+      ...base && { baseBranch: { model: base.name ?? displayPath(base.file), ...base.commit && { commit: base.commit.toLowerCase() }, changed: sha256File(base.file) !== sha256File(config.model) } },
       created: (/* @__PURE__ */ new Date()).toISOString(),
       decision,
       prModelChanged,
