@@ -5,13 +5,11 @@ import {
   EXIT_INPUT_ERROR,
   HISTORY_CAP,
   InputError,
-  OutputStore,
   TOOL_VERSION,
   __commonJS,
   __require,
   __toESM,
   appendToStoreFile,
-  baselineFromRun,
   benchLatency,
   calibrationBatches,
   calibrationNeed,
@@ -21,9 +19,9 @@ import {
   entryWithModelHash,
   evaluateModel,
   evaluatePair,
-  feedsFor,
   flopShares,
   formatInspectReport,
+  freezeBaseline,
   headCommit,
   inspectModel,
   loadConfig,
@@ -31,7 +29,6 @@ import {
   loadDataset,
   loadModel,
   machineInfo,
-  measureMemory,
   modelIo,
   modelTraits,
   parseDuration,
@@ -45,13 +42,10 @@ import {
   runPipeline,
   saveModel,
   sha256File,
-  stableHash,
   stageGoals,
-  storeReferenceOutputs,
   trendFor,
-  writeBaseline,
   writeFileAtomic
-} from "./chunks/chunk-4BGYBU7K.js";
+} from "./chunks/chunk-YZPSTZR3.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({
@@ -1216,7 +1210,7 @@ var require_command = __commonJS({
   "node_modules/commander/lib/command.js"(exports) {
     var EventEmitter = __require("node:events").EventEmitter;
     var childProcess = __require("node:child_process");
-    var path6 = __require("node:path");
+    var path5 = __require("node:path");
     var fs6 = __require("node:fs");
     var process2 = __require("node:process");
     var { Argument: Argument2, humanReadableArgName } = require_argument();
@@ -2229,9 +2223,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
         let launchWithNode = false;
         const sourceExt = [".js", ".ts", ".tsx", ".mjs", ".cjs"];
         function findFile(baseDir, baseName) {
-          const localBin = path6.resolve(baseDir, baseName);
+          const localBin = path5.resolve(baseDir, baseName);
           if (fs6.existsSync(localBin)) return localBin;
-          if (sourceExt.includes(path6.extname(baseName))) return void 0;
+          if (sourceExt.includes(path5.extname(baseName))) return void 0;
           const foundExt = sourceExt.find(
             (ext) => fs6.existsSync(`${localBin}${ext}`)
           );
@@ -2249,17 +2243,17 @@ Expecting one of '${allowedValues.join("', '")}'`);
           } catch {
             resolvedScriptPath = this._scriptPath;
           }
-          executableDir = path6.resolve(
-            path6.dirname(resolvedScriptPath),
+          executableDir = path5.resolve(
+            path5.dirname(resolvedScriptPath),
             executableDir
           );
         }
         if (executableDir) {
           let localFile = findFile(executableDir, executableFile);
           if (!localFile && !subcommand._executableFile && this._scriptPath) {
-            const legacyName = path6.basename(
+            const legacyName = path5.basename(
               this._scriptPath,
-              path6.extname(this._scriptPath)
+              path5.extname(this._scriptPath)
             );
             if (legacyName !== this._name) {
               localFile = findFile(
@@ -2270,7 +2264,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
           }
           executableFile = localFile || executableFile;
         }
-        launchWithNode = sourceExt.includes(path6.extname(executableFile));
+        launchWithNode = sourceExt.includes(path5.extname(executableFile));
         let proc;
         if (process2.platform !== "win32") {
           if (launchWithNode) {
@@ -3185,7 +3179,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @return {Command}
        */
       nameFromFilename(filename) {
-        this._name = path6.basename(filename, path6.extname(filename));
+        this._name = path5.basename(filename, path5.extname(filename));
         return this;
       }
       /**
@@ -3199,9 +3193,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} [path]
        * @return {(string|null|Command)}
        */
-      executableDir(path7) {
-        if (path7 === void 0) return this._executableDir;
-        this._executableDir = path7;
+      executableDir(path6) {
+        if (path6 === void 0) return this._executableDir;
+        this._executableDir = path6;
         return this;
       }
       /**
@@ -3816,67 +3810,16 @@ function formatSummaries(recipe, summaries) {
 
 // src/cli/run.ts
 import * as fs5 from "node:fs";
-
-// src/pipeline/baseline.ts
-import * as path5 from "node:path";
-async function freezeBaseline(options) {
-  const log = options.log ?? (() => {
-  });
-  const p = await prepare(options.configPath);
-  const { config } = p;
-  const file = options.outFile ?? config.baseline ?? "baseline.json";
-  log(`evaluating ${config.model} on ${p.evalSet.count} samples`);
-  const keep = config.task === "fidelity" && !p.evalSet.hasExpectedOutputs ? new OutputStore(config.model) : void 0;
-  let result;
-  let referenceOutputs;
-  try {
-    result = (await evaluateModel(config.model, p.evalSet, { ...p.evaluate, label: config.model, ...keep && { reference: "self", keep } })).result;
-    if (keep) referenceOutputs = storeReferenceOutputs(keep, file);
-  } finally {
-    keep?.release();
-  }
-  log(`benchmarking (batch sizes ${config.bench.batchSizes.join(", ")})`);
-  const bench = await benchLatency({
-    models: [{ model: config.model, label: "baseline" }],
-    batchSizes: config.bench.batchSizes,
-    timeBudgetMs: config.bench.timeBudgetMs,
-    minRuns: config.bench.minRuns,
-    warmup: config.bench.warmup,
-    threads: config.bench.threads,
-    inputs: p.evalSet,
-    seed: config.seed
-  });
-  const memory = await measureMemory(config.model, { feeds: feedsFor(p.modelInputs, config.model, Math.max(...config.bench.batchSizes), { inputs: p.evalSet }) });
-  const baseline = baselineFromRun({
-    created: (/* @__PURE__ */ new Date()).toISOString(),
-    toolVersion: TOOL_VERSION,
-    modelSha256: sha256File(config.model),
-    configHash: measurementConfigHash(config),
-    eval: result,
-    latency: bench.batches.map((b) => b.stats[0]),
-    memory: { peakRssBytes: memory.peakRssBytes, fileBytes: memory.fileBytes, gzipBytes: memory.gzipBytes, weightBytesByType: memory.weightBytesByType },
-    machine: machineInfo({ intraOpThreads: bench.intraOpThreads, interOpThreads: bench.interOpThreads }),
-    referenceOutputs
-  });
-  writeBaseline(file, baseline);
-  return { baseline, file };
-}
-function measurementConfigHash(config) {
-  const rel = (p) => path5.relative(config.baseDir, p);
-  const source = config.data.eval && { inputs: typeof config.data.eval.inputs === "string" ? rel(config.data.eval.inputs) : Object.fromEntries(Object.entries(config.data.eval.inputs).map(([k, v]) => [k, rel(v)])), labels: config.data.eval.labels && rel(config.data.eval.labels) };
-  return stableHash({ task: config.task, metrics: config.metrics, eval: source, batchSize: config.data.batchSize }).slice(0, 16);
-}
-
-// src/cli/run.ts
 var progress = (quiet) => (message) => {
   if (!quiet) process.stderr.write(`prune-gate: ${message}
 `);
 };
 function registerRunCommand(program2) {
-  program2.command("run").description("Optimize the model by the recipe, measure it against the baseline, and print the verdict (exit 0 pass, 1 gate failed, 2 input error).").option("-c, --config <file>", "configuration file", "prune-gate.yml").option("-o, --out <dir>", "output folder for model.onnx, report.json and report.md", "prune-gate-out").option("--history <file>", "history store of the default branch: report.md gets a one-line trend of its last values").option("-q, --quiet", "no progress messages on stderr", false).action(
+  program2.command("run").description("Optimize the model by the recipe, measure it against the baseline, and print the verdict (exit 0 pass, 1 gate failed, 2 input error).").option("-c, --config <file>", "configuration file", "prune-gate.yml").option("-o, --out <dir>", "output folder for model.onnx, report.json and report.md", "prune-gate-out").option("--history <file>", "history store of the default branch: report.md gets a one-line trend of its last values").option("--base-model <file>", "the base branch's model (e.g. `git show main:model.onnx > base.onnx`): benchmarked interleaved with the PR model and the candidate, the PR model gated by gate.p95-regression").option("--base-commit <sha>", "the commit --base-model comes from, named in the report").option("-q, --quiet", "no progress messages on stderr", false).action(
     runAction(async (opts) => {
       const store = opts.history ? readStoreFile(opts.history) : void 0;
-      const outcome = await runPipeline({ configPath: opts.config, outDir: opts.out, log: progress(opts.quiet) });
+      const baseModel = opts.baseModel ? { file: opts.baseModel, ...opts.baseCommit && { commit: opts.baseCommit } } : void 0;
+      const outcome = await runPipeline({ configPath: opts.config, outDir: opts.out, log: progress(opts.quiet), baseModel });
       const trend = store && trendFor(outcome.report, store);
       if (trend) writeFileAtomic(outcome.markdownPath, renderMarkdown(outcome.report, { trend }));
       process.stdout.write(`${fs5.readFileSync(outcome.markdownPath, "utf8").trimEnd()}

@@ -7,10 +7,15 @@ import {
   __require,
   __toESM,
   appendEntry,
+  baselineStatus,
+  displayPath,
   emptyStore,
   entryWithModelHash,
   errorReport,
+  escapeText,
+  freezeBaseline,
   hasCommentMarker,
+  loadConfig,
   parseMarkers,
   parseStore,
   readReport,
@@ -23,7 +28,7 @@ import {
   trendFor,
   writeFileAtomic,
   writeReportFiles
-} from "./chunks/chunk-4BGYBU7K.js";
+} from "./chunks/chunk-YZPSTZR3.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -1064,14 +1069,14 @@ var require_util = __commonJS({
         }
         const port = url.port != null ? url.port : url.protocol === "https:" ? 443 : 80;
         let origin = url.origin != null ? url.origin : `${url.protocol || ""}//${url.hostname || ""}:${port}`;
-        let path2 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
+        let path5 = url.path != null ? url.path : `${url.pathname || ""}${url.search || ""}`;
         if (origin[origin.length - 1] === "/") {
           origin = origin.slice(0, origin.length - 1);
         }
-        if (path2 && path2[0] !== "/") {
-          path2 = `/${path2}`;
+        if (path5 && path5[0] !== "/") {
+          path5 = `/${path5}`;
         }
-        return new URL(`${origin}${path2}`);
+        return new URL(`${origin}${path5}`);
       }
       if (!isHttpOrHttpsPrefixed(url.origin || url.protocol)) {
         throw new InvalidArgumentError("Invalid URL protocol: the URL must start with `http:` or `https:`.");
@@ -1522,39 +1527,39 @@ var require_diagnostics = __commonJS({
       });
       diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
         const {
-          request: { method, path: path2, origin }
+          request: { method, path: path5, origin }
         } = evt;
-        debuglog("sending request to %s %s/%s", method, origin, path2);
+        debuglog("sending request to %s %s/%s", method, origin, path5);
       });
       diagnosticsChannel.channel("undici:request:headers").subscribe((evt) => {
         const {
-          request: { method, path: path2, origin },
+          request: { method, path: path5, origin },
           response: { statusCode }
         } = evt;
         debuglog(
           "received response to %s %s/%s - HTTP %d",
           method,
           origin,
-          path2,
+          path5,
           statusCode
         );
       });
       diagnosticsChannel.channel("undici:request:trailers").subscribe((evt) => {
         const {
-          request: { method, path: path2, origin }
+          request: { method, path: path5, origin }
         } = evt;
-        debuglog("trailers received from %s %s/%s", method, origin, path2);
+        debuglog("trailers received from %s %s/%s", method, origin, path5);
       });
       diagnosticsChannel.channel("undici:request:error").subscribe((evt) => {
         const {
-          request: { method, path: path2, origin },
+          request: { method, path: path5, origin },
           error: error2
         } = evt;
         debuglog(
           "request to %s %s/%s errored - %s",
           method,
           origin,
-          path2,
+          path5,
           error2.message
         );
       });
@@ -1603,9 +1608,9 @@ var require_diagnostics = __commonJS({
         });
         diagnosticsChannel.channel("undici:client:sendHeaders").subscribe((evt) => {
           const {
-            request: { method, path: path2, origin }
+            request: { method, path: path5, origin }
           } = evt;
-          debuglog("sending request to %s %s/%s", method, origin, path2);
+          debuglog("sending request to %s %s/%s", method, origin, path5);
         });
       }
       diagnosticsChannel.channel("undici:websocket:open").subscribe((evt) => {
@@ -1668,7 +1673,7 @@ var require_request = __commonJS({
     var kHandler = /* @__PURE__ */ Symbol("handler");
     var Request = class {
       constructor(origin, {
-        path: path2,
+        path: path5,
         method,
         body,
         headers,
@@ -1683,11 +1688,11 @@ var require_request = __commonJS({
         expectContinue,
         servername
       }, handler2) {
-        if (typeof path2 !== "string") {
+        if (typeof path5 !== "string") {
           throw new InvalidArgumentError("path must be a string");
-        } else if (path2[0] !== "/" && !(path2.startsWith("http://") || path2.startsWith("https://")) && method !== "CONNECT") {
+        } else if (path5[0] !== "/" && !(path5.startsWith("http://") || path5.startsWith("https://")) && method !== "CONNECT") {
           throw new InvalidArgumentError("path must be an absolute URL or start with a slash");
-        } else if (invalidPathRegex.test(path2)) {
+        } else if (invalidPathRegex.test(path5)) {
           throw new InvalidArgumentError("invalid request path");
         }
         if (typeof method !== "string") {
@@ -1753,7 +1758,7 @@ var require_request = __commonJS({
         this.completed = false;
         this.aborted = false;
         this.upgrade = upgrade || null;
-        this.path = query ? buildURL(path2, query) : path2;
+        this.path = query ? buildURL(path5, query) : path5;
         this.origin = origin;
         this.idempotent = idempotent == null ? method === "HEAD" || method === "GET" : idempotent;
         this.blocking = blocking == null ? false : blocking;
@@ -2150,9 +2155,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve, reject) => {
+          return new Promise((resolve2, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve(data);
+              return err ? reject(err) : resolve2(data);
             });
           });
         }
@@ -2190,12 +2195,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve, reject) => {
+          return new Promise((resolve2, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve(data);
+              ) : resolve2(data);
             });
           });
         }
@@ -4462,8 +4467,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise = new Promise((resolve, reject) => {
-        res = resolve;
+      const promise = new Promise((resolve2, reject) => {
+        res = resolve2;
         rej = reject;
       });
       return { promise, resolve: res, reject: rej };
@@ -6446,7 +6451,7 @@ var require_client_h1 = __commonJS({
       return method !== "GET" && method !== "HEAD" && method !== "OPTIONS" && method !== "TRACE" && method !== "CONNECT";
     }
     function writeH1(client, request2) {
-      const { method, path: path2, host, upgrade, blocking, reset } = request2;
+      const { method, path: path5, host, upgrade, blocking, reset } = request2;
       let { body, headers, contentLength } = request2;
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH" || method === "QUERY" || method === "PROPFIND" || method === "PROPPATCH";
       if (util.isFormDataLike(body)) {
@@ -6527,7 +6532,7 @@ var require_client_h1 = __commonJS({
       if (blocking) {
         socket[kBlocking] = true;
       }
-      let header = `${method} ${path2} HTTP/1.1\r
+      let header = `${method} ${path5} HTTP/1.1\r
 `;
       if (typeof host === "string") {
         header += `host: ${host}\r
@@ -6714,12 +6719,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve, reject) => {
+      const waitForDrain = () => new Promise((resolve2, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve;
+          callback = resolve2;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7056,7 +7061,7 @@ var require_client_h2 = __commonJS({
     }
     function writeH2(client, request2) {
       const session = client[kHTTP2Session];
-      const { method, path: path2, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
+      const { method, path: path5, host, upgrade, expectContinue, signal, headers: reqHeaders } = request2;
       let { body } = request2;
       if (upgrade) {
         util.errorRequest(client, request2, new Error("Upgrade not supported for H2"));
@@ -7153,7 +7158,7 @@ var require_client_h2 = __commonJS({
         });
         return true;
       }
-      headers[HTTP2_HEADER_PATH] = path2;
+      headers[HTTP2_HEADER_PATH] = path5;
       headers[HTTP2_HEADER_SCHEME] = "https";
       const expectsPayload = method === "PUT" || method === "POST" || method === "PATCH";
       if (body && typeof body.read === "function") {
@@ -7389,12 +7394,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve, reject) => {
+      const waitForDrain = () => new Promise((resolve2, reject) => {
         assert(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve;
+          callback = resolve2;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7506,9 +7511,9 @@ var require_redirect_handler = __commonJS({
           return this.handler.onHeaders(statusCode, headers, resume, statusText);
         }
         const { origin, pathname, search } = util.parseURL(new URL(this.location, this.opts.origin && new URL(this.opts.path, this.opts.origin)));
-        const path2 = search ? `${pathname}${search}` : pathname;
+        const path5 = search ? `${pathname}${search}` : pathname;
         this.opts.headers = cleanRequestHeaders(this.opts.headers, statusCode === 303, this.opts.origin !== origin);
-        this.opts.path = path2;
+        this.opts.path = path5;
         this.opts.origin = origin;
         this.opts.maxRedirections = 0;
         this.opts.query = null;
@@ -7873,16 +7878,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve) => {
+        return new Promise((resolve2) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve;
+            this[kClosedResolve] = resolve2;
           } else {
-            resolve(null);
+            resolve2(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve) => {
+        return new Promise((resolve2) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request2 = requests[i];
@@ -7893,7 +7898,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve(null);
+            resolve2(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -7944,7 +7949,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve, reject) => {
+        const socket = await new Promise((resolve2, reject) => {
           client[kConnector]({
             host,
             hostname,
@@ -7956,7 +7961,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve(socket2);
+              resolve2(socket2);
             }
           });
         });
@@ -8292,8 +8297,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve) => {
-            this[kClosedResolve] = resolve;
+          await new Promise((resolve2) => {
+            this[kClosedResolve] = resolve2;
           });
         }
       }
@@ -8747,10 +8752,10 @@ var require_proxy_agent = __commonJS({
         };
         const {
           origin,
-          path: path2 = "/",
+          path: path5 = "/",
           headers = {}
         } = opts;
-        opts.path = origin + path2;
+        opts.path = origin + path5;
         if (!("host" in headers) && !("Host" in headers)) {
           const { host } = new URL2(origin);
           headers.host = host;
@@ -9562,7 +9567,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve, reject) => {
+        return await new Promise((resolve2, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -9575,7 +9580,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve(null);
+              resolve2(null);
             }
           }).on("error", noop4).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9594,7 +9599,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream, type) {
       assert(!stream[kConsume]);
-      return new Promise((resolve, reject) => {
+      return new Promise((resolve2, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9611,7 +9616,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type,
               stream,
-              resolve,
+              resolve: resolve2,
               reject,
               length: 0,
               body: []
@@ -9681,18 +9686,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve, stream, length } = consume2;
+      const { type, body, resolve: resolve2, stream, length } = consume2;
       try {
         if (type === "text") {
-          resolve(chunksDecode(body, length));
+          resolve2(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve(JSON.parse(chunksDecode(body, length)));
+          resolve2(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve(chunksConcat(body, length).buffer);
+          resolve2(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve(new Blob(body, { type: stream[kContentType] }));
+          resolve2(new Blob(body, { type: stream[kContentType] }));
         } else if (type === "bytes") {
-          resolve(chunksConcat(body, length));
+          resolve2(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -9949,9 +9954,9 @@ var require_api_request = __commonJS({
     };
     function request2(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           request2.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve(data);
+            return err ? reject(err) : resolve2(data);
           });
         });
       }
@@ -10174,9 +10179,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve(data);
+            return err ? reject(err) : resolve2(data);
           });
         });
       }
@@ -10461,9 +10466,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve(data);
+            return err ? reject(err) : resolve2(data);
           });
         });
       }
@@ -10555,9 +10560,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve, reject) => {
+        return new Promise((resolve2, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve(data);
+            return err ? reject(err) : resolve2(data);
           });
         });
       }
@@ -10722,20 +10727,20 @@ var require_mock_utils = __commonJS({
       }
       return true;
     }
-    function safeUrl(path2) {
-      if (typeof path2 !== "string") {
-        return path2;
+    function safeUrl(path5) {
+      if (typeof path5 !== "string") {
+        return path5;
       }
-      const pathSegments = path2.split("?");
+      const pathSegments = path5.split("?");
       if (pathSegments.length !== 2) {
-        return path2;
+        return path5;
       }
       const qp = new URLSearchParams(pathSegments.pop());
       qp.sort();
       return [...pathSegments, qp.toString()].join("?");
     }
-    function matchKey(mockDispatch2, { path: path2, method, body, headers }) {
-      const pathMatch = matchValue(mockDispatch2.path, path2);
+    function matchKey(mockDispatch2, { path: path5, method, body, headers }) {
+      const pathMatch = matchValue(mockDispatch2.path, path5);
       const methodMatch = matchValue(mockDispatch2.method, method);
       const bodyMatch = typeof mockDispatch2.body !== "undefined" ? matchValue(mockDispatch2.body, body) : true;
       const headersMatch = matchHeaders(mockDispatch2, headers);
@@ -10757,7 +10762,7 @@ var require_mock_utils = __commonJS({
     function getMockDispatch(mockDispatches, key) {
       const basePath = key.query ? buildURL(key.path, key.query) : key.path;
       const resolvedPath = typeof basePath === "string" ? safeUrl(basePath) : basePath;
-      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path2 }) => matchValue(safeUrl(path2), resolvedPath));
+      let matchedMockDispatches = mockDispatches.filter(({ consumed }) => !consumed).filter(({ path: path5 }) => matchValue(safeUrl(path5), resolvedPath));
       if (matchedMockDispatches.length === 0) {
         throw new MockNotMatchedError(`Mock dispatch not matched for path '${resolvedPath}'`);
       }
@@ -10795,9 +10800,9 @@ var require_mock_utils = __commonJS({
       }
     }
     function buildKey(opts) {
-      const { path: path2, method, body, headers, query } = opts;
+      const { path: path5, method, body, headers, query } = opts;
       return {
-        path: path2,
+        path: path5,
         method,
         body,
         headers,
@@ -11260,10 +11265,10 @@ var require_pending_interceptors_formatter = __commonJS({
       }
       format(pendingInterceptors) {
         const withPrettyHeaders = pendingInterceptors.map(
-          ({ method, path: path2, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
+          ({ method, path: path5, data: { statusCode }, persist, times, timesInvoked, origin }) => ({
             Method: method,
             Origin: origin,
-            Path: path2,
+            Path: path5,
             "Status code": statusCode,
             Persistent: persist ? PERSISTENT : NOT_PERSISTENT,
             Invocations: timesInvoked,
@@ -14420,7 +14425,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url = requestCurrentURL(request2);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve, reject) => agent.dispatch(
+        return new Promise((resolve2, reject) => agent.dispatch(
           {
             path: url.pathname + url.search,
             origin: url.origin,
@@ -14496,7 +14501,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve({
+              resolve2({
                 status,
                 statusText,
                 headersList,
@@ -14539,7 +14544,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve({
+              resolve2({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -16142,9 +16147,9 @@ var require_util6 = __commonJS({
         }
       }
     }
-    function validateCookiePath(path2) {
-      for (let i = 0; i < path2.length; ++i) {
-        const code = path2.charCodeAt(i);
+    function validateCookiePath(path5) {
+      for (let i = 0; i < path5.length; ++i) {
+        const code = path5.charCodeAt(i);
         if (code < 32 || // exclude CTLs (0-31)
         code > 126 || // exclude DEL and non-ascii
         code === 59) {
@@ -18280,8 +18285,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve) => {
-        setTimeout(resolve, ms).unref();
+      return new Promise((resolve2) => {
+        setTimeout(resolve2, ms).unref();
       });
     }
     module.exports = {
@@ -19064,11 +19069,11 @@ var require_undici = __commonJS({
           if (typeof opts.path !== "string") {
             throw new InvalidArgumentError("invalid opts.path");
           }
-          let path2 = opts.path;
+          let path5 = opts.path;
           if (!opts.path.startsWith("/")) {
-            path2 = `/${path2}`;
+            path5 = `/${path5}`;
           }
-          url = new URL(util.parseOrigin(url).origin + path2);
+          url = new URL(util.parseOrigin(url).origin + path5);
         } else {
           if (!opts) {
             opts = typeof url === "object" ? url : {};
@@ -19263,11 +19268,11 @@ var require_lib = __commonJS({
     })();
     var __awaiter3 = exports && exports.__awaiter || function(thisArg, _arguments, P, generator) {
       function adopt(value) {
-        return value instanceof P ? value : new P(function(resolve) {
-          resolve(value);
+        return value instanceof P ? value : new P(function(resolve2) {
+          resolve2(value);
         });
       }
-      return new (P || (P = Promise))(function(resolve, reject) {
+      return new (P || (P = Promise))(function(resolve2, reject) {
         function fulfilled(value) {
           try {
             step(generator.next(value));
@@ -19283,7 +19288,7 @@ var require_lib = __commonJS({
           }
         }
         function step(result) {
-          result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+          result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
         }
         step((generator = generator.apply(thisArg, _arguments || [])).next());
       });
@@ -19370,26 +19375,26 @@ var require_lib = __commonJS({
       }
       readBody() {
         return __awaiter3(this, void 0, void 0, function* () {
-          return new Promise((resolve) => __awaiter3(this, void 0, void 0, function* () {
+          return new Promise((resolve2) => __awaiter3(this, void 0, void 0, function* () {
             let output = Buffer.alloc(0);
             this.message.on("data", (chunk) => {
               output = Buffer.concat([output, chunk]);
             });
             this.message.on("end", () => {
-              resolve(output.toString());
+              resolve2(output.toString());
             });
           }));
         });
       }
       readBodyBuffer() {
         return __awaiter3(this, void 0, void 0, function* () {
-          return new Promise((resolve) => __awaiter3(this, void 0, void 0, function* () {
+          return new Promise((resolve2) => __awaiter3(this, void 0, void 0, function* () {
             const chunks = [];
             this.message.on("data", (chunk) => {
               chunks.push(chunk);
             });
             this.message.on("end", () => {
-              resolve(Buffer.concat(chunks));
+              resolve2(Buffer.concat(chunks));
             });
           }));
         });
@@ -19597,14 +19602,14 @@ var require_lib = __commonJS({
        */
       requestRaw(info2, data) {
         return __awaiter3(this, void 0, void 0, function* () {
-          return new Promise((resolve, reject) => {
+          return new Promise((resolve2, reject) => {
             function callbackForResult(err, res) {
               if (err) {
                 reject(err);
               } else if (!res) {
                 reject(new Error("Unknown error"));
               } else {
-                resolve(res);
+                resolve2(res);
               }
             }
             this.requestRawWithCallback(info2, data, callbackForResult);
@@ -19848,12 +19853,12 @@ var require_lib = __commonJS({
         return __awaiter3(this, void 0, void 0, function* () {
           retryNumber = Math.min(ExponentialBackoffCeiling, retryNumber);
           const ms = ExponentialBackoffTimeSlice * Math.pow(2, retryNumber);
-          return new Promise((resolve) => setTimeout(() => resolve(), ms));
+          return new Promise((resolve2) => setTimeout(() => resolve2(), ms));
         });
       }
       _processResponse(res, options) {
         return __awaiter3(this, void 0, void 0, function* () {
-          return new Promise((resolve, reject) => __awaiter3(this, void 0, void 0, function* () {
+          return new Promise((resolve2, reject) => __awaiter3(this, void 0, void 0, function* () {
             const statusCode = res.message.statusCode || 0;
             const response = {
               statusCode,
@@ -19861,7 +19866,7 @@ var require_lib = __commonJS({
               headers: {}
             };
             if (statusCode === HttpCodes2.NotFound) {
-              resolve(response);
+              resolve2(response);
             }
             function dateTimeDeserializer(key, value) {
               if (typeof value === "string") {
@@ -19900,7 +19905,7 @@ var require_lib = __commonJS({
               err.result = response.result;
               reject(err);
             } else {
-              resolve(response);
+              resolve2(response);
             }
           }));
         });
@@ -20364,8 +20369,8 @@ var require_light = __commonJS({
           return this.Promise.resolve();
         }
         yieldLoop(t = 0) {
-          return new this.Promise(function(resolve, reject) {
-            return setTimeout(resolve, t);
+          return new this.Promise(function(resolve2, reject) {
+            return setTimeout(resolve2, t);
           });
         }
         computePenalty() {
@@ -20576,15 +20581,15 @@ var require_light = __commonJS({
           return this._queue.length === 0;
         }
         async _tryToRun() {
-          var args, cb, error2, reject, resolve, returned, task;
+          var args, cb, error2, reject, resolve2, returned, task;
           if (this._running < 1 && this._queue.length > 0) {
             this._running++;
-            ({ task, args, resolve, reject } = this._queue.shift());
+            ({ task, args, resolve: resolve2, reject } = this._queue.shift());
             cb = await (async function() {
               try {
                 returned = await task(...args);
                 return function() {
-                  return resolve(returned);
+                  return resolve2(returned);
                 };
               } catch (error1) {
                 error2 = error1;
@@ -20599,13 +20604,13 @@ var require_light = __commonJS({
           }
         }
         schedule(task, ...args) {
-          var promise, reject, resolve;
-          resolve = reject = null;
+          var promise, reject, resolve2;
+          resolve2 = reject = null;
           promise = new this.Promise(function(_resolve, _reject) {
-            resolve = _resolve;
+            resolve2 = _resolve;
             return reject = _reject;
           });
-          this._queue.push({ task, args, resolve, reject });
+          this._queue.push({ task, args, resolve: resolve2, reject });
           this._tryToRun();
           return promise;
         }
@@ -21006,14 +21011,14 @@ var require_light = __commonJS({
                 counts = this._states.counts;
                 return counts[0] + counts[1] + counts[2] + counts[3] === at;
               };
-              return new this.Promise((resolve, reject) => {
+              return new this.Promise((resolve2, reject) => {
                 if (finished()) {
-                  return resolve();
+                  return resolve2();
                 } else {
                   return this.on("done", () => {
                     if (finished()) {
                       this.removeAllListeners("done");
-                      return resolve();
+                      return resolve2();
                     }
                   });
                 }
@@ -21106,9 +21111,9 @@ var require_light = __commonJS({
               options = parser$5.load(options, this.jobDefaults);
             }
             task = (...args2) => {
-              return new this.Promise(function(resolve, reject) {
+              return new this.Promise(function(resolve2, reject) {
                 return fn(...args2, function(...args3) {
-                  return (args3[0] != null ? reject : resolve)(args3);
+                  return (args3[0] != null ? reject : resolve2)(args3);
                 });
               });
             };
@@ -21395,11 +21400,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve) {
-      resolve(value);
+    return value instanceof P ? value : new P(function(resolve2) {
+      resolve2(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve, reject) {
+  return new (P || (P = Promise))(function(resolve2, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -21415,7 +21420,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -21741,11 +21746,16 @@ function endGroup() {
 }
 
 // src/action/run.ts
-import * as fs4 from "node:fs";
-import * as path from "node:path";
+import * as fs6 from "node:fs";
+import * as path4 from "node:path";
 
 // src/github/event.ts
 import * as fs3 from "node:fs";
+function runUrl(ctx, runId = ctx.runId, attempt) {
+  if (!runId || !ctx.owner || !ctx.repo) return void 0;
+  const base = (ctx.serverUrl ?? "https://github.com").replace(/\/+$/, "");
+  return `${base}/${ctx.owner}/${ctx.repo}/actions/runs/${runId}${attempt && attempt > 1 ? `/attempts/${attempt}` : ""}`;
+}
 var obj = (v) => v && typeof v === "object" ? v : void 0;
 var str = (v) => typeof v === "string" ? v : void 0;
 var int = (v) => typeof v === "number" && Number.isSafeInteger(v) ? v : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : void 0;
@@ -21762,6 +21772,7 @@ function readRunContext(env = process.env) {
   const [owner, repo] = (env.GITHUB_REPOSITORY ?? str(obj(payload.repository)?.full_name) ?? "/").split("/");
   const ctx = { eventName: env.GITHUB_EVENT_NAME ?? "", owner, repo, runId: int(env.GITHUB_RUN_ID), runAttempt: int(env.GITHUB_RUN_ATTEMPT) };
   if (env.GITHUB_SHA) ctx.sha = env.GITHUB_SHA;
+  if (env.GITHUB_SERVER_URL && /^https?:\/\//.test(env.GITHUB_SERVER_URL)) ctx.serverUrl = env.GITHUB_SERVER_URL;
   if (env.GITHUB_REF) ctx.ref = env.GITHUB_REF;
   const defaultBranch = str(obj(payload.repository)?.default_branch);
   if (defaultBranch) ctx.defaultBranch = defaultBranch;
@@ -21771,9 +21782,11 @@ function readRunContext(env = process.env) {
   if (pr && int(pr.number) !== void 0) {
     const headRepo = str(obj(obj(pr.head)?.repo)?.full_name);
     const baseRepo = str(obj(obj(pr.base)?.repo)?.full_name);
+    const baseSha = str(obj(pr.base)?.sha);
     ctx.pullRequest = {
       number: int(pr.number),
       headSha: str(obj(pr.head)?.sha) ?? env.GITHUB_SHA ?? "",
+      ...baseSha && { baseSha },
       headRepo,
       baseRepo,
       // A deleted fork has head.repo null: treat it as a fork, its token is read-only too.
@@ -21809,8 +21822,8 @@ var Context = class {
       if (existsSync3(process.env.GITHUB_EVENT_PATH)) {
         this.payload = JSON.parse(readFileSync2(process.env.GITHUB_EVENT_PATH, { encoding: "utf8" }));
       } else {
-        const path2 = process.env.GITHUB_EVENT_PATH;
-        process.stdout.write(`GITHUB_EVENT_PATH ${path2} does not exist${EOL5}`);
+        const path5 = process.env.GITHUB_EVENT_PATH;
+        process.stdout.write(`GITHUB_EVENT_PATH ${path5} does not exist${EOL5}`);
       }
     }
     this.eventName = process.env.GITHUB_EVENT_NAME;
@@ -21851,11 +21864,11 @@ var httpClient = __toESM(require_lib(), 1);
 var import_undici2 = __toESM(require_undici(), 1);
 var __awaiter2 = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve) {
-      resolve(value);
+    return value instanceof P ? value : new P(function(resolve2) {
+      resolve2(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve, reject) {
+  return new (P || (P = Promise))(function(resolve2, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -21871,7 +21884,7 @@ var __awaiter2 = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve2(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -26104,7 +26117,7 @@ var triggers_notification_paths_default = [
 ];
 function routeMatcher(paths) {
   const regexes = paths.map(
-    (path2) => path2.split("/").map((c) => c.startsWith("{") ? "(?:.+?)" : c).join("/")
+    (path5) => path5.split("/").map((c) => c.startsWith("{") ? "(?:.+?)" : c).join("/")
   );
   const regex2 = `^(?:${regexes.map((r) => `(?:${r})`).join("|")})[^/]*$`;
   return new RegExp(regex2, "i");
@@ -26400,12 +26413,13 @@ function statusOf(err) {
 }
 
 // src/action/inputs.ts
+import * as path from "node:path";
 var DEFAULT_REPORT_PATH = "prune-gate-report";
 var DEFAULT_GATE_ID = "prune-gate";
 function parseInputs() {
   const mode = (getInput("mode") || "run").toLowerCase();
-  if (mode !== "run" && mode !== "measure" && mode !== "comment" && mode !== "history") {
-    throw new InputError(`input "mode" must be run, measure, comment or history (got "${mode}").`, "mode");
+  if (mode !== "run" && mode !== "measure" && mode !== "comment" && mode !== "history" && mode !== "baseline") {
+    throw new InputError(`input "mode" must be run, measure, comment, history or baseline (got "${mode}").`, "mode");
   }
   const token = getInput("token");
   if (token) setSecret(token);
@@ -26429,7 +26443,9 @@ function parseInputs() {
     ...author ? { commentAuthor: author } : {},
     historyBranch: getInput("history-branch") || "prune-gate-history",
     historyPath: getInput("history-path") || "history.json",
-    ...historyFile ? { historyFile } : {}
+    ...historyFile ? { historyFile } : {},
+    compareBase: bool("compare-base", true),
+    artifact: getInput("artifact") || path.basename(getInput("report-path") || (gateId === DEFAULT_GATE_ID ? DEFAULT_REPORT_PATH : `${DEFAULT_REPORT_PATH}-${gateId}`))
   };
 }
 function gateIdOf(configPath) {
@@ -26519,7 +26535,7 @@ async function appendToRemoteStore(octokit, opts) {
       if ((status === 409 || status === 422) && attempt < maxAttempts) {
         const delay = (opts.retryDelayMs ?? 1e3) * 2 ** (attempt - 1);
         log(`${where} changed while we wrote (HTTP ${status}): reading it again and re-appending (attempt ${attempt + 1} of ${maxAttempts}).`);
-        await new Promise((resolve) => setTimeout(resolve, delay));
+        await new Promise((resolve2) => setTimeout(resolve2, delay));
         continue;
       }
       if (status === 409 || status === 422) throw new Error(`${where} kept changing under us: gave up after ${attempt} attempts (${err.message}).`);
@@ -26637,6 +26653,143 @@ var LogGroups = class {
   }
 };
 
+// src/action/base-model.ts
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs4 from "node:fs";
+import * as os5 from "node:os";
+import * as path2 from "node:path";
+function baseModelFromGit(request2) {
+  const { commit, cwd } = request2;
+  if (!/^[0-9a-f]{7,64}$/i.test(commit)) return { found: false, reason: `the base commit "${commit}" is not a SHA` };
+  const git = (...args) => execFileSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim();
+  let top;
+  try {
+    top = fs4.realpathSync(git("rev-parse", "--show-toplevel"));
+  } catch (err) {
+    return { found: false, reason: `${cwd} is not a git checkout (${firstLine(err)})` };
+  }
+  const modelFile = path2.resolve(cwd, request2.model);
+  const rel = path2.relative(top, fs4.existsSync(modelFile) ? fs4.realpathSync(modelFile) : modelFile).split(path2.sep).join("/");
+  if (rel.startsWith("..")) return { found: false, reason: `the model ${request2.model} is outside the repository` };
+  let fetched = false;
+  if (!has(git, `${commit}^{commit}`)) {
+    request2.log?.(`fetching the base commit ${commit.slice(0, 12)} (shallow checkout)`);
+    try {
+      git("fetch", "--depth=1", "--no-tags", "origin", commit);
+      fetched = true;
+    } catch (err) {
+      return { found: false, reason: `the base commit ${commit.slice(0, 12)} is not in the checkout and \`git fetch --depth=1 origin ${commit}\` failed (${firstLine(err)}); use actions/checkout with fetch-depth: 0, or let the job fetch` };
+    }
+  }
+  if (!has(git, `${commit}:${rel}`)) return { found: false, reason: `${rel} does not exist at the base commit ${commit.slice(0, 12)} (a new model): nothing to compare with` };
+  const dir = fs4.mkdtempSync(path2.join(request2.tempDir ?? os5.tmpdir(), "prune-gate-base-"));
+  const file = path2.join(dir, path2.basename(rel));
+  const fd = fs4.openSync(file, "w");
+  try {
+    const r = spawnSync("git", ["cat-file", "blob", `${commit}:${rel}`], { cwd, stdio: ["ignore", fd, "pipe"] });
+    if (r.status !== 0) return { found: false, reason: `git cat-file could not read ${rel} at ${commit.slice(0, 12)} (${String(r.stderr).trim().split("\n")[0]})` };
+  } finally {
+    fs4.closeSync(fd);
+  }
+  const head = Buffer.alloc(64);
+  const handle = fs4.openSync(file, "r");
+  fs4.readSync(handle, head, 0, 64, 0);
+  fs4.closeSync(handle);
+  if (head.toString("latin1").startsWith("version https://git-lfs")) return { found: false, reason: `${rel} is a Git LFS pointer at the base commit; the base branch's model is not compared (fetch LFS objects for it to be)` };
+  return { found: true, file, path: rel, commit: commit.toLowerCase(), fetched };
+}
+function has(git, object) {
+  try {
+    git("cat-file", "-e", object);
+    return true;
+  } catch {
+    return false;
+  }
+}
+function firstLine(err) {
+  const e = err;
+  return (e.stderr?.toString().trim() || e.message || String(err)).split("\n")[0];
+}
+
+// src/action/baseline-mode.ts
+import * as fs5 from "node:fs";
+import * as path3 from "node:path";
+async function baselineMode(inputs, ctx, deps) {
+  const onDefault = ctx.defaultBranch === void 0 || ctx.ref === void 0 || ctx.ref === `refs/heads/${ctx.defaultBranch}`;
+  const manual = ctx.eventName === "workflow_dispatch";
+  if (ctx.eventName.startsWith("pull_request") || !manual && !onDefault) {
+    const message = `mode: baseline freezes the default branch's model (a push to ${ctx.defaultBranch ?? "it"}, or workflow_dispatch); this run is ${ctx.eventName || "no event"} on ${ctx.ref ?? "no ref"}: nothing frozen.`;
+    notice(message);
+    return { frozen: false, skipped: "not-default-branch", message };
+  }
+  const status = deps.status(inputs.configPath);
+  if (status.current && !manual) {
+    const message = `The frozen baseline is current: ${status.why}. Nothing to refreeze (run the workflow by hand to refreeze anyway).`;
+    info(message);
+    appendSummary(`### prune-gate${shownId(inputs)}: baseline current
+
+${escapeText(message, 1e3)}
+`);
+    return { frozen: false, skipped: "current", message };
+  }
+  const why = manual && status.current ? "refrozen on request (workflow_dispatch)" : status.why;
+  info(`Freezing the baseline: ${why}.`);
+  const { baseline, file } = await deps.freeze({ configPath: inputs.configPath, log: (m) => info(m) });
+  const stored = baseline.referenceOutputs?.stored ? [path3.join(path3.dirname(file), baseline.referenceOutputs.file)] : [];
+  const files = [file, ...stored].map((f) => displayPath(f));
+  const artifact = inputs.gateId === DEFAULT_GATE_ID ? "prune-gate-baseline" : `prune-gate-baseline-${inputs.gateId}`;
+  const command = adoptCommand(ctx, { files, artifact, configPath: inputs.configPath, named: status.named });
+  appendSummary(summary2(inputs, ctx, { baseline, files, artifact, why, command, named: status.named }));
+  setOutput("id", inputs.gateId);
+  setOutput("baseline-files", files.join("\n"));
+  setOutput("artifact-name", artifact);
+  return { frozen: true, files, artifact, why, command };
+}
+function adoptCommand(ctx, a) {
+  const dir = path3.posix.dirname(a.files[0]);
+  const sha = ctx.sha ? ` at ${ctx.sha.slice(0, 12)}` : "";
+  const download = ctx.runId ? `gh run download ${ctx.runId} --repo ${ctx.owner}/${ctx.repo} --name ${a.artifact} --dir ${dir}` : `# download the artifact ${a.artifact} of this run into ${dir}/`;
+  const lines = [download];
+  if (!a.named) lines.push(`printf 'baseline: ${path3.posix.relative(path3.posix.dirname(displayPath(a.configPath)), a.files[0])}\\n' >> ${displayPath(a.configPath)}`);
+  lines.push(`git add ${[...a.files, ...a.named ? [] : [displayPath(a.configPath)]].join(" ")}`, `git commit -m "prune-gate: refreeze the baseline (frozen in CI${sha})"`);
+  return lines.join("\n");
+}
+function summary2(inputs, ctx, s) {
+  const b = s.baseline;
+  const metrics = Object.entries(b.metrics).map(([k, v]) => `${escapeText(k)} ${v.toFixed(2)}`).join(", ");
+  const p95 = b.latency.map((l) => `batch ${l.batchSize} ${l.p95.toFixed(3)} ms`).join(", ");
+  const link = runUrl(ctx);
+  return [
+    `### \u{1F9CA} prune-gate${shownId(inputs)}: baseline frozen`,
+    "",
+    `Why: ${escapeText(s.why, 500)}.`,
+    "",
+    `Frozen from the model at ${ctx.sha ? `\`${ctx.sha.slice(0, 12)}\`` : "this commit"}${link ? ` in [run ${ctx.runId}](${link})` : ""}: ${b.samples} samples; ${metrics}${p95 ? `; P95 ${p95}` : ""}. Machine \`${escapeText(b.machine.fingerprint)}\`.`,
+    "",
+    `The files (${s.files.map((f) => `\`${escapeText(f)}\``).join(", ")}) are in the artifact **${escapeText(s.artifact)}** when the workflow uploads \`steps.<id>.outputs.baseline-files\` under \`steps.<id>.outputs.artifact-name\`. To adopt them, from a clone of the repository at this commit:`,
+    "",
+    "```sh",
+    s.command,
+    "git push   # or push a branch and open a pull request",
+    "```",
+    "",
+    `Until it is committed, pull requests are gated against the baseline committed now; a PR that changes the model shows three columns (frozen baseline, PR model, candidate) and a callout.`,
+    ""
+  ].join("\n");
+}
+function shownId(inputs) {
+  return inputs.gateId === DEFAULT_GATE_ID ? "" : ` (${escapeText(inputs.gateId, 64)})`;
+}
+function appendSummary(markdown) {
+  const file = process.env.GITHUB_STEP_SUMMARY;
+  if (!file) return;
+  try {
+    fs5.appendFileSync(file, markdown);
+  } catch (err) {
+    warning(`Could not write the job summary: ${err.message}`);
+  }
+}
+
 // src/action/run.ts
 async function runActionWith(deps) {
   let inputs;
@@ -26649,6 +26802,7 @@ async function runActionWith(deps) {
     return { verdict: "error", exitCode: err instanceof InputError ? 2 : 3, comment: { posted: false, skipped: "error" } };
   }
   try {
+    if (inputs.mode === "baseline") return await freezeMode(inputs, ctx, deps);
     return inputs.mode === "comment" ? await commentMode(inputs, ctx, deps) : await measureMode(inputs, ctx, deps);
   } catch (err) {
     setFailed(`prune-gate: ${err.message}`);
@@ -26661,7 +26815,8 @@ async function measureMode(inputs, ctx, deps) {
   let exitCode;
   const groups2 = new LogGroups();
   try {
-    result = await deps.runPipeline({ configPath: inputs.configPath, outDir, phase: (name) => groups2.start(name) });
+    const baseModel = inputs.compareBase ? baseBranchModel(inputs, ctx) : void 0;
+    result = await deps.runPipeline({ configPath: inputs.configPath, outDir, phase: (name) => groups2.start(name), ...baseModel && { baseModel } });
     exitCode = result.exitCode;
   } catch (err) {
     const report = errorReport({ toolVersion: deps.toolVersion ?? TOOL_VERSION, configPath: inputs.configPath, error: err });
@@ -26674,11 +26829,14 @@ async function measureMode(inputs, ctx, deps) {
   }
   const pr = ctx.pullRequest;
   result.report.gate = inputs.gateId;
+  const link = runUrl(ctx, ctx.runId, ctx.runAttempt);
+  if (link) result.report.run = { url: link, artifact: inputs.artifact };
   if (pr && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(pr.headSha)) {
     result.report.pullRequest = { number: pr.number, headSha: pr.headSha, ...ctx.runId ? { runId: ctx.runId, runAttempt: ctx.runAttempt ?? 1 } : {} };
   }
   writeFileAtomic(result.reportPath, JSON.stringify(result.report, null, 2) + "\n");
   publish(result.report, { reportPath: result.reportPath, modelPath: result.modelPath, gate: inputs.gateId });
+  setOutput("artifact-name", inputs.artifact);
   let comment = { posted: false, skipped: "disabled" };
   let history;
   groups2.start(inputs.mode === "history" ? "history" : "comment");
@@ -26703,6 +26861,18 @@ async function measureMode(inputs, ctx, deps) {
   fail(result.report, inputs, exitCode);
   return { mode: inputs.mode, verdict: result.report.verdict, exitCode, comment, reportPath: result.reportPath, ...history ? { history } : {} };
 }
+async function freezeMode(inputs, ctx, deps) {
+  const none = { posted: false, skipped: "disabled" };
+  if (!deps.baseline) throw new Error("mode: baseline is not wired in this entry point");
+  try {
+    const baseline = await baselineMode(inputs, ctx, deps.baseline);
+    return { mode: "baseline", verdict: "pass", exitCode: 0, comment: none, baseline };
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    setFailed(`prune-gate (mode: baseline): ${err.message}`);
+    return { mode: "baseline", verdict: "error", exitCode: 2, comment: none };
+  }
+}
 async function commentMode(inputs, ctx, deps) {
   let report;
   try {
@@ -26711,7 +26881,7 @@ async function commentMode(inputs, ctx, deps) {
     setFailed(`prune-gate (mode: comment): ${err.message}`);
     return { mode: "comment", verdict: "error", exitCode: 2, comment: { posted: false, skipped: "error" } };
   }
-  const reportPath = fs4.existsSync(inputs.reportPath) && fs4.statSync(inputs.reportPath).isDirectory() ? path.join(inputs.reportPath, "report.json") : inputs.reportPath;
+  const reportPath = fs6.existsSync(inputs.reportPath) && fs6.statSync(inputs.reportPath).isDirectory() ? path4.join(inputs.reportPath, "report.json") : inputs.reportPath;
   const gate = inputs.gateIdGiven ? inputs.gateId : report.gate ?? inputs.gateId;
   publish(report, { reportPath, modelPath: report.models.candidate, gate });
   let comment;
@@ -26764,11 +26934,28 @@ async function commentTarget(report, ctx, inputs, deps) {
   }
   return { owner: ctx.owner, repo: ctx.repo, issueNumber: claimed, meta, ...where };
 }
+function baseBranchModel(inputs, ctx) {
+  const baseSha = ctx.pullRequest?.baseSha;
+  if (!baseSha) return void 0;
+  let model;
+  try {
+    model = loadConfig(inputs.configPath).model;
+  } catch {
+    return void 0;
+  }
+  const found = baseModelFromGit({ commit: baseSha, model, cwd: process.env.GITHUB_WORKSPACE || process.cwd(), tempDir: process.env.RUNNER_TEMP || void 0, log: (m) => info(m) });
+  if (!found.found) {
+    info(`No base branch latency: ${found.reason}.`);
+    return void 0;
+  }
+  info(`Base branch: ${found.path} at ${found.commit.slice(0, 12)}${found.fetched ? " (fetched)" : ""}, benchmarked beside the PR model and the candidate.`);
+  return { file: found.file, commit: found.commit, name: found.path };
+}
 function publish(report, paths) {
   const summaryFile = process.env.GITHUB_STEP_SUMMARY;
   if (summaryFile) {
     try {
-      fs4.appendFileSync(summaryFile, renderJobSummary(report, { gate: shownGate(paths.gate) }));
+      fs6.appendFileSync(summaryFile, renderJobSummary(report, { gate: shownGate(paths.gate) }));
     } catch (err) {
       warning(`Could not write the job summary: ${err.message}`);
     }
@@ -26829,4 +27016,4 @@ async function main(runPipeline2, extra = {}) {
 }
 
 // src/index.ts
-void main((options) => runPipeline({ ...options, log: (message) => console.log(message) }));
+void main((options) => runPipeline({ ...options, log: (message) => console.log(message) }), { baseline: { freeze: freezeBaseline, status: baselineStatus } });

@@ -3,11 +3,12 @@
  * (true/false/yes/no/on/off); an empty value means the default, so the module also works when
  * run outside the runner with only some INPUT_* variables set.
  */
+import * as path from 'node:path';
 import * as core from '@actions/core';
 import { GATE_ID_PATTERN } from '../report/markers.js';
 import { InputError } from '../util/errors.js';
 
-export type ActionMode = 'run' | 'measure' | 'comment' | 'history';
+export type ActionMode = 'run' | 'measure' | 'comment' | 'history' | 'baseline';
 
 export interface ActionInputs {
   configPath: string;
@@ -28,6 +29,10 @@ export interface ActionInputs {
   historyPath: string;
   /** A local history store file: the PR comment gets a one-line trend from it. */
   historyFile?: string;
+  /** The artifact name the workflow uploads the report folder under (named in the comment with the run's link). */
+  artifact: string;
+  /** On a PR: read the base commit's model with git and benchmark it beside the PR model and the candidate. */
+  compareBase: boolean;
 }
 
 export const DEFAULT_REPORT_PATH = 'prune-gate-report';
@@ -36,8 +41,8 @@ export const DEFAULT_GATE_ID = 'prune-gate';
 
 export function parseInputs(): ActionInputs {
   const mode = (core.getInput('mode') || 'run').toLowerCase();
-  if (mode !== 'run' && mode !== 'measure' && mode !== 'comment' && mode !== 'history') {
-    throw new InputError(`input "mode" must be run, measure, comment or history (got "${mode}").`, 'mode');
+  if (mode !== 'run' && mode !== 'measure' && mode !== 'comment' && mode !== 'history' && mode !== 'baseline') {
+    throw new InputError(`input "mode" must be run, measure, comment, history or baseline (got "${mode}").`, 'mode');
   }
   const token = core.getInput('token');
   if (token) core.setSecret(token);
@@ -62,6 +67,8 @@ export function parseInputs(): ActionInputs {
     historyBranch: core.getInput('history-branch') || 'prune-gate-history',
     historyPath: core.getInput('history-path') || 'history.json',
     ...(historyFile ? { historyFile } : {}),
+    compareBase: bool('compare-base', true),
+    artifact: core.getInput('artifact') || path.basename(core.getInput('report-path') || (gateId === DEFAULT_GATE_ID ? DEFAULT_REPORT_PATH : `${DEFAULT_REPORT_PATH}-${gateId}`)),
   };
 }
 

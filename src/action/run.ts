@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as core from '@actions/core';
 import { InputError } from '../util/errors.js';
-import { readRunContext, type RunContext } from '../github/event.js';
+import { readRunContext, runUrl, type RunContext } from '../github/event.js';
 import { createGitHubClient, type ClientOptions } from '../github/client.js';
 import { errorReport } from '../report/build.js';
 import { renderJobSummary, renderMarkdown } from '../report/markdown.js';
@@ -28,6 +28,9 @@ import { postReportComment, shownGate, FORK_NOTICE, type CommentOutcome, type Co
 import { parseInputs, type ActionInputs, type ActionMode } from './inputs.js';
 import { recordHistory, trendFromInput, type HistoryOutcome } from './history.js';
 import { LogGroups } from './log-groups.js';
+import { baseModelFromGit } from './base-model.js';
+import { baselineMode, type BaselineDeps, type BaselineOutcome } from './baseline-mode.js';
+import { loadConfig } from '../config/index.js';
 
 export interface PipelineResult {
   report: Report;
@@ -37,10 +40,12 @@ export interface PipelineResult {
   exitCode: 0 | 1 | 2;
 }
 
-export type RunPipeline = (options: { configPath: string; outDir: string; phase?: (name: string) => void }) => Promise<PipelineResult>;
+export type RunPipeline = (options: { configPath: string; outDir: string; phase?: (name: string) => void; baseModel?: { file: string; commit?: string; name?: string } }) => Promise<PipelineResult>;
 
 export interface ActionDeps {
   runPipeline: RunPipeline;
+  /** mode: baseline: freezing and the committed baseline's status (src/pipeline/baseline.ts, wired by src/index.ts). */
+  baseline?: BaselineDeps;
   /** GitHub client settings other than the token (tests shorten delays and turn off write spacing). */
   client?: Partial<Omit<ClientOptions, 'token'>>;
   toolVersion?: string;
@@ -54,6 +59,7 @@ export interface ActionOutcome {
   comment: CommentOutcome;
   reportPath?: string;
   history?: HistoryOutcome;
+  baseline?: BaselineOutcome;
 }
 
 export async function runActionWith(deps: ActionDeps): Promise<ActionOutcome> {
@@ -67,6 +73,7 @@ export async function runActionWith(deps: ActionDeps): Promise<ActionOutcome> {
     return { verdict: 'error', exitCode: err instanceof InputError ? 2 : 3, comment: { posted: false, skipped: 'error' } };
   }
   try {
+    if (inputs.mode === 'baseline') return await freezeMode(inputs, ctx, deps);
     return inputs.mode === 'comment' ? await commentMode(inputs, ctx, deps) : await measureMode(inputs, ctx, deps);
   } catch (err) {
     // Publishing itself failed (e.g. the report folder is not writable): still say why, once.
@@ -81,7 +88,8 @@ async function measureMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDe
   let exitCode: number;
   const groups = new LogGroups();
   try {
-    result = await deps.runPipeline({ configPath: inputs.configPath, outDir, phase: (name) => groups.start(name) });
+    const baseModel = inputs.compareBase ? baseBranchModel(inputs, ctx) : undefined;
+    result = await deps.runPipeline({ configPath: inputs.configPath, outDir, phase: (name) => groups.start(name), ...(baseModel && { baseModel }) });
     exitCode = result.exitCode;
   } catch (err) {
     // The pipeline should turn input errors into an error report itself; if it threw, do it here
@@ -98,11 +106,14 @@ async function measureMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDe
   const pr = ctx.pullRequest;
   // Recorded for `mode: comment`, which runs later in another workflow without this context.
   result.report.gate = inputs.gateId;
+  const link = runUrl(ctx, ctx.runId, ctx.runAttempt);
+  if (link) result.report.run = { url: link, artifact: inputs.artifact };
   if (pr && /^[0-9a-f]{40}([0-9a-f]{24})?$/.test(pr.headSha)) {
     result.report.pullRequest = { number: pr.number, headSha: pr.headSha, ...(ctx.runId ? { runId: ctx.runId, runAttempt: ctx.runAttempt ?? 1 } : {}) };
   }
   writeFileAtomic(result.reportPath, JSON.stringify(result.report, null, 2) + '\n');
   publish(result.report, { reportPath: result.reportPath, modelPath: result.modelPath, gate: inputs.gateId });
+  core.setOutput('artifact-name', inputs.artifact);
 
   let comment: CommentOutcome = { posted: false, skipped: 'disabled' };
   let history: HistoryOutcome | undefined;
@@ -127,6 +138,19 @@ async function measureMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDe
   groups.end();
   fail(result.report, inputs, exitCode);
   return { mode: inputs.mode, verdict: result.report.verdict, exitCode, comment, reportPath: result.reportPath, ...(history ? { history } : {}) };
+}
+
+async function freezeMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDeps): Promise<ActionOutcome> {
+  const none = { posted: false, skipped: 'disabled' } as const;
+  if (!deps.baseline) throw new Error('mode: baseline is not wired in this entry point');
+  try {
+    const baseline = await baselineMode(inputs, ctx, deps.baseline);
+    return { mode: 'baseline', verdict: 'pass', exitCode: 0, comment: none, baseline };
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    core.setFailed(`prune-gate (mode: baseline): ${err.message}`);
+    return { mode: 'baseline', verdict: 'error', exitCode: 2, comment: none };
+  }
 }
 
 async function commentMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDeps): Promise<ActionOutcome> {
@@ -196,6 +220,28 @@ async function commentTarget(report: Report, ctx: RunContext, inputs: ActionInpu
     return { posted: false, skipped: 'error', message };
   }
   return { owner: ctx.owner, repo: ctx.repo, issueNumber: claimed, meta, ...where };
+}
+
+/**
+ * The PR base commit's model, for the latency column of the base branch; any reason it cannot be
+ * read (a bad config, a new model, no git) is logged and the run goes on without it.
+ */
+function baseBranchModel(inputs: ActionInputs, ctx: RunContext): { file: string; commit: string; name: string } | undefined {
+  const baseSha = ctx.pullRequest?.baseSha;
+  if (!baseSha) return undefined;
+  let model: string;
+  try {
+    model = loadConfig(inputs.configPath).model;
+  } catch {
+    return undefined; // the pipeline reports the config's problem
+  }
+  const found = baseModelFromGit({ commit: baseSha, model, cwd: process.env.GITHUB_WORKSPACE || process.cwd(), tempDir: process.env.RUNNER_TEMP || undefined, log: (m) => core.info(m) });
+  if (!found.found) {
+    core.info(`No base branch latency: ${found.reason}.`);
+    return undefined;
+  }
+  core.info(`Base branch: ${found.path} at ${found.commit.slice(0, 12)}${found.fetched ? ' (fetched)' : ''}, benchmarked beside the PR model and the candidate.`);
+  return { file: found.file, commit: found.commit, name: found.path };
 }
 
 /** Job summary (a section headed with the gate's id when it is not the default), annotations and outputs: the same in every mode. */

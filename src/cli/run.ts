@@ -19,11 +19,14 @@ export function registerRunCommand(program: Command): void {
     .option('-c, --config <file>', 'configuration file', 'prune-gate.yml')
     .option('-o, --out <dir>', 'output folder for model.onnx, report.json and report.md', 'prune-gate-out')
     .option('--history <file>', "history store of the default branch: report.md gets a one-line trend of its last values")
+    .option('--base-model <file>', "the base branch's model (e.g. `git show main:model.onnx > base.onnx`): benchmarked interleaved with the PR model and the candidate, the PR model gated by gate.p95-regression")
+    .option('--base-commit <sha>', 'the commit --base-model comes from, named in the report')
     .option('-q, --quiet', 'no progress messages on stderr', false)
     .action(
-      runAction(async (opts: { config: string; out: string; history?: string; quiet: boolean }) => {
+      runAction(async (opts: { config: string; out: string; history?: string; baseModel?: string; baseCommit?: string; quiet: boolean }) => {
         const store = opts.history ? readStoreFile(opts.history) : undefined;
-        const outcome = await runPipeline({ configPath: opts.config, outDir: opts.out, log: progress(opts.quiet) });
+        const baseModel = opts.baseModel ? { file: opts.baseModel, ...(opts.baseCommit && { commit: opts.baseCommit }) } : undefined;
+        const outcome = await runPipeline({ configPath: opts.config, outDir: opts.out, log: progress(opts.quiet), baseModel });
         const trend = store && trendFor(outcome.report, store);
         if (trend) writeFileAtomic(outcome.markdownPath, renderMarkdown(outcome.report, { trend }));
         process.stdout.write(`${fs.readFileSync(outcome.markdownPath, 'utf8').trimEnd()}\n`);

@@ -227,6 +227,7 @@ function toGate(gate: Raw): GateConfig {
     accuracyDrop: (gate['accuracy-drop'] as number | undefined) ?? CONFIG_DEFAULTS.gate.accuracyDrop,
     use: (gate.use as 'point' | 'interval' | undefined) ?? CONFIG_DEFAULTS.gate.use,
     p95Ratio: gate['p95-ratio'] as number | undefined,
+    p95Regression: gate['p95-regression'] as number | undefined,
     relative: (gate.relative as boolean | undefined) ?? CONFIG_DEFAULTS.gate.relative,
     metrics: Object.fromEntries(Object.entries(rules).map(([k, v]) => [k, camelKeys(v) as MetricRule])),
   };

@@ -46,6 +46,8 @@ export interface GateConfig {
   accuracyDrop: number;
   use: 'point' | 'interval';
   p95Ratio?: number;
+  /** The PR model's P95 over the base branch's at most this; absent: the base branch is shown, not gated. */
+  p95Regression?: number;
   relative: boolean;
   metrics: Partial<Record<MetricName, MetricRule>>;
 }

@@ -16,8 +16,12 @@ import type { LatencyComparison, LatencyStats } from './types.js';
 export type BenchModel = string | Uint8Array | { model: string | Uint8Array; label?: string };
 
 export interface BenchOptions {
-  /** [A] alone, or [A, B]: ratios are B / A (A is the reference). */
-  models: [BenchModel] | [BenchModel, BenchModel];
+  /**
+   * [A] alone, or [A, B]: ratios are B / A (A is the reference). [A, B, C]: C is a second
+   * reference for A, measured interleaved with both (the base branch's model against the PR's):
+   * `comparison` is still B / A, and `firstVsThird` is A / C.
+   */
+  models: [BenchModel] | [BenchModel, BenchModel] | [BenchModel, BenchModel, BenchModel];
   batchSizes: number[];
   /** Per model and batch size. */
   timeBudgetMs: number;
@@ -47,7 +51,7 @@ export interface BenchOptions {
   dims?: Record<string, number>;
   seed?: number;
   session?: Omit<SessionOptions, 'intraOpThreads' | 'interOpThreads'>;
-  /** Called after each batch size (progress). */
+  /** Progress: after each round (elapsed, and an estimate of what is left), then each batch size's P50s. */
   onProgress?: (message: string) => void;
 }
 
@@ -58,6 +62,8 @@ export interface BatchLatency {
   /** One per model, in the order given. */
   stats: LatencyStats[];
   comparison?: LatencyComparison;
+  /** With three models: the first against the third (ratios A / C). */
+  firstVsThird?: LatencyComparison;
   stoppedBy: StopReason;
   /** Per-run milliseconds, per model (for reports and further statistics). */
   samplesMs: number[][];
@@ -81,8 +87,9 @@ const COMPARISON_ROUNDS = 8;
 export async function benchLatency(options: BenchOptions): Promise<BenchResult> {
   const threads = options.threads ?? 1;
   const specs = options.models.map((m, i) => (typeof m === 'string' || m instanceof Uint8Array ? { model: m, label: typeof m === 'string' ? m : `model ${String.fromCharCode(65 + i)}` } : { model: m.model, label: m.label ?? `model ${String.fromCharCode(65 + i)}` }));
-  const rounds = Math.max(1, options.rounds ?? (specs.length === 2 ? COMPARISON_ROUNDS : 1));
+  const rounds = Math.max(1, options.rounds ?? (specs.length >= 2 ? COMPARISON_ROUNDS : 1));
   const acc: Accumulator[] = options.batchSizes.map(() => ({ samples: specs.map(() => []), roundStarts: [], energy: specs.map(() => new RunEnergy()), stoppedBy: 'budget' }));
+  const started = performance.now();
   for (let r = 0; r < rounds; r++) {
     // The session created second ran 1-3% faster than an identical one created first (measured,
     // order-independent): alternate the creation order between rounds so that bias cancels.
@@ -98,6 +105,8 @@ export async function benchLatency(options: BenchOptions): Promise<BenchResult> 
     } finally {
       for (const s of sessions) await s?.release();
     }
+    const elapsed = (performance.now() - started) / 1000;
+    if (rounds > 1) options.onProgress?.(`benchmark round ${r + 1}/${rounds} (${specs.length} models, ${options.batchSizes.length} batch size${options.batchSizes.length > 1 ? 's' : ''}): ${elapsed.toFixed(1)} s, about ${((elapsed / (r + 1)) * (rounds - r - 1)).toFixed(1)} s left`);
   }
   const batches = options.batchSizes.map((batchSize, b) => summarize(acc[b], batchSize, options.seed ?? 0));
   for (const b of batches) options.onProgress?.(`batch ${b.batchSize}: ${b.stats.map((st) => `${st.p50.toFixed(3)} ms`).join(' vs ')}`);
@@ -138,8 +147,8 @@ async function measureRound(sessions: ModelSession[], feeds: Feeds[], acc: Accum
   const start = process.hrtime.bigint();
   let nextCheck = minRuns;
   for (let i = 0; ; i++) {
-    // ABBA: alternate which model goes first, so neither always runs on a cache warmed by the other.
-    const order = sessions.length === 2 && i % 2 === 1 ? [1, 0] : sessions.map((_, k) => k);
+    // ABBA (ABC CBA with three): alternate which model goes first, so none always runs on a cache warmed by another.
+    const order = i % 2 === 1 ? sessions.map((_, k) => sessions.length - 1 - k) : sessions.map((_, k) => k);
     for (const m of order) samples[m].push(await timeRun(sessions[m], feeds[m], acc.energy[m]));
     const runs = i + 1;
     const elapsed = process.hrtime.bigint() - start;
@@ -168,12 +177,13 @@ async function measureRound(sessions: ModelSession[], feeds: Feeds[], acc: Accum
 function summarize(acc: Accumulator, batchSize: number, seed: number): BatchLatency {
   const samples = acc.samples;
   const stats = samples.map((s) => latencyStats(s, batchSize));
-  let comparison: LatencyComparison | undefined;
-  if (samples.length === 2) {
-    const [p50, p95, p99] = percentileRatios(samples[0], samples[1], [0.5, 0.95, 0.99], { seed, resamples: 2000, blockLength: blockLength(samples[0].length), clusters: acc.roundStarts });
-    comparison = { batchSize, reference: stats[0], candidate: stats[1], ratios: { p50, p95, p99 } };
-  }
-  return { batchSize, stats, comparison, stoppedBy: acc.stoppedBy, samplesMs: samples, energy: acc.energy.map((e) => e.result()) };
+  const compare = (ref: number, other: number): LatencyComparison => {
+    const [p50, p95, p99] = percentileRatios(samples[ref], samples[other], [0.5, 0.95, 0.99], { seed, resamples: 2000, blockLength: blockLength(samples[0].length), clusters: acc.roundStarts });
+    return { batchSize, reference: stats[ref], candidate: stats[other], ratios: { p50, p95, p99 } };
+  };
+  const comparison = samples.length >= 2 ? compare(0, 1) : undefined;
+  const firstVsThird = samples.length === 3 ? compare(2, 0) : undefined;
+  return { batchSize, stats, comparison, ...(firstVsThird && { firstVsThird }), stoppedBy: acc.stoppedBy, samplesMs: samples, energy: acc.energy.map((e) => e.result()) };
 }
 
 /** Blocks of about sqrt(n) consecutive runs: long enough to keep a burst of interference together. */
@@ -181,10 +191,13 @@ export function blockLength(n: number): number {
   return Math.max(1, Math.round(Math.sqrt(n)));
 }
 
+/** The widest of the P95 intervals reported (each ratio with two or three models, the P95 alone with one). */
 function relativeHalfWidth(samples: number[][], clusters: number[], seed: number): number {
   const options = { seed, resamples: 200, blockLength: blockLength(samples[0].length), clusters };
-  const r = samples.length === 2 ? percentileRatios(samples[0], samples[1], [0.95], options)[0] : percentileInterval(samples[0], 0.95, options);
-  return (r.interval.high - r.interval.low) / 2 / r.value;
+  const half = (r: { value: number; interval: { low: number; high: number } }) => (r.interval.high - r.interval.low) / 2 / r.value;
+  if (samples.length === 1) return half(percentileInterval(samples[0], 0.95, options));
+  const pairs = samples.length === 3 ? [[0, 1], [2, 0]] : [[0, 1]];
+  return Math.max(...pairs.map(([a, b]) => half(percentileRatios(samples[a], samples[b], [0.95], options)[0])));
 }
 
 export function latencyStats(samplesMs: number[], batchSize: number): LatencyStats {

@@ -51,5 +51,15 @@ export interface LatencyRow {
   /** The p95-ratio goal (candidate / original at most this), when configured. */
   goal?: number;
   status: RowStatus;
+  /** Runs per model behind these numbers: a P99 over few runs rests on one or two of them. */
+  runs?: number;
+  /** The base branch's model, measured interleaved with the PR model and the candidate in this run. */
+  base?: Pick<LatencyStats, 'p50' | 'p95' | 'p99'>;
+  /** The PR model against the base branch's (PR model / base branch), and its limit (`gate.p95-regression`). */
+  vsBase?: {
+    ratios: LatencyRow['ratios'];
+    limit?: number;
+    status: RowStatus;
+  };
 }
 

@@ -15,6 +15,8 @@ export interface GateRules {
   accuracyDrop: number;
   use: 'point' | 'interval';
   p95Ratio?: number;
+  /** PR model / base branch P95 at most this (`gate.p95-regression`); absent: shown, not gated. */
+  p95Regression?: number;
   relative?: boolean;
   metrics?: Partial<Record<string, MetricRule>>;
 }
@@ -29,6 +31,8 @@ export interface GateInput {
   original: EvalResult;
   candidate: EvalResult;
   latency: LatencyComparison[];
+  /** The PR model against the base branch's model (reference: base branch), per batch size, when it was measured. */
+  baseLatency?: LatencyComparison[];
   /** True when the PR's model differs from the frozen baseline's (sha256 differs). */
   prModelChanged?: boolean;
   /** Seed for the bootstrap. */
@@ -61,7 +65,7 @@ export function decideVerdict(input: GateInput): GateDecision {
   const gatedMetric = input.metrics[0];
   const ref: Reference = input.baseline
     ? { metrics: input.baseline.metrics, perSample: input.baseline.perSample, samples: input.baseline.samples, label: 'the frozen baseline' }
-    : { metrics: input.original.metrics, perSample: input.original.perSample, samples: input.original.samples, label: 'the original model' };
+    : { metrics: input.original.metrics, perSample: input.original.perSample, samples: input.original.samples, label: 'the PR model' };
 
   const names = [...input.metrics];
   for (const m of Object.keys(input.rules.metrics ?? {})) if (!names.some((n) => canonicalMetric(n) === canonicalMetric(m))) names.push(m);
@@ -74,7 +78,11 @@ export function decideVerdict(input: GateInput): GateDecision {
   if (!rows.some((r) => r.metric === gatedMetric)) {
     throw new Error(`decideVerdict: the gated metric "${gatedMetric}" is missing from the evaluation results`);
   }
-  const latency = input.latency.map((c) => latencyRow(c, input.rules.p95Ratio));
+  const latency = input.latency.map((c) => {
+    const row = latencyRow(c, input.rules.p95Ratio);
+    const base = input.baseLatency?.find((b) => b.batchSize === c.batchSize);
+    return base ? withBase(row, base, input.rules.p95Regression) : row;
+  });
   let { verdict, reason } = summarize(rows, latency, ref.label);
   if (verdict === 'pass' && input.candidateIsOriginal) {
     verdict = 'warn';
@@ -228,8 +236,7 @@ const LIMIT_WORDS: Record<MetricUnit, string> = { points: '-point', dB: ' dB', f
  * interval is), which the verdict reports but does not fail on.
  */
 export function latencyRow(c: LatencyComparison, goal: number | undefined): LatencyRow {
-  const pick = (s: LatencyComparison['reference']) => ({ p50: s.p50, p95: s.p95, p99: s.p99 });
-  const row: LatencyRow = { batchSize: c.batchSize, original: pick(c.reference), candidate: pick(c.candidate), ratios: c.ratios, status: 'info' };
+  const row: LatencyRow = { batchSize: c.batchSize, original: pick(c.reference), candidate: pick(c.candidate), ratios: c.ratios, status: 'info', runs: Math.min(c.reference.runs, c.candidate.runs) };
   const r = c.ratios.p95;
   if (goal === undefined) {
     if (r.value > 1) row.status = r.interval.low > 1 ? 'fail' : 'warn';
@@ -240,24 +247,46 @@ export function latencyRow(c: LatencyComparison, goal: number | undefined): Late
   return row;
 }
 
+const pick = (s: LatencyComparison['reference']) => ({ p50: s.p50, p95: s.p95, p99: s.p99 });
+
+/**
+ * The base branch's numbers on a row, and the PR model against them (`vsBase`: the base branch is
+ * the reference). Judged as the candidate's goal is: 'fail' only when the whole P95-ratio interval
+ * is above the limit; without a limit the ratio is shown and not judged.
+ */
+export function withBase(row: LatencyRow, base: LatencyComparison, limit: number | undefined): LatencyRow {
+  const r = base.ratios.p95;
+  const status = limit === undefined ? 'info' : r.interval.low > limit ? 'fail' : r.value > limit ? 'warn' : 'pass';
+  return { ...row, base: pick(base.reference), vsBase: { ratios: base.ratios, ...(limit !== undefined && { limit }), status } };
+}
+
 function summarize(rows: MetricRow[], latency: LatencyRow[], refLabel: string): { verdict: GateDecision['verdict']; reason: string } {
   const failed = rows.find((r) => r.status === 'fail');
   if (failed) return { verdict: 'fail', reason: sentence(`${failed.explanation}, against ${refLabel}`) };
   const slow = latency.find((l) => l.status === 'fail' && l.goal !== undefined);
   if (slow) return { verdict: 'fail', reason: sentence(`${latencyText(slow)}: the whole interval is above the ${num(slow.goal!)}× goal`) };
+  const regressed = latency.find((l) => l.vsBase?.status === 'fail');
+  if (regressed) return { verdict: 'fail', reason: sentence(`${regressionText(regressed)}: the whole interval is above the ${num(regressed.vsBase!.limit!)}× limit (gate.p95-regression)`) };
   const warned = rows.find((r) => r.status === 'warn');
   if (warned) return { verdict: 'warn', reason: sentence(warned.explanation!) };
   const slowish = latency.find((l) => l.status === 'warn' && l.goal !== undefined);
   if (slowish) return { verdict: 'warn', reason: sentence(`${latencyText(slowish)}, above the ${num(slowish.goal!)}× goal, but the interval includes it, so this may be noise`) };
+  const regressish = latency.find((l) => l.vsBase?.status === 'warn');
+  if (regressish) return { verdict: 'warn', reason: sentence(`${regressionText(regressish)}, above the ${num(regressish.vsBase!.limit!)}× limit (gate.p95-regression), but the interval includes it, so this may be noise`) };
   const gated = rows.find((r) => r.gated)!;
   const lat = latency.filter((l) => l.goal !== undefined);
   const latText = lat.length > 0 ? ` and p95 latency meets the ${num(lat[0].goal!)}× goal at ${lat.map((l) => `batch ${l.batchSize} (${fmt(l.ratios.p95.value)}×)`).join(', ')}` : '';
   return { verdict: 'pass', reason: sentence(`${gated.explanation} against ${refLabel}${latText}`) };
 }
 
+function regressionText(l: LatencyRow): string {
+  const r = l.vsBase!.ratios.p95;
+  return `the PR model's P95 latency at batch ${l.batchSize} is ${fmt(r.value)}× the base branch's (95 % CI ${fmt(r.interval.low)}–${fmt(r.interval.high)})`;
+}
+
 function latencyText(l: LatencyRow): string {
   const r = l.ratios.p95;
-  return `p95 latency at batch ${l.batchSize} is ${fmt(r.value)}× the reference (95 % CI ${fmt(r.interval.low)}–${fmt(r.interval.high)})`;
+  return `the candidate's P95 latency at batch ${l.batchSize} is ${fmt(r.value)}× the PR model's (95 % CI ${fmt(r.interval.low)}–${fmt(r.interval.high)})`;
 }
 
 function lowerFirst(s: string): string {

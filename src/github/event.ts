@@ -9,6 +9,8 @@ import { InputError } from '../util/errors.js';
 export interface PullRequestInfo {
   number: number;
   headSha: string;
+  /** The base branch's commit the PR was opened against (pull_request.base.sha). */
+  baseSha?: string;
   /** owner/name of the head and base repositories; they differ for a PR from a fork. */
   headRepo?: string;
   baseRepo?: string;
@@ -41,6 +43,15 @@ export interface RunContext {
   headCommitTime?: string;
   pullRequest?: PullRequestInfo;
   workflowRun?: WorkflowRunInfo;
+  /** GITHUB_SERVER_URL, e.g. https://github.com (GitHub Enterprise: its own host). */
+  serverUrl?: string;
+}
+
+/** The page of a workflow run (this one by default), for links in the comment and the job summary. */
+export function runUrl(ctx: RunContext, runId = ctx.runId, attempt?: number): string | undefined {
+  if (!runId || !ctx.owner || !ctx.repo) return undefined;
+  const base = (ctx.serverUrl ?? 'https://github.com').replace(/\/+$/, '');
+  return `${base}/${ctx.owner}/${ctx.repo}/actions/runs/${runId}${attempt && attempt > 1 ? `/attempts/${attempt}` : ''}`;
 }
 
 type Json = Record<string, unknown>;
@@ -61,6 +72,7 @@ export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext
   const [owner, repo] = (env.GITHUB_REPOSITORY ?? str(obj(payload.repository)?.full_name) ?? '/').split('/');
   const ctx: RunContext = { eventName: env.GITHUB_EVENT_NAME ?? '', owner, repo, runId: int(env.GITHUB_RUN_ID), runAttempt: int(env.GITHUB_RUN_ATTEMPT) };
   if (env.GITHUB_SHA) ctx.sha = env.GITHUB_SHA;
+  if (env.GITHUB_SERVER_URL && /^https?:\/\//.test(env.GITHUB_SERVER_URL)) ctx.serverUrl = env.GITHUB_SERVER_URL;
   if (env.GITHUB_REF) ctx.ref = env.GITHUB_REF;
   const defaultBranch = str(obj(payload.repository)?.default_branch);
   if (defaultBranch) ctx.defaultBranch = defaultBranch;
@@ -70,9 +82,11 @@ export function readRunContext(env: NodeJS.ProcessEnv = process.env): RunContext
   if (pr && int(pr.number) !== undefined) {
     const headRepo = str(obj(obj(pr.head)?.repo)?.full_name);
     const baseRepo = str(obj(obj(pr.base)?.repo)?.full_name);
+    const baseSha = str(obj(pr.base)?.sha);
     ctx.pullRequest = {
       number: int(pr.number)!,
       headSha: str(obj(pr.head)?.sha) ?? env.GITHUB_SHA ?? '',
+      ...(baseSha && { baseSha }),
       headRepo,
       baseRepo,
       // A deleted fork has head.repo null: treat it as a fork, its token is read-only too.

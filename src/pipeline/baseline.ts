@@ -9,7 +9,9 @@ import { machineInfo } from '../evaluate/machine.js';
 import { measureMemory } from '../evaluate/memory.js';
 import { OutputStore } from '../evaluate/output-store.js';
 import type { EvalResult } from '../evaluate/types.js';
-import { baselineFromRun, sha256File, stableHash, writeBaseline, type Baseline, type ReferenceOutputsRecord } from '../gate/baseline.js';
+import * as fs from 'node:fs';
+import { baselineFromRun, readBaseline, sha256File, stableHash, writeBaseline, type Baseline, type ReferenceOutputsRecord } from '../gate/baseline.js';
+import { loadConfig } from '../config/index.js';
 import { storeReferenceOutputs } from './reference.js';
 import type { Config } from '../config/index.js';
 import { TOOL_VERSION } from '../util/version.js';
@@ -57,6 +59,40 @@ export async function freezeBaseline(options: { configPath: string; outFile?: st
   });
   writeBaseline(file, baseline);
   return { baseline, file };
+}
+
+export interface BaselineStatus {
+  /** The baseline file the config names (absolute), or baseline.json in the working directory when it names none. */
+  file: string;
+  /** Whether the config names it (`baseline:`); if not, the config needs the line to use it. */
+  named: boolean;
+  /** True when the committed baseline was frozen from this model with these measurement settings. */
+  current: boolean;
+  /** Why it is (not) current, in one sentence fragment. */
+  why: string;
+}
+
+/**
+ * Whether the committed baseline still describes the committed model: frozen from a model with the
+ * same sha256, with the same measurement settings (configHash). Not current: the model or the
+ * evaluation changed on purpose, and the baseline should be frozen again.
+ */
+export function baselineStatus(configPath: string): BaselineStatus {
+  const config = loadConfig(configPath);
+  const named = config.baseline !== undefined;
+  const file = config.baseline ?? path.resolve('baseline.json');
+  if (!fs.existsSync(file)) return { file, named, current: false, why: named ? `${path.basename(file)} is not committed yet` : 'the config names no baseline yet' };
+  let committed: Baseline;
+  try {
+    committed = readBaseline(file);
+  } catch (err) {
+    return { file, named, current: false, why: `the committed ${path.basename(file)} cannot be used (${(err as Error).message.split('\n')[0]})` };
+  }
+  const model = sha256File(config.model);
+  if (committed.modelSha256 !== model) return { file, named, current: false, why: `the model changed: ${path.basename(file)} was frozen from sha256 ${committed.modelSha256.slice(0, 12)}, the committed model is ${model.slice(0, 12)}` };
+  const hash = measurementConfigHash(config);
+  if (committed.configHash !== hash) return { file, named, current: false, why: `the measurement settings changed (task, metrics, evaluation data or batch size: config hash ${committed.configHash} -> ${hash})` };
+  return { file, named, current: true, why: `${path.basename(file)} was frozen from this model (sha256 ${model.slice(0, 12)}) with these settings` };
 }
 
 /**

@@ -32,6 +32,8 @@ import { prepare } from './prepare.js';
 import { fidelityReference } from './reference.js';
 import { comparisons, shipFaster } from './ship.js';
 import { TOOL_VERSION } from '../util/version.js';
+import { displayPath } from '../util/display-path.js';
+import { progressLog } from './progress.js';
 
 export interface RunOptions {
   configPath: string;
@@ -39,6 +41,12 @@ export interface RunOptions {
   log?: (message: string) => void;
   /** Called as each timed phase starts (prepare, optimize, benchmark, ...): the Action groups its log by them. */
   phase?: (name: string) => void;
+  /**
+   * The base branch's model (the Action reads it from the base commit; the CLI's --base-model):
+   * benchmarked interleaved with the PR model and the candidate, the PR model gated against it
+   * by `gate.p95-regression`.
+   */
+  baseModel?: { file: string; commit?: string; /** How the report names it (the Action: its path in the repository); default: the file. */ name?: string };
 }
 
 export interface RunOutcome {
@@ -55,10 +63,12 @@ const PROFILE_TOP = 12;
 const LOOP_BENCH_MS = 1500;
 
 export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
-  const log = options.log ?? (() => {});
+  const progress = progressLog(options.log ?? (() => {}));
+  const log = progress.log;
   const timings: Record<string, number> = {};
-  const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+  const timed = async <T>(name: string, work: () => Promise<T>, budgetMs?: number): Promise<T> => {
     options.phase?.(name);
+    progress.phase(name, budgetMs);
     const t0 = performance.now();
     try {
       return await work();
@@ -70,6 +80,7 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
   try {
     const p = await timed('prepare', () => prepare(options.configPath));
     const { config } = p;
+    checkBaseModel(options.baseModel);
     const modelPath = path.join(options.outDir, 'model.onnx');
     refuseOverwrite(modelPath, config.model);
     // Each output is written atomically; clearing the last run's first means a run killed half-way
@@ -132,10 +143,12 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
         judge,
         wallTimeMs: config.budget.wallTimeMs,
       }),
+      config.budget.wallTimeMs,
     );
 
     // Never ship a slower model: measured as the gate measures, an earlier kept step or the original otherwise.
-    log(`benchmarking original vs candidate (batch sizes ${config.bench.batchSizes.join(', ')})`);
+    const base = options.baseModel;
+    log(`benchmarking the PR model vs the candidate${base ? ' and the base branch' : ''} (batch sizes ${config.bench.batchSizes.join(', ')})`);
     const shipped = await timed('benchmark', () =>
       shipFaster({
         original: p.model,
@@ -146,9 +159,10 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
         measure: (model) =>
           benchLatency({
             models: [
-              { model: config.model, label: 'original' },
+              { model: config.model, label: 'PR model' },
               { model: encodeModel(model), label: 'candidate' },
-            ],
+              ...(base ? [{ model: base.file, label: `base branch (${base.file})` }] : []),
+            ] as Parameters<typeof benchLatency>[0]['models'],
             batchSizes: config.bench.batchSizes,
             timeBudgetMs: config.bench.timeBudgetMs,
             minRuns: config.bench.minRuns,
@@ -157,6 +171,7 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
             threads: config.bench.threads,
             inputs: p.evalSet,
             seed: config.seed,
+            onProgress: log,
           }),
         log,
       }),
@@ -186,6 +201,7 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
       original: originalFinal,
       candidate,
       latency,
+      baseLatency: base && bench.batches.flatMap((b) => b.firstVsThird ?? []),
       prModelChanged,
       seed: config.seed,
       objective: config.objective,
@@ -193,9 +209,11 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
     });
     const report = buildReport({
       toolVersion: TOOL_VERSION,
-      configPath: config.file,
+      configPath: displayPath(config.file),
       gatedMeaning: gatedMeaning(config.metrics[0]),
-      models: { original: config.model, candidate: modelPath, candidateSha256: sha256File(modelPath) },
+      models: { original: displayPath(config.model), candidate: displayPath(modelPath), candidateSha256: sha256File(modelPath) },
+      ...(base && { baseBranch: { model: base.name ?? displayPath(base.file), ...(base.commit && { commit: base.commit.toLowerCase() }), changed: sha256File(base.file) !== sha256File(config.model) } }),
+      created: new Date().toISOString(),
       decision,
       prModelChanged,
       storedBaseline: baseline,
@@ -222,6 +240,13 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
   } finally {
     reference?.release();
   }
+}
+
+/** Fails in a second, not after the search, on a base model that is not there. */
+function checkBaseModel(base: RunOptions['baseModel']): void {
+  if (!base) return;
+  if (!fs.existsSync(base.file) || !fs.statSync(base.file).isFile()) throw new InputError(`--base-model ${base.file}: no such file; give the base branch's model (e.g. \`git show origin/main:model.onnx > base.onnx\`)`, base.file, 'model');
+  if (base.commit !== undefined && !/^[0-9a-f]{7,64}$/i.test(base.commit)) throw new InputError(`--base-commit must be a commit SHA (7-64 hex digits), got "${base.commit}"`, 'base-commit', 'config');
 }
 
 /** The user's model is never overwritten, whatever --out says. */

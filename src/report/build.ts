@@ -22,6 +22,9 @@ export interface ReportInput {
   decision: GateDecision;
   /** True when the PR's model differs from the frozen baseline's. */
   prModelChanged?: boolean;
+  /** The base branch's model measured in this run. */
+  baseBranch?: Report['baseBranch'];
+  created?: string;
   /** The frozen baseline, for its stored latency (shown for information). */
   storedBaseline?: Baseline;
   machine?: MachineInfo;
@@ -58,6 +61,8 @@ export function buildReport(input: ReportInput): Report {
     timings: input.timings ?? {},
   };
   if (input.prModelChanged !== undefined && d.reference === 'frozen-baseline') report.prModelChanged = input.prModelChanged;
+  if (input.baseBranch) report.baseBranch = input.baseBranch;
+  if (input.created) report.created = input.created;
   const fingerprint = input.machine ? machineFingerprint(input.machine) : undefined;
   if (input.storedBaseline && input.storedBaseline.latency.length > 0) {
     const stored = input.storedBaseline.machine.fingerprint;

@@ -53,16 +53,74 @@ export function renderMarkdown(report: Report, options: RenderOptions = {}): str
   const maxRows = options.maxRows ?? 50;
   const out: string[] = [];
   const head = options.gate ? VERDICT_HEAD[report.verdict].replace('prune-gate:', `prune-gate (${esc(options.gate, 64)}):`) : VERDICT_HEAD[report.verdict];
-  out.push(`### ${head}`, '', `**${esc(report.reason, 1000)}**`, '');
+  out.push(`### ${head}${sizeHeadline(report)}`, '', `**${esc(report.reason, 1000)}**`, '');
+  const context = contextLine(report);
+  if (context) out.push(context, '');
+  out.push(...modelChangedCallout(report));
   if (report.gatedMeaning) out.push(`<sub>${esc(report.gatedMeaning, 500)}</sub>`, '');
   if (report.error) out.push(...errorSection(report));
   if (report.metrics.length > 0) out.push(...metricTable(report), '');
-  if (report.latency.length > 0) out.push(...latencyTable(report.latency), '');
+  if (report.latency.length > 0) out.push(...(report.baseBranch && report.latency.some((l) => l.base) ? threeWayLatency(report) : latencyTable(report.latency)), '');
   if (options.trend && options.trend.values.length > 0) out.push(trendLine(report, options.trend), '');
   if (report.resources) out.push(...resourceTable(report), '');
   out.push(...details(report, maxRows));
   out.push(footer(report));
   return out.join('\n') + '\n';
+}
+
+/** The candidate's file size against the PR model's, in the heading: the first number people look for. */
+function sizeHeadline(report: Report): string {
+  const r = report.resources;
+  if (!r || report.verdict === 'error' || r.original.fileBytes <= 0) return '';
+  return ` · model ${ratio(r.candidate.fileBytes / r.original.fileBytes)} the size`;
+}
+
+/** Which PR, which commit, when, and where the run and its artifact are. */
+function contextLine(report: Report): string {
+  const pr = report.pullRequest;
+  const parts = [
+    ...(pr ? [`PR #${pr.number} at \`${pr.headSha.slice(0, 12)}\``] : []),
+    ...(report.created && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(report.created) ? [`measured ${report.created.slice(0, 10)} ${report.created.slice(11, 16)} UTC`] : []),
+    ...(report.run ? [`[workflow run](${encodeURI(report.run.url)})${report.run.artifact ? `, artifact \`${esc(report.run.artifact, 100)}\`` : ''}`] : []),
+  ];
+  return parts.length ? `<sub>${parts.join(' · ')}</sub>` : '';
+}
+
+/** A PR that changed the model is compared with what it replaced: say so before any table. */
+function modelChangedCallout(report: Report): string[] {
+  const base = report.baseBranch;
+  const lines: string[] = [];
+  if (report.prModelChanged) {
+    lines.push(
+      "It is not the model the frozen baseline was frozen from (sha256 differs): the metrics are gated against the frozen baseline, with the PR model's own numbers in their own column. Once it is merged, refreeze the baseline (`mode: baseline`, or `npx prune-gate baseline`).",
+    );
+  }
+  if (base?.changed) lines.push(`It differs from the base branch's model (\`${esc(base.model)}\`${base.commit ? ` at ${base.commit.slice(0, 12)}` : ''}), measured beside it in the latency table.`);
+  if (lines.length === 0) return [];
+  return ['> [!NOTE]', `> **This PR changes the model.** ${lines.join(' ')}`, ''];
+}
+
+/** The commands that rerun this on a laptop, and rebuild the candidate from the recorded decisions. */
+function reproduce(report: Report): string[] {
+  const version = /^\d+\.\d+\.\d+/.test(report.toolVersion) ? `@${report.toolVersion}` : '';
+  const config = shellArg(report.configPath);
+  const base = report.baseBranch;
+  const lines: string[] = [];
+  if (base?.commit) lines.push(`git show ${base.commit}:${shellArg(base.model)} > base.onnx`);
+  lines.push(`npx prune-gate${version} run --config ${config}${base?.commit ? ` --base-model base.onnx --base-commit ${base.commit}` : ''}`);
+  if (report.decisions?.length) {
+    const run = report.run && /\/([^/]+)\/([^/]+)\/actions\/runs\/(\d+)/.exec(report.run.url);
+    const dir = report.run?.artifact ? shellArg(report.run.artifact) : 'prune-gate-report';
+    lines.push('', "# this run's candidate, byte for byte, from its recorded decisions");
+    if (run && report.run?.artifact) lines.push(`gh run download ${run[3]} --repo ${run[1]}/${run[2]} --name ${dir} --dir ${dir}`);
+    lines.push(`npx prune-gate${version} optimize --config ${config} --replay ${dir}/report.json --out model.optimized.onnx`);
+  }
+  return ['<details>', '<summary>Reproduce locally</summary>', '', '```sh', ...lines, '```', '', '</details>', ''];
+}
+
+/** A path or name as one shell word; anything beyond plain path characters is single-quoted (quotes and backticks dropped). */
+function shellArg(s: string): string {
+  return /^[\w./@:+-]+$/.test(s) ? s : `'${s.replace(/[`'\n\r]/g, '')}'`;
 }
 
 function errorSection(report: Report): string[] {
@@ -91,7 +149,7 @@ function escPre(text: string): string {
 
 function metricTable(report: Report): string[] {
   const three = report.prModelChanged === true;
-  const refName = report.reference === 'frozen-baseline' ? 'Frozen baseline' : 'Original';
+  const refName = report.reference === 'frozen-baseline' ? 'Frozen baseline' : 'PR model';
   const head = three
     ? ['Metric', refName, 'PR model', 'Candidate', 'Δ', 'Drift 95 % CI', 'McNemar p', '']
     : ['Metric', refName, 'Candidate', 'Δ', 'Drift 95 % CI', 'McNemar p', ''];
@@ -112,17 +170,58 @@ function metricName(m: MetricRow): string {
   return `${name} (${dir} ≤ ${num(m.rule.maxDrift)}${unit}${m.rule.use === 'interval' ? ', interval' : ''})`;
 }
 
+/** A P99 over fewer runs than this rests on the slowest one: its cell says so. */
+const NOISY_P99_RUNS = 100;
+
 function latencyTable(rows: LatencyRow[]): string[] {
   const goal = rows.find((r) => r.goal !== undefined)?.goal;
-  const title = `**Latency** (ms per batch, reference → candidate, ratio with 95 % CI${goal !== undefined ? `; goal: P95 ratio ≤ ${num(goal)}×` : ''})`;
+  const title = `**Latency** (ms per batch, PR model → candidate, ratio with 95 % CI${goal !== undefined ? `; goal: P95 ratio ≤ ${num(goal)}×` : ''})`;
+  return [title, '', ...percentileTable(rows)];
+}
+
+function percentileTable(rows: LatencyRow[]): string[] {
   const body = rows.map((r) => [
     String(r.batchSize),
     `${ms(r.original.p50)} → ${ms(r.candidate.p50)} (${ratio(r.ratios.p50.value)})`,
     `${ms(r.original.p95)} → ${ms(r.candidate.p95)} (${ratio(r.ratios.p95.value)}, ${ciRatio(r.ratios.p95.interval)})`,
-    `${ms(r.original.p99)} → ${ms(r.candidate.p99)} (${ratio(r.ratios.p99.value)})`,
+    `${ms(r.original.p99)} → ${ms(r.candidate.p99)} (${ratio(r.ratios.p99.value)}, ${ciRatio(r.ratios.p99.interval)}${r.runs !== undefined && r.runs < NOISY_P99_RUNS ? `; noisy: ${r.runs} runs` : ''})`,
     MARK[r.status],
   ]);
-  return [title, '', ...table(['Batch', 'P50', 'P95', 'P99', ''], body, ['r', 'r', 'r', 'r', 'c'])];
+  return table(['Batch', 'P50', 'P95', 'P99', ''], body, ['r', 'r', 'r', 'r', 'c']);
+}
+
+/**
+ * With the base branch measured: P95 of the three models side by side, each ratio with its 95 %
+ * interval and mark; the candidate's P50/P99 against the PR model are folded under it.
+ */
+function threeWayLatency(report: Report): string[] {
+  const rows = report.latency;
+  const goal = rows.find((r) => r.goal !== undefined)?.goal;
+  const limit = rows.find((r) => r.vsBase?.limit !== undefined)?.vsBase?.limit;
+  const base = report.baseBranch!;
+  const limits = [limit !== undefined ? `PR model ÷ base branch ≤ ${num(limit)}×` : 'PR model ÷ base branch not gated (gate.p95-regression)', ...(goal !== undefined ? [`candidate ÷ PR model ≤ ${num(goal)}×`] : [])];
+  const title = `**Latency** (P95 ms per batch, measured interleaved in this run; base branch: \`${esc(base.model)}\`${base.commit ? ` at ${base.commit.slice(0, 12)}` : ''}; ${limits.join(', ')})`;
+  const ratioCell = (r: { value: number; interval: Interval }, status: RowStatus) => `${ratio(r.value)} (${ciRatio(r.interval)}) ${MARK[status]}`.trimEnd();
+  const body = rows.map((r) => [
+    String(r.batchSize),
+    r.base ? ms(r.base.p95) : '',
+    ms(r.original.p95),
+    ms(r.candidate.p95),
+    r.vsBase ? ratioCell(r.vsBase.ratios.p95, r.vsBase.status) : '',
+    ratioCell(r.ratios.p95, r.status),
+  ]);
+  return [
+    title,
+    '',
+    ...table(['Batch', 'Base branch', 'PR model', 'Candidate', 'PR model ÷ base branch', 'Candidate ÷ PR model'], body, ['r', 'r', 'r', 'r', 'r', 'r']),
+    '',
+    '<details>',
+    '<summary>PR model → candidate: P50, P95, P99</summary>',
+    '',
+    ...percentileTable(rows),
+    '',
+    '</details>',
+  ];
 }
 
 /** One line: the last values on the default branch, oldest first, then this run's. */
@@ -142,7 +241,7 @@ function resourceTable(report: Report): string[] {
   const { original: b, candidate: c } = report.resources!;
   const row = (label: string, x: number, y: number) => [label, bytes(x), bytes(y), x > 0 ? ratio(y / x) : ''];
   return table(
-    ['', 'Reference', 'Candidate', 'Ratio'],
+    ['', 'PR model', 'Candidate', 'Ratio'],
     [row('File size', b.fileBytes, c.fileBytes), row('gzip size', b.gzipBytes, c.gzipBytes), row('Peak memory (RSS)', b.peakRssBytes, c.peakRssBytes)],
     ['l', 'r', 'r', 'r'],
   );
@@ -206,6 +305,7 @@ function details(report: Report, maxRows: number): string[] {
       ...(m.fingerprint ? [`- Fingerprint: \`${esc(m.fingerprint)}\``] : []),
     ]);
   }
+  if (report.verdict !== 'error') out.push(...reproduce(report));
   if (report.notes.length > 0) out.push('**Notes**', '', ...report.notes.slice(0, maxRows).map((n) => `- ${esc(n, 500)}`), '');
   return out;
 }

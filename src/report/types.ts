@@ -49,6 +49,12 @@ export interface Report {
   reference: 'frozen-baseline' | 'original-model';
   /** Set when the PR's model differs from the frozen baseline's: rows then carry `prModel`. */
   prModelChanged?: boolean;
+  /** The base branch's model measured in this run (latency rows then carry `base` and `vsBase`). */
+  baseBranch?: { model: string; commit?: string; /** The PR's model differs from the base branch's (sha256). */ changed?: boolean };
+  /** When the run finished measuring (ISO 8601). */
+  created?: string;
+  /** The workflow run that measured it and the artifact holding report and model (set by the Action). */
+  run?: { url: string; artifact?: string };
   metrics: MetricRow[];
   latency: LatencyRow[];
   /** The frozen baseline's own latency, for information only: it was measured on another run. */

@@ -21,10 +21,10 @@ test('action.yml declares exactly the inputs the code reads and the outputs it s
   // Empty: the code derives them from the config path (the gate id) and the id (the report folder).
   expect(a.inputs.id.default).toBe('');
   expect(a.inputs['report-path'].default).toBe('');
-  const runSrc = fs.readFileSync(path.join(root, 'src/action/run.ts'), 'utf8');
+  const runSrc = ['run.ts', 'baseline-mode.ts'].map((f) => fs.readFileSync(path.join(root, 'src/action', f), 'utf8')).join('\n');
   const set = new Set([...runSrc.matchAll(/setOutput\('([a-z0-9-]+)'/g)].map((m) => m[1]));
   expect(new Set(Object.keys(a.outputs))).toEqual(set);
-  expect(set).toEqual(new Set(['id', 'verdict', 'accuracy-drift', 'p95-ratio', 'report-path', 'model-path']));
+  expect(set).toEqual(new Set(['id', 'verdict', 'accuracy-drift', 'p95-ratio', 'report-path', 'model-path', 'baseline-files', 'artifact-name']));
 });
 
 test('the fork-safe example pair hands the report over by artifact and only the comment side can write', () => {
@@ -70,4 +70,29 @@ test('the history example records pushes to main with contents write, and publis
   expect(pages[0].with.ref).toBe(record.with['history-branch']);
   expect(pages.some((s: { run?: string }) => s.run?.includes(`history render --store ${pages[0].with.path}/${record.with['history-path']} --out site`))).toBe(true);
   expect(pages.find((s: { uses?: string }) => s.uses?.startsWith('actions/upload-pages-artifact')).with.path).toBe('site');
+});
+
+test('the baseline example freezes on pushes to main and by hand, read-only, and uploads exactly what the step names', () => {
+  const wf = load('examples/workflows/prune-gate-baseline.yml');
+  expect(wf.on.push.branches).toEqual(['main']);
+  expect(Object.keys(wf.on)).toEqual(['push', 'workflow_dispatch']);
+  expect(wf.permissions).toEqual({ contents: 'read' });
+  const steps = wf.jobs.baseline.steps;
+  const freeze = steps.find((s: { with?: { mode?: string } }) => s.with?.mode === 'baseline');
+  const upload = steps.find((s: { uses?: string }) => s.uses?.startsWith('actions/upload-artifact'));
+  expect(upload.if).toBe(`steps.${freeze.id}.outputs.artifact-name != ''`);
+  expect(upload.with).toEqual({ name: `\${{ steps.${freeze.id}.outputs.artifact-name }}`, path: `\${{ steps.${freeze.id}.outputs.baseline-files }}` });
+});
+
+test("the README's pattern for a required check runs on every PR and skips the gate job by its if: (a paths: filter would leave the check pending)", () => {
+  const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('### Required checks and the `paths:` filter'));
+  const wf = parse(/```yaml\n([\s\S]*?)```/.exec(section)![1]);
+  expect(wf.on).toBe('pull_request');
+  const diff = wf.jobs.changes.steps.find((s: { id?: string }) => s.id === 'diff');
+  expect(wf.jobs.changes.outputs.model).toBe('${{ steps.diff.outputs.model }}');
+  expect(diff.run).toContain('echo model=true >> "$GITHUB_OUTPUT"');
+  expect(wf.jobs.gate.needs).toBe('changes');
+  expect(wf.jobs.gate.if).toBe("needs.changes.outputs.model == 'true'");
+  for (const f of ['prune-gate.yml', 'prune-gate-measure.yml']) expect(fs.readFileSync(path.join(root, 'examples/workflows', f), 'utf8')).toContain('"Required checks and the paths: filter"');
 });

@@ -104,7 +104,7 @@ test('a failed gate: annotation per failed metric, setFailed with the reason, co
   expect(outcome).toMatchObject({ verdict: 'fail', exitCode: 1, comment: { posted: true } });
   expect(process.exitCode).toBe(1);
   expect(out()).toMatch(/::error title=prune-gate%3A accuracy,file=models\/prune-gate\.yml::Accuracy dropped 3\.20 points .*above the 2-point limit\n/);
-  expect(out()).toMatch(/::error::prune-gate: Accuracy dropped 3\.20 points .* against the original model\./);
+  expect(out()).toMatch(/::error::prune-gate: Accuracy dropped 3\.20 points .* against the PR model\./);
   expect(e.readOutputs().verdict).toBe('fail');
 });
 
@@ -265,7 +265,7 @@ async function expectRefused(inputs: Record<string, string>, message: string): P
 }
 
 test('a bad input value fails with exit code 2 before running anything', async () => {
-  await expectRefused({ mode: 'deploy' }, 'input "mode" must be run, measure, comment or history (got "deploy").');
+  await expectRefused({ mode: 'deploy' }, 'input "mode" must be run, measure, comment, history or baseline (got "deploy").');
 });
 
 describe('several gates on one pull request', () => {

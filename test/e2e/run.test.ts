@@ -99,3 +99,24 @@ test('bad input exits 2 with the exact path of the problem and an error report',
   expect(o.stderr).toMatch(/would overwrite the model/);
   expect(fs.readFileSync(own.model).equals(before)).toBe(true);
 });
+
+test('--base-model: the base branch is measured in the same run and named in the report; a missing file exits 2 before any work', () => {
+  const p = project({ recipe: [], objective: 'size', gate: { 'accuracy-drop': 2 }, bench: { 'batch-sizes': [1], 'time-budget': '200ms', threads: 1 } });
+  const out = path.join(p.dir, 'out-base');
+  const half = 'test/fixtures/models/mnist-mlp-half.onnx';
+  const r = cli(['run', '--config', p.config, '--out', out, '--base-model', half, '--base-commit', 'ABCDEF1']);
+  expect(r.stderr).not.toMatch(/internal error/);
+  expect(r.status).toBe(0);
+  expect(r.stderr).toContain('benchmarking the PR model vs the candidate and the base branch');
+  const report = readReport(out);
+  // Paths relative to the working directory (the repository), not absolute.
+  expect(report.baseBranch).toEqual({ model: half, commit: 'abcdef1', changed: true });
+  expect(report.latency[0].base).toEqual({ p50: expect.any(Number), p95: expect.any(Number), p99: expect.any(Number) });
+  // No gate.p95-regression: shown, not judged.
+  expect(report.latency[0].vsBase).toMatchObject({ status: 'info' });
+  expect(r.stdout).toContain('| Batch | Base branch | PR model | Candidate | PR model ÷ base branch | Candidate ÷ PR model |');
+
+  const missing = cli(['run', '--config', p.config, '--out', path.join(p.dir, 'out-missing'), '--base-model', 'nowhere/base.onnx']);
+  expect(missing.status).toBe(2);
+  expect(missing.stderr).toContain("--base-model nowhere/base.onnx: no such file; give the base branch's model");
+});

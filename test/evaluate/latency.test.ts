@@ -34,6 +34,22 @@ test('two models, two batch sizes: interleaved runs, consistent stats and ratio 
   }
 });
 
+test('three models: the third is a second reference for the first (the base branch against the PR model), all interleaved with equal runs', async () => {
+  const progress: string[] = [];
+  const r = await benchLatency({ models: [{ model, label: 'PR model' }, { model, label: 'candidate' }, { model, label: 'base branch' }], batchSizes: [1], timeBudgetMs: 100, minRuns: 16, maxRuns: 200, warmup: 2, precision: 0, threads: 1, onProgress: (m) => progress.push(m) });
+  // The job log hears after every round, with an estimate of what is left.
+  expect(progress.slice(0, 8).map((m) => /^benchmark round (\d)\/8 \(3 models, 1 batch size\): [\d.]+ s, about [\d.]+ s left$/.exec(m)?.[1])).toEqual(['1', '2', '3', '4', '5', '6', '7', '8']);
+  expect(r.labels).toEqual(['PR model', 'candidate', 'base branch']);
+  const b = r.batches[0];
+  expect(new Set(b.stats.map((s) => s.runs)).size).toBe(1);
+  expect(b.comparison!.ratios.p95.value).toBeCloseTo(b.stats[1].p95 / b.stats[0].p95, 10);
+  // PR model / base branch: the third model is the reference.
+  expect(b.firstVsThird!.reference).toBe(b.stats[2]);
+  expect(b.firstVsThird!.candidate).toBe(b.stats[0]);
+  expect(b.firstVsThird!.ratios.p95.value).toBeCloseTo(b.stats[0].p95 / b.stats[2].p95, 10);
+  expect(b.firstVsThird!.ratios.p95.interval.low).toBeLessThanOrEqual(b.firstVsThird!.ratios.p95.interval.high);
+});
+
 test('stops early once the P95 interval is narrower than the precision asked', async () => {
   const r = await benchLatency({ models: [model], batchSizes: [1], timeBudgetMs: 60_000, minRuns: 30, warmup: 2, precision: 0.5 });
   expect(r.batches[0].stoppedBy).toBe('precision');

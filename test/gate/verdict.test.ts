@@ -21,7 +21,7 @@ describe('accuracy rule', () => {
     expect(row.interval!.low).toBeGreaterThan(0);
     expect(row.interval!.high).toBeLessThan(2);
     expect(row.status).toBe('pass');
-    expect(d.reason).toMatch(/^Accuracy dropped 0\.50 points .*within the 2-point limit against the original model\.$/);
+    expect(d.reason).toMatch(/^Accuracy dropped 0\.50 points .*within the 2-point limit against the PR model\.$/);
     expect(d.reference).toBe('original-model');
   });
 
@@ -227,6 +227,40 @@ describe('latency goal', () => {
     const d = gate(classification(labels, []), classification(labels, range(0, 200)), { ...point, p95Ratio: 0.7 }, { latency: [latency(1, 0.9, 0.85, 0.95)] });
     expect(d.verdict).toBe('fail');
     expect(d.reason).toMatch(/^Accuracy dropped 10\.00 points/);
+  });
+});
+
+describe('base branch (gate.p95-regression)', () => {
+  const labels = labelsOf(2000);
+  // Recorded comparisons: the candidate against the PR model, and the PR model against the base branch's.
+  const run = (rules: GateRules, vsBase: ReturnType<typeof latency>[]) =>
+    gate(classification(labels, []), classification(labels, []), rules, { latency: [latency(1, 0.8, 0.75, 0.85), latency(32, 0.8, 0.75, 0.85)], baseLatency: vsBase });
+
+  test('without a limit the base branch is shown, never judged', () => {
+    const d = run(point, [latency(1, 2, 1.9, 2.1), latency(32, 2, 1.9, 2.1)]);
+    expect(d.verdict).toBe('pass');
+    expect(d.latency.map((l) => l.vsBase)).toEqual([expect.objectContaining({ status: 'info' }), expect.objectContaining({ status: 'info' })]);
+    expect(d.latency[0].base).toEqual({ p50: 1, p95: 1.2, p99: 1.5 });
+    expect(d.latency[0].vsBase!.limit).toBeUndefined();
+  });
+
+  test('a PR model whose whole P95 interval is above the limit fails, even when the candidate is pruned back below it', () => {
+    const d = run({ ...point, p95Regression: 1.1 }, [latency(1, 1.05, 1.0, 1.1), latency(32, 2, 1.9, 2.1)]);
+    expect(d.latency.map((l) => l.vsBase!.status)).toEqual(['pass', 'fail']);
+    expect(d.verdict).toBe('fail');
+    expect(d.reason).toBe("The PR model's P95 latency at batch 32 is 2.00× the base branch's (95 % CI 1.90–2.10): the whole interval is above the 1.1× limit (gate.p95-regression).");
+  });
+
+  test('an interval that reaches across the limit is a warning (may be noise)', () => {
+    const d = run({ ...point, p95Regression: 1.1 }, [latency(1, 1.15, 1.05, 1.25)]);
+    expect(d.latency.map((l) => l.vsBase?.status)).toEqual(['warn', undefined]);
+    expect(d.verdict).toBe('warn');
+    expect(d.reason).toMatch(/above the 1\.1× limit \(gate\.p95-regression\), but the interval includes it, so this may be noise\.$/);
+  });
+
+  test('an accuracy failure stays the reason', () => {
+    const d = gate(classification(labels, []), classification(labels, range(0, 200)), { ...point, p95Regression: 1.1 }, { latency: [latency(1, 0.8, 0.75, 0.85)], baseLatency: [latency(1, 2, 1.9, 2.1)] });
+    expect(d.reason).toMatch(/^Accuracy dropped/);
   });
 });
 

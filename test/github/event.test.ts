@@ -17,7 +17,7 @@ test('a same-repo pull_request event', () => {
     runAttempt: 2,
     sha: SHA,
     defaultBranch: 'main',
-    pullRequest: { number: 3, headSha: SHA, headRepo: 'acme/models', baseRepo: 'acme/models', isFork: false },
+    pullRequest: { number: 3, headSha: SHA, baseSha: '2'.repeat(40), headRepo: 'acme/models', baseRepo: 'acme/models', isFork: false },
   });
 });
 

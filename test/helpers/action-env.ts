@@ -14,6 +14,8 @@ export interface PullRequestSpec {
   /** owner/name of the head repository; differs from the base for a fork. */
   headRepo?: string;
   action?: string;
+  /** The base commit (pull_request.base.sha); default '2' * 40, a commit no repository has. */
+  baseSha?: string;
 }
 
 export interface WorkflowRunSpec {
@@ -80,7 +82,7 @@ export function pullRequestEvent(repository: string, pr: PullRequestSpec): Recor
       user: { login: fork ? headRepo.split('/')[0] : 'octocat', type: 'User' },
       updated_at: '2026-11-28T04:00:00Z',
       head: { label: `${headRepo.split('/')[0]}:feature`, ref: 'feature', sha: pr.headSha, repo: repo(headRepo, fork) },
-      base: { label: `${owner}:main`, ref: 'main', sha: '2'.repeat(40), repo: repo(repository, false) },
+      base: { label: `${owner}:main`, ref: 'main', sha: pr.baseSha ?? '2'.repeat(40), repo: repo(repository, false) },
     },
     repository: { ...repo(repository, false), name, owner: { login: owner, type: 'Organization' } },
     sender: { login: 'octocat', type: 'User' },

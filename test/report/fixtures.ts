@@ -87,11 +87,10 @@ export function warnReport(): Report {
   return baseReport({ accuracyDrop: 2, use: 'interval', p95Ratio: 0.5 }, range(0, 100), 4000, [latency(1, 0.55, 0.45, 0.65)]);
 }
 
-/** A frozen baseline plus a PR that changed the model: three metric columns. */
-export function frozenBaselineReport(): Report {
-  const labels = labelsOf(2000);
-  const frozen = classification(labels, range(0, 20));
-  const baseline: Baseline = {
+/** The baseline frozen from 98 % accuracy on 2,000 samples, on another machine. */
+function frozenBaseline(): Baseline {
+  const frozen = classification(labelsOf(2000), range(0, 20));
+  return {
     schemaVersion: 1,
     created: '2026-11-01T00:00:00.000Z',
     toolVersion: '0.1.0',
@@ -104,6 +103,12 @@ export function frozenBaselineReport(): Report {
     latency: [stats(1, 0.9, 1.1, 1.3)],
     machine: { fingerprint: '0123456789abcdef', info: { ...machine, cpuModel: 'Intel Xeon 8375C' } },
   };
+}
+
+/** A frozen baseline plus a PR that changed the model: three metric columns. */
+export function frozenBaselineReport(): Report {
+  const labels = labelsOf(2000);
+  const baseline = frozenBaseline();
   const decision = decideVerdict({
     metrics: ['accuracy'],
     rules: { accuracyDrop: 2, use: 'point' },
@@ -116,6 +121,49 @@ export function frozenBaselineReport(): Report {
     resamples: 1000,
   });
   return buildReport({ toolVersion: '0.1.0', configPath: 'prune-gate.yml', models: { original: 'model.onnx', candidate: 'out/model.optimized.onnx' }, decision, prModelChanged: true, storedBaseline: baseline, machine });
+}
+
+/**
+ * A PR that replaced the model: the frozen baseline's and the PR model's metrics, and the base
+ * branch's model measured beside the PR model and the candidate, the PR model 1.8× slower than it
+ * at batch 32 (the whole interval above the 1.1× limit) while the pruned candidate is 0.6× the PR model.
+ */
+export function baseBranchReport(): Report {
+  const labels = labelsOf(2000);
+  const decision = decideVerdict({
+    metrics: ['accuracy'],
+    rules: { accuracyDrop: 2, use: 'point', p95Regression: 1.1 },
+    baseline: frozenBaseline(),
+    original: classification(labels, range(0, 30)),
+    candidate: classification(labels, range(0, 36)),
+    latency: [latency(1, 0.8, 0.74, 0.86), latency(32, 0.6, 0.57, 0.63)],
+    baseLatency: [againstBase(1, 1.04, 0.97, 1.12), againstBase(32, 1.8, 1.7, 1.9)],
+    prModelChanged: true,
+    seed: 1,
+    resamples: 1000,
+  });
+  const report = buildReport({
+    toolVersion: '0.1.0',
+    configPath: 'prune-gate.yml',
+    models: { original: 'model.onnx', candidate: 'prune-gate-report/model.onnx' },
+    baseBranch: { model: 'model.onnx', commit: '2222222222222222222222222222222222222222', changed: true },
+    created: '2026-12-02T12:00:00.000Z',
+    decision,
+    prModelChanged: true,
+    machine,
+    resources: { original: mem(88_000_000, 941_184, 870_000, { float32: 940_000 }), candidate: mem(80_000_000, 286_778, 265_000, { float32: 286_000 }) },
+    decisions: [{ stageIndex: 0, stage: { stage: 'prune', prune: { kind: 'structured', target: 0.5 } }, goal: 0.5, reached: 0.5 }],
+  });
+  // What the Action adds: the pull request, and the run with the artifact holding report and model.
+  report.pullRequest = { number: 7, headSha: '0123456789abcdef0123456789abcdef01234567', runId: 987654321, runAttempt: 2 };
+  report.run = { url: 'https://github.com/acme/models/actions/runs/987654321/attempts/2', artifact: 'prune-gate-report' };
+  return report;
+}
+
+/** The PR model (the `latency` fixture's reference: P50 1, P95 1.2, P99 1.5 ms) against a base branch `ratio` times faster. */
+function againstBase(batchSize: number, ratio: number, low: number, high: number): ReturnType<typeof latency> {
+  const c = latency(batchSize, ratio, low, high);
+  return { ...c, reference: stats(batchSize, 1 / ratio, 1.2 / ratio, 1.5 / ratio), candidate: stats(batchSize, 1, 1.2, 1.5) };
 }
 
 export function configErrorReport(): Report {

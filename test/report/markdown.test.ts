@@ -6,7 +6,7 @@ import { escapeText } from '../../src/report/escape.js';
 import { reportProblems } from '../../src/report/validate.js';
 import { COMMENT_MARKER, parseMarkers } from '../../src/report/markers.js';
 import type { Report } from '../../src/report/types.js';
-import { configErrorReport, failReport, frozenBaselineReport, modelErrorReport, passReport, warnReport } from './fixtures.js';
+import { baseBranchReport, configErrorReport, failReport, frozenBaselineReport, modelErrorReport, passReport, warnReport } from './fixtures.js';
 
 const goldenDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'golden');
 const update = process.env.UPDATE_GOLDEN === '1';
@@ -17,6 +17,7 @@ const cases: [string, () => Report, Report['verdict']][] = [
   ['fail', failReport, 'fail'],
   ['warn', warnReport, 'warn'],
   ['frozen-baseline', frozenBaselineReport, 'pass'],
+  ['base-branch', baseBranchReport, 'fail'],
   ['error-config', configErrorReport, 'error'],
   ['error-model', modelErrorReport, 'error'],
 ];
@@ -104,4 +105,25 @@ test('a huge report stays under GitHub\'s comment size limit', () => {
   expect(md.length).toBeLessThanOrEqual(MAX_COMMENT_CHARS);
   expect(md).toContain('more in report.json');
   expect(md).toContain('prune-gate: pass');
+});
+
+test('a P99 over fewer than 100 runs per model is marked noisy; with enough runs it shows its interval only', () => {
+  const report = passReport();
+  report.latency[0].runs = 40;
+  report.latency[1].runs = 400;
+  const rows = renderMarkdown(report)
+    .split('\n')
+    .filter((l) => /^\| (1|32) \| .* → /.test(l));
+  expect(rows[0]).toContain('1.50 → 0.690 (0.46×, 0.42–0.50; noisy: 40 runs)');
+  expect(rows[1]).toContain('1.50 → 0.780 (0.52×, 0.49–0.55) |');
+});
+
+test('the headline gives the size ratio; the context line the PR, head commit, time, run and artifact; the reproduce block the commands', () => {
+  const md = renderMarkdown(baseBranchReport());
+  expect(md.split('\n')[0]).toBe('### ❌ prune-gate: fail · model 0.30× the size');
+  expect(md).toContain('<sub>PR #7 at `0123456789ab` · measured 2026-12-02 12:00 UTC · [workflow run](https://github.com/acme/models/actions/runs/987654321/attempts/2), artifact `prune-gate-report`</sub>');
+  expect(md).toContain('> **This PR changes the model.**');
+  expect(md).toContain('npx prune-gate@0.1.0 optimize --config prune-gate.yml --replay prune-gate-report/report.json --out model.optimized.onnx');
+  // A PR that kept its model: no callout.
+  expect(renderMarkdown(passReport())).not.toContain('[!NOTE]');
 });
