@@ -26,6 +26,14 @@ export interface ProfileRow {
   share: number;
 }
 
+export interface SplitRecord {
+  /** split: data.eval split by data.search-fraction; explicit: data.search and data.test; none: one set for both. */
+  how: 'split' | 'explicit' | 'none';
+  fraction?: number;
+  searchSamples: number;
+  testSamples: number;
+}
+
 export interface ReportError {
   kind: 'config' | 'model' | 'data' | 'baseline' | 'internal';
   message: string;
@@ -50,6 +58,8 @@ export interface Report {
   /** Set when the PR's model differs from the frozen baseline's: rows then carry `prModel`. */
   prModelChanged?: boolean;
   metrics: MetricRow[];
+  /** Which samples the loop searched on and the gate judged (the metrics rows are over the test samples). */
+  split?: SplitRecord;
   latency: LatencyRow[];
   /** The frozen baseline's own latency, for information only: it was measured on another run. */
   storedBaselineLatency?: { rows: StoredLatency[]; note?: string };

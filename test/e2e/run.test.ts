@@ -12,8 +12,8 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 const projects: Project[] = [];
 afterAll(() => projects.forEach((p) => p.cleanup()));
 
-function project(config: Record<string, unknown>): Project {
-  const p = makeProject(config);
+function project(config: Record<string, unknown>, options: { evalCount?: number } = {}): Project {
+  const p = makeProject(config, options);
   projects.push(p);
   return p;
 }
@@ -31,7 +31,8 @@ const gentle = [
 
 test('a passing run writes the model and a schema-valid report; its recorded decisions rebuild the same bytes', () => {
   // objective size: which steps are kept then depends on accuracy alone, not on this machine's timing.
-  const p = project({ recipe: gentle, gate: { 'accuracy-drop': 2 }, objective: 'size' });
+  // 600 digits: the loop searches on 180, the gate judges the other 420 (300 left 210, whose interval reaches past 2 points: a warning).
+  const p = project({ recipe: gentle, gate: { 'accuracy-drop': 2 }, objective: 'size' }, { evalCount: 600 });
   const out1 = path.join(p.dir, 'out1');
   const out2 = path.join(p.dir, 'out2');
   const first = cli(['run', '--config', p.config, '--out', out1]);
@@ -44,6 +45,8 @@ test('a passing run writes the model and a schema-valid report; its recorded dec
   // A step is kept only when the whole drift interval is inside the budget.
   for (const s of report.steps) expect(s.kept).toBe(Math.max(s.drift, s.driftInterval!.high) <= 2);
   expect(report.metrics[0]).toMatchObject({ metric: 'accuracy', gated: true });
+  // Search and judge on different samples: 30 % searched (stratified by digit), the rest judged.
+  expect(report.split).toEqual({ how: 'split', fraction: 0.3, searchSamples: 180, testSamples: 420 });
   expect(report.latency.map((l) => l.batchSize)).toEqual([1, 16]);
   expect(fs.readFileSync(path.join(out1, 'report.md'), 'utf8')).toMatch(/^### ✅ prune-gate: pass/m);
   // The user's model is untouched; the candidate is smaller.
