@@ -22,7 +22,7 @@ import {
   trendFor,
   writeFileAtomic,
   writeReportFiles
-} from "./chunks/chunk-ZN76QT3J.js";
+} from "./chunks/chunk-DUZOUORL.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

@@ -16,7 +16,7 @@ import type { StepDecision } from '../loop/types.js';
 import { describeStage, stageGoals } from '../stages/kinds.js';
 import { saveModel } from '../onnx/index.js';
 import { sha256File } from '../gate/baseline.js';
-import { readReport } from '../report/validate.js';
+import { readDecisions } from './parts.js';
 import type { PassSummary } from '../passes/types.js';
 import { prepare } from './prepare.js';
 
@@ -38,7 +38,7 @@ export async function optimizeOnly(options: { configPath: string; model?: string
     throw new InputError(`--out ${options.out} is the input model; the input is never overwritten`, options.out);
   }
   const { traits, cost } = await modelTraits(p.model);
-  const report = options.replay ? readReport(options.replay) : undefined;
+  const report = options.replay ? readDecisions(options.replay) : undefined;
   if (report && !report.decisions) throw new InputError(`${options.replay}: holds no decisions to replay (it is from a run that did not optimize, or from an older prune-gate)`, options.replay);
   // Without a report, the recipe as written: every scheduled step of every stage, none measured or rolled back.
   const recipe = config.recipe ?? defaultRecipe(traits);
@@ -48,5 +48,5 @@ export async function optimizeOnly(options: { configPath: string; model?: string
   saveModel(model, out);
   const sha256 = sha256File(out);
   const stages = report ? [...new Map(decisions.map((d) => [d.stageIndex, d.stage])).values()] : recipe;
-  return { summaries, recipe: stages.map(describeStage), out, sha256, ...(report?.models.candidateSha256 && { replayMatches: report.models.candidateSha256 === sha256 }) };
+  return { summaries, recipe: stages.map(describeStage), out, sha256, ...(report?.candidateSha256 && { replayMatches: report.candidateSha256 === sha256 }) };
 }

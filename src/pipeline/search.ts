@@ -2,7 +2,7 @@
  * The optimization on the search split alone: the original model measured on the search samples,
  * the loop choosing its steps there, and the never-slower check. `prune-gate run` continues from
  * it to the gate on the test split; `prune-gate search` writes the candidate and a record of its
- * decisions for other jobs to judge.
+ * decisions (search.json) for `verify` shards and `bench` parts to judge elsewhere.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -12,21 +12,24 @@ import { benchLatency, type BenchOptions } from '../evaluate/latency.js';
 import type { OutputStore } from '../evaluate/output-store.js';
 import { profileModel } from '../evaluate/profile.js';
 import type { EvalResult } from '../evaluate/types.js';
-import type { Baseline } from '../gate/baseline.js';
+import { readBaseline, type Baseline } from '../gate/baseline.js';
 import { chooseKeepRule, metricResolution } from '../gate/resolution.js';
 import { optimizationBudget } from '../gate/verdict.js';
 import { flopShares, modelTraits } from '../loop/model-traits.js';
 import { optimize, type LoopResult } from '../loop/optimize-loop.js';
 import { defaultRecipe } from '../loop/recipe.js';
 import { replayDecisions } from '../loop/replay.js';
-import { encodeModel } from '../onnx/index.js';
+import { encodeModel, saveModel } from '../onnx/index.js';
 import { InputError } from '../util/errors.js';
+import { TOOL_VERSION } from '../util/version.js';
+import { partFingerprint } from './fingerprint.js';
+import { writePart, type SearchRecord } from './parts.js';
 import { describeStage } from '../stages/kinds.js';
 import { buildJudge } from './judge.js';
-import type { Prepared } from './prepare.js';
-import type { ReferenceSource } from './reference.js';
+import { prepare, type Prepared } from './prepare.js';
+import { fidelityReference, type ReferenceSource } from './reference.js';
 import { shipFaster, type Shipped } from './ship.js';
-import { baselineOn, complement, splitEvaluation, type SplitEvaluation } from './split.js';
+import { baselineOn, complement, splitEvaluation, splitNote, splitRecord, type SplitEvaluation } from './split.js';
 
 /** Per-step latency probe budget inside the loop (the final comparison uses the config's budget). */
 const LOOP_BENCH_MS = 1500;
@@ -120,6 +123,52 @@ export function benchSettings(p: Prepared): Omit<BenchOptions, 'models'> {
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
+
+export interface SearchRunOptions {
+  configPath: string;
+  outDir: string;
+  log?: (message: string) => void;
+}
+
+/**
+ * `prune-gate search`: the loop alone on the search split; writes DIR/model.onnx and DIR/search.json
+ * (the decisions, steps and passes a report would carry, and the fingerprint verify shards check).
+ */
+export async function runSearch(options: SearchRunOptions): Promise<{ modelPath: string; recordPath: string; record: SearchRecord }> {
+  const log = options.log ?? (() => {});
+  const timings: Record<string, number> = {};
+  const timed = timer(timings);
+  const releases: OutputStore[] = [];
+  try {
+    const p = await timed('prepare', () => prepare(options.configPath));
+    const { config } = p;
+    const modelPath = path.join(options.outDir, 'model.onnx');
+    refuseOverwrite(modelPath, config.model);
+    for (const name of ['model.onnx', 'search.json']) fs.rmSync(path.join(options.outDir, name), { force: true });
+    const baseline = config.baseline ? readBaseline(config.baseline) : undefined;
+    const source = config.task === 'fidelity' ? await fidelityReference(p, baseline && { data: baseline, file: config.baseline! }) : undefined;
+    const { loop, shipped, notes } = await searchCandidate(p, { baseline, source, log, timed, releases });
+    fs.mkdirSync(options.outDir, { recursive: true });
+    saveModel(shipped.model, modelPath);
+    log(`wrote ${modelPath}`);
+    const record: SearchRecord = {
+      schemaVersion: 1,
+      kind: 'search',
+      toolVersion: TOOL_VERSION,
+      fingerprint: partFingerprint(config, modelPath),
+      split: splitRecord(p.split),
+      steps: loop.steps,
+      decisions: shipped.decisions,
+      passes: loop.passes.slice(0, shipped.decisions.length),
+      fallbackNodes: loop.fallbackNodes.filter((f) => shipped.decisions.some((d) => d.excluded?.includes(f.what))),
+      notes: [...new Set([...p.notes, ...(source ? [source.note] : []), ...splitNote(p.split), ...notes, ...loop.notes, ...shipped.notes])].slice(0, 100),
+      timings,
+    };
+    return { modelPath, recordPath: writePart(options.outDir, record), record };
+  } finally {
+    for (const store of releases) store.release();
+  }
+}
 
 /** `timed(name, work)`: runs `work` and records its seconds under `name`. */
 export function timer(timings: Record<string, number>): SearchSetup['timed'] {

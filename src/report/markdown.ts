@@ -111,14 +111,17 @@ function metricName(m: MetricRow): string {
 function latencyTable(rows: LatencyRow[]): string[] {
   const goal = rows.find((r) => r.goal !== undefined)?.goal;
   const title = `**Latency** (ms per batch, reference → candidate, ratio with 95 % CI${goal !== undefined ? `; goal: P95 ratio ≤ ${num(goal)}×` : ''})`;
+  // A merged report: one section per runner kind, each measured on its own machine.
+  const runners = rows.some((r) => r.runner !== undefined);
   const body = rows.map((r) => [
+    ...(runners ? [esc(r.runner ?? '', 100)] : []),
     String(r.batchSize),
     `${ms(r.original.p50)} → ${ms(r.candidate.p50)} (${ratio(r.ratios.p50.value)})`,
     `${ms(r.original.p95)} → ${ms(r.candidate.p95)} (${ratio(r.ratios.p95.value)}, ${ciRatio(r.ratios.p95.interval)})`,
     `${ms(r.original.p99)} → ${ms(r.candidate.p99)} (${ratio(r.ratios.p99.value)})`,
     MARK[r.status],
   ]);
-  return [title, '', ...table(['Batch', 'P50', 'P95', 'P99', ''], body, ['r', 'r', 'r', 'r', 'c'])];
+  return [title, '', ...table([...(runners ? ['Runner'] : []), 'Batch', 'P50', 'P95', 'P99', ''], body, [...(runners ? ['l' as const] : []), 'r', 'r', 'r', 'r', 'c'])];
 }
 
 /** One line: the last values on the default branch, oldest first, then this run's. */
