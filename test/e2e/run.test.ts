@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readReport } from '../../src/report/validate.js';
 import { makeProject, type Project } from './project.js';
+import { encodeNpy, readNpy } from '../../src/evaluate/npy.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const projects: Project[] = [];
@@ -59,6 +60,29 @@ test('a passing run writes the model and a schema-valid report; its recorded dec
   expect(replay.status).toBe(0);
   expect(replay.stdout).toMatch(/sha256 matches the report's candidate/);
   expect(fs.readFileSync(replayed).equals(fs.readFileSync(path.join(out1, 'model.onnx')))).toBe(true);
+});
+
+test('data.search and data.test: the loop chooses on one set, the gate judges the other and the baseline freezes it', () => {
+  // 200 other digits to search on (examples/mnist/data from 300 on), the project's 300 to judge.
+  const p = project({
+    recipe: gentle,
+    objective: 'size',
+    data: { search: { inputs: { input: 'data/search_x.npy' }, labels: 'data/search_y.npy' }, test: { inputs: { input: 'data/eval_x.npy' }, labels: 'data/eval_y.npy' }, calibration: { inputs: { input: 'data/calib_x.npy' } }, 'batch-size': 64 },
+  });
+  const x = readNpy(path.join(ROOT, 'examples/mnist/data/eval_x.npy'));
+  const y = readNpy(path.join(ROOT, 'examples/mnist/data/eval_y.npy'));
+  fs.writeFileSync(path.join(p.dir, 'data/search_x.npy'), encodeNpy('float32', [200, 784], (x.data as Float32Array).slice(300 * 784, 500 * 784)));
+  fs.writeFileSync(path.join(p.dir, 'data/search_y.npy'), encodeNpy('int64', [200], (y.data as BigInt64Array).slice(300, 500)));
+  const frozen = cli(['baseline', '--config', p.config, '--out', path.join(p.dir, 'baseline.json'), '--quiet']);
+  expect(frozen.status).toBe(0);
+  expect(frozen.stdout).toMatch(/300 samples/);
+  const out = path.join(p.dir, 'out');
+  const r = cli(['run', '--config', p.config, '--out', out]);
+  expect(r.stderr).not.toMatch(/internal error/);
+  expect(r.status).toBe(0);
+  const report = readReport(out);
+  expect(report.split).toEqual({ how: 'explicit', searchSamples: 200, testSamples: 300 });
+  expect(report.notes).toContain('Steps were chosen on data.search (200 samples); the gate judged data.test (300 samples).');
 });
 
 test('a recipe far too aggressive is rolled back step by step and still ends with a verdict', () => {
