@@ -3963,7 +3963,8 @@ function runMerge(options) {
     prModelChanged: first.prModelChanged,
     seed: first.gate.seed,
     objective: first.gate.objective,
-    candidateIsOriginal: first.fingerprint.candidate === first.fingerprint.model && Boolean(search?.steps.length)
+    // As in run: the loop kept steps, but none shipped (not faster), so the candidate is the original.
+    candidateIsOriginal: Boolean(search && search.decisions.length === 0 && search.steps.some((step) => step.kept))
   });
   const perRunner = runners.length ? runners.map((r) => ({ runner: r.part.runner.kind, decision: gateFor(r.part.latency) })) : [{ runner: void 0, decision: gateFor([]) }];
   const decision = worstOf(perRunner);

@@ -1,7 +1,9 @@
 /**
- * `prune-gate run`: optimize the committed model by the recipe, measure original and candidate on
- * the same data and in the same process, gate against the frozen baseline (or the original), and
- * write model.onnx, report.json and report.md. Orchestration only: every step lives in its module.
+ * `prune-gate run`: optimize the committed model by the recipe on the search split (search.ts),
+ * measure original and candidate on the test split and in the same process, gate against the
+ * frozen baseline (or the original), and write model.onnx, report.json and report.md: the one-job
+ * path of search, verify, bench and merge, plus memory and profile. Orchestration only: every step
+ * lives in its module.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
