@@ -10,18 +10,28 @@ import {
   __require,
   __toESM,
   appendToStoreFile,
+  baselineOn,
   benchLatency,
+  benchSettings,
+  buildReport,
   calibrationBatches,
   calibrationNeed,
+  comparisons,
+  concatResults,
+  decideVerdict,
   defaultRecipe,
   describeMachine,
   describeStage,
   entryWithModelHash,
   evaluateModel,
   evaluatePair,
+  evaluationOn,
+  fidelityReference,
+  fingerprintDifference,
   flopShares,
   formatInspectReport,
   freezeBaseline,
+  gatedMeaning,
   headCommit,
   inspectModel,
   loadConfig,
@@ -32,20 +42,29 @@ import {
   modelIo,
   modelTraits,
   parseDuration,
+  partFingerprint,
   prepare,
   probeShapes,
+  readBaseline,
+  readDecisions,
+  readPart,
   readReport,
   readStoreFile,
   renderHistoryPage,
   renderMarkdown,
   replayDecisions,
   runPipeline,
+  runSearch,
   saveModel,
   sha256File,
+  shardRange,
+  splitRecord,
   stageGoals,
   trendFor,
-  writeFileAtomic
-} from "./chunks/chunk-YZPSTZR3.js";
+  writeFileAtomic,
+  writePart,
+  writeReportFiles
+} from "./chunks/chunk-YUMQHQND.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({
@@ -1210,8 +1229,8 @@ var require_command = __commonJS({
   "node_modules/commander/lib/command.js"(exports) {
     var EventEmitter = __require("node:events").EventEmitter;
     var childProcess = __require("node:child_process");
-    var path5 = __require("node:path");
-    var fs6 = __require("node:fs");
+    var path7 = __require("node:path");
+    var fs9 = __require("node:fs");
     var process2 = __require("node:process");
     var { Argument: Argument2, humanReadableArgName } = require_argument();
     var { CommanderError: CommanderError2 } = require_error();
@@ -2205,7 +2224,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} subcommandName
        */
       _checkForMissingExecutable(executableFile, executableDir, subcommandName) {
-        if (fs6.existsSync(executableFile)) return;
+        if (fs9.existsSync(executableFile)) return;
         const executableDirMessage = executableDir ? `searched for local subcommand relative to directory '${executableDir}'` : "no directory for search for local subcommand, use .executableDir() to supply a custom directory";
         const executableMissing = `'${executableFile}' does not exist
  - if '${subcommandName}' is not meant to be an executable command, remove description parameter from '.command()' and use '.description()' instead
@@ -2223,11 +2242,11 @@ Expecting one of '${allowedValues.join("', '")}'`);
         let launchWithNode = false;
         const sourceExt = [".js", ".ts", ".tsx", ".mjs", ".cjs"];
         function findFile(baseDir, baseName) {
-          const localBin = path5.resolve(baseDir, baseName);
-          if (fs6.existsSync(localBin)) return localBin;
-          if (sourceExt.includes(path5.extname(baseName))) return void 0;
+          const localBin = path7.resolve(baseDir, baseName);
+          if (fs9.existsSync(localBin)) return localBin;
+          if (sourceExt.includes(path7.extname(baseName))) return void 0;
           const foundExt = sourceExt.find(
-            (ext) => fs6.existsSync(`${localBin}${ext}`)
+            (ext) => fs9.existsSync(`${localBin}${ext}`)
           );
           if (foundExt) return `${localBin}${foundExt}`;
           return void 0;
@@ -2239,21 +2258,21 @@ Expecting one of '${allowedValues.join("', '")}'`);
         if (this._scriptPath) {
           let resolvedScriptPath;
           try {
-            resolvedScriptPath = fs6.realpathSync(this._scriptPath);
+            resolvedScriptPath = fs9.realpathSync(this._scriptPath);
           } catch {
             resolvedScriptPath = this._scriptPath;
           }
-          executableDir = path5.resolve(
-            path5.dirname(resolvedScriptPath),
+          executableDir = path7.resolve(
+            path7.dirname(resolvedScriptPath),
             executableDir
           );
         }
         if (executableDir) {
           let localFile = findFile(executableDir, executableFile);
           if (!localFile && !subcommand._executableFile && this._scriptPath) {
-            const legacyName = path5.basename(
+            const legacyName = path7.basename(
               this._scriptPath,
-              path5.extname(this._scriptPath)
+              path7.extname(this._scriptPath)
             );
             if (legacyName !== this._name) {
               localFile = findFile(
@@ -2264,7 +2283,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
           }
           executableFile = localFile || executableFile;
         }
-        launchWithNode = sourceExt.includes(path5.extname(executableFile));
+        launchWithNode = sourceExt.includes(path7.extname(executableFile));
         let proc;
         if (process2.platform !== "win32") {
           if (launchWithNode) {
@@ -3179,7 +3198,7 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @return {Command}
        */
       nameFromFilename(filename) {
-        this._name = path5.basename(filename, path5.extname(filename));
+        this._name = path7.basename(filename, path7.extname(filename));
         return this;
       }
       /**
@@ -3193,9 +3212,9 @@ Expecting one of '${allowedValues.join("', '")}'`);
        * @param {string} [path]
        * @return {(string|null|Command)}
        */
-      executableDir(path6) {
-        if (path6 === void 0) return this._executableDir;
-        this._executableDir = path6;
+      executableDir(path8) {
+        if (path8 === void 0) return this._executableDir;
+        this._executableDir = path8;
         return this;
       }
       /**
@@ -3491,8 +3510,38 @@ var {
 } = import_index.default;
 
 // src/cli/bench.ts
+import * as fs2 from "node:fs";
+import * as path2 from "node:path";
+
+// src/pipeline/bench-part.ts
 import * as fs from "node:fs";
 import * as path from "node:path";
+async function runBenchPart(options) {
+  const runner = options.runner ?? defaultRunnerKind();
+  if (!/^[A-Za-z0-9._-]{1,100}$/.test(runner)) throw new InputError(`--runner ${runner}: use letters, digits, '.', '_' and '-' (e.g. linux-arm64)`, "--runner");
+  if (!fs.existsSync(options.candidate) || !fs.statSync(options.candidate).isFile()) throw new InputError(`--candidate ${options.candidate}: no such file; pass the model.onnx \`prune-gate search\` wrote`, options.candidate);
+  const p = await prepare(options.configPath, { calibration: false });
+  const { config } = p;
+  options.log?.(`benchmarking ${path.basename(config.model)} against ${options.candidate} on ${runner} (batch sizes ${config.bench.batchSizes.join(", ")})`);
+  const bench = await benchLatency({ ...benchSettings(p), models: [{ model: config.model, label: "original" }, { model: path.resolve(options.candidate), label: "candidate" }] });
+  const machine = machineInfo({ intraOpThreads: bench.intraOpThreads, interOpThreads: bench.interOpThreads });
+  const { arch: _arch, ...info } = machine;
+  const part = {
+    schemaVersion: 1,
+    kind: "bench",
+    fingerprint: partFingerprint(config, options.candidate),
+    runner: { kind: runner, fingerprint: machine.fingerprint, machine: info },
+    latency: comparisons(bench)
+  };
+  const file = writePart(options.outDir, part);
+  options.log?.(`wrote ${file}`);
+  return { file, part };
+}
+function defaultRunnerKind(env = process.env) {
+  const os = env.RUNNER_OS ?? process.platform;
+  const arch = env.RUNNER_ARCH ?? process.arch;
+  return `${os}-${arch}`.toLowerCase().replace(/[^a-z0-9._-]/g, "-");
+}
 
 // src/cli/command-runner.ts
 function runAction(action) {
@@ -3519,9 +3568,22 @@ This is a bug in prune-gate; please report it with the command you ran.
   return 3;
 }
 
+// src/cli/progress.ts
+var progress = (quiet) => (message) => {
+  if (!quiet) process.stderr.write(`prune-gate: ${message}
+`);
+};
+
 // src/cli/bench.ts
 function registerBenchCommand(program2) {
-  return program2.command("bench").description("Measure latency (P50/P95/P99, throughput); with --vs, compare two models interleaved in one process.").requiredOption("--model <file>", "model A (the baseline when comparing)").option("--vs <file>", "model B: ratios are B / A with bootstrap 95% intervals").option("--config <file>", "prune-gate.yml: bench settings and real evaluation inputs").option("--batch-sizes <list>", "comma-separated, e.g. 1,32").option("--time-budget <duration>", "per model and batch size, e.g. 10s, 2m").option("--threads <n>", "intra-op threads (inter-op is 1)").option("--min-runs <n>", "minimum measured runs per model and batch size").option("--precision <fraction>", "stop early when the 95% CI half-width of the P95 (ratio) is below this fraction").option("--json", "print JSON instead of a table").action(runAction(async (options) => {
+  return program2.command("bench").description("Measure latency (P50/P95/P99, throughput); with --vs, compare two models interleaved in one process; with --candidate and --out, write a bench part of the config's model against the candidate for merge.").option("--model <file>", "model A (the baseline when comparing)").option("--candidate <file>", "with --config and --out: the candidate (search's model.onnx), timed against the config's model as run times it").option("-o, --out <dir>", "with --candidate: output folder for bench.json").option("--runner <kind>", "with --candidate: the runner kind the part is tagged with (default RUNNER_OS-RUNNER_ARCH, else platform-arch)").option("-q, --quiet", "no progress messages on stderr", false).option("--vs <file>", "model B: ratios are B / A with bootstrap 95% intervals").option("--config <file>", "prune-gate.yml: bench settings and real evaluation inputs").option("--batch-sizes <list>", "comma-separated, e.g. 1,32").option("--time-budget <duration>", "per model and batch size, e.g. 10s, 2m").option("--threads <n>", "intra-op threads (inter-op is 1)").option("--min-runs <n>", "minimum measured runs per model and batch size").option("--precision <fraction>", "stop early when the 95% CI half-width of the P95 (ratio) is below this fraction").option("--json", "print JSON instead of a table").action(runAction(async (options) => {
+    if (options.candidate !== void 0 || options.out !== void 0) {
+      if (options.candidate === void 0 || options.out === void 0 || options.config === void 0) throw new InputError("bench --candidate writes a part for merge: give --candidate, --config and --out together", "--candidate");
+      const { file, part } = await runBenchPart({ configPath: options.config, candidate: options.candidate, outDir: options.out, runner: options.runner, log: progress(Boolean(options.quiet)) });
+      process.stdout.write(`wrote ${file}: ${part.runner.kind} (machine ${part.runner.fingerprint}), batch sizes ${part.latency.map((l) => l.batchSize).join(", ")}
+`);
+      return;
+    }
     process.stdout.write(await runBench(options));
   }));
 }
@@ -3531,10 +3593,12 @@ function positiveInt(value, flag) {
   return n;
 }
 async function runBench(options) {
+  if (options.model === void 0) throw new InputError("bench: give --model (and --vs to compare), or --candidate with --config and --out for a merge part", "--model");
+  const model = options.model;
   const config = options.config ? loadConfig(options.config) : void 0;
   const bench = config?.bench ?? CONFIG_DEFAULTS.bench;
-  for (const [flag, file] of [["--model", options.model], ["--vs", options.vs]]) {
-    if (file !== void 0 && !fs.existsSync(file)) throw new InputError(`${flag} ${file}: no such file`, file);
+  for (const [flag, file] of [["--model", model], ["--vs", options.vs]]) {
+    if (file !== void 0 && !fs2.existsSync(file)) throw new InputError(`${flag} ${file}: no such file`, file);
   }
   const batchSizes = options.batchSizes ? options.batchSizes.split(",").map((s) => positiveInt(s.trim(), "--batch-sizes")) : bench.batchSizes;
   const timeBudgetMs = options.timeBudget ? parseDuration(/^\d+(\.\d+)?$/.test(options.timeBudget) ? Number(options.timeBudget) : options.timeBudget, "--time-budget") : bench.timeBudgetMs;
@@ -3546,7 +3610,7 @@ async function runBench(options) {
     if (!(precision >= 0 && precision < 1)) throw new InputError(`--precision must be a fraction in [0, 1) (got '${options.precision}')`, "--precision");
   }
   const inputs = config?.data.eval ? loadDataset(config.data.eval) : void 0;
-  const models = options.vs ? [{ model: path.resolve(options.model), label: options.model }, { model: path.resolve(options.vs), label: options.vs }] : [{ model: path.resolve(options.model), label: options.model }];
+  const models = options.vs ? [{ model: path2.resolve(model), label: model }, { model: path2.resolve(options.vs), label: options.vs }] : [{ model: path2.resolve(model), label: model }];
   const result = await benchLatency({ models, batchSizes, timeBudgetMs, threads, minRuns, precision, warmup: bench.warmup, inputs, seed: config?.seed ?? 0 });
   const machine = machineInfo({ intraOpThreads: threads, interOpThreads: 1 });
   if (options.json) {
@@ -3584,8 +3648,8 @@ function ms(v) {
 }
 
 // src/cli/eval.ts
-import * as fs2 from "node:fs";
-import * as path2 from "node:path";
+import * as fs3 from "node:fs";
+import * as path3 from "node:path";
 function registerEvalCommand(program2) {
   return program2.command("eval").description("Evaluate a model on the config's evaluation data and print its metrics.").option("--model <file>", "the model to evaluate (default: the config's model)").requiredOption("--config <file>", "prune-gate.yml").option("--json", "print JSON instead of a table").action(runAction(async (options) => {
     const out = await runEval(options);
@@ -3593,8 +3657,8 @@ function registerEvalCommand(program2) {
   }));
 }
 async function runEval(options) {
-  const model = options.model ? path2.resolve(options.model) : void 0;
-  if (model && !fs2.existsSync(model)) throw new InputError(`--model ${options.model}: no such file`, options.model);
+  const model = options.model ? path3.resolve(options.model) : void 0;
+  if (model && !fs3.existsSync(model)) throw new InputError(`--model ${options.model}: no such file`, options.model);
   const p = await prepare(options.config, { calibration: false });
   const { config } = p;
   const dataset = p.evalSet;
@@ -3677,8 +3741,8 @@ function positiveInt2(value) {
 }
 
 // src/cli/inspect.ts
-import * as fs3 from "node:fs";
-import * as path3 from "node:path";
+import * as fs4 from "node:fs";
+import * as path4 from "node:path";
 function registerInspectCommand(program2) {
   program2.command("inspect").description("Print what an ONNX model holds: IR and opsets, inputs and outputs, op counts, parameters, weight bytes, external data and estimated FLOPs.").argument("<model>", "path to the .onnx file").option("--json", "print one JSON object instead of tables").option("--dim <name=value...>", "size for a symbolic input dimension (default 1 for every symbolic dimension)").option("--no-flops", "do not run the model to learn shapes (no FLOPs)").action(
     runAction(async (file, opts) => {
@@ -3708,11 +3772,11 @@ async function inspectFile(file, opts = {}) {
 }
 function externalSizes(model, file) {
   const sizes = {};
-  const dir = path3.dirname(path3.resolve(file));
+  const dir = path4.dirname(path4.resolve(file));
   const visit = (location) => {
     if (location in sizes) return;
     try {
-      sizes[location] = fs3.statSync(path3.join(dir, location)).size;
+      sizes[location] = fs4.statSync(path4.join(dir, location)).size;
     } catch {
     }
   };
@@ -3735,16 +3799,16 @@ function parseDims(specs) {
 }
 
 // src/pipeline/optimize.ts
-import * as fs4 from "node:fs";
-import * as path4 from "node:path";
+import * as fs5 from "node:fs";
+import * as path5 from "node:path";
 async function optimizeOnly(options) {
   const { config, model: input } = loadConfigAndModel(options.configPath, options.model);
-  const out = path4.resolve(options.out);
-  if (fs4.existsSync(out) && fs4.realpathSync(out) === fs4.realpathSync(config.model)) {
+  const out = path5.resolve(options.out);
+  if (fs5.existsSync(out) && fs5.realpathSync(out) === fs5.realpathSync(config.model)) {
     throw new InputError(`--out ${options.out} is the input model; the input is never overwritten`, options.out);
   }
   const { traits, cost } = await modelTraits(input);
-  const report = options.replay ? readReport(options.replay) : void 0;
+  const report = options.replay ? readDecisions(options.replay) : void 0;
   if (report && !report.decisions) throw new InputError(`${options.replay}: holds no decisions to replay (it is from a run that did not optimize, or from an older prune-gate)`, options.replay);
   const recipe = config.recipe ?? defaultRecipe(traits);
   const decisions = report?.decisions ?? recipe.flatMap((stage, stageIndex) => stageGoals(stage).map((goal, k, goals) => ({ stageIndex, stage, goal, reached: k ? goals[k - 1] : 0 })));
@@ -3754,7 +3818,7 @@ async function optimizeOnly(options) {
   const { model, summaries } = await replayDecisions(input, decisions, ctx, flopShares(cost));
   saveModel(model, out);
   const sha256 = sha256File(out);
-  return { summaries, recipe: [...stages.values()].map(describeStage), out, sha256, ...report?.models.candidateSha256 && { replayMatches: report.models.candidateSha256 === sha256 } };
+  return { summaries, recipe: [...stages.values()].map(describeStage), out, sha256, ...report?.candidateSha256 && { replayMatches: report.candidateSha256 === sha256 } };
 }
 async function calibrationFor(config, stages, origin, log) {
   const needing = [...stages].map(([i, stage2]) => ({ stage: stage2, i, why: calibrationNeed(stage2) })).find((s) => s.why !== void 0);
@@ -3809,11 +3873,7 @@ function formatSummaries(recipe, summaries) {
 }
 
 // src/cli/run.ts
-import * as fs5 from "node:fs";
-var progress = (quiet) => (message) => {
-  if (!quiet) process.stderr.write(`prune-gate: ${message}
-`);
-};
+import * as fs6 from "node:fs";
 function registerRunCommand(program2) {
   program2.command("run").description("Optimize the model by the recipe, measure it against the baseline, and print the verdict (exit 0 pass, 1 gate failed, 2 input error).").option("-c, --config <file>", "configuration file", "prune-gate.yml").option("-o, --out <dir>", "output folder for model.onnx, report.json and report.md", "prune-gate-out").option("--history <file>", "history store of the default branch: report.md gets a one-line trend of its last values").option("--base-model <file>", "the base branch's model (e.g. `git show main:model.onnx > base.onnx`): benchmarked interleaved with the PR model and the candidate, the PR model gated by gate.p95-regression").option("--base-commit <sha>", "the commit --base-model comes from, named in the report").option("-q, --quiet", "no progress messages on stderr", false).action(
     runAction(async (opts) => {
@@ -3822,7 +3882,7 @@ function registerRunCommand(program2) {
       const outcome = await runPipeline({ configPath: opts.config, outDir: opts.out, log: progress(opts.quiet), baseModel });
       const trend = store && trendFor(outcome.report, store);
       if (trend) writeFileAtomic(outcome.markdownPath, renderMarkdown(outcome.report, { trend }));
-      process.stdout.write(`${fs5.readFileSync(outcome.markdownPath, "utf8").trimEnd()}
+      process.stdout.write(`${fs6.readFileSync(outcome.markdownPath, "utf8").trimEnd()}
 `);
       progress(opts.quiet)(`report: ${outcome.reportPath}${outcome.modelPath ? `, model: ${outcome.modelPath}` : ""}`);
       if (outcome.exitCode === 2 && outcome.report.error) process.stderr.write(`prune-gate: error: ${outcome.report.error.message}
@@ -3842,6 +3902,226 @@ function registerBaselineCommand(program2) {
   );
 }
 
+// src/cli/scale-out.ts
+import * as fs8 from "node:fs";
+
+// src/pipeline/merge.ts
+function runMerge(options) {
+  if (!options.parts.length) throw new InputError("merge: no parts given; pass every verify shard folder and every bench folder, e.g. prune-gate merge verify-1 verify-2 bench-linux-x64 --out merged", "merge");
+  const all = options.parts.map((label) => ({ label, part: readPart(label, ["verify", "bench"]) }));
+  const shards = all.filter((p) => p.part.kind === "verify");
+  const benches = all.filter((p) => p.part.kind === "bench");
+  if (!shards.length) throw new InputError(`merge: none of ${options.parts.join(", ")} is a verify shard; the verdict needs every shard of \`prune-gate verify --shard i/n\``, options.parts[0]);
+  checkSameRun(shards[0], all);
+  const ordered = checkShards(shards);
+  const runners = checkRunners(benches);
+  const first = ordered[0].part;
+  const original = concatResults(ordered.map((s) => s.part.original));
+  const candidate = concatResults(ordered.map((s) => s.part.candidate));
+  const baseline = joinBaselines(ordered.map((s) => s.part));
+  const search = first.search;
+  const gateFor = (latency) => decideVerdict({
+    metrics: first.gate.metrics,
+    rules: first.gate.rules,
+    baseline,
+    original,
+    candidate,
+    latency,
+    prModelChanged: first.prModelChanged,
+    seed: first.gate.seed,
+    objective: first.gate.objective,
+    // As in run: the loop kept steps, but none shipped (not faster), so the candidate is the original.
+    candidateIsOriginal: Boolean(search && search.decisions.length === 0 && search.steps.some((step) => step.kept))
+  });
+  const perRunner = runners.length ? runners.map((r) => ({ runner: r.part.runner.kind, decision: gateFor(r.part.latency) })) : [{ runner: void 0, decision: gateFor([]) }];
+  const decision = worstOf(perRunner);
+  const notes = [
+    `Merged from ${ordered.length} verify shard${ordered.length === 1 ? "" : "s"} (${first.testSamples} test samples, joined in order: the metrics and their intervals are those of one unsharded run)${runners.length ? ` and ${runners.length} bench part${runners.length === 1 ? "" : "s"}` : "; no bench part, so no latency was measured"}.`,
+    ...runners.map((r) => `Latency on ${r.part.runner.kind}: ${r.part.runner.machine.cpuModel}, ${r.part.runner.machine.cores} cores (machine fingerprint ${r.part.runner.fingerprint}); gated on its own, never pooled with another runner kind.`),
+    ...search ? search.notes : ["No search.json was found beside the candidate when the shards were verified: the report has no steps."],
+    ...first.notes
+  ];
+  const report = buildReport({
+    toolVersion: TOOL_VERSION,
+    configPath: first.configPath,
+    gatedMeaning: first.gate.gatedMeaning,
+    models: { original: first.models.original, candidate: first.models.candidate, candidateSha256: first.fingerprint.candidate },
+    decision,
+    split: first.split,
+    prModelChanged: first.prModelChanged,
+    storedBaseline: baseline,
+    ...runners.length === 1 && { machine: runners[0].part.runner.machine },
+    steps: search?.steps,
+    decisions: search?.decisions,
+    passes: search?.passes,
+    fallbackNodes: search?.fallbackNodes,
+    notes: [...new Set(notes)].slice(0, 100),
+    timings: search?.timings
+  });
+  if (options.pullRequest) report.pullRequest = options.pullRequest;
+  const written = writeReportFiles(options.outDir, report, renderMarkdown(report));
+  options.log?.(`wrote ${written.reportPath}`);
+  return { report, ...written, exitCode: report.verdict === "fail" ? 1 : 0 };
+}
+function checkSameRun(reference, all) {
+  for (const { label, part } of all) {
+    const diff = fingerprintDifference(reference.part.fingerprint, part.fingerprint);
+    if (diff) throw new InputError(`${label}: belongs to ${diff} than ${reference.label}; every part must come from the same search candidate, config and data: download the artifacts of one workflow run`, label);
+  }
+}
+function checkShards(shards) {
+  const of = shards[0].part.shard.of;
+  const byIndex = /* @__PURE__ */ new Map();
+  for (const s of shards) {
+    if (s.part.shard.of !== of) throw new InputError(`${s.label}: is shard ${s.part.shard.index}/${s.part.shard.of}, but ${shards[0].label} is of ${of} shards; verify every shard with the same --shard i/${of}`, s.label);
+    const twin = byIndex.get(s.part.shard.index);
+    if (twin) throw new InputError(`${s.label}: shard ${s.part.shard.index}/${of} is given twice (also ${twin.label}); pass each shard once`, s.label);
+    byIndex.set(s.part.shard.index, s);
+  }
+  const missing = Array.from({ length: of }, (_, k) => k + 1).filter((i) => !byIndex.has(i));
+  if (missing.length) {
+    throw new InputError(`merge: shard${missing.length > 1 ? "s" : ""} ${missing.map((i) => `${i}/${of}`).join(", ")} ${missing.length > 1 ? "are" : "is"} missing (given: ${[...byIndex.keys()].sort((a, b) => a - b).map((i) => `${i}/${of}`).join(", ")}); a verdict needs every shard of the test split: download every verify artifact`, "merge");
+  }
+  const ordered = [...byIndex.entries()].sort((a, b) => a[0] - b[0]).map(([, s]) => s);
+  let at = 0;
+  for (const s of ordered) {
+    if (s.part.samples.start !== at || s.part.testSamples !== ordered[0].part.testSamples) throw new InputError(`${s.label}: covers test samples ${s.part.samples.start}..${s.part.samples.end}, expected to start at ${at} of ${ordered[0].part.testSamples}; its shards do not tile one test split`, s.label);
+    at = s.part.samples.end;
+  }
+  if (at !== ordered[0].part.testSamples) throw new InputError(`${ordered.at(-1).label}: the shards end at sample ${at} of ${ordered[0].part.testSamples}`, ordered.at(-1).label);
+  return ordered;
+}
+function checkRunners(benches) {
+  const seen = /* @__PURE__ */ new Map();
+  for (const b of benches) {
+    const other = seen.get(b.part.runner.kind);
+    if (other) throw new InputError(`${b.label}: a second bench part for runner kind '${b.part.runner.kind}' (the first is ${other}); latency is never pooled across runs: give each runner kind one bench part (or a distinct --runner)`, b.label);
+    seen.set(b.part.runner.kind, b.label);
+  }
+  return [...benches].sort((a, b) => a.part.runner.kind.localeCompare(b.part.runner.kind));
+}
+function joinBaselines(parts) {
+  const pieces = parts.map((p) => p.baseline);
+  if (!pieces.every((b) => b !== void 0)) return void 0;
+  const results = pieces.map((b) => ({ task: b.task, samples: b.samples, metrics: b.metrics, perSample: b.perSample }));
+  const joined = concatResults(results);
+  return { ...pieces[0], samples: joined.samples, metrics: joined.metrics, perSample: joined.perSample };
+}
+var RANK = { pass: 0, warn: 1, fail: 2 };
+function worstOf(perRunner) {
+  const worst = perRunner.reduce((a, b) => RANK[b.decision.verdict] > RANK[a.decision.verdict] ? b : a);
+  const tagged = perRunner.length > 1 || perRunner[0].runner !== void 0;
+  return {
+    ...worst.decision,
+    reason: perRunner.length > 1 && worst.runner ? `On ${worst.runner}: ${worst.decision.reason}` : worst.decision.reason,
+    latency: perRunner.flatMap((r) => r.decision.latency.map((row) => tagged && r.runner ? { runner: r.runner, ...row } : row))
+  };
+}
+
+// src/pipeline/verify.ts
+import * as fs7 from "node:fs";
+import * as path6 from "node:path";
+function parseShard(text) {
+  const m = /^(\d+)\/(\d+)$/.exec(text.trim());
+  const index = m ? Number(m[1]) : NaN;
+  const of = m ? Number(m[2]) : NaN;
+  if (!m || !(index >= 1 && index <= of)) throw new InputError(`--shard ${text}: must be i/n with 1 <= i <= n (e.g. 2/4)`, "--shard");
+  return { index, of };
+}
+async function runVerify(options) {
+  const log = options.log ?? (() => {
+  });
+  const shard = parseShard(options.shard);
+  if (!fs7.existsSync(options.candidate) || !fs7.statSync(options.candidate).isFile()) throw new InputError(`--candidate ${options.candidate}: no such file; pass the model.onnx \`prune-gate search\` wrote`, options.candidate);
+  const p = await prepare(options.configPath, { calibration: false });
+  const { config } = p;
+  const baseline = config.baseline ? readBaseline(config.baseline) : void 0;
+  const releases = [];
+  try {
+    const source = config.task === "fidelity" ? await fidelityReference(p, baseline && { data: baseline, file: config.baseline }) : void 0;
+    const block = p.testSet.sets ? 1 : p.testSet.fixedBatch ?? config.data.batchSize;
+    const [first, last] = shardRange(p.testSet.units, shard.index, shard.of, block);
+    const units = Array.from({ length: last - first }, (_, k) => first + k);
+    const { dataset, samples } = p.testSet.pick(units);
+    const start = samples.length ? samples[0] : p.testSet.unitStarts()[first] ?? p.testSet.count;
+    const indices = samples.map((s) => p.split.testIndices[s]);
+    const evaluation = evaluationOn(p, source, indices, releases);
+    log(`shard ${shard.index}/${shard.of}: samples ${start}..${start + samples.length} of ${p.testSet.count} test samples`);
+    const evaluate = async (model, o) => samples.length ? evaluateModel(model, dataset, { ...o, label: model }) : { result: emptyResult(config.task), notes: [] };
+    const original = await evaluate(config.model, evaluation.original);
+    const candidate = await evaluate(options.candidate, evaluation.candidates);
+    const search = searchBeside(options.candidate);
+    const part = {
+      schemaVersion: 1,
+      kind: "verify",
+      fingerprint: partFingerprint(config, options.candidate),
+      shard,
+      configPath: config.file,
+      testSamples: p.testSet.count,
+      samples: { start, end: start + samples.length },
+      split: splitRecord(p.split),
+      gate: { metrics: config.metrics, rules: config.gate, seed: config.seed, objective: config.objective, gatedMeaning: gatedMeaning(config.metrics[0]) },
+      models: { original: config.model, candidate: path6.resolve(options.candidate) },
+      ...baseline && { prModelChanged: baseline.modelSha256 !== sha256File(config.model), baseline: baselineOn(baseline, indices, p.evalSet.count) },
+      original: original.result,
+      candidate: candidate.result,
+      ...search && search.fingerprint.candidate === sha256File(options.candidate) && { search },
+      notes: [.../* @__PURE__ */ new Set([...p.notes, ...original.notes, ...candidate.notes, ...source ? [source.note] : []])]
+    };
+    const file = writePart(options.outDir, part);
+    log(`wrote ${file}`);
+    return { file, part };
+  } finally {
+    for (const store of releases) store.release();
+  }
+}
+function emptyResult(task) {
+  return { task, samples: 0, metrics: {}, perSample: {} };
+}
+function searchBeside(candidate) {
+  const file = path6.join(path6.dirname(candidate), "search.json");
+  return fs7.existsSync(file) ? readPart(file, ["search"]) : void 0;
+}
+
+// src/cli/scale-out.ts
+function registerSearchCommand(program2) {
+  program2.command("search").description("Run the optimization loop alone on the search split; write the candidate (model.onnx) and its decisions (search.json).").option("-c, --config <file>", "configuration file", "prune-gate.yml").requiredOption("-o, --out <dir>", "output folder for model.onnx and search.json").option("-q, --quiet", "no progress messages on stderr", false).action(
+    runAction(async (opts) => {
+      const { modelPath, recordPath, record } = await runSearch({ configPath: opts.config, outDir: opts.out, log: progress(opts.quiet) });
+      process.stdout.write(`wrote ${modelPath} and ${recordPath}: ${record.decisions.length} kept step${record.decisions.length === 1 ? "" : "s"} chosen on ${record.split.searchSamples} search samples
+`);
+    })
+  );
+}
+function registerVerifyCommand(program2) {
+  program2.command("verify").description("Evaluate the committed model and a candidate on one shard of the test split; write per-sample results (verify.json) for merge.").option("-c, --config <file>", "configuration file", "prune-gate.yml").requiredOption("--candidate <file>", "the candidate model (model.onnx written by search)").option("--shard <i/n>", "which shard of the test split", "1/1").requiredOption("-o, --out <dir>", "output folder for verify.json").option("-q, --quiet", "no progress messages on stderr", false).action(
+    runAction(async (opts) => {
+      const { file, part } = await runVerify({ configPath: opts.config, candidate: opts.candidate, shard: opts.shard, outDir: opts.out, log: progress(opts.quiet) });
+      process.stdout.write(`wrote ${file}: shard ${part.shard.index}/${part.shard.of}, test samples ${part.samples.start}..${part.samples.end} of ${part.testSamples}
+`);
+    })
+  );
+}
+function registerMergeCommand(program2) {
+  program2.command("merge").description("Combine verify shards and bench parts (files or artifact folders) into one report.json/report.md and one verdict (exit 0 pass, 1 gate failed, 2 input error).").argument("<parts...>", "every verify shard and every bench part").requiredOption("-o, --out <dir>", "output folder for report.json and report.md").option("--pull-request <number>", "the PR the parts measured, recorded in report.json for a later `mode: comment` run").option("--head-sha <sha>", "with --pull-request: the PR head commit the parts measured").option("-q, --quiet", "no progress messages on stderr", false).action(
+    runAction((parts, opts) => {
+      const outcome = runMerge({ parts, outDir: opts.out, pullRequest: pullRequestOf(opts), log: progress(opts.quiet) });
+      process.stdout.write(`${fs8.readFileSync(outcome.markdownPath, "utf8").trimEnd()}
+`);
+      return outcome.exitCode;
+    })
+  );
+}
+function pullRequestOf(opts) {
+  if (opts.pullRequest === void 0 && opts.headSha === void 0) return void 0;
+  const number = Number(opts.pullRequest);
+  if (!Number.isInteger(number) || number < 1 || !/^[0-9a-f]{40}$/.test(opts.headSha ?? "")) {
+    throw new InputError("merge: give --pull-request <number> and --head-sha <40-hex commit> together (e.g. ${{ github.event.pull_request.number }} and ${{ github.event.pull_request.head.sha }})", "--pull-request");
+  }
+  const runId = Number(process.env.GITHUB_RUN_ID);
+  return { number, headSha: opts.headSha, ...Number.isInteger(runId) && runId > 0 && { runId, runAttempt: Number(process.env.GITHUB_RUN_ATTEMPT) || 1 } };
+}
+
 // src/cli/program.ts
 function buildProgram() {
   const program2 = new Command("prune-gate").description("Prune and quantize an ONNX model, measure it against a frozen baseline, and gate the change.").version(TOOL_VERSION).showHelpAfterError().exitOverride();
@@ -3851,6 +4131,9 @@ function buildProgram() {
   registerOptimizeCommand(program2);
   registerBaselineCommand(program2);
   registerRunCommand(program2);
+  registerSearchCommand(program2);
+  registerVerifyCommand(program2);
+  registerMergeCommand(program2);
   registerHistoryCommand(program2);
   return program2;
 }

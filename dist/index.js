@@ -28,7 +28,7 @@ import {
   trendFor,
   writeFileAtomic,
   writeReportFiles
-} from "./chunks/chunk-YZPSTZR3.js";
+} from "./chunks/chunk-YUMQHQND.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

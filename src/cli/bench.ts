@@ -7,10 +7,16 @@ import { CONFIG_DEFAULTS, loadConfig, parseDuration } from '../config/index.js';
 import { loadDataset } from '../evaluate/data.js';
 import { benchLatency, type BenchResult } from '../evaluate/latency.js';
 import { describeMachine, machineInfo, type MachineDetails } from '../evaluate/machine.js';
+import { runBenchPart } from '../pipeline/bench-part.js';
 import { runAction } from './command-runner.js';
+import { progress } from './progress.js';
 
 interface BenchCliOptions {
-  model: string;
+  model?: string;
+  candidate?: string;
+  out?: string;
+  runner?: string;
+  quiet?: boolean;
   vs?: string;
   config?: string;
   batchSizes?: string;
@@ -24,8 +30,12 @@ interface BenchCliOptions {
 export function registerBenchCommand(program: Command): Command {
   return program
     .command('bench')
-    .description('Measure latency (P50/P95/P99, throughput); with --vs, compare two models interleaved in one process.')
-    .requiredOption('--model <file>', 'model A (the baseline when comparing)')
+    .description('Measure latency (P50/P95/P99, throughput); with --vs, compare two models interleaved in one process; with --candidate and --out, write a bench part of the config\'s model against the candidate for merge.')
+    .option('--model <file>', 'model A (the baseline when comparing)')
+    .option('--candidate <file>', "with --config and --out: the candidate (search's model.onnx), timed against the config's model as run times it")
+    .option('-o, --out <dir>', 'with --candidate: output folder for bench.json')
+    .option('--runner <kind>', 'with --candidate: the runner kind the part is tagged with (default RUNNER_OS-RUNNER_ARCH, else platform-arch)')
+    .option('-q, --quiet', 'no progress messages on stderr', false)
     .option('--vs <file>', 'model B: ratios are B / A with bootstrap 95% intervals')
     .option('--config <file>', 'prune-gate.yml: bench settings and real evaluation inputs')
     .option('--batch-sizes <list>', 'comma-separated, e.g. 1,32')
@@ -35,6 +45,12 @@ export function registerBenchCommand(program: Command): Command {
     .option('--precision <fraction>', 'stop early when the 95% CI half-width of the P95 (ratio) is below this fraction')
     .option('--json', 'print JSON instead of a table')
     .action(runAction(async (options: BenchCliOptions) => {
+      if (options.candidate !== undefined || options.out !== undefined) {
+        if (options.candidate === undefined || options.out === undefined || options.config === undefined) throw new InputError('bench --candidate writes a part for merge: give --candidate, --config and --out together', '--candidate');
+        const { file, part } = await runBenchPart({ configPath: options.config, candidate: options.candidate, outDir: options.out, runner: options.runner, log: progress(Boolean(options.quiet)) });
+        process.stdout.write(`wrote ${file}: ${part.runner.kind} (machine ${part.runner.fingerprint}), batch sizes ${part.latency.map((l) => l.batchSize).join(', ')}\n`);
+        return;
+      }
       process.stdout.write(await runBench(options));
     }));
 }
@@ -46,9 +62,11 @@ function positiveInt(value: string, flag: string): number {
 }
 
 export async function runBench(options: BenchCliOptions): Promise<string> {
+  if (options.model === undefined) throw new InputError("bench: give --model (and --vs to compare), or --candidate with --config and --out for a merge part", '--model');
+  const model = options.model;
   const config = options.config ? loadConfig(options.config) : undefined;
   const bench = config?.bench ?? CONFIG_DEFAULTS.bench;
-  for (const [flag, file] of [['--model', options.model], ['--vs', options.vs]] as const) {
+  for (const [flag, file] of [['--model', model], ['--vs', options.vs]] as const) {
     if (file !== undefined && !fs.existsSync(file)) throw new InputError(`${flag} ${file}: no such file`, file);
   }
   const batchSizes = options.batchSizes ? options.batchSizes.split(',').map((s) => positiveInt(s.trim(), '--batch-sizes')) : bench.batchSizes;
@@ -62,8 +80,8 @@ export async function runBench(options: BenchCliOptions): Promise<string> {
   }
   const inputs = config?.data.eval ? loadDataset(config.data.eval) : undefined;
   const models: [{ model: string; label: string }] | [{ model: string; label: string }, { model: string; label: string }] = options.vs
-    ? [{ model: path.resolve(options.model), label: options.model }, { model: path.resolve(options.vs), label: options.vs }]
-    : [{ model: path.resolve(options.model), label: options.model }];
+    ? [{ model: path.resolve(model), label: model }, { model: path.resolve(options.vs), label: options.vs }]
+    : [{ model: path.resolve(model), label: model }];
   const result = await benchLatency({ models, batchSizes, timeBudgetMs, threads, minRuns, precision, warmup: bench.warmup, inputs, seed: config?.seed ?? 0 });
   const machine = machineInfo({ intraOpThreads: threads, interOpThreads: 1 });
   if (options.json) {

@@ -8,6 +8,7 @@ import { registerHistoryCommand } from './history.js';
 import { registerInspectCommand } from './inspect.js';
 import { registerOptimizeCommand } from './optimize.js';
 import { registerBaselineCommand, registerRunCommand } from './run.js';
+import { registerMergeCommand, registerSearchCommand, registerVerifyCommand } from './scale-out.js';
 
 
 export function buildProgram(): Command {
@@ -23,6 +24,10 @@ export function buildProgram(): Command {
   registerOptimizeCommand(program);
   registerBaselineCommand(program);
   registerRunCommand(program);
+  // The same run split over a job matrix: search once, verify in shards, bench per runner kind, merge.
+  registerSearchCommand(program);
+  registerVerifyCommand(program);
+  registerMergeCommand(program);
   registerHistoryCommand(program);
   return program;
 }

@@ -7,10 +7,7 @@ import { readStoreFile, trendFor } from '../history/index.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { runAction } from './command-runner.js';
-
-const progress = (quiet: boolean) => (message: string) => {
-  if (!quiet) process.stderr.write(`prune-gate: ${message}\n`);
-};
+import { progress } from './progress.js';
 
 export function registerRunCommand(program: Command): void {
   program

@@ -8,6 +8,7 @@ import { parseDocument } from 'yaml';
 import { metricsOfTask, TASKS } from '../metrics/index.js';
 import { stageProblems, withDefaults } from '../stages/kinds.js';
 import { InputError } from '../util/errors.js';
+import { DEFAULT_SEARCH_FRACTION } from '../evaluate/split.js';
 import { validateConfigObject } from './schema.js';
 import type { BenchConfig, Config, DataSource, GateConfig, MetricRule, OutputConfig, PruneParams, QuantizeParams, RecipeStage, Task } from './types.js';
 
@@ -91,7 +92,7 @@ export function configFromObject(obj: unknown, baseDir: string, label = '<config
   };
 
   const data = (raw.data ?? {}) as Raw;
-  const source = (key: 'eval' | 'calibration'): DataSource | undefined => {
+  const source = (key: 'eval' | 'calibration' | 'search' | 'test'): DataSource | undefined => {
     const s = data[key] as Raw | undefined;
     if (!s) return undefined;
     const inputs =
@@ -102,7 +103,11 @@ export function configFromObject(obj: unknown, baseDir: string, label = '<config
     return { inputs, labels };
   };
 
-  const evalSource = source('eval');
+  const search = source('search');
+  const test = source('test');
+  if (test && data.eval) throw new InputError(`${label}: /data/eval: give either data.eval (split into search and test by data.search-fraction) or data.search and data.test, not both`, `${label}#/data/eval`, 'config');
+  // The gate judges (and the baseline freezes) the test data; data.eval is split into search and test.
+  const evalSource = test ?? source('eval');
   const calibration = source('calibration');
   const hasLabels = Boolean(evalSource?.labels) || (typeof evalSource?.inputs === 'string' && !evalSource.inputs.endsWith('.npy'));
   const task = (raw.task as Task | undefined) ?? (evalSource?.labels ? 'classification' : 'fidelity');
@@ -138,6 +143,9 @@ export function configFromObject(obj: unknown, baseDir: string, label = '<config
     data: {
       eval: evalSource,
       calibration,
+      search,
+      test,
+      searchFraction: (data['search-fraction'] as number | undefined) ?? DEFAULT_SEARCH_FRACTION,
       batchSize: (data['batch-size'] as number | undefined) ?? CONFIG_DEFAULTS.batchSize,
       noiseSigma: data['noise-sigma'] as number | undefined,
       batchAxes: (data['batch-axis'] ?? {}) as Record<string, number | 'none'>,

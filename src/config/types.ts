@@ -14,6 +14,11 @@ export type { DataSource } from '../evaluate/data.js';
 export interface DataConfig {
   eval?: DataSource;
   calibration?: DataSource;
+  /** Explicit search and test data (both or neither); absent: a split of `eval`. */
+  search?: DataSource;
+  test?: DataSource;
+  /** Share of `eval` searched when it is split (0: no split). */
+  searchFraction: number;
   batchSize: number;
   /** Gaussian input noise for the robustness metrics; absent: no robustness run. */
   noiseSigma?: number;

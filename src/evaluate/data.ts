@@ -154,6 +154,34 @@ export class Dataset {
     return this.with({ inputs: this.inputs.map(cut), count: end - start, labels });
   }
 
+  /** Units of the data: samples, or test_data_set folders (which are kept whole). */
+  get units(): number {
+    return this.sets ? this.sets.length : this.count;
+  }
+
+  /** The first sample of each unit (a test_data_set folder's label is its first sample's). */
+  unitStarts(): number[] {
+    if (!this.sets) return Array.from({ length: this.count }, (_, s) => s);
+    let at = 0;
+    return this.sets.map((set) => ((at += set.n), at - set.n));
+  }
+
+  /** A dataset of these units (ascending indices from `units`), copied; returns the sample indices they hold too. */
+  pick(units: number[]): { dataset: Dataset; samples: number[] } {
+    const starts = this.unitStarts();
+    const samples = this.sets ? units.flatMap((u) => Array.from({ length: this.sets![u].n }, (_, k) => starts[u] + k)) : units;
+    const labels = this.labels ? { ...this.labels, values: Float64Array.from(samples, (s) => this.labels!.values[s]) } : undefined;
+    if (this.sets) return { dataset: this.with({ sets: units.map((u) => this.sets![u]), count: samples.length, labels }), samples };
+    const gather = (i: DatasetInput): DatasetInput => {
+      if (i.layout.kind === 'constant') return i;
+      const per = sampleSize(i.sampleShape);
+      const out = new (i.data.constructor as new (n: number) => NpyArray)(per * samples.length);
+      samples.forEach((s, k) => (out as Float32Array).set((i.data as Float32Array).subarray(s * per, (s + 1) * per), k * per));
+      return { ...i, data: out };
+    };
+    return { dataset: this.with({ inputs: this.inputs.map(gather), count: samples.length, labels }), samples };
+  }
+
   /** `count` samples cycling through these (sample i is sample i mod the original count); copies. */
   cycled(count: number): Dataset {
     const repeat = (i: DatasetInput): DatasetInput => {

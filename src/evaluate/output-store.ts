@@ -107,6 +107,13 @@ export class OutputStore {
     return this.read(name, 0, this.count(name));
   }
 
+  /** A store of these samples (indices into this one, in order), read one at a time. */
+  pick(samples: number[], label = this.label): OutputStore {
+    const out = new OutputStore(label, this.memoryLimit);
+    for (const name of this.names) for (const s of samples) out.append(name, this.read(name, s, 1));
+    return out;
+  }
+
   /** Deletes the spill files. */
   release(): void {
     if (this.dir) fs.rmSync(this.dir, { recursive: true, force: true });

@@ -12,7 +12,7 @@
  * cannot confirm even a step that changes CHURN_TO_CONFIRM of them with no net effect, confident
  * step decisions would roll back every step, including ones that improve accuracy (PaddleOCR's
  * direction classifier with 600 labels). `keep: auto` (the default) then judges steps on their
- * point estimate and says so; the gate itself keeps its interval rule.
+ * point estimate within half the budget and says so; the gate itself keeps its interval rule.
  */
 
 import { metricDef } from '../metrics/index.js';
@@ -58,19 +58,28 @@ export function setResolution(samples: number, budgetPoints: number): SetResolut
 export type KeepRule = 'confident' | 'point';
 
 /** The loop's keep rule for a configured one ('auto' follows the set's resolution), and the sentence that says why. */
-export function chooseKeepRule(configured: KeepRule | 'auto', r: SetResolution | undefined, budgetPoints: number): { keep: KeepRule; note?: string } {
-  if (!r) return { keep: configured === 'auto' ? 'confident' : configured };
+/**
+ * Under `auto` on a small set the point rule spends only this share of the budget: a step kept at
+ * a point drift near the whole budget would leave the verdict's interval across the limit (a warning
+ * on nearly every run); half of it leaves the interval room on the test split.
+ */
+export const POINT_RULE_BUDGET_SHARE = 0.5;
+
+export function chooseKeepRule(configured: KeepRule | 'auto', r: SetResolution | undefined, budgetPoints: number): { keep: KeepRule; budget: number; note?: string } {
+  if (!r) return { keep: configured === 'auto' ? 'confident' : configured, budget: budgetPoints };
   const pct = (x: number) => `${Math.round(x * 1000) / 10} %`;
   const pts = (x: number) => `${Number(x.toPrecision(2))}`;
   const stated =
     `Evaluation set: ${r.samples} samples (one is ${pts(r.pointsPerSample)} pt). A step is confirmed inside the ${pts(budgetPoints)}-point budget ` +
     `only while it changes at most ${r.confirmableChanges} predictions (${pct(r.confirmableChanges / r.samples)}) with no net effect`;
-  if (configured === 'point') return { keep: 'point', note: `${stated}; steps are kept on the point estimate of their drift (budget.keep: point).` };
-  if (configured === 'confident' || !r.small) return { keep: 'confident', note: r.small ? `${stated}: steps that change more are rolled back even when accuracy holds (budget.keep: confident).` : undefined };
+  if (configured === 'point') return { keep: 'point', budget: budgetPoints, note: `${stated}; steps are kept on the point estimate of their drift (budget.keep: point).` };
+  if (configured === 'confident' || !r.small) return { keep: 'confident', budget: budgetPoints, note: r.small ? `${stated}: steps that change more are rolled back even when accuracy holds (budget.keep: confident).` : undefined };
+  const budget = budgetPoints * POINT_RULE_BUDGET_SHARE;
   return {
     keep: 'point',
+    budget,
     note:
-      `⚠️ ${stated}, fewer than the ${pct(CHURN_TO_CONFIRM)} a pruning step typically changes, so steps are kept on the point estimate of their drift ` +
-      `(budget.keep: auto). The verdict still uses the interval; about ${r.samplesNeeded} labelled samples would make step decisions confident.`,
+      `⚠️ ${stated}, fewer than the ${pct(CHURN_TO_CONFIRM)} a pruning step typically changes, so steps are kept while the point estimate of their drift ` +
+      `stays within half the budget (${pts(budget)} pt; budget.keep: auto). The verdict still uses the interval; about ${r.samplesNeeded} labelled samples would make step decisions confident.`,
   };
 }

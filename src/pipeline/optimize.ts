@@ -19,7 +19,7 @@ import type { Config } from '../config/index.js';
 import type { Feeds } from '../evaluate/session.js';
 import { saveModel } from '../onnx/index.js';
 import { sha256File } from '../gate/baseline.js';
-import { readReport } from '../report/validate.js';
+import { readDecisions } from './parts.js';
 import type { PassSummary } from '../passes/types.js';
 import { calibrationBatches, loadConfigAndModel, modelIo } from './prepare.js';
 
@@ -40,7 +40,7 @@ export async function optimizeOnly(options: { configPath: string; model?: string
     throw new InputError(`--out ${options.out} is the input model; the input is never overwritten`, options.out);
   }
   const { traits, cost } = await modelTraits(input);
-  const report = options.replay ? readReport(options.replay) : undefined;
+  const report = options.replay ? readDecisions(options.replay) : undefined;
   if (report && !report.decisions) throw new InputError(`${options.replay}: holds no decisions to replay (it is from a run that did not optimize, or from an older prune-gate)`, options.replay);
   // Without a report, the recipe as written: every scheduled step of every stage, none measured or rolled back.
   const recipe = config.recipe ?? defaultRecipe(traits);
@@ -51,7 +51,7 @@ export async function optimizeOnly(options: { configPath: string; model?: string
   const { model, summaries } = await replayDecisions(input, decisions, ctx, flopShares(cost));
   saveModel(model, out);
   const sha256 = sha256File(out);
-  return { summaries, recipe: [...stages.values()].map(describeStage), out, sha256, ...(report?.models.candidateSha256 && { replayMatches: report.models.candidateSha256 === sha256 }) };
+  return { summaries, recipe: [...stages.values()].map(describeStage), out, sha256, ...(report?.candidateSha256 && { replayMatches: report.candidateSha256 === sha256 }) };
 }
 
 /** Where the stages come from, for naming the one that needs data. */

@@ -10,18 +10,37 @@ import { ModelSession, type Feeds, type IoInfo } from '../evaluate/session.js';
 import { canonicalMetric, fidelityDefaults, metricDef, type OutputParams } from '../metrics/index.js';
 import { InputError } from '../util/errors.js';
 import { loadModel, type Model } from '../onnx/index.js';
+import { splitIndices } from '../evaluate/split.js';
 
 export interface Prepared {
   config: Config;
   model: Model;
   modelInputs: IoInfo[];
   modelOutputs: IoInfo[];
+  /** The evaluation data the gate judges from and `baseline` freezes (data.test, else data.eval). */
   evalSet: Dataset;
+  /** What the optimization loop chooses its steps on (a split of data.eval, or data.search). */
+  searchSet: Dataset;
+  /** What the gate judges: the test split of evalSet. */
+  testSet: Dataset;
+  /** Sample indices of testSet in evalSet (all of them with data.test), and how the data was split. */
+  split: DataSplit;
   /** How every evaluation of this config runs (task, batch size, outputs, layout). */
   evaluate: EvaluateOptions;
   /** Calibration batches for the passes (the calibration set, else the first 256 evaluation samples). */
   calibration: Feeds[];
   notes: string[];
+}
+
+export interface DataSplit {
+  how: 'split' | 'explicit' | 'none';
+  /** Share of data.eval searched, when split. */
+  fraction?: number;
+  searchSamples: number;
+  testSamples: number;
+  /** Indices of the test samples in the evaluation data, ascending. */
+  testIndices: number[];
+  note?: string;
 }
 
 /** Samples taken from the evaluation set when no calibration set is configured. */
@@ -41,7 +60,7 @@ export async function prepare(configPath: string, overrides: { model?: string; c
   const { inputs: modelInputs, outputs: modelOutputs } = await modelIo(config.model);
 
   if (!config.data.eval) {
-    throw new InputError(`${config.file}: /data/eval is missing: the gate needs data to measure accuracy (data.eval.inputs, and data.eval.labels unless task is fidelity)`, `${config.file}#/data/eval`, 'config');
+    throw new InputError(`${config.file}: /data/eval is missing (or data.search and data.test): the gate needs data to measure accuracy (data.eval.inputs, and data.eval.labels unless task is fidelity)`, `${config.file}#/data/eval`, 'config');
   }
   refuseNonTensors(modelInputs, modelOutputs, config.model);
   if (config.task === 'fidelity') resolveFidelityMetrics(config, modelInputs, modelOutputs);
@@ -52,25 +71,45 @@ export async function prepare(configPath: string, overrides: { model?: string; c
   }
   const notes: string[] = [...evalSet.notes];
   const evaluate: EvaluateOptions = { task: config.task, batchSize: config.data.batchSize, outputs: outputParams(config), layout: layoutOf(config) };
-  if (overrides.calibration === false) return { config, model, modelInputs, modelOutputs, evalSet, calibration: [], evaluate, notes };
-  // Never undefined here: the evaluation set is the fallback.
-  const calibration = (await calibrationBatches(config, modelInputs, evalSet, notes)) ?? [];
-  return { config, model, modelInputs, modelOutputs, evalSet, calibration, evaluate, notes };
+  const { split, searchSet, testSet } = searchAndTest(config, modelInputs, evalSet);
+  if (split.note) notes.push(split.note);
+  const prepared = { config, model, modelInputs, modelOutputs, evalSet, searchSet, testSet, split, evaluate, notes };
+  if (overrides.calibration === false) return { ...prepared, calibration: [] };
+  // Never undefined here: the search set is the fallback.
+  const calibration = (await calibrationBatches(config, modelInputs, { searchSet, split }, notes)) ?? [];
+  return { ...prepared, calibration };
+}
+
+/** The search set (data.search, or the search split of data.eval) and the test set the gate judges. */
+function searchAndTest(config: Config, modelInputs: IoInfo[], evalSet: Dataset): { split: DataSplit; searchSet: Dataset; testSet: Dataset } {
+  if (config.data.search) {
+    const searchSet = loadSet(config, 'search', modelInputs);
+    if (config.task !== 'fidelity' && !searchSet.labels) {
+      throw new InputError(`${config.file}: /data/search/labels: task '${config.task}' needs labels and ${describe(config.data.search.inputs)} holds none; add data.search.labels`, `${config.file}#/data/search/labels`, 'config');
+    }
+    const { split, test } = splitData(evalSet, config.data.searchFraction, config.seed, true);
+    return { split: { ...split, searchSamples: searchSet.count }, searchSet, testSet: test };
+  }
+  const { split, search, test } = splitData(evalSet, config.data.searchFraction, config.seed, false);
+  return { split, searchSet: search, testSet: test };
 }
 
 /**
- * Calibration batches for the passes: data.calibration, else the first evaluation samples (with a
- * note); undefined when the config has neither. `evalSet` is read from data.eval when not given.
+ * Calibration batches for the passes: data.calibration, else the first samples of the search set
+ * (with a note: the test split stays independent of everything the candidate was built from);
+ * undefined when the config has neither. Without `from`, the search set is read and split from the
+ * config as `prepare` does, so `optimize --replay` calibrates on what `run` calibrated on.
  */
-export async function calibrationBatches(config: Config, modelInputs: IoInfo[], evalSet: Dataset | undefined, notes: string[]): Promise<Feeds[] | undefined> {
+export async function calibrationBatches(config: Config, modelInputs: IoInfo[], from: { searchSet: Dataset; split: DataSplit } | undefined, notes: string[]): Promise<Feeds[] | undefined> {
   let calibSet: Dataset;
   if (config.data.calibration) {
     calibSet = loadSet(config, 'calibration', modelInputs);
   } else {
-    const fallback = evalSet ?? (config.data.eval ? loadSet(config, 'eval', modelInputs) : undefined);
-    if (!fallback) return undefined;
-    calibSet = fallback.slice(0, Math.min(fallback.count, FALLBACK_CALIBRATION_SAMPLES));
-    notes.push('No calibration set configured: calibration used the first evaluation samples, so the evaluation is not independent of it.');
+    const source = from ?? (config.data.eval ? searchAndTest(config, modelInputs, loadSet(config, 'eval', modelInputs)) : undefined);
+    if (!source) return undefined;
+    const { searchSet, split } = source;
+    calibSet = searchSet.slice(0, Math.min(searchSet.count, FALLBACK_CALIBRATION_SAMPLES));
+    notes.push(`No calibration set configured: calibration used the first ${split.how === 'none' ? 'evaluation' : 'search'} samples${split.how === 'none' ? ', so the evaluation is not independent of it' : ''}.`);
   }
   const calibrationBatch = Math.min(CALIBRATION_BATCH, config.data.batchSize);
   // A recurrent model's state inputs are calibrated on the states the model itself carries.
@@ -91,11 +130,44 @@ function layoutOf(config: Config) {
   return { batchAxes: config.data.batchAxes, carry: config.data.carry };
 }
 
-/** data.eval or data.calibration, its input names checked against the model's and laid out for it. */
-function loadSet(config: Config, key: 'eval' | 'calibration', modelInputs: IoInfo[]): Dataset {
+/** data.eval, data.search or data.calibration, its input names checked against the model's and laid out for it. */
+function loadSet(config: Config, key: 'eval' | 'calibration' | 'search', modelInputs: IoInfo[]): Dataset {
   checkInputNames(config, key, modelInputs);
   const constants = Object.entries(config.data.batchAxes).filter(([, a]) => a === 'none').map(([name]) => name);
   return loadDataset(config.data[key]!, { constants }).forModel(modelInputs, config.model, layoutOf(config));
+}
+
+/**
+ * The search and test splits of the evaluation data (evaluate/split.ts): seeded, stratified by
+ * label, whole test_data_set folders, whole fixed batches; carried state is not split. `explicit`:
+ * the evaluation data is data.test, all of it judged.
+ */
+function splitData(evalSet: Dataset, fraction: number, seed: number, explicit: boolean): { split: DataSplit; search: Dataset; test: Dataset } {
+  const all = Array.from({ length: evalSet.count }, (_, s) => s);
+  if (explicit) return { split: { how: 'explicit', searchSamples: 0, testSamples: evalSet.count, testIndices: all }, search: evalSet, test: evalSet };
+  if (evalSet.carry) {
+    // A carried state runs through the recording in order: half a recording starts from another state than the whole.
+    const note = 'Carried state (data.carry): the recording is one sequence and is not split, so the loop searched on the samples the gate judged (an optimistic verdict); set data.search and data.test to separate recordings.';
+    return { split: { how: 'none', searchSamples: evalSet.count, testSamples: evalSet.count, testIndices: all, note }, search: evalSet, test: evalSet };
+  }
+  const starts = evalSet.unitStarts();
+  const oneLabelPerUnit = evalSet.labels && (!evalSet.sets || evalSet.sets.every((s) => s.n === 1));
+  const units = splitIndices(evalSet.units, fraction, {
+    seed,
+    labels: oneLabelPerUnit ? starts.map((s) => evalSet.labels!.values[s]) : undefined,
+    multiple: evalSet.fixedBatch && evalSet.fixedBatch > 1 ? evalSet.fixedBatch : undefined,
+  });
+  if (!units.search.length) {
+    const note =
+      fraction > 0
+        ? `The evaluation set (${evalSet.count} samples) is too small to split: the loop searched on the samples the gate judged, so the verdict is optimistic.`
+        : 'data.search-fraction is 0: the loop searched on the samples the gate judged, so the verdict is optimistic.';
+    return { split: { how: 'none', searchSamples: evalSet.count, testSamples: evalSet.count, testIndices: all, note }, search: evalSet, test: evalSet };
+  }
+  const search = evalSet.pick(units.search);
+  const test = evalSet.pick(units.test);
+  const split: DataSplit = { how: 'split', fraction, searchSamples: search.samples.length, testSamples: test.samples.length, testIndices: test.samples };
+  return { split, search: search.dataset, test: test.dataset };
 }
 
 /** How each output is read by the fidelity metrics, from `outputs.<name>`. */
@@ -150,7 +222,7 @@ function describe(inputs: string | Record<string, string>): string {
  * The keys of a `data.<key>.inputs` map are model input names: a misspelt one is a config problem,
  * so say which key and where, before any data is read.
  */
-function checkInputNames(config: Config, key: 'eval' | 'calibration', modelInputs: IoInfo[]): void {
+function checkInputNames(config: Config, key: 'eval' | 'calibration' | 'search' | 'test', modelInputs: IoInfo[]): void {
   const inputs = config.data[key]?.inputs;
   if (!inputs || typeof inputs === 'string') return;
   const names = Object.keys(inputs);

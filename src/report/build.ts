@@ -11,7 +11,7 @@ import { machineFingerprint } from '../evaluate/machine.js';
 import type { Baseline } from '../gate/baseline.js';
 import type { GateDecision } from '../gate/verdict.js';
 import type { StepDecision, StepRow } from '../loop/types.js';
-import { REPORT_SCHEMA_VERSION, type ProfileRow, type Report, type ReportError } from './types.js';
+import { REPORT_SCHEMA_VERSION, type ProfileRow, type Report, type ReportError, type SplitRecord } from './types.js';
 
 export interface ReportInput {
   toolVersion: string;
@@ -20,6 +20,7 @@ export interface ReportInput {
   gatedMeaning?: string;
   models: { original: string; candidate?: string; candidateSha256?: string };
   decision: GateDecision;
+  split?: SplitRecord;
   /** True when the PR's model differs from the frozen baseline's. */
   prModelChanged?: boolean;
   /** The base branch's model measured in this run. */
@@ -52,6 +53,7 @@ export function buildReport(input: ReportInput): Report {
     ...(input.gatedMeaning && { gatedMeaning: input.gatedMeaning }),
     reference: d.reference,
     metrics: d.metrics,
+    ...(input.split && { split: { ...input.split } }),
     latency: d.latency,
     steps: input.steps ?? [],
     ...(input.decisions && { decisions: input.decisions }),

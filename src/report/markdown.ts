@@ -180,14 +180,17 @@ function latencyTable(rows: LatencyRow[]): string[] {
 }
 
 function percentileTable(rows: LatencyRow[]): string[] {
+  // A merged report: one section per runner kind, each measured on its own machine.
+  const runners = rows.some((r) => r.runner !== undefined);
   const body = rows.map((r) => [
+    ...(runners ? [esc(r.runner ?? '', 100)] : []),
     String(r.batchSize),
     `${ms(r.original.p50)} → ${ms(r.candidate.p50)} (${ratio(r.ratios.p50.value)})`,
     `${ms(r.original.p95)} → ${ms(r.candidate.p95)} (${ratio(r.ratios.p95.value)}, ${ciRatio(r.ratios.p95.interval)})`,
     `${ms(r.original.p99)} → ${ms(r.candidate.p99)} (${ratio(r.ratios.p99.value)}, ${ciRatio(r.ratios.p99.interval)}${r.runs !== undefined && r.runs < NOISY_P99_RUNS ? `; noisy: ${r.runs} runs` : ''})`,
     MARK[r.status],
   ]);
-  return table(['Batch', 'P50', 'P95', 'P99', ''], body, ['r', 'r', 'r', 'r', 'c']);
+  return table([...(runners ? ['Runner'] : []), 'Batch', 'P50', 'P95', 'P99', ''], body, [...(runners ? ['l' as const] : []), 'r', 'r', 'r', 'r', 'c']);
 }
 
 /**

@@ -26,6 +26,14 @@ export interface ProfileRow {
   share: number;
 }
 
+export interface SplitRecord {
+  /** split: data.eval split by data.search-fraction; explicit: data.search and data.test; none: one set for both. */
+  how: 'split' | 'explicit' | 'none';
+  fraction?: number;
+  searchSamples: number;
+  testSamples: number;
+}
+
 export interface ReportError {
   kind: 'config' | 'model' | 'data' | 'baseline' | 'runtime' | 'internal';
   message: string;
@@ -56,6 +64,8 @@ export interface Report {
   /** The workflow run that measured it and the artifact holding report and model (set by the Action). */
   run?: { url: string; artifact?: string };
   metrics: MetricRow[];
+  /** Which samples the loop searched on and the gate judged (the metrics rows are over the test samples). */
+  split?: SplitRecord;
   latency: LatencyRow[];
   /** The frozen baseline's own latency, for information only: it was measured on another run. */
   storedBaselineLatency?: { rows: StoredLatency[]; note?: string };

@@ -5,9 +5,12 @@
  */
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 
-export function compileSchema(schema: object): ValidateFunction {
+/** `refs`: other schemas (by their $id) that `schema` refers to. */
+export function compileSchema(schema: object, refs: object[] = []): ValidateFunction {
   // verbose: errors carry the offending value and their schema, which the messages quote.
-  return new Ajv({ allErrors: true, verbose: true, strict: true }).compile(schema);
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
+  for (const ref of refs) ajv.addSchema(ref);
+  return ajv.compile(schema);
 }
 
 /** A file's own wording for some errors (e.g. a config's duration); undefined: the generic message. */

@@ -56,6 +56,17 @@ test('the example config from shared/ loads with every key as written', () => {
   ]);
   expect(c.gate).toEqual({ accuracyDrop: 2, use: 'point', p95Ratio: 0.7, relative: false, metrics: {} });
   expect(c.seed).toBe(0);
+  // Not in the example: the loop searches on 30 % of data.eval, the gate judges the rest.
+  expect(c.data).toMatchObject({ searchFraction: 0.3, search: undefined, test: undefined });
+});
+
+test('data.search and data.test replace the split: the test data is what the gate judges', () => {
+  const { dir } = exampleDir();
+  const source = { inputs: { input: 'data/eval_x.npy' }, labels: 'data/eval_y.npy' };
+  const c = configFromObject({ model: 'model.onnx', data: { search: { inputs: { input: 'data/calib_x.npy' }, labels: 'data/eval_y.npy' }, test: source, 'search-fraction': 0.5 } }, dir);
+  expect(c.data.search).toEqual({ inputs: { input: path.join(dir, 'data/calib_x.npy') }, labels: path.join(dir, 'data/eval_y.npy') });
+  expect(c.data.eval).toEqual(c.data.test);
+  expect(c.data.searchFraction).toBe(0.5);
 });
 
 test('absent recipe means default (undefined); [] means no change', () => {
@@ -116,6 +127,9 @@ const badCases: Array<[string, (t: string) => string, RegExp]> = [
   ['n >= m', (t) => t.replace('kind: unstructured, target: 0.3', "kind: 'n:m', target: 0.5, n: 4, m: 4"), /\/recipe\/1\/prune\/n must be < m/],
   ['metric of another task', (t) => t.replace('metrics: [accuracy, f1]', 'metrics: [accuracy, mae]'), /\/metrics\/1: 'mae' is not a classification metric; with task 'classification' use accuracy/],
   ['classification without labels', (t) => t.replace('    labels: data/eval_y.npy', ''), /\/data\/eval\/labels: task 'classification' needs labels/],
+  ['search without test', (t) => t.replace('  batch-size: 64', '  search: { inputs: { input: data/eval_x.npy }, labels: data/eval_y.npy }\n  batch-size: 64'), /\/data must have property test when property search is present/],
+  ['eval and test', (t) => t.replace('  batch-size: 64', '  search: { inputs: { input: data/eval_x.npy }, labels: data/eval_y.npy }\n  test: { inputs: { input: data/eval_x.npy }, labels: data/eval_y.npy }\n  batch-size: 64'), /\/data\/eval: give either data.eval \(split into search and test by data.search-fraction\) or data.search and data.test, not both/],
+  ['search-fraction 1', (t) => t.replace('  batch-size: 64', '  search-fraction: 1\n  batch-size: 64'), /\/data\/search-fraction must be < 1/],
 ];
 
 test.each(badCases)('bad config: %s', (_name, edit, expected) => {

@@ -7,13 +7,14 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readReport } from '../../src/report/validate.js';
 import { makeProject, type Project } from './project.js';
+import { encodeNpy, readNpy } from '../../src/evaluate/npy.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const projects: Project[] = [];
 afterAll(() => projects.forEach((p) => p.cleanup()));
 
-function project(config: Record<string, unknown>): Project {
-  const p = makeProject(config);
+function project(config: Record<string, unknown>, options: { evalCount?: number } = {}): Project {
+  const p = makeProject(config, options);
   projects.push(p);
   return p;
 }
@@ -31,7 +32,8 @@ const gentle = [
 
 test('a passing run writes the model and a schema-valid report; its recorded decisions rebuild the same bytes', () => {
   // objective size: which steps are kept then depends on accuracy alone, not on this machine's timing.
-  const p = project({ recipe: gentle, gate: { 'accuracy-drop': 2 }, objective: 'size' });
+  // 600 digits: the loop searches on 180, the gate judges the other 420 (300 left 210, whose interval reaches past 2 points: a warning).
+  const p = project({ recipe: gentle, gate: { 'accuracy-drop': 2 }, objective: 'size' }, { evalCount: 600 });
   const out1 = path.join(p.dir, 'out1');
   const out2 = path.join(p.dir, 'out2');
   const first = cli(['run', '--config', p.config, '--out', out1]);
@@ -44,6 +46,8 @@ test('a passing run writes the model and a schema-valid report; its recorded dec
   // A step is kept only when the whole drift interval is inside the budget.
   for (const s of report.steps) expect(s.kept).toBe(Math.max(s.drift, s.driftInterval!.high) <= 2);
   expect(report.metrics[0]).toMatchObject({ metric: 'accuracy', gated: true });
+  // Search and judge on different samples: 30 % searched (stratified by digit), the rest judged.
+  expect(report.split).toEqual({ how: 'split', fraction: 0.3, searchSamples: 180, testSamples: 420 });
   expect(report.latency.map((l) => l.batchSize)).toEqual([1, 16]);
   expect(fs.readFileSync(path.join(out1, 'report.md'), 'utf8')).toMatch(/^### ✅ prune-gate: pass/m);
   // The user's model is untouched; the candidate is smaller.
@@ -56,6 +60,29 @@ test('a passing run writes the model and a schema-valid report; its recorded dec
   expect(replay.status).toBe(0);
   expect(replay.stdout).toMatch(/sha256 matches the report's candidate/);
   expect(fs.readFileSync(replayed).equals(fs.readFileSync(path.join(out1, 'model.onnx')))).toBe(true);
+});
+
+test('data.search and data.test: the loop chooses on one set, the gate judges the other and the baseline freezes it', () => {
+  // 200 other digits to search on (examples/mnist/data from 300 on), the project's 300 to judge.
+  const p = project({
+    recipe: gentle,
+    objective: 'size',
+    data: { search: { inputs: { input: 'data/search_x.npy' }, labels: 'data/search_y.npy' }, test: { inputs: { input: 'data/eval_x.npy' }, labels: 'data/eval_y.npy' }, calibration: { inputs: { input: 'data/calib_x.npy' } }, 'batch-size': 64 },
+  });
+  const x = readNpy(path.join(ROOT, 'examples/mnist/data/eval_x.npy'));
+  const y = readNpy(path.join(ROOT, 'examples/mnist/data/eval_y.npy'));
+  fs.writeFileSync(path.join(p.dir, 'data/search_x.npy'), encodeNpy('float32', [200, 784], (x.data as Float32Array).slice(300 * 784, 500 * 784)));
+  fs.writeFileSync(path.join(p.dir, 'data/search_y.npy'), encodeNpy('int64', [200], (y.data as BigInt64Array).slice(300, 500)));
+  const frozen = cli(['baseline', '--config', p.config, '--out', path.join(p.dir, 'baseline.json'), '--quiet']);
+  expect(frozen.status).toBe(0);
+  expect(frozen.stdout).toMatch(/300 samples/);
+  const out = path.join(p.dir, 'out');
+  const r = cli(['run', '--config', p.config, '--out', out]);
+  expect(r.stderr).not.toMatch(/internal error/);
+  expect(r.status).toBe(0);
+  const report = readReport(out);
+  expect(report.split).toEqual({ how: 'explicit', searchSamples: 200, testSamples: 300 });
+  expect(report.notes).toContain('Steps were chosen on data.search (200 samples); the gate judged data.test (300 samples).');
 });
 
 test('a recipe far too aggressive is rolled back step by step and still ends with a verdict', () => {

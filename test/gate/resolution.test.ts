@@ -32,13 +32,13 @@ test('the stated limit agrees with the paired bootstrap the gate uses: at the li
 test('keep: auto is confident on a large set and point on a small one, with a warning that names the numbers; explicit rules stay', () => {
   const small = setResolution(600, 2);
   const auto = chooseKeepRule('auto', small, 2);
-  expect(auto.keep).toBe('point');
-  expect(auto.note).toMatch(/^⚠️ Evaluation set: 600 samples \(one is 0\.17 pt\)\. .* at most 37 predictions \(6\.2 %\) .* about 961 labelled samples/);
-  expect(chooseKeepRule('confident', small, 2)).toEqual({ keep: 'confident', note: expect.stringMatching(/rolled back even when accuracy holds/) });
-  expect(chooseKeepRule('auto', setResolution(5000, 2), 2)).toEqual({ keep: 'confident', note: undefined });
+  expect(auto).toMatchObject({ keep: 'point', budget: 1 });
+  expect(auto.note).toMatch(/^⚠️ Evaluation set: 600 samples \(one is 0\.17 pt\)\. .* at most 37 predictions \(6\.2 %\) .* within half the budget \(1 pt; .* about 961 labelled samples/);
+  expect(chooseKeepRule('confident', small, 2)).toEqual({ keep: 'confident', budget: 2, note: expect.stringMatching(/rolled back even when accuracy holds/) });
+  expect(chooseKeepRule('auto', setResolution(5000, 2), 2)).toEqual({ keep: 'confident', budget: 2, note: undefined });
   expect(chooseKeepRule('point', setResolution(5000, 2), 2).keep).toBe('point');
   // Metrics that are not 0/1 per sample have no such statement: auto means confident.
   expect(metricResolution('mae', 600, 2)).toBeUndefined();
   expect(metricResolution('accuracy', 600, 2)?.small).toBe(true);
-  expect(chooseKeepRule('auto', undefined, 2)).toEqual({ keep: 'confident' });
+  expect(chooseKeepRule('auto', undefined, 2)).toEqual({ keep: 'confident', budget: 2 });
 });

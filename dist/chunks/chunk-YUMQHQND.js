@@ -3264,8 +3264,8 @@ var require_utils = __commonJS({
       }
       return ind;
     }
-    function removeDotSegments(path20) {
-      let input = path20;
+    function removeDotSegments(path23) {
+      let input = path23;
       const output = [];
       let nextSlash = -1;
       let len = 0;
@@ -3339,11 +3339,11 @@ var require_utils = __commonJS({
       }
       return output.join("");
     }
-    function removeDotSegmentsRelative(path20) {
-      if (path20 === "" || path20[0] === "/") {
-        return removeDotSegments(path20);
+    function removeDotSegmentsRelative(path23) {
+      if (path23 === "" || path23[0] === "/") {
+        return removeDotSegments(path23);
       }
-      const segments = path20.split("/");
+      const segments = path23.split("/");
       const last = segments.length - 1;
       const output = [];
       let trailingDirectory = false;
@@ -3706,8 +3706,8 @@ var require_schemes = __commonJS({
       }
       if (wsComponent.resourceName) {
         const queryIndex = wsComponent.resourceName.indexOf("?");
-        const path20 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
-        wsComponent.path = path20 && path20 !== "/" ? path20 : void 0;
+        const path23 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
+        wsComponent.path = path23 && path23 !== "/" ? path23 : void 0;
         wsComponent.query = queryIndex === -1 ? void 0 : wsComponent.resourceName.slice(queryIndex + 1);
         wsComponent.resourceName = void 0;
       }
@@ -3913,50 +3913,50 @@ var require_fast_uri = __commonJS({
       schemelessOptions.skipEscape = true;
       return serialize(resolved, schemelessOptions);
     }
-    function resolveComponent(base, relative4, options, skipNormalization) {
+    function resolveComponent(base, relative5, options, skipNormalization) {
       const target = {};
       if (!skipNormalization) {
         base = parse(serialize(base, options), options);
-        relative4 = parse(serialize(relative4, options), options);
+        relative5 = parse(serialize(relative5, options), options);
       }
       options = options || {};
-      if (!options.tolerant && relative4.scheme) {
-        target.scheme = relative4.scheme;
-        target.userinfo = relative4.userinfo;
-        target.host = relative4.host;
-        target.port = relative4.port;
-        target.path = removeDotSegments(relative4.path || "");
-        target.query = relative4.query;
+      if (!options.tolerant && relative5.scheme) {
+        target.scheme = relative5.scheme;
+        target.userinfo = relative5.userinfo;
+        target.host = relative5.host;
+        target.port = relative5.port;
+        target.path = removeDotSegments(relative5.path || "");
+        target.query = relative5.query;
       } else {
-        if (relative4.userinfo !== void 0 || relative4.host !== void 0 || relative4.port !== void 0) {
-          target.userinfo = relative4.userinfo;
-          target.host = relative4.host;
-          target.port = relative4.port;
-          target.path = removeDotSegments(relative4.path || "");
-          target.query = relative4.query;
+        if (relative5.userinfo !== void 0 || relative5.host !== void 0 || relative5.port !== void 0) {
+          target.userinfo = relative5.userinfo;
+          target.host = relative5.host;
+          target.port = relative5.port;
+          target.path = removeDotSegments(relative5.path || "");
+          target.query = relative5.query;
         } else {
-          if (!relative4.path) {
+          if (!relative5.path) {
             target.path = base.path;
-            if (relative4.query !== void 0) {
-              target.query = relative4.query;
+            if (relative5.query !== void 0) {
+              target.query = relative5.query;
             } else {
               target.query = base.query;
             }
           } else {
-            if (relative4.path[0] === "/") {
-              target.path = removeDotSegments(relative4.path);
+            if (relative5.path[0] === "/") {
+              target.path = removeDotSegments(relative5.path);
             } else {
               const baseHasAuthority = base.userinfo !== void 0 || base.host !== void 0 || base.port !== void 0;
               if (baseHasAuthority && !base.path) {
-                target.path = "/" + relative4.path;
+                target.path = "/" + relative5.path;
               } else if (!base.path) {
-                target.path = relative4.path;
+                target.path = relative5.path;
               } else {
-                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative4.path;
+                target.path = base.path.slice(0, base.path.lastIndexOf("/") + 1) + relative5.path;
               }
               target.path = base.scheme === void 0 && !baseHasAuthority && target.path[0] !== "/" ? removeDotSegmentsRelative(target.path) : removeDotSegments(target.path);
             }
-            target.query = relative4.query;
+            target.query = relative5.query;
           }
           target.userinfo = base.userinfo;
           target.host = base.host;
@@ -3964,7 +3964,7 @@ var require_fast_uri = __commonJS({
         }
         target.scheme = base.scheme;
       }
-      target.fragment = relative4.fragment;
+      target.fragment = relative5.fragment;
       return target;
     }
     function equal(uriA, uriB, options) {
@@ -7017,17 +7017,17 @@ var require_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    function visit_(key, node, visitor, path20) {
-      const ctrl = callVisitor(key, node, visitor, path20);
+    function visit_(key, node, visitor, path23) {
+      const ctrl = callVisitor(key, node, visitor, path23);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path20, ctrl);
-        return visit_(key, ctrl, visitor, path20);
+        replaceNode(key, path23, ctrl);
+        return visit_(key, ctrl, visitor, path23);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path20 = Object.freeze(path20.concat(node));
+          path23 = Object.freeze(path23.concat(node));
           for (let i2 = 0; i2 < node.items.length; ++i2) {
-            const ci2 = visit_(i2, node.items[i2], visitor, path20);
+            const ci2 = visit_(i2, node.items[i2], visitor, path23);
             if (typeof ci2 === "number")
               i2 = ci2 - 1;
             else if (ci2 === BREAK)
@@ -7038,13 +7038,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path20 = Object.freeze(path20.concat(node));
-          const ck = visit_("key", node.key, visitor, path20);
+          path23 = Object.freeze(path23.concat(node));
+          const ck = visit_("key", node.key, visitor, path23);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path20);
+          const cv = visit_("value", node.value, visitor, path23);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -7065,17 +7065,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node, visitor, path20) {
-      const ctrl = await callVisitor(key, node, visitor, path20);
+    async function visitAsync_(key, node, visitor, path23) {
+      const ctrl = await callVisitor(key, node, visitor, path23);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path20, ctrl);
-        return visitAsync_(key, ctrl, visitor, path20);
+        replaceNode(key, path23, ctrl);
+        return visitAsync_(key, ctrl, visitor, path23);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path20 = Object.freeze(path20.concat(node));
+          path23 = Object.freeze(path23.concat(node));
           for (let i2 = 0; i2 < node.items.length; ++i2) {
-            const ci2 = await visitAsync_(i2, node.items[i2], visitor, path20);
+            const ci2 = await visitAsync_(i2, node.items[i2], visitor, path23);
             if (typeof ci2 === "number")
               i2 = ci2 - 1;
             else if (ci2 === BREAK)
@@ -7086,13 +7086,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path20 = Object.freeze(path20.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path20);
+          path23 = Object.freeze(path23.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path23);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path20);
+          const cv = await visitAsync_("value", node.value, visitor, path23);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -7119,23 +7119,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node, visitor, path20) {
+    function callVisitor(key, node, visitor, path23) {
       if (typeof visitor === "function")
-        return visitor(key, node, path20);
+        return visitor(key, node, path23);
       if (identity.isMap(node))
-        return visitor.Map?.(key, node, path20);
+        return visitor.Map?.(key, node, path23);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key, node, path20);
+        return visitor.Seq?.(key, node, path23);
       if (identity.isPair(node))
-        return visitor.Pair?.(key, node, path20);
+        return visitor.Pair?.(key, node, path23);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key, node, path20);
+        return visitor.Scalar?.(key, node, path23);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key, node, path20);
+        return visitor.Alias?.(key, node, path23);
       return void 0;
     }
-    function replaceNode(key, path20, node) {
-      const parent = path20[path20.length - 1];
+    function replaceNode(key, path23, node) {
+      const parent = path23[path23.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node;
       } else if (identity.isPair(parent)) {
@@ -7747,10 +7747,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path20, value) {
+    function collectionFromPath(schema, path23, value) {
       let v = value;
-      for (let i2 = path20.length - 1; i2 >= 0; --i2) {
-        const k = path20[i2];
+      for (let i2 = path23.length - 1; i2 >= 0; --i2) {
+        const k = path23[i2];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -7769,7 +7769,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path20) => path20 == null || typeof path20 === "object" && !!path20[Symbol.iterator]().next().done;
+    var isEmptyPath = (path23) => path23 == null || typeof path23 === "object" && !!path23[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -7799,11 +7799,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path20, value) {
-        if (isEmptyPath(path20))
+      addIn(path23, value) {
+        if (isEmptyPath(path23))
           this.add(value);
         else {
-          const [key, ...rest] = path20;
+          const [key, ...rest] = path23;
           const node = this.get(key, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -7817,8 +7817,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path20) {
-        const [key, ...rest] = path20;
+      deleteIn(path23) {
+        const [key, ...rest] = path23;
         if (rest.length === 0)
           return this.delete(key);
         const node = this.get(key, true);
@@ -7832,8 +7832,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path20, keepScalar) {
-        const [key, ...rest] = path20;
+      getIn(path23, keepScalar) {
+        const [key, ...rest] = path23;
         const node = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -7851,8 +7851,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path20) {
-        const [key, ...rest] = path20;
+      hasIn(path23) {
+        const [key, ...rest] = path23;
         if (rest.length === 0)
           return this.has(key);
         const node = this.get(key, true);
@@ -7862,8 +7862,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path20, value) {
-        const [key, ...rest] = path20;
+      setIn(path23, value) {
+        const [key, ...rest] = path23;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -10378,9 +10378,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path20, value) {
+      addIn(path23, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path20, value);
+          this.contents.addIn(path23, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -10455,14 +10455,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path20) {
-        if (Collection.isEmptyPath(path20)) {
+      deleteIn(path23) {
+        if (Collection.isEmptyPath(path23)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path20) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path23) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -10477,10 +10477,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path20, keepScalar) {
-        if (Collection.isEmptyPath(path20))
+      getIn(path23, keepScalar) {
+        if (Collection.isEmptyPath(path23))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path20, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path23, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -10491,10 +10491,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path20) {
-        if (Collection.isEmptyPath(path20))
+      hasIn(path23) {
+        if (Collection.isEmptyPath(path23))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path20) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path23) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -10511,13 +10511,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path20, value) {
-        if (Collection.isEmptyPath(path20)) {
+      setIn(path23, value) {
+        if (Collection.isEmptyPath(path23)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path20), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path23), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path20, value);
+          this.contents.setIn(path23, value);
         }
       }
       /**
@@ -11758,7 +11758,7 @@ var require_compose_scalar = __commonJS({
     var resolveBlockScalar = require_resolve_block_scalar();
     var resolveFlowScalar = require_resolve_flow_scalar();
     function composeScalar(ctx, token, tagToken, onError) {
-      const { value, type, comment, range } = token.type === "block-scalar" ? resolveBlockScalar.resolveBlockScalar(ctx, token, onError) : resolveFlowScalar.resolveFlowScalar(token, ctx.options.strict, onError);
+      const { value, type, comment, range: range2 } = token.type === "block-scalar" ? resolveBlockScalar.resolveBlockScalar(ctx, token, onError) : resolveFlowScalar.resolveFlowScalar(token, ctx.options.strict, onError);
       const tagName = tagToken ? ctx.directives.tagName(tagToken.source, (msg) => onError(tagToken, "TAG_RESOLVE_FAILED", msg)) : null;
       let tag;
       if (ctx.options.stringKeys && ctx.atKey) {
@@ -11778,7 +11778,7 @@ var require_compose_scalar = __commonJS({
         onError(tagToken ?? token, "TAG_RESOLVE_FAILED", msg);
         scalar = new Scalar.Scalar(value);
       }
-      scalar.range = range;
+      scalar.range = range2;
       scalar.source = value;
       if (type)
         scalar.type = type;
@@ -12478,9 +12478,9 @@ var require_cst_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path20) => {
+    visit.itemAtPath = (cst, path23) => {
       let item = cst;
-      for (const [field2, index] of path20) {
+      for (const [field2, index] of path23) {
         const tok = item?.[field2];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -12489,23 +12489,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path20) => {
-      const parent = visit.itemAtPath(cst, path20.slice(0, -1));
-      const field2 = path20[path20.length - 1][0];
+    visit.parentCollection = (cst, path23) => {
+      const parent = visit.itemAtPath(cst, path23.slice(0, -1));
+      const field2 = path23[path23.length - 1][0];
       const coll = parent?.[field2];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path20, item, visitor) {
-      let ctrl = visitor(item, path20);
+    function _visit(path23, item, visitor) {
+      let ctrl = visitor(item, path23);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field2 of ["key", "value"]) {
         const token = item[field2];
         if (token && "items" in token) {
           for (let i2 = 0; i2 < token.items.length; ++i2) {
-            const ci2 = _visit(Object.freeze(path20.concat([[field2, i2]])), token.items[i2], visitor);
+            const ci2 = _visit(Object.freeze(path23.concat([[field2, i2]])), token.items[i2], visitor);
             if (typeof ci2 === "number")
               i2 = ci2 - 1;
             else if (ci2 === BREAK)
@@ -12516,10 +12516,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field2 === "key")
-            ctrl = ctrl(item, path20);
+            ctrl = ctrl(item, path23);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path20) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path23) : ctrl;
     }
     exports.visit = visit;
   }
@@ -13821,14 +13821,14 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs22 = this.flowScalar(this.type);
+              const fs25 = this.flowScalar(this.type);
               if (atNextItem || it.value) {
-                map.items.push({ start, key: fs22, sep: [] });
+                map.items.push({ start, key: fs25, sep: [] });
                 this.onKeyLine = true;
               } else if (it.sep) {
-                this.stack.push(fs22);
+                this.stack.push(fs25);
               } else {
-                Object.assign(it, { key: fs22, sep: [] });
+                Object.assign(it, { key: fs25, sep: [] });
                 this.onKeyLine = true;
               }
               return;
@@ -13956,13 +13956,13 @@ var require_parser = __commonJS({
             case "scalar":
             case "single-quoted-scalar":
             case "double-quoted-scalar": {
-              const fs22 = this.flowScalar(this.type);
+              const fs25 = this.flowScalar(this.type);
               if (!it || it.value)
-                fc.items.push({ start: [], key: fs22, sep: [] });
+                fc.items.push({ start: [], key: fs25, sep: [] });
               else if (it.sep)
-                this.stack.push(fs22);
+                this.stack.push(fs25);
               else
-                Object.assign(it, { key: fs22, sep: [] });
+                Object.assign(it, { key: fs25, sep: [] });
               return;
             }
             case "flow-map-end":
@@ -18348,13 +18348,13 @@ ${indentData}`);
       }
     }
     function xrange(n2, exception) {
-      let range = [];
+      let range2 = [];
       for (let i2 = 0; i2 < n2; i2++) {
         if (i2 !== exception) {
-          range.push(i2);
+          range2.push(i2);
         }
       }
-      return range;
+      return range2;
     }
     function dependenciesOneRow(error, matrix2, index, thresholdValue = 1e-9, thresholdError = 1e-9) {
       if (error > thresholdError) {
@@ -20210,7 +20210,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 var OUTPUT_MEMORY_LIMIT_BYTES = 256 * 1024 * 1024;
-var OutputStore = class {
+var OutputStore = class _OutputStore {
   constructor(label, memoryLimit = OUTPUT_MEMORY_LIMIT_BYTES) {
     this.label = label;
     this.memoryLimit = memoryLimit;
@@ -20274,6 +20274,12 @@ var OutputStore = class {
   /** Every sample of `name` (they must share one shape). */
   readAll(name) {
     return this.read(name, 0, this.count(name));
+  }
+  /** A store of these samples (indices into this one, in order), read one at a time. */
+  pick(samples, label = this.label) {
+    const out = new _OutputStore(label, this.memoryLimit);
+    for (const name of this.names) for (const s of samples) out.append(name, this.read(name, s, 1));
+    return out;
   }
   /** Deletes the spill files. */
   release() {
@@ -24446,17 +24452,17 @@ function bootEnumDescriptorProto(init) {
 }
 
 // node_modules/@bufbuild/protobuf/dist/esm/codegenv2/message.js
-function messageDesc(file, path20, ...paths) {
-  return paths.reduce((acc, cur) => acc.nestedMessages[cur], file.messages[path20]);
+function messageDesc(file, path23, ...paths) {
+  return paths.reduce((acc, cur) => acc.nestedMessages[cur], file.messages[path23]);
 }
 
 // node_modules/@bufbuild/protobuf/dist/esm/codegenv2/enum.js
-function enumDesc(file, path20, ...paths) {
+function enumDesc(file, path23, ...paths) {
   if (paths.length == 0) {
-    return file.enums[path20];
+    return file.enums[path23];
   }
   const e = paths.pop();
-  return paths.reduce((acc, cur) => acc.nestedMessages[cur], file.messages[path20]).nestedEnums[e];
+  return paths.reduce((acc, cur) => acc.nestedMessages[cur], file.messages[path23]).nestedEnums[e];
 }
 function tsEnum(desc) {
   const enumObject = {};
@@ -26886,6 +26892,31 @@ var Dataset = class _Dataset {
     };
     return this.with({ inputs: this.inputs.map(cut), count: end - start, labels: labels2 });
   }
+  /** Units of the data: samples, or test_data_set folders (which are kept whole). */
+  get units() {
+    return this.sets ? this.sets.length : this.count;
+  }
+  /** The first sample of each unit (a test_data_set folder's label is its first sample's). */
+  unitStarts() {
+    if (!this.sets) return Array.from({ length: this.count }, (_, s) => s);
+    let at = 0;
+    return this.sets.map((set) => (at += set.n, at - set.n));
+  }
+  /** A dataset of these units (ascending indices from `units`), copied; returns the sample indices they hold too. */
+  pick(units) {
+    const starts = this.unitStarts();
+    const samples = this.sets ? units.flatMap((u) => Array.from({ length: this.sets[u].n }, (_, k) => starts[u] + k)) : units;
+    const labels2 = this.labels ? { ...this.labels, values: Float64Array.from(samples, (s) => this.labels.values[s]) } : void 0;
+    if (this.sets) return { dataset: this.with({ sets: units.map((u) => this.sets[u]), count: samples.length, labels: labels2 }), samples };
+    const gather = (i2) => {
+      if (i2.layout.kind === "constant") return i2;
+      const per = sampleSize(i2.sampleShape);
+      const out = new i2.data.constructor(per * samples.length);
+      samples.forEach((s, k) => out.set(i2.data.subarray(s * per, (s + 1) * per), k * per));
+      return { ...i2, data: out };
+    };
+    return { dataset: this.with({ inputs: this.inputs.map(gather), count: samples.length, labels: labels2 }), samples };
+  }
   /** `count` samples cycling through these (sample i is sample i mod the original count); copies. */
   cycled(count2) {
     const repeat = (i2) => {
@@ -27702,10 +27733,10 @@ async function measurePeakRss(model, options = {}) {
       let stderr = "";
       child.stdout.on("data", (d) => stdout += d.toString());
       child.stderr.on("data", (d) => stderr += d.toString());
-      const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 12e4);
+      const timer2 = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 12e4);
       child.on("error", reject);
       child.on("close", (code, signal) => {
-        clearTimeout(timer);
+        clearTimeout(timer2);
         if (code === 0) resolve9(stdout);
         else if (signal) reject(new InputError(`${label}: the memory probe was killed (${signal}); the model may need more memory or time than allowed`, label));
         else reject(new InputError(`${label}: the memory probe could not run the model: ${stderr.trim().split("\n")[0]}`, label));
@@ -27898,8 +27929,10 @@ var baseline_schema_default = {
 
 // src/util/json-schema.ts
 var import_ajv = __toESM(require_ajv(), 1);
-function compileSchema(schema) {
-  return new import_ajv.Ajv({ allErrors: true, verbose: true, strict: true }).compile(schema);
+function compileSchema(schema, refs = []) {
+  const ajv = new import_ajv.Ajv({ allErrors: true, verbose: true, strict: true });
+  for (const ref of refs) ajv.addSchema(ref);
+  return ajv.compile(schema);
 }
 function schemaProblems(validate2, data, options = {}) {
   if (validate2(data)) return [];
@@ -28010,18 +28043,18 @@ function readBaseline(file) {
   if (typeof version === "number" && version > BASELINE_SCHEMA_VERSION) {
     throw new InputError(`baseline ${file} has schemaVersion ${version}, newer than this prune-gate understands (${BASELINE_SCHEMA_VERSION}). Upgrade prune-gate.`, file, "baseline");
   }
-  const problems = [...validate(data), ...consistencyProblems(data)];
-  if (problems.length > 0) {
+  const problems2 = [...validate(data), ...consistencyProblems(data)];
+  if (problems2.length > 0) {
     throw new InputError(`baseline ${file} is invalid:
-  ${problems.join("\n  ")}
-Regenerate it with \`prune-gate baseline\`.`, `${file}#${problems[0].split(/[ :]/)[0]}`, "baseline");
+  ${problems2.join("\n  ")}
+Regenerate it with \`prune-gate baseline\`.`, `${file}#${problems2[0].split(/[ :]/)[0]}`, "baseline");
   }
   return data;
 }
 function writeBaseline(file, baseline) {
-  const problems = [...validate(baseline), ...consistencyProblems(baseline)];
-  if (problems.length > 0) throw new Error(`refusing to write an invalid baseline to ${file}:
-  ${problems.join("\n  ")}`);
+  const problems2 = [...validate(baseline), ...consistencyProblems(baseline)];
+  if (problems2.length > 0) throw new Error(`refusing to write an invalid baseline to ${file}:
+  ${problems2.join("\n  ")}`);
   writeFileAtomic(file, JSON.stringify(baseline, null, 2) + "\n");
 }
 function consistencyProblems(b) {
@@ -32156,13 +32189,13 @@ async function rankQuantSensitivity(floatModel, quantModel, ctx) {
     await float.close();
     throw err2;
   }
-  const fs22 = float.session;
+  const fs25 = float.session;
   const qs = quant.session;
   const signal = /* @__PURE__ */ new Map();
   const noise = /* @__PURE__ */ new Map();
   try {
     for (const batch of batches) {
-      const a = await fs22.run(batch, tensors);
+      const a = await fs25.run(batch, tensors);
       const b = await qs.run(batch, tensors);
       for (const t of tensors) {
         const x2 = a[t]?.data;
@@ -32676,28 +32709,63 @@ function runStep(model, configured, step, ctx, fallback) {
   return QUANTIZE_KINDS[stage.quantize.kind].run(model, stage.quantize, step, ctx, fallback);
 }
 function stageProblems(raw, at) {
-  const problems = [];
+  const problems2 = [];
   const p = raw.prune;
   if (p) {
     const here = `${at}/prune`;
     const entry = PRUNE_KINDS[p.kind];
-    if (p.target === void 0 && !(p.kind === "low-rank" && p.energy !== void 0)) problems.push(`${here}: missing required key 'target'`);
-    if (p.kind !== "n:m" && (p.n !== void 0 || p.m !== void 0)) problems.push(`${here}: 'n' and 'm' apply only to kind 'n:m' (kind is '${String(p.kind)}')`);
-    if (p.energy !== void 0 && p.kind !== "low-rank") problems.push(`${here}: 'energy' applies only to kind 'low-rank'`);
-    if (typeof p.step === "number" && typeof p.target === "number" && p.step > p.target && p.target > 0) problems.push(`${here}/step must be <= target (got step=${p.step}, target=${p.target})`);
-    problems.push(...(entry?.check?.(p) ?? []).map((m) => `${here}${m}`));
+    if (p.target === void 0 && !(p.kind === "low-rank" && p.energy !== void 0)) problems2.push(`${here}: missing required key 'target'`);
+    if (p.kind !== "n:m" && (p.n !== void 0 || p.m !== void 0)) problems2.push(`${here}: 'n' and 'm' apply only to kind 'n:m' (kind is '${String(p.kind)}')`);
+    if (p.energy !== void 0 && p.kind !== "low-rank") problems2.push(`${here}: 'energy' applies only to kind 'low-rank'`);
+    if (typeof p.step === "number" && typeof p.target === "number" && p.step > p.target && p.target > 0) problems2.push(`${here}/step must be <= target (got step=${p.step}, target=${p.target})`);
+    problems2.push(...(entry?.check?.(p) ?? []).map((m) => `${here}${m}`));
   }
   const q = raw.quantize;
   if (q) {
     const here = `${at}/quantize`;
-    if (q.percentile !== void 0 && q.calibration !== "percentile") problems.push(`${here}: 'percentile' needs 'calibration: percentile'`);
-    if ((q["block-size"] !== void 0 || q["accuracy-level"] !== void 0) && q.kind !== "int4-weight-only") problems.push(`${here}: 'block-size' and 'accuracy-level' apply only to kind 'int4-weight-only'`);
-    if (q.calibration !== void 0 && q.kind !== "int8-static") problems.push(`${here}: 'calibration' applies only to kind 'int8-static'`);
-    problems.push(...(QUANTIZE_KINDS[q.kind]?.check?.(q) ?? []).map((m) => `${here}${m}`));
+    if (q.percentile !== void 0 && q.calibration !== "percentile") problems2.push(`${here}: 'percentile' needs 'calibration: percentile'`);
+    if ((q["block-size"] !== void 0 || q["accuracy-level"] !== void 0) && q.kind !== "int4-weight-only") problems2.push(`${here}: 'block-size' and 'accuracy-level' apply only to kind 'int4-weight-only'`);
+    if (q.calibration !== void 0 && q.kind !== "int8-static") problems2.push(`${here}: 'calibration' applies only to kind 'int8-static'`);
+    problems2.push(...(QUANTIZE_KINDS[q.kind]?.check?.(q) ?? []).map((m) => `${here}${m}`));
   }
-  return problems;
+  return problems2;
 }
 var round6 = (x2) => Math.round(x2 * 1e6) / 1e6;
+
+// src/evaluate/split.ts
+var DEFAULT_SEARCH_FRACTION = 0.3;
+function splitIndices(units, fraction, options) {
+  const step = options.multiple ?? 1;
+  const blocks = Math.floor(units / step);
+  const want = Math.min(blocks - 1, Math.max(1, Math.round(fraction * blocks)));
+  if (fraction <= 0 || blocks < 2 || want < 1) return { search: [], test: range(0, units) };
+  if (step > 1) {
+    return { search: range(0, want * step), test: range(want * step, units) };
+  }
+  const next = uniform(options.seed ^ 24301);
+  const keys = Array.from({ length: units }, () => next());
+  const order = range(0, units).sort((a, b) => {
+    const byLabel = options.labels ? options.labels[a] - options.labels[b] : 0;
+    return byLabel !== 0 ? byLabel : keys[a] - keys[b];
+  });
+  const searched = new Uint8Array(units);
+  order.forEach((unit, p) => {
+    if (Math.floor((p + 1) * want / units) > Math.floor(p * want / units)) searched[unit] = 1;
+  });
+  const search = [];
+  const test = [];
+  for (let u = 0; u < units; u++) (searched[u] ? search : test).push(u);
+  return { search, test };
+}
+function shardRange(count2, index, of, block = 1) {
+  const blocks = Math.ceil(count2 / block);
+  const start = Math.floor((index - 1) * blocks / of) * block;
+  const end = Math.floor(index * blocks / of) * block;
+  return [Math.min(start, count2), Math.min(end, count2)];
+}
+function range(start, end) {
+  return Array.from({ length: Math.max(0, end - start) }, (_, k) => start + k);
+}
 
 // schemas/config.schema.json
 var config_schema_default = {
@@ -32732,6 +32800,9 @@ var config_schema_default = {
       properties: {
         eval: { $ref: "#/definitions/dataSource" },
         calibration: { $ref: "#/definitions/dataSource" },
+        search: { $ref: "#/definitions/dataSource", description: "The samples the optimization loop chooses its steps on, instead of a split of data.eval (needs data.test too)." },
+        test: { $ref: "#/definitions/dataSource", description: "The samples the gate judges (and `prune-gate baseline` freezes), instead of a split of data.eval (needs data.search too)." },
+        "search-fraction": { type: "number", minimum: 0, exclusiveMaximum: 1, description: "Share of data.eval the loop searches on (seeded, stratified by label); the rest is the test split the gate judges. Default 0.3; 0: search and judge on the same samples (an optimistic verdict)." },
         "batch-size": { type: "integer", minimum: 1 },
         "noise-sigma": { type: "number", minimum: 0, description: "Standard deviation of seeded Gaussian input noise for the robustness metrics." },
         "batch-axis": {
@@ -32744,7 +32815,8 @@ var config_schema_default = {
           additionalProperties: { type: "string", minLength: 1 },
           description: "Recurrent state: model input name -> the output of the previous run that feeds it (Silero VAD: { h: hn, c: cn }). Samples then run one at a time, in order; the state starts at zeros unless the data gives it."
         }
-      }
+      },
+      dependencies: { search: ["test"], test: ["search"] }
     },
     metrics: {
       type: "array",
@@ -32981,10 +33053,10 @@ function configFromObject(obj, baseDir, label = "<config>") {
   if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
     throw new InputError(`${label}: the config must be a map of keys (model:, data:, ...), got ${Array.isArray(obj) ? "a list" : typeof obj}`, label);
   }
-  const problems = validateConfigObject(obj);
+  const problems2 = validateConfigObject(obj);
   const raw = obj;
-  if (!problems.length) problems.push(...crossFieldProblems(raw));
-  if (problems.length) throw new InputError(`${label}: ${printable(problems.join("; "))}`, label);
+  if (!problems2.length) problems2.push(...crossFieldProblems(raw));
+  if (problems2.length) throw new InputError(`${label}: ${printable(problems2.join("; "))}`, label);
   const resolve9 = (p) => path10.resolve(baseDir, p);
   const mustExist = (pointer, p, what, kind = "file") => {
     const abs = resolve9(p);
@@ -33007,7 +33079,10 @@ function configFromObject(obj, baseDir, label = "<config>") {
     const labels2 = typeof s.labels === "string" ? mustExist(`/data/${key}/labels`, s.labels, "labels file") : void 0;
     return { inputs, labels: labels2 };
   };
-  const evalSource = source("eval");
+  const search = source("search");
+  const test = source("test");
+  if (test && data.eval) throw new InputError(`${label}: /data/eval: give either data.eval (split into search and test by data.search-fraction) or data.search and data.test, not both`, `${label}#/data/eval`, "config");
+  const evalSource = test ?? source("eval");
   const calibration = source("calibration");
   const hasLabels = Boolean(evalSource?.labels) || typeof evalSource?.inputs === "string" && !evalSource.inputs.endsWith(".npy");
   const task = raw.task ?? (evalSource?.labels ? "classification" : "fidelity");
@@ -33041,6 +33116,9 @@ function configFromObject(obj, baseDir, label = "<config>") {
     data: {
       eval: evalSource,
       calibration,
+      search,
+      test,
+      searchFraction: data["search-fraction"] ?? DEFAULT_SEARCH_FRACTION,
       batchSize: data["batch-size"] ?? CONFIG_DEFAULTS.batchSize,
       noiseSigma: data["noise-sigma"],
       batchAxes: data["batch-axis"] ?? {},
@@ -33202,7 +33280,7 @@ async function prepare(configPath, overrides = {}) {
   const { config, model } = loadConfigAndModel(configPath, overrides.model);
   const { inputs: modelInputs, outputs: modelOutputs } = await modelIo(config.model);
   if (!config.data.eval) {
-    throw new InputError(`${config.file}: /data/eval is missing: the gate needs data to measure accuracy (data.eval.inputs, and data.eval.labels unless task is fidelity)`, `${config.file}#/data/eval`, "config");
+    throw new InputError(`${config.file}: /data/eval is missing (or data.search and data.test): the gate needs data to measure accuracy (data.eval.inputs, and data.eval.labels unless task is fidelity)`, `${config.file}#/data/eval`, "config");
   }
   refuseNonTensors(modelInputs, modelOutputs, config.model);
   if (config.task === "fidelity") resolveFidelityMetrics(config, modelInputs, modelOutputs);
@@ -33213,19 +33291,35 @@ async function prepare(configPath, overrides = {}) {
   }
   const notes = [...evalSet.notes];
   const evaluate = { task: config.task, batchSize: config.data.batchSize, outputs: outputParams(config), layout: layoutOf(config) };
-  if (overrides.calibration === false) return { config, model, modelInputs, modelOutputs, evalSet, calibration: [], evaluate, notes };
-  const calibration = await calibrationBatches(config, modelInputs, evalSet, notes) ?? [];
-  return { config, model, modelInputs, modelOutputs, evalSet, calibration, evaluate, notes };
+  const { split: split2, searchSet, testSet } = searchAndTest(config, modelInputs, evalSet);
+  if (split2.note) notes.push(split2.note);
+  const prepared = { config, model, modelInputs, modelOutputs, evalSet, searchSet, testSet, split: split2, evaluate, notes };
+  if (overrides.calibration === false) return { ...prepared, calibration: [] };
+  const calibration = await calibrationBatches(config, modelInputs, { searchSet, split: split2 }, notes) ?? [];
+  return { ...prepared, calibration };
 }
-async function calibrationBatches(config, modelInputs, evalSet, notes) {
+function searchAndTest(config, modelInputs, evalSet) {
+  if (config.data.search) {
+    const searchSet = loadSet(config, "search", modelInputs);
+    if (config.task !== "fidelity" && !searchSet.labels) {
+      throw new InputError(`${config.file}: /data/search/labels: task '${config.task}' needs labels and ${describe2(config.data.search.inputs)} holds none; add data.search.labels`, `${config.file}#/data/search/labels`, "config");
+    }
+    const { split: split3, test: test2 } = splitData(evalSet, config.data.searchFraction, config.seed, true);
+    return { split: { ...split3, searchSamples: searchSet.count }, searchSet, testSet: test2 };
+  }
+  const { split: split2, search, test } = splitData(evalSet, config.data.searchFraction, config.seed, false);
+  return { split: split2, searchSet: search, testSet: test };
+}
+async function calibrationBatches(config, modelInputs, from, notes) {
   let calibSet;
   if (config.data.calibration) {
     calibSet = loadSet(config, "calibration", modelInputs);
   } else {
-    const fallback = evalSet ?? (config.data.eval ? loadSet(config, "eval", modelInputs) : void 0);
-    if (!fallback) return void 0;
-    calibSet = fallback.slice(0, Math.min(fallback.count, FALLBACK_CALIBRATION_SAMPLES));
-    notes.push("No calibration set configured: calibration used the first evaluation samples, so the evaluation is not independent of it.");
+    const source = from ?? (config.data.eval ? searchAndTest(config, modelInputs, loadSet(config, "eval", modelInputs)) : void 0);
+    if (!source) return void 0;
+    const { searchSet, split: split2 } = source;
+    calibSet = searchSet.slice(0, Math.min(searchSet.count, FALLBACK_CALIBRATION_SAMPLES));
+    notes.push(`No calibration set configured: calibration used the first ${split2.how === "none" ? "evaluation" : "search"} samples${split2.how === "none" ? ", so the evaluation is not independent of it" : ""}.`);
   }
   const calibrationBatch = Math.min(CALIBRATION_BATCH, config.data.batchSize);
   return calibSet.carry ? await feedsAsRun(config.model, calibSet, { batchSize: calibrationBatch, limit: FALLBACK_CALIBRATION_SAMPLES, label: config.model }) : [...calibSet.batches(calibrationBatch)];
@@ -33243,6 +33337,29 @@ function loadSet(config, key, modelInputs) {
   checkInputNames(config, key, modelInputs);
   const constants = Object.entries(config.data.batchAxes).filter(([, a]) => a === "none").map(([name]) => name);
   return loadDataset(config.data[key], { constants }).forModel(modelInputs, config.model, layoutOf(config));
+}
+function splitData(evalSet, fraction, seed, explicit) {
+  const all = Array.from({ length: evalSet.count }, (_, s) => s);
+  if (explicit) return { split: { how: "explicit", searchSamples: 0, testSamples: evalSet.count, testIndices: all }, search: evalSet, test: evalSet };
+  if (evalSet.carry) {
+    const note = "Carried state (data.carry): the recording is one sequence and is not split, so the loop searched on the samples the gate judged (an optimistic verdict); set data.search and data.test to separate recordings.";
+    return { split: { how: "none", searchSamples: evalSet.count, testSamples: evalSet.count, testIndices: all, note }, search: evalSet, test: evalSet };
+  }
+  const starts = evalSet.unitStarts();
+  const oneLabelPerUnit = evalSet.labels && (!evalSet.sets || evalSet.sets.every((s) => s.n === 1));
+  const units = splitIndices(evalSet.units, fraction, {
+    seed,
+    labels: oneLabelPerUnit ? starts.map((s) => evalSet.labels.values[s]) : void 0,
+    multiple: evalSet.fixedBatch && evalSet.fixedBatch > 1 ? evalSet.fixedBatch : void 0
+  });
+  if (!units.search.length) {
+    const note = fraction > 0 ? `The evaluation set (${evalSet.count} samples) is too small to split: the loop searched on the samples the gate judged, so the verdict is optimistic.` : "data.search-fraction is 0: the loop searched on the samples the gate judged, so the verdict is optimistic.";
+    return { split: { how: "none", searchSamples: evalSet.count, testSamples: evalSet.count, testIndices: all, note }, search: evalSet, test: evalSet };
+  }
+  const search = evalSet.pick(units.search);
+  const test = evalSet.pick(units.test);
+  const split2 = { how: "split", fraction, searchSamples: search.samples.length, testSamples: test.samples.length, testIndices: test.samples };
+  return { split: split2, search: search.dataset, test: test.dataset };
 }
 function outputParams(config) {
   return Object.fromEntries(Object.entries(config.outputs).map(([name, o]) => [name, { threshold: o.threshold, classAxis: o.classAxis }]));
@@ -33366,8 +33483,8 @@ function measurementConfigHash(config) {
 }
 
 // src/pipeline/run.ts
-import * as fs17 from "node:fs";
-import * as path16 from "node:path";
+import * as fs20 from "node:fs";
+import * as path19 from "node:path";
 
 // src/gate/paired-stats.ts
 var GATE_SEED = 24301;
@@ -33445,8 +33562,8 @@ function metricRow(name, isGatedMetric, input, ref) {
   const up = higherIsBetter(name);
   const configured = ruleFor(name, isGatedMetric, input.rules);
   const rule = configured && configured.relative && base === 0 ? { ...configured, relative: false } : configured;
-  const relative4 = rule?.relative ?? false;
-  const scale = relative4 ? 100 / Math.abs(base) : 1;
+  const relative5 = rule?.relative ?? false;
+  const scale = relative5 ? 100 / Math.abs(base) : 1;
   const worse = (up ? base - cand : cand - base) * scale;
   let interval3;
   const paired = ref.samples === input.candidate.samples;
@@ -33588,262 +33705,6 @@ function fmt2(x2) {
   return s === "-0.00" ? "0.00" : s;
 }
 
-// src/gate/resolution.ts
-var CHURN_TO_CONFIRM = 0.1;
-var Z95_POINTS = 196;
-function metricResolution(metric, samples, budgetPoints) {
-  const def = metricDef(metric);
-  return def?.mcnemar && def.unit === "points" && samples > 0 ? setResolution(samples, budgetPoints) : void 0;
-}
-function setResolution(samples, budgetPoints) {
-  const limit = (budgetPoints * samples / Z95_POINTS) ** 2;
-  const samplesNeeded = Math.ceil(CHURN_TO_CONFIRM * (Z95_POINTS / budgetPoints) ** 2);
-  return {
-    samples,
-    pointsPerSample: 100 / samples,
-    confirmableChanges: Math.min(samples, Math.floor(limit)),
-    small: limit < CHURN_TO_CONFIRM * samples,
-    samplesNeeded
-  };
-}
-function chooseKeepRule(configured, r, budgetPoints) {
-  if (!r) return { keep: configured === "auto" ? "confident" : configured };
-  const pct4 = (x2) => `${Math.round(x2 * 1e3) / 10} %`;
-  const pts = (x2) => `${Number(x2.toPrecision(2))}`;
-  const stated = `Evaluation set: ${r.samples} samples (one is ${pts(r.pointsPerSample)} pt). A step is confirmed inside the ${pts(budgetPoints)}-point budget only while it changes at most ${r.confirmableChanges} predictions (${pct4(r.confirmableChanges / r.samples)}) with no net effect`;
-  if (configured === "point") return { keep: "point", note: `${stated}; steps are kept on the point estimate of their drift (budget.keep: point).` };
-  if (configured === "confident" || !r.small) return { keep: "confident", note: r.small ? `${stated}: steps that change more are rolled back even when accuracy holds (budget.keep: confident).` : void 0 };
-  return {
-    keep: "point",
-    note: `\u26A0\uFE0F ${stated}, fewer than the ${pct4(CHURN_TO_CONFIRM)} a pruning step typically changes, so steps are kept on the point estimate of their drift (budget.keep: auto). The verdict still uses the interval; about ${r.samplesNeeded} labelled samples would make step decisions confident.`
-  };
-}
-
-// src/loop/recipe.ts
-function classifyModel(traits) {
-  if (traits.convShare >= 0.6) return "conv-heavy";
-  if (traits.matmulShare >= 0.6) return "matmul-heavy";
-  return "mixed";
-}
-var LARGE_MODEL_PARAMS = 1e8;
-function defaultRecipe(traits) {
-  const kind = classifyModel(traits);
-  const prune = { kind: "structured", target: 0.5, step: 0.1 };
-  const quantize = kind !== "matmul-heavy" ? { kind: "int8-static" } : traits.params >= LARGE_MODEL_PARAMS ? { kind: "int4-weight-only" } : { kind: "int8-dynamic" };
-  const stages = [
-    // Matmul-heavy models prune in eighths: attention heads come in fours and eights, and a step
-    // of an eighth is the smallest that removes whole heads of a 4- or 8-head layer (one every
-    // other step of 4 heads) without rounding them all to nothing.
-    { stage: "prune", prune: kind === "matmul-heavy" ? { ...prune, step: 0.125 } : prune },
-    { stage: "quantize", quantize }
-  ];
-  return stages.map(withDefaults);
-}
-
-// src/loop/model-traits.ts
-var CONV_OPS = /* @__PURE__ */ new Set(["Conv", "ConvTranspose", "QLinearConv", "ConvInteger"]);
-var MATMUL_OPS = /* @__PURE__ */ new Set(["MatMul", "Gemm", "MatMulInteger", "QLinearMatMul", "MatMulNBits", "FusedMatMul", "DynamicQuantizeMatMul"]);
-async function modelTraits(model) {
-  let shapes = /* @__PURE__ */ new Map();
-  try {
-    shapes = await probeShapes(model);
-  } catch {
-  }
-  const cost = graphCost(model.graph, shapes);
-  const weight = (n2) => cost.totalFlops > 0 ? n2.flops ?? 0 : n2.params;
-  const total = cost.nodes.reduce((s, n2) => s + weight(n2), 0) || 1;
-  const share = (ops) => cost.nodes.filter((n2) => ops.has(n2.opType)).reduce((s, n2) => s + weight(n2), 0) / total;
-  const hasAttention = model.graph.nodes.some((n2) => n2.opType === "Softmax") && model.graph.nodes.some((n2) => n2.opType === "Transpose");
-  return { traits: { params: cost.totalParams, convShare: share(CONV_OPS), matmulShare: share(MATMUL_OPS), hasAttention }, cost };
-}
-function flopShares(cost) {
-  const out = {};
-  if (cost.totalFlops <= 0) return out;
-  for (const n2 of cost.nodes) if (n2.flops) out[n2.node] = n2.flops / cost.totalFlops;
-  return out;
-}
-
-// src/loop/sensitivity-plan.ts
-var SOLO_SHARE = 0.5;
-async function planSensitivity(model, prune, budget, drift, ctx) {
-  const target = prune.target ?? 0;
-  const options = { importance: prune.importance ?? "activation", repair: prune.repair ?? "least-squares", multiple: prune.multiple, channelBlock: prune.channelBlock, layers: prune.layers, exclude: prune.exclude };
-  const limit = budget * SOLO_SHARE;
-  const full = await scanLayerSensitivity(model, [target], drift, ctx, options);
-  let sensitive = full.filter((r) => r.metric > limit);
-  if (sensitive.length === full.length) sensitive = [];
-  const half = sensitive.length ? await scanLayerSensitivity(model, [target / 2], drift, ctx, { ...options, layers: sensitive.map((r) => r.layer) }) : [];
-  const scale = {};
-  const notes = [];
-  for (const r of sensitive) {
-    const h = half.find((x2) => x2.layer === r.layer);
-    const share = h && h.metric <= limit ? 0.5 : 0;
-    scale[r.layer] = share;
-    const halfText = h ? `, to ${pct2(target / 2)} ${fmt3(h.metric)} pt` : "";
-    notes.push(`Sensitivity scan: ${r.layer} cut alone to ${pct2(target)} drifts ${fmt3(r.metric)} pt${halfText} (over ${fmt3(limit)} pt, half the budget): ${share ? `cut to ${pct2(target * share)} at most` : "not cut"}.`);
-  }
-  return { scale, notes, solo: Object.fromEntries(full.map((r) => [r.layer, r.metric])) };
-}
-function stepLayerRatios(plan, goal) {
-  if (!plan || !Object.keys(plan.scale).length) return void 0;
-  return Object.fromEntries(Object.entries(plan.scale).map(([layer, share]) => [layer, Math.round(goal * share * 1e6) / 1e6]));
-}
-var pct2 = (x2) => `${Math.round(x2 * 1e3) / 10} %`;
-var fmt3 = (x2) => (Math.round(x2 * 100) / 100).toString();
-
-// src/loop/optimize-loop.ts
-var MIN_STEP = 0.025;
-function confirmedFaster(latency) {
-  return latency.some((l) => l.interval.high < 1) && !latency.some((l) => l.interval.low > 1);
-}
-async function optimize(model, options) {
-  const started = Date.now();
-  const { judge: judge2, budget, ctx } = options;
-  const keepRule = options.keep ?? "confident";
-  const objective = options.objective ?? "latency";
-  const driftText = (j) => keepRule === "confident" && j.interval ? `${fmt4(j.drift)} (95 % CI up to ${fmt4(j.interval.high)})` : fmt4(j.drift);
-  const log = ctx.log ?? (() => {
-  });
-  const steps = [];
-  const decisions = [];
-  const passes = [];
-  const fallbackNodes = [];
-  const notes = [];
-  let current = model;
-  const start = await judge2.judge(model);
-  let currentJudgement = start;
-  const outOfTime = () => options.wallTimeMs !== void 0 && Date.now() - started > options.wallTimeMs;
-  const record = (row) => {
-    steps.push({ index: steps.length + 1, ...row });
-    log(`step ${steps.length}: ${row.action}: ${row.kept ? "kept" : "not kept"} (${row.reason})`);
-  };
-  for (const [stageIndex, stage] of options.recipe.entries()) {
-    const label = describeStage(stage);
-    const shrinks = isScheduled(stage);
-    let pending = stageGoals(stage);
-    let reached = 0;
-    let slowUpTo = 0;
-    let retries = options.maxRetries ?? 2;
-    let stageUnits;
-    const plan = stage.stage === "prune" && stage.prune.kind === "structured" ? await scanSensitivity(stage.prune) : void 0;
-    while (pending.length) {
-      if (outOfTime()) {
-        notes.push(`The wall-time budget ran out before "${label}" finished; later steps were not tried.`);
-        return finish();
-      }
-      const goal = pending[0];
-      const action = shrinks && stage.stage === "prune" ? `${stage.prune.kind} ${pct3(goal)}` : label;
-      const params2 = stageParams(stage, shrinks ? goal : void 0);
-      const layerRatios = stepLayerRatios(plan, goal);
-      let outcome;
-      try {
-        outcome = await runStep(current, stage, { goal, reached, nodeCostShare: options.nodeCostShare, stageUnits, layerRatios }, ctx, {
-          budget,
-          drift: async (m) => (await judge2.judge(m)).drift
-        });
-      } catch (err2) {
-        record({ stage: stage.stage, action, params: params2, metric: currentJudgement.metric, drift: currentJudgement.drift, kept: false, reason: `pass failed: ${err2.message}` });
-        if (err2.name === "InputError") throw err2;
-        break;
-      }
-      stageUnits ??= outcome.unitsBefore;
-      const judgement = await judge2.judge(outcome.model);
-      const sizeBytes = encodeModel(outcome.model).byteLength;
-      const decisive = keepRule === "confident" && judgement.interval ? Math.max(judgement.drift, judgement.interval.high) : judgement.drift;
-      const tooMuchDrift = decisive > budget;
-      const latency = !tooMuchDrift && judge2.compare && changesLatency(stage) ? await judge2.compare(current, outcome.model) : void 0;
-      const base = { stage: stage.stage, action, params: params2, metric: judgement.metric, drift: judgement.drift, driftInterval: judgement.interval, latency, sizeBytes };
-      const faster = !latency || objective === "size" || confirmedFaster(latency);
-      if (!tooMuchDrift && faster) {
-        const speed = latency ? `; P95 ${latencyText2(latency)}` : "";
-        record({ ...base, kept: true, reason: `drift ${driftText(judgement)} within the budget of ${fmt4(budget)}${speed}` });
-        decisions.push({ stageIndex, stage, goal, reached, ...layerRatios && { layerRatios }, ...outcome.excluded?.length && { excluded: outcome.excluded.map((e) => e.what) } });
-        current = outcome.model;
-        currentJudgement = judgement;
-        passes.push(outcome.summary);
-        if (outcome.excluded?.length) fallbackNodes.push(...outcome.excluded);
-        reached = goal;
-        pending = pending.slice(1);
-        continue;
-      }
-      if (!tooMuchDrift) {
-        const next = shrinks ? pending[1] : void 0;
-        record({ ...base, kept: false, reason: `P95 ${latencyText2(latency)}: not confirmed faster than before this step${next !== void 0 ? `; trying ${pct3(next)}` : ""}` });
-        if (next === void 0) break;
-        slowUpTo = goal;
-        pending = pending.slice(1);
-        continue;
-      }
-      const reason = `drift ${driftText(judgement)} exceeds the budget of ${fmt4(budget)}`;
-      const from = Math.max(reached, slowUpTo);
-      const smaller = shrinks ? round62(from + (goal - from) / 2) : void 0;
-      const canRetry = smaller !== void 0 && retries > 0 && goal - from >= 2 * MIN_STEP;
-      record({ ...base, kept: false, reason: canRetry ? `${reason}; retrying a smaller step to ${pct3(smaller)}` : reason });
-      if (!canRetry) break;
-      retries--;
-      pending = [smaller];
-    }
-  }
-  return finish();
-  async function scanSensitivity(prune) {
-    if ((prune.scope ?? "per-layer") !== "per-layer" || prune.sensitivity === false || outOfTime()) return void 0;
-    const from = currentJudgement.drift;
-    try {
-      const plan = await planSensitivity(current, prune, budget - from, async (m) => (await judge2.judge(m)).drift - from, ctx);
-      log(`sensitivity scan: ${Object.keys(plan.solo).length} layers, ${Object.keys(plan.scale).length} held back`);
-      notes.push(...plan.notes);
-      return plan;
-    } catch (err2) {
-      if (err2.name === "InputError") throw err2;
-      notes.push(`The sensitivity scan failed (${err2.message}); all layers follow the schedule.`);
-      return void 0;
-    }
-  }
-  function finish() {
-    if (steps.every((s) => !s.kept) && steps.length) notes.push("No optimization step stayed within the accuracy budget and made the model faster: the candidate is the original model.");
-    return { model: current, steps, decisions, passes, fallbackNodes, notes, start, final: currentJudgement };
-  }
-}
-function stageParams(stage, goal) {
-  const source = stage.stage === "prune" ? stage.prune : stage.quantize;
-  const out = {};
-  for (const [k, v] of Object.entries(source)) {
-    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") out[k] = v;
-    else if (Array.isArray(v)) out[k] = v.join(",");
-  }
-  if (goal !== void 0) out.target = goal;
-  return out;
-}
-function latencyText2(latency) {
-  return latency.map((l, i2) => `${l.ratio.toFixed(2)}\xD7 (${i2 === 0 ? "95 % CI " : ""}${l.interval.low.toFixed(2)}\u2013${l.interval.high.toFixed(2)}) at batch ${l.batchSize}`).join(", ");
-}
-var pct3 = (x2) => `${Math.round(x2 * 1e3) / 10} %`;
-var fmt4 = (x2) => (Math.round(x2 * 100) / 100).toString();
-var round62 = (x2) => Math.round(x2 * 1e6) / 1e6;
-
-// src/loop/replay.ts
-async function replayDecisions(model, decisions, ctx, nodeCostShare) {
-  let current = model;
-  let stageIndex = -1;
-  let stageUnits;
-  const summaries = [];
-  for (const d of decisions) {
-    if (d.stageIndex !== stageIndex) {
-      stageIndex = d.stageIndex;
-      stageUnits = void 0;
-    }
-    const out = await runStep(current, withExclusions(d.stage, d.excluded), { goal: d.goal, reached: d.reached, nodeCostShare, stageUnits, layerRatios: d.layerRatios }, ctx);
-    stageUnits ??= out.unitsBefore;
-    current = out.model;
-    summaries.push(out.summary);
-  }
-  return { model: current, summaries };
-}
-function withExclusions(stage, excluded) {
-  if (stage.stage !== "quantize" || !excluded?.length) return stage;
-  return { stage: "quantize", quantize: { ...stage.quantize, nodesToExclude: [...stage.quantize.nodesToExclude ?? [], ...excluded], fallback: "none" } };
-}
-
 // src/report/build.ts
 import * as path13 from "node:path";
 
@@ -33864,6 +33725,7 @@ function buildReport(input) {
     ...input.gatedMeaning && { gatedMeaning: input.gatedMeaning },
     reference: d.reference,
     metrics: d.metrics,
+    ...input.split && { split: { ...input.split } },
     latency: d.latency,
     steps: input.steps ?? [],
     ...input.decisions && { decisions: input.decisions },
@@ -34164,14 +34026,16 @@ function latencyTable(rows) {
   return [title, "", ...percentileTable(rows)];
 }
 function percentileTable(rows) {
+  const runners = rows.some((r) => r.runner !== void 0);
   const body = rows.map((r) => [
+    ...runners ? [escapeText(r.runner ?? "", 100)] : [],
     String(r.batchSize),
     `${ms(r.original.p50)} \u2192 ${ms(r.candidate.p50)} (${ratio(r.ratios.p50.value)})`,
     `${ms(r.original.p95)} \u2192 ${ms(r.candidate.p95)} (${ratio(r.ratios.p95.value)}, ${ciRatio(r.ratios.p95.interval)})`,
     `${ms(r.original.p99)} \u2192 ${ms(r.candidate.p99)} (${ratio(r.ratios.p99.value)}, ${ciRatio(r.ratios.p99.interval)}${r.runs !== void 0 && r.runs < NOISY_P99_RUNS ? `; noisy: ${r.runs} runs` : ""})`,
     MARK[r.status]
   ]);
-  return table2(["Batch", "P50", "P95", "P99", ""], body, ["r", "r", "r", "r", "c"]);
+  return table2([...runners ? ["Runner"] : [], "Batch", "P50", "P95", "P99", ""], body, [...runners ? ["l"] : [], "r", "r", "r", "r", "c"]);
 }
 function threeWayLatency(report) {
   const rows = report.latency;
@@ -34398,6 +34262,18 @@ var report_schema_default = {
       }
     },
     metrics: { type: "array", maxItems: 64, items: { $ref: "#/definitions/metricRow" } },
+    split: {
+      type: "object",
+      additionalProperties: false,
+      required: ["how", "searchSamples", "testSamples"],
+      description: "Which samples the loop searched on and the gate judged; the metric rows are over the test samples.",
+      properties: {
+        how: { enum: ["split", "explicit", "none"] },
+        fraction: { type: "number", minimum: 0, maximum: 1 },
+        searchSamples: { type: "integer", minimum: 0 },
+        testSamples: { type: "integer", minimum: 0 }
+      }
+    },
     latency: { type: "array", maxItems: 64, items: { $ref: "#/definitions/latencyRow" } },
     storedBaselineLatency: {
       type: "object",
@@ -34578,6 +34454,7 @@ var report_schema_default = {
       additionalProperties: false,
       required: ["batchSize", "original", "candidate", "ratios", "status"],
       properties: {
+        runner: { type: "string", pattern: "^[A-Za-z0-9._-]{1,100}$", description: "The runner kind of a merged report's bench part; latency is never pooled across runner kinds." },
         batchSize: { $ref: "#/definitions/positiveInt" },
         original: { $ref: "#/definitions/percentiles" },
         candidate: { $ref: "#/definitions/percentiles" },
@@ -34719,10 +34596,10 @@ function reportProblems(data) {
   return schemaProblems(validator3, data, { max: 10 });
 }
 function validateReport(data, source = "report") {
-  const problems = reportProblems(data);
-  if (problems.length > 0) {
+  const problems2 = reportProblems(data);
+  if (problems2.length > 0) {
     throw new InputError(`${source} does not match schemas/report.schema.json:
-  ${problems.join("\n  ")}
+  ${problems2.join("\n  ")}
 It must be the report.json written by prune-gate (mode: run or measure) of the same version.`, source);
   }
   return data;
@@ -34749,12 +34626,561 @@ function writeReportFiles(outDir, report, markdown) {
   const reportPath = path14.join(outDir, "report.json");
   const markdownPath = path14.join(outDir, "report.md");
   const json = JSON.stringify(report, null, 2) + "\n";
-  const problems = reportProblems(JSON.parse(json));
-  if (problems.length > 0) throw new Error(`internal: the report does not match schemas/report.schema.json:
-  ${problems.join("\n  ")}`);
+  const problems2 = reportProblems(JSON.parse(json));
+  if (problems2.length > 0) throw new Error(`internal: the report does not match schemas/report.schema.json:
+  ${problems2.join("\n  ")}`);
   writeFileAtomic(reportPath, json);
   writeFileAtomic(markdownPath, markdown);
   return { reportPath, markdownPath };
+}
+
+// src/pipeline/search.ts
+import * as fs19 from "node:fs";
+import * as path17 from "node:path";
+
+// src/gate/resolution.ts
+var CHURN_TO_CONFIRM = 0.1;
+var Z95_POINTS = 196;
+function metricResolution(metric, samples, budgetPoints) {
+  const def = metricDef(metric);
+  return def?.mcnemar && def.unit === "points" && samples > 0 ? setResolution(samples, budgetPoints) : void 0;
+}
+function setResolution(samples, budgetPoints) {
+  const limit = (budgetPoints * samples / Z95_POINTS) ** 2;
+  const samplesNeeded = Math.ceil(CHURN_TO_CONFIRM * (Z95_POINTS / budgetPoints) ** 2);
+  return {
+    samples,
+    pointsPerSample: 100 / samples,
+    confirmableChanges: Math.min(samples, Math.floor(limit)),
+    small: limit < CHURN_TO_CONFIRM * samples,
+    samplesNeeded
+  };
+}
+var POINT_RULE_BUDGET_SHARE = 0.5;
+function chooseKeepRule(configured, r, budgetPoints) {
+  if (!r) return { keep: configured === "auto" ? "confident" : configured, budget: budgetPoints };
+  const pct4 = (x2) => `${Math.round(x2 * 1e3) / 10} %`;
+  const pts = (x2) => `${Number(x2.toPrecision(2))}`;
+  const stated = `Evaluation set: ${r.samples} samples (one is ${pts(r.pointsPerSample)} pt). A step is confirmed inside the ${pts(budgetPoints)}-point budget only while it changes at most ${r.confirmableChanges} predictions (${pct4(r.confirmableChanges / r.samples)}) with no net effect`;
+  if (configured === "point") return { keep: "point", budget: budgetPoints, note: `${stated}; steps are kept on the point estimate of their drift (budget.keep: point).` };
+  if (configured === "confident" || !r.small) return { keep: "confident", budget: budgetPoints, note: r.small ? `${stated}: steps that change more are rolled back even when accuracy holds (budget.keep: confident).` : void 0 };
+  const budget = budgetPoints * POINT_RULE_BUDGET_SHARE;
+  return {
+    keep: "point",
+    budget,
+    note: `\u26A0\uFE0F ${stated}, fewer than the ${pct4(CHURN_TO_CONFIRM)} a pruning step typically changes, so steps are kept while the point estimate of their drift stays within half the budget (${pts(budget)} pt; budget.keep: auto). The verdict still uses the interval; about ${r.samplesNeeded} labelled samples would make step decisions confident.`
+  };
+}
+
+// src/loop/model-traits.ts
+var CONV_OPS = /* @__PURE__ */ new Set(["Conv", "ConvTranspose", "QLinearConv", "ConvInteger"]);
+var MATMUL_OPS = /* @__PURE__ */ new Set(["MatMul", "Gemm", "MatMulInteger", "QLinearMatMul", "MatMulNBits", "FusedMatMul", "DynamicQuantizeMatMul"]);
+async function modelTraits(model) {
+  let shapes = /* @__PURE__ */ new Map();
+  try {
+    shapes = await probeShapes(model);
+  } catch {
+  }
+  const cost = graphCost(model.graph, shapes);
+  const weight = (n2) => cost.totalFlops > 0 ? n2.flops ?? 0 : n2.params;
+  const total = cost.nodes.reduce((s, n2) => s + weight(n2), 0) || 1;
+  const share = (ops) => cost.nodes.filter((n2) => ops.has(n2.opType)).reduce((s, n2) => s + weight(n2), 0) / total;
+  const hasAttention = model.graph.nodes.some((n2) => n2.opType === "Softmax") && model.graph.nodes.some((n2) => n2.opType === "Transpose");
+  return { traits: { params: cost.totalParams, convShare: share(CONV_OPS), matmulShare: share(MATMUL_OPS), hasAttention }, cost };
+}
+function flopShares(cost) {
+  const out = {};
+  if (cost.totalFlops <= 0) return out;
+  for (const n2 of cost.nodes) if (n2.flops) out[n2.node] = n2.flops / cost.totalFlops;
+  return out;
+}
+
+// src/loop/sensitivity-plan.ts
+var SOLO_SHARE = 0.5;
+async function planSensitivity(model, prune, budget, drift, ctx) {
+  const target = prune.target ?? 0;
+  const options = { importance: prune.importance ?? "activation", repair: prune.repair ?? "least-squares", multiple: prune.multiple, channelBlock: prune.channelBlock, layers: prune.layers, exclude: prune.exclude };
+  const limit = budget * SOLO_SHARE;
+  const full = await scanLayerSensitivity(model, [target], drift, ctx, options);
+  let sensitive = full.filter((r) => r.metric > limit);
+  if (sensitive.length === full.length) sensitive = [];
+  const half = sensitive.length ? await scanLayerSensitivity(model, [target / 2], drift, ctx, { ...options, layers: sensitive.map((r) => r.layer) }) : [];
+  const scale = {};
+  const notes = [];
+  for (const r of sensitive) {
+    const h = half.find((x2) => x2.layer === r.layer);
+    const share = h && h.metric <= limit ? 0.5 : 0;
+    scale[r.layer] = share;
+    const halfText = h ? `, to ${pct2(target / 2)} ${fmt3(h.metric)} pt` : "";
+    notes.push(`Sensitivity scan: ${r.layer} cut alone to ${pct2(target)} drifts ${fmt3(r.metric)} pt${halfText} (over ${fmt3(limit)} pt, half the budget): ${share ? `cut to ${pct2(target * share)} at most` : "not cut"}.`);
+  }
+  return { scale, notes, solo: Object.fromEntries(full.map((r) => [r.layer, r.metric])) };
+}
+function stepLayerRatios(plan, goal) {
+  if (!plan || !Object.keys(plan.scale).length) return void 0;
+  return Object.fromEntries(Object.entries(plan.scale).map(([layer, share]) => [layer, Math.round(goal * share * 1e6) / 1e6]));
+}
+var pct2 = (x2) => `${Math.round(x2 * 1e3) / 10} %`;
+var fmt3 = (x2) => (Math.round(x2 * 100) / 100).toString();
+
+// src/loop/optimize-loop.ts
+var MIN_STEP = 0.025;
+function confirmedFaster(latency) {
+  return latency.some((l) => l.interval.high < 1) && !latency.some((l) => l.interval.low > 1);
+}
+async function optimize(model, options) {
+  const started = Date.now();
+  const { judge: judge2, budget, ctx } = options;
+  const keepRule = options.keep ?? "confident";
+  const objective = options.objective ?? "latency";
+  const driftText = (j) => keepRule === "confident" && j.interval ? `${fmt4(j.drift)} (95 % CI up to ${fmt4(j.interval.high)})` : fmt4(j.drift);
+  const log = ctx.log ?? (() => {
+  });
+  const steps = [];
+  const decisions = [];
+  const passes = [];
+  const fallbackNodes = [];
+  const notes = [];
+  let current = model;
+  const start = await judge2.judge(model);
+  let currentJudgement = start;
+  const outOfTime = () => options.wallTimeMs !== void 0 && Date.now() - started > options.wallTimeMs;
+  const record = (row) => {
+    steps.push({ index: steps.length + 1, ...row });
+    log(`step ${steps.length}: ${row.action}: ${row.kept ? "kept" : "not kept"} (${row.reason})`);
+  };
+  for (const [stageIndex, stage] of options.recipe.entries()) {
+    const label = describeStage(stage);
+    const shrinks = isScheduled(stage);
+    let pending = stageGoals(stage);
+    let reached = 0;
+    let slowUpTo = 0;
+    let retries = options.maxRetries ?? 2;
+    let stageUnits;
+    const plan = stage.stage === "prune" && stage.prune.kind === "structured" ? await scanSensitivity(stage.prune) : void 0;
+    while (pending.length) {
+      if (outOfTime()) {
+        notes.push(`The wall-time budget ran out before "${label}" finished; later steps were not tried.`);
+        return finish();
+      }
+      const goal = pending[0];
+      const action = shrinks && stage.stage === "prune" ? `${stage.prune.kind} ${pct3(goal)}` : label;
+      const params2 = stageParams(stage, shrinks ? goal : void 0);
+      const layerRatios = stepLayerRatios(plan, goal);
+      let outcome;
+      try {
+        outcome = await runStep(current, stage, { goal, reached, nodeCostShare: options.nodeCostShare, stageUnits, layerRatios }, ctx, {
+          budget,
+          drift: async (m) => (await judge2.judge(m)).drift
+        });
+      } catch (err2) {
+        record({ stage: stage.stage, action, params: params2, metric: currentJudgement.metric, drift: currentJudgement.drift, kept: false, reason: `pass failed: ${err2.message}` });
+        if (err2.name === "InputError") throw err2;
+        break;
+      }
+      stageUnits ??= outcome.unitsBefore;
+      const judgement = await judge2.judge(outcome.model);
+      const sizeBytes = encodeModel(outcome.model).byteLength;
+      const decisive = keepRule === "confident" && judgement.interval ? Math.max(judgement.drift, judgement.interval.high) : judgement.drift;
+      const tooMuchDrift = decisive > budget;
+      const latency = !tooMuchDrift && judge2.compare && changesLatency(stage) ? await judge2.compare(current, outcome.model) : void 0;
+      const base = { stage: stage.stage, action, params: params2, metric: judgement.metric, drift: judgement.drift, driftInterval: judgement.interval, latency, sizeBytes };
+      const faster = !latency || objective === "size" || confirmedFaster(latency);
+      if (!tooMuchDrift && faster) {
+        const speed = latency ? `; P95 ${latencyText2(latency)}` : "";
+        record({ ...base, kept: true, reason: `drift ${driftText(judgement)} within the budget of ${fmt4(budget)}${speed}` });
+        decisions.push({ stageIndex, stage, goal, reached, ...layerRatios && { layerRatios }, ...outcome.excluded?.length && { excluded: outcome.excluded.map((e) => e.what) } });
+        current = outcome.model;
+        currentJudgement = judgement;
+        passes.push(outcome.summary);
+        if (outcome.excluded?.length) fallbackNodes.push(...outcome.excluded);
+        reached = goal;
+        pending = pending.slice(1);
+        continue;
+      }
+      if (!tooMuchDrift) {
+        const next = shrinks ? pending[1] : void 0;
+        record({ ...base, kept: false, reason: `P95 ${latencyText2(latency)}: not confirmed faster than before this step${next !== void 0 ? `; trying ${pct3(next)}` : ""}` });
+        if (next === void 0) break;
+        slowUpTo = goal;
+        pending = pending.slice(1);
+        continue;
+      }
+      const reason = `drift ${driftText(judgement)} exceeds the budget of ${fmt4(budget)}`;
+      const from = Math.max(reached, slowUpTo);
+      const smaller = shrinks ? round62(from + (goal - from) / 2) : void 0;
+      const canRetry = smaller !== void 0 && retries > 0 && goal - from >= 2 * MIN_STEP;
+      record({ ...base, kept: false, reason: canRetry ? `${reason}; retrying a smaller step to ${pct3(smaller)}` : reason });
+      if (!canRetry) break;
+      retries--;
+      pending = [smaller];
+    }
+  }
+  return finish();
+  async function scanSensitivity(prune) {
+    if ((prune.scope ?? "per-layer") !== "per-layer" || prune.sensitivity === false || outOfTime()) return void 0;
+    const from = currentJudgement.drift;
+    try {
+      const plan = await planSensitivity(current, prune, budget - from, async (m) => (await judge2.judge(m)).drift - from, ctx);
+      log(`sensitivity scan: ${Object.keys(plan.solo).length} layers, ${Object.keys(plan.scale).length} held back`);
+      notes.push(...plan.notes);
+      return plan;
+    } catch (err2) {
+      if (err2.name === "InputError") throw err2;
+      notes.push(`The sensitivity scan failed (${err2.message}); all layers follow the schedule.`);
+      return void 0;
+    }
+  }
+  function finish() {
+    if (steps.every((s) => !s.kept) && steps.length) notes.push("No optimization step stayed within the accuracy budget and made the model faster: the candidate is the original model.");
+    return { model: current, steps, decisions, passes, fallbackNodes, notes, start, final: currentJudgement };
+  }
+}
+function stageParams(stage, goal) {
+  const source = stage.stage === "prune" ? stage.prune : stage.quantize;
+  const out = {};
+  for (const [k, v] of Object.entries(source)) {
+    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") out[k] = v;
+    else if (Array.isArray(v)) out[k] = v.join(",");
+  }
+  if (goal !== void 0) out.target = goal;
+  return out;
+}
+function latencyText2(latency) {
+  return latency.map((l, i2) => `${l.ratio.toFixed(2)}\xD7 (${i2 === 0 ? "95 % CI " : ""}${l.interval.low.toFixed(2)}\u2013${l.interval.high.toFixed(2)}) at batch ${l.batchSize}`).join(", ");
+}
+var pct3 = (x2) => `${Math.round(x2 * 1e3) / 10} %`;
+var fmt4 = (x2) => (Math.round(x2 * 100) / 100).toString();
+var round62 = (x2) => Math.round(x2 * 1e6) / 1e6;
+
+// src/loop/recipe.ts
+function classifyModel(traits) {
+  if (traits.convShare >= 0.6) return "conv-heavy";
+  if (traits.matmulShare >= 0.6) return "matmul-heavy";
+  return "mixed";
+}
+var LARGE_MODEL_PARAMS = 1e8;
+function defaultRecipe(traits) {
+  const kind = classifyModel(traits);
+  const prune = { kind: "structured", target: 0.5, step: 0.1 };
+  const quantize = kind !== "matmul-heavy" ? { kind: "int8-static" } : traits.params >= LARGE_MODEL_PARAMS ? { kind: "int4-weight-only" } : { kind: "int8-dynamic" };
+  const stages = [
+    // Matmul-heavy models prune in eighths: attention heads come in fours and eights, and a step
+    // of an eighth is the smallest that removes whole heads of a 4- or 8-head layer (one every
+    // other step of 4 heads) without rounding them all to nothing.
+    { stage: "prune", prune: kind === "matmul-heavy" ? { ...prune, step: 0.125 } : prune },
+    { stage: "quantize", quantize }
+  ];
+  return stages.map(withDefaults);
+}
+
+// src/loop/replay.ts
+async function replayDecisions(model, decisions, ctx, nodeCostShare) {
+  let current = model;
+  let stageIndex = -1;
+  let stageUnits;
+  const summaries = [];
+  for (const d of decisions) {
+    if (d.stageIndex !== stageIndex) {
+      stageIndex = d.stageIndex;
+      stageUnits = void 0;
+    }
+    const out = await runStep(current, withExclusions(d.stage, d.excluded), { goal: d.goal, reached: d.reached, nodeCostShare, stageUnits, layerRatios: d.layerRatios }, ctx);
+    stageUnits ??= out.unitsBefore;
+    current = out.model;
+    summaries.push(out.summary);
+  }
+  return { model: current, summaries };
+}
+function withExclusions(stage, excluded) {
+  if (stage.stage !== "quantize" || !excluded?.length) return stage;
+  return { stage: "quantize", quantize: { ...stage.quantize, nodesToExclude: [...stage.quantize.nodesToExclude ?? [], ...excluded], fallback: "none" } };
+}
+
+// src/pipeline/fingerprint.ts
+import * as fs17 from "node:fs";
+import * as path15 from "node:path";
+function partFingerprint(config, candidate) {
+  const sources = { eval: config.data.eval, search: config.data.search };
+  const data = stableHash(Object.fromEntries(Object.entries(sources).filter(([, s]) => s).map(([k, s]) => [k, sourceHashes(s, config.baseDir)])));
+  return {
+    toolVersion: TOOL_VERSION,
+    model: sha256File(config.model),
+    candidate: sha256File(candidate),
+    config: sha256File(config.file),
+    data,
+    ...config.baseline && fs17.existsSync(config.baseline) && { baseline: sha256File(config.baseline) }
+  };
+}
+function sourceHashes(source, baseDir) {
+  const files = [...typeof source.inputs === "string" ? [source.inputs] : Object.values(source.inputs), ...source.labels ? [source.labels] : []];
+  const out = {};
+  for (const file of files.flatMap(listFiles)) out[path15.relative(baseDir, file)] = sha256File(file);
+  return out;
+}
+function listFiles(p) {
+  if (!fs17.statSync(p).isDirectory()) return [p];
+  return fs17.readdirSync(p).sort().flatMap((name) => listFiles(path15.join(p, name)));
+}
+function fingerprintDifference(a, b) {
+  const words = { candidate: "another candidate", model: "another committed model", config: "another config", data: "other data", baseline: "another frozen baseline", toolVersion: "another prune-gate version" };
+  for (const key of ["candidate", "model", "config", "data", "baseline", "toolVersion"]) {
+    if (a[key] !== b[key]) return `${words[key]} (${key} ${short(b[key])}, not ${short(a[key])})`;
+  }
+  return void 0;
+}
+var short = (v) => v === void 0 ? "none" : v.length > 16 ? v.slice(0, 12) : v;
+
+// src/pipeline/parts.ts
+import * as fs18 from "node:fs";
+import * as path16 from "node:path";
+
+// schemas/bench.schema.json
+var bench_schema_default = {
+  $schema: "http://json-schema.org/draft-07/schema#",
+  $id: "https://prune-gate.dev/schemas/bench.schema.json",
+  title: "prune-gate bench part",
+  description: "bench.json written by `prune-gate bench --candidate --out`: the committed model and the candidate timed interleaved on one runner kind, for `prune-gate merge` (latency is never merged across runner kinds).",
+  type: "object",
+  additionalProperties: false,
+  required: ["schemaVersion", "kind", "fingerprint", "runner", "latency"],
+  properties: {
+    schemaVersion: { const: 1 },
+    kind: { const: "bench" },
+    fingerprint: { $ref: "https://prune-gate.dev/schemas/search.schema.json#/definitions/fingerprint" },
+    runner: {
+      type: "object",
+      additionalProperties: false,
+      required: ["kind", "fingerprint", "machine"],
+      properties: {
+        kind: { type: "string", minLength: 1, maxLength: 100, pattern: "^[A-Za-z0-9._-]+$", description: "The runner kind, e.g. linux-x64 or linux-arm64 (--runner, else RUNNER_OS-RUNNER_ARCH)." },
+        fingerprint: { type: "string", maxLength: 200 },
+        machine: { $ref: "https://prune-gate.dev/schemas/report.schema.json#/properties/machine" }
+      }
+    },
+    latency: {
+      type: "array",
+      minItems: 1,
+      maxItems: 64,
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["batchSize", "reference", "candidate", "ratios"],
+        properties: {
+          batchSize: { type: "integer", minimum: 1 },
+          reference: { $ref: "#/definitions/stats" },
+          candidate: { $ref: "#/definitions/stats" },
+          ratios: {
+            type: "object",
+            additionalProperties: false,
+            required: ["p50", "p95", "p99"],
+            properties: { p50: { $ref: "#/definitions/ratio" }, p95: { $ref: "#/definitions/ratio" }, p99: { $ref: "#/definitions/ratio" } }
+          }
+        }
+      }
+    }
+  },
+  definitions: {
+    stats: {
+      type: "object",
+      additionalProperties: false,
+      required: ["batchSize", "p50", "p95", "p99", "mean", "throughput", "runs"],
+      properties: {
+        batchSize: { type: "integer", minimum: 1 },
+        p50: { type: "number", minimum: 0 },
+        p95: { type: "number", minimum: 0 },
+        p99: { type: "number", minimum: 0 },
+        mean: { type: "number", minimum: 0 },
+        throughput: { type: "number", minimum: 0 },
+        runs: { type: "integer", minimum: 0 }
+      }
+    },
+    ratio: {
+      type: "object",
+      additionalProperties: false,
+      required: ["value", "interval"],
+      properties: {
+        value: { type: "number" },
+        interval: {
+          type: "object",
+          additionalProperties: false,
+          required: ["low", "high", "level"],
+          properties: { low: { type: "number" }, high: { type: "number" }, level: { type: "number" } }
+        }
+      }
+    }
+  }
+};
+
+// schemas/search.schema.json
+var search_schema_default = {
+  $schema: "http://json-schema.org/draft-07/schema#",
+  $id: "https://prune-gate.dev/schemas/search.schema.json",
+  title: "prune-gate search record",
+  description: "search.json written by `prune-gate search` beside the candidate model.onnx: what the loop decided on the search split. `verify` embeds it in its shards; `optimize --replay search.json` rebuilds the candidate from its decisions.",
+  type: "object",
+  additionalProperties: false,
+  required: ["schemaVersion", "kind", "toolVersion", "fingerprint", "split", "steps", "decisions", "passes", "fallbackNodes", "notes", "timings"],
+  properties: {
+    schemaVersion: { const: 1 },
+    kind: { const: "search" },
+    toolVersion: { type: "string", maxLength: 200 },
+    fingerprint: { $ref: "#/definitions/fingerprint" },
+    split: { $ref: "https://prune-gate.dev/schemas/report.schema.json#/properties/split" },
+    steps: { $ref: "https://prune-gate.dev/schemas/report.schema.json#/properties/steps" },
+    decisions: { $ref: "https://prune-gate.dev/schemas/report.schema.json#/properties/decisions" },
+    passes: { $ref: "https://prune-gate.dev/schemas/report.schema.json#/properties/passes" },
+    fallbackNodes: { $ref: "https://prune-gate.dev/schemas/report.schema.json#/properties/fallbackNodes" },
+    notes: { $ref: "https://prune-gate.dev/schemas/report.schema.json#/properties/notes" },
+    timings: { $ref: "https://prune-gate.dev/schemas/report.schema.json#/properties/timings" }
+  },
+  definitions: {
+    sha256: { type: "string", pattern: "^[0-9a-f]{64}$" },
+    fingerprint: {
+      type: "object",
+      additionalProperties: false,
+      required: ["toolVersion", "model", "candidate", "config", "data"],
+      description: "What the part was measured on: sha256 of the committed model, the candidate, the config file, the frozen baseline; a hash of the data files' contents.",
+      properties: {
+        toolVersion: { type: "string", maxLength: 200 },
+        model: { $ref: "#/definitions/sha256" },
+        candidate: { $ref: "#/definitions/sha256" },
+        config: { $ref: "#/definitions/sha256" },
+        data: { $ref: "#/definitions/sha256" },
+        baseline: { $ref: "#/definitions/sha256" }
+      }
+    }
+  }
+};
+
+// schemas/verify.schema.json
+var verify_schema_default = {
+  $schema: "http://json-schema.org/draft-07/schema#",
+  $id: "https://prune-gate.dev/schemas/verify.schema.json",
+  title: "prune-gate verify shard",
+  description: "verify.json written by `prune-gate verify --shard i/n`: the committed model and the candidate on shard i of the test split, per sample, for `prune-gate merge`.",
+  type: "object",
+  additionalProperties: false,
+  required: ["schemaVersion", "kind", "fingerprint", "shard", "configPath", "testSamples", "samples", "split", "gate", "models", "original", "candidate", "notes"],
+  properties: {
+    schemaVersion: { const: 1 },
+    kind: { const: "verify" },
+    fingerprint: { $ref: "https://prune-gate.dev/schemas/search.schema.json#/definitions/fingerprint" },
+    shard: {
+      type: "object",
+      additionalProperties: false,
+      required: ["index", "of"],
+      properties: { index: { type: "integer", minimum: 1 }, of: { type: "integer", minimum: 1 } }
+    },
+    configPath: { type: "string", maxLength: 4096 },
+    testSamples: { type: "integer", minimum: 0, description: "Samples in the whole test split." },
+    samples: {
+      type: "object",
+      additionalProperties: false,
+      required: ["start", "end"],
+      description: "This shard's samples: [start, end) in the test split's order.",
+      properties: { start: { type: "integer", minimum: 0 }, end: { type: "integer", minimum: 0 } }
+    },
+    split: { $ref: "https://prune-gate.dev/schemas/report.schema.json#/properties/split" },
+    gate: {
+      type: "object",
+      additionalProperties: false,
+      required: ["metrics", "rules", "seed", "objective"],
+      description: "What the config says the gate judges (the config's fingerprint is the same in every part).",
+      properties: {
+        metrics: { type: "array", minItems: 1, items: { type: "string", maxLength: 200 } },
+        rules: { type: "object" },
+        seed: { type: "integer", minimum: 0 },
+        objective: { enum: ["latency", "size"] },
+        gatedMeaning: { type: "string", maxLength: 2e3 }
+      }
+    },
+    models: {
+      type: "object",
+      additionalProperties: false,
+      required: ["original", "candidate"],
+      properties: { original: { type: "string", maxLength: 4096 }, candidate: { type: "string", maxLength: 4096 } }
+    },
+    prModelChanged: { type: "boolean" },
+    original: { $ref: "#/definitions/evalResult" },
+    candidate: { $ref: "#/definitions/evalResult" },
+    baseline: { $ref: "https://prune-gate.dev/schemas/baseline.schema.json" },
+    search: { $ref: "https://prune-gate.dev/schemas/search.schema.json" },
+    notes: { type: "array", items: { type: "string", maxLength: 2e3 } }
+  },
+  definitions: {
+    evalResult: {
+      type: "object",
+      additionalProperties: false,
+      required: ["task", "samples", "metrics", "perSample"],
+      properties: {
+        task: { enum: ["classification", "regression", "fidelity"] },
+        samples: { type: "integer", minimum: 0 },
+        metrics: { type: "object", additionalProperties: { type: "number" } },
+        perClass: { type: "object", additionalProperties: { type: "number" } },
+        confusion: { type: "array", items: { type: "array", items: { type: "number" } } },
+        perSample: { type: "object", additionalProperties: { type: "array", items: { type: "number" } } }
+      }
+    }
+  }
+};
+
+// src/pipeline/parts.ts
+var FILES = { search: "search.json", verify: "verify.json", bench: "bench.json" };
+var SCHEMAS = { search: search_schema_default, verify: verify_schema_default, bench: bench_schema_default };
+var validators = /* @__PURE__ */ new Map();
+function problems(kind, data) {
+  let v = validators.get(kind);
+  if (!v) {
+    const refs = [report_schema_default, baseline_schema_default, search_schema_default].filter((s) => s !== SCHEMAS[kind]);
+    v = compileSchema(SCHEMAS[kind], refs);
+    validators.set(kind, v);
+  }
+  return schemaProblems(v, data, { max: 10 });
+}
+function writePart(dir, part) {
+  const file = path16.join(dir, FILES[part.kind]);
+  const json = JSON.stringify(part) + "\n";
+  const found = problems(part.kind, JSON.parse(json));
+  if (found.length) throw new Error(`internal: the ${part.kind} part does not match schemas/${part.kind}.schema.json:
+  ${found.join("\n  ")}`);
+  fs18.mkdirSync(dir, { recursive: true });
+  writeFileAtomic(file, json);
+  return file;
+}
+function readPart(fileOrDir, want) {
+  let file = fileOrDir;
+  if (fs18.existsSync(file) && fs18.statSync(file).isDirectory()) {
+    const found2 = want.map((k) => path16.join(fileOrDir, FILES[k])).filter((f) => fs18.existsSync(f));
+    if (found2.length !== 1) {
+      throw new InputError(`${fileOrDir}: ${found2.length ? `holds ${found2.map((f) => path16.basename(f)).join(" and ")}; pass one of them` : `holds no ${want.map((k) => FILES[k]).join(" or ")}; pass the folder a ${want.join(" or ")} command wrote (--out), or the file itself`}`, fileOrDir);
+    }
+    file = found2[0];
+  }
+  let data;
+  try {
+    data = JSON.parse(fs18.readFileSync(file, "utf8"));
+  } catch (err2) {
+    throw new InputError(`${file}: cannot read it as JSON (${err2.message})`, file);
+  }
+  const kind = data?.kind;
+  if (typeof kind !== "string" || !want.includes(kind)) {
+    throw new InputError(`${file}: is not a ${want.join(" or ")} part (its kind is ${typeof kind === "string" ? `'${kind}'` : "missing"})`, file);
+  }
+  const found = problems(kind, data);
+  if (found.length) throw new InputError(`${file} does not match schemas/${kind}.schema.json:
+  ${found.join("\n  ")}
+It must be written by \`prune-gate ${kind}\` of the same version.`, file);
+  return data;
+}
+function readDecisions(fileOrDir) {
+  const isSearch = fs18.existsSync(fileOrDir) && (fs18.statSync(fileOrDir).isDirectory() ? fs18.existsSync(path16.join(fileOrDir, FILES.search)) : path16.basename(fileOrDir) === FILES.search);
+  if (isSearch) {
+    const record = readPart(fileOrDir, ["search"]);
+    return { decisions: record.decisions, candidateSha256: record.fingerprint.candidate };
+  }
+  const report = readReport(fileOrDir);
+  return { decisions: report.decisions, candidateSha256: report.models.candidateSha256 };
 }
 
 // src/pipeline/judge.ts
@@ -34831,12 +35257,203 @@ function ratioText(c) {
   return `${r.value.toFixed(2)}\xD7 (95 % CI ${r.interval.low.toFixed(2)}\u2013${r.interval.high.toFixed(2)}) at batch ${c.batchSize}`;
 }
 
+// src/evaluate/subset.ts
+function subsetResult(result, samples) {
+  const perSample2 = Object.fromEntries(Object.entries(result.perSample).map(([k, column]) => [k, samples.map((s) => column[s])]));
+  return withMetrics(result, perSample2, samples.length, result.confusion?.length);
+}
+function concatResults(parts) {
+  const first2 = parts.find((p) => p.samples > 0) ?? parts[0];
+  const perSample2 = Object.fromEntries(Object.keys(first2.perSample).map((k) => [k, parts.flatMap((p) => p.perSample[k] ?? [])]));
+  return withMetrics(first2, perSample2, parts.reduce((a, p) => a + p.samples, 0), Math.max(0, ...parts.map((p) => p.confusion?.length ?? 0)));
+}
+function withMetrics(template, perSample2, samples, classes2 = 0) {
+  const all = Array.from({ length: samples }, (_, i2) => i2);
+  const metrics = {};
+  for (const name of Object.keys(template.metrics)) {
+    const def = metricDef(name);
+    const columns = def && metricColumns(name, perSample2);
+    if (def && columns) metrics[name] = def.over(columns, all);
+  }
+  const result = { task: template.task, samples, metrics, perSample: perSample2 };
+  if (template.confusion && perSample2.labels && perSample2.predicted) {
+    Object.assign(result, classBreakdown(perSample2.labels, perSample2.predicted, classes2));
+  }
+  return result;
+}
+
+// src/pipeline/split.ts
+function evaluationOn(p, source, indices, releases) {
+  if (!source || source.kind === "expected") return { original: p.evaluate, candidates: p.evaluate };
+  if (!releases.includes(source.store)) releases.push(source.store);
+  if (source.kind === "frozen" && indices) {
+    const store2 = indices.length === p.evalSet.count ? source.store : source.store.pick(indices);
+    if (store2 !== source.store) releases.push(store2);
+    return { original: { ...p.evaluate, reference: store2 }, candidates: { ...p.evaluate, reference: store2 } };
+  }
+  const store = new OutputStore(p.config.model);
+  releases.push(store);
+  return { original: { ...p.evaluate, reference: "self", keep: store }, candidates: { ...p.evaluate, reference: store } };
+}
+function splitEvaluation(p, source, part, releases) {
+  const { split: split2 } = p;
+  const indices = part === "test" || split2.how === "none" ? split2.testIndices : split2.how === "split" ? complement(split2.testIndices, p.evalSet.count) : void 0;
+  return evaluationOn(p, source, indices, releases);
+}
+function baselineOn(baseline, indices, evalCount) {
+  if (baseline.samples !== evalCount || indices.length === baseline.samples) return baseline;
+  const { samples, metrics, perSample: perSample2, perClass } = subsetResult({ task: baseline.task, samples: baseline.samples, metrics: baseline.metrics, perSample: baseline.perSample }, indices);
+  return { ...baseline, samples, metrics, perSample: perSample2, ...perClass && { perClass } };
+}
+function splitRecord(split2) {
+  return { how: split2.how, ...split2.fraction !== void 0 && { fraction: split2.fraction }, searchSamples: split2.searchSamples, testSamples: split2.testSamples };
+}
+function splitNote(split2) {
+  if (split2.how === "split") return [`Steps were chosen on ${split2.searchSamples} search samples (${Math.round(split2.fraction * 100)} % of data.eval, seeded, stratified by label where there are labels); the gate judged the other ${split2.testSamples}.`];
+  if (split2.how === "explicit") return [`Steps were chosen on data.search (${split2.searchSamples} samples); the gate judged data.test (${split2.testSamples} samples).`];
+  return [];
+}
+function complement(sorted, count2) {
+  const taken = new Uint8Array(count2);
+  for (const i2 of sorted) taken[i2] = 1;
+  const out = [];
+  for (let i2 = 0; i2 < count2; i2++) if (!taken[i2]) out.push(i2);
+  return out;
+}
+
+// src/pipeline/search.ts
+var LOOP_BENCH_MS = 1500;
+async function searchCandidate(p, setup) {
+  const { config } = p;
+  const { log, timed } = setup;
+  const evaluation = splitEvaluation(p, setup.source, "search", setup.releases);
+  log(`evaluating ${config.model} on ${p.searchSet.count} search samples`);
+  const original = await timed("evaluate-original-search", () => evaluateModel(config.model, p.searchSet, { ...evaluation.original, label: config.model }));
+  const notes = [];
+  let recipe = config.recipe;
+  const { traits, cost } = await modelTraits(p.model);
+  if (!recipe) {
+    recipe = defaultRecipe(traits);
+    notes.push(`Default recipe for this model: ${recipe.map(describeStage).join(", then ")}.`);
+  }
+  const loopBatch = Math.max(...config.bench.batchSizes);
+  const before = await timed("profile-original", () => profileModel(config.model, { dataset: p.evalSet, batchSize: loopBatch, threads: config.bench.threads, label: config.model }));
+  const hottest = before.nodes[0];
+  if (hottest) notes.push(`Profiled first (batch ${loopBatch}): ${hottest.originalNames?.join(", ") || hottest.name} (${hottest.opType}) takes ${Math.round(hottest.share * 100)} % of the time.`);
+  const judge2 = buildJudge({
+    dataset: p.searchSet,
+    metric: config.metrics[0],
+    evaluate: evaluation.candidates,
+    reference: original.result,
+    seed: config.seed,
+    latency: { batchSizes: config.bench.batchSizes, timeBudgetMs: Math.min(LOOP_BENCH_MS, config.bench.timeBudgetMs), threads: config.bench.threads, feeds: p.evalSet, precision: config.bench.precision, seed: config.seed }
+  });
+  const searchIndices = p.split.how === "explicit" ? void 0 : p.split.how === "none" ? p.split.testIndices : complement(p.split.testIndices, p.evalSet.count);
+  const baseline = setup.baseline && searchIndices && baselineOn(setup.baseline, searchIndices, p.evalSet.count);
+  const budget = optimizationBudget(config.metrics[0], config.gate, original.result.metrics, baseline?.metrics);
+  if (baseline && budget < optimizationBudget(config.metrics[0], config.gate, original.result.metrics)) {
+    notes.push(`The committed model already scores below the frozen baseline, so the optimizer had only ${round2(budget)} points of drift left to spend.`);
+  }
+  const ctx = { calibration: p.calibration, seed: config.seed, log };
+  const nodeCostShare = flopShares(cost);
+  const { keep, budget: loopBudget, note: keepNote } = chooseKeepRule(config.budget.keep, metricResolution(config.metrics[0], p.searchSet.count, budget), budget);
+  if (keepNote) {
+    notes.push(keepNote);
+    log(keepNote);
+  }
+  const loop = await timed(
+    "optimize",
+    () => optimize(p.model, { recipe, budget: loopBudget, keep, objective: config.objective, nodeCostShare, ctx, judge: judge2, wallTimeMs: config.budget.wallTimeMs }),
+    config.budget.wallTimeMs
+  );
+  const base = setup.baseModel;
+  log(`benchmarking the PR model vs the candidate${base ? " and the base branch" : ""} (batch sizes ${config.bench.batchSizes.join(", ")})`);
+  const shipped = await timed(
+    "benchmark",
+    () => shipFaster({
+      original: p.model,
+      candidate: loop.model,
+      decisions: loop.decisions,
+      objective: config.objective,
+      rebuild: async (count2) => (await replayDecisions(p.model, loop.decisions.slice(0, count2), { ...ctx, log: void 0 }, nodeCostShare)).model,
+      measure: (model) => benchLatency({
+        ...benchSettings(p),
+        models: [
+          { model: config.model, label: "PR model" },
+          { model: encodeModel(model), label: "candidate" },
+          ...base ? [{ model: base.file, label: `base branch (${base.file})` }] : []
+        ],
+        onProgress: log
+      }),
+      log
+    })
+  );
+  return { loop, shipped, original, evaluation, notes };
+}
+function benchSettings(p) {
+  const { bench } = p.config;
+  return { batchSizes: bench.batchSizes, timeBudgetMs: bench.timeBudgetMs, minRuns: bench.minRuns, warmup: bench.warmup, precision: bench.precision, threads: bench.threads, inputs: p.evalSet, seed: p.config.seed };
+}
+var round2 = (x2) => Math.round(x2 * 100) / 100;
+async function runSearch(options) {
+  const log = options.log ?? (() => {
+  });
+  const timings = {};
+  const timed = timer(timings);
+  const releases = [];
+  try {
+    const p = await timed("prepare", () => prepare(options.configPath));
+    const { config } = p;
+    const modelPath = path17.join(options.outDir, "model.onnx");
+    refuseOverwrite(modelPath, config.model);
+    for (const name of ["model.onnx", "search.json"]) fs19.rmSync(path17.join(options.outDir, name), { force: true });
+    const baseline = config.baseline ? readBaseline(config.baseline) : void 0;
+    const source = config.task === "fidelity" ? await fidelityReference(p, baseline && { data: baseline, file: config.baseline }) : void 0;
+    const { loop, shipped, notes } = await searchCandidate(p, { baseline, source, log, timed, releases });
+    fs19.mkdirSync(options.outDir, { recursive: true });
+    saveModel(shipped.model, modelPath);
+    log(`wrote ${modelPath}`);
+    const record = {
+      schemaVersion: 1,
+      kind: "search",
+      toolVersion: TOOL_VERSION,
+      fingerprint: partFingerprint(config, modelPath),
+      split: splitRecord(p.split),
+      steps: loop.steps,
+      decisions: shipped.decisions,
+      passes: loop.passes.slice(0, shipped.decisions.length),
+      fallbackNodes: loop.fallbackNodes.filter((f) => shipped.decisions.some((d) => d.excluded?.includes(f.what))),
+      notes: [.../* @__PURE__ */ new Set([...p.notes, ...source ? [source.note] : [], ...splitNote(p.split), ...notes, ...loop.notes, ...shipped.notes])].slice(0, 100),
+      timings
+    };
+    return { modelPath, recordPath: writePart(options.outDir, record), record };
+  } finally {
+    for (const store of releases) store.release();
+  }
+}
+function timer(timings, onPhase) {
+  return async (name, work, budgetMs) => {
+    onPhase?.(name, budgetMs);
+    const t0 = performance.now();
+    try {
+      return await work();
+    } finally {
+      timings[name] = Math.round((performance.now() - t0) / 10) / 100;
+    }
+  };
+}
+function refuseOverwrite(output, input) {
+  const resolvedOut = path17.resolve(output);
+  const same = fs19.existsSync(resolvedOut) ? fs19.realpathSync(resolvedOut) === fs19.realpathSync(input) : resolvedOut === path17.resolve(input);
+  if (same) throw new InputError(`--out would overwrite the model ${input}; choose another output folder`, input);
+}
+
 // src/util/display-path.ts
-import * as path15 from "node:path";
+import * as path18 from "node:path";
 function displayPath(file, root2 = process.cwd()) {
   if (!file) return file;
-  const rel = path15.relative(root2, path15.resolve(root2, file));
-  return rel === "" || rel.startsWith("..") || path15.isAbsolute(rel) ? file : rel.split(path15.sep).join("/");
+  const rel = path18.relative(root2, path18.resolve(root2, file));
+  return rel === "" || rel.startsWith("..") || path18.isAbsolute(rel) ? file : rel.split(path18.sep).join("/");
 }
 
 // src/pipeline/progress.ts
@@ -34863,118 +35480,41 @@ function seconds(ms2) {
 
 // src/pipeline/run.ts
 var PROFILE_TOP = 12;
-var LOOP_BENCH_MS = 1500;
 async function runPipeline(options) {
   const progress = progressLog(options.log ?? (() => {
   }));
   const log = progress.log;
   const timings = {};
-  const timed = async (name, work, budgetMs) => {
+  const timed = timer(timings, (name, budgetMs) => {
     options.phase?.(name);
     progress.phase(name, budgetMs);
-    const t0 = performance.now();
-    try {
-      return await work();
-    } finally {
-      timings[name] = Math.round((performance.now() - t0) / 10) / 100;
-    }
-  };
-  let reference;
+  });
+  const releases = [];
   try {
     const p = await timed("prepare", () => prepare(options.configPath));
     const { config } = p;
     checkBaseModel(options.baseModel);
-    const modelPath = path16.join(options.outDir, "model.onnx");
+    const modelPath = path19.join(options.outDir, "model.onnx");
     refuseOverwrite(modelPath, config.model);
-    for (const name of ["model.onnx", "report.json", "report.md"]) fs17.rmSync(path16.join(options.outDir, name), { force: true });
+    for (const name of ["model.onnx", "report.json", "report.md"]) fs20.rmSync(path19.join(options.outDir, name), { force: true });
     const baseline = config.baseline ? readBaseline(config.baseline) : void 0;
     const source = config.task === "fidelity" ? await fidelityReference(p, baseline && { data: baseline, file: config.baseline }) : void 0;
-    reference = source && source.kind !== "expected" ? source.store : void 0;
-    const evaluate = { ...p.evaluate, reference };
-    const originalOptions = source?.kind === "original" ? { ...p.evaluate, reference: "self", keep: source.store } : evaluate;
-    log(`evaluating ${config.model} on ${p.evalSet.count} samples`);
-    const original = await timed("evaluate-original", () => evaluateModel(config.model, p.evalSet, { ...originalOptions, label: config.model }));
-    let recipe = config.recipe;
-    const notes = [...p.notes, ...original.notes, ...source ? [source.note] : []];
-    const { traits, cost } = await modelTraits(p.model);
-    if (!recipe) {
-      recipe = defaultRecipe(traits);
-      notes.push(`Default recipe for this model: ${recipe.map(describeStage).join(", then ")}.`);
-    }
-    const loopBatch = Math.max(...config.bench.batchSizes);
-    const before = await timed("profile-original", () => profileModel(config.model, { dataset: p.evalSet, batchSize: loopBatch, threads: config.bench.threads, label: config.model }));
-    const hottest = before.nodes[0];
-    if (hottest) notes.push(`Profiled first (batch ${loopBatch}): ${hottest.originalNames?.join(", ") || hottest.name} (${hottest.opType}) takes ${Math.round(hottest.share * 100)} % of the time.`);
-    const judge2 = buildJudge({
-      dataset: p.evalSet,
-      metric: config.metrics[0],
-      evaluate,
-      reference: original.result,
-      seed: config.seed,
-      latency: { batchSizes: config.bench.batchSizes, timeBudgetMs: Math.min(LOOP_BENCH_MS, config.bench.timeBudgetMs), threads: config.bench.threads, feeds: p.evalSet, precision: config.bench.precision, seed: config.seed }
-    });
-    const budget = optimizationBudget(config.metrics[0], config.gate, original.result.metrics, baseline?.metrics);
-    if (baseline && budget < optimizationBudget(config.metrics[0], config.gate, original.result.metrics)) {
-      notes.push(`The committed model already scores below the frozen baseline, so the optimizer had only ${round2(budget)} points of drift left to spend.`);
-    }
-    const ctx = { calibration: p.calibration, seed: config.seed, log };
-    const nodeCostShare = flopShares(cost);
-    const { keep, note: keepNote } = chooseKeepRule(config.budget.keep, metricResolution(config.metrics[0], p.evalSet.count, budget), budget);
-    if (keepNote) {
-      notes.push(keepNote);
-      log(keepNote);
-    }
-    const loop = await timed(
-      "optimize",
-      () => optimize(p.model, {
-        recipe,
-        budget,
-        keep,
-        objective: config.objective,
-        nodeCostShare,
-        ctx,
-        judge: judge2,
-        wallTimeMs: config.budget.wallTimeMs
-      }),
-      config.budget.wallTimeMs
-    );
     const base = options.baseModel;
-    log(`benchmarking the PR model vs the candidate${base ? " and the base branch" : ""} (batch sizes ${config.bench.batchSizes.join(", ")})`);
-    const shipped = await timed(
-      "benchmark",
-      () => shipFaster({
-        original: p.model,
-        candidate: loop.model,
-        decisions: loop.decisions,
-        objective: config.objective,
-        rebuild: async (count2) => (await replayDecisions(p.model, loop.decisions.slice(0, count2), { ...ctx, log: void 0 }, nodeCostShare)).model,
-        measure: (model) => benchLatency({
-          models: [
-            { model: config.model, label: "PR model" },
-            { model: encodeModel(model), label: "candidate" },
-            ...base ? [{ model: base.file, label: `base branch (${base.file})` }] : []
-          ],
-          batchSizes: config.bench.batchSizes,
-          timeBudgetMs: config.bench.timeBudgetMs,
-          minRuns: config.bench.minRuns,
-          warmup: config.bench.warmup,
-          precision: config.bench.precision,
-          threads: config.bench.threads,
-          inputs: p.evalSet,
-          seed: config.seed,
-          onProgress: log
-        }),
-        log
-      })
-    );
+    const searched = await searchCandidate(p, { baseline, source, log, timed, releases, baseModel: base });
+    const { loop, shipped } = searched;
+    const test = p.split.how === "none" ? searched.evaluation : splitEvaluation(p, source, "test", releases);
+    const original = p.split.how === "none" ? searched.original : await timed("evaluate-original", () => evaluateModel(config.model, p.testSet, { ...test.original, label: config.model }));
+    const gateBaseline = baseline && baselineOn(baseline, p.split.testIndices, p.evalSet.count);
+    const notes = [...p.notes, ...original.notes, ...source ? [source.note] : [], ...splitNote(p.split), ...searched.notes];
+    const loopBatch = Math.max(...config.bench.batchSizes);
     const bench = shipped.bench;
     const latency = comparisons(bench);
     saveModel(shipped.model, modelPath);
     log(`wrote ${modelPath}`);
     const noise = config.data.noiseSigma ? { sigma: config.data.noiseSigma, seed: config.seed } : void 0;
     const [originalFinal, candidate] = await timed("evaluate", async () => [
-      noise ? (await evaluateModel(config.model, p.evalSet, { ...originalOptions, keep: void 0, noise, label: config.model })).result : original.result,
-      (await evaluateModel(modelPath, p.evalSet, { ...evaluate, noise, label: modelPath })).result
+      noise ? (await evaluateModel(config.model, p.testSet, { ...test.original, keep: void 0, noise, label: config.model })).result : original.result,
+      (await evaluateModel(modelPath, p.testSet, { ...test.candidates, noise, label: modelPath })).result
     ]);
     const memoryFeeds = feedsFor(p.modelInputs, config.model, loopBatch, { inputs: p.evalSet });
     const [memOriginal, memCandidate] = await timed("memory", async () => [await measureMemory(config.model, { feeds: memoryFeeds }), await measureMemory(modelPath, { feeds: memoryFeeds })]);
@@ -34983,7 +35523,7 @@ async function runPipeline(options) {
     const decision = decideVerdict({
       metrics: config.metrics,
       rules: config.gate,
-      baseline,
+      baseline: gateBaseline,
       original: originalFinal,
       candidate,
       latency,
@@ -35001,6 +35541,7 @@ async function runPipeline(options) {
       ...base && { baseBranch: { model: base.name ?? displayPath(base.file), ...base.commit && { commit: base.commit.toLowerCase() }, changed: sha256File(base.file) !== sha256File(config.model) } },
       created: (/* @__PURE__ */ new Date()).toISOString(),
       decision,
+      split: splitRecord(p.split),
       prModelChanged,
       storedBaseline: baseline,
       machine: machineInfo({ intraOpThreads: bench.intraOpThreads, interOpThreads: bench.interOpThreads }),
@@ -35024,23 +35565,17 @@ async function runPipeline(options) {
     const written = writeReportFiles(options.outDir, report, renderMarkdown(report));
     return { report, ...written, exitCode: 2 };
   } finally {
-    reference?.release();
+    for (const store of releases) store.release();
   }
 }
 function checkBaseModel(base) {
   if (!base) return;
-  if (!fs17.existsSync(base.file) || !fs17.statSync(base.file).isFile()) throw new InputError(`--base-model ${base.file}: no such file; give the base branch's model (e.g. \`git show origin/main:model.onnx > base.onnx\`)`, base.file, "model");
+  if (!fs20.existsSync(base.file) || !fs20.statSync(base.file).isFile()) throw new InputError(`--base-model ${base.file}: no such file; give the base branch's model (e.g. \`git show origin/main:model.onnx > base.onnx\`)`, base.file, "model");
   if (base.commit !== void 0 && !/^[0-9a-f]{7,64}$/i.test(base.commit)) throw new InputError(`--base-commit must be a commit SHA (7-64 hex digits), got "${base.commit}"`, "base-commit", "config");
-}
-function refuseOverwrite(output, input) {
-  const resolvedOut = path16.resolve(output);
-  const same = fs17.existsSync(resolvedOut) ? fs17.realpathSync(resolvedOut) === fs17.realpathSync(input) : resolvedOut === path16.resolve(input);
-  if (same) throw new InputError(`--out would overwrite the model ${input}; choose another output folder`, input);
 }
 function stripExtras(m) {
   return { peakRssBytes: m.peakRssBytes, fileBytes: m.fileBytes, gzipBytes: m.gzipBytes, weightBytesByType: m.weightBytesByType };
 }
-var round2 = (x2) => Math.round(x2 * 100) / 100;
 function gatedMeaning(metric) {
   const def = metricDef(metric);
   const output = metric.includes(":") ? ` of output '${metric.slice(metric.indexOf(":") + 1)}'` : "";
@@ -35052,7 +35587,7 @@ var HISTORY_SCHEMA_VERSION = 1;
 var HISTORY_CAP = 500;
 
 // src/history/store.ts
-import * as fs18 from "node:fs";
+import * as fs21 from "node:fs";
 
 // schemas/history.schema.json
 var history_schema_default = {
@@ -35207,26 +35742,26 @@ function parseStore(text, source) {
   } catch (err2) {
     throw new InputError(`${source} is not valid JSON (${err2.message}); it must be a history file written by prune-gate.`, source);
   }
-  const problems = historyProblems(data);
-  if (problems.length > 0) {
+  const problems2 = historyProblems(data);
+  if (problems2.length > 0) {
     throw new InputError(`${source} does not match schemas/history.schema.json:
-  ${problems.join("\n  ")}
+  ${problems2.join("\n  ")}
 Fix or remove the entry named; prune-gate only appends to a valid history.`, source);
   }
   return data;
 }
 function readStoreFile(file, options = {}) {
-  if (!fs18.existsSync(file)) {
+  if (!fs21.existsSync(file)) {
     if (options.missingIsEmpty) return emptyStore();
     throw new InputError(`history file ${file} does not exist; create it with \`prune-gate history add REPORT --store ${file}\`.`, file);
   }
-  return parseStore(fs18.readFileSync(file, "utf8"), file);
+  return parseStore(fs21.readFileSync(file, "utf8"), file);
 }
 function appendEntry(store, entry, cap = HISTORY_CAP) {
   if (!Number.isSafeInteger(cap) || cap < 1) throw new InputError(`the history cap must be a whole number of entries >= 1 (got ${cap}).`, "cap");
-  const problems = historyProblems({ schemaVersion: HISTORY_SCHEMA_VERSION, entries: [entry] }).map((p) => p.replace(/^\/entries\/0/, ""));
-  if (problems.length > 0) throw new InputError(`the new history entry is not valid (schemas/history.schema.json):
-  ${problems.join("\n  ")}`, "entry");
+  const problems2 = historyProblems({ schemaVersion: HISTORY_SCHEMA_VERSION, entries: [entry] }).map((p) => p.replace(/^\/entries\/0/, ""));
+  if (problems2.length > 0) throw new InputError(`the new history entry is not valid (schemas/history.schema.json):
+  ${problems2.join("\n  ")}`, "entry");
   const same = store.entries.find((e) => e.commit === entry.commit);
   if (same) return { store, appended: false, reason: `commit ${entry.commit.slice(0, 12)} is already recorded (${same.time})` };
   const entries = [...store.entries, entry];
@@ -35241,8 +35776,8 @@ ${lines.join("\n")}${lines.length ? "\n" : ""}]}
 }
 
 // src/history/add.ts
-import * as fs19 from "node:fs";
-import * as path17 from "node:path";
+import * as fs22 from "node:fs";
+import * as path20 from "node:path";
 
 // src/history/entry.ts
 var COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
@@ -35308,8 +35843,8 @@ function round(x2) {
 
 // src/history/add.ts
 function entryWithModelHash(report, context, baseDir = process.cwd()) {
-  const original = report.models.original ? path17.resolve(baseDir, report.models.original) : void 0;
-  const originalSha256 = context.originalSha256 ?? (original && fs19.existsSync(original) && fs19.statSync(original).isFile() ? sha256File(original) : void 0);
+  const original = report.models.original ? path20.resolve(baseDir, report.models.original) : void 0;
+  const originalSha256 = context.originalSha256 ?? (original && fs22.existsSync(original) && fs22.statSync(original).isFile() ? sha256File(original) : void 0);
   return entryFromReport(report, { ...context, ...originalSha256 ? { originalSha256 } : {} });
 }
 function appendToStoreFile(storeFile, entry, cap) {
@@ -35347,20 +35882,20 @@ function trendFor(report, store, count2 = TREND_LENGTH) {
 }
 
 // src/history/render.ts
-import * as fs21 from "node:fs";
-import * as path19 from "node:path";
+import * as fs24 from "node:fs";
+import * as path22 from "node:path";
 
 // src/history/assets.ts
-import * as fs20 from "node:fs";
-import * as path18 from "node:path";
+import * as fs23 from "node:fs";
+import * as path21 from "node:path";
 import { createRequire as createRequire4 } from "node:module";
 import { fileURLToPath } from "node:url";
 var PAGE_FILES = ["index.html", "history-page.js", "history-page.css"];
 var UPLOT_FILES = { "uPlot.iife.min.js": "uplot/dist/uPlot.iife.min.js", "uPlot.min.css": "uplot/dist/uPlot.min.css" };
 function pageAssets() {
-  const here = path18.dirname(fileURLToPath(import.meta.url));
-  const dirs = [path18.join(here, "page"), path18.join(here, "history-page"), path18.join(here, "..", "history-page")];
-  const find = (name) => dirs.map((d) => path18.join(d, name)).find((f) => fs20.existsSync(f));
+  const here = path21.dirname(fileURLToPath(import.meta.url));
+  const dirs = [path21.join(here, "page"), path21.join(here, "history-page"), path21.join(here, "..", "history-page")];
+  const find = (name) => dirs.map((d) => path21.join(d, name)).find((f) => fs23.existsSync(f));
   const require3 = createRequire4(import.meta.url);
   const resolveModule = (spec) => {
     try {
@@ -35384,11 +35919,11 @@ var DATA_FILE = "history-data.js";
 function renderHistoryPage(store, outDir) {
   const written = [];
   for (const asset of pageAssets()) {
-    const target = path19.join(outDir, asset.name);
-    writeFileAtomic(target, fs21.readFileSync(asset.source));
+    const target = path22.join(outDir, asset.name);
+    writeFileAtomic(target, fs24.readFileSync(asset.source));
     written.push(target);
   }
-  const data = path19.join(outDir, DATA_FILE);
+  const data = path22.join(outDir, DATA_FILE);
   writeFileAtomic(data, dataScript(store));
   written.push(data);
   return written;
@@ -35409,6 +35944,7 @@ export {
   TOOL_VERSION,
   machineInfo,
   describeMachine,
+  buildReport,
   errorReport,
   escapeText,
   GATE_ID_PATTERN,
@@ -35426,6 +35962,7 @@ export {
   readStoreFile,
   appendEntry,
   serializeStore,
+  readBaseline,
   sha256File,
   entryWithModelHash,
   appendToStoreFile,
@@ -35443,20 +35980,36 @@ export {
   calibrationNeed,
   describeStage,
   stageGoals,
+  shardRange,
   CONFIG_DEFAULTS,
   loadConfig,
   parseDuration,
   evaluateModel,
   evaluatePair,
+  fidelityReference,
   loadConfigAndModel,
   prepare,
   calibrationBatches,
   modelIo,
   freezeBaseline,
   baselineStatus,
-  defaultRecipe,
+  decideVerdict,
   modelTraits,
   flopShares,
+  defaultRecipe,
   replayDecisions,
-  runPipeline
+  partFingerprint,
+  fingerprintDifference,
+  writePart,
+  readPart,
+  readDecisions,
+  comparisons,
+  concatResults,
+  evaluationOn,
+  baselineOn,
+  splitRecord,
+  benchSettings,
+  runSearch,
+  runPipeline,
+  gatedMeaning
 };
