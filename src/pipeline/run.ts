@@ -165,9 +165,6 @@ function stripExtras<T extends { peakRssBytes: number; fileBytes: number; gzipBy
   return { peakRssBytes: m.peakRssBytes, fileBytes: m.fileBytes, gzipBytes: m.gzipBytes, weightBytesByType: m.weightBytesByType };
 }
 
-
-/** Each node's share of the model's FLOPs (empty when shapes were unknown). */
-
 /** One sentence on what the gated number is, from the metric registry. */
 export function gatedMeaning(metric: string): string {
   const def = metricDef(metric);
