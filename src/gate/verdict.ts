@@ -39,8 +39,11 @@ export interface GateInput {
   seed?: number;
   /** latency (default): a candidate slower than the original is marked; size: allowed, and the verdict says so. */
   objective?: 'latency' | 'size';
-  /** The optimizer found steps, but none made the model faster: the candidate is the original. */
-  candidateIsOriginal?: boolean;
+  /**
+   * The optimizer kept steps, but the candidate is the original: none made the model faster
+   * ('not-faster'), or none stayed inside the accuracy rule on the test split ('drifted').
+   */
+  candidateIsOriginal?: 'not-faster' | 'drifted';
   resamples?: number;
 }
 
@@ -86,7 +89,8 @@ export function decideVerdict(input: GateInput): GateDecision {
   let { verdict, reason } = summarize(rows, latency, ref.label);
   if (verdict === 'pass' && input.candidateIsOriginal) {
     verdict = 'warn';
-    reason = sentence(`no optimization step made the model faster on this machine, so the candidate is the original model; ${lowerFirst(reason)}`);
+    const why = input.candidateIsOriginal === 'drifted' ? 'no optimization step kept by the search stayed inside the accuracy rule on the test split' : 'no optimization step made the model faster on this machine';
+    reason = sentence(`${why}, so the candidate is the original model; ${lowerFirst(reason)}`);
   }
   const slower = latency.filter((l) => l.ratios.p95.value > 1);
   if (verdict !== 'fail' && input.objective === 'size' && slower.length) {

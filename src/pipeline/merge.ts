@@ -68,7 +68,7 @@ export function runMerge(options: MergeOptions): MergeOutcome {
       seed: first.gate.seed,
       objective: first.gate.objective,
       // As in run: the loop kept steps, but none shipped (not faster), so the candidate is the original.
-      candidateIsOriginal: Boolean(search && search.decisions.length === 0 && search.steps.some((step) => step.kept)),
+      candidateIsOriginal: search && search.decisions.length === 0 && search.steps.some((step) => step.kept) ? 'not-faster' : undefined,
     });
   const perRunner = runners.length ? runners.map((r) => ({ runner: r.part.runner.kind, decision: gateFor(r.part.latency) })) : [{ runner: undefined, decision: gateFor([]) }];
   const decision = worstOf(perRunner);

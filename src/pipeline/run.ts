@@ -17,7 +17,8 @@ import { InputError } from '../util/errors.js';
 import { readBaseline, sha256File } from '../gate/baseline.js';
 import { feedsFor } from '../evaluate/latency.js';
 import { decideVerdict } from '../gate/verdict.js';
-import { saveModel } from '../onnx/index.js';
+import { encodeModel, saveModel, type Model } from '../onnx/index.js';
+import type { EvalResult } from '../evaluate/types.js';
 import { buildReport, errorReport } from '../report/build.js';
 import { renderMarkdown } from '../report/markdown.js';
 import type { Report } from '../report/types.js';
@@ -30,6 +31,7 @@ import { comparisons } from './ship.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { displayPath } from '../util/display-path.js';
 import { progressLog } from './progress.js';
+import { walkBackOnTest } from './walk-back.js';
 
 export interface RunOptions {
   configPath: string;
@@ -82,11 +84,31 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
     // The loop chooses its steps on the search split (search.ts); the gate judges the test split.
     const base = options.baseModel;
     const searched = await searchCandidate(p, { baseline, source, log, timed, releases, baseModel: base });
-    const { loop, shipped } = searched;
+    const { loop } = searched;
+    let { shipped } = searched;
     const test = p.split.how === 'none' ? searched.evaluation : splitEvaluation(p, source, 'test', releases);
     const original = p.split.how === 'none' ? searched.original : await timed('evaluate-original', () => evaluateModel(config.model, p.testSet, { ...test.original, label: config.model }));
     const gateBaseline = baseline && baselineOn(baseline, p.split.testIndices, p.evalSet.count);
     const notes = [...p.notes, ...original.notes, ...(source ? [source.note] : []), ...splitNote(p.split), ...searched.notes];
+
+    // The gate's accuracy rule on the test split overrules the search's choice (walk-back.ts).
+    const onTest = (model: Model) => evaluateModel(encodeModel(model), p.testSet, { ...test.candidates, label: 'candidate' }).then((e) => e.result);
+    const accuracyRule = (result: EvalResult) => {
+      const gated = decideVerdict({ metrics: config.metrics, rules: config.gate, baseline: gateBaseline, original: original.result, candidate: result, latency: [], seed: config.seed }).metrics.find((m) => m.gated)!;
+      return { pass: gated.status !== 'fail', drift: gated.drift };
+    };
+    let candidateOnTest = shipped.decisions.length ? await timed('evaluate', () => onTest(shipped.model)) : undefined;
+    let walkedBackToOriginal = false;
+    // Only when the PR model itself passes: a failure against the frozen baseline that the PR model
+    // shares is not the optimizer's, and fewer steps would not cure it.
+    if (candidateOnTest && !accuracyRule(candidateOnTest).pass && accuracyRule(original.result).pass) {
+      const walked = await timed('walk-back', () => walkBackOnTest({ steps: shipped.decisions.length, failed: candidateOnTest!, rebuild: searched.rebuild, evaluate: onTest, judge: accuracyRule, log }));
+      notes.push(...shipped.notes, ...walked.notes);
+      log(walked.notes.join(' '));
+      shipped = await searched.ship(walked.model, walked.steps);
+      candidateOnTest = shipped.decisions.length === walked.steps ? walked.result : undefined;
+      walkedBackToOriginal = shipped.unchanged;
+    }
     const loopBatch = Math.max(...config.bench.batchSizes);
     const bench = shipped.bench;
     const latency = comparisons(bench);
@@ -96,7 +118,8 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
     const noise = config.data.noiseSigma ? { sigma: config.data.noiseSigma, seed: config.seed } : undefined;
     const [originalFinal, candidate] = await timed('evaluate', async () => [
       noise ? (await evaluateModel(config.model, p.testSet, { ...test.original, keep: undefined, noise, label: config.model })).result : original.result,
-      (await evaluateModel(modelPath, p.testSet, { ...test.candidates, noise, label: modelPath })).result,
+      // Already measured on the test split above, unless the data is perturbed for this comparison.
+      !noise && candidateOnTest ? candidateOnTest : (await evaluateModel(modelPath, p.testSet, { ...test.candidates, noise, label: modelPath })).result,
     ]);
 
     // One batch of the evaluation data (zeros can be refused: a reflect Pad on a size-1 axis).
@@ -116,7 +139,7 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
       prModelChanged,
       seed: config.seed,
       objective: config.objective,
-      candidateIsOriginal: shipped.unchanged && loop.decisions.length > 0,
+      candidateIsOriginal: shipped.unchanged && loop.decisions.length > 0 ? (walkedBackToOriginal ? 'drifted' : 'not-faster') : undefined,
     });
     const report = buildReport({
       toolVersion: TOOL_VERSION,

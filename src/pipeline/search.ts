@@ -19,7 +19,7 @@ import { flopShares, modelTraits } from '../loop/model-traits.js';
 import { optimize, type LoopResult } from '../loop/optimize-loop.js';
 import { defaultRecipe } from '../loop/recipe.js';
 import { replayDecisions } from '../loop/replay.js';
-import { encodeModel, saveModel } from '../onnx/index.js';
+import { encodeModel, saveModel, type Model } from '../onnx/index.js';
 import { InputError } from '../util/errors.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { partFingerprint } from './fingerprint.js';
@@ -55,6 +55,10 @@ export interface SearchOutcome {
   /** How models are evaluated on the search split (run reuses it when there is no split). */
   evaluation: SplitEvaluation;
   notes: string[];
+  /** The candidate after the loop's first `count` kept steps, rebuilt from the decisions (0: the original). */
+  rebuild(count: number): Promise<Model>;
+  /** The never-slower check again, for the candidate of the first `count` kept steps (run's walk-back). */
+  ship(candidate: Model, count: number): Promise<Shipped>;
 }
 
 export async function searchCandidate(p: Prepared, setup: SearchSetup): Promise<SearchOutcome> {
@@ -106,28 +110,31 @@ export async function searchCandidate(p: Prepared, setup: SearchSetup): Promise<
 
   // Never ship a slower model: measured as the gate measures, an earlier kept step or the original otherwise.
   const base = setup.baseModel;
-  log(`benchmarking the PR model vs the candidate${base ? ' and the base branch' : ''} (batch sizes ${config.bench.batchSizes.join(', ')})`);
-  const shipped = await timed('benchmark', () =>
-    shipFaster({
-      original: p.model,
-      candidate: loop.model,
-      decisions: loop.decisions,
-      objective: config.objective,
-      rebuild: async (count) => (await replayDecisions(p.model, loop.decisions.slice(0, count), { ...ctx, log: undefined }, nodeCostShare)).model,
-      measure: (model) =>
-        benchLatency({
-          ...benchSettings(p),
-          models: [
-            { model: config.model, label: 'PR model' },
-            { model: encodeModel(model), label: 'candidate' },
-            ...(base ? [{ model: base.file, label: `base branch (${base.file})` }] : []),
-          ] as BenchOptions['models'],
-          onProgress: log,
-        }),
-      log,
-    }),
-  );
-  return { loop, shipped, original, evaluation, notes };
+  const rebuild = async (count: number) => (count === 0 ? p.model : (await replayDecisions(p.model, loop.decisions.slice(0, count), { ...ctx, log: undefined }, nodeCostShare)).model);
+  const ship = (candidate: Model, count: number) =>
+    timed('benchmark', () => {
+      log(`benchmarking the PR model vs the candidate${base ? ' and the base branch' : ''} (batch sizes ${config.bench.batchSizes.join(', ')})`);
+      return shipFaster({
+        original: p.model,
+        candidate,
+        decisions: loop.decisions.slice(0, count),
+        objective: config.objective,
+        rebuild,
+        measure: (model) =>
+          benchLatency({
+            ...benchSettings(p),
+            models: [
+              { model: config.model, label: 'PR model' },
+              { model: encodeModel(model), label: 'candidate' },
+              ...(base ? [{ model: base.file, label: `base branch (${base.file})` }] : []),
+            ] as BenchOptions['models'],
+            onProgress: log,
+          }),
+        log,
+      });
+    });
+  const shipped = await ship(loop.model, loop.decisions.length);
+  return { loop, shipped, original, evaluation, notes, rebuild, ship };
 }
 
 /** The final comparison's settings from the config (models aside): what `run`, `search` and `bench` measure with. */
@@ -184,7 +191,7 @@ export async function runSearch(options: SearchRunOptions): Promise<{ modelPath:
   }
 }
 
-/** `timed(name, work)`: runs `work` and records its seconds under `name`, announcing it to `onPhase` first. */
+/** `timed(name, work)`: runs `work` and adds its seconds to `name`, announcing it to `onPhase` first. */
 export function timer(timings: Record<string, number>, onPhase?: (name: string, budgetMs?: number) => void): SearchSetup['timed'] {
   return async (name, work, budgetMs) => {
     onPhase?.(name, budgetMs);
@@ -192,7 +199,8 @@ export function timer(timings: Record<string, number>, onPhase?: (name: string, 
     try {
       return await work();
     } finally {
-      timings[name] = Math.round((performance.now() - t0) / 10) / 100;
+      // A phase that runs twice (the benchmark after a walk-back) adds up.
+      timings[name] = Math.round(((timings[name] ?? 0) * 1000 + performance.now() - t0) / 10) / 100;
     }
   };
 }

@@ -203,9 +203,15 @@ describe('latency goal', () => {
   });
 
   test('steps were found but none made the model faster: the original ships, and the verdict is a warning that says so', () => {
-    const d = gate(classification(labels, []), classification(labels, []), point, { latency: [latency(1, 1, 0.98, 1.02)], candidateIsOriginal: true });
+    const d = gate(classification(labels, []), classification(labels, []), point, { latency: [latency(1, 1, 0.98, 1.02)], candidateIsOriginal: 'not-faster' });
     expect(d.verdict).toBe('warn');
     expect(d.reason).toMatch(/^No optimization step made the model faster on this machine, so the candidate is the original model; accuracy/);
+  });
+
+  test('steps were kept but none held on the test split: the original ships, and the verdict is a warning that says why', () => {
+    const d = gate(classification(labels, []), classification(labels, []), point, { latency: [latency(1, 1, 0.98, 1.02)], candidateIsOriginal: 'drifted' });
+    expect(d.verdict).toBe('warn');
+    expect(d.reason).toMatch(/^No optimization step kept by the search stayed inside the accuracy rule on the test split, so the candidate is the original model; accuracy/);
   });
 
   test('fails only when the whole p95-ratio interval is above the goal', () => {
