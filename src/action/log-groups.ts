@@ -7,10 +7,11 @@ import * as core from '@actions/core';
 /** How the pipeline's phases read in the log; others go by their own name. */
 const TITLES: Record<string, string> = {
   prepare: 'prepare: config, model and data',
-  'evaluate-original': 'evaluate the original model',
-  'profile-original': 'profile the original model',
+  'evaluate-original-search': 'evaluate the PR model on the search samples',
+  'evaluate-original': 'evaluate the PR model',
+  'profile-original': 'profile the PR model',
   optimize: 'optimize: the recipe, step by step',
-  benchmark: 'benchmark: original and candidate, interleaved',
+  benchmark: 'benchmark: PR model and candidate (and base branch), interleaved',
   evaluate: 'evaluate the candidate',
   memory: 'memory',
   profile: 'profile the candidate',

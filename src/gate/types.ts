@@ -23,7 +23,7 @@ export interface MetricRow {
   candidate: number;
   /** The PR's model as committed, only when it differs from the frozen baseline. */
   prModel?: number;
-  /** candidate - reference, in the metric's units (points for percentages). */
+  /** candidate - reference, in the metric's units (points for percentages); for scripts: the comment shows `drift` only. */
   delta: number;
   /** How much worse the candidate is (positive = worse), in the unit the rule uses (points or % of the reference). */
   drift: number;

@@ -90,7 +90,7 @@ export function decideVerdict(input: GateInput): GateDecision {
   if (verdict === 'pass' && input.candidateIsOriginal) {
     verdict = 'warn';
     const why = input.candidateIsOriginal === 'drifted' ? 'no optimization step kept by the search stayed inside the accuracy rule on the test split' : 'no optimization step made the model faster on this machine';
-    reason = sentence(`${why}, so the candidate is the original model; ${lowerFirst(reason)}`);
+    reason = sentence(`${why}, so the candidate is the PR model, unchanged; ${lowerFirst(reason)}`);
   }
   const slower = latency.filter((l) => l.ratios.p95.value > 1);
   if (verdict !== 'fail' && input.objective === 'size' && slower.length) {
@@ -193,8 +193,11 @@ function binaryOutcomes(metric: string, a: PerSampleResults, b: PerSampleResults
 function judge(row: MetricRow, rule: MetricRule & { maxDrift?: number }, paired: boolean): void {
   const unit = rule.relative ? '% of the reference' : UNIT_WORDS[row.unit];
   const word = row.higherIsBetter ? 'dropped' : 'rose';
+  // The interval is always the drift's (positive = worse): an improvement states its negative drift
+  // before the interval, so the two numbers in the sentence never have opposite signs.
+  const interval = row.interval ? `95 % CI ${fmt(row.interval.low)} to ${fmt(row.interval.high)}` : '';
   const what = row.drift < 0 ? `${row.metric} improved by ${fmt(-row.drift)}${unit}` : `${row.metric} ${word} ${fmt(row.drift)}${unit}`;
-  const ci = row.interval ? ` (95 % CI ${fmt(row.interval.low)} to ${fmt(row.interval.high)})` : '';
+  const ci = row.drift < 0 ? ` (drift ${fmt(row.drift)}${interval ? `, ${interval}` : ''})` : interval ? ` (${interval})` : '';
   if (rule.min !== undefined && row.candidate < rule.min) {
     row.status = 'fail';
     row.explanation = `${row.metric} is ${fmt(row.candidate)}, below the minimum ${fmt(rule.min)}`;

@@ -202,7 +202,7 @@ export async function optimize(model: Model, options: LoopOptions): Promise<Loop
   }
 
   function finish(): LoopResult {
-    if (steps.every((s) => !s.kept) && steps.length) notes.push('No optimization step stayed within the accuracy budget and made the model faster: the candidate is the original model.');
+    if (steps.every((s) => !s.kept) && steps.length) notes.push('No optimization step stayed within the accuracy budget and made the model faster: the candidate is the PR model, unchanged.');
     return { model: current, steps, decisions, passes, fallbackNodes, notes, start, final: currentJudgement };
   }
 }

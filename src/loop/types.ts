@@ -5,7 +5,11 @@
 import type { Interval } from '../evaluate/types.js';
 import type { RecipeStage } from '../stages/types.js';
 
-/** A step's P95 against the model before it, measured interleaved: candidate / current. */
+/**
+ * A step's P95 against the model before it, measured interleaved in the loop's short probe:
+ * candidate / current. It decides whether the step is kept; the shipped candidate's latency is the
+ * final benchmark's (the report's latency rows), which the comment shows beside the step table.
+ */
 export interface StepLatency {
   batchSize: number;
   ratio: number;
@@ -21,7 +25,7 @@ export interface StepRow {
   params: Record<string, string | number | boolean>;
   /** The gated metric after this step. */
   metric: number;
-  /** Drift of the gated metric vs the reference after this step, in points. */
+  /** Drift of the gated metric after this step against the PR model on the search samples, in points (positive = worse). */
   drift: number;
   driftInterval?: Interval;
   /** P95 against the model before the step, per batch size (steps that can change latency). */

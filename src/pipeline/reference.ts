@@ -34,7 +34,7 @@ export type ReferenceSource =
 export async function fidelityReference(p: Prepared, baseline?: { data: Baseline; file: string }): Promise<ReferenceSource> {
   const { config } = p;
   if (p.evalSet.hasExpectedOutputs) return { kind: 'expected', note: 'Fidelity reference: the expected outputs that came with the data (test_data_set output files).' };
-  if (!baseline) return { kind: 'original', store: new OutputStore(config.model), note: `Fidelity reference: the original model's outputs (${path.basename(config.model)}).` };
+  if (!baseline) return { kind: 'original', store: new OutputStore(config.model), note: `Fidelity reference: the PR model's outputs (${path.basename(config.model)}).` };
   const record = baseline.data.referenceOutputs;
   if (record?.stored) {
     return { kind: 'frozen', store: loadReferenceOutputs(record, baseline.file), note: `Fidelity reference: the frozen baseline's stored outputs (${record.file}).` };

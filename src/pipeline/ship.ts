@@ -45,13 +45,13 @@ export async function shipFaster(input: ShipInput): Promise<Shipped> {
     const bench = await input.measure(model);
     const slow = notFaster(comparisons(bench));
     if (input.objective === 'size' || slow.length === 0) return { model, decisions: input.decisions.slice(0, count), bench, unchanged: false, notes };
-    notes.push(`The candidate after ${count} kept step${count > 1 ? 's' : ''} was not confirmed faster than the original (P95 ${slow.map(ratioText).join(', ')}), so it was not shipped.`);
+    notes.push(`The candidate after ${count} kept step${count > 1 ? 's' : ''} was not confirmed faster than the PR model (P95 ${slow.map(ratioText).join(', ')}), so it was not shipped.`);
     input.log?.(notes[notes.length - 1]);
     count = tries < MAX_FALLBACKS ? count - 1 : 0;
     if (count > 0) model = await input.rebuild(count);
   }
   const bench = await input.measure(input.original);
-  if (input.decisions.length) notes.push('No candidate was confirmed faster than the original on this machine: the original model ships unchanged.');
+  if (input.decisions.length) notes.push('No candidate was confirmed faster than the PR model on this machine: the PR model ships unchanged.');
   return { model: input.original, decisions: [], bench, unchanged: true, notes };
 }
 

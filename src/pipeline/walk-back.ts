@@ -52,7 +52,7 @@ export async function walkBackOnTest(input: WalkBackInput): Promise<WalkedBack> 
     const walked =
       count > 0
         ? `Walked back to the candidate after ${plural(count, 'kept step')} (drift ${fmt(drift)} pt on the test split); the test split judged ${judged} candidates to choose it, so that drift is slightly optimistic.`
-        : `Walked back: no candidate with kept steps passed (${judged - 1} judged), so the original model ships unchanged.`;
+        : `Walked back: no candidate with kept steps passed (${judged - 1} judged), so the PR model ships unchanged.`;
     return { steps: count, model, result, notes: [`${failed} ${walked} ${cure}`] };
   }
   // steps = 0: nothing to walk back to (the caller only calls with kept steps).

@@ -1,9 +1,10 @@
 /**
  * Mermaid `xychart-beta` charts of the optimization steps, as GitHub renders them in comments.
- * xychart has one y-axis, so drift and the P95 ratio against the model before each step get one
- * chart each over the same steps; the drift chart draws the gate's limit as a line, the ratio
- * chart the line at 1 (a step below it made the model faster). Only numbers and step indices go into
- * the chart source, never user-controlled names.
+ * xychart has one y-axis, so drift (against the PR model, positive = worse) and the P95 ratio of
+ * each step to the one before it (the loop's probe) get one chart each over the same steps; the
+ * drift chart draws the gate's limit as a line, the ratio chart the line at 1 (a step below it made
+ * the model faster). Only numbers and step indices go into the chart source, never user-controlled
+ * names.
  */
 import type { Report } from './types.js';
 
@@ -21,7 +22,7 @@ export function stepCharts(report: Report): string[] {
   out.push(
     '```mermaid',
     'xychart-beta',
-    `  title "Drift of the gated metric per step (points${limit !== undefined ? '; line = limit' : ''})"`,
+    `  title "Drift vs PR model per step (points, positive = worse${limit !== undefined ? '; line = limit' : ''})"`,
     `  ${x}`,
     `  y-axis "drift (points)" ${n(niceFloor(bottom))} --> ${n(niceCeil(top))}`,
     `  bar [${drifts.map(n).join(', ')}]`,
@@ -36,7 +37,7 @@ export function stepCharts(report: Report): string[] {
       '',
       '```mermaid',
       'xychart-beta',
-      `  title "P95 against the model before each step, batch ${batch} (line = 1)"`,
+      `  title "P95 ÷ previous step (loop probe), batch ${batch} (line = 1)"`,
       `  ${x}`,
       `  y-axis "ratio" 0 --> ${n(niceCeil(Math.max(1, ...ratios)))}`,
       `  bar [${ratios.map(n).join(', ')}]`,

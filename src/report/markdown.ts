@@ -7,6 +7,7 @@ import type { Interval } from '../evaluate/types.js';
 import { escapeText as esc } from './escape.js';
 import { markerBlock, type CommentMeta } from './markers.js';
 import { stepCharts } from './chart.js';
+import { renderNotes } from './notes.js';
 import type { LatencyRow, MetricRow, RowStatus } from '../gate/types.js';
 import type { Report, Trend } from './types.js';
 
@@ -59,7 +60,7 @@ export function renderMarkdown(report: Report, options: RenderOptions = {}): str
   out.push(...modelChangedCallout(report));
   if (report.gatedMeaning) out.push(`<sub>${esc(report.gatedMeaning, 500)}</sub>`, '');
   if (report.error) out.push(...errorSection(report));
-  if (report.metrics.length > 0) out.push(...metricTable(report), '');
+  if (report.metrics.length > 0) out.push(...metricTable(report), '', legend(report), '');
   if (report.latency.length > 0) out.push(...(report.baseBranch && report.latency.some((l) => l.base) ? threeWayLatency(report) : latencyTable(report.latency)), '');
   if (options.trend && options.trend.values.length > 0) out.push(trendLine(report, options.trend), '');
   if (report.resources) out.push(...resourceTable(report), '');
@@ -147,19 +148,37 @@ function escPre(text: string): string {
     .join('\n');
 }
 
+/** The names of the models compared: the same words in every table, note and sentence of the comment. */
+const NAMES = { 'frozen-baseline': 'Frozen baseline', 'original-model': 'PR model' } as const;
+
 function metricTable(report: Report): string[] {
   const three = report.prModelChanged === true;
-  const refName = report.reference === 'frozen-baseline' ? 'Frozen baseline' : 'PR model';
   const head = three
-    ? ['Metric', refName, 'PR model', 'Candidate', 'Δ', 'Drift 95 % CI', 'McNemar p', '']
-    : ['Metric', refName, 'Candidate', 'Δ', 'Drift 95 % CI', 'McNemar p', ''];
+    ? ['Metric', NAMES[report.reference], 'PR model', 'Candidate', `Drift vs ${lower(NAMES[report.reference])} (95 % CI)`, 'McNemar p', '']
+    : ['Metric', NAMES[report.reference], 'Candidate', `Drift vs ${lower(NAMES[report.reference])} (95 % CI)`, 'McNemar p', ''];
   const rows = report.metrics.map((m) => {
     const cells = [metricName(m), f2(m.reference)];
     if (three) cells.push(m.prModel === undefined ? '' : f2(m.prModel));
-    cells.push(f2(m.candidate), signed(m.delta), m.interval ? ci(m.interval) : '', m.mcnemar ? pValue(m.mcnemar.pValue) : '', MARK[m.status]);
+    cells.push(f2(m.candidate), signed(m.drift) + (m.interval ? ` (${ci(m.interval)})` : ''), m.mcnemar ? pValue(m.mcnemar.pValue) : '', MARK[m.status]);
     return cells;
   });
   return table(head, rows, ['l', ...head.slice(1, -1).map((): 'r' => 'r'), 'c']);
+}
+
+/**
+ * The comment's one sign convention, stated once under the first table: drift is how much worse
+ * (positive) or better (negative) the candidate is, whichever way the metric runs; every ratio is
+ * the newer model over the older one.
+ */
+function legend(report: Report): string {
+  const ref = lower(NAMES[report.reference]);
+  const base = report.baseBranch && report.latency.some((l) => l.base) ? ' (and PR model ÷ base branch)' : '';
+  const ratios = report.latency.length || report.resources ? ` Ratios: candidate ÷ PR model${base}, below 1× is faster or smaller.` : '';
+  return `<sub>Drift: how much worse the candidate is than the ${ref}, in the limit's unit (positive = worse, for every metric).${ratios}</sub>`;
+}
+
+function lower(s: string): string {
+  return s === 'PR model' ? s : s.toLowerCase();
 }
 
 function metricName(m: MetricRow): string {
@@ -175,7 +194,7 @@ const NOISY_P99_RUNS = 100;
 
 function latencyTable(rows: LatencyRow[]): string[] {
   const goal = rows.find((r) => r.goal !== undefined)?.goal;
-  const title = `**Latency** (ms per batch, PR model → candidate, ratio with 95 % CI${goal !== undefined ? `; goal: P95 ratio ≤ ${num(goal)}×` : ''})`;
+  const title = `**Latency** (ms per batch, PR model → candidate, candidate ÷ PR model with 95 % CI${goal !== undefined ? `; goal: P95 ratio ≤ ${num(goal)}×` : ''})`;
   return [title, '', ...percentileTable(rows)];
 }
 
@@ -219,7 +238,7 @@ function threeWayLatency(report: Report): string[] {
     ...table(['Batch', 'Base branch', 'PR model', 'Candidate', 'PR model ÷ base branch', 'Candidate ÷ PR model'], body, ['r', 'r', 'r', 'r', 'r', 'r']),
     '',
     '<details>',
-    '<summary>PR model → candidate: P50, P95, P99</summary>',
+    '<summary>PR model → candidate: P50, P95, P99 (candidate ÷ PR model)</summary>',
     '',
     ...percentileTable(rows),
     '',
@@ -244,7 +263,7 @@ function resourceTable(report: Report): string[] {
   const { original: b, candidate: c } = report.resources!;
   const row = (label: string, x: number, y: number) => [label, bytes(x), bytes(y), x > 0 ? ratio(y / x) : ''];
   return table(
-    ['', 'PR model', 'Candidate', 'Ratio'],
+    ['', 'PR model', 'Candidate', 'Candidate ÷ PR model'],
     [row('File size', b.fileBytes, c.fileBytes), row('gzip size', b.gzipBytes, c.gzipBytes), row('Peak memory (RSS)', b.peakRssBytes, c.peakRssBytes)],
     ['l', 'r', 'r', 'r'],
   );
@@ -268,7 +287,9 @@ function details(report: Report, maxRows: number): string[] {
       esc(s.reason),
     ]);
     fold(`Optimization steps (${report.steps.length}, ${kept} kept)`, [
-      ...capped(table(['#', 'Stage', 'Action', 'Params', esc(report.gatedMetric || 'metric'), 'Drift', 'P95 vs before', 'Size', 'Result', 'Why'], rows, ['r', 'l', 'l', 'l', 'r', 'r', 'r', 'r', 'l', 'l']), maxRows),
+      stepsLead(report),
+      '',
+      ...capped(table(['#', 'Stage', 'Action', 'Params', esc(report.gatedMetric || 'metric'), 'Drift vs PR model', 'P95 ÷ previous step (loop probe)', 'Size', 'Result', 'Why'], rows, ['r', 'l', 'l', 'l', 'r', 'r', 'r', 'r', 'l', 'l']), maxRows),
       '',
       ...stepCharts(report),
     ]);
@@ -293,7 +314,7 @@ function details(report: Report, maxRows: number): string[] {
   if (report.storedBaselineLatency) {
     const s = report.storedBaselineLatency;
     const rows = s.rows.map((r) => [String(r.batchSize), ms(r.p50), ms(r.p95), ms(r.p99)]);
-    fold('Stored baseline latency', [...(s.note ? [esc(s.note, 1000), ''] : []), ...table(['Batch', 'P50', 'P95', 'P99'], rows, ['r', 'r', 'r', 'r'])]);
+    fold("Frozen baseline's stored latency", [...(s.note ? [esc(s.note, 1000), ''] : []), ...table(['Batch', 'P50', 'P95', 'P99'], rows, ['r', 'r', 'r', 'r'])]);
   }
   if (report.machine) {
     const m = report.machine;
@@ -309,13 +330,28 @@ function details(report: Report, maxRows: number): string[] {
     ]);
   }
   if (report.verdict !== 'error') out.push(...reproduce(report));
-  if (report.notes.length > 0) out.push('**Notes**', '', ...report.notes.slice(0, maxRows).map((n) => `- ${esc(n, 500)}`), '');
+  out.push(...renderNotes(report.notes, maxRows));
   return out;
 }
 
+/**
+ * What the step table measures, so it cannot be read against the tables above: the loop judges
+ * each step on the search samples against the PR model, and times it in a short probe against the
+ * model before it; the shipped candidate's latency is the final benchmark's, repeated here.
+ */
+function stepsLead(report: Report): string {
+  const split = report.split;
+  const samples = !split ? 'the samples the loop searched on' : split.how === 'none' ? `the ${split.testSamples} evaluation samples` : `the ${split.searchSamples} search samples (the table above: the ${split.testSamples} test samples)`;
+  const metric = esc(report.gatedMetric || 'the metric');
+  const final = report.latency.map((l) => `${ratio(l.ratios.p95.value)} at batch ${l.batchSize}${l.runner ? ` on ${esc(l.runner, 100)}` : ''}`);
+  const shipped = final.length ? ` The shipped candidate's P95 is the final interleaved benchmark's, as in the latency table: ${final.join(', ')} (candidate ÷ PR model).` : '';
+  return `Each step as the loop judged it: ${metric} and its drift against the PR model on ${samples}. P95 ÷ previous step is the loop's short probe of the step against the model before it, which only decides whether the step is kept.${shipped}`;
+}
+
 function footer(report: Report): string {
+  // Phase keys name the PR model "original" (report.json keeps them); the comment uses its one name.
   const times = Object.entries(report.timings)
-    .map(([k, v]) => `${esc(k)} ${v.toFixed(1)} s`)
+    .map(([k, v]) => `${esc(k.replace(/original/g, 'PR model').replace(/-/g, ' '))} ${v.toFixed(1)} s`)
     .join(', ');
   const models = report.models.candidate ? ` · model \`${esc(report.models.original)}\` → \`${esc(report.models.candidate)}\`` : report.models.original ? ` · model \`${esc(report.models.original)}\`` : '';
   return `<sub>prune-gate ${esc(report.toolVersion)} · config \`${esc(report.configPath)}\`${models}${times ? ` · ${times}` : ''}</sub>`;

@@ -61,7 +61,7 @@ test('on a pull request: measures, gates, posts one comment, writes the summary 
   const groups = first.stdout.split('\n').filter((l) => l.startsWith('::group::') || l === '::endgroup::');
   expect(groups.filter((_, i) => i % 2 === 1).every((l) => l === '::endgroup::')).toBe(true);
   expect(groups.filter((_, i) => i % 2 === 0).map((l) => l.replace('::group::prune-gate: ', '').split(':')[0])).toEqual(
-    expect.arrayContaining(['prepare', 'evaluate the original model', 'optimize', 'benchmark', 'evaluate the candidate', 'the PR comment']),
+    expect.arrayContaining(['prepare', 'evaluate the PR model', 'optimize', 'benchmark', 'evaluate the candidate', 'the PR comment']),
   );
 
   const comments = gh.list('acme', 'models', 3);

@@ -66,7 +66,9 @@ describe('accuracy rule', () => {
     const d = gate(classification(labels, range(0, 50)), classification(labels, range(0, 10)), point);
     expect(d.metrics[0].drift).toBeCloseTo(-4, 10);
     expect(d.verdict).toBe('pass');
-    expect(d.reason).toContain('improved by 4.00 points');
+    expect(d.reason).toContain('improved by 4.00 points (drift -4.00, 95 % CI -');
+    // One sign convention: the interval is the drift's, so its numbers share the drift's sign.
+    expect(d.metrics[0].interval!.high).toBeLessThan(0);
   });
 
   test('relative: the limit is a percentage of the reference value', () => {
@@ -205,13 +207,13 @@ describe('latency goal', () => {
   test('steps were found but none made the model faster: the original ships, and the verdict is a warning that says so', () => {
     const d = gate(classification(labels, []), classification(labels, []), point, { latency: [latency(1, 1, 0.98, 1.02)], candidateIsOriginal: 'not-faster' });
     expect(d.verdict).toBe('warn');
-    expect(d.reason).toMatch(/^No optimization step made the model faster on this machine, so the candidate is the original model; accuracy/);
+    expect(d.reason).toMatch(/^No optimization step made the model faster on this machine, so the candidate is the PR model, unchanged; accuracy/);
   });
 
   test('steps were kept but none held on the test split: the original ships, and the verdict is a warning that says why', () => {
     const d = gate(classification(labels, []), classification(labels, []), point, { latency: [latency(1, 1, 0.98, 1.02)], candidateIsOriginal: 'drifted' });
     expect(d.verdict).toBe('warn');
-    expect(d.reason).toMatch(/^No optimization step kept by the search stayed inside the accuracy rule on the test split, so the candidate is the original model; accuracy/);
+    expect(d.reason).toMatch(/^No optimization step kept by the search stayed inside the accuracy rule on the test split, so the candidate is the PR model, unchanged; accuracy/);
   });
 
   test('fails only when the whole p95-ratio interval is above the goal', () => {

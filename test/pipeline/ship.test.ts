@@ -49,8 +49,8 @@ test('a candidate not faster at one batch size gives way to the previous kept st
   expect(measured).toEqual(['after 3', 'after 2', 'original']);
   expect(s).toMatchObject({ unchanged: true, decisions: [] });
   expect(s.model.graph.name).toBe('original');
-  expect(s.notes[0]).toBe('The candidate after 3 kept steps was not confirmed faster than the original (P95 1.02× (95 % CI 0.99–1.05) at batch 1), so it was not shipped.');
-  expect(s.notes.at(-1)).toBe('No candidate was confirmed faster than the original on this machine: the original model ships unchanged.');
+  expect(s.notes[0]).toBe('The candidate after 3 kept steps was not confirmed faster than the PR model (P95 1.02× (95 % CI 0.99–1.05) at batch 1), so it was not shipped.');
+  expect(s.notes.at(-1)).toBe('No candidate was confirmed faster than the PR model on this machine: the PR model ships unchanged.');
 });
 
 test('with objective size the candidate ships whatever its speed', async () => {

@@ -41,5 +41,5 @@ test('when no candidate with kept steps passes, the original ships', async () =>
   const w = await walkBackOnTest(input);
   expect(rebuilt).toEqual([1, 0]);
   expect(w.steps).toBe(0);
-  expect(w.notes[0]).toContain('Walked back: no candidate with kept steps passed (2 judged), so the original model ships unchanged.');
+  expect(w.notes[0]).toContain('Walked back: no candidate with kept steps passed (2 judged), so the PR model ships unchanged.');
 });

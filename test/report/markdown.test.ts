@@ -127,3 +127,32 @@ test('the headline gives the size ratio; the context line the PR, head commit, t
   // A PR that kept its model: no callout.
   expect(renderMarkdown(passReport())).not.toContain('[!NOTE]');
 });
+
+test('one sign convention: every drift in the comment is positive when the candidate is worse, stated once in the legend', () => {
+  const md = renderMarkdown(passReport());
+  // The candidate lost 0.70 points: the metric table, the verdict and the step table all say +/positive.
+  expect(md).toContain('| 98.20 | 97.50 | +0.70 (0.47 to 0.98) |');
+  expect(md).toContain('**Accuracy dropped 0.70 points (95 % CI 0.47 to 0.98)');
+  expect(md).not.toContain('Δ');
+  expect(md).not.toContain('-0.70');
+  expect(md.match(/positive = worse, for every metric/g)).toHaveLength(1);
+});
+
+test('one name per reference: the tables, notes and sentences never say "original" or "baseline" for the PR model', () => {
+  for (const report of [passReport(), frozenBaselineReport(), baseBranchReport()]) {
+    report.timings['evaluate-original'] = 0.4;
+    const md = renderMarkdown(report);
+    expect(md).not.toMatch(/\boriginal\b/i);
+    // "baseline" only ever as "frozen baseline" (the `mode: baseline` and command words aside).
+    expect(md.replace(/frozen baseline|mode: baseline|prune-gate baseline|refreeze the baseline/gi, '')).not.toMatch(/\bbaseline\b/i);
+  }
+});
+
+test("the step table's P95 is labelled the loop's probe, and the shipped candidate's P95 beside it is the headline's", () => {
+  const md = renderMarkdown(passReport());
+  expect(md).toContain('| Drift vs PR model | P95 ÷ previous step (loop probe) |');
+  // The latency table's final benchmark numbers, repeated above the step table.
+  expect(md).toContain("The shipped candidate's P95 is the final interleaved benchmark's, as in the latency table: 0.46× at batch 1, 0.52× at batch 32 (candidate ÷ PR model).");
+  expect(md).toContain('1.20 → 0.624 (0.52×, 0.49–0.55)');
+  expect(md).toContain('on the 1700 search samples (the table above: the 4000 test samples)');
+});
