@@ -70,7 +70,7 @@ export function chooseKeepRule(configured: KeepRule | 'auto', r: SetResolution |
   const pct = (x: number) => `${Math.round(x * 1000) / 10} %`;
   const pts = (x: number) => `${Number(x.toPrecision(2))}`;
   const stated =
-    `Evaluation set: ${r.samples} samples (one is ${pts(r.pointsPerSample)} pt). A step is confirmed inside the ${pts(budgetPoints)}-point budget ` +
+    `Search samples: ${r.samples} (one is ${pts(r.pointsPerSample)} pt). A step is confirmed inside the ${pts(budgetPoints)}-point budget ` +
     `only while it changes at most ${r.confirmableChanges} predictions (${pct(r.confirmableChanges / r.samples)}) with no net effect`;
   if (configured === 'point') return { keep: 'point', budget: budgetPoints, note: `${stated}; steps are kept on the point estimate of their drift (budget.keep: point).` };
   if (configured === 'confident' || !r.small) return { keep: 'confident', budget: budgetPoints, note: r.small ? `${stated}: steps that change more are rolled back even when accuracy holds (budget.keep: confident).` : undefined };
@@ -80,6 +80,6 @@ export function chooseKeepRule(configured: KeepRule | 'auto', r: SetResolution |
     budget,
     note:
       `⚠️ ${stated}, fewer than the ${pct(CHURN_TO_CONFIRM)} a pruning step typically changes, so steps are kept while the point estimate of their drift ` +
-      `stays within half the budget (${pts(budget)} pt; budget.keep: auto). The verdict still uses the interval; about ${r.samplesNeeded} labelled samples would make step decisions confident.`,
+      `stays within half the budget (${pts(budget)} pt; budget.keep: auto). The verdict still uses the interval; about ${r.samplesNeeded} search samples (a larger data.search-fraction, or more data) would make step decisions confident.`,
   };
 }

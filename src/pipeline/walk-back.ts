@@ -40,7 +40,7 @@ export interface WalkedBack {
 export async function walkBackOnTest(input: WalkBackInput): Promise<WalkedBack> {
   const first = input.judge(input.failed);
   const failed =
-    `The search's candidate (${plural(input.steps, 'kept step')}) drifted ${fmt(first.drift)} pt on the test split, beyond the accuracy rule, although its steps held on the search split.`;
+    `⚠️ The search's candidate (${plural(input.steps, 'kept step')}) drifted ${fmt(first.drift)} pt on the test split, beyond the accuracy rule, although its steps held on the search split.`;
   const cure = "A larger search split (data.search-fraction, or data.search) makes the search's choices hold.";
   for (let count = input.steps - 1; count >= 0; count--) {
     const model = await input.rebuild(count);

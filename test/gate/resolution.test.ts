@@ -33,7 +33,7 @@ test('keep: auto is confident on a large set and point on a small one, with a wa
   const small = setResolution(600, 2);
   const auto = chooseKeepRule('auto', small, 2);
   expect(auto).toMatchObject({ keep: 'point', budget: 1 });
-  expect(auto.note).toMatch(/^⚠️ Evaluation set: 600 samples \(one is 0\.17 pt\)\. .* at most 37 predictions \(6\.2 %\) .* within half the budget \(1 pt; .* about 961 labelled samples/);
+  expect(auto.note).toMatch(/^⚠️ Search samples: 600 \(one is 0\.17 pt\)\. .* at most 37 predictions \(6\.2 %\) .* within half the budget \(1 pt; .* about 961 search samples/);
   expect(chooseKeepRule('confident', small, 2)).toEqual({ keep: 'confident', budget: 2, note: expect.stringMatching(/rolled back even when accuracy holds/) });
   expect(chooseKeepRule('auto', setResolution(5000, 2), 2)).toEqual({ keep: 'confident', budget: 2, note: undefined });
   expect(chooseKeepRule('point', setResolution(5000, 2), 2).keep).toBe('point');

@@ -30,7 +30,7 @@ test('the longest candidate inside the rule ships, and the note says the test sp
   expect(w.model.graph.name).toBe('after 2');
   expect(w.result.metrics.accuracy).toBe(93.5);
   expect(w.notes).toEqual([
-    "The search's candidate (4 kept steps) drifted 3.9 pt on the test split, beyond the accuracy rule, although its steps held on the search split. " +
+    "⚠️ The search's candidate (4 kept steps) drifted 3.9 pt on the test split, beyond the accuracy rule, although its steps held on the search split. " +
       'Walked back to the candidate after 2 kept steps (drift 1.5 pt on the test split); the test split judged 3 candidates to choose it, so that drift is slightly optimistic. ' +
       "A larger search split (data.search-fraction, or data.search) makes the search's choices hold.",
   ]);

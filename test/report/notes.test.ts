@@ -45,9 +45,9 @@ test('each list is capped at maxRows with the count left out', () => {
 });
 
 test('a folded list keeps its warnings open before the fold', () => {
-  const warning = '⚠️ Evaluation set: 300 samples (one is 0.33 pt).';
+  const warning = '⚠️ Search samples: 300 (one is 0.33 pt).';
   const md = renderNotes(['one note.', warning, 'two notes.', 'three notes!', 'four notes?', 'five.', scan('c1', 'not cut'), scan('c2', 'not cut')], 50);
   expect(md.slice(0, 4)).toEqual(['**Notes**', '', `- ${warning}`, '']);
   expect(md).toContain('<summary>Other notes (7)</summary>');
-  expect(md.filter((l) => l.includes('Evaluation set'))).toHaveLength(1);
+  expect(md.filter((l) => l.includes('Search samples'))).toHaveLength(1);
 });
