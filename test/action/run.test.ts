@@ -265,7 +265,7 @@ async function expectRefused(inputs: Record<string, string>, message: string): P
 }
 
 test('a bad input value fails with exit code 2 before running anything', async () => {
-  await expectRefused({ mode: 'deploy' }, 'input "mode" must be run, measure, comment, history or baseline (got "deploy").');
+  await expectRefused({ mode: 'deploy' }, 'input "mode" must be run, measure, comment, history, baseline or merge (got "deploy").');
 });
 
 describe('several gates on one pull request', () => {
