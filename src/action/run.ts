@@ -27,7 +27,7 @@ import type { Report } from '../report/types.js';
 import { readReport, writeReportFiles } from '../report/validate.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { TOOL_VERSION } from '../util/version.js';
-import { postReportComment, shownGate, FORK_NOTICE, type CommentOutcome, type CommentTarget } from './comment.js';
+import { postReportComment, shownGate, FORK_NOTICE, MERGE_FORK_NOTICE, type CommentOutcome, type CommentTarget } from './comment.js';
 import { parseInputs, type ActionInputs, type ActionMode } from './inputs.js';
 import { recordHistory, trendFromInput, type HistoryOutcome } from './history.js';
 import { LogGroups } from './log-groups.js';
@@ -142,7 +142,7 @@ async function measureMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDe
     core.info(`Not a pull_request event (${ctx.eventName || 'none'}): no PR comment.`);
     comment = { posted: false, skipped: 'not-a-pr' };
   } else if (pr.isFork && ctx.eventName !== 'pull_request_target') {
-    core.notice(FORK_NOTICE);
+    core.notice(inputs.mode === 'merge' ? MERGE_FORK_NOTICE : FORK_NOTICE);
     comment = { posted: false, skipped: 'fork' };
   } else {
     const meta = { gate: inputs.gateId, headSha: pr.headSha, runId: ctx.runId, runAttempt: ctx.runAttempt };
