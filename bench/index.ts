@@ -12,6 +12,7 @@ import { runPruneBench } from './prune.js';
 import { runPruneAccuracyBench } from './prune-accuracy.js';
 import { runQuantizeBench } from './quantize.js';
 import { runQuantizeAccuracyBench } from './quantize-accuracy.js';
+import { runScaleOutBench } from './scale-out.js';
 import { runZooSpeedBench } from './zoo-speed.js';
 import { runChannelBlockBench } from './channel-blocks.js';
 import { formatRows } from './table.js';
@@ -27,6 +28,7 @@ const SUITES: Record<string, (log: (line: string) => void) => Promise<BenchRow[]
   latency: runLatencyAABench,
   zoo: runZooSpeedBench,
   'zoo-blocks': runChannelBlockBench,
+  'scale-out': runScaleOutBench,
 };
 
 const args = process.argv.slice(2);

@@ -39,6 +39,13 @@ export const FORK_NOTICE =
   'run prune-gate with `mode: measure` on pull_request and upload the report as an artifact, then post it with `mode: comment` ' +
   'from a workflow_run workflow (see examples/workflows/prune-gate-measure.yml and prune-gate-comment.yml).';
 
+/** The same for `mode: merge`, whose fork-safe form is the matrix example with `comment: false`. */
+export const MERGE_FORK_NOTICE =
+  'This pull request comes from a fork, so its GITHUB_TOKEN is read-only and prune-gate cannot post the PR comment. ' +
+  'The verdict and the job summary are unaffected. To get the comment on fork PRs, set `comment: false` on the `mode: merge` step, ' +
+  'upload the report folder as an artifact and post it with `mode: comment` from a workflow_run workflow ' +
+  '(see examples/workflows/prune-gate-matrix.yml and prune-gate-comment.yml).';
+
 export async function postReportComment(
   report: Report,
   target: CommentTarget,

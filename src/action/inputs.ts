@@ -7,8 +7,9 @@ import * as path from 'node:path';
 import * as core from '@actions/core';
 import { GATE_ID_PATTERN } from '../report/markers.js';
 import { InputError } from '../util/errors.js';
+import { partLines } from './parts-input.js';
 
-export type ActionMode = 'run' | 'measure' | 'comment' | 'history' | 'baseline';
+export type ActionMode = 'run' | 'measure' | 'comment' | 'history' | 'baseline' | 'merge';
 
 export interface ActionInputs {
   configPath: string;
@@ -33,16 +34,20 @@ export interface ActionInputs {
   artifact: string;
   /** On a PR: read the base commit's model with git and benchmark it beside the PR model and the candidate. */
   compareBase: boolean;
+  /** mode: merge: the verify and bench part folders, one path or pattern a line (expanded by parts-input.ts). */
+  parts: string[];
 }
 
 export const DEFAULT_REPORT_PATH = 'prune-gate-report';
 /** The id of the gate whose config is the default `prune-gate.yml`: its report folder and heading stay as before ids. */
 export const DEFAULT_GATE_ID = 'prune-gate';
 
+const MODES: readonly ActionMode[] = ['run', 'measure', 'comment', 'history', 'baseline', 'merge'];
+
 export function parseInputs(): ActionInputs {
   const mode = (core.getInput('mode') || 'run').toLowerCase();
-  if (mode !== 'run' && mode !== 'measure' && mode !== 'comment' && mode !== 'history' && mode !== 'baseline') {
-    throw new InputError(`input "mode" must be run, measure, comment, history or baseline (got "${mode}").`, 'mode');
+  if (!MODES.includes(mode as ActionMode)) {
+    throw new InputError(`input "mode" must be run, measure, comment, history, baseline or merge (got "${mode}").`, 'mode');
   }
   const token = core.getInput('token');
   if (token) core.setSecret(token);
@@ -61,13 +66,14 @@ export function parseInputs(): ActionInputs {
     token,
     comment: bool('comment', true),
     failOnGate: bool('fail-on-gate', true),
-    mode,
+    mode: mode as ActionMode,
     reportPath: core.getInput('report-path') || (gateId === DEFAULT_GATE_ID ? DEFAULT_REPORT_PATH : `${DEFAULT_REPORT_PATH}-${gateId}`),
     ...(author ? { commentAuthor: author } : {}),
     historyBranch: core.getInput('history-branch') || 'prune-gate-history',
     historyPath: core.getInput('history-path') || 'history.json',
     ...(historyFile ? { historyFile } : {}),
     compareBase: bool('compare-base', true),
+    parts: partLines(core.getInput('parts')),
     artifact: core.getInput('artifact') || path.basename(core.getInput('report-path') || (gateId === DEFAULT_GATE_ID ? DEFAULT_REPORT_PATH : `${DEFAULT_REPORT_PATH}-${gateId}`)),
   };
 }

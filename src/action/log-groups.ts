@@ -15,6 +15,7 @@ const TITLES: Record<string, string> = {
   evaluate: 'evaluate the candidate',
   memory: 'memory',
   profile: 'profile the candidate',
+  merge: 'merge: the verify shards and bench parts',
   comment: 'the PR comment',
 };
 

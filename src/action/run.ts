@@ -8,6 +8,9 @@
  * comment: read a downloaded report, validate it against the schema, post it.
  * history: measure as in `measure`, then append the run to the history store on a branch
  *   (for pushes to the default branch). With a `history` store file, comments carry a trend line.
+ * merge: the last job of the matrix (docs/scale-out.md): merge the downloaded verify and bench
+ *   parts into one report, then publish and comment as `run` does; a missing or foreign part is
+ *   an error report (exit 2) that names it.
  *
  * It never rejects: every failure becomes setFailed/warning and an exit code in the outcome.
  */
@@ -24,10 +27,11 @@ import type { Report } from '../report/types.js';
 import { readReport, writeReportFiles } from '../report/validate.js';
 import { writeFileAtomic } from '../util/atomic-write.js';
 import { TOOL_VERSION } from '../util/version.js';
-import { postReportComment, shownGate, FORK_NOTICE, type CommentOutcome, type CommentTarget } from './comment.js';
+import { postReportComment, shownGate, FORK_NOTICE, MERGE_FORK_NOTICE, type CommentOutcome, type CommentTarget } from './comment.js';
 import { parseInputs, type ActionInputs, type ActionMode } from './inputs.js';
 import { recordHistory, trendFromInput, type HistoryOutcome } from './history.js';
 import { LogGroups } from './log-groups.js';
+import { expandParts } from './parts-input.js';
 import { baseModelFromGit } from './base-model.js';
 import { baselineMode, type BaselineDeps, type BaselineOutcome } from './baseline-mode.js';
 import { loadConfig } from '../config/index.js';
@@ -42,10 +46,14 @@ export interface PipelineResult {
 
 export type RunPipeline = (options: { configPath: string; outDir: string; phase?: (name: string) => void; baseModel?: { file: string; commit?: string; name?: string } }) => Promise<PipelineResult>;
 
+/** mode: merge: one report from the matrix's part files or folders (src/pipeline/merge.ts, wired by src/index.ts). */
+export type RunMerge = (options: { parts: string[]; outDir: string; log?: (message: string) => void }) => Omit<PipelineResult, 'modelPath'>;
+
 export interface ActionDeps {
   runPipeline: RunPipeline;
   /** mode: baseline: freezing and the committed baseline's status (src/pipeline/baseline.ts, wired by src/index.ts). */
   baseline?: BaselineDeps;
+  merge?: RunMerge;
   /** GitHub client settings other than the token (tests shorten delays and turn off write spacing). */
   client?: Partial<Omit<ClientOptions, 'token'>>;
   toolVersion?: string;
@@ -88,13 +96,18 @@ async function measureMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDe
   let exitCode: number;
   const groups = new LogGroups();
   try {
-    const baseModel = inputs.compareBase ? baseBranchModel(inputs, ctx) : undefined;
-    result = await deps.runPipeline({ configPath: inputs.configPath, outDir, phase: (name) => groups.start(name), ...(baseModel && { baseModel }) });
+    if (inputs.mode === 'merge') {
+      result = mergeParts(inputs, deps, groups);
+    } else {
+      const baseModel = inputs.compareBase ? baseBranchModel(inputs, ctx) : undefined;
+      result = await deps.runPipeline({ configPath: inputs.configPath, outDir, phase: (name) => groups.start(name), ...(baseModel && { baseModel }) });
+    }
     exitCode = result.exitCode;
   } catch (err) {
     // The pipeline should turn input errors into an error report itself; if it threw, do it here
-    // so the PR still gets a comment that says what to fix.
-    const report = errorReport({ toolVersion: deps.toolVersion ?? TOOL_VERSION, configPath: inputs.configPath, error: err });
+    // so the PR still gets a comment that says what to fix. In merge, every input error is about the parts.
+    const kind = inputs.mode === 'merge' && err instanceof InputError ? ('parts' as const) : undefined;
+    const report = errorReport({ toolVersion: deps.toolVersion ?? TOOL_VERSION, configPath: inputs.configPath, error: err, ...(kind && { kind }) });
     const written = writeReportFiles(outDir, report, renderMarkdown(report));
     result = { report, ...written, exitCode: 2 };
     exitCode = err instanceof InputError ? 2 : 3;
@@ -123,12 +136,13 @@ async function measureMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDe
   } else if (inputs.mode === 'measure') {
     core.info(`mode: measure: report written to ${result.reportPath} for a later \`mode: comment\` run; no comment posted.`);
   } else if (!inputs.comment) {
+    if (inputs.mode === 'merge') core.info(`comment: false: report written to ${result.reportPath} for a later \`mode: comment\` run; no comment posted.`);
     comment = { posted: false, skipped: 'disabled' };
   } else if (!pr) {
     core.info(`Not a pull_request event (${ctx.eventName || 'none'}): no PR comment.`);
     comment = { posted: false, skipped: 'not-a-pr' };
   } else if (pr.isFork && ctx.eventName !== 'pull_request_target') {
-    core.notice(FORK_NOTICE);
+    core.notice(inputs.mode === 'merge' ? MERGE_FORK_NOTICE : FORK_NOTICE);
     comment = { posted: false, skipped: 'fork' };
   } else {
     const meta = { gate: inputs.gateId, headSha: pr.headSha, runId: ctx.runId, runAttempt: ctx.runAttempt };
@@ -138,6 +152,15 @@ async function measureMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDe
   groups.end();
   fail(result.report, inputs, exitCode);
   return { mode: inputs.mode, verdict: result.report.verdict, exitCode, comment, reportPath: result.reportPath, ...(history ? { history } : {}) };
+}
+
+/** The matrix's parts (the `parts` input's paths and patterns) merged into the report folder, in one log group. */
+function mergeParts(inputs: ActionInputs, deps: ActionDeps, groups: LogGroups): PipelineResult {
+  if (!deps.merge) throw new Error('mode: merge is not wired in this entry point');
+  groups.start('merge');
+  const parts = expandParts(inputs.parts, process.cwd());
+  core.info(`Merging ${parts.length} part${parts.length === 1 ? '' : 's'}: ${parts.join(', ')}`);
+  return deps.merge({ parts, outDir: inputs.reportPath, log: (m) => core.info(m) });
 }
 
 async function freezeMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDeps): Promise<ActionOutcome> {
@@ -271,6 +294,9 @@ function publish(report: Report, paths: { reportPath: string; modelPath?: string
     // Nothing in the repository to point at: the step's `uses:` line is the cause.
     core.error(report.error.message, { title: 'prune-gate: runtime error' });
     core.error(releaseTagAdvice(), { title: 'prune-gate: use the release tag' });
+  } else if (report.error?.kind === 'parts') {
+    // The parts are downloaded artifacts, not files of the repository: no file to point at.
+    core.error(report.error.message, { title: 'prune-gate: parts error' });
   } else if (report.error) {
     core.error(report.error.message, { title: `prune-gate: ${report.error.kind} error`, file: report.error.where?.split('#')[0] || file });
   }

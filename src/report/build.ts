@@ -105,7 +105,7 @@ export function errorReport(input: ErrorReportInput): Report {
   const kind = input.kind ?? guessKind(err, where);
   const error: ReportError = { kind, message: message.slice(0, 4000) };
   if (where) error.where = where.slice(0, 4000);
-  const what = { config: 'the config is invalid', model: 'the model could not be loaded', data: 'the evaluation data could not be read', baseline: 'the frozen baseline could not be read', runtime: "ONNX Runtime's native binary could not be loaded", internal: 'prune-gate hit an internal error' }[kind];
+  const what = { config: 'the config is invalid', model: 'the model could not be loaded', data: 'the evaluation data could not be read', baseline: 'the frozen baseline could not be read', runtime: "ONNX Runtime's native binary could not be loaded", parts: 'the parts of the job matrix could not be merged', internal: 'prune-gate hit an internal error' }[kind];
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     toolVersion: input.toolVersion,

@@ -133,6 +133,7 @@ function errorSection(report: Report): string[] {
     data: 'Check the evaluation data paths and shapes in the config.',
     baseline: `Freeze one with \`npx prune-gate baseline --config ${esc(report.configPath)}\` and commit it, or remove \`baseline:\` from the config.`,
     runtime: `In a workflow, use prune-gate's release tag (\`uses: <owner>/prune-gate@v${report.toolVersion.split('.')[0]}\`): its tree carries ONNX Runtime's Linux binaries, a branch such as \`@main\` holds \`dist/\` only. On a machine, \`npm install\` (or \`npm ci\`) installs onnxruntime-node.`,
+    parts: 'Every verify shard and bench part of one workflow run must reach the merge job: check that each matrix job succeeded and uploaded its folder, that the download step fetched every artifact, and re-run the failed jobs (docs/scale-out.md).',
     internal: 'This is a bug in prune-gate; please open an issue with this comment.',
   };
   lines.push(fix[e.kind], '');

@@ -35,7 +35,7 @@ export interface SplitRecord {
 }
 
 export interface ReportError {
-  kind: 'config' | 'model' | 'data' | 'baseline' | 'runtime' | 'internal';
+  kind: 'config' | 'model' | 'data' | 'baseline' | 'runtime' | 'parts' | 'internal';
   message: string;
   /** File, field or node the message is about. */
   where?: string;

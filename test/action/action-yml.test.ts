@@ -46,6 +46,36 @@ test('the fork-safe example pair hands the report over by artifact and only the 
   expect(post.with['report-path']).toBe(download.with.path);
 });
 
+test("the matrix example is the fork-safe pair's first half: mode: merge takes every artifact the verify and bench jobs upload, and hands its report to the comment side", () => {
+  type Step = { uses?: string; with?: Record<string, string> };
+  const matrix = load('examples/workflows/prune-gate-matrix.yml');
+  const measure = load('examples/workflows/prune-gate-measure.yml');
+  const comment = load('examples/workflows/prune-gate-comment.yml');
+  expect(matrix.name).toBe(measure.name);
+  expect(matrix.permissions).toEqual({ contents: 'read' });
+  expect(Object.values(matrix.jobs).every((job) => !(job as { permissions?: unknown }).permissions)).toBe(true);
+  const uploaded = (job: string) => (matrix.jobs[job].steps as Step[]).find((s) => s.uses?.startsWith('actions/upload-artifact'))!.with!.name;
+  const merge = matrix.jobs.merge.steps as Step[];
+  const step = merge.find((s) => s.with?.mode === 'merge')!;
+  expect(step.uses).toBe('prune-gate/prune-gate@v1');
+  // A read-only token: the comment workflow posts.
+  expect(step.with!.comment).toBe(false);
+  const download = merge.find((s) => s.uses?.startsWith('actions/download-artifact'))!.with!;
+  // Each parts line is download path / artifact pattern, and matches what the shard and bench jobs upload.
+  const patterns = step.with!.parts.trim().split('\n').map((l) => new RegExp(`^${l.replace(`${download.path}/`, '').replace(/\*/g, '.*')}$`));
+  const artifact = (job: string, value: string) => uploaded(job).replace(/\$\{\{ matrix\.[a-z-]+ \}\}/, value);
+  for (const name of [artifact('verify', '1'), artifact('verify', '4'), artifact('bench', 'ubuntu-24.04-arm')]) {
+    expect(patterns.some((re) => re.test(name))).toBe(true);
+    expect(new RegExp(`^${download.pattern.replace(/\*/g, '.*')}$`).test(name)).toBe(true);
+  }
+  expect(patterns.some((re) => re.test(uploaded('search')))).toBe(false);
+  const upload = merge.find((s) => s.uses?.startsWith('actions/upload-artifact'))!.with!;
+  expect(upload.path.replace(/\/$/, '')).toBe(step.with!['report-path']);
+  const commentDownload = (comment.jobs.comment.steps as Step[]).find((s) => s.uses?.startsWith('actions/download-artifact'))!.with!;
+  expect(upload.name).toBe(commentDownload.name);
+  expect(matrix.jobs.merge.needs).toEqual(['search', 'verify', 'bench']);
+});
+
 test('CI runs lint, typecheck, test, check-dist and the action itself via uses: ./', () => {
   const ci = load('.github/workflows/ci.yml');
   expect(Object.keys(ci.jobs)).toEqual(expect.arrayContaining(['lint', 'typecheck', 'test', 'check-dist', 'action']));

@@ -128,6 +128,30 @@ test('a PR from a fork: no API call, a notice pointing to the two-workflow patte
   expect(process.exitCode).toBe(1);
 });
 
+test('mode: merge on a PR from a fork: the expanded parts merged, no API call, a notice pointing to the matrix example with comment: false', async () => {
+  const e = setup({ pullRequest: { number: 9, headSha: SHA, headRepo: 'mallory/models' }, inputs: { mode: 'merge' } });
+  for (const name of ['prune-gate-verify-1', 'prune-gate-verify-2', 'prune-gate-search']) fs.mkdirSync(path.join(e.dir, 'parts', name), { recursive: true });
+  setInput('parts', `${e.dir}/parts/prune-gate-verify-*\n`);
+  setInput('report-path', path.join(e.dir, 'r'));
+  const calls: string[][] = [];
+  const merge = ({ parts, outDir }: { parts: string[]; outDir: string }) => {
+    calls.push(parts);
+    const report = failReport();
+    return { report, ...writeReportFiles(outDir, report, renderMarkdown(report)), exitCode: 1 as const };
+  };
+  const pipeline = pipelineWriting(passReport());
+  const outcome = await runActionWith({ runPipeline: pipeline, merge, ...fast });
+  expect(calls).toEqual([[path.join(e.dir, 'parts', 'prune-gate-verify-1'), path.join(e.dir, 'parts', 'prune-gate-verify-2')]]);
+  expect(pipeline.calls).toHaveLength(0);
+  expect(outcome).toMatchObject({ mode: 'merge', verdict: 'fail', exitCode: 1, comment: { posted: false, skipped: 'fork' } });
+  expect(gh.requests).toHaveLength(0);
+  expect(out()).toMatch(/::notice::This pull request comes from a fork.*`comment: false` on the `mode: merge` step.*prune-gate-matrix\.yml/);
+  // Recorded for the comment workflow, as mode: measure records it.
+  expect(JSON.parse(fs.readFileSync(path.join(e.dir, 'r', 'report.json'), 'utf8')).pullRequest).toMatchObject({ number: 9, headSha: SHA });
+  expect(e.readOutputs()['model-path']).toBe('');
+  expect(process.exitCode).toBe(1);
+});
+
 test('a 403 on a same-repository PR names the missing permission, not a fork; the passing verdict stays a pass', async () => {
   const e = setup({ pullRequest: { number: 7, headSha: SHA }, inputs: { token: 'readonly-token' } });
   setInput('report-path', path.join(e.dir, 'r'));
@@ -265,7 +289,7 @@ async function expectRefused(inputs: Record<string, string>, message: string): P
 }
 
 test('a bad input value fails with exit code 2 before running anything', async () => {
-  await expectRefused({ mode: 'deploy' }, 'input "mode" must be run, measure, comment, history or baseline (got "deploy").');
+  await expectRefused({ mode: 'deploy' }, 'input "mode" must be run, measure, comment, history, baseline or merge (got "deploy").');
 });
 
 describe('several gates on one pull request', () => {

@@ -3,7 +3,7 @@
  * runner's environment, the real pipeline on a real model, and the GitHub REST API served by a
  * local server on 127.0.0.1. dist/ is checked against src/ by .ci/run, so this tests the release.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -162,4 +162,80 @@ test('two gates on one pull request: two comments, each updated in place on the 
     { gate: 'prune-gate', headSha: SHA, runId: 103, runAttempt: 1 },
     { gate: 'speech', headSha: SHA, runId: 102, runAttempt: 1 },
   ]);
+});
+
+describe('mode: merge, the last job of the scale-out matrix', () => {
+  let p: Project;
+  const CLI = path.join(ROOT, 'dist/cli.js');
+  const cli = (args: string[]) => {
+    const r = spawnSync(process.execPath, [CLI, ...args, '--quiet'], { cwd: p.dir, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`prune-gate ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  };
+  const merge = (parts: string, runId: number) => {
+    const env = buildActionEnv({ apiUrl: gh.baseUrl, workspace: p.dir, runId, pullRequest: { number: 6, headSha: SHA }, inputs: { token: 'bot-token', config: 'prune-gate.yml', mode: 'merge', parts } });
+    cleanups.push(env.cleanup);
+    return { env, done: runAction(env) };
+  };
+
+  beforeAll(() => {
+    // The matrix's jobs as separate processes, each writing the folder its artifact would hold
+    // (download-artifact with pattern: puts each under parts/<artifact name>).
+    p = makeProject({ recipe: [{ quantize: { kind: 'int8-dynamic' } }], gate: { 'accuracy-drop': 2 }, objective: 'size' });
+    cleanups.push(p.cleanup);
+    cli(['search', '--config', 'prune-gate.yml', '--out', 'search']);
+    for (const i of [1, 2]) cli(['verify', '--config', 'prune-gate.yml', '--candidate', 'search/model.onnx', '--shard', `${i}/2`, '--out', `parts/prune-gate-verify-${i}`]);
+    cli(['bench', '--config', 'prune-gate.yml', '--candidate', 'search/model.onnx', '--runner', 'linux-x64', '--out', 'parts/prune-gate-bench-ubuntu-latest']);
+  }, 300_000);
+
+  test('merges real parts into one comment, updated in place by the next run; outputs and summary as in run', async () => {
+    const first = merge('parts/prune-gate-verify-*\nparts/prune-gate-bench-*', 201);
+    const r = await first.done;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('::group::prune-gate: merge: the verify shards and bench parts');
+    expect(r.stdout).toContain(`Merging 3 parts: ${path.join('parts', 'prune-gate-verify-1')}, ${path.join('parts', 'prune-gate-verify-2')}, ${path.join('parts', 'prune-gate-bench-ubuntu-latest')}`);
+    const outputs = first.env.readOutputs();
+    expect(outputs.id).toBe('prune-gate');
+    const report = readReport(path.resolve(p.dir, outputs['report-path']));
+    expect(outputs.verdict).toBe(report.verdict);
+    expect(['pass', 'warn']).toContain(report.verdict);
+    expect(report.notes).toContainEqual(expect.stringMatching(/^Merged from 2 verify shards \(210 test samples.*and 1 bench part\./));
+    expect(report.latency.map((l) => l.runner)).toEqual(['linux-x64', 'linux-x64']);
+    // Recorded for a fork-safe `mode: comment` workflow, as mode: measure records it.
+    expect(report.pullRequest).toMatchObject({ number: 6, headSha: SHA, runId: 201 });
+    expect(first.env.readSummary()).toMatch(/^### (✅|⚠️) prune-gate: (pass|warn)/m);
+    const comments = gh.list('acme', 'models', 6);
+    expect(comments).toHaveLength(1);
+    expect(parseMarkers(comments[0].body)).toEqual({ gate: 'prune-gate', headSha: SHA, runId: 201, runAttempt: 1 });
+    expect(comments[0].body).toContain('Merged from 2 verify shards');
+
+    // A re-run of the workflow: the same comment, now naming the new run.
+    const second = merge('parts/prune-gate-verify-2\nparts/prune-gate-verify-1\nparts/prune-gate-bench-*', 202);
+    expect((await second.done).code).toBe(0);
+    const after = gh.list('acme', 'models', 6);
+    expect(after).toHaveLength(1);
+    expect(after[0].id).toBe(comments[0].id);
+    expect(parseMarkers(after[0].body).runId).toBe(202);
+    expect(readReport(path.resolve(p.dir, second.env.readOutputs()['report-path'])).metrics).toEqual(report.metrics);
+  }, 120_000);
+
+  test('a missing shard fails the step with exit 2, and the summary and comment name it', async () => {
+    const { env, done } = merge('parts/prune-gate-verify-1\nparts/prune-gate-bench-*', 203);
+    const r = await done;
+    expect(r.code).toBe(2);
+    expect(env.readOutputs().verdict).toBe('error');
+    expect(r.stdout).toMatch(/::error title=prune-gate%3A parts error::merge: shard 2\/2 is missing \(given: 1\/2\); a verdict needs every shard/);
+    expect(env.readSummary()).toMatch(/🛑 prune-gate: error/);
+    expect(env.readSummary()).toContain('shard 2/2 is missing');
+    expect(env.readSummary()).toContain('Every verify shard and bench part of one workflow run must reach the merge job');
+    const comments = gh.list('acme', 'models', 6);
+    expect(comments).toHaveLength(1);
+    expect(comments[0].body).toContain('shard 2/2 is missing');
+
+    // A pattern that matches nothing (a renamed artifact) is named the same way.
+    const none = merge('parts/prune-gate-verify-*\nparts/prune-gate-bench-arm*', 204);
+    const unmatched = await none.done;
+    expect(unmatched.code).toBe(2);
+    expect(unmatched.stdout).toContain('::error title=prune-gate%3A parts error::input "parts": "parts/prune-gate-bench-arm*" matches nothing in');
+    expect(none.env.readSummary()).toContain('What went wrong** (parts');
+  }, 120_000);
 });
