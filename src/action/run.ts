@@ -97,7 +97,7 @@ async function measureMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDe
   const groups = new LogGroups();
   try {
     if (inputs.mode === 'merge') {
-      result = mergeParts(inputs, deps, groups);
+      result = await mergeParts(inputs, deps, groups);
     } else {
       const baseModel = inputs.compareBase ? baseBranchModel(inputs, ctx) : undefined;
       result = await deps.runPipeline({ configPath: inputs.configPath, outDir, phase: (name) => groups.start(name), ...(baseModel && { baseModel }) });
@@ -155,10 +155,10 @@ async function measureMode(inputs: ActionInputs, ctx: RunContext, deps: ActionDe
 }
 
 /** The matrix's parts (the `parts` input's paths and patterns) merged into the report folder, in one log group. */
-function mergeParts(inputs: ActionInputs, deps: ActionDeps, groups: LogGroups): PipelineResult {
+async function mergeParts(inputs: ActionInputs, deps: ActionDeps, groups: LogGroups): Promise<PipelineResult> {
   if (!deps.merge) throw new Error('mode: merge is not wired in this entry point');
   groups.start('merge');
-  const parts = expandParts(inputs.parts, process.cwd());
+  const parts = await expandParts(inputs.parts, process.cwd());
   core.info(`Merging ${parts.length} part${parts.length === 1 ? '' : 's'}: ${parts.join(', ')}`);
   return deps.merge({ parts, outDir: inputs.reportPath, log: (m) => core.info(m) });
 }

@@ -15,23 +15,23 @@ test('the input is one path or pattern a line; blanks and # comments are dropped
   expect(partLines('  parts/a \r\n\n# the bench parts\nparts/b-*\n')).toEqual(['parts/a', 'parts/b-*']);
 });
 
-test('patterns expand within one segment, sorted, each path once; literal lines are kept as given', () => {
-  expect(expandParts(['parts/prune-gate-verify-*', 'parts/prune-gate-verify-1', 'parts/prune-gate-bench-*', 'parts/missing'], dir)).toEqual([
+test('patterns expand, sorted, each path once; literal lines are kept as given', async () => {
+  expect(await expandParts(['parts/prune-gate-verify-*', 'parts/prune-gate-verify-1', 'parts/prune-gate-bench-*', 'parts/missing'], dir)).toEqual([
     path.join('parts', 'prune-gate-verify-1'),
     path.join('parts', 'prune-gate-verify-10'),
     path.join('parts', 'prune-gate-verify-2'),
     path.join('parts', 'prune-gate-bench-ubuntu-latest'),
     'parts/missing',
   ]);
-  expect(expandParts(['parts/prune-gate-verify-?'], dir)).toEqual([path.join('parts', 'prune-gate-verify-1'), path.join('parts', 'prune-gate-verify-2')]);
+  expect(await expandParts(['parts/prune-gate-verify-?'], dir)).toEqual([path.join('parts', 'prune-gate-verify-1'), path.join('parts', 'prune-gate-verify-2')]);
   // Absolute patterns, and a wildcard in a folder above the parts.
-  expect(expandParts([path.join(dir, 'par*', '*-search')], '/')).toEqual([path.join(dir, 'parts', 'prune-gate-search')]);
+  expect(await expandParts([path.join(dir, 'par*', '*-search')], '/')).toEqual([path.join(dir, 'parts', 'prune-gate-search')]);
 });
 
-test('no lines, or a pattern that matches nothing, is an input error naming it', () => {
-  expect(() => expandParts([], dir)).toThrow(InputError);
-  expect(() => expandParts([], dir)).toThrow(/mode: merge needs the input "parts"/);
-  expect(() => expandParts(['parts/prune-gate-verify-*', 'parts/prune-gate-bench-arm*'], dir)).toThrow(/"parts\/prune-gate-bench-arm\*" matches nothing/);
+test('no lines, or a pattern that matches nothing, is an input error naming it', async () => {
+  await expect(expandParts([], dir)).rejects.toThrow(InputError);
+  await expect(expandParts([], dir)).rejects.toThrow(/mode: merge needs the input "parts"/);
+  await expect(expandParts(['parts/prune-gate-verify-*', 'parts/prune-gate-bench-arm*'], dir)).rejects.toThrow(/"parts\/prune-gate-bench-arm\*" matches nothing/);
   // Dot folders are not matched by a pattern (as in a shell).
-  expect(() => expandParts(['parts/*-verify-3'], dir)).toThrow(/matches nothing/);
+  await expect(expandParts(['parts/*-verify-3'], dir)).rejects.toThrow(/matches nothing/);
 });

