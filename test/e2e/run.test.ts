@@ -85,6 +85,40 @@ test('data.search and data.test: the loop chooses on one set, the gate judges th
   expect(report.notes).toContain('Steps were chosen on data.search (200 samples); the gate judged data.test (300 samples).');
 });
 
+test('a search that held on its own samples but fails on the test split is walked back to a candidate that passes', () => {
+  // Searched on one digit class only (easy to keep right while the network loses what it needs for
+  // the other nine), judged on all ten: the search keeps cuts that the test split rejects.
+  const p = project({
+    recipe: [{ prune: { kind: 'structured', target: 0.9, step: 0.3, importance: 'l1', repair: 'none', sensitivity: false } }],
+    objective: 'size',
+    budget: { keep: 'point' },
+    data: { search: { inputs: { input: 'data/search_x.npy' }, labels: 'data/search_y.npy' }, test: { inputs: { input: 'data/eval_x.npy' }, labels: 'data/eval_y.npy' }, calibration: { inputs: { input: 'data/calib_x.npy' } }, 'batch-size': 64 },
+  });
+  const x = readNpy(path.join(ROOT, 'examples/mnist/data/eval_x.npy'));
+  const y = readNpy(path.join(ROOT, 'examples/mnist/data/eval_y.npy'));
+  const ones = [...(y.data as BigInt64Array)].flatMap((label, i) => (i >= 300 && label === 1n ? [i] : []));
+  const onesX = new Float32Array(ones.length * 784);
+  ones.forEach((i, k) => onesX.set((x.data as Float32Array).subarray(i * 784, (i + 1) * 784), k * 784));
+  fs.writeFileSync(path.join(p.dir, 'data/search_x.npy'), encodeNpy('float32', [ones.length, 784], onesX));
+  fs.writeFileSync(path.join(p.dir, 'data/search_y.npy'), encodeNpy('int64', [ones.length], new BigInt64Array(ones.length).fill(1n)));
+  const out = path.join(p.dir, 'out');
+  const r = cli(['run', '--config', p.config, '--out', out]);
+  expect(r.stderr).not.toMatch(/internal error/);
+  expect(r.status).toBe(0);
+  const report = readReport(out);
+  const kept = report.steps.filter((s) => s.kept).length;
+  const walkedBack = report.notes.find((n) => n.includes('Walked back'));
+  expect(walkedBack).toMatch(new RegExp(`^⚠️ The search's candidate \\(${kept} kept steps?\\) drifted [0-9.]+ pt on the test split`));
+  // Fewer steps ship, and the gate's drift on the test split is inside its limit.
+  expect(report.decisions!.length).toBeLessThan(kept);
+  expect(report.metrics[0]).toMatchObject({ metric: 'accuracy', gated: true, status: 'pass' });
+  expect(report.metrics[0].drift).toBeLessThanOrEqual(2);
+  // The shipped decisions rebuild the shipped model byte for byte.
+  const replayed = path.join(p.dir, 'replayed.onnx');
+  expect(cli(['optimize', '--config', p.config, '--replay', path.join(out, 'report.json'), '--out', replayed]).status).toBe(0);
+  expect(fs.readFileSync(replayed).equals(fs.readFileSync(path.join(out, 'model.onnx')))).toBe(true);
+});
+
 test('a recipe far too aggressive is rolled back step by step and still ends with a verdict', () => {
   // keep: confident, as written: on this small search split `auto` would judge steps on their point estimate.
   const p = project({ recipe: [{ prune: { kind: 'structured', target: 0.95, importance: 'l1', repair: 'none' } }], gate: { 'accuracy-drop': 1 }, budget: { keep: 'confident' } });
