@@ -14,6 +14,7 @@ import { runQuantizeBench } from './quantize.js';
 import { runQuantizeAccuracyBench } from './quantize-accuracy.js';
 import { runZooSpeedBench } from './zoo-speed.js';
 import { runChannelBlockBench } from './channel-blocks.js';
+import { runTargetsBench, runTargetsInt8Bench } from './targets.js';
 import { formatRows } from './table.js';
 import type { BenchRow } from './types.js';
 
@@ -27,6 +28,8 @@ const SUITES: Record<string, (log: (line: string) => void) => Promise<BenchRow[]
   latency: runLatencyAABench,
   zoo: runZooSpeedBench,
   'zoo-blocks': runChannelBlockBench,
+  targets: runTargetsBench,
+  'targets-int8': runTargetsInt8Bench,
 };
 
 const args = process.argv.slice(2);

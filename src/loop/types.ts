@@ -7,6 +7,8 @@ import type { RecipeStage } from '../stages/types.js';
 
 /** A step's P95 against the model before it, measured interleaved: candidate / current. */
 export interface StepLatency {
+  /** The runtime target it was measured on, when the config lists another than native alone. */
+  target?: string;
   batchSize: number;
   ratio: number;
   interval: Interval;

@@ -82,7 +82,7 @@ export async function searchCandidate(p: Prepared, setup: SearchSetup): Promise<
     evaluate: evaluation.candidates,
     reference: original.result,
     seed: config.seed,
-    latency: { batchSizes: config.bench.batchSizes, timeBudgetMs: Math.min(LOOP_BENCH_MS, config.bench.timeBudgetMs), threads: config.bench.threads, feeds: p.evalSet, precision: config.bench.precision, seed: config.seed },
+    latency: { batchSizes: config.bench.batchSizes, timeBudgetMs: Math.min(LOOP_BENCH_MS, config.bench.timeBudgetMs), threads: config.bench.threads, feeds: p.evalSet, precision: config.bench.precision, seed: config.seed, targets: config.targets },
   });
   // The frozen baseline on the same samples (explicit search data is not in it).
   const searchIndices = p.split.how === 'explicit' ? undefined : p.split.how === 'none' ? p.split.testIndices : complement(p.split.testIndices, p.evalSet.count);
@@ -114,16 +114,26 @@ export async function searchCandidate(p: Prepared, setup: SearchSetup): Promise<
       decisions: loop.decisions,
       objective: config.objective,
       rebuild: async (count) => (await replayDecisions(p.model, loop.decisions.slice(0, count), { ...ctx, log: undefined }, nodeCostShare)).model,
-      measure: (model) =>
-        benchLatency({
-          ...benchSettings(p),
-          models: [
-            { model: config.model, label: 'PR model' },
-            { model: encodeModel(model), label: 'candidate' },
-            ...(base ? [{ model: base.file, label: `base branch (${base.file})` }] : []),
-          ] as BenchOptions['models'],
-          onProgress: log,
-        }),
+      measure: async (model) => {
+        const bytes = encodeModel(model);
+        const results = [];
+        for (const target of config.targets) {
+          if (config.targets.length > 1 || target !== 'native') log(`benchmarking on the ${target} target`);
+          results.push(
+            await benchLatency({
+              ...benchSettings(p),
+              target,
+              models: [
+                { model: config.model, label: 'PR model' },
+                { model: bytes, label: 'candidate' },
+                ...(base ? [{ model: base.file, label: `base branch (${base.file})` }] : []),
+              ] as BenchOptions['models'],
+              onProgress: log,
+            }),
+          );
+        }
+        return results;
+      },
       log,
     }),
   );
