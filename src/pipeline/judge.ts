@@ -6,7 +6,7 @@
 import type { Dataset } from '../evaluate/data.js';
 import { evaluateModel, type EvaluateOptions } from '../evaluate/evaluate.js';
 import { benchLatency } from '../evaluate/latency.js';
-import type { TargetName } from '../evaluate/targets.js';
+import { TARGETS, type TargetName } from '../evaluate/targets.js';
 import type { EvalResult } from '../evaluate/types.js';
 import { metricDifference } from '../gate/paired-stats.js';
 import { higherIsBetter, metricValue } from '../metrics/index.js';
@@ -53,7 +53,7 @@ export function buildJudge(setup: JudgeSetup): CandidateJudge {
             { label: 'after the step', model: encodeModel(candidate) },
           ],
           batchSizes: latency.batchSizes,
-          timeBudgetMs: latency.timeBudgetMs,
+          timeBudgetMs: latency.timeBudgetMs * TARGETS[target].probeBudgetScale,
           threads: latency.threads,
           target,
           minRuns: 20,

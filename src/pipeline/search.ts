@@ -91,7 +91,7 @@ export async function searchCandidate(p: Prepared, setup: SearchSetup): Promise<
   if (baseline && budget < optimizationBudget(config.metrics[0], config.gate, original.result.metrics)) {
     notes.push(`The committed model already scores below the frozen baseline, so the optimizer had only ${round2(budget)} points of drift left to spend.`);
   }
-  const ctx = { calibration: p.calibration, seed: config.seed, log };
+  const ctx = { calibration: p.calibration, seed: config.seed, log, nativeLatency: config.targets.includes('native') };
   const nodeCostShare = flopShares(cost);
   // What this many samples can confirm, said before the loop spends it (gate/resolution.ts).
   const { keep, budget: loopBudget, note: keepNote } = chooseKeepRule(config.budget.keep, metricResolution(config.metrics[0], p.searchSet.count, budget), budget);

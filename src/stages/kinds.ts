@@ -189,7 +189,9 @@ async function withFallback(model: Model, q: QuantizeParams, ctx: PassContext, h
   const run = (m: Model, exclude: string[]) => quantize(m, [...userExcluded, ...exclude]);
   if (q.fallback !== 'auto' || !hooks) return run(model, []);
   const feeds = ctx.calibration?.[0];
-  const latencyCheck = feeds ? (float: Model, quant: PassResult) => slowerQuantizedRegions(float, quant.model, quant.summary.changed.map((c) => c.name), feeds) : undefined;
+  // ORT's per-node profiler is native-only: on a WebAssembly-only config its verdicts would undo
+  // exactly the int8 regions that pay there (the torch CNN's conv2 + classifier: slower natively).
+  const latencyCheck = feeds && ctx.nativeLatency !== false ? (float: Model, quant: PassResult) => slowerQuantizedRegions(float, quant.model, quant.summary.changed.map((c) => c.name), feeds) : undefined;
   return quantizeWithFallback(model, run, (m) => hooks.drift(m), hooks.budget, ctx, { latencyCheck });
 }
 
