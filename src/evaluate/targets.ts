@@ -87,6 +87,11 @@ export const TARGETS: Record<TargetName, RuntimeTarget> = {
   },
 };
 
+/** Whether rows and messages name their target: not when native is the only one (they read as before targets existed). */
+export function namesTargets(targets: readonly TargetName[]): boolean {
+  return targets.length > 1 || targets[0] !== 'native';
+}
+
 export function isTargetName(name: string): name is TargetName {
   return (TARGET_NAMES as readonly string[]).includes(name);
 }

@@ -6,7 +6,7 @@
 import type { Dataset } from '../evaluate/data.js';
 import { evaluateModel, type EvaluateOptions } from '../evaluate/evaluate.js';
 import { benchLatency } from '../evaluate/latency.js';
-import { TARGETS, type TargetName } from '../evaluate/targets.js';
+import { namesTargets, TARGETS, type TargetName } from '../evaluate/targets.js';
 import type { EvalResult } from '../evaluate/types.js';
 import { metricDifference } from '../gate/paired-stats.js';
 import { higherIsBetter, metricValue } from '../metrics/index.js';
@@ -61,8 +61,7 @@ export function buildJudge(setup: JudgeSetup): CandidateJudge {
           inputs: latency.feeds,
           seed: latency.seed,
         });
-        // Tagged unless native is the only target (the rows read as before).
-        const tag = targets.length > 1 || target !== 'native' ? { target } : {};
+        const tag = namesTargets(targets) ? { target } : {};
         for (const b of result.batches) rows.push({ ...tag, batchSize: b.batchSize, ratio: b.comparison!.ratios.p95.value, interval: b.comparison!.ratios.p95.interval });
       }
       return rows;

@@ -30,6 +30,7 @@ import { comparisons } from './ship.js';
 import { checkLoads, compareOutputs, extraTargets } from './targets.js';
 import { withCheck, worstOf } from '../gate/worst.js';
 import type { BenchResult } from '../evaluate/latency.js';
+import { namesTargets } from '../evaluate/targets.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { displayPath } from '../util/display-path.js';
 import { progressLog } from './progress.js';
@@ -132,7 +133,7 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
         objective: config.objective,
         candidateIsOriginal: shipped.unchanged && loop.decisions.length > 0,
       });
-    const tagged = config.targets.length > 1 || config.targets[0] !== 'native';
+    const tagged = namesTargets(config.targets);
     let decision = worstOf(shipped.benches.map((b) => ({ label: b.target, ...(tagged && { tag: { target: b.target } }), decision: gateOn(b) })));
     // The candidate's outputs on each further target are gated; the PR model's are shown.
     for (const c of targetChecks) if (c.record.model === 'candidate') decision = withCheck(decision, { label: `The candidate's outputs on ${c.record.target}`, verdict: c.decision.verdict, reason: c.decision.reason });

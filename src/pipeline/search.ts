@@ -20,6 +20,7 @@ import { optimize, type LoopResult } from '../loop/optimize-loop.js';
 import { defaultRecipe } from '../loop/recipe.js';
 import { replayDecisions } from '../loop/replay.js';
 import { encodeModel, saveModel } from '../onnx/index.js';
+import { namesTargets } from '../evaluate/targets.js';
 import { InputError } from '../util/errors.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { partFingerprint } from './fingerprint.js';
@@ -118,7 +119,7 @@ export async function searchCandidate(p: Prepared, setup: SearchSetup): Promise<
         const bytes = encodeModel(model);
         const results = [];
         for (const target of config.targets) {
-          if (config.targets.length > 1 || target !== 'native') log(`benchmarking on the ${target} target`);
+          if (namesTargets(config.targets)) log(`benchmarking on the ${target} target`);
           results.push(
             await benchLatency({
               ...benchSettings(p),

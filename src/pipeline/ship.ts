@@ -8,6 +8,7 @@
  * loop's candidate ships whatever its speed, and the verdict states any slowdown.
  */
 import type { BenchResult } from '../evaluate/latency.js';
+import { namesTargets } from '../evaluate/targets.js';
 import type { LatencyComparison } from '../evaluate/types.js';
 import type { Objective } from '../loop/optimize-loop.js';
 import type { StepDecision } from '../loop/types.js';
@@ -46,7 +47,8 @@ export async function shipFaster(input: ShipInput): Promise<Shipped> {
   for (let tries = 0; count > 0; tries++) {
     const benches = await input.measure(model);
     // Faster on every target: a candidate slower on one is not shipped.
-    const slow = benches.flatMap((bench) => notFaster(comparisons(bench)).map((c) => ({ c, target: benches.length > 1 || bench.target !== 'native' ? bench.target : undefined })));
+    const named = namesTargets(benches.map((b) => b.target));
+    const slow = benches.flatMap((bench) => notFaster(comparisons(bench)).map((c) => ({ c, target: named ? bench.target : undefined })));
     if (input.objective === 'size' || slow.length === 0) return { model, decisions: input.decisions.slice(0, count), benches, unchanged: false, notes };
     notes.push(`The candidate after ${count} kept step${count > 1 ? 's' : ''} was not confirmed faster than the original (P95 ${slow.map((s) => ratioText(s.c, s.target)).join(', ')}), so it was not shipped.`);
     input.log?.(notes[notes.length - 1]);
