@@ -2,6 +2,7 @@
  * Runtime targets on real sessions: the same model on onnxruntime-node and on onnxruntime-web's
  * WebAssembly backend, an operator the WebAssembly build lacks, and the registry as config sees it.
  */
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataType, GraphBuilder, encodeModel } from '../../src/onnx/index.js';
@@ -90,4 +91,16 @@ test('the config schema lists exactly the registry targets', () => {
 
 test('profiling is refused on a target without a profiler (a bug, not a user error)', async () => {
   await expect(ModelSession.create(centroidModel(), { target: 'wasm', profileFilePrefix: '/tmp/x' })).rejects.toThrow(/profiling is native-only/);
+});
+
+test('onnxruntime-web is imported only when a session on wasm is created', () => {
+  // A module-resolution hook in a fresh process: what a run without wasm never loads.
+  const child = (target: string) =>
+    spawnSync(process.execPath, ['--import', 'tsx', '--import', path.join(ROOT, 'test/helpers/log-resolutions.mjs'), path.join(import.meta.dirname, 'target-child.ts'), target, path.join(ROOT, 'examples/mnist/model.onnx')], { encoding: 'utf8' });
+  const native = child('native');
+  expect(native.stdout).toBe('loaded on native\n');
+  expect(native.stderr).not.toMatch(/resolve onnxruntime-web/);
+  const wasm = child('wasm');
+  expect(wasm.stdout).toBe('loaded on wasm\n');
+  expect(wasm.stderr).toMatch(/^resolve onnxruntime-web$/m);
 });
