@@ -31,8 +31,6 @@ export interface RuntimeTarget {
   name: TargetName;
   /** The npm package that runs it. */
   runtime: string;
-  /** One phrase for docs, errors and the report. */
-  description: string;
   load(): Promise<OrtModule>;
   /** The runtime's version once loaded. */
   version(ort: OrtModule): string;
@@ -53,7 +51,6 @@ export const TARGETS: Record<TargetName, RuntimeTarget> = {
   native: {
     name: 'native',
     runtime: 'onnxruntime-node',
-    description: 'ONNX Runtime on the CPU, natively (onnxruntime-node)',
     load: async () => loadRuntime(),
     version: (ort) => ort.env.versions?.node ?? 'unknown',
     sessionOptions: (c) => ({
@@ -73,7 +70,6 @@ export const TARGETS: Record<TargetName, RuntimeTarget> = {
   wasm: {
     name: 'wasm',
     runtime: 'onnxruntime-web',
-    description: "ONNX Runtime Web's WebAssembly backend (onnxruntime-web, SIMD, one thread), run inside Node",
     load: loadWeb,
     version: (ort) => (ort.env.versions as { web?: string } | undefined)?.web ?? 'unknown',
     // Threads are process-wide in the WebAssembly runtime (set once in loadWeb); the config
@@ -143,7 +139,8 @@ function loadWeb(): Promise<OrtModule> {
         'runtime',
       );
     }
-    const wasm = ort.env.wasm as { numThreads?: number; simd?: boolean; wasmPaths?: string; proxy?: boolean };
+    // 1.30 ships only SIMD builds (ort-wasm-simd-threaded.*): nothing to choose there.
+    const wasm = ort.env.wasm as { numThreads?: number; wasmPaths?: string; proxy?: boolean };
     wasm.numThreads = 1;
     wasm.proxy = false;
     wasm.wasmPaths = dist + path.sep;
