@@ -15,6 +15,7 @@ import { runQuantizeAccuracyBench } from './quantize-accuracy.js';
 import { runScaleOutBench } from './scale-out.js';
 import { runZooSpeedBench } from './zoo-speed.js';
 import { runChannelBlockBench } from './channel-blocks.js';
+import { runTargetsBench, runTargetsInt8Bench } from './targets.js';
 import { formatRows } from './table.js';
 import type { BenchRow } from './types.js';
 
@@ -29,6 +30,8 @@ const SUITES: Record<string, (log: (line: string) => void) => Promise<BenchRow[]
   zoo: runZooSpeedBench,
   'zoo-blocks': runChannelBlockBench,
   'scale-out': runScaleOutBench,
+  targets: runTargetsBench,
+  'targets-int8': runTargetsInt8Bench,
 };
 
 const args = process.argv.slice(2);

@@ -29,7 +29,7 @@ import {
   trendFor,
   writeFileAtomic,
   writeReportFiles
-} from "./chunks/chunk-SUMFV272.js";
+} from "./chunks/chunk-CA6YGGTI.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({
@@ -29682,7 +29682,7 @@ function publish(report, paths) {
   }
   for (const l of report.latency) {
     const r = l.ratios.p95;
-    const text = `p95 latency ratio at batch ${l.batchSize} is ${r.value.toFixed(2)} (95 % CI ${r.interval.low.toFixed(2)}-${r.interval.high.toFixed(2)}), goal <= ${l.goal}`;
+    const text = `p95 latency ratio at batch ${l.batchSize}${l.target ? ` on ${l.target}` : ""} is ${r.value.toFixed(2)} (95 % CI ${r.interval.low.toFixed(2)}-${r.interval.high.toFixed(2)}), goal <= ${l.goal}`;
     if (l.status === "fail") error(text, { title: "prune-gate: latency", file });
     else if (l.status === "warn") warning(`${text}; the interval includes the goal, so this may be noise`, { title: "prune-gate: latency", file });
   }

@@ -1,5 +1,7 @@
 // Bundles the two entry points (the Action and the CLI) into dist/.
 // onnxruntime-node stays external: it is a native addon and ships beside dist/ (see docs/releasing.md).
+// onnxruntime-web too: it finds its .wasm files beside its own module, and is loaded (a dynamic
+// import) only when a config lists the wasm target.
 import { copyFileSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import { thirdPartyNotices } from './licenses.mjs';
@@ -9,7 +11,7 @@ const shared = {
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  external: ['onnxruntime-node'],
+  external: ['onnxruntime-node', 'onnxruntime-web'],
   legalComments: 'none',
   // ESM output still meets CommonJS dependencies that call require(); give them one.
   banner: { js: "import { createRequire as __pgCreateRequire } from 'node:module'; const require = __pgCreateRequire(import.meta.url);" },
@@ -24,4 +26,4 @@ mkdirSync('dist/history-page');
 for (const f of ['index.html', 'history-page.js', 'history-page.css']) copyFileSync(`src/history/page/${f}`, `dist/history-page/${f}`);
 for (const f of ['uPlot.iife.min.js', 'uPlot.min.css']) copyFileSync(`node_modules/uplot/dist/${f}`, `dist/history-page/${f}`);
 // legalComments are dropped from the bundle; the licences are collected here instead.
-writeFileSync('dist/THIRD_PARTY_NOTICES.md', thirdPartyNotices(result.metafile, ['node_modules/onnxruntime-node', 'node_modules/onnxruntime-common', 'node_modules/uplot']));
+writeFileSync('dist/THIRD_PARTY_NOTICES.md', thirdPartyNotices(result.metafile, ['node_modules/onnxruntime-node', 'node_modules/onnxruntime-web', 'node_modules/onnxruntime-common', 'node_modules/uplot']));

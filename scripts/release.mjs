@@ -12,7 +12,8 @@
 // package, the footer and the tag always say the same version.
 //
 // The tree: action.yml, dist/, LICENSE, README.md, and node_modules/ with onnxruntime-node trimmed
-// to the Linux binaries (x64 and arm64) plus onnxruntime-common, its only runtime dependency.
+// to the Linux binaries (x64 and arm64), onnxruntime-web trimmed to its Node entry and the one
+// .wasm build it loads (SIMD, 14 MB), plus onnxruntime-common, the runtime dependency of both.
 // See docs/releasing.md.
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -23,7 +24,9 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 /** GitHub warns above 50 MB per file and refuses above 100 MB. */
 const MAX_FILE_BYTES = 50 * 1024 * 1024;
 const PLATFORMS = ['linux/x64', 'linux/arm64'];
-const RUNTIME_PACKAGES = ['onnxruntime-node', 'onnxruntime-common'];
+const RUNTIME_PACKAGES = ['onnxruntime-node', 'onnxruntime-web', 'onnxruntime-common'];
+/** What onnxruntime-web needs in Node (evaluate/targets.ts): its Node entry, and the plain SIMD build (not JSEP, JSPI or asyncify). */
+const WEB_FILES = /^(package\.json|README\.md|LICENSE|dist(\/(ort\.node\.min\.m?js|ort-wasm-simd-threaded\.(mjs|wasm)))?)$/;
 
 const args = process.argv.slice(2);
 const version = args.find((a) => !a.startsWith('--'))?.replace(/^v/, '');
@@ -66,6 +69,7 @@ for (const name of RUNTIME_PACKAGES) {
     filter: (src) => {
       const rel = path.relative(from, src).split(path.sep).join('/');
       if (name === 'onnxruntime-node' && rel.startsWith('script')) return false;
+      if (name === 'onnxruntime-web') return rel === '' || WEB_FILES.test(rel);
       const bin = /^bin\/napi-v6\/([^/]+)(?:\/([^/]+))?/.exec(rel);
       if (!bin) return true;
       return bin[2] === undefined ? PLATFORMS.some((p) => p.startsWith(bin[1] + '/')) : PLATFORMS.includes(`${bin[1]}/${bin[2]}`);

@@ -5,7 +5,8 @@ import type { Command } from 'commander';
 import { InputError } from '../util/errors.js';
 import { CONFIG_DEFAULTS, loadConfig, parseDuration } from '../config/index.js';
 import { loadDataset } from '../evaluate/data.js';
-import { benchLatency, type BenchResult } from '../evaluate/latency.js';
+import { benchLatency, type BenchOptions, type BenchResult } from '../evaluate/latency.js';
+import { isTargetName, namesTargets, TARGET_NAMES, type TargetName } from '../evaluate/targets.js';
 import { describeMachine, machineInfo, type MachineDetails } from '../evaluate/machine.js';
 import { runBenchPart } from '../pipeline/bench-part.js';
 import { runAction } from './command-runner.js';
@@ -25,6 +26,8 @@ interface BenchCliOptions {
   minRuns?: string;
   precision?: string;
   json?: boolean;
+  target?: string;
+  vsTarget?: string;
 }
 
 export function registerBenchCommand(program: Command): Command {
@@ -43,6 +46,8 @@ export function registerBenchCommand(program: Command): Command {
     .option('--threads <n>', 'intra-op threads (inter-op is 1)')
     .option('--min-runs <n>', 'minimum measured runs per model and batch size')
     .option('--precision <fraction>', 'stop early when the 95% CI half-width of the P95 (ratio) is below this fraction')
+    .option('--target <name>', 'runtime target of model A: native (default) or wasm (onnxruntime-web, one thread)')
+    .option('--vs-target <name>', "runtime target of model B (default: --target's); --vs A --vs-target wasm gives A's WASM/native ratio")
     .option('--json', 'print JSON instead of a table')
     .action(runAction(async (options: BenchCliOptions) => {
       if (options.candidate !== undefined || options.out !== undefined) {
@@ -78,10 +83,12 @@ export async function runBench(options: BenchCliOptions): Promise<string> {
     precision = Number(options.precision);
     if (!(precision >= 0 && precision < 1)) throw new InputError(`--precision must be a fraction in [0, 1) (got '${options.precision}')`, '--precision');
   }
+  const target = targetOption(options.target, '--target') ?? 'native';
+  const vsTarget = targetOption(options.vsTarget, '--vs-target') ?? target;
+  const named = namesTargets([target, vsTarget]);
   const inputs = config?.data.eval ? loadDataset(config.data.eval) : undefined;
-  const models: [{ model: string; label: string }] | [{ model: string; label: string }, { model: string; label: string }] = options.vs
-    ? [{ model: path.resolve(model), label: model }, { model: path.resolve(options.vs), label: options.vs }]
-    : [{ model: path.resolve(model), label: model }];
+  const a = { model: path.resolve(model), label: named ? `${model} (${target})` : model, target };
+  const models: BenchOptions['models'] = options.vs ? [a, { model: path.resolve(options.vs), label: named ? `${options.vs} (${vsTarget})` : options.vs, target: vsTarget }] : [a];
   const result = await benchLatency({ models, batchSizes, timeBudgetMs, threads, minRuns, precision, warmup: bench.warmup, inputs, seed: config?.seed ?? 0 });
   const machine = machineInfo({ intraOpThreads: threads, interOpThreads: 1 });
   if (options.json) {
@@ -114,6 +121,12 @@ export function formatBench(result: BenchResult, machine: MachineDetails, inputs
     } else lines.push(`${''.padStart(5)}  ${''.padEnd(labelWidth)}  (stopped by ${b.stoppedBy})`);
   }
   return lines.join('\n') + '\n';
+}
+
+function targetOption(value: string | undefined, flag: string): TargetName | undefined {
+  if (value === undefined) return undefined;
+  if (!isTargetName(value)) throw new InputError(`${flag} ${value}: not a runtime target; use ${TARGET_NAMES.join(' or ')}`, flag);
+  return value;
 }
 
 function ms(v: number): string {

@@ -9,6 +9,7 @@ import { metricsOfTask, TASKS } from '../metrics/index.js';
 import { stageProblems, withDefaults } from '../stages/kinds.js';
 import { InputError } from '../util/errors.js';
 import { DEFAULT_SEARCH_FRACTION } from '../evaluate/split.js';
+import type { TargetName } from '../evaluate/targets.js';
 import { validateConfigObject } from './schema.js';
 import type { BenchConfig, Config, DataSource, GateConfig, MetricRule, OutputConfig, PruneParams, QuantizeParams, RecipeStage, Task } from './types.js';
 
@@ -19,6 +20,7 @@ export const CONFIG_DEFAULTS = {
   batchSize: 32,
   bench: { batchSizes: [1], timeBudgetMs: 10_000, threads: 1, minRuns: 30, precision: 0.02, warmup: 10 } satisfies BenchConfig,
   gate: { accuracyDrop: 2, use: 'point' as const, relative: false },
+  targets: ['native'] as readonly TargetName[],
 };
 
 /**
@@ -170,6 +172,8 @@ export function configFromObject(obj: unknown, baseDir: string, label = '<config
       wallTimeMs: budget['wall-time'] !== undefined ? parseDuration(budget['wall-time'] as string | number, `${label}: /budget/wall-time`) : undefined,
       keep: (budget.keep as 'confident' | 'point' | 'auto' | undefined) ?? 'auto',
     },
+    // The schema's enum is the registry's names (test/config checks they agree).
+    targets: (raw.targets as TargetName[] | undefined) ?? [...CONFIG_DEFAULTS.targets],
   };
 }
 

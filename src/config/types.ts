@@ -6,6 +6,7 @@
 import type { MetricName, MetricRule, Task } from '../metrics/index.js';
 import type { RecipeStage } from '../stages/types.js';
 import type { DataSource } from '../evaluate/data.js';
+import type { TargetName } from '../evaluate/targets.js';
 
 export type { MetricName, MetricRule, Task } from '../metrics/index.js';
 export type { PruneKind, PruneParams, QuantizeKind, QuantizeParams, RecipeStage } from '../stages/types.js';
@@ -85,4 +86,9 @@ export interface Config {
   /** What the optimization is for: a faster model (latency, default; a slower candidate never ships) or a smaller file (size). */
   objective: 'latency' | 'size';
   budget: { wallTimeMs?: number; keep: 'confident' | 'point' | 'auto' };
+  /**
+   * The runtimes the candidate is validated and measured on (evaluate/targets.ts), in the config's
+   * order; default [native]. The search measures latency on each of them.
+   */
+  targets: TargetName[];
 }

@@ -10,10 +10,12 @@ import { castArray, sampleSize, type Dataset } from './data.js';
 import { RunEnergy, type EnergyPerRequest } from './energy.js';
 import { bitwiseUniform } from './rng.js';
 import { ModelSession, type ElementType, type Feeds, type IoInfo, type SessionOptions } from './session.js';
+import type { TargetName } from './targets.js';
 import { percentileInterval, percentileRatios, quantileSorted } from './stats.js';
 import type { LatencyComparison, LatencyStats } from './types.js';
 
-export type BenchModel = string | Uint8Array | { model: string | Uint8Array; label?: string };
+/** A model, or a model with its label and runtime target (default: the options' target; two targets of one model give the runtimes' ratio). */
+export type BenchModel = string | Uint8Array | { model: string | Uint8Array; label?: string; target?: TargetName };
 
 export interface BenchOptions {
   /**
@@ -45,12 +47,14 @@ export interface BenchOptions {
   /** Relative half-width of the 95% CI of the P95 (ratio) below which to stop early; 0 disables. */
   precision?: number;
   threads?: number;
+  /** The runtime the models run on (default native); wasm runs one thread whatever `threads` says. */
+  target?: TargetName;
   /** Real inputs (the first samples, tiled to the batch size); otherwise seeded random feeds. */
   inputs?: Dataset;
   /** Sizes for symbolic non-batch dimensions of generated feeds, by dimension name. */
   dims?: Record<string, number>;
   seed?: number;
-  session?: Omit<SessionOptions, 'intraOpThreads' | 'interOpThreads'>;
+  session?: Omit<SessionOptions, 'intraOpThreads' | 'interOpThreads' | 'target'>;
   /** Progress: after each round (elapsed, and an estimate of what is left), then each batch size's P50s. */
   onProgress?: (message: string) => void;
 }
@@ -72,6 +76,7 @@ export interface BatchLatency {
 }
 
 export interface BenchResult {
+  target: TargetName;
   labels: string[];
   intraOpThreads: number;
   interOpThreads: number;
@@ -85,8 +90,14 @@ const MAX_RUNS = 50_000;
 const COMPARISON_ROUNDS = 8;
 
 export async function benchLatency(options: BenchOptions): Promise<BenchResult> {
+  const target = options.target ?? 'native';
+  // Native threads as asked; the WebAssembly runtime runs one (targets.ts).
   const threads = options.threads ?? 1;
-  const specs = options.models.map((m, i) => (typeof m === 'string' || m instanceof Uint8Array ? { model: m, label: typeof m === 'string' ? m : `model ${String.fromCharCode(65 + i)}` } : { model: m.model, label: m.label ?? `model ${String.fromCharCode(65 + i)}` }));
+  const specs = options.models.map((m, i) =>
+    typeof m === 'string' || m instanceof Uint8Array
+      ? { model: m, label: typeof m === 'string' ? m : `model ${String.fromCharCode(65 + i)}`, target }
+      : { model: m.model, label: m.label ?? `model ${String.fromCharCode(65 + i)}`, target: m.target ?? target },
+  );
   const rounds = Math.max(1, options.rounds ?? (specs.length >= 2 ? COMPARISON_ROUNDS : 1));
   const acc: Accumulator[] = options.batchSizes.map(() => ({ samples: specs.map(() => []), roundStarts: [], energy: specs.map(() => new RunEnergy()), stoppedBy: 'budget' }));
   const started = performance.now();
@@ -96,7 +107,7 @@ export async function benchLatency(options: BenchOptions): Promise<BenchResult> 
     const creation = r % 2 === 1 ? specs.map((_, k) => specs.length - 1 - k) : specs.map((_, k) => k);
     const sessions: ModelSession[] = new Array(specs.length);
     try {
-      for (const k of creation) sessions[k] = await ModelSession.create(specs[k].model, { ...options.session, label: specs[k].label, intraOpThreads: threads, interOpThreads: 1 });
+      for (const k of creation) sessions[k] = await ModelSession.create(specs[k].model, { ...options.session, label: specs[k].label, intraOpThreads: specs[k].target === 'native' ? threads : 1, interOpThreads: 1, target: specs[k].target });
       for (let b = 0; b < options.batchSizes.length; b++) {
         const batchSize = options.batchSizes[b];
         const feeds = sessions.map((s) => feedsFor(s.inputs, s.label, batchSize, options));
@@ -110,7 +121,7 @@ export async function benchLatency(options: BenchOptions): Promise<BenchResult> 
   }
   const batches = options.batchSizes.map((batchSize, b) => summarize(acc[b], batchSize, options.seed ?? 0));
   for (const b of batches) options.onProgress?.(`batch ${b.batchSize}: ${b.stats.map((st) => `${st.p50.toFixed(3)} ms`).join(' vs ')}`);
-  return { labels: specs.map((s) => s.label), intraOpThreads: threads, interOpThreads: 1, batches };
+  return { target, labels: specs.map((s) => s.label), intraOpThreads: target === 'native' ? threads : 1, interOpThreads: 1, batches };
 }
 
 interface Accumulator {

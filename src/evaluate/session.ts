@@ -1,14 +1,13 @@
 /**
- * The only module that imports onnxruntime-node. It is loaded lazily (the first time a session is
- * needed) so `--help`, `inspect` and config validation work without the native runtime, and a
- * missing binary becomes one clear message instead of a crash.
- *
- * Everything that crosses this border is plain data (`HostTensor`), never an ORT type.
+ * A model session on one runtime target (targets.ts: native onnxruntime-node by default, or
+ * onnxruntime-web's WebAssembly backend). Load and run failures become InputErrors; everything
+ * that crosses this border is plain data (`HostTensor`), never an ORT type.
  */
-import { createRequire } from 'node:module';
-import type * as OrtTypes from 'onnxruntime-node';
+import { loadModel, decodeModel } from '../onnx/index.js';
 import { InputError } from '../util/errors.js';
-import { TOOL_VERSION } from '../util/version.js';
+import { firstLine, loadRuntime, missingOperator, TARGETS, type OrtModule, type OrtTypes, type TargetName } from './targets.js';
+
+export { loadRuntime };
 
 export type ElementType = 'float32' | 'float64' | 'float16' | 'int8' | 'uint8' | 'int16' | 'uint16' | 'int32' | 'uint32' | 'int64' | 'uint64' | 'bool' | 'string';
 
@@ -41,6 +40,8 @@ export interface SessionOptions {
    * in prune-gate's log, and a failure to load or run still comes back as an exception.
    */
   logSeverityLevel?: 0 | 1 | 2 | 3 | 4;
+  /** The runtime target (default native). */
+  target?: TargetName;
 }
 
 export interface IoInfo {
@@ -50,35 +51,12 @@ export interface IoInfo {
   shape: Array<number | string>;
 }
 
-type OrtModule = typeof OrtTypes;
 /** Errors and fatal errors only. */
 const DEFAULT_LOG_SEVERITY = 3;
-let ortModule: OrtModule | undefined;
 
-/** Loads onnxruntime-node once; a missing or broken native binary is an InputError with advice. */
-export function loadRuntime(): OrtModule {
-  if (ortModule) return ortModule;
-  try {
-    const require = createRequire(import.meta.url);
-    ortModule = require('onnxruntime-node') as OrtModule;
-    // The process-wide logger, set before the first session initializes it: errors only (see SessionOptions.logSeverityLevel).
-    ortModule.env.logLevel = 'error';
-  } catch (err) {
-    const missing = (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && /'onnxruntime-node'/.test((err as Error).message);
-    const what = missing ? 'the onnxruntime-node package is not installed beside prune-gate' : `its native binary for ${process.platform}-${process.arch} does not load`;
-    throw new InputError(
-      `ONNX Runtime is missing: ${what} (${firstLine(err)}). ` +
-        `In a workflow, use prune-gate's release tag (\`uses: <owner>/prune-gate@v${TOOL_VERSION.split('.')[0]}\`), whose tree carries ONNX Runtime's binaries for linux-x64 and linux-arm64 (ubuntu-latest); a branch such as \`@main\` holds dist/ only. ` +
-        'On a machine (any platform npm serves), `npm install` or `npm ci` installs onnxruntime-node with prune-gate.',
-      undefined,
-      'runtime',
-    );
-  }
-  return ortModule;
-}
-
+/** The native runtime's version (machine info); loads it. */
 export function runtimeVersion(): string {
-  return loadRuntime().env.versions?.node ?? 'unknown';
+  return TARGETS.native.version(loadRuntime());
 }
 
 export class ModelSession {
@@ -86,34 +64,31 @@ export class ModelSession {
     private readonly ort: OrtModule,
     private readonly session: OrtTypes.InferenceSession,
     readonly label: string,
+    readonly target: TargetName,
   ) {}
 
   /** Creates a session from a file path or serialized model bytes. Load failures are InputErrors. */
   static async create(model: string | Uint8Array, options: SessionOptions = {}): Promise<ModelSession> {
-    const ort = loadRuntime();
+    const target = TARGETS[options.target ?? 'native'];
+    const ort = await target.load();
     const label = options.label ?? (typeof model === 'string' ? model : '<in-memory model>');
-    const sessionOptions: OrtTypes.InferenceSession.SessionOptions = {
-      intraOpNumThreads: options.intraOpThreads ?? 1,
-      interOpNumThreads: options.interOpThreads ?? 1,
-      executionMode: 'sequential',
+    if (!target.profiles && (options.profileFilePrefix || options.optimizedModelFilePath)) throw new Error(`${label}: profiling is native-only; the ${target.name} target has no per-node profiler`);
+    const sessionOptions = target.sessionOptions({
+      threads: options.intraOpThreads ?? 1,
       graphOptimizationLevel: options.graphOptimizationLevel ?? 'all',
-      // Spinning thread pools of several sessions fight over 2 cores and wreck latency tails.
-      extra: nestEntries({ 'session.intra_op.allow_spinning': '0', 'session.inter_op.allow_spinning': '0', ...options.configEntries }),
-    };
-    if (options.profileFilePrefix) {
-      sessionOptions.enableProfiling = true;
-      sessionOptions.profileFilePrefix = options.profileFilePrefix;
-    }
-    if (options.optimizedModelFilePath) sessionOptions.optimizedModelFilePath = options.optimizedModelFilePath;
-    sessionOptions.logSeverityLevel = options.logSeverityLevel ?? DEFAULT_LOG_SEVERITY;
+      logSeverityLevel: options.logSeverityLevel ?? DEFAULT_LOG_SEVERITY,
+      configEntries: options.configEntries ?? {},
+      profileFilePrefix: options.profileFilePrefix,
+      optimizedModelFilePath: options.optimizedModelFilePath,
+    });
     try {
       const session =
         typeof model === 'string'
           ? await ort.InferenceSession.create(model, sessionOptions)
           : await ort.InferenceSession.create(model, sessionOptions);
-      return new ModelSession(ort, session, label);
+      return new ModelSession(ort, session, label, target.name);
     } catch (err) {
-      throw new InputError(`${label}: ONNX Runtime cannot load the model: ${firstLine(err)}`, label);
+      throw loadError(err, model, label, target.name);
     }
   }
 
@@ -142,7 +117,7 @@ export class ModelSession {
     try {
       results = outputNames ? await this.session.run(ortFeeds, outputNames) : await this.session.run(ortFeeds);
     } catch (err) {
-      throw new InputError(`${this.label}: ONNX Runtime failed to run the model: ${firstLine(err)}`, this.label);
+      throw new InputError(`${this.label}: ${runtimeName(this.target)} failed to run the model: ${firstLine(err)}`, this.label);
     }
     const out: Record<string, HostTensor> = {};
     for (const [name, t] of Object.entries(results)) {
@@ -169,18 +144,37 @@ function ioInfo(meta: OrtTypes.InferenceSession.ValueMetadata[]): IoInfo[] {
   });
 }
 
-function nestEntries(entries: Record<string, string>): Record<string, unknown> {
-  // ORT's JS API takes config entries as a nested object keyed by the dotted name's parts.
-  const root: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(entries)) {
-    const parts = key.split('.');
-    let node = root;
-    for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
-    node[parts[parts.length - 1]] = value;
-  }
-  return root;
+function runtimeName(target: TargetName): string {
+  return target === 'native' ? 'ONNX Runtime' : `ONNX Runtime on the ${target} target (${TARGETS[target].runtime})`;
 }
 
-function firstLine(err: unknown): string {
-  return String((err as Error)?.message ?? err).split('\n')[0];
+/**
+ * A load failure as the user can act on it. An operator the target has no kernel for is named
+ * with its node (from the model when ORT's message does not say it) and the target: on a
+ * non-native target it means the model cannot ship there as it is.
+ */
+function loadError(err: unknown, model: string | Uint8Array, label: string, target: TargetName): InputError {
+  const message = firstLine(err);
+  const missing = missingOperator(String((err as Error)?.message ?? err));
+  if (!missing || target === 'native') return new InputError(`${label}: ${runtimeName(target)} cannot load the model: ${message}`, label);
+  const nodes = missing.node ? [missing.node] : nodesOf(model, missing.opType, missing.domain);
+  const where = nodes.length ? ` (node${nodes.length > 1 ? 's' : ''} ${nodes.slice(0, 5).map((n) => `'${n}'`).join(', ')}${nodes.length > 5 ? ', ...' : ''})` : '';
+  const op = missing.domain ? `${missing.domain}:${missing.opType}` : missing.opType;
+  return new InputError(
+    `${label}: the ${target} target (${TARGETS[target].runtime}) has no kernel for operator ${op}${where}, so the model cannot run there. ` +
+      `Remove ${target} from \`targets:\`, or export the model without ${missing.opType} (ONNX Runtime said: ${message})`,
+    nodes[0] ?? label,
+    'model',
+  );
+}
+
+/** Names of the nodes of one op type (the model is read again only on this error path). */
+function nodesOf(model: string | Uint8Array, opType: string, domain?: string): string[] {
+  try {
+    const m = typeof model === 'string' ? loadModel(model) : decodeModel(model);
+    const sameDomain = (d: string | undefined) => domain === undefined || (d ?? '') === domain;
+    return m.graph.nodes.filter((n) => n.opType === opType && sameDomain(n.domain)).map((n) => n.name ?? '');
+  } catch {
+    return [];
+  }
 }

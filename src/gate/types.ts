@@ -41,6 +41,8 @@ export interface MetricRow {
 export interface LatencyRow {
   /** The runner kind it was measured on, when `merge` combined bench parts of several (never pooled). */
   runner?: string;
+  /** The runtime target it was measured on (evaluate/targets.ts), when the config lists another than native alone. */
+  target?: string;
   batchSize: number;
   /** The PR's model as committed, measured interleaved with the candidate in this run. */
   original: Pick<LatencyStats, 'p50' | 'p95' | 'p99'>;

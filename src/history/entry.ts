@@ -47,7 +47,8 @@ export function entryFromReport(report: Report, context: EntryContext): HistoryE
       drift: round(m.drift),
       ...(m.interval ? { interval: interval(m.interval) } : {}),
     })),
-    p95: report.latency.map((l) => ({
+    // One target's rows (the config's first): the trend is per batch size, and timings of two runtimes are never pooled.
+    p95: report.latency.filter((l) => l.target === report.latency[0]?.target).map((l) => ({
       batchSize: l.batchSize,
       original: round(l.original.p95),
       candidate: round(l.candidate.p95),

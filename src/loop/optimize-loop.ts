@@ -220,7 +220,7 @@ function stageParams(stage: RecipeStage, goal?: number): Record<string, string |
 
 /** "0.82× (95 % CI 0.79–0.85) at batch 32, 0.97× (0.93–1.01) at batch 1". */
 export function latencyText(latency: StepLatency[]): string {
-  return latency.map((l, i) => `${l.ratio.toFixed(2)}× (${i === 0 ? '95 % CI ' : ''}${l.interval.low.toFixed(2)}–${l.interval.high.toFixed(2)}) at batch ${l.batchSize}`).join(', ');
+  return latency.map((l, i) => `${l.ratio.toFixed(2)}× (${i === 0 ? '95 % CI ' : ''}${l.interval.low.toFixed(2)}–${l.interval.high.toFixed(2)}) at batch ${l.batchSize}${l.target ? ` on ${l.target}` : ''}`).join(', ');
 }
 
 const pct = (x: number) => `${Math.round(x * 1000) / 10} %`;

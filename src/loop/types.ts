@@ -11,6 +11,8 @@ import type { RecipeStage } from '../stages/types.js';
  * final benchmark's (the report's latency rows), which the comment shows beside the step table.
  */
 export interface StepLatency {
+  /** The runtime target it was measured on, when the config lists another than native alone. */
+  target?: string;
   batchSize: number;
   ratio: number;
   interval: Interval;

@@ -12,6 +12,12 @@ export interface PassContext {
   seed: number;
   /** Progress messages for the user (one line each). */
   log?: (message: string) => void;
+  /**
+   * False when native speed is not what is asked (config `targets:` without native): quantization's
+   * fallback then skips its node-level latency check, which profiles on the native runtime, and the
+   * step as a whole is judged on the listed targets. Default true.
+   */
+  nativeLatency?: boolean;
 }
 
 export interface Skipped {

@@ -6,6 +6,7 @@
 import type { Dataset } from '../evaluate/data.js';
 import { evaluateModel, type EvaluateOptions } from '../evaluate/evaluate.js';
 import { benchLatency } from '../evaluate/latency.js';
+import { namesTargets, TARGETS, type TargetName } from '../evaluate/targets.js';
 import type { EvalResult } from '../evaluate/types.js';
 import { metricDifference } from '../gate/paired-stats.js';
 import { higherIsBetter, metricValue } from '../metrics/index.js';
@@ -26,7 +27,7 @@ export interface JudgeSetup {
    * statistics (fresh-session rounds as bootstrap clusters) in a shorter budget; absent: latency is
    * not measured in the loop.
    */
-  latency?: { batchSizes: number[]; timeBudgetMs: number; threads: number; feeds: Dataset; precision: number; seed: number };
+  latency?: { batchSizes: number[]; timeBudgetMs: number; threads: number; feeds: Dataset; precision: number; seed: number; /** Measured on each (a step must be faster on one and slower on none); default [native]. */ targets?: TargetName[] };
 }
 
 export function buildJudge(setup: JudgeSetup): CandidateJudge {
@@ -43,20 +44,27 @@ export function buildJudge(setup: JudgeSetup): CandidateJudge {
   return {
     judge,
     compare: async (current: Model, candidate: Model): Promise<StepLatency[]> => {
-      const result = await benchLatency({
-        models: [
-          { label: 'before the step', model: encodeModel(current) },
-          { label: 'after the step', model: encodeModel(candidate) },
-        ],
-        batchSizes: latency.batchSizes,
-        timeBudgetMs: latency.timeBudgetMs,
-        threads: latency.threads,
-        minRuns: 20,
-        precision: latency.precision,
-        inputs: latency.feeds,
-        seed: latency.seed,
-      });
-      return result.batches.map((b) => ({ batchSize: b.batchSize, ratio: b.comparison!.ratios.p95.value, interval: b.comparison!.ratios.p95.interval }));
+      const targets = latency.targets ?? ['native'];
+      const rows: StepLatency[] = [];
+      for (const target of targets) {
+        const result = await benchLatency({
+          models: [
+            { label: 'before the step', model: encodeModel(current) },
+            { label: 'after the step', model: encodeModel(candidate) },
+          ],
+          batchSizes: latency.batchSizes,
+          timeBudgetMs: latency.timeBudgetMs * TARGETS[target].probeBudgetScale,
+          threads: latency.threads,
+          target,
+          minRuns: 20,
+          precision: latency.precision,
+          inputs: latency.feeds,
+          seed: latency.seed,
+        });
+        const tag = namesTargets(targets) ? { target } : {};
+        for (const b of result.batches) rows.push({ ...tag, batchSize: b.batchSize, ratio: b.comparison!.ratios.p95.value, interval: b.comparison!.ratios.p95.interval });
+      }
+      return rows;
     },
   };
 }

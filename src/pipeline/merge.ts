@@ -10,7 +10,8 @@
 import type { EvalResult } from '../evaluate/types.js';
 import { concatResults } from '../evaluate/subset.js';
 import type { Baseline } from '../gate/baseline.js';
-import { decideVerdict, type GateDecision } from '../gate/verdict.js';
+import { decideVerdict } from '../gate/verdict.js';
+import { worstOf } from '../gate/worst.js';
 import { buildReport } from '../report/build.js';
 import { renderMarkdown } from '../report/markdown.js';
 import type { Report } from '../report/types.js';
@@ -70,7 +71,7 @@ export function runMerge(options: MergeOptions): MergeOutcome {
       // As in run: the loop kept steps, but none shipped (not faster), so the candidate is the original.
       candidateIsOriginal: search && search.decisions.length === 0 && search.steps.some((step) => step.kept) ? 'not-faster' : undefined,
     });
-  const perRunner = runners.length ? runners.map((r) => ({ runner: r.part.runner.kind, decision: gateFor(r.part.latency) })) : [{ runner: undefined, decision: gateFor([]) }];
+  const perRunner = runners.length ? runners.map((r) => ({ label: r.part.runner.kind, tag: { runner: r.part.runner.kind }, decision: gateFor(r.part.latency) })) : [{ decision: gateFor([]) }];
   const decision = worstOf(perRunner);
   const notes = [
     `Merged from ${ordered.length} verify shard${ordered.length === 1 ? '' : 's'} (${first.testSamples} test samples, joined in order: the metrics and their intervals are those of one unsharded run)${runners.length ? ` and ${runners.length} bench part${runners.length === 1 ? '' : 's'}` : '; no bench part, so no latency was measured'}.`,
@@ -151,17 +152,4 @@ function joinBaselines(parts: VerifyPart[]): Baseline | undefined {
   const results: EvalResult[] = pieces.map((b) => ({ task: b.task, samples: b.samples, metrics: b.metrics, perSample: b.perSample }));
   const joined = concatResults(results);
   return { ...pieces[0], samples: joined.samples, metrics: joined.metrics, perSample: joined.perSample };
-}
-
-const RANK = { pass: 0, warn: 1, fail: 2 } as const;
-
-/** The worst runner's verdict and reason; every runner's latency rows, tagged when there are several. */
-function worstOf(perRunner: { runner?: string; decision: GateDecision }[]): GateDecision {
-  const worst = perRunner.reduce((a, b) => (RANK[b.decision.verdict] > RANK[a.decision.verdict] ? b : a));
-  const tagged = perRunner.length > 1 || perRunner[0].runner !== undefined;
-  return {
-    ...worst.decision,
-    reason: perRunner.length > 1 && worst.runner ? `On ${worst.runner}: ${worst.decision.reason}` : worst.decision.reason,
-    latency: perRunner.flatMap((r) => r.decision.latency.map((row) => (tagged && r.runner ? { runner: r.runner, ...row } : row))),
-  };
 }

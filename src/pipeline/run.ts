@@ -28,6 +28,10 @@ import { fidelityReference } from './reference.js';
 import { refuseOverwrite, searchCandidate, timer } from './search.js';
 import { baselineOn, splitEvaluation, splitNote, splitRecord } from './split.js';
 import { comparisons } from './ship.js';
+import { checkLoads, compareOutputs, extraTargets } from './targets.js';
+import { withCheck, worstOf } from '../gate/worst.js';
+import type { BenchResult } from '../evaluate/latency.js';
+import { namesTargets } from '../evaluate/targets.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { displayPath } from '../util/display-path.js';
 import { progressLog } from './progress.js';
@@ -81,6 +85,8 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
     const baseline = config.baseline ? readBaseline(config.baseline) : undefined;
     // Label-free: the outputs every model is compared with (the data's, a frozen baseline's, or the original's).
     const source = config.task === 'fidelity' ? await fidelityReference(p, baseline && { data: baseline, file: config.baseline! }) : undefined;
+    // A missing operator on a listed target fails now, not after the search.
+    await timed('targets', () => checkLoads(config.model, config.targets));
     // The loop chooses its steps on the search split (search.ts); the gate judges the test split.
     const base = options.baseModel;
     const searched = await searchCandidate(p, { baseline, source, log, timed, releases, baseModel: base });
@@ -110,10 +116,18 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
       walkedBackToOriginal = shipped.unchanged;
     }
     const loopBatch = Math.max(...config.bench.batchSizes);
-    const bench = shipped.bench;
-    const latency = comparisons(bench);
+    // One latency section per runtime target, each gated on its own; machine info from the first.
+    const bench = shipped.benches[0];
     saveModel(shipped.model, modelPath);
     log(`wrote ${modelPath}`);
+    const targetChecks = await timed('targets-outputs', async () => {
+      const checks = [];
+      for (const target of extraTargets(config.targets)) {
+        log(`running the PR model and the candidate on the ${target} target, outputs against the native run`);
+        checks.push(await compareOutputs(p, { file: config.model, role: 'original' }, target), await compareOutputs(p, { file: modelPath, role: 'candidate' }, target));
+      }
+      return checks;
+    });
 
     const noise = config.data.noiseSigma ? { sigma: config.data.noiseSigma, seed: config.seed } : undefined;
     const [originalFinal, candidate] = await timed('evaluate', async () => [
@@ -128,19 +142,24 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
     const profile = await timed('profile', () => profileModel(modelPath, { dataset: p.evalSet, batchSize: loopBatch, threads: config.bench.threads, label: modelPath }));
 
     const prModelChanged = baseline ? baseline.modelSha256 !== sha256File(config.model) : undefined;
-    const decision = decideVerdict({
-      metrics: config.metrics,
-      rules: config.gate,
-      baseline: gateBaseline,
-      original: originalFinal,
-      candidate,
-      latency,
-      baseLatency: base && bench.batches.flatMap((b) => b.firstVsThird ?? []),
-      prModelChanged,
-      seed: config.seed,
-      objective: config.objective,
-      candidateIsOriginal: shipped.unchanged && loop.decisions.length > 0 ? (walkedBackToOriginal ? 'drifted' : 'not-faster') : undefined,
-    });
+    const gateOn = (targetBench: BenchResult) =>
+      decideVerdict({
+        metrics: config.metrics,
+        rules: config.gate,
+        baseline: gateBaseline,
+        original: originalFinal,
+        candidate,
+        latency: comparisons(targetBench),
+        baseLatency: base && targetBench.batches.flatMap((b) => b.firstVsThird ?? []),
+        prModelChanged,
+        seed: config.seed,
+        objective: config.objective,
+        candidateIsOriginal: shipped.unchanged && loop.decisions.length > 0 ? (walkedBackToOriginal ? 'drifted' : 'not-faster') : undefined,
+      });
+    const tagged = namesTargets(config.targets);
+    let decision = worstOf(shipped.benches.map((b) => ({ label: b.target, ...(tagged && { tag: { target: b.target } }), decision: gateOn(b) })));
+    // The candidate's outputs on each further target are gated; the PR model's are shown.
+    for (const c of targetChecks) if (c.record.model === 'candidate') decision = withCheck(decision, { label: `The candidate's outputs on ${c.record.target}`, verdict: c.decision.verdict, reason: c.decision.reason });
     const report = buildReport({
       toolVersion: TOOL_VERSION,
       configPath: displayPath(config.file),
@@ -154,6 +173,7 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
       storedBaseline: baseline,
       machine: machineInfo({ intraOpThreads: bench.intraOpThreads, interOpThreads: bench.interOpThreads }),
       resources: { original: stripExtras(memOriginal), candidate: stripExtras(memCandidate) },
+      targets: targetChecks.map((c) => c.record),
       steps: loop.steps,
       decisions: shipped.decisions,
       passes: loop.passes.slice(0, shipped.decisions.length),

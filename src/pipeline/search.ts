@@ -20,6 +20,7 @@ import { optimize, type LoopResult } from '../loop/optimize-loop.js';
 import { defaultRecipe } from '../loop/recipe.js';
 import { replayDecisions } from '../loop/replay.js';
 import { encodeModel, saveModel, type Model } from '../onnx/index.js';
+import { namesTargets } from '../evaluate/targets.js';
 import { InputError } from '../util/errors.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { partFingerprint } from './fingerprint.js';
@@ -86,7 +87,7 @@ export async function searchCandidate(p: Prepared, setup: SearchSetup): Promise<
     evaluate: evaluation.candidates,
     reference: original.result,
     seed: config.seed,
-    latency: { batchSizes: config.bench.batchSizes, timeBudgetMs: Math.min(LOOP_BENCH_MS, config.bench.timeBudgetMs), threads: config.bench.threads, feeds: p.evalSet, precision: config.bench.precision, seed: config.seed },
+    latency: { batchSizes: config.bench.batchSizes, timeBudgetMs: Math.min(LOOP_BENCH_MS, config.bench.timeBudgetMs), threads: config.bench.threads, feeds: p.evalSet, precision: config.bench.precision, seed: config.seed, targets: config.targets },
   });
   // The frozen baseline on the same samples (explicit search data is not in it).
   const searchIndices = p.split.how === 'explicit' ? undefined : p.split.how === 'none' ? p.split.testIndices : complement(p.split.testIndices, p.evalSet.count);
@@ -95,7 +96,7 @@ export async function searchCandidate(p: Prepared, setup: SearchSetup): Promise<
   if (baseline && budget < optimizationBudget(config.metrics[0], config.gate, original.result.metrics)) {
     notes.push(`The committed model already scores below the frozen baseline, so the optimizer had only ${round2(budget)} points of drift left to spend.`);
   }
-  const ctx = { calibration: p.calibration, seed: config.seed, log };
+  const ctx = { calibration: p.calibration, seed: config.seed, log, nativeLatency: config.targets.includes('native') };
   const nodeCostShare = flopShares(cost);
   // What this many samples can confirm, said before the loop spends it (gate/resolution.ts).
   const { keep, budget: loopBudget, note: keepNote } = chooseKeepRule(config.budget.keep, metricResolution(config.metrics[0], p.searchSet.count, budget), budget);
@@ -120,16 +121,26 @@ export async function searchCandidate(p: Prepared, setup: SearchSetup): Promise<
         decisions: loop.decisions.slice(0, count),
         objective: config.objective,
         rebuild,
-        measure: (model) =>
-          benchLatency({
-            ...benchSettings(p),
-            models: [
-              { model: config.model, label: 'PR model' },
-              { model: encodeModel(model), label: 'candidate' },
-              ...(base ? [{ model: base.file, label: `base branch (${base.file})` }] : []),
-            ] as BenchOptions['models'],
-            onProgress: log,
-          }),
+        measure: async (model) => {
+          const bytes = encodeModel(model);
+          const results = [];
+          for (const target of config.targets) {
+            if (namesTargets(config.targets)) log(`benchmarking on the ${target} target`);
+            results.push(
+              await benchLatency({
+                ...benchSettings(p),
+                target,
+                models: [
+                  { model: config.model, label: 'PR model' },
+                  { model: bytes, label: 'candidate' },
+                  ...(base ? [{ model: base.file, label: `base branch (${base.file})` }] : []),
+                ] as BenchOptions['models'],
+                onProgress: log,
+              }),
+            );
+          }
+          return results;
+        },
         log,
       });
     });

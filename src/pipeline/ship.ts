@@ -1,12 +1,14 @@
 /**
  * Never ship a slower model. The loop's candidate is measured against the original as the gate
- * measures it (interleaved, every configured batch size, the config's budget); it ships when the
- * 95 % interval of its P95 ratio is below 1 at every batch size. Otherwise the candidate of the
+ * measures it (interleaved, every configured batch size, the config's budget, on every runtime
+ * target); it ships when the 95 % interval of its P95 ratio is below 1 at every batch size on
+ * every target. Otherwise the candidate of the
  * previous kept step is rebuilt from the decisions (no measurement) and measured in turn, and after
  * a few tries the original model ships unchanged, with the reason. With `objective: size`, the
  * loop's candidate ships whatever its speed, and the verdict states any slowdown.
  */
 import type { BenchResult } from '../evaluate/latency.js';
+import { namesTargets } from '../evaluate/targets.js';
 import type { LatencyComparison } from '../evaluate/types.js';
 import type { Objective } from '../loop/optimize-loop.js';
 import type { StepDecision } from '../loop/types.js';
@@ -19,8 +21,8 @@ export interface ShipInput {
   objective: Objective;
   /** The candidate after the first `count` decisions. */
   rebuild(count: number): Promise<Model>;
-  /** Original against `model`, with the final comparison's statistics. */
-  measure(model: Model): Promise<BenchResult>;
+  /** Original against `model`, with the final comparison's statistics: one result per runtime target. */
+  measure(model: Model): Promise<BenchResult[]>;
   log?(message: string): void;
 }
 
@@ -28,7 +30,8 @@ export interface Shipped {
   model: Model;
   /** The decisions that build `model` (a prefix of the loop's). */
   decisions: StepDecision[];
-  bench: BenchResult;
+  /** One per runtime target, in the config's order. */
+  benches: BenchResult[];
   /** True when the model is the original, unchanged. */
   unchanged: boolean;
   notes: string[];
@@ -42,17 +45,19 @@ export async function shipFaster(input: ShipInput): Promise<Shipped> {
   let count = input.decisions.length;
   let model = input.candidate;
   for (let tries = 0; count > 0; tries++) {
-    const bench = await input.measure(model);
-    const slow = notFaster(comparisons(bench));
-    if (input.objective === 'size' || slow.length === 0) return { model, decisions: input.decisions.slice(0, count), bench, unchanged: false, notes };
-    notes.push(`The candidate after ${count} kept step${count > 1 ? 's' : ''} was not confirmed faster than the PR model (P95 ${slow.map(ratioText).join(', ')}), so it was not shipped.`);
+    const benches = await input.measure(model);
+    // Faster on every target: a candidate slower on one is not shipped.
+    const named = namesTargets(benches.map((b) => b.target));
+    const slow = benches.flatMap((bench) => notFaster(comparisons(bench)).map((c) => ({ c, target: named ? bench.target : undefined })));
+    if (input.objective === 'size' || slow.length === 0) return { model, decisions: input.decisions.slice(0, count), benches, unchanged: false, notes };
+    notes.push(`The candidate after ${count} kept step${count > 1 ? 's' : ''} was not confirmed faster than the PR model (P95 ${slow.map((s) => ratioText(s.c, s.target)).join(', ')}), so it was not shipped.`);
     input.log?.(notes[notes.length - 1]);
     count = tries < MAX_FALLBACKS ? count - 1 : 0;
     if (count > 0) model = await input.rebuild(count);
   }
-  const bench = await input.measure(input.original);
+  const benches = await input.measure(input.original);
   if (input.decisions.length) notes.push('No candidate was confirmed faster than the PR model on this machine: the PR model ships unchanged.');
-  return { model: input.original, decisions: [], bench, unchanged: true, notes };
+  return { model: input.original, decisions: [], benches, unchanged: true, notes };
 }
 
 export function comparisons(bench: BenchResult): LatencyComparison[] {
@@ -64,7 +69,7 @@ function notFaster(latency: LatencyComparison[]): LatencyComparison[] {
   return latency.filter((c) => !(c.ratios.p95.interval.high < 1));
 }
 
-function ratioText(c: LatencyComparison): string {
+function ratioText(c: LatencyComparison, target?: string): string {
   const r = c.ratios.p95;
-  return `${r.value.toFixed(2)}× (95 % CI ${r.interval.low.toFixed(2)}–${r.interval.high.toFixed(2)}) at batch ${c.batchSize}`;
+  return `${r.value.toFixed(2)}× (95 % CI ${r.interval.low.toFixed(2)}–${r.interval.high.toFixed(2)}) at batch ${c.batchSize}${target ? ` on ${target}` : ''}`;
 }

@@ -30,6 +30,8 @@ export interface ReportInput {
   storedBaseline?: Baseline;
   machine?: MachineInfo;
   resources?: { original: MemoryStats; candidate: MemoryStats };
+  /** Outputs on the runtime targets beyond native. */
+  targets?: Report['targets'];
   steps?: StepRow[];
   /** The kept steps as decisions: what `optimize --replay` applies to rebuild the candidate. */
   decisions?: StepDecision[];
@@ -55,6 +57,7 @@ export function buildReport(input: ReportInput): Report {
     metrics: d.metrics,
     ...(input.split && { split: { ...input.split } }),
     latency: d.latency,
+    ...(input.targets?.length && { targets: input.targets }),
     steps: input.steps ?? [],
     ...(input.decisions && { decisions: input.decisions }),
     passes: input.passes ?? [],

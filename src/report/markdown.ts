@@ -61,7 +61,9 @@ export function renderMarkdown(report: Report, options: RenderOptions = {}): str
   if (report.gatedMeaning) out.push(`<sub>${esc(report.gatedMeaning, 500)}</sub>`, '');
   if (report.error) out.push(...errorSection(report));
   if (report.metrics.length > 0) out.push(...metricTable(report), '', legend(report), '');
-  if (report.latency.length > 0) out.push(...(report.baseBranch && report.latency.some((l) => l.base) ? threeWayLatency(report) : latencyTable(report.latency)), '');
+  // One latency section per runtime target (config `targets:`), each gated on its own.
+  for (const [target, rows] of byTarget(report.latency)) out.push(...(report.baseBranch && rows.some((l) => l.base) ? threeWayLatency(report, rows, target) : latencyTable(rows, target)), '');
+  if (report.targets?.length) out.push(...targetsTable(report.targets), '');
   if (options.trend && options.trend.values.length > 0) out.push(trendLine(report, options.trend), '');
   if (report.resources) out.push(...resourceTable(report), '');
   out.push(...details(report, maxRows));
@@ -193,9 +195,20 @@ function metricName(m: MetricRow): string {
 /** A P99 over fewer runs than this rests on the slowest one: its cell says so. */
 const NOISY_P99_RUNS = 100;
 
-function latencyTable(rows: LatencyRow[]): string[] {
+/** Latency rows grouped by target, in the report's order (one untitled group without targets). */
+function byTarget(rows: LatencyRow[]): Map<string | undefined, LatencyRow[]> {
+  const groups = new Map<string | undefined, LatencyRow[]>();
+  for (const r of rows) groups.set(r.target, [...(groups.get(r.target) ?? []), r]);
+  return groups;
+}
+
+function onTarget(target: string | undefined): string {
+  return target ? ` on ${esc(target, 20)}` : '';
+}
+
+function latencyTable(rows: LatencyRow[], target?: string): string[] {
   const goal = rows.find((r) => r.goal !== undefined)?.goal;
-  const title = `**Latency** (ms per batch, PR model → candidate, candidate ÷ PR model with 95 % CI${goal !== undefined ? `; goal: P95 ratio ≤ ${num(goal)}×` : ''})`;
+  const title = `**Latency${onTarget(target)}** (ms per batch, PR model → candidate, candidate ÷ PR model with 95 % CI${goal !== undefined ? `; goal: P95 ratio ≤ ${num(goal)}×` : ''})`;
   return [title, '', ...percentileTable(rows)];
 }
 
@@ -217,13 +230,12 @@ function percentileTable(rows: LatencyRow[]): string[] {
  * With the base branch measured: P95 of the three models side by side, each ratio with its 95 %
  * interval and mark; the candidate's P50/P99 against the PR model are folded under it.
  */
-function threeWayLatency(report: Report): string[] {
-  const rows = report.latency;
+function threeWayLatency(report: Report, rows: LatencyRow[], target?: string): string[] {
   const goal = rows.find((r) => r.goal !== undefined)?.goal;
   const limit = rows.find((r) => r.vsBase?.limit !== undefined)?.vsBase?.limit;
   const base = report.baseBranch!;
   const limits = [limit !== undefined ? `PR model ÷ base branch ≤ ${num(limit)}×` : 'PR model ÷ base branch not gated (gate.p95-regression)', ...(goal !== undefined ? [`candidate ÷ PR model ≤ ${num(goal)}×`] : [])];
-  const title = `**Latency** (P95 ms per batch, measured interleaved in this run; base branch: \`${esc(base.model)}\`${base.commit ? ` at ${base.commit.slice(0, 12)}` : ''}; ${limits.join(', ')})`;
+  const title = `**Latency${onTarget(target)}** (P95 ms per batch, measured interleaved in this run; base branch: \`${esc(base.model)}\`${base.commit ? ` at ${base.commit.slice(0, 12)}` : ''}; ${limits.join(', ')})`;
   const ratioCell = (r: { value: number; interval: Interval }, status: RowStatus) => `${ratio(r.value)} (${ciRatio(r.interval)}) ${MARK[status]}`.trimEnd();
   const body = rows.map((r) => [
     String(r.batchSize),
@@ -245,6 +257,19 @@ function threeWayLatency(report: Report): string[] {
     '',
     '</details>',
   ];
+}
+
+/** Each model's outputs on a further runtime target against its native run: the fidelity metrics, each with its limit. */
+function targetsTable(targets: NonNullable<Report['targets']>): string[] {
+  const title = '**Runtime targets** (outputs against the same model run natively; the candidate\'s are gated)';
+  const body = targets.map((t) => [
+    `${esc(t.target, 20)} (${esc(t.runtime, 100)})`,
+    t.model === 'candidate' ? 'candidate' : 'PR model',
+    // Rounding differences between runtimes are around 1e-6: shown as such, not as 0.
+    t.metrics.map((m) => `${metricName(m)} ${m.candidate !== 0 && Math.abs(m.candidate) < 1e-3 ? m.candidate.toExponential(1) : num(m.candidate)} ${MARK[m.status]}`.trimEnd()).join(', '),
+    MARK[t.verdict],
+  ]);
+  return [title, '', ...table(['Target', 'Model', 'Outputs against native', ''], body, ['l', 'l', 'l', 'c'])];
 }
 
 /** One line: the last values on the default branch, oldest first, then this run's. */
@@ -282,7 +307,7 @@ function details(report: Report, maxRows: number): string[] {
       esc(params(s.params)),
       f2(s.metric),
       signed(s.drift) + (s.driftInterval ? ` (${ci(s.driftInterval)})` : ''),
-      (s.latency ?? []).map((l) => `${ratio(l.ratio)} b${l.batchSize}`).join(', '),
+      (s.latency ?? []).map((l) => `${ratio(l.ratio)} b${l.batchSize}${l.target ? ` ${esc(l.target, 20)}` : ''}`).join(', '),
       s.sizeBytes === undefined ? '' : bytes(s.sizeBytes),
       s.kept ? 'kept' : 'not kept',
       esc(s.reason),
@@ -344,7 +369,7 @@ function stepsLead(report: Report): string {
   const split = report.split;
   const samples = !split ? 'the samples the loop searched on' : split.how === 'none' ? `the ${split.testSamples} evaluation samples` : `the ${split.searchSamples} search samples (the table above: the ${split.testSamples} test samples)`;
   const metric = esc(report.gatedMetric || 'the metric');
-  const final = report.latency.map((l) => `${ratio(l.ratios.p95.value)} at batch ${l.batchSize}${l.runner ? ` on ${esc(l.runner, 100)}` : ''}`);
+  const final = report.latency.map((l) => `${ratio(l.ratios.p95.value)} at batch ${l.batchSize}${l.runner ? ` on ${esc(l.runner, 100)}` : ''}${onTarget(l.target)}`);
   const shipped = final.length ? ` The shipped candidate's P95 is the final interleaved benchmark's, as in the latency table: ${final.join(', ')} (candidate ÷ PR model).` : '';
   return `Each step as the loop judged it: ${metric} and its drift against the PR model on ${samples}. P95 ÷ previous step is the loop's short probe of the step against the model before it, which only decides whether the step is kept.${shipped}`;
 }

@@ -26,6 +26,19 @@ export interface ProfileRow {
   share: number;
 }
 
+/** A model run on a non-native runtime target, its outputs scored against the native run's. */
+export interface TargetOutputs {
+  /** The runtime target (evaluate/targets.ts), e.g. wasm. */
+  target: string;
+  /** Its runtime and version, e.g. onnxruntime-web 1.30.0. */
+  runtime: string;
+  model: 'original' | 'candidate';
+  /** The candidate's is gated; the PR model's is shown. */
+  verdict: Exclude<Verdict, 'error'>;
+  /** Fidelity metrics against the native outputs, each under the registry's default limit. */
+  metrics: MetricRow[];
+}
+
 export interface SplitRecord {
   /** split: data.eval split by data.search-fraction; explicit: data.search and data.test; none: one set for both. */
   how: 'split' | 'explicit' | 'none';
@@ -67,6 +80,8 @@ export interface Report {
   /** Which samples the loop searched on and the gate judged (the metrics rows are over the test samples). */
   split?: SplitRecord;
   latency: LatencyRow[];
+  /** The PR model and the candidate on each runtime target beyond native (config `targets:`). */
+  targets?: TargetOutputs[];
   /** The frozen baseline's own latency, for information only: it was measured on another run. */
   storedBaselineLatency?: { rows: StoredLatency[]; note?: string };
   resources?: { original: MemoryStats; candidate: MemoryStats };

@@ -189,8 +189,13 @@ async function withFallback(model: Model, q: QuantizeParams, ctx: PassContext, h
   const run = (m: Model, exclude: string[]) => quantize(m, [...userExcluded, ...exclude]);
   if (q.fallback !== 'auto' || !hooks) return run(model, []);
   const feeds = ctx.calibration?.[0];
-  const latencyCheck = feeds ? (float: Model, quant: PassResult) => slowerQuantizedRegions(float, quant.model, quant.summary.changed.map((c) => c.name), feeds) : undefined;
-  return quantizeWithFallback(model, run, (m) => hooks.drift(m), hooks.budget, ctx, { latencyCheck });
+  // ORT's per-node profiler is native-only: on a WebAssembly-only config its verdicts would undo
+  // exactly the int8 regions that pay there (the torch CNN's conv2 + classifier: slower natively).
+  const nativeLatency = ctx.nativeLatency !== false;
+  const latencyCheck = feeds && nativeLatency ? (float: Model, quant: PassResult) => slowerQuantizedRegions(float, quant.model, quant.summary.changed.map((c) => c.name), feeds) : undefined;
+  const outcome = await quantizeWithFallback(model, run, (m) => hooks.drift(m), hooks.budget, ctx, { latencyCheck });
+  if (!nativeLatency) outcome.summary.notes.push("fallback: no per-node latency check (it profiles natively, and the config's targets leave native out): the step is measured whole on the listed targets");
+  return outcome;
 }
 
 /** The table entry of a stage. */

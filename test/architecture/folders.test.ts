@@ -65,7 +65,11 @@ test('the layers keep their borders: onnx knows nothing of passes or GitHub, pas
   expect(importsOf('history')).not.toEqual(expect.arrayContaining(['github']));
   expect(importsOf('history')).not.toEqual(expect.arrayContaining(['pipeline']));
   expect(importsOf('report')).not.toContain('history');
-  // The runtime border: only evaluate/session.ts imports onnxruntime-node.
-  const ortImporters = sourceFiles(SRC).filter((f) => /from\s+['"]onnxruntime-node['"]/.test(fs.readFileSync(f, 'utf8')));
-  expect(ortImporters.map((f) => path.relative(SRC, f))).toEqual(['evaluate/session.ts']);
+  // The runtime border: only the target registry (evaluate/targets.ts) names an ONNX Runtime package,
+  // and onnxruntime-web only in a dynamic import (loaded when a config lists wasm, never at start-up).
+  const ortImporters = sourceFiles(SRC).filter((f) => /(from\s+|import\()['"]onnxruntime-(node|web|common)['"]/.test(fs.readFileSync(f, 'utf8')));
+  expect(ortImporters.map((f) => path.relative(SRC, f))).toEqual(['evaluate/targets.ts']);
+  const targets = fs.readFileSync(path.join(SRC, 'evaluate/targets.ts'), 'utf8');
+  expect(targets).toMatch(/await import\('onnxruntime-web'\)/);
+  expect(targets).not.toMatch(/^import [^;]*from 'onnxruntime-web'/m);
 });

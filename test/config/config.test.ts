@@ -76,6 +76,20 @@ test('absent recipe means default (undefined); [] means no change', () => {
   expect(configFromObject({ ...base, recipe: [] }, dir).recipe).toEqual([]);
 });
 
+test('targets: native by default; the example config\'s commented line works as written; an unknown target names its path', () => {
+  const { dir } = exampleDir();
+  const base = { model: 'model.onnx' };
+  expect(configFromObject(base, dir).targets).toEqual(['native']);
+  // /work/shared/prune-gate.example.yml: "# targets: [native, wasm]", uncommented.
+  const file = path.join(dir, 'targets.yml');
+  fs.writeFileSync(file, 'model: model.onnx\ntargets: [native, wasm]        # runtimes the candidate is validated and measured on\n');
+  expect(loadConfig(file).targets).toEqual(['native', 'wasm']);
+  expect(configFromObject({ ...base, targets: ['wasm'] }, dir).targets).toEqual(['wasm']);
+  expect(() => configFromObject({ ...base, targets: ['webgpu'] }, dir)).toThrow(/\/targets\/0/);
+  expect(() => configFromObject({ ...base, targets: [] }, dir)).toThrow(/\/targets/);
+  expect(() => configFromObject({ ...base, targets: ['wasm', 'wasm'] }, dir)).toThrow(/\/targets/);
+});
+
 test('extra keys: seed, bench extras, noise, gate rules, budget, quantizer lists in both spellings', () => {
   const { dir } = exampleDir();
   const c = configFromObject(

@@ -33,7 +33,7 @@ function npx(cwd: string, ...args: string[]): { status: number | null; stdout: s
 test('the packed tarball installs outside the repository and its CLI runs the example: --version, inspect, baseline, run', () => {
   expect(pkg).not.toHaveProperty('private');
   // Everything else is bundled into dist/.
-  expect(Object.keys(pkg.dependencies)).toEqual(['onnxruntime-node']);
+  expect(Object.keys(pkg.dependencies)).toEqual(['onnxruntime-node', 'onnxruntime-web']);
 
   const packed = execFileSync('npm', ['pack', '--pack-destination', work, '--silent'], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' }).trim().split('\n').at(-1)!;
   const tarball = path.join(work, packed);

@@ -81,6 +81,19 @@ test('bench compares two models and prints intervals and the machine', async () 
   expect(parsed.machine.fingerprint).toMatch(/^[0-9a-f]{16}$/);
 });
 
+test("bench --vs-target wasm: one model against itself on WebAssembly, its WASM/native ratio; an unknown target exits 2", async () => {
+  const { dir } = project();
+  const model = path.join(dir, 'model.onnx');
+  const r = await run(['bench', '--model', model, '--vs', model, '--vs-target', 'wasm', '--batch-sizes', '4', '--time-budget', '50ms', '--min-runs', '4', '--json']);
+  expect(r.code).toBe(0);
+  const parsed = JSON.parse(r.stdout) as { labels: string[]; batches: Array<{ comparison: { ratios: { p95: { value: number } } } }> };
+  expect(parsed.labels).toEqual([`${model} (native)`, `${model} (wasm)`]);
+  expect(parsed.batches[0].comparison.ratios.p95.value).toBeGreaterThan(0);
+  const bad = await run(['bench', '--model', model, '--target', 'webgpu']);
+  expect(bad.code).toBe(2);
+  expect(bad.stderr).toMatch(/--target webgpu: not a runtime target; use native or wasm/);
+});
+
 test('bad arguments exit 2 with one clear line', async () => {
   const { dir, config } = project();
   const bad = await run(['bench', '--model', path.join(dir, 'model.onnx'), '--batch-sizes', '1,x']);

@@ -6,7 +6,7 @@ import { main } from '../../src/cli/program.js';
 import { appendEntry, emptyStore, entryFromReport, historyProblems, parseStore, serializeStore } from '../../src/history/index.js';
 import { readReport } from '../../src/report/validate.js';
 import { InputError } from '../../src/util/errors.js';
-import { configErrorReport } from '../report/fixtures.js';
+import { configErrorReport, targetsReport } from '../report/fixtures.js';
 
 const FIXTURE = path.resolve(import.meta.dirname, '../fixtures/history/mnist-report.json');
 const sha = (c: string) => c.repeat(40);
@@ -35,6 +35,12 @@ test('an entry carries what a trend needs from the real report of the bundled ex
 test('no entry from an error report or without a full commit SHA', () => {
   expect(() => entryFromReport(configErrorReport(), { commit: sha('a') })).toThrow(/error report/);
   expect(() => entryFromReport(readReport(FIXTURE), { commit: 'abc123' })).toThrow(InputError);
+});
+
+test("with targets [native, wasm] the entry keeps the first target's latency, never the two pooled by batch size", () => {
+  const report = targetsReport();
+  expect(report.latency.map((l) => l.target)).toEqual(['native', 'wasm']);
+  expect(entryFromReport(report, { commit: sha('b') }).p95).toEqual([expect.objectContaining({ batchSize: 32, ratio: 0.62 })]);
 });
 
 test('appending keeps earlier entries, one line each; the cap drops the oldest; the same commit is not added twice', () => {

@@ -9,8 +9,13 @@ const decision = (goal: number): StepDecision => ({ stageIndex: 0, stage: { stag
 
 /** A comparison with these P95 ratios (value, low, high) at batch 1 and 32. */
 function bench(...ratios: Array<[number, number, number]>): BenchResult {
+  return onTarget('native', ...ratios);
+}
+
+function onTarget(target: BenchResult['target'], ...ratios: Array<[number, number, number]>): BenchResult {
   const stats = { batchSize: 1, p50: 1, p95: 1, p99: 1, mean: 1, throughput: 1, runs: 100 };
   return {
+    target,
     labels: ['original', 'candidate'],
     intraOpThreads: 1,
     interOpThreads: 1,
@@ -25,7 +30,7 @@ function bench(...ratios: Array<[number, number, number]>): BenchResult {
 test('the candidate ships when it is confirmed faster at every batch size', async () => {
   let rebuilt = 0;
   const rebuild = async (count: number) => (rebuilt++, model(`after ${count}`));
-  const s = await shipFaster({ original: model('original'), candidate: model('candidate'), decisions: [decision(0.1), decision(0.2)], objective: 'latency', rebuild, measure: async () => bench([0.8, 0.75, 0.85], [0.6, 0.58, 0.62]) });
+  const s = await shipFaster({ original: model('original'), candidate: model('candidate'), decisions: [decision(0.1), decision(0.2)], objective: 'latency', rebuild, measure: async () => [bench([0.8, 0.75, 0.85], [0.6, 0.58, 0.62])] });
   expect(s.model.graph.name).toBe('candidate');
   expect(s.decisions).toHaveLength(2);
   expect(s.unchanged).toBe(false);
@@ -43,7 +48,7 @@ test('a candidate not faster at one batch size gives way to the previous kept st
     rebuild: async (count) => model(`after ${count}`),
     measure: async (m) => {
       measured.push(m.graph.name);
-      return results[measured.length - 1];
+      return [results[measured.length - 1]];
     },
   });
   expect(measured).toEqual(['after 3', 'after 2', 'original']);
@@ -54,7 +59,26 @@ test('a candidate not faster at one batch size gives way to the previous kept st
 });
 
 test('with objective size the candidate ships whatever its speed', async () => {
-  const s = await shipFaster({ original: model('original'), candidate: model('candidate'), decisions: [decision(0.1)], objective: 'size', rebuild: async () => model('rebuilt'), measure: async () => bench([1.3, 1.2, 1.4]) });
+  const s = await shipFaster({ original: model('original'), candidate: model('candidate'), decisions: [decision(0.1)], objective: 'size', rebuild: async () => model('rebuilt'), measure: async () => [bench([1.3, 1.2, 1.4])] });
   expect(s.model.graph.name).toBe('candidate');
   expect(s.unchanged).toBe(false);
+});
+
+test('with two targets the candidate ships only when it is faster on both; the note names the target where it was not', async () => {
+  const measured: string[] = [];
+  const s = await shipFaster({
+    original: model('original'),
+    candidate: model('candidate'),
+    decisions: [decision(0.1)],
+    objective: 'latency',
+    rebuild: async (count) => model(`after ${count}`),
+    measure: async (m) => {
+      measured.push(m.graph.name);
+      return [onTarget('native', [0.8, 0.75, 0.85]), onTarget('wasm', [1.1, 1.05, 1.15])];
+    },
+  });
+  expect(measured).toEqual(['candidate', 'original']);
+  expect(s.unchanged).toBe(true);
+  expect(s.benches.map((b) => b.target)).toEqual(['native', 'wasm']);
+  expect(s.notes[0]).toBe('The candidate after 1 kept step was not confirmed faster than the PR model (P95 1.10× (95 % CI 1.05–1.15) at batch 1 on wasm), so it was not shipped.');
 });

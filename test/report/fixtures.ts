@@ -7,6 +7,10 @@ import type { MachineInfo, MemoryStats } from '../../src/evaluate/types.js';
 import type { StepRow } from '../../src/loop/types.js';
 import type { Report } from '../../src/report/types.js';
 import { classification, labelsOf, latency, range, stats } from '../gate/fixtures.js';
+import { worstOf } from '../../src/gate/worst.js';
+import { scoreOutput } from '../../src/metrics/index.js';
+import { outputsDecision } from '../../src/pipeline/targets.js';
+import type { EvalResult } from '../../src/evaluate/types.js';
 
 export const machine: MachineInfo = {
   cpuModel: 'AMD EPYC 7B13',
@@ -187,5 +191,44 @@ export function modelErrorReport(): Report {
     configPath: 'prune-gate.yml',
     modelPath: 'model.onnx',
     error: new InputError('model.onnx is a Git LFS pointer (132 bytes), not an ONNX model.\nRun `git lfs pull` in the workflow (actions/checkout with lfs: true).', 'model.onnx'),
+  });
+}
+
+/** One model's outputs, 200 samples of 10 logits, scored against `reference` by the fidelity metrics. */
+function fidelityOf(values: Float32Array, reference: Float32Array): EvalResult {
+  const { metrics, perSample } = scoreOutput('fidelity', { n: 200, values, per: 10, shape: [10], reference });
+  return { task: 'fidelity', samples: 200, metrics, perSample };
+}
+
+/** `targets: [native, wasm]`: a latency section per target, each gated (wasm fails its goal), and the outputs on wasm. */
+export function targetsReport(): Report {
+  const labels = labelsOf(4000);
+  const original = classification(labels, range(0, 72));
+  const candidate = classification(labels, range(0, 100));
+  const rules: GateRules = { accuracyDrop: 2, use: 'point', p95Ratio: 0.8 };
+  const gate = (lat: ReturnType<typeof latency>[]) => decideVerdict({ metrics: ['accuracy'], rules, original, candidate, latency: lat, seed: 42, resamples: 1000 });
+  const decision = worstOf([
+    { label: 'native', tag: { target: 'native' }, decision: gate([latency(32, 0.62, 0.58, 0.66)]) },
+    { label: 'wasm', tag: { target: 'wasm' }, decision: gate([latency(32, 0.86, 0.83, 0.9)]) },
+  ]);
+  const native = Float32Array.from({ length: 2000 }, (_, i) => Math.sin(i * 0.37) * 4);
+  // WebAssembly's kernels round differently: a few 1e-6 apart.
+  const wasm = Float32Array.from(native, (v, i) => v + (i % 7 === 0 ? 2e-6 : 0));
+  const outputs = (model: 'original' | 'candidate') => {
+    const d = outputsDecision(fidelityOf(native, native), fidelityOf(wasm, native), ['agreement', 'cosine', 'sqnr', 'max-abs-error'], 2, 42);
+    return { target: 'wasm', runtime: 'onnxruntime-web 1.30.0', model, verdict: d.verdict, metrics: d.metrics } as const;
+  };
+  return buildReport({
+    toolVersion: '0.1.0',
+    configPath: 'models/prune-gate.yml',
+    models: { original: 'models/mnist.onnx', candidate: 'out/mnist.optimized.onnx' },
+    decision,
+    machine,
+    targets: [outputs('original'), outputs('candidate')],
+    steps: [
+      { index: 0, stage: 'quantize', action: 'int8-static', params: {}, metric: 97.5, drift: 0.7, latency: [{ target: 'native', batchSize: 32, ratio: 1.2, interval: { low: 1.1, high: 1.3, level: 0.95 } }, { target: 'wasm', batchSize: 32, ratio: 0.76, interval: { low: 0.72, high: 0.8, level: 0.95 } }], kept: false, reason: 'P95 1.20× (95 % CI 1.10–1.30) at batch 32 on native, 0.76× (0.72–0.80) at batch 32 on wasm: not confirmed faster than before this step' },
+    ],
+    notes: [],
+    timings: { optimize: 12, benchmark: 30 },
   });
 }

@@ -6,7 +6,7 @@ import { escapeText } from '../../src/report/escape.js';
 import { reportProblems } from '../../src/report/validate.js';
 import { COMMENT_MARKER, parseMarkers } from '../../src/report/markers.js';
 import type { Report } from '../../src/report/types.js';
-import { baseBranchReport, configErrorReport, failReport, frozenBaselineReport, modelErrorReport, passReport, warnReport } from './fixtures.js';
+import { baseBranchReport, configErrorReport, failReport, frozenBaselineReport, modelErrorReport, passReport, targetsReport, warnReport } from './fixtures.js';
 
 const goldenDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'golden');
 const update = process.env.UPDATE_GOLDEN === '1';
@@ -18,6 +18,7 @@ const cases: [string, () => Report, Report['verdict']][] = [
   ['warn', warnReport, 'warn'],
   ['frozen-baseline', frozenBaselineReport, 'pass'],
   ['base-branch', baseBranchReport, 'fail'],
+  ['targets', targetsReport, 'fail'],
   ['error-config', configErrorReport, 'error'],
   ['error-model', modelErrorReport, 'error'],
 ];

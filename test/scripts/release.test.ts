@@ -48,7 +48,12 @@ test('release 2.0.0: the version is bumped everywhere, committed, and the tree i
   expect(git('rev-parse', 'v2^{commit}')).toBe(git('rev-parse', 'releases/v2'));
   expect(JSON.parse(git('show', 'releases/v2:package.json'))).toMatchObject({ version: '2.0.0', type: 'module' });
   expect(git('grep', '-l', 'version: "2.0.0"', 'releases/v2', '--', 'dist')).not.toBe('');
-  expect(git('ls-tree', '-r', '--name-only', 'releases/v2')).toMatch(/^node_modules\/onnxruntime-node\/bin\/napi-v6\/linux\/x64\//m);
+  const tree = git('ls-tree', '-r', '--name-only', 'releases/v2');
+  expect(tree).toMatch(/^node_modules\/onnxruntime-node\/bin\/napi-v6\/linux\/x64\//m);
+  // targets: [wasm]: onnxruntime-web's Node entry and its one SIMD build, not the JSEP/JSPI/asyncify ones (about 70 MB more).
+  const web = tree.split('\n').filter((f) => f.startsWith('node_modules/onnxruntime-web/'));
+  expect(web).toEqual(expect.arrayContaining(['node_modules/onnxruntime-web/package.json', 'node_modules/onnxruntime-web/dist/ort.node.min.mjs', 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.mjs', 'node_modules/onnxruntime-web/dist/ort-wasm-simd-threaded.wasm']));
+  expect(web.filter((f) => /\.(jsep|jspi|asyncify)\.|\/lib\//.test(f))).toEqual([]);
 
   // Backwards or twice: refused before anything is built.
   const lower = release('1.9.9', '--dry-run');

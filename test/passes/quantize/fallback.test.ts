@@ -3,6 +3,7 @@ import { ModelSession } from '../../../src/evaluate/session.js';
 import { quantizeInt8Static, quantizeWithFallback, rankQuantSensitivity } from '../../../src/passes/quantize/index.js';
 import { quantizedNodeTensors } from '../../../src/passes/quantize/sensitivity.js';
 import { feedsFor, tinyCnn } from './helpers.js';
+import { runStep } from '../../../src/stages/kinds.js';
 
 const feeds = feedsFor('x', [8, 3, 16, 16], 3, 700, 2);
 const ctx = { seed: 1, calibration: feeds };
@@ -73,4 +74,14 @@ test('fallback excludes the worst nodes until the drift budget holds, then drops
   // What came back really has those nodes in float, and still tracks the float model.
   expect(result.summary.changed.map((c) => c.name).filter((n) => excluded.includes(n))).toEqual([]);
   expect(await topOneDrift(model, result.model)).toBeLessThan(25);
+});
+
+test('without native among the targets the fallback skips its native per-node latency check, and says so', async () => {
+  const stage = { stage: 'quantize' as const, quantize: { kind: 'int8-static' as const, calibration: 'minmax' as const, fallback: 'auto' as const } };
+  const hooks = { drift: async () => 0, budget: 1 };
+  const note = /no per-node latency check \(it profiles natively, and the config's targets leave native out\)/;
+  const wasmOnly = await runStep(tinyCnn(), stage, { goal: 1, reached: 0 }, { ...ctx, nativeLatency: false }, hooks);
+  expect(wasmOnly.summary.notes.some((n) => note.test(n))).toBe(true);
+  const withNative = await runStep(tinyCnn(), stage, { goal: 1, reached: 0 }, ctx, hooks);
+  expect(withNative.summary.notes.some((n) => note.test(n))).toBe(false);
 });

