@@ -63,7 +63,7 @@ import {
   trendFor,
   writeFileAtomic,
   writePart
-} from "./chunks/chunk-CA6YGGTI.js";
+} from "./chunks/chunk-TDWO7IGG.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({

@@ -29,7 +29,7 @@ import {
   trendFor,
   writeFileAtomic,
   writeReportFiles
-} from "./chunks/chunk-CA6YGGTI.js";
+} from "./chunks/chunk-TDWO7IGG.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

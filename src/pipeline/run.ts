@@ -108,11 +108,12 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
     // Only when the PR model itself passes: a failure against the frozen baseline that the PR model
     // shares is not the optimizer's, and fewer steps would not cure it.
     if (candidateOnTest && !accuracyRule(candidateOnTest).pass && accuracyRule(original.result).pass) {
-      const walked = await timed('walk-back', () => walkBackOnTest({ steps: shipped.decisions.length, failed: candidateOnTest!, rebuild: searched.rebuild, evaluate: onTest, judge: accuracyRule, log }));
+      const walked = await timed('walk-back', () => walkBackOnTest({ decisions: shipped.decisions, failed: candidateOnTest!, build: searched.build, evaluate: onTest, judge: accuracyRule, log }));
       notes.push(...shipped.notes, ...walked.notes);
       log(walked.notes.join(' '));
-      shipped = await searched.ship(walked.model, walked.steps);
-      candidateOnTest = shipped.decisions.length === walked.steps ? walked.result : undefined;
+      shipped = await searched.ship(walked.model, walked.decisions);
+      // The never-slower check may have gone back further: then the final evaluation measures what ships.
+      candidateOnTest = shipped.decisions.length === walked.decisions.length ? walked.result : undefined;
       walkedBackToOriginal = shipped.unchanged;
     }
     const loopBatch = Math.max(...config.bench.batchSizes);
@@ -176,7 +177,7 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
       targets: targetChecks.map((c) => c.record),
       steps: loop.steps,
       decisions: shipped.decisions,
-      passes: loop.passes.slice(0, shipped.decisions.length),
+      passes: await searched.passesOf(shipped.decisions),
       fallbackNodes: loop.fallbackNodes.filter((f) => shipped.decisions.some((d) => d.excluded?.includes(f.what))),
       profile: {
         batchSize: loopBatch,

@@ -19,6 +19,8 @@ import { flopShares, modelTraits } from '../loop/model-traits.js';
 import { optimize, type LoopResult } from '../loop/optimize-loop.js';
 import { defaultRecipe } from '../loop/recipe.js';
 import { replayDecisions } from '../loop/replay.js';
+import type { StepDecision } from '../loop/types.js';
+import type { PassSummary } from '../passes/types.js';
 import { encodeModel, saveModel, type Model } from '../onnx/index.js';
 import { namesTargets } from '../evaluate/targets.js';
 import { InputError } from '../util/errors.js';
@@ -56,10 +58,12 @@ export interface SearchOutcome {
   /** How models are evaluated on the search split (run reuses it when there is no split). */
   evaluation: SplitEvaluation;
   notes: string[];
-  /** The candidate after the loop's first `count` kept steps, rebuilt from the decisions (0: the original). */
-  rebuild(count: number): Promise<Model>;
-  /** The never-slower check again, for the candidate of the first `count` kept steps (run's walk-back). */
-  ship(candidate: Model, count: number): Promise<Shipped>;
+  /** The candidate some of the loop's kept decisions build, rebuilt with no measurement (none: the original). */
+  build(decisions: StepDecision[]): Promise<Model>;
+  /** The never-slower check again, for the candidate these decisions build (run's walk-back). */
+  ship(candidate: Model, decisions: StepDecision[]): Promise<Shipped>;
+  /** The pass summaries of the candidate these decisions build. */
+  passesOf(decisions: StepDecision[]): Promise<PassSummary[]>;
 }
 
 export async function searchCandidate(p: Prepared, setup: SearchSetup): Promise<SearchOutcome> {
@@ -111,16 +115,19 @@ export async function searchCandidate(p: Prepared, setup: SearchSetup): Promise<
 
   // Never ship a slower model: measured as the gate measures, an earlier kept step or the original otherwise.
   const base = setup.baseModel;
-  const rebuild = async (count: number) => (count === 0 ? p.model : (await replayDecisions(p.model, loop.decisions.slice(0, count), { ...ctx, log: undefined }, nodeCostShare)).model);
-  const ship = (candidate: Model, count: number) =>
+  const replay = (decisions: StepDecision[]) => replayDecisions(p.model, decisions, { ...ctx, log: undefined }, nodeCostShare);
+  const build = async (decisions: StepDecision[]) => (decisions.length === 0 ? p.model : (await replay(decisions)).model);
+  // The loop's own summaries while the decisions are a prefix of its; a walk-back that kept a later stage ran it on another model.
+  const passesOf = async (decisions: StepDecision[]) => (decisions.every((d, i) => loop.decisions[i] === d) ? loop.passes.slice(0, decisions.length) : (await replay(decisions)).summaries);
+  const ship = (candidate: Model, decisions: StepDecision[]) =>
     timed('benchmark', () => {
       log(`benchmarking the PR model vs the candidate${base ? ' and the base branch' : ''} (batch sizes ${config.bench.batchSizes.join(', ')})`);
       return shipFaster({
         original: p.model,
         candidate,
-        decisions: loop.decisions.slice(0, count),
+        decisions,
         objective: config.objective,
-        rebuild,
+        rebuild: (count) => build(decisions.slice(0, count)),
         measure: async (model) => {
           const bytes = encodeModel(model);
           const results = [];
@@ -144,8 +151,8 @@ export async function searchCandidate(p: Prepared, setup: SearchSetup): Promise<
         log,
       });
     });
-  const shipped = await ship(loop.model, loop.decisions.length);
-  return { loop, shipped, original, evaluation, notes, rebuild, ship };
+  const shipped = await ship(loop.model, loop.decisions);
+  return { loop, shipped, original, evaluation, notes, build, ship, passesOf };
 }
 
 /** The final comparison's settings from the config (models aside): what `run`, `search` and `bench` measure with. */

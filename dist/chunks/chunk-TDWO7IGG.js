@@ -35720,15 +35720,17 @@ async function searchCandidate(p, setup) {
     config.budget.wallTimeMs
   );
   const base = setup.baseModel;
-  const rebuild = async (count2) => count2 === 0 ? p.model : (await replayDecisions(p.model, loop.decisions.slice(0, count2), { ...ctx, log: void 0 }, nodeCostShare)).model;
-  const ship = (candidate, count2) => timed("benchmark", () => {
+  const replay = (decisions) => replayDecisions(p.model, decisions, { ...ctx, log: void 0 }, nodeCostShare);
+  const build = async (decisions) => decisions.length === 0 ? p.model : (await replay(decisions)).model;
+  const passesOf = async (decisions) => decisions.every((d, i2) => loop.decisions[i2] === d) ? loop.passes.slice(0, decisions.length) : (await replay(decisions)).summaries;
+  const ship = (candidate, decisions) => timed("benchmark", () => {
     log(`benchmarking the PR model vs the candidate${base ? " and the base branch" : ""} (batch sizes ${config.bench.batchSizes.join(", ")})`);
     return shipFaster({
       original: p.model,
       candidate,
-      decisions: loop.decisions.slice(0, count2),
+      decisions,
       objective: config.objective,
-      rebuild,
+      rebuild: (count2) => build(decisions.slice(0, count2)),
       measure: async (model) => {
         const bytes2 = encodeModel(model);
         const results = [];
@@ -35752,8 +35754,8 @@ async function searchCandidate(p, setup) {
       log
     });
   });
-  const shipped = await ship(loop.model, loop.decisions.length);
-  return { loop, shipped, original, evaluation, notes, rebuild, ship };
+  const shipped = await ship(loop.model, loop.decisions);
+  return { loop, shipped, original, evaluation, notes, build, ship, passesOf };
 }
 function benchSettings(p) {
   const { bench } = p.config;
@@ -35882,22 +35884,49 @@ function seconds(ms2) {
 // src/pipeline/walk-back.ts
 async function walkBackOnTest(input) {
   const first2 = input.judge(input.failed);
-  const failed = `\u26A0\uFE0F The search's candidate (${plural(input.steps, "kept step")}) drifted ${fmt5(first2.drift)} pt on the test split, beyond the accuracy rule, although its steps held on the search split.`;
+  const failed = `\u26A0\uFE0F The search's candidate (${describeDecisions(input.decisions)}) drifted ${fmt5(first2.drift)} pt on the test split, beyond the accuracy rule, although its steps held on the search split.`;
   const cure = "A larger search split (data.search-fraction, or data.search) makes the search's choices hold.";
-  for (let count2 = input.steps - 1; count2 >= 0; count2--) {
-    const model = await input.rebuild(count2);
+  const order = walkBackOrder(input.decisions);
+  for (const [k, decisions] of order.entries()) {
+    const model = await input.build(decisions);
     const result = await input.evaluate(model);
     const { pass, drift } = input.judge(result);
-    input.log?.(`test split: the candidate after ${plural(count2, "kept step")} drifts ${fmt5(drift)} pt: ${pass ? "passes" : "fails"} the accuracy rule`);
-    if (!pass && count2 > 0) continue;
-    const judged = input.steps - count2 + 1;
-    const walked = count2 > 0 ? `Walked back to the candidate after ${plural(count2, "kept step")} (drift ${fmt5(drift)} pt on the test split); the test split judged ${judged} candidates to choose it, so that drift is slightly optimistic.` : `Walked back: no candidate with kept steps passed (${judged - 1} judged), so the PR model ships unchanged.`;
-    return { steps: count2, model, result, notes: [`${failed} ${walked} ${cure}`] };
+    input.log?.(`test split: ${describeDecisions(decisions)} drifts ${fmt5(drift)} pt: ${pass ? "passes" : "fails"} the accuracy rule`);
+    if (!pass && decisions.length > 0) continue;
+    const judged = k + 2;
+    const walked = decisions.length > 0 ? `Walked back to ${describeDecisions(decisions)} (drift ${fmt5(drift)} pt on the test split); the test split judged ${judged} candidates to choose it, so that drift is slightly optimistic.` : `Walked back: no candidate with kept steps passed (${judged - 1} judged), so the PR model ships unchanged.`;
+    return { decisions, model, result, notes: [`${failed} ${walked} ${cure}`] };
   }
-  return { steps: 0, model: await input.rebuild(0), result: input.failed, notes: [] };
+  return { decisions: [], model: await input.build([]), result: input.failed, notes: [] };
+}
+function walkBackOrder(decisions) {
+  const last = decisions.findLastIndex((d) => isScheduled(d.stage));
+  const prefixes = (ds) => Array.from({ length: ds.length }, (_, k) => ds.slice(0, ds.length - 1 - k));
+  if (last < 0) return prefixes(decisions);
+  const stage = decisions[last].stageIndex;
+  const from = decisions.findIndex((d) => d.stageIndex === stage);
+  const before = decisions.slice(0, from);
+  const steps = decisions.slice(from, last + 1);
+  const after = decisions.slice(last + 1);
+  const order = [];
+  for (let keep = steps.length; keep >= 0; keep--) {
+    const cut = [...before, ...steps.slice(0, keep)];
+    if (keep < steps.length && after.length) order.push([...cut, ...after]);
+    if (keep < steps.length || after.length) order.push(cut);
+  }
+  for (const rest of prefixes(before)) if (rest.length < before.length) order.push(rest);
+  return order.filter((ds, i2) => i2 === order.findIndex((o) => o.length === ds.length && o.every((d, j) => d === ds[j])));
+}
+function describeDecisions(decisions) {
+  if (!decisions.length) return "the PR model";
+  const stages = [];
+  for (const [i2, d] of decisions.entries()) {
+    if (decisions[i2 + 1]?.stageIndex === d.stageIndex) continue;
+    stages.push(d.stage.stage === "prune" && isScheduled(d.stage) ? `${d.stage.prune.kind} pruning to ${Math.round(d.goal * 1e3) / 10} %` : describeStage(d.stage));
+  }
+  return stages.join(", then ");
 }
 var fmt5 = (x2) => (Math.round(x2 * 100) / 100).toString();
-var plural = (n2, word) => `${n2} ${word}${n2 === 1 ? "" : "s"}`;
 
 // src/pipeline/run.ts
 var PROFILE_TOP = 12;
@@ -35937,11 +35966,11 @@ async function runPipeline(options) {
     let candidateOnTest = shipped.decisions.length ? await timed("evaluate", () => onTest(shipped.model)) : void 0;
     let walkedBackToOriginal = false;
     if (candidateOnTest && !accuracyRule(candidateOnTest).pass && accuracyRule(original.result).pass) {
-      const walked = await timed("walk-back", () => walkBackOnTest({ steps: shipped.decisions.length, failed: candidateOnTest, rebuild: searched.rebuild, evaluate: onTest, judge: accuracyRule, log }));
+      const walked = await timed("walk-back", () => walkBackOnTest({ decisions: shipped.decisions, failed: candidateOnTest, build: searched.build, evaluate: onTest, judge: accuracyRule, log }));
       notes.push(...shipped.notes, ...walked.notes);
       log(walked.notes.join(" "));
-      shipped = await searched.ship(walked.model, walked.steps);
-      candidateOnTest = shipped.decisions.length === walked.steps ? walked.result : void 0;
+      shipped = await searched.ship(walked.model, walked.decisions);
+      candidateOnTest = shipped.decisions.length === walked.decisions.length ? walked.result : void 0;
       walkedBackToOriginal = shipped.unchanged;
     }
     const loopBatch = Math.max(...config.bench.batchSizes);
@@ -35998,7 +36027,7 @@ async function runPipeline(options) {
       targets: targetChecks.map((c) => c.record),
       steps: loop.steps,
       decisions: shipped.decisions,
-      passes: loop.passes.slice(0, shipped.decisions.length),
+      passes: await searched.passesOf(shipped.decisions),
       fallbackNodes: loop.fallbackNodes.filter((f) => shipped.decisions.some((d) => d.excluded?.includes(f.what))),
       profile: {
         batchSize: loopBatch,
