@@ -101,7 +101,7 @@ export async function runTargetsInt8Bench(log: (line: string) => void = () => {}
       const { report } = await runPipeline({ configPath: config(targets), outDir: out, log: (m) => log(`  ${m}`) });
       const step = report.steps.find((s) => s.stage === 'quantize');
       const p95 = step?.latency?.[0];
-      rows.push({ name: `targets-int8: run with targets [${targets}] keeps the int8 step (1 kept, 0 not)${p95 ? `; step P95 ${p95.ratio.toFixed(2)}x (${p95.interval.low.toFixed(2)}-${p95.interval.high.toFixed(2)})` : ''}`, value: step?.kept ? 1 : 0, unit: '' });
+      rows.push({ name: `targets-int8: run with targets [${targets}] keeps the int8 step (value: 1 kept, 0 not kept)${p95 ? `; step P95 ${p95.ratio.toFixed(2)}x (${p95.interval.low.toFixed(2)}-${p95.interval.high.toFixed(2)})` : ''}`, value: step?.kept ? 1 : 0, unit: '' });
     }
     return rows;
   } finally {
