@@ -56,6 +56,7 @@ import {
   runPipeline,
   runSearch,
   saveModel,
+  setWebThreads,
   sha256File,
   shardRange,
   splitRecord,
@@ -63,7 +64,7 @@ import {
   trendFor,
   writeFileAtomic,
   writePart
-} from "./chunks/chunk-TDWO7IGG.js";
+} from "./chunks/chunk-ORR3TR4C.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({
@@ -3575,7 +3576,7 @@ var progress = (quiet) => (message) => {
 
 // src/cli/bench.ts
 function registerBenchCommand(program2) {
-  return program2.command("bench").description("Measure latency (P50/P95/P99, throughput); with --vs, compare two models interleaved in one process; with --candidate and --out, write a bench part of the config's model against the candidate for merge.").option("--model <file>", "model A (the baseline when comparing)").option("--candidate <file>", "with --config and --out: the candidate (search's model.onnx), timed against the config's model as run times it").option("-o, --out <dir>", "with --candidate: output folder for bench.json").option("--runner <kind>", "with --candidate: the runner kind the part is tagged with (default RUNNER_OS-RUNNER_ARCH, else platform-arch)").option("-q, --quiet", "no progress messages on stderr", false).option("--vs <file>", "model B: ratios are B / A with bootstrap 95% intervals").option("--config <file>", "prune-gate.yml: bench settings and real evaluation inputs").option("--batch-sizes <list>", "comma-separated, e.g. 1,32").option("--time-budget <duration>", "per model and batch size, e.g. 10s, 2m").option("--threads <n>", "intra-op threads (inter-op is 1)").option("--min-runs <n>", "minimum measured runs per model and batch size").option("--precision <fraction>", "stop early when the 95% CI half-width of the P95 (ratio) is below this fraction").option("--target <name>", "runtime target of model A: native (default) or wasm (onnxruntime-web, one thread)").option("--vs-target <name>", "runtime target of model B (default: --target's); --vs A --vs-target wasm gives A's WASM/native ratio").option("--json", "print JSON instead of a table").action(runAction(async (options) => {
+  return program2.command("bench").description("Measure latency (P50/P95/P99, throughput); with --vs, compare two models interleaved in one process; with --candidate and --out, write a bench part of the config's model against the candidate for merge.").option("--model <file>", "model A (the baseline when comparing)").option("--candidate <file>", "with --config and --out: the candidate (search's model.onnx), timed against the config's model as run times it").option("-o, --out <dir>", "with --candidate: output folder for bench.json").option("--runner <kind>", "with --candidate: the runner kind the part is tagged with (default RUNNER_OS-RUNNER_ARCH, else platform-arch)").option("-q, --quiet", "no progress messages on stderr", false).option("--vs <file>", "model B: ratios are B / A with bootstrap 95% intervals").option("--config <file>", "prune-gate.yml: bench settings and real evaluation inputs").option("--batch-sizes <list>", "comma-separated, e.g. 1,32").option("--time-budget <duration>", "per model and batch size, e.g. 10s, 2m").option("--threads <n>", "intra-op threads (inter-op is 1)").option("--min-runs <n>", "minimum measured runs per model and batch size").option("--precision <fraction>", "stop early when the 95% CI half-width of the P95 (ratio) is below this fraction").option("--target <name>", "runtime target of model A: native (default) or wasm (onnxruntime-web, --threads threads)").option("--vs-target <name>", "runtime target of model B (default: --target's); --vs A --vs-target wasm gives A's WASM/native ratio").option("--json", "print JSON instead of a table").action(runAction(async (options) => {
     if (options.candidate !== void 0 || options.out !== void 0) {
       if (options.candidate === void 0 || options.out === void 0 || options.config === void 0) throw new InputError("bench --candidate writes a part for merge: give --candidate, --config and --out together", "--candidate");
       const { file, part } = await runBenchPart({ configPath: options.config, candidate: options.candidate, outDir: options.out, runner: options.runner, log: progress(Boolean(options.quiet)) });
@@ -3611,6 +3612,7 @@ async function runBench(options) {
   const target = targetOption(options.target, "--target") ?? "native";
   const vsTarget = targetOption(options.vsTarget, "--vs-target") ?? target;
   const named = namesTargets([target, vsTarget]);
+  if (target === "wasm" || vsTarget === "wasm") setWebThreads(threads);
   const inputs = config?.data.eval ? loadDataset(config.data.eval) : void 0;
   const a = { model: path2.resolve(model), label: named ? `${model} (${target})` : model, target };
   const models = options.vs ? [a, { model: path2.resolve(options.vs), label: named ? `${options.vs} (${vsTarget})` : options.vs, target: vsTarget }] : [a];

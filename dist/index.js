@@ -29,7 +29,7 @@ import {
   trendFor,
   writeFileAtomic,
   writeReportFiles
-} from "./chunks/chunk-TDWO7IGG.js";
+} from "./chunks/chunk-ORR3TR4C.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

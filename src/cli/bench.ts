@@ -6,7 +6,7 @@ import { InputError } from '../util/errors.js';
 import { CONFIG_DEFAULTS, loadConfig, parseDuration } from '../config/index.js';
 import { loadDataset } from '../evaluate/data.js';
 import { benchLatency, type BenchOptions, type BenchResult } from '../evaluate/latency.js';
-import { isTargetName, namesTargets, TARGET_NAMES, type TargetName } from '../evaluate/targets.js';
+import { isTargetName, namesTargets, setWebThreads, TARGET_NAMES, type TargetName } from '../evaluate/targets.js';
 import { describeMachine, machineInfo, type MachineDetails } from '../evaluate/machine.js';
 import { runBenchPart } from '../pipeline/bench-part.js';
 import { runAction } from './command-runner.js';
@@ -46,7 +46,7 @@ export function registerBenchCommand(program: Command): Command {
     .option('--threads <n>', 'intra-op threads (inter-op is 1)')
     .option('--min-runs <n>', 'minimum measured runs per model and batch size')
     .option('--precision <fraction>', 'stop early when the 95% CI half-width of the P95 (ratio) is below this fraction')
-    .option('--target <name>', 'runtime target of model A: native (default) or wasm (onnxruntime-web, one thread)')
+    .option('--target <name>', 'runtime target of model A: native (default) or wasm (onnxruntime-web, --threads threads)')
     .option('--vs-target <name>', "runtime target of model B (default: --target's); --vs A --vs-target wasm gives A's WASM/native ratio")
     .option('--json', 'print JSON instead of a table')
     .action(runAction(async (options: BenchCliOptions) => {
@@ -86,6 +86,7 @@ export async function runBench(options: BenchCliOptions): Promise<string> {
   const target = targetOption(options.target, '--target') ?? 'native';
   const vsTarget = targetOption(options.vsTarget, '--vs-target') ?? target;
   const named = namesTargets([target, vsTarget]);
+  if (target === 'wasm' || vsTarget === 'wasm') setWebThreads(threads);
   const inputs = config?.data.eval ? loadDataset(config.data.eval) : undefined;
   const a = { model: path.resolve(model), label: named ? `${model} (${target})` : model, target };
   const models: BenchOptions['models'] = options.vs ? [a, { model: path.resolve(options.vs), label: named ? `${options.vs} (${vsTarget})` : options.vs, target: vsTarget }] : [a];

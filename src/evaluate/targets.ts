@@ -119,10 +119,23 @@ export function loadRuntime(): OrtModule {
   return nativeModule;
 }
 
+/** WebAssembly threads: one unless a config sets `bench.threads` (setWebThreads). */
+let webThreads = 1;
+
+/**
+ * The WebAssembly runtime's threads. Unlike native sessions', they are process-wide and fixed
+ * when the runtime loads: set before the first wasm session (prepare does, from bench.threads).
+ */
+export function setWebThreads(threads: number): void {
+  if (webModule && threads !== webThreads) throw new Error(`the WebAssembly runtime already runs ${webThreads} thread(s) in this process; its thread count is fixed when it loads`);
+  webThreads = threads;
+}
+
 /**
  * Loads onnxruntime-web once (a dynamic import: never loaded unless a target needs it), with its
- * .wasm files taken from the installed package (never fetched), SIMD, and one thread: the browser
- * default without cross-origin isolation, and what a shared CI core measures reproducibly.
+ * .wasm files taken from the installed package (never fetched), SIMD, and one thread unless set:
+ * the browser default without cross-origin isolation, and what a shared CI core measures
+ * reproducibly. More threads run as Node worker threads.
  */
 function loadWeb(): Promise<OrtModule> {
   webModule ??= (async () => {
@@ -141,7 +154,7 @@ function loadWeb(): Promise<OrtModule> {
     }
     // 1.30 ships only SIMD builds (ort-wasm-simd-threaded.*): nothing to choose there.
     const wasm = ort.env.wasm as { numThreads?: number; wasmPaths?: string; proxy?: boolean };
-    wasm.numThreads = 1;
+    wasm.numThreads = webThreads;
     wasm.proxy = false;
     wasm.wasmPaths = dist + path.sep;
     ort.env.logLevel = LOG_LEVEL;

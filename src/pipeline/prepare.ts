@@ -2,6 +2,7 @@
  * What every command that measures needs first: the validated config, the model (IR and path),
  * the evaluation set checked against the model's inputs, and calibration batches for the passes.
  */
+import { setWebThreads } from '../evaluate/targets.js';
 import { loadConfig, pointerToken, printable, type Config } from '../config/index.js';
 import { batchSymbol, inferBatchAxis } from '../evaluate/batch-axes.js';
 import { loadDataset, refuseNonTensors, type Dataset } from '../evaluate/data.js';
@@ -57,6 +58,8 @@ export function loadConfigAndModel(configPath: string, modelOverride?: string): 
 /** `calibration: false` skips the calibration batches (commands that only evaluate). */
 export async function prepare(configPath: string, overrides: { model?: string; calibration?: false } = {}): Promise<Prepared> {
   const { config, model } = loadConfigAndModel(configPath, overrides.model);
+  // bench.threads for every target: the WebAssembly runtime takes it once, before its first session.
+  if (config.targets.includes('wasm')) setWebThreads(config.bench.threads);
   const { inputs: modelInputs, outputs: modelOutputs } = await modelIo(config.model);
 
   if (!config.data.eval) {

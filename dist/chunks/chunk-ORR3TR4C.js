@@ -25335,6 +25335,11 @@ function loadRuntime() {
   }
   return nativeModule;
 }
+var webThreads = 1;
+function setWebThreads(threads) {
+  if (webModule && threads !== webThreads) throw new Error(`the WebAssembly runtime already runs ${webThreads} thread(s) in this process; its thread count is fixed when it loads`);
+  webThreads = threads;
+}
 function loadWeb() {
   webModule ??= (async () => {
     let ort;
@@ -25351,7 +25356,7 @@ function loadWeb() {
       );
     }
     const wasm = ort.env.wasm;
-    wasm.numThreads = 1;
+    wasm.numThreads = webThreads;
     wasm.proxy = false;
     wasm.wasmPaths = dist + path5.sep;
     ort.env.logLevel = LOG_LEVEL;
@@ -33399,6 +33404,7 @@ function loadConfigAndModel(configPath, modelOverride) {
 }
 async function prepare(configPath, overrides = {}) {
   const { config, model } = loadConfigAndModel(configPath, overrides.model);
+  if (config.targets.includes("wasm")) setWebThreads(config.bench.threads);
   const { inputs: modelInputs, outputs: modelOutputs } = await modelIo(config.model);
   if (!config.data.eval) {
     throw new InputError(`${config.file}: /data/eval is missing (or data.search and data.test): the gate needs data to measure accuracy (data.eval.inputs, and data.eval.labels unless task is fidelity)`, `${config.file}#/data/eval`, "config");
@@ -36430,6 +36436,7 @@ export {
   TARGET_NAMES,
   namesTargets,
   isTargetName,
+  setWebThreads,
   machineInfo,
   describeMachine,
   errorReport,
