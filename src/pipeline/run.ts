@@ -17,7 +17,7 @@ import { InputError } from '../util/errors.js';
 import { readBaseline, sha256File } from '../gate/baseline.js';
 import { feedsFor } from '../evaluate/latency.js';
 import { decideVerdict } from '../gate/verdict.js';
-import { encodeModel, saveModel, type Model } from '../onnx/index.js';
+import { encodeModel, saveModel } from '../onnx/index.js';
 import type { EvalResult } from '../evaluate/types.js';
 import { buildReport, errorReport } from '../report/build.js';
 import { renderMarkdown } from '../report/markdown.js';
@@ -35,7 +35,7 @@ import { namesTargets } from '../evaluate/targets.js';
 import { TOOL_VERSION } from '../util/version.js';
 import { displayPath } from '../util/display-path.js';
 import { progressLog } from './progress.js';
-import { walkBackOnTest } from './walk-back.js';
+import { holdOnTest } from './walk-back.js';
 
 export interface RunOptions {
   configPath: string;
@@ -91,31 +91,26 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
     const base = options.baseModel;
     const searched = await searchCandidate(p, { baseline, source, log, timed, releases, baseModel: base });
     const { loop } = searched;
-    let { shipped } = searched;
     const test = p.split.how === 'none' ? searched.evaluation : splitEvaluation(p, source, 'test', releases);
     const original = p.split.how === 'none' ? searched.original : await timed('evaluate-original', () => evaluateModel(config.model, p.testSet, { ...test.original, label: config.model }));
     const gateBaseline = baseline && baselineOn(baseline, p.split.testIndices, p.evalSet.count);
     const notes = [...p.notes, ...original.notes, ...(source ? [source.note] : []), ...splitNote(p.split), ...searched.notes];
 
     // The gate's accuracy rule on the test split overrules the search's choice (walk-back.ts).
-    const onTest = (model: Model) => evaluateModel(encodeModel(model), p.testSet, { ...test.candidates, label: 'candidate' }).then((e) => e.result);
     const accuracyRule = (result: EvalResult) => {
       const gated = decideVerdict({ metrics: config.metrics, rules: config.gate, baseline: gateBaseline, original: original.result, candidate: result, latency: [], seed: config.seed }).metrics.find((m) => m.gated)!;
       return { pass: gated.status !== 'fail', drift: gated.drift };
     };
-    let candidateOnTest = shipped.decisions.length ? await timed('evaluate', () => onTest(shipped.model)) : undefined;
-    let walkedBackToOriginal = false;
-    // Only when the PR model itself passes: a failure against the frozen baseline that the PR model
-    // shares is not the optimizer's, and fewer steps would not cure it.
-    if (candidateOnTest && !accuracyRule(candidateOnTest).pass && accuracyRule(original.result).pass) {
-      const walked = await timed('walk-back', () => walkBackOnTest({ decisions: shipped.decisions, failed: candidateOnTest!, build: searched.build, evaluate: onTest, judge: accuracyRule, log }));
-      notes.push(...shipped.notes, ...walked.notes);
-      log(walked.notes.join(' '));
-      shipped = await searched.ship(walked.model, walked.decisions);
-      // The never-slower check may have gone back further: then the final evaluation measures what ships.
-      candidateOnTest = shipped.decisions.length === walked.decisions.length ? walked.result : undefined;
-      walkedBackToOriginal = shipped.unchanged;
-    }
+    const held = await holdOnTest({
+      search: searched,
+      original: original.result,
+      evaluate: (model) => evaluateModel(encodeModel(model), p.testSet, { ...test.candidates, label: 'candidate' }).then((e) => e.result),
+      judge: accuracyRule,
+      timed,
+      log,
+    });
+    const { shipped } = held;
+    notes.push(...held.notes);
     const loopBatch = Math.max(...config.bench.batchSizes);
     // One latency section per runtime target, each gated on its own; machine info from the first.
     const bench = shipped.benches[0];
@@ -134,7 +129,7 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
     const [originalFinal, candidate] = await timed('evaluate', async () => [
       noise ? (await evaluateModel(config.model, p.testSet, { ...test.original, keep: undefined, noise, label: config.model })).result : original.result,
       // Already measured on the test split above, unless the data is perturbed for this comparison.
-      !noise && candidateOnTest ? candidateOnTest : (await evaluateModel(modelPath, p.testSet, { ...test.candidates, noise, label: modelPath })).result,
+      !noise && held.candidateOnTest ? held.candidateOnTest : (await evaluateModel(modelPath, p.testSet, { ...test.candidates, noise, label: modelPath })).result,
     ]);
 
     // One batch of the evaluation data (zeros can be refused: a reflect Pad on a size-1 axis).
@@ -155,7 +150,7 @@ export async function runPipeline(options: RunOptions): Promise<RunOutcome> {
         prModelChanged,
         seed: config.seed,
         objective: config.objective,
-        candidateIsOriginal: shipped.unchanged && loop.decisions.length > 0 ? (walkedBackToOriginal ? 'drifted' : 'not-faster') : undefined,
+        candidateIsOriginal: shipped.unchanged && loop.decisions.length > 0 ? (held.noStepHeld ? 'drifted' : 'not-faster') : undefined,
       });
     const tagged = namesTargets(config.targets);
     let decision = worstOf(shipped.benches.map((b) => ({ label: b.target, ...(tagged && { tag: { target: b.target } }), decision: gateOn(b) })));

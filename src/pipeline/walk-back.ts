@@ -16,6 +16,8 @@ import type { EvalResult } from '../evaluate/types.js';
 import type { StepDecision } from '../loop/types.js';
 import type { Model } from '../onnx/index.js';
 import { describeStage, isScheduled } from '../stages/kinds.js';
+import type { SearchOutcome, SearchSetup } from './search.js';
+import type { Shipped } from './ship.js';
 
 export interface WalkBackInput {
   /** The kept decisions that build the candidate that failed. */
@@ -37,6 +39,50 @@ export interface WalkedBack {
   model: Model;
   result: EvalResult;
   notes: string[];
+}
+
+export interface HoldInput {
+  /** The search's outcome: its shipped candidate, and how to build and ship others. */
+  search: Pick<SearchOutcome, 'shipped' | 'build' | 'ship'>;
+  /** The PR model on the test split. */
+  original: EvalResult;
+  evaluate: WalkBackInput['evaluate'];
+  judge: WalkBackInput['judge'];
+  timed: SearchSetup['timed'];
+  log(message: string): void;
+}
+
+export interface Held {
+  shipped: Shipped;
+  /** The shipped candidate on the test split, when this measured it (none: the PR model ships). */
+  candidateOnTest?: EvalResult;
+  /** The search kept steps, but none held on the test split: the PR model ships for accuracy, not for speed. */
+  noStepHeld: boolean;
+  notes: string[];
+}
+
+/**
+ * The search's candidate on the test split, walked back when it fails the accuracy rule there and
+ * the PR model passes it (a failure the PR model shares, against a frozen baseline, is not the
+ * optimizer's, and fewer steps would not cure it). The walked-back candidate is checked for speed
+ * again, as the search's was.
+ */
+export async function holdOnTest(input: HoldInput): Promise<Held> {
+  const { search, timed } = input;
+  const first = search.shipped;
+  if (!first.decisions.length) return { shipped: first, noStepHeld: false, notes: [] };
+  const onTest = await timed('evaluate', () => input.evaluate(first.model));
+  if (input.judge(onTest).pass || !input.judge(input.original).pass) return { shipped: first, candidateOnTest: onTest, noStepHeld: false, notes: [] };
+  const walked = await timed('walk-back', () => walkBackOnTest({ decisions: first.decisions, failed: onTest, build: search.build, evaluate: input.evaluate, judge: input.judge, log: input.log }));
+  input.log(walked.notes.join(' '));
+  const shipped = await search.ship(walked.model, walked.decisions);
+  return {
+    shipped,
+    // The never-slower check may have gone back further: then the final evaluation measures what ships.
+    candidateOnTest: shipped.decisions.length === walked.decisions.length ? walked.result : undefined,
+    noStepHeld: walked.decisions.length === 0,
+    notes: [...first.notes, ...walked.notes],
+  };
 }
 
 export async function walkBackOnTest(input: WalkBackInput): Promise<WalkedBack> {

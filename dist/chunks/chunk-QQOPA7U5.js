@@ -35888,6 +35888,23 @@ function seconds(ms2) {
 }
 
 // src/pipeline/walk-back.ts
+async function holdOnTest(input) {
+  const { search, timed } = input;
+  const first2 = search.shipped;
+  if (!first2.decisions.length) return { shipped: first2, noStepHeld: false, notes: [] };
+  const onTest = await timed("evaluate", () => input.evaluate(first2.model));
+  if (input.judge(onTest).pass || !input.judge(input.original).pass) return { shipped: first2, candidateOnTest: onTest, noStepHeld: false, notes: [] };
+  const walked = await timed("walk-back", () => walkBackOnTest({ decisions: first2.decisions, failed: onTest, build: search.build, evaluate: input.evaluate, judge: input.judge, log: input.log }));
+  input.log(walked.notes.join(" "));
+  const shipped = await search.ship(walked.model, walked.decisions);
+  return {
+    shipped,
+    // The never-slower check may have gone back further: then the final evaluation measures what ships.
+    candidateOnTest: shipped.decisions.length === walked.decisions.length ? walked.result : void 0,
+    noStepHeld: walked.decisions.length === 0,
+    notes: [...first2.notes, ...walked.notes]
+  };
+}
 async function walkBackOnTest(input) {
   const first2 = input.judge(input.failed);
   const failed = `\u26A0\uFE0F The search's candidate (${describeDecisions(input.decisions)}) drifted ${fmt5(first2.drift)} pt on the test split, beyond the accuracy rule, although its steps held on the search split.`;
@@ -35959,26 +35976,24 @@ async function runPipeline(options) {
     const base = options.baseModel;
     const searched = await searchCandidate(p, { baseline, source, log, timed, releases, baseModel: base });
     const { loop } = searched;
-    let { shipped } = searched;
     const test = p.split.how === "none" ? searched.evaluation : splitEvaluation(p, source, "test", releases);
     const original = p.split.how === "none" ? searched.original : await timed("evaluate-original", () => evaluateModel(config.model, p.testSet, { ...test.original, label: config.model }));
     const gateBaseline = baseline && baselineOn(baseline, p.split.testIndices, p.evalSet.count);
     const notes = [...p.notes, ...original.notes, ...source ? [source.note] : [], ...splitNote(p.split), ...searched.notes];
-    const onTest = (model) => evaluateModel(encodeModel(model), p.testSet, { ...test.candidates, label: "candidate" }).then((e) => e.result);
     const accuracyRule = (result) => {
       const gated = decideVerdict({ metrics: config.metrics, rules: config.gate, baseline: gateBaseline, original: original.result, candidate: result, latency: [], seed: config.seed }).metrics.find((m) => m.gated);
       return { pass: gated.status !== "fail", drift: gated.drift };
     };
-    let candidateOnTest = shipped.decisions.length ? await timed("evaluate", () => onTest(shipped.model)) : void 0;
-    let walkedBackToOriginal = false;
-    if (candidateOnTest && !accuracyRule(candidateOnTest).pass && accuracyRule(original.result).pass) {
-      const walked = await timed("walk-back", () => walkBackOnTest({ decisions: shipped.decisions, failed: candidateOnTest, build: searched.build, evaluate: onTest, judge: accuracyRule, log }));
-      notes.push(...shipped.notes, ...walked.notes);
-      log(walked.notes.join(" "));
-      shipped = await searched.ship(walked.model, walked.decisions);
-      candidateOnTest = shipped.decisions.length === walked.decisions.length ? walked.result : void 0;
-      walkedBackToOriginal = shipped.unchanged;
-    }
+    const held = await holdOnTest({
+      search: searched,
+      original: original.result,
+      evaluate: (model) => evaluateModel(encodeModel(model), p.testSet, { ...test.candidates, label: "candidate" }).then((e) => e.result),
+      judge: accuracyRule,
+      timed,
+      log
+    });
+    const { shipped } = held;
+    notes.push(...held.notes);
     const loopBatch = Math.max(...config.bench.batchSizes);
     const bench = shipped.benches[0];
     saveModel(shipped.model, modelPath);
@@ -35995,7 +36010,7 @@ async function runPipeline(options) {
     const [originalFinal, candidate] = await timed("evaluate", async () => [
       noise ? (await evaluateModel(config.model, p.testSet, { ...test.original, keep: void 0, noise, label: config.model })).result : original.result,
       // Already measured on the test split above, unless the data is perturbed for this comparison.
-      !noise && candidateOnTest ? candidateOnTest : (await evaluateModel(modelPath, p.testSet, { ...test.candidates, noise, label: modelPath })).result
+      !noise && held.candidateOnTest ? held.candidateOnTest : (await evaluateModel(modelPath, p.testSet, { ...test.candidates, noise, label: modelPath })).result
     ]);
     const memoryFeeds = feedsFor(p.modelInputs, config.model, loopBatch, { inputs: p.evalSet });
     const [memOriginal, memCandidate] = await timed("memory", async () => [await measureMemory(config.model, { feeds: memoryFeeds }), await measureMemory(modelPath, { feeds: memoryFeeds })]);
@@ -36012,7 +36027,7 @@ async function runPipeline(options) {
       prModelChanged,
       seed: config.seed,
       objective: config.objective,
-      candidateIsOriginal: shipped.unchanged && loop.decisions.length > 0 ? walkedBackToOriginal ? "drifted" : "not-faster" : void 0
+      candidateIsOriginal: shipped.unchanged && loop.decisions.length > 0 ? held.noStepHeld ? "drifted" : "not-faster" : void 0
     });
     const tagged = namesTargets(config.targets);
     let decision = worstOf(shipped.benches.map((b) => ({ label: b.target, ...tagged && { tag: { target: b.target } }, decision: gateOn(b) })));
