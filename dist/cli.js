@@ -64,7 +64,7 @@ import {
   trendFor,
   writeFileAtomic,
   writePart
-} from "./chunks/chunk-QQOPA7U5.js";
+} from "./chunks/chunk-KOHMU36P.js";
 
 // node_modules/commander/lib/error.js
 var require_error = __commonJS({

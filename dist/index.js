@@ -29,7 +29,7 @@ import {
   trendFor,
   writeFileAtomic,
   writeReportFiles
-} from "./chunks/chunk-QQOPA7U5.js";
+} from "./chunks/chunk-KOHMU36P.js";
 
 // node_modules/tunnel/lib/tunnel.js
 var require_tunnel = __commonJS({

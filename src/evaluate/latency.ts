@@ -10,7 +10,7 @@ import { castArray, sampleSize, type Dataset } from './data.js';
 import { RunEnergy, type EnergyPerRequest } from './energy.js';
 import { bitwiseUniform } from './rng.js';
 import { ModelSession, type ElementType, type Feeds, type IoInfo, type SessionOptions } from './session.js';
-import type { TargetName } from './targets.js';
+import { webThreadCount, type TargetName } from './targets.js';
 import { percentileInterval, percentileRatios, quantileSorted } from './stats.js';
 import type { LatencyComparison, LatencyStats } from './types.js';
 
@@ -47,7 +47,7 @@ export interface BenchOptions {
   /** Relative half-width of the 95% CI of the P95 (ratio) below which to stop early; 0 disables. */
   precision?: number;
   threads?: number;
-  /** The runtime the models run on (default native); wasm runs one thread whatever `threads` says. */
+  /** The runtime the models run on (default native); wasm runs the threads set once per process (setWebThreads), not `threads`. */
   target?: TargetName;
   /** Real inputs (the first samples, tiled to the batch size); otherwise seeded random feeds. */
   inputs?: Dataset;
@@ -91,7 +91,7 @@ const COMPARISON_ROUNDS = 8;
 
 export async function benchLatency(options: BenchOptions): Promise<BenchResult> {
   const target = options.target ?? 'native';
-  // Native threads as asked; the WebAssembly runtime runs one (targets.ts).
+  // Native threads as asked; the WebAssembly runtime's are process-wide (targets.ts, setWebThreads).
   const threads = options.threads ?? 1;
   const specs = options.models.map((m, i) =>
     typeof m === 'string' || m instanceof Uint8Array
@@ -107,7 +107,7 @@ export async function benchLatency(options: BenchOptions): Promise<BenchResult> 
     const creation = r % 2 === 1 ? specs.map((_, k) => specs.length - 1 - k) : specs.map((_, k) => k);
     const sessions: ModelSession[] = new Array(specs.length);
     try {
-      for (const k of creation) sessions[k] = await ModelSession.create(specs[k].model, { ...options.session, label: specs[k].label, intraOpThreads: specs[k].target === 'native' ? threads : 1, interOpThreads: 1, target: specs[k].target });
+      for (const k of creation) sessions[k] = await ModelSession.create(specs[k].model, { ...options.session, label: specs[k].label, intraOpThreads: threads, interOpThreads: 1, target: specs[k].target });
       for (let b = 0; b < options.batchSizes.length; b++) {
         const batchSize = options.batchSizes[b];
         const feeds = sessions.map((s) => feedsFor(s.inputs, s.label, batchSize, options));
@@ -121,7 +121,7 @@ export async function benchLatency(options: BenchOptions): Promise<BenchResult> 
   }
   const batches = options.batchSizes.map((batchSize, b) => summarize(acc[b], batchSize, options.seed ?? 0));
   for (const b of batches) options.onProgress?.(`batch ${b.batchSize}: ${b.stats.map((st) => `${st.p50.toFixed(3)} ms`).join(' vs ')}`);
-  return { target, labels: specs.map((s) => s.label), intraOpThreads: target === 'native' ? threads : 1, interOpThreads: 1, batches };
+  return { target, labels: specs.map((s) => s.label), intraOpThreads: target === 'native' ? threads : webThreadCount(), interOpThreads: 1, batches };
 }
 
 interface Accumulator {

@@ -122,6 +122,11 @@ export function loadRuntime(): OrtModule {
 /** WebAssembly threads: one unless a config sets `bench.threads` (setWebThreads). */
 let webThreads = 1;
 
+/** The WebAssembly runtime's threads in this process (for the record of a measurement). */
+export function webThreadCount(): number {
+  return webThreads;
+}
+
 /**
  * The WebAssembly runtime's threads. Unlike native sessions', they are process-wide and fixed
  * when the runtime loads: set before the first wasm session (prepare does, from bench.threads).

@@ -28,7 +28,7 @@ export interface ShipInput {
 
 export interface Shipped {
   model: Model;
-  /** The decisions that build `model` (a prefix of the loop's). */
+  /** The decisions that build `model` (the loop's, a prefix of them, or those a walk-back kept). */
   decisions: StepDecision[];
   /** One per runtime target, in the config's order. */
   benches: BenchResult[];

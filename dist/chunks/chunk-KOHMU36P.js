@@ -25336,6 +25336,9 @@ function loadRuntime() {
   return nativeModule;
 }
 var webThreads = 1;
+function webThreadCount() {
+  return webThreads;
+}
 function setWebThreads(threads) {
   if (webModule && threads !== webThreads) throw new Error(`the WebAssembly runtime already runs ${webThreads} thread(s) in this process; its thread count is fixed when it loads`);
   webThreads = threads;
@@ -27590,7 +27593,7 @@ async function benchLatency(options) {
     const creation = r % 2 === 1 ? specs.map((_, k) => specs.length - 1 - k) : specs.map((_, k) => k);
     const sessions = new Array(specs.length);
     try {
-      for (const k of creation) sessions[k] = await ModelSession.create(specs[k].model, { ...options.session, label: specs[k].label, intraOpThreads: specs[k].target === "native" ? threads : 1, interOpThreads: 1, target: specs[k].target });
+      for (const k of creation) sessions[k] = await ModelSession.create(specs[k].model, { ...options.session, label: specs[k].label, intraOpThreads: threads, interOpThreads: 1, target: specs[k].target });
       for (let b = 0; b < options.batchSizes.length; b++) {
         const batchSize = options.batchSizes[b];
         const feeds = sessions.map((s) => feedsFor(s.inputs, s.label, batchSize, options));
@@ -27604,7 +27607,7 @@ async function benchLatency(options) {
   }
   const batches = options.batchSizes.map((batchSize, b) => summarize(acc[b], batchSize, options.seed ?? 0));
   for (const b of batches) options.onProgress?.(`batch ${b.batchSize}: ${b.stats.map((st) => `${st.p50.toFixed(3)} ms`).join(" vs ")}`);
-  return { target, labels: specs.map((s) => s.label), intraOpThreads: target === "native" ? threads : 1, interOpThreads: 1, batches };
+  return { target, labels: specs.map((s) => s.label), intraOpThreads: target === "native" ? threads : webThreadCount(), interOpThreads: 1, batches };
 }
 async function timeRun(session, feeds, energy) {
   let ms2 = 0;
